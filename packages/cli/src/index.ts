@@ -1,0 +1,2 @@
+export { commands, type Command, type CommandModule } from "./commands.ts";
+export { CliError, parseCommandArgs, numberFlag } from "./args.ts";
