@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from "node:child_process";
+
+/** The last lines a child printed, kept so a failed start can say why. */
+export class OutputTail {
+  private lines: string[] = [];
+  constructor(private readonly keep = 40) {}
+  push(chunk: Buffer | string): void {
+    for (const line of chunk.toString().split("\n")) {
+      if (line.trim() === "") continue;
+      this.lines.push(line);
+      if (this.lines.length > this.keep) this.lines.shift();
+    }
+  }
+  toString(): string {
+    return this.lines.join("\n");
+  }
+}
+
+export interface SpawnedService {
+  child: ChildProcess;
+  output: OutputTail;
+  /** Resolves when the process has exited (immediately if it already has). */
+  exited: () => Promise<void>;
+}
+
+/**
+ * Spawns a server process and resolves once a line of its output matches `ready`.
+ * Rejects with the tail of its output if it exits first or takes longer than `timeoutMs`.
+ */
+export async function spawnUntilReady(
+  command: string,
+  args: string[],
+  ready: RegExp,
+  timeoutMs: number,
+  what: string,
+): Promise<SpawnedService> {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const output = new OutputTail();
+  const exit = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await exit;
+  };
+  await new Promise<void>((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${what} did not get ready within ${timeoutMs} ms (${command} ${args.join(" ")}):\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output.push(chunk);
+      seen = (seen + chunk.toString()).slice(-4096);
+      if (ready.test(seen)) {
+        clearTimeout(timer);
+        child.stdout?.off("data", onData);
+        child.stderr?.off("data", onData);
+        // Keep draining output so the child never blocks on a full pipe.
+        child.stdout?.on("data", (c: Buffer) => output.push(c));
+        child.stderr?.on("data", (c: Buffer) => output.push(c));
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} could not start (${command}): ${err.message}`));
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited before it was ready (code ${code}, signal ${signal}):\n${output}`));
+    });
+  });
+  return { child, output, exited };
+}
+
+/** Sends `signal` and waits for the exit; escalates to SIGKILL after `graceMs`. */
+export async function stopProcess(service: SpawnedService, signal: NodeJS.Signals, graceMs = 5_000): Promise<void> {
+  const { child } = service;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await service.exited();
+  clearTimeout(timer);
+}

@@ -1,0 +1,80 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { spawnUntilReady, stopProcess, type SpawnedService } from "./child-process.ts";
+import { freePort } from "./free-port.ts";
+
+/** A nats-server process with JetStream, started by a test. The port and store survive restarts. */
+export interface LocalNats {
+  readonly url: string;
+  readonly port: number;
+  /** JetStream's store directory (`-sd`): streams, consumers and KV survive `restart()`. */
+  readonly storeDir: string;
+  /** Graceful stop (SIGTERM); `restart()` brings it back on the same port and store. */
+  stop(): Promise<void>;
+  /** SIGKILL: the server dies without flushing, as on a crash. */
+  kill(): Promise<void>;
+  /** Starts the server again (stopping it first if it still runs), same port and store. */
+  restart(): Promise<void>;
+  /** Stops the server and deletes its store directory. */
+  dispose(): Promise<void>;
+}
+
+export interface StartNatsOptions {
+  /** Path of the nats-server binary; default `$NATS_SERVER_BIN`, then `nats-server` on PATH or /usr/sbin. */
+  binary?: string;
+  port?: number;
+  /** How long to wait for "Server is ready"; JetStream recovers its store before that line. */
+  readyTimeoutMs?: number;
+}
+
+const READY_LINE = /Server is ready/;
+
+export function findNatsServerBinary(): string {
+  const fromEnv = process.env["NATS_SERVER_BIN"];
+  if (fromEnv) return fromEnv;
+  const dirs = [...(process.env["PATH"] ?? "").split(delimiter), "/usr/sbin", "/usr/local/bin", "/usr/bin"];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, "nats-server");
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(
+    "nats-server was not found on PATH or in /usr/sbin. Install it (Debian: `apt-get install nats-server`), " +
+      "set NATS_SERVER_BIN to its path, or set NATS_URL to a running server with JetStream.",
+  );
+}
+
+/** Starts nats-server with JetStream on a free port (`-js -sd <tmpdir>`) and waits until it is ready. */
+export async function startNats(options: StartNatsOptions = {}): Promise<LocalNats> {
+  const binary = options.binary ?? findNatsServerBinary();
+  const port = options.port ?? (await freePort());
+  const storeDir = await mkdtemp(join(tmpdir(), "baton-nats-"));
+  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
+  const args = ["-js", "-sd", storeDir, "-a", "127.0.0.1", "-p", String(port)];
+  const launch = () => spawnUntilReady(binary, args, READY_LINE, readyTimeoutMs, `nats-server on port ${port}`);
+
+  let current: SpawnedService | undefined = await launch();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    async stop() {
+      if (current) await stopProcess(current, "SIGTERM");
+    },
+    async kill() {
+      if (current) await stopProcess(current, "SIGKILL");
+    },
+    async restart() {
+      if (current) await stopProcess(current, "SIGTERM");
+      current = undefined;
+      current = await launch();
+    },
+    async dispose() {
+      if (current) await stopProcess(current, "SIGTERM");
+      current = undefined;
+      await rm(storeDir, { recursive: true, force: true });
+    },
+  };
+}

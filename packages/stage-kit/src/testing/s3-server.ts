@@ -1,0 +1,79 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { spawnUntilReady, stopProcess, type SpawnedService } from "./child-process.ts";
+import { freePort } from "./free-port.ts";
+import { tsxNodeArgs } from "./tsx.ts";
+
+/** Where and how to reach an S3-compatible server. */
+export interface S3Endpoint {
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Path-style URLs (`http://host/bucket/key`): local servers have no per-bucket host names. */
+  forcePathStyle: boolean;
+}
+
+/** The npm S3 server (s3rver) in its own process on a free port; objects live in `directory`. */
+export interface LocalS3 extends S3Endpoint {
+  readonly port: number;
+  readonly directory: string;
+  /** Stops the process: the endpoint refuses connections until `restart()`. Objects are kept. */
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  /** Starts it again on the same port and directory. */
+  restart(): Promise<void>;
+  /** Stops it and deletes its directory. */
+  dispose(): Promise<void>;
+}
+
+export interface StartS3Options {
+  bucket?: string;
+  port?: number;
+  readyTimeoutMs?: number;
+}
+
+// s3rver's built-in account: it checks request signatures against this key pair.
+const S3RVER_KEY = "S3RVER";
+const ENTRY = fileURLToPath(new URL("./s3-server-process.ts", import.meta.url));
+
+/** Starts s3rver as a separate process on a free port and creates the bucket (default `baton`). */
+export async function startS3(options: StartS3Options = {}): Promise<LocalS3> {
+  const bucket = options.bucket ?? "baton";
+  const port = options.port ?? (await freePort());
+  const directory = await mkdtemp(join(tmpdir(), "baton-s3-"));
+  const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
+  const args = [...tsxNodeArgs(), ENTRY, String(port), directory, bucket];
+  const launch = () => spawnUntilReady(process.execPath, args, /s3 server ready/, readyTimeoutMs, `S3 server on port ${port}`);
+
+  let current: SpawnedService | undefined = await launch();
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    bucket,
+    region: "us-east-1",
+    accessKeyId: S3RVER_KEY,
+    secretAccessKey: S3RVER_KEY,
+    forcePathStyle: true,
+    port,
+    directory,
+    async stop() {
+      if (current) await stopProcess(current, "SIGTERM");
+    },
+    async kill() {
+      if (current) await stopProcess(current, "SIGKILL");
+    },
+    async restart() {
+      if (current) await stopProcess(current, "SIGTERM");
+      current = undefined;
+      current = await launch();
+    },
+    async dispose() {
+      if (current) await stopProcess(current, "SIGTERM");
+      current = undefined;
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
