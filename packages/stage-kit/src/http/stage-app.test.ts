@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { createStageApp } from "./stage-app.ts";
+import { serveStageApp } from "./serve.ts";
+import { StageMonitor, type ProgressEvent, type StageStatus } from "./stage-monitor.ts";
+
+const ok = async () => undefined;
+
+describe("stage HTTP app", () => {
+  it("answers /healthz, and /readyz only when every probe passes, naming the one that failed", async () => {
+    let storeDown = false;
+    const app = createStageApp({
+      monitor: new StageMonitor("sft"),
+      probes: {
+        bus: ok,
+        store: async () => {
+          if (storeDown) throw new Error("connect ECONNREFUSED 127.0.0.1:9000");
+        },
+        slow: () => new Promise(() => undefined),
+      },
+      probeTimeoutMs: 50,
+    });
+    expect(await (await app.request("/healthz")).json()).toEqual({ ok: true, stage: "sft" });
+
+    let res = await app.request("/readyz");
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ ready: false, checks: { bus: "ok", store: "ok", slow: "slow did not answer within 50 ms" } });
+
+    const ready = createStageApp({ monitor: new StageMonitor("sft"), probes: { bus: ok, store: ok } });
+    expect((await ready.request("/readyz")).status).toBe(200);
+
+    storeDown = true;
+    res = await app.request("/readyz");
+    expect(((await res.json()) as { checks: Record<string, string> }).checks["store"]).toBe("store unreachable: connect ECONNREFUSED 127.0.0.1:9000");
+  });
+
+  it("reports run, step, progress and loss on /status and /metrics", async () => {
+    const monitor = new StageMonitor("pretrain");
+    const app = createStageApp({ monitor, probes: {} });
+    monitor.eventConsumed({ runId: "r1", step: "base", cursor: 0, eventId: "e1" });
+    monitor.bytesMoved("download", 1024);
+    monitor.progress({ done: 25, total: 100, loss: 3.25 });
+
+    const status = (await (await app.request("/status")).json()) as StageStatus;
+    expect(status).toMatchObject({ stage: "pretrain", state: "working", runId: "r1", step: "base", cursor: 0, loss: 3.25, progress: { done: 25, total: 100, fraction: 0.25 } });
+
+    monitor.stepFinished(1500);
+    monitor.eventConsumed({ runId: "r2", step: "base", cursor: 0, eventId: "e2" });
+    monitor.eventFailed({ disposition: "dead-lettered", reason: "manifest.json missing" });
+
+    const res = await app.request("/metrics");
+    expect(res.headers.get("content-type")).toContain("text/plain; version=0.0.4");
+    const text = await res.text();
+    expect(text).toContain('baton_events_consumed_total{stage="pretrain"} 2');
+    expect(text).toContain('baton_events_failed_total{disposition="dead-lettered",stage="pretrain"} 1');
+    expect(text).toContain('baton_bytes_moved_total{direction="download",stage="pretrain"} 1024');
+    expect(text).toContain('baton_step_duration_seconds_count{stage="pretrain"} 1');
+    expect(text).toContain('baton_step_duration_seconds_bucket{le="5",stage="pretrain"} 1');
+    expect(text).toContain('baton_loss{stage="pretrain"} 3.25');
+
+    const after = (await (await app.request("/status")).json()) as StageStatus;
+    expect(after).toMatchObject({ state: "failed", runId: "r2", lastError: "manifest.json missing", stepsCompleted: 1 });
+  });
+
+  it("says which routes exist on a 404", async () => {
+    const res = await createStageApp({ monitor: new StageMonitor("x"), probes: {} }).request("/nope");
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: string }).error).toContain("/healthz");
+  });
+
+  it("streams progress as server-sent events over a real socket", async () => {
+    const monitor = new StageMonitor("instruct");
+    const served = await serveStageApp(createStageApp({ monitor, probes: {} }), { hostname: "127.0.0.1" });
+    try {
+      const res = await fetch(`${served.url}/events`);
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      const received: { event: string; data: unknown }[] = [];
+      let buffer = "";
+      const readEvents = async (count: number) => {
+        while (received.length < count) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error("event stream ended early");
+          buffer += value;
+          let end: number;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (event && data) received.push({ event, data: JSON.parse(data) });
+          }
+        }
+      };
+      await readEvents(1);
+      expect(received[0]).toMatchObject({ event: "status", data: { stage: "instruct", state: "idle" } });
+
+      monitor.eventConsumed({ runId: "r9", step: "chat", cursor: 2, eventId: "e9" });
+      monitor.progress({ done: 1, total: 4, loss: 1.5 });
+      monitor.stepFinished(20);
+      await readEvents(4);
+      const events = received.slice(1).map((r) => r.data as ProgressEvent);
+      expect(events.map((e) => e.type)).toEqual(["started", "progress", "finished"]);
+      expect(events[1]).toMatchObject({ runId: "r9", step: "chat", done: 1, total: 4, loss: 1.5 });
+      await reader.cancel();
+    } finally {
+      await served.close();
+    }
+  });
+});

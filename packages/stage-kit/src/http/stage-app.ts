@@ -1,0 +1,102 @@
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { MetricsRegistry } from "./metrics.ts";
+import type { ProgressEvent, StageMonitor } from "./stage-monitor.ts";
+
+/** A readiness check: resolves when the dependency answers, throws (with a reason) when it does not. */
+export type ReadinessProbe = () => Promise<void>;
+
+export interface StageAppOptions {
+  monitor: StageMonitor;
+  /** Checked on every GET /readyz, e.g. `{ bus: () => bus.ping(), store: () => store.head(...) }`. */
+  probes: Record<string, ReadinessProbe>;
+  /** A probe that takes longer than this counts as failed (default 2000 ms). */
+  probeTimeoutMs?: number;
+  /** Seconds between SSE keep-alive comments on /events (default 15), so proxies keep the stream open. */
+  keepAliveSeconds?: number;
+}
+
+/**
+ * The HTTP face of every Baton service:
+ *   GET /healthz  200 while the process runs
+ *   GET /readyz   200 when every probe passes, else 503 with each failure's reason
+ *   GET /metrics  Prometheus text
+ *   GET /status   the StageStatus JSON
+ *   GET /events   server-sent progress events (`event: status` first, then started/progress/finished/failed)
+ * @example
+ *   const monitor = new StageMonitor("finetune");
+ *   const app = createStageApp({ monitor, probes: { bus: () => bus.ping(), store: () => store.ping() } });
+ *   const server = await serveStageApp(app, { port: 8080 });
+ */
+export function createStageApp(options: StageAppOptions): Hono {
+  const { monitor, probes } = options;
+  const probeTimeoutMs = options.probeTimeoutMs ?? 2_000;
+  const keepAliveMs = (options.keepAliveSeconds ?? 15) * 1000;
+  const app = new Hono();
+
+  app.get("/healthz", (c) => c.json({ ok: true, stage: monitor.stage }));
+
+  app.get("/readyz", async (c) => {
+    const names = Object.keys(probes);
+    const results = await Promise.all(names.map((name) => runProbe(name, probes[name]!, probeTimeoutMs)));
+    const checks: Record<string, string> = {};
+    names.forEach((name, i) => (checks[name] = results[i] ?? "ok"));
+    const ready = results.every((r) => r === undefined);
+    return c.json({ ready, checks }, ready ? 200 : 503);
+  });
+
+  app.get("/metrics", (c) => c.body(monitor.registry.render(), 200, { "content-type": MetricsRegistry.contentType }));
+
+  app.get("/status", (c) => c.json(monitor.status()));
+
+  app.get("/events", (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: ProgressEvent[] = [];
+      let wake: (() => void) | undefined;
+      const unsubscribe = monitor.subscribe((event) => {
+        queue.push(event);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      await stream.writeSSE({ event: "status", data: JSON.stringify(monitor.status()) });
+      while (!stream.aborted && !stream.closed) {
+        const event = queue.shift();
+        if (event) {
+          await stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
+          continue;
+        }
+        const keepAlive = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(true), keepAliveMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve(false);
+          };
+        });
+        wake = undefined;
+        if (keepAlive && !stream.aborted) await stream.write(": keep-alive\n\n");
+      }
+      unsubscribe();
+    }),
+  );
+
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; try /healthz, /readyz, /metrics, /status or /events` }, 404));
+  return app;
+}
+
+/** Undefined when the probe passed, else the reason it failed. */
+async function runProbe(name: string, probe: ReadinessProbe, timeoutMs: number): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`${name} did not answer within ${timeoutMs} ms`), timeoutMs);
+  });
+  try {
+    return await Promise.race([probe().then(() => undefined), timeout]);
+  } catch (err) {
+    return `${name} unreachable: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
