@@ -1,0 +1,201 @@
+// Generated from schemas/*.schema.json by `pnpm --filter @baton/stage-kit gen:types`. Do not edit:
+// change the schema and regenerate (a test fails when this file is stale).
+
+/** manifest.json of a checkpoint folder, written last: a checkpoint without it does not exist. */
+export interface CheckpointManifest {
+  formatVersion: 1;
+  runId: RunId;
+  /** Index of the step in the pipeline that produced this checkpoint. */
+  cursor: number;
+  step: StepName;
+  stage: StageName;
+  /** Which implementation of the stage trained it (e.g. baton-gpt). */
+  implementation: string;
+  /** Version of that implementation. */
+  version: string;
+  /** The checkpoint this one was trained from; null for random init. */
+  parent: CheckpointRef | null;
+  /** The recipe step's config as run. */
+  config: Record<string, unknown>;
+  datasets: DatasetRef[];
+  files: ManifestFile[];
+  metrics: Metrics;
+  /** OpenTelemetry trace id of the work that produced it, when traced. */
+  traceId: string | null;
+  startedAt: string;
+  createdAt: string;
+}
+
+/** One file of the checkpoint folder (path relative to the folder, '/'-separated). */
+export interface ManifestFile {
+  path: string;
+  sha256: Sha256;
+  /** Bytes. */
+  size: number;
+}
+
+/** CloudEvents 1.0 structured JSON envelope as Baton uses it. data is checked separately against the schema of its type. */
+export interface CloudEventEnvelope {
+  specversion: "1.0";
+  /** Deterministic: <runId>:<cursor>:<type>[:<suffix>], also the Nats-Msg-Id. */
+  id: string;
+  /** URI-reference of the producer, e.g. baton://stage/pretrain/worker-1. */
+  source: string;
+  type: "dev.baton.checkpoint.ready" | "dev.baton.stage.started" | "dev.baton.stage.progress" | "dev.baton.stage.failed" | "dev.baton.run.completed" | "dev.baton.dataset.updated" | "dev.baton.feedback.ready";
+  subject?: string;
+  time: string;
+  datacontenttype?: "application/json";
+  /** CloudEvents distributed-tracing extension (W3C traceparent). */
+  traceparent?: string;
+  data: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Run identifier. Used in NATS subjects, KV keys and S3 keys, so: letters, digits, '_' and '-' only. */
+export type RunId = string;
+
+/** Name of a recipe step. One NATS subject token and one durable consumer per name: lowercase letters, digits and '-'. */
+export type StepName = string;
+
+/** Stage kind that runs a step (pretrain, cpt, finetune, instruct, reward, rlhf-ppo, rlhf-dpo, eval, or a custom one). */
+export type StageName = string;
+
+/** Lowercase hex sha256 digest. */
+export type Sha256 = string;
+
+/** Where a dataset lives: s3://bucket/key, file:///abs/path or http(s)://host/path. */
+export type DatasetUri = string;
+
+/** A checkpoint folder in the store (s3://bucket/prefix/ or file:///abs/prefix/), always ending in '/'. */
+export type CheckpointUri = string;
+
+/** Pointer to a committed checkpoint: its folder and the digest of its manifest.json, so the manifest itself is verified. */
+export interface CheckpointRef {
+  uri: CheckpointUri;
+  manifestSha256: Sha256;
+}
+
+/** A dataset a step read, with the digest of the bytes it read. */
+export interface DatasetRef {
+  uri: DatasetUri;
+  sha256: Sha256;
+}
+
+/** Named numeric metrics (loss, val_loss, tokens_per_s, ...). */
+export type Metrics = Record<string, number>;
+
+/** Run step pipeline[cursor], starting from checkpoint (null: random init). The routing slip travels whole in every event. */
+export interface CheckpointReadyData {
+  runId: RunId;
+  /** Name of the recipe the run follows. */
+  recipe: string;
+  seed?: number;
+  /** Index in pipeline of the step to run now. */
+  cursor: number;
+  pipeline: RecipeStep[];
+  /** Input checkpoint for pipeline[cursor]; null means start from random init. */
+  checkpoint: CheckpointRef | null;
+}
+
+/** New data landed for a named dataset (baton data push or a bucket notification). */
+export interface DatasetUpdatedData {
+  dataset: StepName;
+  uri: DatasetUri;
+  sha256?: Sha256;
+  /** Bytes. */
+  size?: number;
+  records?: number;
+}
+
+/** Enough new human rankings were collected to retrain from the latest checkpoint. */
+export interface FeedbackReadyData {
+  /** Where the exported preference records are. */
+  uri: DatasetUri;
+  sha256?: Sha256;
+  /** Number of new rankings in the export. */
+  rankings: number;
+  /** The checkpoint whose outputs were ranked. */
+  checkpoint?: CheckpointRef;
+}
+
+/** The last step of the pipeline committed its checkpoint. */
+export interface RunCompletedData {
+  runId: RunId;
+  recipe: string;
+  pipeline: RecipeStep[];
+  checkpoint: CheckpointRef;
+}
+
+/** An attempt at a step failed. disposition retry: it will be redelivered; fatal: it went to the dead-letter subject. */
+export interface StageFailedData {
+  /** Run id, or 'unknown' when the event could not be read. */
+  runId: string;
+  cursor: number | null;
+  step: StepName;
+  stage: string;
+  /** BatonError code, e.g. CHECKPOINT_CORRUPT. */
+  code: string;
+  disposition: "retry" | "fatal";
+  /** What was wrong, where, and what to do. */
+  message: string;
+  attempt: number;
+  /** CloudEvent id of the failed event, or null when unreadable. */
+  eventId: string | null;
+}
+
+/** Training progress of a step (published at most every progress interval). */
+export interface StageProgressData {
+  runId: RunId;
+  cursor: number;
+  step: StepName;
+  stage: StageName;
+  /** Optimizer steps done so far. */
+  trainStep: number;
+  totalSteps?: number;
+  metrics: Metrics;
+}
+
+/** A worker took step pipeline[cursor] of a run and is about to train. */
+export interface StageStartedData {
+  runId: RunId;
+  cursor: number;
+  step: StepName;
+  stage: StageName;
+  implementation: string;
+  version: string;
+  /** Worker id (host:pid or pod name). */
+  worker: string;
+  /** Delivery count of the event, 1 on the first try. */
+  attempt: number;
+  /** Train step of the resume snapshot it starts from, or null for a fresh start. */
+  resumeFromStep: number | null;
+}
+
+/** A recipe: the ordered steps of a run. Its steps travel inside every checkpoint.ready event as the routing slip (data.pipeline). */
+export interface Recipe {
+  name: string;
+  description?: string;
+  /** Base seed; each step derives its own from (seed, step name). */
+  seed?: number;
+  steps: RecipeStep[];
+}
+
+/** One step of the routing slip: which stage runs it, with which config, on which data. */
+export interface RecipeStep {
+  name: StepName;
+  stage: StageName;
+  /** Stage-specific settings; the stage's strict loader checks them. */
+  config: Record<string, unknown>;
+  data: DatasetUri[];
+}
+
+/** Data type of each CloudEvent type. */
+export interface EventDataByType {
+  "dev.baton.checkpoint.ready": CheckpointReadyData;
+  "dev.baton.dataset.updated": DatasetUpdatedData;
+  "dev.baton.feedback.ready": FeedbackReadyData;
+  "dev.baton.run.completed": RunCompletedData;
+  "dev.baton.stage.failed": StageFailedData;
+  "dev.baton.stage.progress": StageProgressData;
+  "dev.baton.stage.started": StageStartedData;
+}

@@ -1,0 +1,36 @@
+// Public surface of @baton/stage-kit. See ../API.md.
+export type * from "./contracts/types.gen.ts";
+export { createEvent, decodeEvent, encodeEvent, validateEvent, isValidEvent, expectType, EVENT_TYPES } from "./contracts/events.ts";
+export type { BatonEvent, EventType, NewEvent } from "./contracts/events.ts";
+export { assertValid, violations, SCHEMA_FILES } from "./contracts/validate.ts";
+export type { ContractName, Violation } from "./contracts/validate.ts";
+export { parseRecipe } from "./contracts/recipe.ts";
+export { SCHEMAS_DIR } from "./contracts/schemas.ts";
+
+export { STREAM, STREAM_SUBJECTS, subjects, subjectFor, durableName, KV_BUCKETS, ledgerKey, msgId, HEADERS } from "./subjects.ts";
+export { BatonError, isBatonError, toBatonError } from "./errors.ts";
+export type { BatonErrorCode, Disposition } from "./errors.ts";
+
+export type { Bus, BusSettings, Delivery, Observed, PublishAck, PublishOptions, Unwatch } from "./bus/bus.ts";
+export { DEFAULT_BUS_SETTINGS } from "./bus/bus.ts";
+export type { Store, PutResult, Expected } from "./store/store.ts";
+export type { Ledger, LedgerRecord, CommitResult } from "./ledger/ledger.ts";
+
+export type { RetryPolicy } from "./runner/retry.ts";
+export { DEFAULT_RETRY, backoffFor } from "./runner/retry.ts";
+export type {
+  StageDefinition,
+  StageContext,
+  TrainResult,
+  InputCheckpoint,
+  Progress,
+  SnapshotApi,
+  Snapshot,
+  Logger,
+  Phase,
+  StageObserver,
+  WorkInfo,
+  WorkObserver,
+  StageOutcome,
+  RunStageOptions,
+} from "./runner/types.ts";
