@@ -1,0 +1,145 @@
+// Reverse-mode autodiff: ALL gradient rules in one table (a missing rule fails to compile), and a
+// walker that visits nodes in reverse creation order (creation order is topological) accumulating
+// cotangents with visible adds. Rules return one cotangent per input, in the broadcast (output)
+// shape; the walker sums it back to the input's shape. `null` marks a non-differentiable input.
+import { fmtShape, isFloat } from "./dtype.ts";
+import { type Op, type OpAttrs, TraceError } from "./ops.ts";
+import { scatterAdd, type Tensor, where } from "./tensor.ts";
+
+type Vjp<K extends Op> = (g: Tensor, out: Tensor, attrs: OpAttrs[K], ins: readonly Tensor[]) => (Tensor | null)[];
+
+const arg = (ins: readonly Tensor[], i: number): Tensor => ins[i] as Tensor;
+const none = (): (Tensor | null)[] => [];
+
+export const VJP: { [K in Op]: Vjp<K> } = {
+  input: none,
+  param: none,
+  const: none,
+  random: none,
+  neg: (g) => [g.neg()],
+  exp: (g, out) => [g.mul(out)],
+  log: (g, _o, _a, [x]) => [g.div(x as Tensor)],
+  tanh: (g, out) => [g.mul(out.mul(out).neg().add(1))],
+  sqrt: (g, out) => [g.div(out.mul(2))],
+  reciprocal: (g, out) => [g.mul(out.mul(out)).neg()],
+  sigmoid: (g, out) => [g.mul(out.mul(out.neg().add(1)))],
+  relu: (g, out) => [where(out.gt(0), g, 0)],
+  sin: (g, _o, _a, [x]) => [g.mul((x as Tensor).cos())],
+  cos: (g, _o, _a, [x]) => [g.mul((x as Tensor).sin()).neg()],
+  add: (g) => [g, g],
+  sub: (g) => [g, g.neg()],
+  mul: (g, _o, _a, [a, b]) => [g.mul(b as Tensor), g.mul(a as Tensor)],
+  div: (g, out, _a, [, b]) => [g.div(b as Tensor), g.mul(out).div(b as Tensor).neg()],
+  // d/da a^b = b a^(b-1) (written so a = 0 stays finite); d/db a^b = a^b ln a (needs a > 0)
+  pow: (g, out, _a, [a, b]) => [g.mul((a as Tensor).pow((b as Tensor).sub(1)).mul(b as Tensor)), g.mul(out.mul((a as Tensor).log()))],
+  // ties send the whole cotangent to `a`
+  maximum: (g, _o, _a, [a, b]) => {
+    const bWins = (b as Tensor).gt(a as Tensor);
+    return [where(bWins, 0, g), where(bWins, g, 0)];
+  },
+  minimum: (g, _o, _a, [a, b]) => {
+    const bWins = (b as Tensor).lt(a as Tensor);
+    return [where(bWins, 0, g), where(bWins, g, 0)];
+  },
+  eq: () => [null, null],
+  lt: () => [null, null],
+  gt: () => [null, null],
+  where: (g, _o, _a, [c]) => [null, where(c as Tensor, g, 0), where(c as Tensor, 0, g)],
+  cast: (g, _o, _a, [x]) => [isFloat((x as Tensor).dtype) ? g.cast((x as Tensor).dtype) : null],
+  stopGradient: () => [null],
+  matmul: (g, _o, _a, [a, b]) => {
+    const A = a as Tensor;
+    const B = b as Tensor;
+    // A [...,M,K] @ B [K,N] (a linear layer): fold the batch into rows so dB is ONE [K,rows]@[rows,N]
+    // matmul instead of a batched one followed by a reduction over the batch.
+    if (B.rank === 2 && A.rank > 2) {
+      const K = A.shape[A.rank - 1] as number;
+      const N = B.shape[1] as number;
+      return [g.matmul(B.mT()), A.reshape([-1, K]).mT().matmul(g.reshape([-1, N]))];
+    }
+    return [g.matmul(B.mT()), A.mT().matmul(g)];
+  },
+  sum: (g, _o, a, [x]) => {
+    const X = x as Tensor;
+    const kept = X.shape.map((d, i) => (a.axes.includes(i) ? 1 : d));
+    return [g.reshape(kept).expand([...X.shape])];
+  },
+  // ties share the cotangent (each tied max gets all of it); max is mostly used under stopGradient
+  max: (g, out, a, [x]) => {
+    const X = x as Tensor;
+    const kept = X.shape.map((d, i) => (a.axes.includes(i) ? 1 : d));
+    return [where(X.eq(out.reshape(kept)), g.reshape(kept), 0)];
+  },
+  reshape: (g, _o, _a, [x]) => [g.reshape([...(x as Tensor).shape])],
+  transpose: (g, _o, a) => {
+    const inv = a.perm.map((_, i) => a.perm.indexOf(i));
+    return [g.transpose(inv)];
+  },
+  expand: (g) => [g],
+  slice: (g, _o, a, [x]) => {
+    const d = (x as Tensor).shape[a.axis] as number;
+    return [g.pad(a.axis, a.start, d - a.end)];
+  },
+  pad: (g, _o, a, [x]) => [g.slice(a.axis, a.before, a.before + ((x as Tensor).shape[a.axis] as number))],
+  concat: (g, _o, a, ins) => {
+    let at = 0;
+    return ins.map((t) => {
+      const d = t.shape[a.axis] as number;
+      at += d;
+      return g.slice(a.axis, at - d, at);
+    });
+  },
+  gather: (g, _o, _a, [data, idx]) => [scatterAdd([...(data as Tensor).shape], (idx as Tensor).cast("int64"), g), null],
+  scatterAdd: (g, _o, _a, [idx]) => [null, g.gather(idx as Tensor)],
+  // y = softmax(x): dx = y * (g - sum(g * y))
+  softmax: (g, out, a) => [out.mul(g.sub(g.mul(out).sum(a.axis, true)))],
+  // y = log softmax(x): dx = g - softmax(x) * sum(g)
+  logSoftmax: (g, out, a) => [g.sub(out.exp().mul(g.sum(a.axis, true)))],
+};
+
+/** Sum a cotangent in a broadcast shape back to `shape` (leading axes and size-1 axes). */
+export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const lead = g.rank - shape.length;
+  if (lead < 0) throw new TraceError("grad", `cotangent ${fmtShape(g.shape)} has lower rank than its input ${fmtShape(shape)}`);
+  const axes: number[] = [];
+  g.shape.forEach((d, i) => {
+    if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
+  });
+  return g.sum(axes, true).reshape([...shape]);
+}
+
+/**
+ * Cotangents of `loss` (a float scalar, unless `seed` gives the output cotangent) w.r.t. each of `wrt`.
+ * Appends the backward nodes to the same graph. An unreachable `wrt` gets zeros.
+ */
+export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tensor[] {
+  if (!isFloat(loss.dtype)) throw new TraceError("grad", `loss must be float, got ${loss}`);
+  if (!seed && loss.size !== 1) throw new TraceError("grad", `loss must be a scalar, got ${fmtShape(loss.shape)}; reduce it (e.g. .mean()) or pass a seed cotangent`);
+  const g = loss.graph;
+  const targets = new Set(wrt.map((t) => t.id));
+  // needs[i]: node i depends on some `wrt` through differentiable float paths
+  const needs = new Uint8Array(loss.id + 1);
+  for (let i = 0; i <= loss.id; i++) {
+    const n = g.nodes[i] as Tensor;
+    needs[i] = targets.has(i) || (isFloat(n.dtype) && n.inputs.some((x) => needs[x.id] === 1)) ? 1 : 0;
+  }
+  const cot = new Map<number, Tensor>();
+  cot.set(loss.id, seed ?? g.const(1, [...loss.shape], loss.dtype));
+  for (let i = loss.id; i >= 0; i--) {
+    const n = g.nodes[i] as Tensor;
+    const gi = cot.get(i);
+    if (!gi || !needs[i] || n.inputs.length === 0) continue;
+    const rule = VJP[n.op] as Vjp<Op>;
+    const parts = rule(gi, n, n.attrs, n.inputs);
+    n.inputs.forEach((x, k) => {
+      const part = parts[k];
+      if (!part || !needs[x.id]) return;
+      const r = unbroadcast(part, x.shape);
+      const prev = cot.get(x.id);
+      cot.set(x.id, prev ? prev.add(r) : r); // visible accumulation: a tensor used twice sums its cotangents
+    });
+    if (!targets.has(i)) cot.delete(i);
+  }
+  return wrt.map((t) => cot.get(t.id) ?? g.const(0, [], t.dtype).expand([...t.shape]));
+}

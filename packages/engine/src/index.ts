@@ -1,0 +1,11 @@
+// @baton/engine: trace a model on symbolic tensors, differentiate it, emit ONE ONNX graph per train
+// step and run it with onnxruntime-node. See ../API.md.
+export type { DType, AnyTypedArray } from "./dtype.ts";
+export { numel } from "./dtype.ts";
+export { Graph, Tensor, where, concat, scatterAdd } from "./tensor.ts";
+export type { ParamInfo, Operand } from "./tensor.ts";
+export { TraceError } from "./ops.ts";
+export type { Op, OpAttrs } from "./ops.ts";
+export { normal, uniform, zeros, ones } from "./init.ts";
+export type { Init } from "./init.ts";
+export { grad } from "./grad.ts";

@@ -1,0 +1,184 @@
+// ONNX lowering: one entry per op (same keys as ops.ts), plus the Emitter that walks the live
+// part of a trace in creation (topological) order and collects nodes and initializers.
+import { type AnyTypedArray, type DType, dtypeOfArray, numel } from "./dtype.ts";
+import { type AttrValue, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "./onnx/model.ts";
+import type { Op, OpAttrs } from "./ops.ts";
+import type { Tensor } from "./tensor.ts";
+
+/** What a lowering rule may do: emit ONNX nodes and reference constants and leaves. */
+export interface LowerCtx {
+  /** Emit one node; returns its (fresh) output name. */
+  emit(op: string, inputs: string[], attrs?: Record<string, AttrValue>, domain?: string): string;
+  /** A 1-D int64 initializer (shapes, axes, pads), shared between uses. */
+  ints(values: number[]): string;
+  /** A constant initializer. */
+  constant(data: AnyTypedArray, dims: number[]): string;
+  /** The ONNX value of a `param` leaf (an input, or a slice of the flat parameter buffer). */
+  param(name: string): string;
+  /** The scalar float64 seed of this run: a pure function of (seed, step); see runner.ts. */
+  rngSeed(): string;
+}
+
+type Lower<K extends Op> = (cx: LowerCtx, t: Tensor, attrs: OpAttrs[K], ins: string[]) => string;
+
+const same =
+  (onnxOp: string): Lower<Op> =>
+  (cx, _t, _a, ins) =>
+    cx.emit(onnxOp, ins);
+
+/** Random hash: fract(sin(i * 12.9898 + s) * 43758.5453), twice, in float64 (the classic shader hash;
+ *  float64 keeps the argument exact for up to ~1e13 elements). i = element index, s = seed + salt. */
+function lowerRandom(cx: LowerCtx, t: Tensor, salt: number): string {
+  const n = numel(t.shape);
+  const f64 = (v: number) => cx.constant(Float64Array.of(v), []);
+  const iota = cx.emit("Range", [f64(0), f64(n), f64(1)]);
+  const s = cx.emit("Add", [cx.rngSeed(), f64(salt * 78.233)]);
+  const fract = (x: string) => cx.emit("Sub", [x, cx.emit("Floor", [x])]);
+  const round = (x: string) => fract(cx.emit("Mul", [cx.emit("Sin", [cx.emit("Add", [cx.emit("Mul", [x, f64(12.9898)]), s])]), f64(43758.5453)]));
+  const h1 = round(iota);
+  const h2 = round(cx.emit("Add", [cx.emit("Mul", [h1, f64(1e4)]), iota]));
+  const shaped = cx.emit("Reshape", [h2, cx.ints([...t.shape])]);
+  return t.dtype === "float64" ? shaped : cx.emit("Cast", [shaped], { to: 1 });
+}
+
+const ONNX_CAST: Record<DType, number> = { float32: 1, float64: 11, int64: 7, int32: 6, bool: 9 };
+
+export const LOWER: { [K in Op]: Lower<K> } = {
+  input: (_cx, _t, a) => a.name,
+  param: (cx, _t, a) => cx.param(a.name),
+  const: (cx, t, a) => cx.constant(a.data, [...t.shape]),
+  random: (cx, t, a) => lowerRandom(cx, t, a.salt),
+  neg: same("Neg"),
+  exp: same("Exp"),
+  log: same("Log"),
+  tanh: same("Tanh"),
+  sqrt: same("Sqrt"),
+  reciprocal: same("Reciprocal"),
+  sigmoid: same("Sigmoid"),
+  relu: same("Relu"),
+  sin: same("Sin"),
+  cos: same("Cos"),
+  add: same("Add"),
+  sub: same("Sub"),
+  mul: same("Mul"),
+  div: same("Div"),
+  pow: same("Pow"),
+  maximum: same("Max"),
+  minimum: same("Min"),
+  eq: same("Equal"),
+  lt: same("Less"),
+  gt: same("Greater"),
+  where: same("Where"),
+  cast: (cx, _t, a, ins) => cx.emit("Cast", ins, { to: ONNX_CAST[a.to] }),
+  stopGradient: same("Identity"),
+  matmul: same("MatMul"),
+  sum: (cx, _t, a, [x]) => cx.emit("ReduceSum", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
+  max: (cx, _t, a, [x]) => cx.emit("ReduceMax", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
+  reshape: (cx, _t, a, [x]) => cx.emit("Reshape", [x as string, cx.ints(a.shape)]),
+  transpose: (cx, _t, a, ins) => cx.emit("Transpose", ins, { perm: a.perm }),
+  expand: (cx, _t, a, [x]) => cx.emit("Expand", [x as string, cx.ints(a.shape)]),
+  slice: (cx, _t, a, [x]) => cx.emit("Slice", [x as string, cx.ints([a.start]), cx.ints([a.end]), cx.ints([a.axis])]),
+  pad: (cx, t, a, [x]) => {
+    const pads = new Array<number>(2 * t.rank).fill(0);
+    pads[a.axis] = a.before;
+    pads[t.rank + a.axis] = a.after;
+    return cx.emit("Pad", [x as string, cx.ints(pads)], { mode: "constant" });
+  },
+  concat: (cx, _t, a, ins) => cx.emit("Concat", ins, { axis: a.axis }),
+  gather: (cx, _t, _a, ins) => cx.emit("Gather", ins, { axis: 0 }),
+  scatterAdd: (cx, t, a, [idx, upd]) => {
+    const zero: OnnxTensor = { name: "value", dtype: t.dtype, dims: [1], data: t.dtype === "float64" ? new Float64Array(1) : new Float32Array(1) };
+    const zeros = cx.emit("ConstantOfShape", [cx.ints(a.shape)], { value: zero });
+    const idx1 = cx.emit("Unsqueeze", [idx as string, cx.ints([-1])]); // [...I] -> [...I, 1]: rows of axis 0
+    return cx.emit("ScatterND", [zeros, idx1, upd as string], { reduction: "add" });
+  },
+  softmax: (cx, _t, a, ins) => cx.emit("Softmax", ins, { axis: a.axis }),
+  logSoftmax: (cx, _t, a, ins) => cx.emit("LogSoftmax", ins, { axis: a.axis }),
+};
+
+/** Collects ONNX nodes and initializers for one model. */
+export class Emitter implements LowerCtx {
+  readonly nodes: OnnxNode[] = [];
+  readonly initializers: OnnxTensor[] = [];
+  readonly inputs: OnnxValueInfo[] = [];
+  private counter = 0;
+  private intCache = new Map<string, string>();
+  private scalarCache = new Map<string, string>();
+  readonly values = new Map<number, string>();
+
+  constructor(
+    private readonly paramValue: (name: string) => string = (n) => n,
+    private readonly seedValue: () => string = () => {
+      throw new Error("random: this graph draws random numbers but the compiled program has no seed input");
+    },
+  ) {}
+
+  fresh(hint: string): string {
+    return `${hint}_${this.counter++}`;
+  }
+  emit(op: string, inputs: string[], attrs?: Record<string, AttrValue>, domain?: string): string {
+    const out = this.fresh(op.toLowerCase());
+    const node: OnnxNode = { op, inputs, outputs: [out] };
+    if (attrs) node.attrs = attrs;
+    if (domain) node.domain = domain;
+    this.nodes.push(node);
+    return out;
+  }
+  /** Emit a node writing to a chosen output name (graph outputs). */
+  emitNamed(op: string, inputs: string[], output: string): void {
+    this.nodes.push({ op, inputs, outputs: [output] });
+  }
+  ints(values: number[]): string {
+    const key = values.join(",");
+    let name = this.intCache.get(key);
+    if (!name) {
+      name = this.fresh("ints");
+      this.initializers.push({ name, dtype: "int64", dims: [values.length], data: BigInt64Array.from(values, (v) => BigInt(v)) });
+      this.intCache.set(key, name);
+    }
+    return name;
+  }
+  constant(data: AnyTypedArray, dims: number[]): string {
+    const dtype = dtypeOfArray(data);
+    const key = data.length === 1 ? `${dtype}:${dims.join(",")}:${String(data[0])}` : "";
+    const hit = key && this.scalarCache.get(key);
+    if (hit) return hit;
+    const name = this.fresh("const");
+    this.initializers.push({ name, dtype, dims, data });
+    if (key) this.scalarCache.set(key, name);
+    return name;
+  }
+  param(name: string): string {
+    return this.paramValue(name);
+  }
+  rngSeed(): string {
+    return this.seedValue();
+  }
+
+  /** Lower every node that `outputs` depend on, once, in creation order. */
+  lower(outputs: readonly Tensor[]): string[] {
+    const g = outputs[0]?.graph;
+    if (!g) return [];
+    const live = new Uint8Array(g.nodes.length);
+    const stack = outputs.map((t) => t.id);
+    while (stack.length) {
+      const id = stack.pop() as number;
+      if (live[id] || this.values.has(id)) continue;
+      live[id] = 1;
+      for (const x of (g.nodes[id] as Tensor).inputs) stack.push(x.id);
+    }
+    for (let i = 0; i < live.length; i++) {
+      if (!live[i]) continue;
+      const t = g.nodes[i] as Tensor;
+      const ins = t.inputs.map((x) => this.values.get(x.id) as string);
+      const rule = LOWER[t.op] as Lower<Op>;
+      this.values.set(i, rule(this, t, t.attrs, ins));
+    }
+    return outputs.map((t) => this.values.get(t.id) as string);
+  }
+
+  graph(name: string, outputs: OnnxValueInfo[]): OnnxGraph {
+    return { name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs };
+  }
+}
+

@@ -1,0 +1,79 @@
+// The only file that imports onnxruntime-node. A Program is one InferenceSession plus the
+// bookkeeping to feed typed arrays and fetch into preallocated buffers.
+import ort from "onnxruntime-node";
+import { type AnyTypedArray, type DType, dtypeOfArray } from "./dtype.ts";
+
+export interface SessionConfig {
+  /** intra-op threads (default 2: the machines here have two cores) */
+  threads?: number;
+  graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
+  /** e.g. ["cpu"] (default) or ["cuda", "cpu"]; BATON_EXECUTION_PROVIDERS=cuda,cpu overrides */
+  executionProviders?: string[];
+  /** write onnxruntime's optimised graph here (to see what it fused) */
+  optimizedModelFilePath?: string;
+}
+
+export interface Feed {
+  data: AnyTypedArray;
+  dims: readonly number[];
+}
+
+const ORT_TYPE: Record<DType, "float32" | "float64" | "int64" | "int32" | "bool"> = {
+  float32: "float32",
+  float64: "float64",
+  int64: "int64",
+  int32: "int32",
+  bool: "bool",
+};
+
+export function executionProviders(cfg: SessionConfig): string[] {
+  const env = process.env.BATON_EXECUTION_PROVIDERS;
+  if (env && env.trim()) return env.split(",").map((s) => s.trim()).filter(Boolean);
+  return cfg.executionProviders ?? ["cpu"];
+}
+
+export class Program {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+  ) {}
+
+  static async open(model: Uint8Array, cfg: SessionConfig = {}): Promise<Program> {
+    const opts: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: cfg.threads ?? 2,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: cfg.graphOptimizationLevel ?? "all",
+      executionProviders: executionProviders(cfg),
+    };
+    if (cfg.optimizedModelFilePath) opts.optimizedModelFilePath = cfg.optimizedModelFilePath;
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(model, opts);
+    } catch (e) {
+      throw new Error(`onnxruntime refused the compiled model (${(e as Error).message}); this is an engine bug unless the execution providers ${JSON.stringify(opts.executionProviders)} are unavailable`);
+    }
+    return new Program(session, session.inputNames, session.outputNames);
+  }
+
+  /** Wrap a typed array without copying; reuse the result across runs for fixed buffers. */
+  static tensor(f: Feed): ort.Tensor {
+    return new ort.Tensor(ORT_TYPE[dtypeOfArray(f.data)], f.data as never, [...f.dims]);
+  }
+
+  /**
+   * Run once. `fetches` maps output names to preallocated tensors (written in place) or null
+   * (allocated by onnxruntime). Returns every fetched output's data.
+   */
+  async run(feeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor | null>): Promise<Record<string, AnyTypedArray>> {
+    const out = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    const res: Record<string, AnyTypedArray> = {};
+    for (const [k, v] of Object.entries(out)) res[k] = v.data as AnyTypedArray;
+    return res;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
