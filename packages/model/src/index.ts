@@ -1,0 +1,2 @@
+export * from "./tokenizer/index.ts";
+export * from "./checkpoint/index.ts";
