@@ -1,0 +1,52 @@
+import {
+  ROOT_CONTEXT,
+  trace,
+  type Span,
+  type SpanContext,
+  type TextMapGetter,
+  type TextMapSetter,
+} from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+
+/**
+ * Message headers as the buses carry them: NATS `MsgHdrs` (get returns "" when missing) or a plain
+ * record for the in-memory bus. Only `traceparent` and `tracestate` are read or written.
+ */
+export type HeaderCarrier = { get(key: string): string | undefined | null; set(key: string, value: string): void } | Record<string, string>;
+
+const propagator = new W3CTraceContextPropagator();
+
+function isMap(c: HeaderCarrier): c is { get(key: string): string | undefined | null; set(key: string, value: string): void } {
+  return typeof (c as { get?: unknown }).get === "function" && typeof (c as { set?: unknown }).set === "function";
+}
+
+const setter: TextMapSetter<HeaderCarrier> = {
+  set(carrier, key, value) {
+    if (isMap(carrier)) carrier.set(key, value);
+    else carrier[key] = value;
+  },
+};
+
+const getter: TextMapGetter<HeaderCarrier> = {
+  get(carrier, key) {
+    const value = isMap(carrier) ? carrier.get(key) : carrier[key];
+    return value ? value : undefined; // NATS answers "" for a missing header
+  },
+  keys(carrier) {
+    return isMap(carrier) ? ["traceparent", "tracestate"] : Object.keys(carrier);
+  },
+};
+
+/** Writes the W3C `traceparent` (and `tracestate`) of `span` into message headers, before publish. */
+export function injectTraceContext(span: Span | SpanContext, headers: HeaderCarrier): void {
+  const spanContext = "spanContext" in span ? span.spanContext() : span;
+  propagator.inject(trace.setSpanContext(ROOT_CONTEXT, spanContext), headers, setter);
+}
+
+/** The producer's span context from received message headers, or undefined when there is none (or it is malformed). */
+export function extractTraceContext(headers: HeaderCarrier | undefined): SpanContext | undefined {
+  if (!headers) return undefined;
+  const context = propagator.extract(ROOT_CONTEXT, headers, getter);
+  const spanContext = trace.getSpanContext(context);
+  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext : undefined;
+}
