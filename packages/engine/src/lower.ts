@@ -102,6 +102,7 @@ export class Emitter implements LowerCtx {
   readonly initializers: OnnxTensor[] = [];
   readonly inputs: OnnxValueInfo[] = [];
   private counter = 0;
+  private declared = new Set<string>();
   private intCache = new Map<string, string>();
   private scalarCache = new Map<string, string>();
   readonly values = new Map<number, string>();
@@ -148,6 +149,14 @@ export class Emitter implements LowerCtx {
     if (key) this.scalarCache.set(key, name);
     return name;
   }
+  /** Declare a graph input once (user feeds, flat params, optimizer state, scalars). */
+  declareInput(name: string, dtype: DType, dims: readonly number[]): string {
+    if (!this.declared.has(name)) {
+      this.declared.add(name);
+      this.inputs.push({ name, dtype, dims: [...dims] });
+    }
+    return name;
+  }
   param(name: string): string {
     return this.paramValue(name);
   }
@@ -171,6 +180,7 @@ export class Emitter implements LowerCtx {
       if (!live[i]) continue;
       const t = g.nodes[i] as Tensor;
       const ins = t.inputs.map((x) => this.values.get(x.id) as string);
+      if (t.op === "input") this.declareInput((t.attrs as OpAttrs["input"]).name, t.dtype, t.shape);
       const rule = LOWER[t.op] as Lower<Op>;
       this.values.set(i, rule(this, t, t.attrs, ins));
     }

@@ -53,6 +53,11 @@ export class Graph {
     return this.leaf("random", { salt: ++this.randomCount }, shape, dtype);
   }
 
+  /** An input leaf the compiler adds (flat params, optimizer state, lr): not a user feed. */
+  internalInput(name: string, shape: number[], dtype: DType = "float32"): Tensor {
+    return this.leaf("input", { name }, shape, dtype);
+  }
+
   get hasRandom(): boolean {
     return this.randomCount > 0;
   }

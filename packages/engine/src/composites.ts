@@ -1,0 +1,84 @@
+// Composite layers written from primitives: their gradients come from the primitive rules, so they
+// need no rule of their own. Shapes: N rows, V classes, C features.
+import { TraceError } from "./ops.ts";
+import { type Graph, type Tensor, where } from "./tensor.ts";
+
+/** GELU, tanh form (GPT-2's): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+export function gelu(x: Tensor): Tensor {
+  const inner = x.mul(x).mul(0.044715).add(1).mul(x).mul(Math.sqrt(2 / Math.PI));
+  return x.mul(inner.tanh().add(1)).mul(0.5);
+}
+
+/** Layer norm over the last axis; w, b are [C]. Variance is the biased one, as in PyTorch. */
+export function layerNorm(x: Tensor, w: Tensor, b: Tensor | null, eps = 1e-5): Tensor {
+  const xc = x.sub(x.mean(-1, true));
+  const inv = xc.mul(xc).mean(-1, true).add(eps).sqrt().reciprocal(); // 1/sqrt(var + eps)
+  const y = xc.mul(inv).mul(w);
+  return b ? y.add(b) : y;
+}
+
+/** RMS norm over the last axis (Llama). */
+export function rmsNorm(x: Tensor, w: Tensor, eps = 1e-6): Tensor {
+  return x.mul(x.mul(x).mean(-1, true).add(eps).sqrt().reciprocal()).mul(w);
+}
+
+/** x [..., in] @ W [in, out] (+ b [out]): HF GPT-2 Conv1D layout. */
+export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
+  const y = x.matmul(w);
+  return b ? y.add(b) : y;
+}
+
+/** Inverted dropout; the mask is a pure function of (seed, step), so resume is exact. */
+export function dropout(x: Tensor, p: number): Tensor {
+  if (p === 0) return x;
+  if (!(p > 0 && p < 1)) throw new TraceError("dropout", `p must be in [0, 1), got ${p}`);
+  const keep = x.graph.random([...x.shape], x.dtype === "float64" ? "float64" : "float32").lt(1 - p);
+  return where(keep, x.mul(1 / (1 - p)), 0);
+}
+
+/** Bool [T, T], true where query t may attend to key s (s <= t). */
+export function causalMask(g: Graph, T: number): Tensor {
+  const m = new Uint8Array(T * T);
+  for (let t = 0; t < T; t++) for (let s = 0; s <= t; s++) m[t * T + s] = 1;
+  return g.const(m, [T, T]);
+}
+
+/** int64 [n] constant 0..n-1. */
+export function arange(g: Graph, n: number): Tensor {
+  return g.const(BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), [n]);
+}
+
+export interface CrossEntropy {
+  /** scalar: summed negative log-likelihood over counted tokens */
+  sum: Tensor;
+  /** scalar float: number of counted tokens */
+  count: Tensor;
+  /** scalar: sum / max(count, 1) */
+  mean: Tensor;
+}
+
+/**
+ * Cross-entropy of logits [N, V] against int64 targets [N]. Tokens whose target equals
+ * `ignoreIndex`, or whose `mask` [N] (float, 0/1) is 0, are not counted.
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreIndex?: number; mask?: Tensor } = {}): CrossEntropy {
+  const g = logits.graph;
+  if (logits.rank !== 2 || targets.rank !== 1 || logits.shape[0] !== targets.shape[0]) {
+    throw new TraceError("crossEntropy", `want logits [N,V] and targets [N], got [${logits.shape.join(",")}] and [${targets.shape.join(",")}]`);
+  }
+  if (targets.dtype !== "int64") throw new TraceError("crossEntropy", `targets must be int64, got ${targets.dtype}`);
+  const [N, V] = logits.shape as [number, number];
+  const logp = logits.logSoftmax(-1); // [N,V]
+  const hit = arange(g, V).reshape([1, V]).eq(targets.reshape([N, 1])); // [N,V] one-hot (bool)
+  const picked = where(hit, logp, 0).sum(-1); // [N]; 0 for an ignored target outside [0, V)
+  let weight: Tensor | null = null; // [N] 0/1
+  if (opts.ignoreIndex !== undefined) weight = where(targets.eq(opts.ignoreIndex), 0, g.const(1, [], logits.dtype));
+  if (opts.mask) {
+    if (opts.mask.rank !== 1 || opts.mask.shape[0] !== N) throw new TraceError("crossEntropy", `mask must be [${N}], got [${opts.mask.shape.join(",")}]`);
+    const m = opts.mask.cast(logits.dtype);
+    weight = weight ? weight.mul(m) : m;
+  }
+  const sum = (weight ? picked.mul(weight) : picked).sum().neg();
+  const count = weight ? weight.sum() : g.const(N, [], logits.dtype);
+  return { sum, count, mean: sum.div(count.maximum(1)) };
+}

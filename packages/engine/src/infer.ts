@@ -1,0 +1,88 @@
+// Forward-only programs from the same traced model code: sampling, scoring, evaluation (with a
+// KV cache expressed as ordinary inputs/outputs, see API.md), and export of a plain ONNX model.
+import type ort from "onnxruntime-node";
+import { buildModel, flatParamEmitter } from "./compile.ts";
+import { type AnyTypedArray, fmtShape, numel } from "./dtype.ts";
+import { checkFeeds, type Feeds } from "./feeds.ts";
+import { ParamLayout } from "./layout.ts";
+import { Emitter } from "./lower.ts";
+import type { OnnxValueInfo } from "./onnx/model.ts";
+import { TraceError } from "./ops.ts";
+import { Program, type SessionConfig } from "./runner.ts";
+import type { Graph, Tensor } from "./tensor.ts";
+
+export interface InferenceConfig extends SessionConfig {
+  graph: Graph;
+  outputs: Record<string, Tensor>;
+  /** initial parameters come from each param's init with this seed until loadParams */
+  seed?: number;
+}
+
+export class InferenceProgram {
+  private readonly paramFeed: ort.Tensor | null;
+  private constructor(
+    readonly layout: ParamLayout,
+    private readonly program: Program,
+    readonly userInputs: OnnxValueInfo[],
+    private readonly flat: Float32Array,
+    private readonly needsParams: boolean,
+  ) {
+    this.paramFeed = needsParams ? Program.tensor({ data: flat, dims: [flat.length] }) : null;
+  }
+
+  static async compile(cfg: InferenceConfig): Promise<InferenceProgram> {
+    for (const t of Object.values(cfg.outputs)) if (t.graph !== cfg.graph) throw new TraceError("compileInference", `output ${t} is not from this graph`);
+    const layout = new ParamLayout(cfg.graph);
+    // inference draws no dropout: a graph built with dropout p > 0 gets a fixed seed of 0
+    const built = buildModel(flatParamEmitter(layout, cfg.graph.hasRandom), "inference", cfg.outputs);
+    const program = await Program.open(built.model, cfg);
+    const internal = new Set(["params", "rng.seed"]);
+    const needsParams = built.inputs.some((i) => i.name === "params");
+    const prog = new InferenceProgram(layout, program, built.inputs.filter((i) => !internal.has(i.name)), layout.init(cfg.seed ?? 0), needsParams);
+    if (built.inputs.some((i) => i.name === "rng.seed")) prog.extra["rng.seed"] = Program.tensor({ data: Float64Array.of(0), dims: [] });
+    return prog;
+  }
+
+  private readonly extra: Record<string, ort.Tensor> = {};
+
+  /** Runs the forward graph; returns every output by name. */
+  async run(feeds: Feeds): Promise<Record<string, AnyTypedArray>> {
+    checkFeeds(feeds, this.userInputs, "inference");
+    const ins: Record<string, ort.Tensor> = { ...this.extra };
+    if (this.paramFeed) ins.params = this.paramFeed;
+    for (const i of this.userInputs) ins[i.name] = Program.tensor({ data: feeds[i.name] as AnyTypedArray, dims: i.dims });
+    const fetches: Record<string, null> = {};
+    for (const n of this.program.outputNames) fetches[n] = null;
+    return this.program.run(ins, fetches);
+  }
+
+  loadParams(map: ReadonlyMap<string, Float32Array>): void {
+    this.layout.pack(map, this.flat);
+  }
+  params(): Map<string, Float32Array> {
+    return this.layout.unpack(this.flat);
+  }
+  async dispose(): Promise<void> {
+    await this.program.dispose();
+  }
+}
+
+export const compileInference = (cfg: InferenceConfig): Promise<InferenceProgram> => InferenceProgram.compile(cfg);
+
+/**
+ * A self-contained ONNX model: user inputs stay inputs, parameters become initializers under their
+ * own (HF-style) names, outputs keep their names. Opset 20, standard ops only.
+ */
+export function exportOnnx(cfg: { graph: Graph; outputs: Record<string, Tensor>; params: ReadonlyMap<string, Float32Array> }): Uint8Array {
+  const em: Emitter = new Emitter((name) => {
+    const info = cfg.graph.params.get(name);
+    const data = cfg.params.get(name);
+    if (!info) throw new TraceError("exportOnnx", `unknown parameter "${name}"`);
+    if (!data || data.length !== numel(info.shape)) {
+      throw new TraceError("exportOnnx", `parameter "${name}" ${fmtShape(info.shape)} is ${data ? `${data.length} values` : "missing"}`);
+    }
+    if (!em.initializers.some((t) => t.name === name)) em.initializers.push({ name, dtype: "float32", dims: [...info.shape], data });
+    return name;
+  });
+  return buildModel(em, "baton_export", cfg.outputs).model;
+}

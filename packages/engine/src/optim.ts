@@ -1,0 +1,96 @@
+// Optimizers as traced updates on the FLAT parameter vector [P] (llm.c style): one handful of
+// large elementwise nodes per step instead of a handful per parameter. Decayed parameters occupy
+// the prefix [0, decayed) of the layout, so decoupled weight decay is one slice.
+import { TraceError } from "./ops.ts";
+import { concat, type Tensor } from "./tensor.ts";
+
+export interface UpdateArgs {
+  /** [P] parameters, gradients (already clipped and normalised) */
+  p: Tensor;
+  g: Tensor;
+  /** [P] each, in the order of `Optimizer.state` */
+  state: Tensor[];
+  /** scalars (float32): learning rate, 1-based step */
+  lr: Tensor;
+  step: Tensor;
+  /** parameters [0, decayed) get weight decay */
+  decayed: number;
+}
+
+export interface Optimizer {
+  kind: "adamw" | "sgd";
+  /** flat state buffers, each [P]; checkpoint names are `${state}.${param name}` */
+  state: string[];
+  update(a: UpdateArgs): { p: Tensor; state: Tensor[] };
+}
+
+export interface AdamWConfig {
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+}
+
+/** p *= (1 - lr * wd) on the decayed prefix only (decoupled decay, as in PyTorch's AdamW). */
+function decay(p: Tensor, lr: Tensor, wd: number, decayed: number): Tensor {
+  if (wd === 0 || decayed === 0) return p;
+  const P = p.shape[0] as number;
+  const factor = lr.mul(-wd).add(1);
+  if (decayed === P) return p.mul(factor);
+  return concat([p.slice(0, 0, decayed).mul(factor), p.slice(0, decayed, P)], 0);
+}
+
+/** AdamW with bias correction computed in-graph from the step input. */
+export function adamw(cfg: AdamWConfig = {}): Optimizer {
+  const b1 = cfg.beta1 ?? 0.9;
+  const b2 = cfg.beta2 ?? 0.999;
+  const eps = cfg.eps ?? 1e-8;
+  const wd = cfg.weightDecay ?? 0;
+  for (const [k, v] of Object.entries({ beta1: b1, beta2: b2 })) {
+    if (!(v >= 0 && v < 1)) throw new TraceError("adamw", `${k} must be in [0, 1), got ${v}`);
+  }
+  return {
+    kind: "adamw",
+    state: ["adam.m", "adam.v"],
+    update({ p, g, state: [m, v], lr, step, decayed }) {
+      if (!m || !v) throw new TraceError("adamw", "needs state [m, v]");
+      const g1 = p.graph.const(b1);
+      const g2 = p.graph.const(b2);
+      const m2 = m.mul(b1).add(g.mul(1 - b1)); // [P]
+      const v2 = v.mul(b2).add(g.mul(g).mul(1 - b2)); // [P]
+      const bc1 = g1.pow(step).neg().add(1); // 1 - b1^t
+      const bc2 = g2.pow(step).neg().add(1);
+      // lr * mhat / (sqrt(vhat) + eps), with the scalar corrections folded into two scalars
+      const stepSize = lr.div(bc1);
+      const denom = v2.sqrt().mul(bc2.sqrt().reciprocal()).add(eps);
+      const p2 = decay(p, lr, wd, decayed).sub(m2.div(denom).mul(stepSize));
+      return { p: p2, state: [m2, v2] };
+    },
+  };
+}
+
+/** SGD with optional momentum (PyTorch form: buf = mu * buf + g; p -= lr * buf) and decoupled decay. */
+export function sgd(cfg: { momentum?: number; weightDecay?: number } = {}): Optimizer {
+  const mu = cfg.momentum ?? 0;
+  const wd = cfg.weightDecay ?? 0;
+  return {
+    kind: "sgd",
+    state: mu > 0 ? ["sgd.momentum"] : [],
+    update({ p, g, state: [buf], lr, decayed }) {
+      const p1 = decay(p, lr, wd, decayed);
+      if (mu > 0 && buf) {
+        const b2 = buf.mul(mu).add(g);
+        return { p: p1.sub(b2.mul(lr)), state: [b2] };
+      }
+      return { p: p1.sub(g.mul(lr)), state: [] };
+    },
+  };
+}
+
+/** Scale g so its global L2 norm is at most `maxNorm`; returns the norm before clipping. */
+export function clipByGlobalNorm(g: Tensor, maxNorm: number | undefined): { g: Tensor; norm: Tensor } {
+  const norm = g.mul(g).sum().sqrt();
+  if (maxNorm === undefined) return { g, norm };
+  const scale = norm.add(1e-6).reciprocal().mul(maxNorm).minimum(1);
+  return { g: g.mul(scale), norm };
+}
