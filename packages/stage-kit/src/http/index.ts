@@ -7,3 +7,4 @@ export { StageMonitor } from "./stage-monitor.ts";
 export type { StageStatus, ProgressEvent, ProgressListener, FailureDisposition } from "./stage-monitor.ts";
 export { MetricsRegistry, Counter, Gauge, Histogram } from "./metrics.ts";
 export type { Labels } from "./metrics.ts";
+export { monitorObserver } from "./monitor-observer.ts";

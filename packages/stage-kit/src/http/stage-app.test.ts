@@ -36,7 +36,8 @@ describe("stage HTTP app", () => {
   it("reports run, step, progress and loss on /status and /metrics", async () => {
     const monitor = new StageMonitor("pretrain");
     const app = createStageApp({ monitor, probes: {} });
-    monitor.eventConsumed({ runId: "r1", step: "base", cursor: 0, eventId: "e1" });
+    monitor.eventReceived();
+    monitor.workStarted({ runId: "r1", step: "base", cursor: 0, eventId: "e1" });
     monitor.bytesMoved("download", 1024);
     monitor.progress({ done: 25, total: 100, loss: 3.25 });
 
@@ -44,7 +45,8 @@ describe("stage HTTP app", () => {
     expect(status).toMatchObject({ stage: "pretrain", state: "working", runId: "r1", step: "base", cursor: 0, loss: 3.25, progress: { done: 25, total: 100, fraction: 0.25 } });
 
     monitor.stepFinished(1500);
-    monitor.eventConsumed({ runId: "r2", step: "base", cursor: 0, eventId: "e2" });
+    monitor.eventReceived();
+    monitor.workStarted({ runId: "r2", step: "base", cursor: 0, eventId: "e2" });
     monitor.eventFailed({ disposition: "dead-lettered", reason: "manifest.json missing" });
 
     const res = await app.request("/metrics");
@@ -94,7 +96,8 @@ describe("stage HTTP app", () => {
       await readEvents(1);
       expect(received[0]).toMatchObject({ event: "status", data: { stage: "instruct", state: "idle" } });
 
-      monitor.eventConsumed({ runId: "r9", step: "chat", cursor: 2, eventId: "e9" });
+      monitor.eventReceived();
+      monitor.workStarted({ runId: "r9", step: "chat", cursor: 2, eventId: "e9" });
       monitor.progress({ done: 1, total: 4, loss: 1.5 });
       monitor.stepFinished(20);
       await readEvents(4);

@@ -29,8 +29,11 @@ export type ProgressEvent =
   | { type: "finished"; runId: string; step: string; durationMs: number; at: string }
   | { type: "failed"; runId?: string; step?: string; disposition: FailureDisposition; reason: string; at: string };
 
-/** What happened to a failed event: retried later (nak), dropped for good (term), or dead-lettered. */
-export type FailureDisposition = "retry" | "terminated" | "dead-lettered";
+/**
+ * What happened to an event whose work did not finish: retried later (nak), stopped by SIGTERM with a
+ * snapshot for another worker (interrupted), dropped for good (terminated), or dead-lettered.
+ */
+export type FailureDisposition = "retry" | "interrupted" | "terminated" | "dead-lettered";
 
 export type ProgressListener = (event: ProgressEvent) => void;
 
@@ -39,8 +42,8 @@ const STEP_SECONDS_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600
 
 /**
  * The one place a service's runner reports what it does; feeds /status, /metrics and /events.
- * The runner calls `eventConsumed` when it takes an event, `progress` while training, `bytesMoved`
- * for checkpoint transfers, then `stepFinished` or `eventFailed`.
+ * Per delivery: `eventReceived` when a message is taken, `workStarted` once it decoded, `progress`
+ * while training, `bytesMoved` for checkpoint transfers, then `stepFinished` or `eventFailed`.
  */
 export class StageMonitor {
   readonly registry: MetricsRegistry;
@@ -76,8 +79,13 @@ export class StageMonitor {
     return () => this.listeners.delete(listener);
   }
 
-  eventConsumed(e: { runId: string; step: string; cursor: number; eventId: string }): void {
+  /** A message was taken from the bus (counted even when it turns out malformed). */
+  eventReceived(): void {
     this.consumed.inc(this.labels);
+  }
+
+  /** The event decoded and validated: work on run `runId`, step `step` begins. */
+  workStarted(e: { runId: string; step: string; cursor: number; eventId: string }): void {
     const at = now();
     this.current = { stage: this.stage, state: "working", runId: e.runId, step: e.step, cursor: e.cursor, startedAt: at, updatedAt: at, stepsCompleted: this.current.stepsCompleted };
     this.progressRatio.set(0, this.labels);
@@ -112,7 +120,8 @@ export class StageMonitor {
   eventFailed(f: { disposition: FailureDisposition; reason: string }): void {
     this.failed.inc({ ...this.labels, disposition: f.disposition });
     const { runId, step } = this.current;
-    this.current = { ...this.current, state: f.disposition === "retry" ? "idle" : "failed", lastError: f.reason, updatedAt: now() };
+    const state = f.disposition === "retry" || f.disposition === "interrupted" ? "idle" : "failed";
+    this.current = { ...this.current, state, lastError: f.reason, updatedAt: now() };
     const event: ProgressEvent = { type: "failed", disposition: f.disposition, reason: f.reason, at: this.current.updatedAt };
     if (runId !== undefined) event.runId = runId;
     if (step !== undefined) event.step = step;

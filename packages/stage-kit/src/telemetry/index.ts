@@ -9,3 +9,4 @@ export { createLogger, redact, secretsFromEnv } from "./logger.ts";
 export type { Logger, LoggerOptions, LogContext, LogLevel } from "./logger.ts";
 export { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
 export type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-node";
+export { traceObserver } from "./trace-observer.ts";

@@ -65,8 +65,8 @@ describe("StageTrace", () => {
     start.end();
 
     const a = StageTrace.start(tracer, event("a", 0, firstHeaders));
-    for (const phase of ["receive", "download", "train", "upload", "commit"] as const) await a.phase(phase, () => undefined);
-    const next = await a.phase("emit", (span) => a.headersFor(span) as Record<string, string>);
+    for (const phase of ["download", "train", "upload", "commit"] as const) await a.phase(phase, () => undefined);
+    const next = await a.phase("emit", () => a.headersFor() as Record<string, string>);
     a.end();
 
     const b = StageTrace.start(tracer, event("b", 1, next));
@@ -107,7 +107,8 @@ describe("StageTrace", () => {
     const boom = new Error("sha256 of model.safetensors does not match manifest.json");
     await expect(work.phase("download", () => Promise.reject(boom))).rejects.toBe(boom);
     work.end(boom);
-    const [download, root] = exporter.getFinishedSpans();
+    const [receive, download, root] = exporter.getFinishedSpans();
+    expect(receive?.name).toBe("receive");
     expect(download?.status).toEqual({ code: SpanStatusCode.ERROR, message: boom.message });
     expect(download?.events[0]?.name).toBe("exception");
     expect(root?.status.code).toBe(SpanStatusCode.ERROR);

@@ -1,8 +1,11 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from "@opentelemetry/api";
 import { extractTraceContext, injectTraceContext, type HeaderCarrier } from "./propagation.ts";
 
-/** The phases of one stage's work, each a child span of the stage's trace, in this order. */
-export type StagePhase = "receive" | "download" | "train" | "upload" | "commit" | "emit";
+/**
+ * The phases of one stage's work, each a child span of the stage's trace, in this order
+ * (`resume` only on a redelivery that finds a snapshot).
+ */
+export type StagePhase = "receive" | "download" | "resume" | "train" | "upload" | "commit" | "emit";
 
 /** The event a stage took from the bus, as the trace needs it. */
 export interface ReceivedEvent {
@@ -10,11 +13,14 @@ export interface ReceivedEvent {
   stage: string;
   /** The recipe step being run and its index in the routing slip. */
   step: string;
-  cursor: number;
-  runId: string;
-  /** CloudEvents id and NATS subject of the event. */
-  eventId: string;
+  /** Known once the event is decoded; `identify()` adds them later when not known at start. */
+  cursor?: number;
+  runId?: string;
+  eventId?: string;
+  /** NATS subject the event came on. */
   subject: string;
+  /** When the message was taken from the bus (ms since epoch); default now. */
+  receivedAt?: number;
   /** The durable consumer it came from (one per step name). */
   consumer?: string;
   /** JetStream delivery count: 1 the first time, more on redelivery. */
@@ -45,6 +51,10 @@ const MESSAGING = {
  *   work.end();
  */
 export class StageTrace {
+  /** The span of the phase running now, if any (its context goes on messages published inside it). */
+  private current: Span | undefined;
+  private receive: Span | undefined;
+
   private constructor(
     private readonly tracer: Tracer,
     readonly root: Span,
@@ -55,23 +65,41 @@ export class StageTrace {
     const base: Attributes = {
       [MESSAGING.system]: "nats",
       [MESSAGING.destination]: event.subject,
-      [MESSAGING.messageId]: event.eventId,
       "baton.stage": event.stage,
       "baton.step": event.step,
-      "baton.cursor": event.cursor,
-      "baton.run_id": event.runId,
     };
     if (event.consumer) base[MESSAGING.consumerGroup] = event.consumer;
     const producer = extractTraceContext(event.headers);
     const attributes: Attributes = { ...base, [MESSAGING.operationType]: "process", [MESSAGING.operationName]: "process" };
     if (event.deliveryCount !== undefined) attributes["messaging.nats.delivery_count"] = event.deliveryCount;
     if (event.bodySize !== undefined) attributes[MESSAGING.bodySize] = event.bodySize;
+    const startTime = event.receivedAt ?? Date.now();
     const root = tracer.startSpan(
       `${event.step} process`,
-      { kind: SpanKind.CONSUMER, root: true, attributes, links: producer ? [{ context: producer, attributes: { "baton.link": "producer" } }] : [] },
+      { kind: SpanKind.CONSUMER, root: true, startTime, attributes, links: producer ? [{ context: producer, attributes: { "baton.link": "producer" } }] : [] },
       ROOT_CONTEXT,
     );
-    return new StageTrace(tracer, root, base);
+    const work = new StageTrace(tracer, root, base);
+    // receive: from taking the message to a decoded, validated event (ends in identify()).
+    work.receive = tracer.startSpan(
+      "receive",
+      { kind: SpanKind.CONSUMER, startTime, attributes: { ...base, [MESSAGING.operationType]: "receive", [MESSAGING.operationName]: "next" } },
+      trace.setSpan(ROOT_CONTEXT, root),
+    );
+    if (event.runId !== undefined && event.cursor !== undefined && event.eventId !== undefined) {
+      work.identify({ runId: event.runId, cursor: event.cursor, eventId: event.eventId });
+    }
+    return work;
+  }
+
+  /** Records which run, step and event this is, once decoded; ends the receive span. */
+  identify(e: { runId: string; cursor: number; eventId: string }): void {
+    const ids: Attributes = { "baton.run_id": e.runId, "baton.cursor": e.cursor, [MESSAGING.messageId]: e.eventId };
+    Object.assign(this.base, ids);
+    this.root.setAttributes(ids);
+    this.receive?.setAttributes(ids);
+    this.receive?.end();
+    this.receive = undefined;
   }
 
   get traceId(): string {
@@ -87,24 +115,35 @@ export class StageTrace {
     const messaging: Attributes =
       name === "emit" ? { [MESSAGING.operationType]: "send", [MESSAGING.operationName]: "publish" } : name === "receive" ? { [MESSAGING.operationType]: "receive", [MESSAGING.operationName]: "next" } : {};
     const span = this.tracer.startSpan(name, { kind, attributes: { ...this.base, ...messaging, ...attributes } }, trace.setSpan(ROOT_CONTEXT, this.root));
+    const outer = this.current;
+    this.current = span;
     try {
       return await fn(span);
     } catch (err) {
       recordFailure(span, err);
       throw err;
     } finally {
+      this.current = outer;
       span.end();
     }
   }
 
-  /** Headers carrying `span`'s trace context (default: the stage's root span), to publish with. */
-  headersFor(span: Span = this.root, headers: HeaderCarrier = {}): HeaderCarrier {
-    injectTraceContext(span, headers);
+  /**
+   * Headers carrying a span's trace context, to publish with: `span` when given, else the phase
+   * running now (so the next stage links to this stage's emit span), else the stage's root span.
+   */
+  headersFor(span: Span | undefined = this.current, headers: HeaderCarrier = {}): HeaderCarrier {
+    injectTraceContext(span ?? this.root, headers);
     return headers;
   }
 
-  /** Ends the stage's trace; with an error, marks it failed with the reason. */
+  /** Ends the stage's trace; with an error, marks it (and an unfinished receive) failed with the reason. */
   end(error?: unknown): void {
+    if (this.receive) {
+      if (error !== undefined) recordFailure(this.receive, error);
+      this.receive.end();
+      this.receive = undefined;
+    }
     if (error !== undefined) recordFailure(this.root, error);
     this.root.end();
   }
