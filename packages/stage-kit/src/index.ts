@@ -13,6 +13,9 @@ export type { BatonErrorCode, Disposition } from "./errors.ts";
 
 export type { Bus, BusSettings, Delivery, Observed, PublishAck, PublishOptions, Unwatch } from "./bus/bus.ts";
 export { DEFAULT_BUS_SETTINGS } from "./bus/bus.ts";
+export { MemoryBus } from "./bus/memory.ts";
+export { NatsBus, connectNats } from "./bus/nats.ts";
+export type { NatsBusOptions } from "./bus/nats.ts";
 export type { Store, PutResult, Expected } from "./store/store.ts";
 export type { Ledger, LedgerRecord, CommitResult } from "./ledger/ledger.ts";
 

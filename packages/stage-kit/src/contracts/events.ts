@@ -15,9 +15,11 @@ export const EVENT_TYPES: readonly EventType[] = [
   "dev.baton.feedback.ready",
 ];
 
+type EnvelopeAttributes = Pick<CloudEventEnvelope, "specversion" | "id" | "source" | "subject" | "time" | "datacontenttype" | "traceparent">;
+
 /** A CloudEvent whose data is typed by its `type`. */
 export type BatonEvent<T extends EventType = EventType> = {
-  [K in T]: Omit<CloudEventEnvelope, "type" | "data"> & { type: K; data: EventDataByType[K] };
+  [K in T]: EnvelopeAttributes & { type: K; data: EventDataByType[K] };
 }[T];
 
 export interface NewEvent<T extends EventType> {

@@ -1,0 +1,196 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import type { BatonEvent } from "../contracts/events.ts";
+import { BatonError } from "../errors.ts";
+import { durableName, STREAM, STREAM_SUBJECTS, subjects } from "../subjects.ts";
+import { DEFAULT_BUS_SETTINGS, type Bus, type BusSettings, type Delivery, type Observed, type PublishAck, type PublishOptions, type Unwatch } from "./bus.ts";
+import { encodeForPublish, headerValue } from "./shared.ts";
+
+const STREAM_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+
+export interface NatsBusOptions {
+  servers: string | string[];
+  name?: string;
+  settings?: Partial<BusSettings>;
+}
+
+/**
+ * The bus over NATS JetStream: one file-storage stream `BATON` for `baton.>`, one durable pull
+ * consumer per step name (explicit ack, max_ack_pending 1, ack_wait, max_deliver). Work is pulled
+ * with next(), one message at a time; no consume() iterator is held open while training.
+ */
+export class NatsBus implements Bus {
+  readonly kind = "nats" as const;
+  readonly settings: BusSettings;
+  private readonly js: JetStreamClient;
+  private readonly consumers = new Map<string, Promise<Consumer>>();
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    settings: BusSettings,
+    private readonly ownsConnection: boolean,
+  ) {
+    this.settings = settings;
+    this.js = jetstream(nc);
+  }
+
+  /** Connects (reconnecting forever: a restarted nats-server is picked up again) and ensures the stream. */
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const nc = await connectNats(options.servers, options.name);
+    return NatsBus.fromConnection(nc, options.settings, true);
+  }
+
+  /** Uses an existing connection (shared with the ledger); close() then leaves it open. */
+  static async fromConnection(nc: NatsConnection, settings: Partial<BusSettings> = {}, ownsConnection = false): Promise<NatsBus> {
+    const all = { ...DEFAULT_BUS_SETTINGS, ...settings };
+    const jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, all);
+    return new NatsBus(nc, jsm, all, ownsConnection);
+  }
+
+  async publish(subject: string, event: BatonEvent, options: PublishOptions = {}): Promise<PublishAck> {
+    return this.publishRaw(subject, encodeForPublish(subject, event), { msgId: options.msgId ?? event.id, headers: options.headers ?? {} });
+  }
+
+  async publishRaw(subject: string, payload: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, headerValue(v));
+    try {
+      const ack = await this.js.publish(subject, payload, { headers: h, ...(options.msgId !== undefined ? { msgID: options.msgId } : {}) });
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      throw BatonError.retry("BUS_UNAVAILABLE", `publish to ${subject} failed: ${(err as Error).message}. Is NATS reachable and JetStream enabled (nats-server -js)?`, err);
+    }
+  }
+
+  ensureConsumer(step: string): Promise<void> {
+    return this.consumer(step).then(() => undefined);
+  }
+
+  async pull(step: string, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
+    if (options.signal?.aborted) return null;
+    let m: JsMsg | null;
+    try {
+      const c = await this.consumer(step);
+      // next() refuses expires under 1 s.
+      m = await c.next({ expires: Math.max(1_000, options.expiresMs ?? 5_000) });
+    } catch (err) {
+      this.consumers.delete(step); // re-resolve after a reconnect or a recreated stream
+      throw BatonError.retry("BUS_UNAVAILABLE", `pull for step ${step} (consumer ${durableName(step)} on stream ${STREAM}) failed: ${(err as Error).message}`, err);
+    }
+    return m ? toDelivery(m) : null;
+  }
+
+  async watch(filter: string, handler: (m: Observed) => void, options: { from?: "all" | "new" } = {}): Promise<Unwatch> {
+    const c = await this.js.consumers.get(STREAM, {
+      filter_subjects: filter, // a string, not an array: servers before 2.10 take one filter_subject only
+      deliver_policy: (options.from ?? "all") === "all" ? DeliverPolicy.All : DeliverPolicy.New,
+    });
+    const messages = await c.consume();
+    const loop = (async () => {
+      for await (const m of messages) handler({ subject: m.subject, seq: m.seq, data: m.data, headers: headerRecord(m.headers) });
+    })();
+    return async () => {
+      await messages.close();
+      await loop.catch(() => undefined);
+    };
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.nc.flush();
+      await this.jsm.streams.info(STREAM);
+    } catch (err) {
+      throw BatonError.retry("BUS_UNAVAILABLE", `NATS at ${this.nc.getServer()} does not answer for stream ${STREAM}: ${(err as Error).message}`, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+
+  private consumer(step: string): Promise<Consumer> {
+    let c = this.consumers.get(step);
+    if (!c) {
+      c = this.createConsumer(step);
+      this.consumers.set(step, c);
+      c.catch(() => this.consumers.delete(step));
+    }
+    return c;
+  }
+
+  private async createConsumer(step: string): Promise<Consumer> {
+    const durable = durableName(step);
+    const config = {
+      durable_name: durable,
+      filter_subject: subjects.checkpointReady(step),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(this.settings.ackWaitMs),
+      max_deliver: this.settings.maxDeliver,
+      max_ack_pending: 1,
+    };
+    try {
+      await this.jsm.consumers.add(STREAM, config);
+    } catch {
+      // Exists with other settings (e.g. a changed ack_wait): bring it in line.
+      await this.jsm.consumers.update(STREAM, durable, { ack_wait: config.ack_wait, max_deliver: config.max_deliver, max_ack_pending: 1 });
+    }
+    return this.js.consumers.get(STREAM, durable);
+  }
+}
+
+export function connectNats(servers: string | string[], name = "baton"): Promise<NatsConnection> {
+  return connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true }).catch((err: unknown) => {
+    throw BatonError.retry("BUS_UNAVAILABLE", `cannot connect to NATS at ${String(servers)}: ${(err as Error).message}. Start nats-server with -js, or unset NATS_URL for the embedded bus.`, err);
+  });
+}
+
+async function ensureStream(jsm: JetStreamManager, settings: BusSettings): Promise<void> {
+  const config = {
+    name: STREAM,
+    subjects: STREAM_SUBJECTS,
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    duplicate_window: nanos(settings.duplicateWindowMs),
+    max_age: nanos(STREAM_MAX_AGE_MS),
+  };
+  try {
+    await jsm.streams.info(STREAM);
+  } catch {
+    try {
+      await jsm.streams.add(config);
+    } catch (err) {
+      // Another service created it between our info and add.
+      await jsm.streams.info(STREAM).catch(() => {
+        throw BatonError.retry("BUS_UNAVAILABLE", `cannot create JetStream stream ${STREAM}: ${(err as Error).message}. Is JetStream enabled (nats-server -js)?`, err);
+      });
+    }
+  }
+}
+
+function toDelivery(m: JsMsg): Delivery {
+  return {
+    subject: m.subject,
+    data: m.data,
+    headers: headerRecord(m.headers),
+    deliveryCount: m.info.deliveryCount,
+    streamSeq: m.seq,
+    working: () => m.working(),
+    ack: async () => {
+      await m.ackAck();
+    },
+    nak: (delayMs?: number) => m.nak(delayMs),
+    // nats-server before 2.10 ignores "+TERM <reason>" (and redelivers), so the reason travels in the
+    // dead letter instead of the ack.
+    term: () => m.term(),
+  };
+}
+
+function headerRecord(h: MsgHdrs | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!h) return out;
+  for (const k of h.keys()) out[k] = h.get(k);
+  return out;
+}
