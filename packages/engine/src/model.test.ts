@@ -1,0 +1,43 @@
+// Whole-model finite-difference checks (float64): a small MLP with cross-entropy, and one
+// transformer block (layer norm, attention with a causal mask, GELU MLP) under a loss.
+import { describe, expect, it } from "vitest";
+import { checkVjp } from "./check.ts";
+import { crossEntropy, gelu, layerNorm, rmsNorm } from "./composites.ts";
+import type { Tensor } from "./tensor.ts";
+import { type BlockWeights, block, blockShapes } from "./testing/block.ts";
+
+describe("whole-model gradients against finite differences", () => {
+  it("a two-layer MLP with cross-entropy and an ignored target", async () => {
+    const [N, I, H, V] = [6, 3, 5, 4];
+    const res = await checkVjp(
+      (g, [x, w1, b1, w2]) => {
+        const targets = g.const(BigInt64Array.of(0n, 3n, -1n, 2n, 1n, 3n), [N]);
+        const logits = gelu((x as Tensor).matmul(w1 as Tensor).add(b1 as Tensor)).matmul(w2 as Tensor);
+        return crossEntropy(logits, targets, { ignoreIndex: -1 }).mean;
+      },
+      [{ shape: [N, I] }, { shape: [I, H] }, { shape: [H] }, { shape: [H, V] }],
+    );
+    expect(res.error, `${res.analytic} vs ${res.numeric}`).toBeLessThan(1e-6);
+  });
+
+  it("one transformer block (pre-LN, causal attention, GELU MLP)", async () => {
+    const [B, T, C, H] = [2, 4, 8, 2];
+    const shapes = blockShapes(C);
+    const names = Object.keys(shapes) as (keyof BlockWeights)[];
+    const res = await checkVjp(
+      (g, [x, ...ws]) => {
+        const w = Object.fromEntries(names.map((n, i) => [n, ws[i] as Tensor])) as unknown as BlockWeights;
+        return block(g, x as Tensor, w, H);
+      },
+      [{ shape: [B, T, C] }, ...names.map((n) => ({ shape: shapes[n], positive: n.startsWith("ln") && n.endsWith("w") }))],
+    );
+    expect(res.error, `${res.analytic} vs ${res.numeric}`).toBeLessThan(1e-6);
+  });
+
+  it("layer norm and RMS norm on their own", async () => {
+    for (const norm of [(x: Tensor, w: Tensor) => layerNorm(x, w, null), (x: Tensor, w: Tensor) => rmsNorm(x, w)]) {
+      const res = await checkVjp((_g, [x, w]) => norm(x as Tensor, w as Tensor), [{ shape: [3, 5] }, { shape: [5] }]);
+      expect(res.error, `${res.analytic} vs ${res.numeric}`).toBeLessThan(1e-6);
+    }
+  });
+});
