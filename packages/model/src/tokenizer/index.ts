@@ -6,3 +6,4 @@ export { CharTokenizer, trainCharTokenizer, charTokenizerFromChars } from "./cha
 export { ByteLevelBpeTokenizer, trainBpeTokenizer } from "./bpe-tokenizer.ts";
 export { tokenizerFromHfJson, loadTokenizer, saveTokenizer } from "./hf-json.ts";
 export type { HfTokenizerJson } from "./hf-json-types.ts";
+export { loadGpt2TokenizerFiles } from "./gpt2-files.ts";
