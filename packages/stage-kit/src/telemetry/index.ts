@@ -6,7 +6,7 @@ export type { HeaderCarrier } from "./propagation.ts";
 export { StageTrace, startPublishSpan } from "./stage-trace.ts";
 export type { StagePhase, ReceivedEvent } from "./stage-trace.ts";
 export { createLogger, redact, secretsFromEnv } from "./logger.ts";
-export type { Logger, LoggerOptions, LogContext, LogLevel } from "./logger.ts";
+export type { JsonLogger, JsonLoggerOptions, LogContext, LogLevel } from "./logger.ts";
 export { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
 export type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-node";
 export { traceObserver } from "./trace-observer.ts";

@@ -15,7 +15,7 @@ export interface LogContext {
   [field: string]: unknown;
 }
 
-export interface LoggerOptions {
+export interface JsonLoggerOptions {
   context?: LogContext;
   /** Lowest level written; default $BATON_LOG_LEVEL or "info". */
   level?: LogLevel;
@@ -25,12 +25,12 @@ export interface LoggerOptions {
   secrets?: string[];
 }
 
-export interface Logger {
+export interface JsonLogger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
-  child(context: LogContext): Logger;
+  child(context: LogContext): JsonLogger;
 }
 
 /**
@@ -79,7 +79,7 @@ function redactString(s: string, secrets: readonly string[]): string {
   return out;
 }
 
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: JsonLoggerOptions = {}): JsonLogger {
   const envLevel = process.env["BATON_LOG_LEVEL"] as LogLevel | undefined;
   const level = options.level ?? (envLevel && envLevel in ORDER ? envLevel : "info");
   const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
@@ -87,7 +87,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return make(options.context ?? {}, ORDER[level], write, secrets);
 }
 
-function make(context: LogContext, min: number, write: (line: string) => void, secrets: readonly string[]): Logger {
+function make(context: LogContext, min: number, write: (line: string) => void, secrets: readonly string[]): JsonLogger {
   const log = (lvl: LogLevel) => (msg: string, fields: Record<string, unknown> = {}) => {
     if (ORDER[lvl] < min) return;
     const record = redact({ time: new Date().toISOString(), level: lvl, msg, ...context, ...fields }, secrets);
