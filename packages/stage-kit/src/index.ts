@@ -17,6 +17,11 @@ export { MemoryBus } from "./bus/memory.ts";
 export { NatsBus, connectNats } from "./bus/nats.ts";
 export type { NatsBusOptions } from "./bus/nats.ts";
 export type { Store, PutResult, Expected } from "./store/store.ts";
+export { FsStore } from "./store/fs.ts";
+export { S3Store } from "./store/s3.ts";
+export type { S3StoreOptions } from "./store/s3.ts";
+export { sha256Hex } from "./store/digest.ts";
+export { keys, assertKey, snapshotStepOf, MANIFEST_FILE } from "./keys.ts";
 export type { Ledger, LedgerRecord, CommitResult } from "./ledger/ledger.ts";
 
 export type { RetryPolicy } from "./runner/retry.ts";

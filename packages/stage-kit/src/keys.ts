@@ -1,0 +1,54 @@
+/**
+ * The ONE module for the store's key layout. Keys are '/'-separated, relative, and free of '..'.
+ *
+ *   checkpoints/<runId>/<cursor>-<step>/<attemptId>/    a committed checkpoint folder (manifest.json last)
+ *   runs/<runId>/<cursor>/_resume/<trainStep>/           resume snapshots of one step (newest wins)
+ *   reports/<runId>/<name>                               eval reports and samples
+ *   datasets/<name>/<file>                               datasets pushed with `baton data push`
+ *
+ * A checkpoint folder carries an attempt id because two workers may race on one step: each uploads
+ * its own folder, the ledger picks one, the loser deletes its copy. Nothing ever overwrites a
+ * checkpoint another event points at.
+ */
+export const MANIFEST_FILE = "manifest.json";
+/** Marker written last in a snapshot folder: a snapshot without it is incomplete and ignored. */
+export const SNAPSHOT_COMPLETE_FILE = "_complete.json";
+
+export const keys = {
+  checkpoint: (runId: string, cursor: number, step: string, attemptId: string): string =>
+    `checkpoints/${seg(runId)}/${cursor}-${seg(step)}/${seg(attemptId)}/`,
+  manifest: (checkpointPrefix: string): string => `${dir(checkpointPrefix)}${MANIFEST_FILE}`,
+  file: (prefix: string, relativePath: string): string => `${dir(prefix)}${assertKey(relativePath)}`,
+  resume: (runId: string, cursor: number): string => `runs/${seg(runId)}/${cursor}/_resume/`,
+  /** Zero-padded so lexical order is step order. */
+  snapshot: (runId: string, cursor: number, trainStep: number): string => `${keys.resume(runId, cursor)}${String(trainStep).padStart(12, "0")}/`,
+  report: (runId: string, name: string): string => `reports/${seg(runId)}/${assertKey(name)}`,
+  dataset: (name: string, file: string): string => `datasets/${seg(name)}/${assertKey(file)}`,
+} as const;
+
+/** Train step of a snapshot key (inverse of keys.snapshot), or null if the key is not one. */
+export function snapshotStepOf(resumePrefix: string, key: string): number | null {
+  if (!key.startsWith(resumePrefix)) return null;
+  const m = /^(\d{12})\//.exec(key.slice(resumePrefix.length));
+  return m ? Number(m[1]) : null;
+}
+
+/** Throws unless `key` is a safe relative key (no leading '/', no '..' segment, no backslash, not empty). */
+export function assertKey(key: string): string {
+  if (key.length === 0 || key.startsWith("/") || key.includes("\\") || key.split("/").some((s) => s === ".." || s === ".")) {
+    throw new Error(`store key ${JSON.stringify(key)} is not a safe relative key: use '/'-separated names without '.', '..', a leading '/' or '\\'`);
+  }
+  return key;
+}
+
+function dir(prefix: string): string {
+  assertKey(prefix);
+  return prefix.endsWith("/") ? prefix : `${prefix}/`;
+}
+
+function seg(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value) || value.includes("..")) {
+    throw new Error(`${JSON.stringify(value)} cannot be one segment of a store key: use letters, digits, '.', '_' and '-'`);
+  }
+  return value;
+}
