@@ -1,0 +1,111 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CheckpointRef } from "../contracts/types.gen.ts";
+import { BatonError } from "../errors.ts";
+import { keys } from "../keys.ts";
+import { FsStore } from "../store/fs.ts";
+import { commitCheckpoint, lineage, openCheckpoint, readManifest, type ManifestDraft } from "./checkpoint.ts";
+
+let root: string;
+let store: FsStore;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "baton-ckpt-"));
+  store = new FsStore(join(root, "store"));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+const draft = (cursor: number, step: string, parent: CheckpointRef | null): ManifestDraft => ({
+  runId: "run-1",
+  cursor,
+  step,
+  stage: "pretrain",
+  implementation: "test-impl",
+  version: "1.0.0",
+  parent,
+  config: { lr: 0.001 },
+  datasets: [{ uri: "file:///data/a.jsonl", sha256: "a".repeat(64) }],
+  metrics: { loss: 1 / (cursor + 1) },
+  traceId: null,
+  startedAt: new Date().toISOString(),
+});
+
+async function writeOutput(name: string, weights: string): Promise<string> {
+  const dir = join(root, name);
+  await mkdir(join(dir, "extra"), { recursive: true });
+  await writeFile(join(dir, "model.safetensors"), weights);
+  await writeFile(join(dir, "config.json"), '{"n_layer":1}');
+  await writeFile(join(dir, "extra", "notes.txt"), "nested files keep their relative path");
+  return dir;
+}
+
+async function caught(p: Promise<unknown>): Promise<BatonError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof BatonError) return err;
+    throw err;
+  }
+  throw new Error("expected a BatonError");
+}
+
+describe("checkpoints", () => {
+  it("commits files then the manifest, and opens them verified", async () => {
+    const dir = await writeOutput("out0", "weights-0");
+    const prefix = keys.checkpoint("run-1", 0, "pre", "a0");
+    const c = await commitCheckpoint(store, { prefix, dir, manifest: draft(0, "pre", null) });
+    expect(c.ref.uri).toBe(store.uri(prefix));
+    expect(c.manifest.files.map((f) => f.path)).toEqual(["config.json", "extra/notes.txt", "model.safetensors"]);
+    expect(await store.list(prefix)).toContain(keys.manifest(prefix));
+
+    const opened = await openCheckpoint(store, c.ref, join(root, "open0"));
+    expect(await readFile(join(opened.dir, "model.safetensors"), "utf8")).toBe("weights-0");
+    expect(await readFile(join(opened.dir, "extra", "notes.txt"), "utf8")).toContain("relative path");
+    expect(opened.manifest).toEqual(c.manifest);
+    expect(await readManifest(store, c.ref.uri)).toEqual(c.manifest);
+  });
+
+  it("refuses a checkpoint whose file changed after commit, naming the file and both digests", async () => {
+    const dir = await writeOutput("out-bad", "good weights");
+    const prefix = keys.checkpoint("run-1", 0, "pre", "bad");
+    const c = await commitCheckpoint(store, { prefix, dir, manifest: draft(0, "pre", null) });
+    await writeFile(join(store.root, keys.file(prefix, "model.safetensors")), "evil weights");
+    const dest = join(root, "open-bad");
+    const e = await caught(openCheckpoint(store, c.ref, dest));
+    expect(e.code).toBe("CHECKPOINT_CORRUPT");
+    expect(e.message).toContain(`model.safetensors of checkpoint ${c.ref.uri}`);
+    expect(e.message).toContain(c.manifest.files.find((f) => f.path === "model.safetensors")!.sha256);
+    expect(existsSync(dest)).toBe(false); // the corrupted bytes are never left for training
+  });
+
+  it("refuses a manifest that does not match the digest the event carries", async () => {
+    const dir = await writeOutput("out-m", "w");
+    const c = await commitCheckpoint(store, { prefix: keys.checkpoint("run-1", 0, "pre", "m"), dir, manifest: draft(0, "pre", null) });
+    const e = await caught(openCheckpoint(store, { ...c.ref, manifestSha256: "f".repeat(64) }, join(root, "open-m")));
+    expect(e.code).toBe("CHECKPOINT_CORRUPT");
+    expect(e.message).toContain("manifest.json of checkpoint");
+  });
+
+  it("says CHECKPOINT_MISSING for an uncommitted folder and refuses an empty output", async () => {
+    const e = await caught(openCheckpoint(store, { uri: store.uri("checkpoints/run-1/9-none/x/"), manifestSha256: "a".repeat(64) }, join(root, "none")));
+    expect(e.code).toBe("CHECKPOINT_MISSING");
+    expect(e.message).toMatch(/never committed/);
+    await mkdir(join(root, "empty"));
+    expect((await caught(commitCheckpoint(store, { prefix: keys.checkpoint("run-1", 0, "pre", "e"), dir: join(root, "empty"), manifest: draft(0, "pre", null) }))).message).toMatch(/ctx.outputDir/);
+  });
+
+  it("walks lineage back to random init with config and data at every hop", async () => {
+    let parent: CheckpointRef | null = null;
+    const steps = ["pre", "cpt", "sft"];
+    for (const [i, step] of steps.entries()) {
+      const dir = await writeOutput(`lin-${step}`, `weights-${step}`);
+      parent = (await commitCheckpoint(store, { prefix: keys.checkpoint("run-1", i, step, "l"), dir, manifest: draft(i, step, parent) })).ref;
+    }
+    const hops = await lineage(store, parent!);
+    expect(hops.map((h) => h.manifest.step)).toEqual(["sft", "cpt", "pre"]);
+    expect(hops.at(-1)!.manifest.parent).toBeNull();
+    expect(hops.every((h) => h.manifest.datasets.length === 1 && h.manifest.config.lr === 0.001)).toBe(true);
+  });
+});
