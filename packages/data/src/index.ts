@@ -1,0 +1,19 @@
+export { DatasetError } from "./errors.ts";
+export { readDataset, collectDataset } from "./read/reader.ts";
+export type { Dataset, DatasetReport, ReadOptions, BadRecordPolicy } from "./read/reader.ts";
+export { openSource, canonicalUri } from "./read/source.ts";
+export type { SourceOpener, OpenedSource } from "./read/source.ts";
+export { DATASET_FORMATS, SCHEMA_DIR } from "./read/formats.ts";
+export type {
+  DatasetFormat,
+  DatasetRecord,
+  RecordOf,
+  TextRecord,
+  PromptCompletionRecord,
+  AlpacaRecord,
+  ChatRecord,
+  ChatMessage,
+  ChatRole,
+  PreferenceRecord,
+  RankingRecord,
+} from "./read/formats.ts";
