@@ -23,6 +23,8 @@ export type { S3StoreOptions } from "./store/s3.ts";
 export { sha256Hex } from "./store/digest.ts";
 export { keys, assertKey, snapshotStepOf, MANIFEST_FILE } from "./keys.ts";
 export type { Ledger, LedgerRecord, CommitResult } from "./ledger/ledger.ts";
+export { MemoryLedger } from "./ledger/memory.ts";
+export { NatsLedger } from "./ledger/nats.ts";
 export { commitCheckpoint, openCheckpoint, readManifest, lineage } from "./checkpoint/checkpoint.ts";
 export type { ManifestDraft, CommittedCheckpoint, OpenedCheckpoint, LineageHop } from "./checkpoint/checkpoint.ts";
 

@@ -1,0 +1,58 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Ledger, LedgerRecord } from "./ledger.ts";
+
+export interface LedgerHarness {
+  ledger: Ledger;
+  cleanup(): Promise<void>;
+}
+
+const record = (worker: string): LedgerRecord => ({
+  checkpoint: { uri: `s3://b/checkpoints/r/0-s/${worker}/`, manifestSha256: "a".repeat(64) },
+  step: "s",
+  worker,
+  committedAt: new Date().toISOString(),
+});
+
+/** Exactly-once semantics every Ledger adapter must have. */
+export function runLedgerContract(adapter: string, make: () => Promise<LedgerHarness>): void {
+  describe(`Ledger contract: ${adapter}`, () => {
+    let h: LedgerHarness;
+    beforeAll(async () => {
+      h = await make();
+    });
+    afterAll(async () => {
+      await h?.cleanup();
+    });
+    const run = (): string => `run-${randomUUID().slice(0, 8)}`;
+
+    it("the first commit wins; a later one gets the winner's record", async () => {
+      const r = run();
+      expect(await h.ledger.get(r, 0)).toBeNull();
+      const first = await h.ledger.commit(r, 0, record("w1"));
+      expect(first.won).toBe(true);
+      expect(first.record.worker).toBe("w1");
+      const second = await h.ledger.commit(r, 0, record("w2"));
+      expect(second.won).toBe(false);
+      expect(second.record.worker).toBe("w1");
+      expect((await h.ledger.get(r, 0))?.worker).toBe("w1");
+      expect((await h.ledger.commit(r, 1, record("w2"))).won).toBe(true); // another cursor is another key
+    });
+
+    it("exactly one of five racing commits wins, and all agree on it", async () => {
+      const r = run();
+      const results = await Promise.all(["a", "b", "c", "d", "e"].map((w) => h.ledger.commit(r, 3, record(w))));
+      expect(results.filter((x) => x.won)).toHaveLength(1);
+      const winner = results.find((x) => x.won)!.record.worker;
+      expect(results.every((x) => x.record.worker === winner)).toBe(true);
+    });
+
+    it("keeps the newest checkpoint per step name", async () => {
+      const step = `s-${randomUUID().slice(0, 6)}`;
+      expect(await h.ledger.latest(step)).toBeNull();
+      await h.ledger.setLatest(step, record("old").checkpoint);
+      await h.ledger.setLatest(step, record("new").checkpoint);
+      expect((await h.ledger.latest(step))?.uri).toContain("/new/");
+    });
+  });
+}

@@ -1,0 +1,71 @@
+import { Kvm, type KV } from "@nats-io/kv";
+import { StorageType } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { CheckpointRef } from "../contracts/types.gen.ts";
+import { BatonError } from "../errors.ts";
+import { KV_BUCKETS, ledgerKey } from "../subjects.ts";
+import type { CommitResult, Ledger, LedgerRecord } from "./ledger.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * The ledger in NATS KV. commit() is KV create(): the server refuses it when the key exists, so
+ * exactly one of any number of racing workers wins, whatever the acks and redeliveries did.
+ */
+export class NatsLedger implements Ledger {
+  readonly kind = "nats" as const;
+
+  private constructor(
+    private readonly commits: KV,
+    private readonly latestByStep: KV,
+  ) {}
+
+  static async connect(nc: NatsConnection): Promise<NatsLedger> {
+    try {
+      const kvm = new Kvm(nc);
+      const commits = await kvm.create(KV_BUCKETS.ledger, { history: 1, storage: StorageType.File });
+      const latest = await kvm.create(KV_BUCKETS.latest, { history: 5, storage: StorageType.File });
+      return new NatsLedger(commits, latest);
+    } catch (err) {
+      throw BatonError.retry("LEDGER_UNAVAILABLE", `cannot open NATS KV buckets ${KV_BUCKETS.ledger}/${KV_BUCKETS.latest}: ${(err as Error).message}. Is JetStream enabled (nats-server -js)?`, err);
+    }
+  }
+
+  async commit(runId: string, cursor: number, record: LedgerRecord): Promise<CommitResult> {
+    const key = ledgerKey(runId, cursor);
+    try {
+      await this.commits.create(key, encoder.encode(JSON.stringify(record)));
+      return { won: true, record };
+    } catch (err) {
+      // create() fails both when the key exists and when the server is unreachable: ask which.
+      const existing = await this.get(runId, cursor);
+      if (existing) return { won: false, record: existing };
+      throw BatonError.retry("LEDGER_UNAVAILABLE", `ledger commit of ${key} in KV ${KV_BUCKETS.ledger} failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  async get(runId: string, cursor: number): Promise<LedgerRecord | null> {
+    const key = ledgerKey(runId, cursor);
+    try {
+      const e = await this.commits.get(key);
+      return e && e.operation === "PUT" ? (e.json() as LedgerRecord) : null;
+    } catch (err) {
+      throw BatonError.retry("LEDGER_UNAVAILABLE", `ledger read of ${key} in KV ${KV_BUCKETS.ledger} failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  async setLatest(step: string, ref: CheckpointRef): Promise<void> {
+    try {
+      await this.latestByStep.put(step, encoder.encode(JSON.stringify(ref)));
+    } catch (err) {
+      throw BatonError.retry("LEDGER_UNAVAILABLE", `latest-checkpoint pointer for ${step} in KV ${KV_BUCKETS.latest} failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  async latest(step: string): Promise<CheckpointRef | null> {
+    const e = await this.latestByStep.get(step);
+    return e && e.operation === "PUT" ? (e.json() as CheckpointRef) : null;
+  }
+
+  async close(): Promise<void> {}
+}
