@@ -10,3 +10,4 @@ export type { JsonLogger, JsonLoggerOptions, LogContext, LogLevel } from "./logg
 export { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
 export type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-node";
 export { traceObserver } from "./trace-observer.ts";
+export type { Tracer } from "@opentelemetry/api";
