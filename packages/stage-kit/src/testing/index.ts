@@ -8,3 +8,4 @@ export type { LocalS3, S3Endpoint, StartS3Options } from "./s3-server.ts";
 export { dockerAnswers, dockerCandidates } from "./docker.ts";
 export { freePort, waitForPort } from "./free-port.ts";
 export { tsxNodeArgs } from "./tsx.ts";
+export { BareS3 } from "./bare-s3.ts";
