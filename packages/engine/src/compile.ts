@@ -57,8 +57,8 @@ export function buildModel(em: Emitter, name: string, outputs: Record<string, Te
   const names = Object.keys(outputs);
   const tensors = Object.values(outputs);
   const values = em.lower(tensors);
+  names.forEach((n, i) => em.nameOutput(values[i] as string, n));
   const infos: OnnxValueInfo[] = names.map((n, i) => {
-    em.emitNamed("Identity", [values[i] as string], n);
     const t = tensors[i] as Tensor;
     return { name: n, dtype: t.dtype, dims: [...t.shape] };
   });
@@ -101,6 +101,8 @@ export class TrainStep {
     private readonly micro: { program: Program; inputs: OnnxValueInfo[]; acc: Swapped } | null,
     readonly userInputs: OnnxValueInfo[],
     readonly hasRandom: boolean,
+    /** compile costs: gradient + lowering + encoding, session creation, parameter init (ms) */
+    readonly timings: { buildMs: number; sessionMs: number; initMs: number; modelBytes: number; onnxNodes: number },
   ) {}
 
   static async compile(cfg: TrainStepConfig): Promise<TrainStep> {
@@ -127,9 +129,18 @@ export class TrainStep {
       cfg.optimizer.state.forEach((n, i) => (outs[`${n}.next`] = u.state[i] as Tensor));
       return outs;
     };
+    const timings = { buildMs: 0, sessionMs: 0, initMs: 0, modelBytes: 0, onnxNodes: 0 };
     const open = async (name: string, outs: Record<string, Tensor>) => {
-      const built = buildModel(flatParamEmitter(layout, g.hasRandom), name, outs);
-      return { program: await Program.open(built.model, cfg), inputs: built.inputs };
+      let t0 = performance.now();
+      const em = flatParamEmitter(layout, g.hasRandom);
+      const built = buildModel(em, name, outs);
+      timings.buildMs += performance.now() - t0;
+      timings.modelBytes += built.model.length;
+      timings.onnxNodes += em.nodes.length;
+      t0 = performance.now();
+      const program = await Program.open(built.model, cfg);
+      timings.sessionMs += performance.now() - t0;
+      return { program, inputs: built.inputs };
     };
     const internal = new Set(["params", "lr", "step", "rng.seed", "grad.acc", "count", ...cfg.optimizer.state]);
     let main: { program: Program; inputs: OnnxValueInfo[] };
@@ -146,17 +157,26 @@ export class TrainStep {
     }
     const userInputs = (micro ?? main).inputs.filter((i) => !internal.has(i.name));
     const seed = cfg.seed ?? 0;
+    const t0 = performance.now();
+    const initial = layout.init(seed);
+    timings.initMs = performance.now() - t0;
     return new TrainStep(
       layout,
       cfg.optimizer,
       seed,
-      new Swapped(layout.init(seed)),
+      new Swapped(initial),
       cfg.optimizer.state.map(() => new Swapped(new Float32Array(P))),
       main,
       micro,
       userInputs,
       g.hasRandom,
+      timings,
     );
+  }
+
+  /** Milliseconds spent inside onnxruntime so far (the rest of a step's wall time is ours). */
+  get ortMs(): number {
+    return this.main.program.ortMs + (this.micro?.program.ortMs ?? 0);
   }
 
   /** The per-run seed input: a pure function of (seed, step, micro-batch), so resume is exact. */
@@ -235,6 +255,11 @@ export class TrainStep {
   /** The flat parameter buffer itself (no copy; valid until the next run). */
   flatParams(): Float32Array {
     return this.paramBuf.current;
+  }
+
+  endProfiling(): void {
+    this.main.program.endProfiling();
+    this.micro?.program.endProfiling();
   }
 
   async dispose(): Promise<void> {

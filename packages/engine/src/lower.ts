@@ -125,10 +125,24 @@ export class Emitter implements LowerCtx {
     this.nodes.push(node);
     return out;
   }
-  /** Emit a node writing to a chosen output name (graph outputs). */
-  emitNamed(op: string, inputs: string[], output: string): void {
-    this.nodes.push({ op, inputs, outputs: [output] });
+  /**
+   * Make `value` available as graph output `output`. A value computed here is renamed in place (an
+   * Identity would copy it: for the flat parameter buffer that is megabytes per step); an input,
+   * an initializer or a value already exported under another name goes through an Identity.
+   */
+  nameOutput(value: string, output: string): void {
+    const already = this.exported.get(value);
+    const producer = already === undefined ? this.nodes.find((n) => n.outputs[0] === value) : undefined;
+    if (!producer) {
+      this.nodes.push({ op: "Identity", inputs: [already ?? value], outputs: [output] });
+      return;
+    }
+    producer.outputs[0] = output;
+    for (const n of this.nodes) n.inputs = n.inputs.map((x) => (x === value ? output : x));
+    this.exported.set(value, output);
   }
+  private readonly exported = new Map<string, string>();
+
   ints(values: number[]): string {
     const key = values.join(",");
     let name = this.intCache.get(key);

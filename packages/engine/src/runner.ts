@@ -11,6 +11,8 @@ export interface SessionConfig {
   executionProviders?: string[];
   /** write onnxruntime's optimised graph here (to see what it fused) */
   optimizedModelFilePath?: string;
+  /** write onnxruntime's per-node profile (JSON) with this file prefix; see Program.endProfiling */
+  profileFilePrefix?: string;
 }
 
 export interface Feed {
@@ -33,6 +35,8 @@ export function executionProviders(cfg: SessionConfig): string[] {
 }
 
 export class Program {
+  /** wall time spent inside onnxruntime's run, summed over calls (to measure what is outside it) */
+  ortMs = 0;
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly inputNames: readonly string[],
@@ -40,14 +44,20 @@ export class Program {
   ) {}
 
   static async open(model: Uint8Array, cfg: SessionConfig = {}): Promise<Program> {
+    const threads = cfg.threads ?? 2;
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`session config: threads must be a positive integer, got ${cfg.threads}`);
     const opts: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: cfg.threads ?? 2,
+      intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: "sequential",
       graphOptimizationLevel: cfg.graphOptimizationLevel ?? "all",
       executionProviders: executionProviders(cfg),
     };
     if (cfg.optimizedModelFilePath) opts.optimizedModelFilePath = cfg.optimizedModelFilePath;
+    if (cfg.profileFilePrefix) {
+      opts.enableProfiling = true;
+      opts.profileFilePrefix = cfg.profileFilePrefix;
+    }
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model, opts);
@@ -67,10 +77,17 @@ export class Program {
    * (allocated by onnxruntime). Returns every fetched output's data.
    */
   async run(feeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor | null>): Promise<Record<string, AnyTypedArray>> {
+    const t0 = performance.now();
     const out = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    this.ortMs += performance.now() - t0;
     const res: Record<string, AnyTypedArray> = {};
     for (const [k, v] of Object.entries(out)) res[k] = v.data as AnyTypedArray;
     return res;
+  }
+
+  /** Flush the profile started by `profileFilePrefix` (written into the working directory). */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async dispose(): Promise<void> {

@@ -1,0 +1,71 @@
+// A GPT-2-shaped train step for benchmarks (the real model lives in @baton/model): pre-LN blocks
+// without biases, tanh GELU, learned positions, tied embeddings, as in nanoGPT's bias=False runs.
+import { adamw, compileTrainStep, Graph, nn, normal, ones, type Tensor, type TrainStep, where } from "../src/index.ts";
+
+export interface GptShape {
+  name: string;
+  L: number;
+  H: number;
+  C: number;
+  T: number;
+  B: number;
+  V: number;
+}
+
+export const SHAPES: Record<string, GptShape> = {
+  "nanogpt-baby": { name: "nanogpt-baby", L: 4, H: 4, C: 128, T: 64, B: 12, V: 65 },
+  "nanogpt-shakespeare-char": { name: "nanogpt-shakespeare-char", L: 6, H: 6, C: 384, T: 256, B: 64, V: 65 },
+  "gpt2-124m": { name: "gpt2-124m", L: 12, H: 12, C: 768, T: 1024, B: 1, V: 50257 },
+};
+
+/** nanoGPT's estimate: 6 N + 12 L C T FLOPs per token, N = non-embedding parameters (+ lm head via tying). */
+export function flopsPerToken(s: GptShape): number {
+  const nonEmbedding = s.L * 12 * s.C * s.C + s.L * 2 * s.C + s.C;
+  return 6 * nonEmbedding + 12 * s.L * s.C * s.T;
+}
+
+export function traceGpt(s: GptShape): { g: Graph; loss: { sum: Tensor; count: Tensor } } {
+  const { L, H, C, T, B, V } = s;
+  const D = C / H;
+  const g = new Graph();
+  const idx = g.input("tokens", [B, T], "int64");
+  const tgt = g.input("targets", [B * T], "int64");
+  const std = 0.02;
+  const projStd = 0.02 / Math.sqrt(2 * L);
+  const wte = g.param("transformer.wte.weight", [V, C], { init: normal(std) });
+  const wpe = g.param("transformer.wpe.weight", [T, C], { init: normal(std) });
+  const mask = nn.causalMask(g, T);
+  let x = wte.gather(idx).add(wpe.gather(nn.arange(g, T))); // [B,T,C]
+  for (let l = 0; l < L; l++) {
+    const p = `transformer.h.${l}`;
+    const a = nn.layerNorm(x, g.param(`${p}.ln_1.weight`, [C], { init: ones() }), null);
+    const qkv = a.matmul(g.param(`${p}.attn.c_attn.weight`, [C, 3 * C], { init: normal(std) })); // [B,T,3C]
+    const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, D]).transpose([0, 2, 1, 3]); // [B,H,T,D]
+    const att = heads(0).matmul(heads(1).mT()).mul(1 / Math.sqrt(D)); // [B,H,T,T]
+    const probs = where(mask, att, -1e9).softmax(-1);
+    const y = probs.matmul(heads(2)).transpose([0, 2, 1, 3]).reshape([B, T, C]); // [B,T,C]
+    x = x.add(y.matmul(g.param(`${p}.attn.c_proj.weight`, [C, C], { init: normal(projStd) })));
+    const m = nn.layerNorm(x, g.param(`${p}.ln_2.weight`, [C], { init: ones() }), null);
+    const h = nn.gelu(m.matmul(g.param(`${p}.mlp.c_fc.weight`, [C, 4 * C], { init: normal(std) }))); // [B,T,4C]
+    x = x.add(h.matmul(g.param(`${p}.mlp.c_proj.weight`, [4 * C, C], { init: normal(projStd) })));
+  }
+  const lnf = nn.layerNorm(x, g.param("transformer.ln_f.weight", [C], { init: ones() }), null);
+  const logits = lnf.reshape([B * T, C]).matmul(wte.mT()); // [B*T, V]
+  return { g, loss: nn.crossEntropy(logits, tgt) };
+}
+
+export async function compileGpt(s: GptShape, threads = 2, optimizedModelFilePath?: string): Promise<{ step: TrainStep; traceMs: number }> {
+  const t0 = performance.now();
+  const { g, loss } = traceGpt(s);
+  const traceMs = performance.now() - t0;
+  const step = await compileTrainStep({
+    graph: g,
+    loss,
+    optimizer: adamw({ beta1: 0.9, beta2: 0.99, weightDecay: 0.1 }),
+    clipNorm: 1,
+    seed: 1337,
+    threads,
+    ...(optimizedModelFilePath ? { optimizedModelFilePath } : {}),
+  });
+  return { step, traceMs };
+}

@@ -1,0 +1,47 @@
+// Where a train step's time goes, per onnxruntime op type (from its profiler), for one preset.
+// pnpm exec tsx packages/engine/bench/profile.ts nanogpt-baby [--threads N] [--top N]
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compileTrainStep } from "../src/index.ts";
+import { adamw } from "../src/index.ts";
+import { SHAPES, traceGpt } from "./gpt-shape.ts";
+
+const args = process.argv.slice(2);
+const name = args[0] ?? "nanogpt-baby";
+const threads = args.includes("--threads") ? Number(args[args.indexOf("--threads") + 1]) : 2;
+const top = Number(args.includes("--top") ? args[args.indexOf("--top") + 1] : 25);
+const s = SHAPES[name];
+if (!s) throw new Error(`unknown preset ${name}`);
+const dir = mkdtempSync(join(tmpdir(), "baton-profile-"));
+const { g, loss } = traceGpt(s);
+const step = await compileTrainStep({ graph: g, loss, optimizer: adamw({ weightDecay: 0.1 }), clipNorm: 1, threads, profileFilePrefix: join(dir, "p") });
+const N = s.B * s.T;
+const tokens = BigInt64Array.from({ length: N }, (_, i) => BigInt((i * 7) % s.V));
+for (let t = 1; t <= 6; t++) await step.run({ tokens, targets: tokens }, { lr: 1e-3, step: t });
+step.endProfiling();
+const file = readdirSync(dir).find((f) => f.endsWith(".json"));
+if (!file) throw new Error("no profile written");
+const events = JSON.parse(readFileSync(join(dir, file), "utf8")) as { cat: string; name: string; dur: number; args?: { op_name?: string; output_type_shape?: unknown } }[];
+const byNode = new Map<string, { us: number; shape: string }>();
+const byOp = new Map<string, { us: number; n: number }>();
+let total = 0;
+for (const e of events) {
+  if (e.cat !== "Node" || !e.name.endsWith("_kernel_time")) continue;
+  const op = e.args?.op_name ?? "?";
+  const v = byOp.get(op) ?? { us: 0, n: 0 };
+  v.us += e.dur / 6;
+  v.n += 1 / 6;
+  byOp.set(op, v);
+  const n = byNode.get(e.name) ?? { us: 0, shape: JSON.stringify(e.args?.output_type_shape ?? "") };
+  n.us += e.dur / 6;
+  byNode.set(e.name, n);
+  total += e.dur / 6;
+}
+const rows = [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, top);
+console.log(JSON.stringify({ bench: "profile", preset: name, threads, kernelMsPerStep: +(total / 1000).toFixed(2) }));
+for (const [op, v] of rows) console.log(`${op.padEnd(24)} ${(v.us / 1000).toFixed(2).padStart(8)} ms ${Math.round(v.n).toString().padStart(5)} nodes ${((100 * v.us) / total).toFixed(1).padStart(5)}%`);
+if (args.includes("--nodes")) {
+  for (const [n, v] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, top)) console.log(`${n.replace("_kernel_time", "").padEnd(40)} ${(v.us / 1000).toFixed(2).padStart(7)} ms ${v.shape}`);
+}
+rmSync(dir, { recursive: true });

@@ -1,0 +1,60 @@
+// Train-step throughput of GPT-shaped models: ms/step (median of 5 after 2 warm-up steps), tokens/s,
+// model FLOP/s against the MatMul ceiling, time outside onnxruntime, build and session times.
+// pnpm exec tsx packages/engine/bench/train-step.ts [preset ...] [--threads N] [--steps N] [--dump DIR]
+import { compileGpt, flopsPerToken, SHAPES } from "./gpt-shape.ts";
+
+const args = process.argv.slice(2);
+const opt = (k: string, d: string) => {
+  const i = args.indexOf(k);
+  return i >= 0 ? (args.splice(i, 2)[1] as string) : d;
+};
+const threads = Number(opt("--threads", "2"));
+const steps = Number(opt("--steps", "5"));
+const dump = opt("--dump", "");
+const presets = args.length ? args : ["nanogpt-baby"];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+for (const name of presets) {
+  const s = SHAPES[name];
+  if (!s) throw new Error(`unknown preset "${name}"; known: ${Object.keys(SHAPES).join(", ")}`);
+  const { step, traceMs } = await compileGpt(s, threads, dump ? `${dump}/${name}.optimized.onnx` : undefined);
+  const N = s.B * s.T;
+  const tokens = BigInt64Array.from({ length: N }, (_, i) => BigInt((i * 7) % s.V));
+  const targets = BigInt64Array.from({ length: N }, (_, i) => BigInt((i * 7 + 1) % s.V));
+  const walls: number[] = [];
+  const outside: number[] = [];
+  let loss = 0;
+  for (let t = 1; t <= steps + 2; t++) {
+    const ort0 = step.ortMs;
+    const t0 = performance.now();
+    loss = (await step.run({ tokens, targets }, { lr: 1e-3, step: t })).loss;
+    const wall = performance.now() - t0;
+    if (t > 2) {
+      walls.push(wall);
+      outside.push(wall - (step.ortMs - ort0));
+    }
+  }
+  const ms = median(walls);
+  const tokensPerSec = (N / ms) * 1000;
+  console.log(
+    JSON.stringify({
+      bench: "train-step",
+      preset: name,
+      threads,
+      params: step.layout.total,
+      msPerStep: +ms.toFixed(2),
+      tokensPerSec: Math.round(tokensPerSec),
+      modelGflops: +((tokensPerSec * flopsPerToken(s)) / 1e9).toFixed(1),
+      outsideOrtMs: +median(outside).toFixed(3),
+      outsideOrtFraction: +(median(outside) / ms).toFixed(4),
+      traceMs: +traceMs.toFixed(1),
+      buildMs: +step.timings.buildMs.toFixed(1),
+      sessionMs: +step.timings.sessionMs.toFixed(1),
+      initMs: +step.timings.initMs.toFixed(1),
+      onnxNodes: step.timings.onnxNodes,
+      modelBytes: step.timings.modelBytes,
+      loss: +loss.toFixed(4),
+    }),
+  );
+  await step.dispose();
+}
