@@ -1,0 +1,90 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DatasetError } from "../errors.ts";
+import type { TextCodec } from "../codec.ts";
+import { readDataset } from "../read/reader.ts";
+import type { BadRecordPolicy, DatasetReport } from "../read/reader.ts";
+import type { SourceOpener } from "../read/source.ts";
+import { TokenFile, TokenFileWriter, tokenDtypeFor } from "./token-file.ts";
+
+export interface CorpusOptions {
+  /** Text files or {"text"} JSONL; each document is followed by EOS. */
+  train: string[];
+  /** Held-out sources; when absent, the last `valFraction` of the train tokens is the val split. */
+  val?: string[];
+  /** Default 0.1 (nanoGPT's 90/10 split), used only without `val`. */
+  valFraction?: number;
+  tokenizer: TextCodec;
+  /** Where the token files go (created). */
+  dir: string;
+  policy?: BadRecordPolicy;
+  maxChars?: number;
+  opener?: SourceOpener;
+}
+
+export interface TokenCorpus {
+  train: TokenFile;
+  val: TokenFile;
+  /** One report per source, in order: uri + sha256 go into the manifest. */
+  datasets: DatasetReport[];
+  documents: { train: number; val: number };
+  close(): void;
+}
+
+/**
+ * Tokenises the sources once, streaming, into token files under `dir` (uint16 when the vocabulary
+ * fits, else uint32). Only one document (or one chunk of a text file) is in memory at a time.
+ */
+export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCorpus> {
+  const { tokenizer, dir } = options;
+  const dtype = tokenDtypeFor(tokenizer.vocabSize);
+  await mkdir(dir, { recursive: true });
+  const datasets: DatasetReport[] = [];
+
+  async function write(uris: string[], name: string): Promise<{ file: TokenFile; documents: number }> {
+    if (uris.length === 0) throw new DatasetError(`no ${name} sources given; name at least one text or {"text"} JSONL dataset`);
+    const path = join(dir, `${name}.tokens`);
+    const writer = new TokenFileWriter(path, dtype);
+    let documents = 0;
+    try {
+      for (const uri of uris) {
+        const ds = readDataset(uri, { format: "auto", ...(options.policy && { policy: options.policy }), ...(options.maxChars && { maxChars: options.maxChars }), ...(options.opener && { opener: options.opener }) });
+        let stream = tokenizer.createStreamEncoder();
+        for await (const rec of ds) {
+          if (rec.kind !== "text") {
+            throw new DatasetError(`${rec.where}: a language-model corpus takes text files or {"text"} JSONL, not ${rec.kind} records`, rec.where);
+          }
+          writer.push(stream.push(rec.text));
+          if (rec.end) {
+            writer.push(stream.flush());
+            writer.push([tokenizer.special.eos]);
+            documents++;
+            stream = tokenizer.createStreamEncoder();
+          }
+        }
+        datasets.push(ds.report());
+      }
+    } finally {
+      writer.close();
+    }
+    await writeFile(join(dir, `${name}.tokens.json`), JSON.stringify({ dtype, length: writer.length, documents, vocabSize: tokenizer.vocabSize, sources: datasets.slice(-uris.length).map((d) => ({ uri: d.uri, sha256: d.sha256 })) }, null, 2));
+    return { file: TokenFile.open(path, dtype, writer.length), documents };
+  }
+
+  const train = await write(options.train, "train");
+  if (options.val && options.val.length > 0) {
+    const val = await write(options.val, "val");
+    return { train: train.file, val: val.file, datasets, documents: { train: train.documents, val: val.documents }, close: () => (train.file.close(), val.file.close()) };
+  }
+  const fraction = options.valFraction ?? 0.1;
+  if (!(fraction > 0 && fraction < 1)) throw new DatasetError(`valFraction must be in (0, 1), got ${fraction}`);
+  const n = train.file.length;
+  const split = Math.floor(n * (1 - fraction));
+  return {
+    train: train.file.slice(0, split),
+    val: train.file.slice(split, n),
+    datasets,
+    documents: { train: train.documents, val: 0 },
+    close: () => train.file.close(),
+  };
+}
