@@ -23,13 +23,17 @@ for (const name of presets) {
   const targets = BigInt64Array.from({ length: N }, (_, i) => BigInt((i * 7 + 1) % s.V));
   const walls: number[] = [];
   const outside: number[] = [];
+  const cpu: number[] = [];
   let loss = 0;
   for (let t = 1; t <= steps + 2; t++) {
     const ort0 = step.ortMs;
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     loss = (await step.run({ tokens, targets }, { lr: 1e-3, step: t })).loss;
     const wall = performance.now() - t0;
+    const c1 = process.cpuUsage(c0);
     if (t > 2) {
+      cpu.push((c1.user + c1.system) / 1000);
       walls.push(wall);
       outside.push(wall - (step.ortMs - ort0));
     }
@@ -45,6 +49,7 @@ for (const name of presets) {
       msPerStep: +ms.toFixed(2),
       tokensPerSec: Math.round(tokensPerSec),
       modelGflops: +((tokensPerSec * flopsPerToken(s)) / 1e9).toFixed(1),
+      cpuMsPerStep: +median(cpu).toFixed(2),
       outsideOrtMs: +median(outside).toFixed(3),
       outsideOrtFraction: +(median(outside) / ms).toFixed(4),
       traceMs: +traceMs.toFixed(1),

@@ -3,14 +3,29 @@
 import { TraceError } from "./ops.ts";
 import { type Graph, type Tensor, where } from "./tensor.ts";
 
-/** GELU, tanh form (GPT-2's): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+/**
+ * GELU, tanh form (GPT-2's). A fused primitive (ONNX Gelu, own gradient rule): one node instead of
+ * eight elementwise passes forward. `geluFromPrimitives` is the same function, kept as the reference.
+ */
 export function gelu(x: Tensor): Tensor {
+  return x.gelu();
+}
+
+/** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+export function geluFromPrimitives(x: Tensor): Tensor {
   const inner = x.mul(x).mul(0.044715).add(1).mul(x).mul(Math.sqrt(2 / Math.PI));
   return x.mul(inner.tanh().add(1)).mul(0.5);
 }
 
-/** Layer norm over the last axis; w, b are [C]. Variance is the biased one, as in PyTorch. */
+/**
+ * Layer norm over the last axis; w, b are [C]; biased variance, as in PyTorch. A fused primitive
+ * (ONNX LayerNormalization, own gradient rule); `layerNormFromPrimitives` is the reference.
+ */
 export function layerNorm(x: Tensor, w: Tensor, b: Tensor | null, eps = 1e-5): Tensor {
+  return x.graph.apply("layerNorm", b ? [x, w, b] : [x, w], { eps });
+}
+
+export function layerNormFromPrimitives(x: Tensor, w: Tensor, b: Tensor | null, eps = 1e-5): Tensor {
   const xc = x.sub(x.mean(-1, true));
   const inv = xc.mul(xc).mean(-1, true).add(eps).sqrt().reciprocal(); // 1/sqrt(var + eps)
   const y = xc.mul(inv).mul(w);

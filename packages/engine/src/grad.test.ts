@@ -2,6 +2,7 @@
 // gradient table, with random shapes including broadcasting.
 import { describe, expect, it } from "vitest";
 import { checkVjp, type CheckInput } from "./check.ts";
+import { layerNorm } from "./composites.ts";
 import { VJP } from "./grad.ts";
 import { normal, rng } from "./init.ts";
 import type { Op } from "./ops.ts";
@@ -99,6 +100,11 @@ const CASES: { [K in Op]: Case[] } = {
     { name: "axis 0", inputs: [{ shape: randShape(2) }], f: (_g, xs) => x(xs).softmax(0) },
   ],
   logSoftmax: [{ name: "last axis", inputs: [{ shape: randShape(3) }], f: (_g, xs) => x(xs).logSoftmax(-1) }],
+  gelu: unary((t) => t.gelu().mul(t.mul(3).gelu())),
+  layerNorm: [
+    { name: "with bias", inputs: [{ shape: [2, 3, 5] }, { shape: [5], positive: true }, { shape: [5] }], f: (_g, xs) => layerNorm(x(xs), x(xs, 1), x(xs, 2)) },
+    { name: "without bias", inputs: [{ shape: [4, 6] }, { shape: [6], positive: true }], f: (_g, xs) => layerNorm(x(xs), x(xs, 1), null, 1e-3) },
+  ],
 };
 
 describe("gradient table: finite differences (float64, dot-product form)", () => {

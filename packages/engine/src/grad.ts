@@ -4,7 +4,7 @@
 // shape; the walker sums it back to the input's shape. `null` marks a non-differentiable input.
 import { fmtShape, isFloat } from "./dtype.ts";
 import { type Op, type OpAttrs, TraceError } from "./ops.ts";
-import { scatterAdd, type Tensor, where } from "./tensor.ts";
+import { concat, scatterAdd, type Tensor, where } from "./tensor.ts";
 
 type Vjp<K extends Op> = (g: Tensor, out: Tensor, attrs: OpAttrs[K], ins: readonly Tensor[]) => (Tensor | null)[];
 
@@ -95,6 +95,26 @@ export const VJP: { [K in Op]: Vjp<K> } = {
   softmax: (g, out, a) => [out.mul(g.sub(g.mul(out).sum(a.axis, true)))],
   // y = log softmax(x): dx = g - softmax(x) * sum(g)
   logSoftmax: (g, out, a) => [g.sub(out.exp().mul(g.sum(a.axis, true)))],
+  // gelu(x) = x s, s = sigmoid(2u), u = k (x + a x^3): gelu' = s (1 + x (1 - s) 2u')
+  gelu: (g, _o, _a, [x]) => {
+    const X = x as Tensor;
+    const [k, a] = [Math.sqrt(2 / Math.PI), 0.044715];
+    const x2 = X.mul(X);
+    const s = X.mul(x2.mul(2 * k * a).add(2 * k)).sigmoid();
+    const du2 = x2.mul(6 * k * a).add(2 * k);
+    return [g.mul(s).mul(X.mul(s.neg().add(1)).mul(du2).add(1))];
+  },
+  // recompute xhat = (x - mean) r, r = 1/sqrt(var + eps), from x (cheaper than keeping it);
+  // dx = r (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = g w
+  layerNorm: (g, _o, a, [x, w, b]) => {
+    const X = x as Tensor;
+    const xc = X.sub(X.mean(-1, true));
+    const r = xc.mul(xc).mean(-1, true).add(a.eps).sqrt().reciprocal();
+    const xhat = xc.mul(r);
+    const dxhat = g.mul(w as Tensor);
+    const dx = dxhat.sub(dxhat.mean(-1, true)).sub(xhat.mul(dxhat.mul(xhat).mean(-1, true))).mul(r);
+    return b ? [dx, g.mul(xhat), g] : [dx, g.mul(xhat)];
+  },
 };
 
 /** Sum a cotangent in a broadcast shape back to `shape` (leading axes and size-1 axes). */
@@ -107,6 +127,30 @@ export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
     if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
   });
   return g.sum(axes, true).reshape([...shape]);
+}
+
+/**
+ * Sum the cotangents a tensor received from its consumers. When they are the zero-padded pieces of
+ * slices that tile one axis (q, k, v cut from one projection), ONE concat of the pieces replaces the
+ * pads and adds: the pads are then dead and never lowered.
+ */
+function sumCotangents(list: Tensor[]): Tensor {
+  const first = list[0] as Tensor;
+  if (list.length > 1 && list.every((t) => t.op === "pad")) {
+    const axis = (first.attrs as OpAttrs["pad"]).axis;
+    const pieces = list
+      .map((t) => ({ t, a: t.attrs as OpAttrs["pad"] }))
+      .filter((p) => p.a.axis === axis)
+      .sort((p, q) => p.a.before - q.a.before);
+    let at = 0;
+    const tiles = pieces.length === list.length && pieces.every((p) => {
+      const ok = p.a.before === at;
+      at += (p.t.inputs[0] as Tensor).shape[axis] as number;
+      return ok;
+    });
+    if (tiles && at === first.shape[axis]) return concat(pieces.map((p) => p.t.inputs[0] as Tensor), axis);
+  }
+  return list.slice(1).reduce((acc, t) => acc.add(t), first); // visible accumulation
 }
 
 /**
@@ -124,22 +168,29 @@ export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tenso
     const n = g.nodes[i] as Tensor;
     needs[i] = targets.has(i) || (isFloat(n.dtype) && n.inputs.some((x) => needs[x.id] === 1)) ? 1 : 0;
   }
+  // cotangent contributions per node, summed when the node is reached (all its consumers come later)
+  const parts = new Map<number, Tensor[]>();
+  const add = (id: number, t: Tensor) => {
+    const list = parts.get(id);
+    if (list) list.push(t);
+    else parts.set(id, [t]);
+  };
+  add(loss.id, seed ?? g.const(1, [...loss.shape], loss.dtype));
   const cot = new Map<number, Tensor>();
-  cot.set(loss.id, seed ?? g.const(1, [...loss.shape], loss.dtype));
   for (let i = loss.id; i >= 0; i--) {
+    const list = parts.get(i);
+    if (!list) continue;
+    parts.delete(i);
+    const gi = sumCotangents(list);
+    if (targets.has(i)) cot.set(i, gi);
     const n = g.nodes[i] as Tensor;
-    const gi = cot.get(i);
-    if (!gi || !needs[i] || n.inputs.length === 0) continue;
+    if (!needs[i] || n.inputs.length === 0) continue;
     const rule = VJP[n.op] as Vjp<Op>;
-    const parts = rule(gi, n, n.attrs, n.inputs);
+    const outs = rule(gi, n, n.attrs, n.inputs);
     n.inputs.forEach((x, k) => {
-      const part = parts[k];
-      if (!part || !needs[x.id]) return;
-      const r = unbroadcast(part, x.shape);
-      const prev = cot.get(x.id);
-      cot.set(x.id, prev ? prev.add(r) : r); // visible accumulation: a tensor used twice sums its cotangents
+      const part = outs[k];
+      if (part && needs[x.id]) add(x.id, unbroadcast(part, x.shape));
     });
-    if (!targets.has(i)) cot.delete(i);
   }
   return wrt.map((t) => cot.get(t.id) ?? g.const(0, [], t.dtype).expand([...t.shape]));
 }

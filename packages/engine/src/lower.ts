@@ -94,6 +94,8 @@ export const LOWER: { [K in Op]: Lower<K> } = {
   },
   softmax: (cx, _t, a, ins) => cx.emit("Softmax", ins, { axis: a.axis }),
   logSoftmax: (cx, _t, a, ins) => cx.emit("LogSoftmax", ins, { axis: a.axis }),
+  gelu: (cx, _t, _a, ins) => cx.emit("Gelu", ins, { approximate: "tanh" }),
+  layerNorm: (cx, _t, a, ins) => cx.emit("LayerNormalization", ins, { axis: -1, epsilon: { float: a.eps } }),
 };
 
 /** Collects ONNX nodes and initializers for one model. */

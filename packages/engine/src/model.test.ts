@@ -2,7 +2,9 @@
 // transformer block (layer norm, attention with a causal mask, GELU MLP) under a loss.
 import { describe, expect, it } from "vitest";
 import { checkVjp } from "./check.ts";
-import { crossEntropy, gelu, layerNorm, rmsNorm } from "./composites.ts";
+import { crossEntropy, gelu, geluFromPrimitives, layerNorm, layerNormFromPrimitives, rmsNorm } from "./composites.ts";
+import { compileInference } from "./infer.ts";
+import { Graph } from "./tensor.ts";
 import type { Tensor } from "./tensor.ts";
 import { type BlockWeights, block, blockShapes } from "./testing/block.ts";
 
@@ -34,8 +36,21 @@ describe("whole-model gradients against finite differences", () => {
     expect(res.error, `${res.analytic} vs ${res.numeric}`).toBeLessThan(1e-6);
   });
 
+  it("fused GELU and layer norm equal their primitive references", async () => {
+    const g = new Graph();
+    const x = g.input("x", [3, 8], "float64");
+    const w = g.const(Float64Array.from({ length: 8 }, (_, i) => 0.5 + i / 8), [8]);
+    const b = g.const(Float64Array.from({ length: 8 }, (_, i) => i / 10 - 0.3), [8]);
+    const outputs = { g1: gelu(x), g2: geluFromPrimitives(x), l1: layerNorm(x, w, b), l2: layerNormFromPrimitives(x, w, b) };
+    const prog = await compileInference({ graph: g, outputs, threads: 1 });
+    const out = await prog.run({ x: Float64Array.from({ length: 24 }, (_, i) => Math.sin(i) * 3) });
+    const close = (a: string, b2: string) => (out[a] as Float64Array).forEach((v, i) => expect(v).toBeCloseTo((out[b2] as Float64Array)[i] as number, 7)); // onnxruntime's Gelu rounds its constants to ~1e-9
+    close("g1", "g2");
+    close("l1", "l2");
+  });
+
   it("layer norm and RMS norm on their own", async () => {
-    for (const norm of [(x: Tensor, w: Tensor) => layerNorm(x, w, null), (x: Tensor, w: Tensor) => rmsNorm(x, w)]) {
+    for (const norm of [(x: Tensor, w: Tensor) => layerNormFromPrimitives(x, w, null), (x: Tensor, w: Tensor) => rmsNorm(x, w)]) {
       const res = await checkVjp((_g, [x, w]) => norm(x as Tensor, w as Tensor), [{ shape: [3, 5] }, { shape: [5] }]);
       expect(res.error, `${res.analytic} vs ${res.numeric}`).toBeLessThan(1e-6);
     }

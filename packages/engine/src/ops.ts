@@ -55,6 +55,10 @@ export interface OpAttrs {
   // fused forward kernels with their own gradient rules (fewer, larger nodes)
   softmax: { axis: number };
   logSoftmax: { axis: number };
+  /** GELU, tanh form (ONNX Gelu approximate="tanh") */
+  gelu: {};
+  /** layer norm over the last axis: inputs (x [...,C], w [C]) or (x, w, b [C]) */
+  layerNorm: { eps: number };
 }
 
 export type Op = keyof OpAttrs;
@@ -263,6 +267,16 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
     const s = floatUnary(op, ins);
     checkAxis(op, a.axis, s.shape.length);
     return s;
+  },
+  gelu: (i, _a, op) => floatUnary(op, i),
+  layerNorm: (ins, _a, op) => {
+    const x = floatUnary(op, ins);
+    const C = x.shape[x.shape.length - 1];
+    for (const p of ins.slice(1)) {
+      if (p.shape.length !== 1 || p.shape[0] !== C) throw new TraceError(op, `weight/bias must be [${C}] for x ${fmtShape(x.shape)}, got ${fmtShape(p.shape)}`);
+    }
+    sameDtype(op, ins);
+    return x;
   },
   logSoftmax: (ins, a, op) => {
     const s = floatUnary(op, ins);

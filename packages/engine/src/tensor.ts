@@ -211,6 +211,10 @@ export class Tensor {
   softmax(axis = -1): Tensor {
     return this.graph.apply("softmax", [this], { axis: normAxis("softmax", axis, this.rank) });
   }
+  /** GELU, tanh form, as one fused node. */
+  gelu(): Tensor {
+    return this.un("gelu");
+  }
   logSoftmax(axis = -1): Tensor {
     return this.graph.apply("logSoftmax", [this], { axis: normAxis("logSoftmax", axis, this.rank) });
   }
