@@ -1,0 +1,103 @@
+// The GPT-2 forward pass, written once for every graph that needs it: training (full causal
+// attention, dropout), evaluation and logits (no dropout), and one-token decoding with a KV cache.
+// Glossary: B batch, T sequence, C width, H heads, D = C / H head size, V vocab, S cache length.
+import { type Graph, nn, type Tensor, where } from "@baton/engine";
+import type { GptModelConfig } from "./config.ts";
+import type { BlockParams, GptParams, LinearParams, NormParams } from "./params.ts";
+
+/** The cache of one layer for one-token decoding; see API.md of the engine for the pattern. */
+export interface LayerCache {
+  pastKey: Tensor; // [B, H, S, D]
+  pastValue: Tensor; // [B, H, S, D]
+}
+
+export interface DecodeState {
+  /** int64 [1]: where the new token goes */
+  position: Tensor;
+  /** int64 [S] constant 0..S-1 */
+  slots: Tensor;
+  layers: LayerCache[];
+}
+
+export interface ForwardOptions {
+  /** dropout rate for embeddings, attention and residuals (0 at evaluation and sampling) */
+  dropout: number;
+  /** int64 [T] or [B, T]; default 0..T-1 (decoding: the position input) */
+  positions?: Tensor;
+  /** one-token decoding against a KV cache (T must be 1) */
+  decode?: DecodeState;
+}
+
+export interface ForwardResult {
+  hidden: Tensor; // [B, T, C] after the final norm
+  /** decoding only: the caches with this token written in, per layer */
+  present: LayerCache[];
+}
+
+const NEG = -1e9; // "minus infinity" that stays finite: softmax gives exactly 0 after the max shift
+
+const linear = (x: Tensor, p: LinearParams): Tensor => nn.linear(x, p.w, p.b);
+const norm = (x: Tensor, p: NormParams, eps: number): Tensor => nn.layerNorm(x, p.w, p.b, eps);
+
+/** Float [T, T] additive causal mask: 0 where query t may see key s (s <= t), NEG above the diagonal. */
+function causalBias(g: Graph, T: number): Tensor {
+  const m = new Float32Array(T * T);
+  for (let t = 0; t < T; t++) for (let s = t + 1; s < T; s++) m[t * T + s] = NEG;
+  return g.const(m, [T, T]);
+}
+
+function attention(x: Tensor, p: BlockParams, cfg: GptModelConfig, opts: ForwardOptions, bias: Tensor | null, cache?: LayerCache): { y: Tensor; present?: LayerCache } {
+  const [B, T, C] = x.shape as [number, number, number];
+  const H = cfg.nHead;
+  const D = C / H;
+  const qkv = linear(x, p.attn); // [B,T,3C]
+  const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, D]).transpose([0, 2, 1, 3]); // [B,H,T,D]
+  const q = heads(0).mul(1 / Math.sqrt(D)); // scale q ([.., T, D]) rather than the scores ([.., T, T])
+  let k = heads(1);
+  let v = heads(2);
+  let scores: Tensor;
+  let present: LayerCache | undefined;
+  if (cache && opts.decode) {
+    const S = cache.pastKey.shape[2] as number;
+    const { position, slots } = opts.decode;
+    const slot = slots.eq(position).reshape([1, 1, S, 1]); // bool: the slot this token fills
+    k = where(slot, k, cache.pastKey); // [B,H,S,D]
+    v = where(slot, v, cache.pastValue);
+    present = { pastKey: k, pastValue: v };
+    const future = slots.gt(position).reshape([1, 1, 1, S]); // slots not written yet
+    scores = where(future, NEG, q.matmul(k.mT())); // [B,H,1,S]
+  } else {
+    scores = q.matmul(k.mT()); // [B,H,T,T]
+    if (bias) scores = scores.add(bias);
+  }
+  const probs = nn.dropout(scores.softmax(-1), opts.dropout);
+  const y = probs.matmul(v).transpose([0, 2, 1, 3]).reshape([B, T, C]); // [B,T,C]
+  return { y: nn.dropout(linear(y, p.proj), opts.dropout), ...(present ? { present } : {}) };
+}
+
+function mlp(x: Tensor, p: BlockParams, opts: ForwardOptions): Tensor {
+  const h = nn.gelu(linear(x, p.fc)); // [B,T,4C]
+  return nn.dropout(linear(h, p.fcProj), opts.dropout); // [B,T,C]
+}
+
+/** Token ids [B, T] (int64) -> final hidden states [B, T, C] (pre-LN blocks, learned positions). */
+export function gptForward(g: Graph, p: GptParams, cfg: GptModelConfig, tokens: Tensor, opts: ForwardOptions): ForwardResult {
+  const [, T] = tokens.shape as [number, number];
+  if (T > cfg.blockSize) throw new Error(`gptForward: sequence of ${T} tokens is longer than the block size ${cfg.blockSize}`);
+  const positions = opts.positions ?? opts.decode?.position ?? nn.arange(g, T);
+  let x = nn.dropout(p.wte.gather(tokens).add(p.wpe.gather(positions)), opts.dropout); // [B,T,C]
+  const bias = opts.decode || T === 1 ? null : causalBias(g, T);
+  const present: LayerCache[] = [];
+  p.blocks.forEach((b, l) => {
+    const a = attention(norm(x, b.ln1, cfg.layerNormEps), b, cfg, opts, bias, opts.decode?.layers[l]);
+    if (a.present) present.push(a.present);
+    x = x.add(a.y);
+    x = x.add(mlp(norm(x, b.ln2, cfg.layerNormEps), b, opts));
+  });
+  return { hidden: norm(x, p.lnf, cfg.layerNormEps), present };
+}
+
+/** Hidden states [..., C] -> logits [..., V] through the (tied) LM head. */
+export function lmHead(p: GptParams, hidden: Tensor): Tensor {
+  return hidden.matmul((p.lmHead ?? p.wte).mT());
+}

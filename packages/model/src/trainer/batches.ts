@@ -1,0 +1,77 @@
+// Where the trainer's batches come from. `BatchSource` is the contract (the data package's
+// LmBatches has this shape); `TokenWindows` is the in-memory implementation: random windows of a
+// token array, nanoGPT's get_batch, drawn from a hash of (seed, step, row) so the order is a pure
+// function of the step and a resumed run sees exactly the batches it would have seen.
+
+/** Row-major [B*T] batch: x are inputs, y the next tokens; lossMask 1 = counted (default all ones). */
+export interface LmBatch {
+  x: Int32Array;
+  y: Int32Array;
+  lossMask?: Float32Array;
+}
+
+export interface BatchSource {
+  /** the batch of data step `step` (0-based; with accumulation, micro-batch k of optimizer step t is (t-1)*accum + k) */
+  train(seed: number, step: number): LmBatch | Promise<LmBatch>;
+  /** the k-th validation batch: the same windows every call, so evaluations compare */
+  val(k: number): LmBatch | Promise<LmBatch>;
+}
+
+/** 32-bit mix of three integers (murmur3's finaliser over a combined key). */
+export function hash3(a: number, b: number, c: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x7f4a7c15, 0xc2b2ae35) ^ Math.imul(c + 0x165667b1, 0x27d4eb2f);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+type Tokens = Uint16Array | Uint32Array | Int32Array;
+
+const VAL_KEY = 0x76616c; // "val": validation windows do not depend on the training seed
+
+export class TokenWindows implements BatchSource {
+  constructor(
+    readonly trainTokens: Tokens,
+    readonly valTokens: Tokens,
+    readonly batchSize: number, // B
+    readonly blockSize: number, // T
+  ) {
+    for (const [name, t] of [["train", trainTokens], ["validation", valTokens]] as const) {
+      if (t.length < blockSize + 1) {
+        throw new Error(`the ${name} split has ${t.length} tokens, fewer than one block of ${blockSize} + 1 (inputs and their next tokens); use a longer corpus or a smaller block size`);
+      }
+    }
+  }
+
+  /** Splits one token stream at `fraction` (nanoGPT: first 90% train, last 10% validation). */
+  static split(tokens: Tokens, opts: { valFraction: number; batchSize: number; blockSize: number }): TokenWindows {
+    const cut = Math.floor(tokens.length * (1 - opts.valFraction));
+    return new TokenWindows(tokens.subarray(0, cut), tokens.subarray(cut), opts.batchSize, opts.blockSize);
+  }
+
+  private windows(tokens: Tokens, a: number, b: number): LmBatch {
+    const B = this.batchSize;
+    const T = this.blockSize;
+    const x = new Int32Array(B * T);
+    const y = new Int32Array(B * T);
+    const starts = tokens.length - T; // offsets 0 .. len-T-1 leave room for the last target
+    for (let r = 0; r < B; r++) {
+      const o = Math.floor((hash3(a, b, r) / 4294967296) * starts);
+      for (let t = 0; t < T; t++) {
+        x[r * T + t] = tokens[o + t] as number;
+        y[r * T + t] = tokens[o + t + 1] as number;
+      }
+    }
+    return { x, y };
+  }
+
+  train(seed: number, step: number): LmBatch {
+    return this.windows(this.trainTokens, seed, step);
+  }
+  val(k: number): LmBatch {
+    return this.windows(this.valTokens, VAL_KEY, k);
+  }
+}

@@ -1,0 +1,14 @@
+export { trainLanguageModel, TrainingInterrupted } from "./train.ts";
+export type { TrainLanguageModelOptions, TrainResult, TrainMetrics, OptimizerSettings } from "./train.ts";
+export { learningRate, checkSchedule } from "./schedule.ts";
+export type { LrSchedule } from "./schedule.ts";
+export { TokenWindows, hash3 } from "./batches.ts";
+export type { BatchSource, LmBatch } from "./batches.ts";
+export { encodeSnapshot, decodeSnapshot, readSnapshotDir, folderSnapshots, planDifferences, SNAPSHOT_FILES } from "./snapshot.ts";
+export type { TrainerSnapshot, SnapshotStore, CurvePoint, EvalPoint } from "./snapshot.ts";
+export { ProgressBar, formatDuration, formatRate } from "./progress.ts";
+export type { TrainEvent } from "./progress.ts";
+export { Evaluator } from "./evaluate.ts";
+export { batchFeeds } from "./feeds.ts";
+export { saveModelFolder, loadModelFolder, toCheckpointTensors, readTrainerState } from "./folder.ts";
+export type { ModelFolder } from "./folder.ts";

@@ -1,0 +1,218 @@
+// trainLanguageModel: the loop every language-model stage runs. One engine call per optimizer step
+// (forward + loss + backward + clipping + AdamW in one ONNX graph); around it: the lr schedule,
+// gradient accumulation, evaluation, resume snapshots, the abort signal and progress.
+import { adamw, compileTrainStep, type Feeds, type TrainStep } from "@baton/engine";
+import { checkModelConfig, type GptModelConfig } from "../gpt/config.ts";
+import { type Objective, traceTraining } from "../gpt/graphs.ts";
+import type { BatchSource } from "./batches.ts";
+import { Evaluator } from "./evaluate.ts";
+import { batchFeeds } from "./feeds.ts";
+import { ProgressBar, type TrainEvent } from "./progress.ts";
+import { checkSchedule, learningRate, type LrSchedule } from "./schedule.ts";
+import { type CurvePoint, type EvalPoint, planDifferences, type SnapshotStore, type TrainerSnapshot } from "./snapshot.ts";
+
+export interface OptimizerSettings {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** decoupled, on matrices and embeddings only */
+  weightDecay: number;
+}
+
+export interface TrainLanguageModelOptions {
+  model: GptModelConfig;
+  data: BatchSource;
+  batchSize: number; // B per micro-batch
+  /** T; default the model's block size */
+  seq?: number;
+  /** optimizer steps to reach (a resumed run continues up to the same number) */
+  iters: number;
+  schedule: LrSchedule;
+  optimizer?: Partial<OptimizerSettings>;
+  /** global-norm clipping (nanoGPT: 1.0); 0 = off */
+  clipNorm?: number;
+  /** micro-batches per optimizer step; the loss is normalised over the tokens of all of them */
+  accumSteps?: number;
+  /** mean val loss over `batches` batches every `every` steps, at step 0 and at the end; every 0 = only at the end */
+  eval?: { every: number; batches: number; trainBatches?: number };
+  /** data order, init and dropout; default 1337 */
+  seed?: number;
+  threads?: number;
+  /** starting weights (CPT, fine-tuning) by HF name; default: random init from the seed */
+  init?: ReadonlyMap<string, Float32Array>;
+  /** the loss; default next-token cross-entropy over loss_mask */
+  objective?: Objective;
+  /** resume snapshots every `every` steps and when aborted; loaded at start if one exists */
+  snapshots?: { every: number; store: SnapshotStore };
+  /** aborted: stop at the next step boundary, snapshot, throw TrainingInterrupted */
+  signal?: AbortSignal;
+  onEvent?: (e: TrainEvent) => void;
+  /** a progress bar on stderr; "auto" = when stderr is a terminal (default) */
+  progressBar?: boolean | "auto";
+}
+
+export interface TrainMetrics {
+  trainLoss: number; // last evaluation's estimate (mean of the last steps if none)
+  valLoss: number;
+  tokensPerSec: number; // from the median step time
+  msPerIter: number; // median wall time of an optimizer step, evaluation excluded
+  tokens: number; // tokens trained on, resumed part included
+  params: number;
+  steps: number;
+  wallMs: number; // this call, compile and evaluation included
+}
+
+export interface TrainResult {
+  params: Map<string, Float32Array>;
+  optimizerState: Map<string, Float32Array>;
+  step: number;
+  curve: CurvePoint[];
+  evals: EvalPoint[];
+  metrics: TrainMetrics;
+  /** wall ms of each step run by this call */
+  stepMs: number[];
+  resumedFrom: number | null;
+}
+
+export class TrainingInterrupted extends Error {
+  override name = "TrainingInterrupted";
+  constructor(readonly step: number, readonly snapshotSaved: boolean) {
+    super(`training stopped at step ${step} because it was asked to (abort signal)${snapshotSaved ? "; a resume snapshot was saved" : ""}`);
+  }
+}
+
+const median = (xs: number[]): number => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+
+export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const cfg = checkModelConfig(o.model);
+  const seq = o.seq ?? cfg.blockSize;
+  const accum = o.accumSteps ?? 1;
+  const seed = o.seed ?? 1337;
+  const threads = o.threads ?? 2;
+  const opt: OptimizerSettings = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, ...o.optimizer };
+  const clipNorm = o.clipNorm ?? 1.0;
+  const evalCfg = o.eval ?? { every: 0, batches: 0 };
+  checkSchedule(o.schedule);
+  if (!Number.isInteger(o.iters) || o.iters < 0) throw new Error(`trainLanguageModel: iters must be an integer >= 0, got ${o.iters}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`trainLanguageModel: batchSize must be a positive integer, got ${o.batchSize}`);
+  if (seq > cfg.blockSize) throw new Error(`trainLanguageModel: seq ${seq} is longer than the model's block size ${cfg.blockSize}`);
+  // everything that shapes the weights' trajectory: a snapshot taken under another plan is refused
+  const plan: Record<string, unknown> = { model: cfg, batchSize: o.batchSize, seq, accumSteps: accum, seed, schedule: o.schedule, optimizer: opt, clipNorm, eval: evalCfg };
+
+  const { trace, loss } = traceTraining(cfg, { batch: o.batchSize, seq, ...(o.objective ? { objective: o.objective } : {}) });
+  const step: TrainStep = await compileTrainStep({
+    graph: trace.g,
+    loss,
+    optimizer: adamw(opt),
+    ...(clipNorm > 0 ? { clipNorm } : {}),
+    accumSteps: accum,
+    seed,
+    threads,
+  });
+  const evaluator = evalCfg.batches > 0 ? await Evaluator.compile(cfg, { batch: o.batchSize, seq, threads, ...(o.objective ? { objective: o.objective } : {}) }) : null;
+  const bar = o.progressBar === true || ((o.progressBar ?? "auto") === "auto" && process.stderr.isTTY) ? new ProgressBar() : null;
+  const emit = (e: TrainEvent) => {
+    bar?.onEvent(e);
+    o.onEvent?.(e);
+  };
+
+  try {
+    let done = 0;
+    let tokensSeen = 0;
+    let curve: CurvePoint[] = [];
+    let evals: EvalPoint[] = [];
+    let resumedFrom: number | null = null;
+    const snap = o.snapshots ? await o.snapshots.store.load() : null;
+    if (snap) {
+      const diff = planDifferences(snap.plan, plan);
+      if (diff.length > 0) throw new Error(`resume snapshot at step ${snap.step} was taken with other settings; start a new run or restore them:\n  ${diff.join("\n  ")}`);
+      step.loadParams(snap.params);
+      step.loadOptimizerState(snap.optimizer);
+      ({ step: done, tokensSeen, curve, evals } = snap);
+      resumedFrom = done;
+    } else if (o.init) {
+      step.loadParams(o.init);
+    }
+    const tokensPerStep = o.batchSize * seq * accum;
+    emit({ type: "start", step: done, totalSteps: o.iters, params: step.layout.total, tokensPerStep, resumed: snap !== null });
+
+    const takeSnapshot = async (): Promise<void> => {
+      if (!o.snapshots) return;
+      const s: TrainerSnapshot = { step: done, params: step.params(), optimizer: step.optimizerState(), seed, tokensSeen, curve: [...curve], evals: [...evals], plan };
+      await o.snapshots.store.save(s);
+      emit({ type: "snapshot", step: done });
+    };
+    const evaluate = async (): Promise<void> => {
+      if (!evaluator) return;
+      if (evals.some((e) => e.step === done)) return;
+      const params = step.params();
+      const valLoss = await evaluator.meanLoss(params, evalCfg.batches, (k) => o.data.val(k));
+      const evalSeed = (seed ^ 0x6576616c) >>> 0; // windows of the train split the steps do not draw from
+      const trainLoss = await evaluator.meanLoss(params, evalCfg.trainBatches ?? evalCfg.batches, (k) => o.data.train(evalSeed, k));
+      evals.push({ step: done, valLoss, trainLoss });
+      emit({ type: "eval", step: done, totalSteps: o.iters, valLoss, trainLoss });
+    };
+
+    if (evalCfg.every > 0 && done === 0) await evaluate();
+    const stepMs: number[] = [];
+    let ema = NaN;
+    while (done < o.iters) {
+      if (o.signal?.aborted) {
+        await takeSnapshot();
+        throw new TrainingInterrupted(done, o.snapshots !== undefined);
+      }
+      const t = done + 1;
+      const lr = learningRate(t, o.schedule);
+      const ts = performance.now();
+      const micro: Feeds[] = [];
+      for (let k = 0; k < accum; k++) {
+        micro.push(batchFeeds(await o.data.train(seed, done * accum + k), { batch: o.batchSize, seq, vocab: cfg.vocabSize }, `training step ${t}, micro-batch ${k}`));
+      }
+      const r = await step.run(accum === 1 ? (micro[0] as Feeds) : micro, { lr, step: t });
+      if (!Number.isFinite(r.loss)) throw new Error(`training step ${t}: loss is ${r.loss} (lr ${lr.toExponential(3)}, grad norm ${r.gradNorm}); lower the learning rate or check the data`);
+      const ms = performance.now() - ts;
+      stepMs.push(ms);
+      done = t;
+      tokensSeen += tokensPerStep;
+      curve.push({ step: t, loss: r.loss, lr, gradNorm: r.gradNorm });
+      ema = Number.isNaN(ema) ? ms : 0.9 * ema + 0.1 * ms;
+      emit({ type: "step", step: t, totalSteps: o.iters, loss: r.loss, lr, gradNorm: r.gradNorm, msPerIter: ema, tokensPerSec: (tokensPerStep / ema) * 1000, etaSec: ((o.iters - t) * ema) / 1000 });
+      if (evalCfg.every > 0 && t % evalCfg.every === 0) await evaluate();
+      if (o.snapshots && o.snapshots.every > 0 && t % o.snapshots.every === 0 && t < o.iters) await takeSnapshot();
+    }
+    await evaluate(); // always at the end
+
+    const last = evals.at(-1);
+    const tail = curve.slice(-Math.min(50, curve.length)).map((c) => c.loss);
+    const msPerIter = median(stepMs.length > 2 ? stepMs.slice(2) : stepMs); // the first steps pay for warm-up
+    const wallMs = performance.now() - t0;
+    emit({ type: "done", step: done, wallMs });
+    return {
+      params: step.params(),
+      optimizerState: step.optimizerState(),
+      step: done,
+      curve,
+      evals,
+      metrics: {
+        trainLoss: last?.trainLoss ?? tail.reduce((a, b) => a + b, 0) / Math.max(tail.length, 1),
+        valLoss: last?.valLoss ?? NaN,
+        tokensPerSec: (tokensPerStep / msPerIter) * 1000,
+        msPerIter,
+        tokens: tokensSeen,
+        params: step.layout.total,
+        steps: done,
+        wallMs,
+      },
+      stepMs,
+      resumedFrom,
+    };
+  } finally {
+    await step.dispose();
+    await evaluator?.dispose();
+  }
+}
