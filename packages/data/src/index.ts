@@ -31,3 +31,8 @@ export { promptCompletionExample, chatExample, chatPromptIds, alpacaToMessages }
 export type { SupervisedExample } from "./supervised/examples.ts";
 export { packSupervised, supervisedBatch, supervisedEvalBatches } from "./supervised/packing.ts";
 export type { SupervisedRows, SupervisedBatch } from "./supervised/packing.ts";
+export { generateDemoData, DEMO_GENERATOR } from "./demo/generate.ts";
+export type { DemoDataManifest, DemoFile, DemoOptions } from "./demo/generate.ts";
+export { INSTRUCTION_TASKS, TASK_DESCRIPTION, taskPrompt } from "./demo/tasks.ts";
+export type { InstructionTask } from "./demo/tasks.ts";
+export { plural } from "./demo/words.ts";

@@ -1,0 +1,102 @@
+import { GENERAL, OPPOSITES, madeUpNoun, pick, plural } from "./words.ts";
+import type { Rand } from "./words.ts";
+
+/**
+ * The fine-tuning task: the plural of a noun, by the three regular rules. A tiny model must copy the
+ * word and choose the ending, which it can learn in minutes; test words are never seen in training, so
+ * exact match measures the rule, not memory.
+ */
+export const TASK_DESCRIPTION = 'plural of a noun: prompt "plural of <noun>:", completion " <plural>" (+s; +es after s/x/z/ch/sh; consonant+y -> ies); test nouns are unseen in training';
+
+export function taskPrompt(noun: string): { prompt: string; completion: string } {
+  return { prompt: `plural of ${noun}:`, completion: ` ${plural(noun)}` };
+}
+
+/** Distinct made-up nouns, split so no test noun appears in training. */
+export function splitNouns(r: Rand, train: number, test: number): { train: string[]; test: string[] } {
+  const seen = new Set<string>(GENERAL.nouns);
+  const words: string[] = [];
+  while (words.length < train + test) {
+    const w = madeUpNoun(r);
+    if (!seen.has(w)) {
+      seen.add(w);
+      words.push(w);
+    }
+  }
+  return { train: words.slice(0, train), test: words.slice(train) };
+}
+
+export interface InstructionTask {
+  name: string;
+  answer: (word: string) => string;
+  /** Word source: nouns for most tasks, the opposites list for "opposite". */
+  words: "nouns" | "opposites";
+  /** Templates seen in training; `{w}` is the word. A template with `|input` puts the word in "input". */
+  train: string[];
+  /** Templates only in the test set: the instruction-following generalisation the instruct stage shows. */
+  heldOut: string[];
+}
+
+export const INSTRUCTION_TASKS: InstructionTask[] = [
+  {
+    name: "plural",
+    answer: plural,
+    words: "nouns",
+    train: ["what is the plural of {w}?", "plural of {w}:", "give the plural of {w}.", "write the plural of {w}.", "give the plural of this word.|input"],
+    heldOut: ["tell me the plural of {w}.", "tell me the plural form of {w}, please."],
+  },
+  {
+    name: "first-letter",
+    answer: (w) => w[0]!,
+    words: "nouns",
+    train: ["what is the first letter of {w}?", "first letter of {w}:", "give the first letter of {w}.", "which letter does {w} start with?", "give the first letter of this word.|input"],
+    heldOut: ["tell me the first letter of {w}.", "tell me which letter {w} starts with."],
+  },
+  {
+    name: "last-letter",
+    answer: (w) => w[w.length - 1]!,
+    words: "nouns",
+    train: ["what is the last letter of {w}?", "last letter of {w}:", "give the last letter of {w}.", "which letter does {w} end with?", "give the last letter of this word.|input"],
+    heldOut: ["tell me the last letter of {w}.", "tell me which letter {w} ends with."],
+  },
+  {
+    name: "twice",
+    answer: (w) => `${w} ${w}`,
+    words: "nouns",
+    train: ["say {w} twice.", "repeat {w} two times.", "write {w} twice.", "{w}, twice please.", "say this word twice.|input"],
+    heldOut: ["tell me {w} twice.", "tell me the word {w} two times."],
+  },
+  {
+    name: "opposite",
+    answer: (w) => OPPOSITE_OF.get(w)!,
+    words: "opposites",
+    train: ["what is the opposite of {w}?", "opposite of {w}:", "give the opposite of {w}.", "name the opposite of {w}.", "give the opposite of this word.|input"],
+    heldOut: ["tell me the opposite of {w}.", "tell me a word that means the opposite of {w}."],
+  },
+];
+
+const OPPOSITE_OF = new Map<string, string>(OPPOSITES.flatMap(([a, b]) => [[a, b] as const, [b, a] as const]));
+const OPPOSITE_WORDS = [...OPPOSITE_OF.keys()];
+
+export interface AlpacaRow {
+  instruction: string;
+  input: string;
+  output: string;
+}
+
+function render(template: string, word: string): { instruction: string; input: string } {
+  const [text, slot] = template.split("|");
+  return slot === "input" ? { instruction: text!, input: word } : { instruction: text!.replace("{w}", word), input: "" };
+}
+
+/** `count` alpaca rows: tasks in turn, a random template of the given kind, a random word. */
+export function instructionRows(r: Rand, count: number, nouns: readonly string[], kind: "train" | "heldOut"): Array<AlpacaRow & { task: string }> {
+  const rows: Array<AlpacaRow & { task: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const task = INSTRUCTION_TASKS[i % INSTRUCTION_TASKS.length]!;
+    const word = task.words === "opposites" ? pick(r, OPPOSITE_WORDS) : pick(r, nouns);
+    const { instruction, input } = render(pick(r, task[kind]), word);
+    rows.push({ task: task.name, instruction, input, output: task.answer(word) });
+  }
+  return rows;
+}
