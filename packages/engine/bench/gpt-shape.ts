@@ -1,6 +1,6 @@
 // A GPT-2-shaped train step for benchmarks (the real model lives in @baton/model): pre-LN blocks
 // without biases, tanh GELU, learned positions, tied embeddings, as in nanoGPT's bias=False runs.
-import { adamw, compileTrainStep, Graph, nn, normal, ones, type Tensor, type TrainStep, where } from "../src/index.ts";
+import { adamw, compileTrainStep, Graph, nn, normal, ones, type Tensor, type TrainStep } from "../src/index.ts";
 
 export interface GptShape {
   name: string;
@@ -34,7 +34,7 @@ export function traceGpt(s: GptShape): { g: Graph; loss: { sum: Tensor; count: T
   const projStd = 0.02 / Math.sqrt(2 * L);
   const wte = g.param("transformer.wte.weight", [V, C], { init: normal(std) });
   const wpe = g.param("transformer.wpe.weight", [T, C], { init: normal(std) });
-  const mask = nn.causalMask(g, T);
+  const bias = nn.causalBias(g, T); // [T,T] 0 or -1e9
   let x = wte.gather(idx).add(wpe.gather(nn.arange(g, T))); // [B,T,C]
   for (let l = 0; l < L; l++) {
     const p = `transformer.h.${l}`;
@@ -42,7 +42,7 @@ export function traceGpt(s: GptShape): { g: Graph; loss: { sum: Tensor; count: T
     const qkv = a.matmul(g.param(`${p}.attn.c_attn.weight`, [C, 3 * C], { init: normal(std) })); // [B,T,3C]
     const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, D]).transpose([0, 2, 1, 3]); // [B,H,T,D]
     const att = heads(0).matmul(heads(1).mT()).mul(1 / Math.sqrt(D)); // [B,H,T,T]
-    const probs = where(mask, att, -1e9).softmax(-1);
+    const probs = att.add(bias).softmax(-1);
     const y = probs.matmul(heads(2)).transpose([0, 2, 1, 3]).reshape([B, T, C]); // [B,T,C]
     x = x.add(y.matmul(g.param(`${p}.attn.c_proj.weight`, [C, C], { init: normal(projStd) })));
     const m = nn.layerNorm(x, g.param(`${p}.ln_2.weight`, [C], { init: ones() }), null);

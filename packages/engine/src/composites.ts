@@ -58,6 +58,16 @@ export function causalMask(g: Graph, T: number): Tensor {
   return g.const(m, [T, T]);
 }
 
+/**
+ * Float [T, T]: 0 where query t may attend to key s (s <= t), -1e9 elsewhere. Added to the scores it
+ * masks like `where(causalMask, att, -1e9)` but its gradient is free (an add, not a select).
+ */
+export function causalBias(g: Graph, T: number, dtype: "float32" | "float64" = "float32"): Tensor {
+  const m = dtype === "float64" ? new Float64Array(T * T) : new Float32Array(T * T);
+  for (let t = 0; t < T; t++) for (let s = t + 1; s < T; s++) m[t * T + s] = -1e9;
+  return g.const(m, [T, T]);
+}
+
 /** int64 [n] constant 0..n-1. */
 export function arange(g: Graph, n: number): Tensor {
   return g.const(BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), [n]);

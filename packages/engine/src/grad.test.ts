@@ -87,6 +87,10 @@ const CASES: { [K in Op]: Case[] } = {
     { name: "last axis keepDims", inputs: [{ shape: randShape(3) }], f: (_g, xs) => x(xs).max(-1, true) },
     { name: "axis 0", inputs: [{ shape: randShape(2) }], f: (_g, xs) => x(xs).max(0) },
   ],
+  mean: [
+    { name: "axes [0,2] keepDims", inputs: [{ shape: randShape(3) }], f: (_g, xs) => x(xs).mean([0, 2], true) },
+    { name: "last axis", inputs: [{ shape: randShape(3) }], f: (_g, xs) => x(xs).mean(-1) },
+  ],
   reshape: [{ name: "[2,3,4] -> [6,4]", inputs: [{ shape: [2, 3, 4] }], f: (_g, xs) => x(xs).reshape([6, -1]).mul(x(xs).reshape([6, 4])) }],
   transpose: [{ name: "perm [2,0,1]", inputs: [{ shape: randShape(3) }], f: (_g, xs) => x(xs).transpose([2, 0, 1]) }],
   expand: [{ name: "[1,4] -> [2,3,4]", inputs: [{ shape: [1, 4] }], f: (_g, xs) => x(xs).expand([2, 3, 4]) }],
@@ -105,6 +109,8 @@ const CASES: { [K in Op]: Case[] } = {
     { name: "with bias", inputs: [{ shape: [2, 3, 5] }, { shape: [5], positive: true }, { shape: [5] }], f: (_g, xs) => layerNorm(x(xs), x(xs, 1), x(xs, 2)) },
     { name: "without bias", inputs: [{ shape: [4, 6] }, { shape: [6], positive: true }], f: (_g, xs) => layerNorm(x(xs), x(xs, 1), null, 1e-3) },
   ],
+  standardize: [{ name: "last axis", inputs: [{ shape: [3, 6] }], f: (g, xs) => g.apply("standardize", [x(xs)], { eps: 1e-3 }) }],
+  invStd: [{ name: "last axis", inputs: [{ shape: [2, 3, 5] }], f: (g, xs) => g.apply("invStd", [x(xs)], { eps: 1e-3 }) }],
 };
 
 describe("gradient table: finite differences (float64, dot-product form)", () => {

@@ -64,6 +64,12 @@ export const VJP: { [K in Op]: Vjp<K> } = {
     const kept = X.shape.map((d, i) => (a.axes.includes(i) ? 1 : d));
     return [g.reshape(kept).expand([...X.shape])];
   },
+  mean: (g, _o, a, [x]) => {
+    const X = x as Tensor;
+    const kept = X.shape.map((d, i) => (a.axes.includes(i) ? 1 : d));
+    const n = a.axes.reduce((p, i) => p * (X.shape[i] as number), 1);
+    return [g.mul(1 / n).reshape(kept).expand([...X.shape])];
+  },
   // ties share the cotangent (each tied max gets all of it); max is mostly used under stopGradient
   max: (g, out, a, [x]) => {
     const X = x as Tensor;
@@ -104,18 +110,27 @@ export const VJP: { [K in Op]: Vjp<K> } = {
     const du2 = x2.mul(6 * k * a).add(2 * k);
     return [g.mul(s).mul(X.mul(s.neg().add(1)).mul(du2).add(1))];
   },
-  // recompute xhat = (x - mean) r, r = 1/sqrt(var + eps), from x (cheaper than keeping it);
-  // dx = r (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = g w
+  // dx = r (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = g w, with xhat and r = 1/sqrt(var + eps)
+  // recomputed from x by two fused LayerNormalization nodes (cheaper than keeping or rebuilding them)
   layerNorm: (g, _o, a, [x, w, b]) => {
     const X = x as Tensor;
-    const xc = X.sub(X.mean(-1, true));
-    const r = xc.mul(xc).mean(-1, true).add(a.eps).sqrt().reciprocal();
-    const xhat = xc.mul(r);
+    const xhat = X.graph.apply("standardize", [X], { eps: a.eps });
     const dxhat = g.mul(w as Tensor);
-    const dx = dxhat.sub(dxhat.mean(-1, true)).sub(xhat.mul(dxhat.mul(xhat).mean(-1, true))).mul(r);
-    return b ? [dx, g.mul(xhat), g] : [dx, g.mul(xhat)];
+    return [standardizeVjp(dxhat, xhat, X.graph.apply("invStd", [X], { eps: a.eps })), g.mul(xhat), b ? g : null];
+  },
+  standardize: (g, out, a, [x]) => [standardizeVjp(g, out, (x as Tensor).graph.apply("invStd", [x as Tensor], { eps: a.eps }))],
+  // r = (var + eps)^-1/2: dr/dx_i = -r^2 xhat_i / C
+  invStd: (g, out, _a, [x]) => {
+    const C = (x as Tensor).shape[(x as Tensor).rank - 1] as number;
+    const xhat = (x as Tensor).sub((x as Tensor).mean(-1, true)).mul(out);
+    return [xhat.mul(g.mul(out.mul(out)).mul(-1 / C))];
   },
 };
+
+/** Backward of xhat = standardize(x): r (g - mean(g) - xhat mean(g xhat)). */
+function standardizeVjp(g: Tensor, xhat: Tensor, r: Tensor): Tensor {
+  return g.sub(g.mean(-1, true)).sub(xhat.mul(g.mul(xhat).mean(-1, true))).mul(r);
+}
 
 /** Sum a cotangent in a broadcast shape back to `shape` (leading axes and size-1 axes). */
 export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
@@ -126,6 +141,8 @@ export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
   g.shape.forEach((d, i) => {
     if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
   });
+  // only leading axes: one ReduceSum without keepdims lands on the shape directly
+  if (axes.length === lead) return g.sum(axes, false);
   return g.sum(axes, true).reshape([...shape]);
 }
 

@@ -9,6 +9,8 @@ import type { Tensor } from "./tensor.ts";
 export interface LowerCtx {
   /** Emit one node; returns its (fresh) output name. */
   emit(op: string, inputs: string[], attrs?: Record<string, AttrValue>, domain?: string): string;
+  /** The node emitted last (to attach extra outputs). */
+  lastNode(): OnnxNode;
   /** A 1-D int64 initializer (shapes, axes, pads), shared between uses. */
   ints(values: number[]): string;
   /** A constant initializer. */
@@ -74,6 +76,7 @@ export const LOWER: { [K in Op]: Lower<K> } = {
   matmul: same("MatMul"),
   sum: (cx, _t, a, [x]) => cx.emit("ReduceSum", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
   max: (cx, _t, a, [x]) => cx.emit("ReduceMax", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
+  mean: (cx, _t, a, [x]) => cx.emit("ReduceMean", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
   reshape: (cx, _t, a, [x]) => cx.emit("Reshape", [x as string, cx.ints(a.shape)]),
   transpose: (cx, _t, a, ins) => cx.emit("Transpose", ins, { perm: a.perm }),
   expand: (cx, _t, a, [x]) => cx.emit("Expand", [x as string, cx.ints(a.shape)]),
@@ -96,7 +99,28 @@ export const LOWER: { [K in Op]: Lower<K> } = {
   logSoftmax: (cx, _t, a, ins) => cx.emit("LogSoftmax", ins, { axis: a.axis }),
   gelu: (cx, _t, _a, ins) => cx.emit("Gelu", ins, { approximate: "tanh" }),
   layerNorm: (cx, _t, a, ins) => cx.emit("LayerNormalization", ins, { axis: -1, epsilon: { float: a.eps } }),
+  standardize: (cx, t, a, [x]) => cx.emit("LayerNormalization", [x as string, unitScale(cx, t)], { axis: -1, epsilon: { float: a.eps } }),
+  invStd: (cx, t, a, [x]) => {
+    if (t.dtype === "float64") {
+      // onnxruntime has no float64 InvStdDev (stash_type double) kernel: compose it
+      const axes = cx.ints([-1]);
+      const xc = cx.emit("Sub", [x as string, cx.emit("ReduceMean", [x as string, axes], { keepdims: 1 })]);
+      const v = cx.emit("ReduceMean", [cx.emit("Mul", [xc, xc]), axes], { keepdims: 1 });
+      return cx.emit("Reciprocal", [cx.emit("Sqrt", [cx.emit("Add", [v, cx.constant(Float64Array.of(a.eps), [])])])]);
+    }
+    // LayerNormalization's third output is InvStdDev (float32); the first (Y) is required by the spec
+    const y = cx.emit("LayerNormalization", [x as string, unitScale(cx, t)], { axis: -1, epsilon: { float: a.eps } });
+    const r = `${y}_invstd`;
+    cx.lastNode().outputs.push("", r);
+    return r;
+  },
 };
+
+/** A constant [C] of ones in t's dtype (the scale of an affine-free LayerNormalization). */
+function unitScale(cx: LowerCtx, t: Tensor): string {
+  const C = t.inputs[0]?.shape.at(-1) ?? 1;
+  return cx.constant(t.dtype === "float64" ? new Float64Array(C).fill(1) : new Float32Array(C).fill(1), [C]);
+}
 
 /** Collects ONNX nodes and initializers for one model. */
 export class Emitter implements LowerCtx {
@@ -164,6 +188,11 @@ export class Emitter implements LowerCtx {
     this.initializers.push({ name, dtype, dims, data });
     if (key) this.scalarCache.set(key, name);
     return name;
+  }
+  lastNode(): OnnxNode {
+    const n = this.nodes[this.nodes.length - 1];
+    if (!n) throw new Error("lastNode: nothing emitted yet");
+    return n;
   }
   /** Declare a graph input once (user feeds, flat params, optimizer state, scalars). */
   declareInput(name: string, dtype: DType, dims: readonly number[]): string {

@@ -49,6 +49,16 @@ describe("whole-model gradients against finite differences", () => {
     close("l1", "l2");
   });
 
+  it("float32 invStd (LayerNormalization's InvStdDev output) matches its definition", async () => {
+    const g = new Graph();
+    const x = g.input("x", [4, 16]);
+    const xc = x.sub(x.mean(-1, true));
+    const outputs = { fused: g.apply("invStd", [x], { eps: 1e-5 }), ref: xc.mul(xc).mean(-1, true).add(1e-5).sqrt().reciprocal() };
+    const prog = await compileInference({ graph: g, outputs, threads: 1 });
+    const out = await prog.run({ x: Float32Array.from({ length: 64 }, (_, i) => Math.cos(i * 1.3) * 2) });
+    (out.fused as Float32Array).forEach((v, i) => expect(v).toBeCloseTo((out.ref as Float32Array)[i] as number, 4));
+  });
+
   it("layer norm and RMS norm on their own", async () => {
     for (const norm of [(x: Tensor, w: Tensor) => layerNormFromPrimitives(x, w, null), (x: Tensor, w: Tensor) => rmsNorm(x, w)]) {
       const res = await checkVjp((_g, [x, w]) => norm(x as Tensor, w as Tensor), [{ shape: [3, 5] }, { shape: [5] }]);

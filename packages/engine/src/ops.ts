@@ -41,6 +41,7 @@ export interface OpAttrs {
   // reductions over `axes` (non-negative, sorted)
   sum: { axes: number[]; keepDims: boolean };
   max: { axes: number[]; keepDims: boolean };
+  mean: { axes: number[]; keepDims: boolean };
   // layout
   reshape: { shape: number[] };
   transpose: { perm: number[] };
@@ -59,6 +60,10 @@ export interface OpAttrs {
   gelu: {};
   /** layer norm over the last axis: inputs (x [...,C], w [C]) or (x, w, b [C]) */
   layerNorm: { eps: number };
+  /** (x - mean) / sqrt(var + eps) over the last axis: layer norm without affine (backward of layerNorm) */
+  standardize: { eps: number };
+  /** 1 / sqrt(var + eps) over the last axis, [..., C] -> [..., 1] (backward of layerNorm) */
+  invStd: { eps: number };
 }
 
 export type Op = keyof OpAttrs;
@@ -199,6 +204,7 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
   },
   sum: (i, a, op) => reduce(op, i, a),
   max: (i, a, op) => reduce(op, i, a),
+  mean: (i, a, op) => reduce(op, i, a),
   reshape: (ins, a, op) => {
     const x = first(op, ins);
     if (numel(a.shape) !== numel(x.shape) || a.shape.some((d) => !Number.isInteger(d) || d < 0)) {
@@ -277,6 +283,11 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
     }
     sameDtype(op, ins);
     return x;
+  },
+  standardize: (i, _a, op) => floatUnary(op, i),
+  invStd: (i, _a, op) => {
+    const x = floatUnary(op, i);
+    return { shape: x.shape.map((d, k) => (k === x.shape.length - 1 ? 1 : d)), dtype: x.dtype };
   },
   logSoftmax: (ins, a, op) => {
     const s = floatUnary(op, ins);

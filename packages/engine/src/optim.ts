@@ -54,16 +54,17 @@ export function adamw(cfg: AdamWConfig = {}): Optimizer {
     state: ["adam.m", "adam.v"],
     update({ p, g, state: [m, v], lr, step, decayed }) {
       if (!m || !v) throw new TraceError("adamw", "needs state [m, v]");
-      const g1 = p.graph.const(b1);
-      const g2 = p.graph.const(b2);
-      const m2 = m.mul(b1).add(g.mul(1 - b1)); // [P]
-      const v2 = v.mul(b2).add(g.mul(g).mul(1 - b2)); // [P]
-      const bc1 = g1.pow(step).neg().add(1); // 1 - b1^t
-      const bc2 = g2.pow(step).neg().add(1);
-      // lr * mhat / (sqrt(vhat) + eps), with the scalar corrections folded into two scalars
-      const stepSize = lr.div(bc1);
-      const denom = v2.sqrt().mul(bc2.sqrt().reciprocal()).add(eps);
-      const p2 = decay(p, lr, wd, decayed).sub(m2.div(denom).mul(stepSize));
+      // PyTorch's AdamW: m' = b1 m + (1-b1) g; v' = b2 v + (1-b2) g^2;
+      // p' = p (1 - lr wd) - (lr / bc1) m' / (sqrt(v') / sqrt(bc2) + eps), bc_i = 1 - b_i^t.
+      // Rearranged so every scalar folds into one multiply: gs = (1-b1) g, k = (1-b2)/(1-b1)^2,
+      // and m'/(sqrt(v')/sqrt(bc2) + eps) = sqrt(bc2) m' / (sqrt(v') + eps sqrt(bc2)).
+      const bc1 = p.graph.const(b1).pow(step).neg().add(1);
+      const sbc2 = p.graph.const(b2).pow(step).neg().add(1).sqrt();
+      const gs = g.mul(1 - b1); // [P]
+      const m2 = m.mul(b1).add(gs); // [P]
+      const v2 = v.mul(b2).add(gs.mul(gs).mul((1 - b2) / (1 - b1) ** 2)); // [P]
+      const upd = m2.div(v2.sqrt().add(sbc2.mul(eps))); // [P]
+      const p2 = decay(p, lr, wd, decayed).sub(upd.mul(lr.mul(sbc2).div(bc1)));
       return { p: p2, state: [m2, v2] };
     },
   };

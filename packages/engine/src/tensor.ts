@@ -174,8 +174,7 @@ export class Tensor {
   }
   mean(axes?: number | number[], keepDims = false): Tensor {
     const ax = this.axes("mean", axes);
-    const n = ax.reduce((p, a) => p * (this.shape[a] as number), 1);
-    return this.sum(ax, keepDims).mul(1 / n);
+    return ax.length === 0 ? this : this.graph.apply("mean", [this], { axes: ax, keepDims });
   }
 
   /** One -1 is inferred from the element count. */

@@ -1,8 +1,8 @@
 // A GPT-2 style pre-LN transformer block written against the engine, for tests: the whole-model
 // gradient check and the sequence-reversal task. Weights are passed in, so the same code runs with
 // float64 inputs (finite differences) and float32 params (training).
-import { gelu, layerNorm, causalMask } from "../composites.ts";
-import { type Graph, type Tensor, where } from "../tensor.ts";
+import { causalBias, gelu, layerNorm } from "../composites.ts";
+import type { Graph, Tensor } from "../tensor.ts";
 
 export interface BlockWeights {
   ln1w: Tensor; // [C]
@@ -33,7 +33,7 @@ export function attention(g: Graph, x: Tensor, wAttn: Tensor, wProj: Tensor, H: 
   const qkv = x.matmul(wAttn); // [B,T,3C]
   const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, D]).transpose([0, 2, 1, 3]); // [B,H,T,D]
   const att = heads(0).matmul(heads(1).mT()).mul(1 / Math.sqrt(D)); // [B,H,T,T]
-  const probs = where(causalMask(g, T), att, -1e9).softmax(-1);
+  const probs = att.add(causalBias(g, T, x.dtype === "float64" ? "float64" : "float32")).softmax(-1);
   const y = probs.matmul(heads(2)).transpose([0, 2, 1, 3]).reshape([B, T, C]); // [B,T,C]
   return y.matmul(wProj);
 }
