@@ -46,3 +46,14 @@ export type {
   StageOutcome,
   RunStageOptions,
 } from "./runner/types.ts";
+export { runStage, serveStage, startRun, awaitRun } from "./runner/run.ts";
+export type { ServeStageOptions, StageService, StartRunOptions } from "./runner/run.ts";
+export { emitNext, defaultWorker } from "./runner/relay.ts";
+export { composeObservers } from "./runner/observe.ts";
+export { jsonLogger, withFields, silentLogger } from "./runner/log.ts";
+export { isLastAttempt } from "./runner/retry.ts";
+export { stageEnv } from "./env.ts";
+export type { StageEnv } from "./env.ts";
+// A deterministic stage for relay tests (tests/ runs it as separate processes).
+export { countingStage, expectedWeights, readWeights, trainStep as countingTrainStep } from "./runner/counting-stage.ts";
+export type { CountingStageOptions } from "./runner/counting-stage.ts";

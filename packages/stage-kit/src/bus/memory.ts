@@ -2,7 +2,7 @@ import type { BatonEvent } from "../contracts/events.ts";
 import { BatonError } from "../errors.ts";
 import { subjects } from "../subjects.ts";
 import { DEFAULT_BUS_SETTINGS, type Bus, type BusSettings, type Delivery, type Observed, type PublishAck, type PublishOptions, type Unwatch } from "./bus.ts";
-import { encodeForPublish, subjectMatches } from "./shared.ts";
+import { encodeForPublish, headerValue, subjectMatches } from "./shared.ts";
 
 interface Stored extends Observed {
   at: number;
@@ -60,7 +60,10 @@ export class MemoryBus implements Bus {
       if (seen && now - seen.at < this.settings.duplicateWindowMs) return { seq: seen.seq, duplicate: true };
     }
     const seq = this.log.length + 1;
-    const headers = { ...(options.headers ?? {}), ...(msgId !== undefined ? { "Nats-Msg-Id": msgId } : {}) };
+    // Same header rules as NATS (one line, bounded), so both adapters hand out the same values.
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.headers ?? {})) headers[k] = headerValue(v);
+    if (msgId !== undefined) headers["Nats-Msg-Id"] = msgId;
     const stored: Stored = { subject, seq, data: payload, headers, at: now };
     this.log.push(stored);
     if (msgId !== undefined) this.dedupe.set(msgId, { seq, at: now });

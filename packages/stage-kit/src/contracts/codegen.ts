@@ -9,7 +9,7 @@ export function generateTypes(docs: SchemaDoc[]): string {
   const names = new Map<string, string>(); // absolute schema URI -> type name
   for (const { schema } of docs) {
     const id = schema.$id!;
-    if (schema.title && (schema.type || schema.oneOf || schema.anyOf || schema.$ref)) names.set(id, schema.title);
+    if (schema.title && (schema.type || schema.oneOf || schema.anyOf || schema.$ref)) names.set(id, typeName(schema.title));
     for (const key of Object.keys(schema.$defs ?? {})) names.set(`${id}#/$defs/${key}`, key);
   }
   const seen = new Set<string>();
@@ -27,15 +27,23 @@ export function generateTypes(docs: SchemaDoc[]): string {
   for (const { file, schema } of docs) {
     const id = schema.$id!;
     const ctx: Ctx = { base: id, names, where: `schemas/${file}` };
-    if (names.has(id)) out.push(...declare(schema.title!, schema, ctx));
+    if (names.has(id)) out.push(...declare(names.get(id)!, schema, ctx));
     for (const [key, def] of Object.entries(schema.$defs ?? {})) out.push(...declare(key, def, { ...ctx, where: `${ctx.where}#/$defs/${key}` }));
     const eventType = schema["x-baton-event-type"];
-    if (eventType) events.push([eventType, schema.title!]);
+    if (eventType) events.push([eventType, names.get(id)!]);
   }
   out.push("/** Data type of each CloudEvent type. */", "export interface EventDataByType {");
   for (const [type, name] of events) out.push(`  ${JSON.stringify(type)}: ${name};`);
   out.push("}", "");
   return out.join("\n");
+}
+
+/** A title as a type name: "Prompt / completion record" -> PromptCompletionRecord. */
+export function typeName(title: string): string {
+  const words = title.split(/[^A-Za-z0-9]+/).filter((w) => w.length > 0);
+  const name = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join("");
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) throw new Error(`schema title ${JSON.stringify(title)} gives no type name; start it with a letter`);
+  return name;
 }
 
 interface Ctx {

@@ -84,6 +84,55 @@ export interface DatasetRef {
 /** Named numeric metrics (loss, val_loss, tokens_per_s, ...). */
 export type Metrics = Record<string, number>;
 
+/** An instruction-tuning example. Rendered as a user turn (instruction, then input after a blank line when present) and an assistant turn (output) with the chat template. */
+export interface AlpacaInstructionRecord {
+  instruction: string;
+  /** Optional context; may be empty. */
+  input?: string;
+  output: string;
+  [key: string]: unknown;
+}
+
+/** A conversation. Loss is computed on assistant turns only; a training record needs at least one assistant turn. */
+export interface ChatRecord {
+  messages: ({
+    role: "system" | "user" | "assistant";
+    content: string;
+    [key: string]: unknown;
+  })[];
+  [key: string]: unknown;
+}
+
+/** A prompt with a preferred (chosen) and a dispreferred (rejected) response: reward-model and DPO data. */
+export interface PreferencePairRecord {
+  prompt: string;
+  chosen: string;
+  rejected: string;
+  [key: string]: unknown;
+}
+
+/** A supervised fine-tuning example: loss is computed on the completion tokens (and the EOS after them) only. The prompt and completion are concatenated as they are: put any separator (space, newline) in the text itself. */
+export interface PromptCompletionRecord {
+  prompt: string;
+  completion: string;
+  [key: string]: unknown;
+}
+
+/** A prompt with K >= 2 responses and their ranking: indices into responses, best first (a permutation of 0..K-1). A reward model trains on all C(K,2) pairs. That ranking is a permutation of the right length is checked in code (JSON Schema can not say it). */
+export interface RankingRecord {
+  prompt: string;
+  responses: string[];
+  ranking: number[];
+  [key: string]: unknown;
+}
+
+/** One document of a pretraining / CPT corpus, one JSON object a line. Documents are separated by EOS in the token stream. Other keys are allowed and ignored. */
+export interface TextRecord {
+  /** The document; must contain a non-space character. */
+  text: string;
+  [key: string]: unknown;
+}
+
 /** Run step pipeline[cursor], starting from checkpoint (null: random init). The routing slip travels whole in every event. */
 export interface CheckpointReadyData {
   runId: RunId;

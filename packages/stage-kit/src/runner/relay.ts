@@ -1,0 +1,279 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { commitCheckpoint, openCheckpoint } from "../checkpoint/checkpoint.ts";
+import { createEvent, decodeEvent, expectType, type BatonEvent } from "../contracts/events.ts";
+import type { CheckpointReadyData, CheckpointRef, RecipeStep } from "../contracts/types.gen.ts";
+import type { Delivery } from "../bus/bus.ts";
+import { BatonError, toBatonError } from "../errors.ts";
+import { keys } from "../keys.ts";
+import { HEADERS, msgId, subjects } from "../subjects.ts";
+import { jsonLogger, withFields } from "./log.ts";
+import { Watched } from "./observe.ts";
+import { backoffFor, DEFAULT_RETRY, isLastAttempt } from "./retry.ts";
+import { deletePrefix, snapshotApi } from "./snapshot.ts";
+import type { Logger, Progress, RunStageOptions, StageContext, StageOutcome } from "./types.ts";
+
+export function defaultWorker(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+/**
+ * One delivery, the whole relay:
+ *   decode + validate -> routing check -> ledger check -> download input (verified) -> stage.started
+ *   -> train(ctx) -> commit checkpoint -> ledger create -> emit next (checkpoint.ready or run.completed) -> ack
+ * Faults: retryable -> stage.failed + nak(backoff); fatal or last attempt -> stage.failed + dead letter
+ * + term; interrupted (SIGTERM) -> nak(0) so another worker resumes from the newest snapshot.
+ */
+export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutcome> {
+  const started = Date.now();
+  const retry = o.retry ?? DEFAULT_RETRY;
+  const worker = o.worker ?? defaultWorker();
+  let log: Logger = withFields(o.logger ?? jsonLogger(), { stage: o.stage, step: o.step, worker });
+  const where = `${d.subject}#${d.streamSeq}`;
+  let w = new Watched(undefined, log);
+  try {
+    w = new Watched(o.observer?.onWork?.({ step: o.step, stage: o.stage, subject: d.subject, headers: d.headers, deliveryCount: d.deliveryCount, receivedAt: started }), log);
+  } catch (err) {
+    log.warn("observer onWork threw; continuing without it", { error: (err as Error).message });
+  }
+  const heartbeat = setInterval(() => d.working(), Math.max(50, Math.floor((o.bus.settings.ackWaitMs ?? 60_000) / 3)));
+  let event: BatonEvent<"dev.baton.checkpoint.ready"> | undefined;
+  let workdir: string | undefined;
+  const end = (outcome: StageOutcome): StageOutcome => {
+    w.notify("onEnd", (x) => x.onEnd?.(outcome));
+    return outcome;
+  };
+
+  try {
+    event = expectType(decodeEvent(d.data, where), "dev.baton.checkpoint.ready", where);
+    const ev = event;
+    const data = ev.data;
+    log = withFields(log, { runId: data.runId, cursor: data.cursor, eventId: ev.id, attempt: d.deliveryCount });
+    w.notify("onEvent", (x) => x.onEvent?.(ev));
+    const step = routedStep(o, data, ev.id);
+
+    if (d.deliveryCount > retry.maxAttempts) {
+      throw BatonError.fatal("ATTEMPTS_EXHAUSTED", `event ${ev.id} was delivered ${d.deliveryCount} times without completing (limit ${retry.maxAttempts}): workers died or timed out on every attempt. Check the stage's logs for run ${data.runId}, step ${step.name}.`);
+    }
+
+    const committed = await o.ledger.get(data.runId, data.cursor);
+    if (committed) {
+      log.info("step already committed; re-emitting the next event without training", { checkpoint: committed.checkpoint.uri });
+      await w.phase("emit", () => emitNext(o, data, committed.checkpoint, w.headers()));
+      await d.ack();
+      return end({ kind: "already-committed", runId: data.runId, cursor: data.cursor, checkpoint: committed.checkpoint, durationMs: Date.now() - started });
+    }
+
+    const attemptId = `${d.deliveryCount}-${randomBytes(4).toString("hex")}`;
+    workdir = join(o.workRoot ?? tmpdir(), `baton-${data.runId}-${data.cursor}-${attemptId}`);
+    const outputDir = join(workdir, "output");
+    const scratch = join(workdir, "scratch");
+    await mkdir(outputDir, { recursive: true });
+    await mkdir(scratch, { recursive: true });
+
+    const input = data.checkpoint ? await w.phase("download", () => openCheckpoint(o.store, data.checkpoint!, join(workdir!, "input")), (c) => c.bytes) : null;
+    const snapshots = snapshotApi(o.store, data.runId, data.cursor, join(workdir, "resume"), log);
+    const resumeFrom = await newestSnapshotStep(o, data);
+    await publishQuiet(o, log, subjects.stageStarted(step.name), createEvent({
+      type: "dev.baton.stage.started",
+      id: msgId(data.runId, data.cursor, "dev.baton.stage.started", d.deliveryCount),
+      source: source(o, worker),
+      data: { runId: data.runId, cursor: data.cursor, step: step.name, stage: o.stage, implementation: o.implementation, version: o.version, worker, attempt: d.deliveryCount, resumeFromStep: resumeFrom },
+    }), w.headers());
+
+    const startedAt = new Date().toISOString();
+    const ctx: StageContext = {
+      runId: data.runId,
+      cursor: data.cursor,
+      step,
+      pipeline: data.pipeline,
+      recipe: data.recipe,
+      seed: data.seed ?? 0,
+      input: input ? { ref: input.ref, manifest: input.manifest, dir: input.dir } : null,
+      outputDir,
+      workdir: scratch,
+      attempt: d.deliveryCount,
+      progress: progressReporter(o, log, w, data, step, d.deliveryCount, worker),
+      snapshot: { save: (s, f) => snapshots.save(s, f), latest: () => w.phase("resume", () => snapshots.latest()) },
+      signal: o.signal ?? new AbortController().signal,
+      log,
+    };
+    const result = await w.phase("train", () => o.train(ctx));
+
+    const prefix = keys.checkpoint(data.runId, data.cursor, step.name, attemptId);
+    const checkpoint = await w.phase("upload", () => commitCheckpoint(o.store, {
+      prefix,
+      dir: outputDir,
+      manifest: { runId: data.runId, cursor: data.cursor, step: step.name, stage: o.stage, implementation: o.implementation, version: o.version, parent: data.checkpoint, config: step.config, datasets: result.datasets ?? [], metrics: result.metrics ?? {}, traceId: w.traceId(), startedAt },
+    }), (c) => c.bytes);
+    const won = await w.phase("commit", () => o.ledger.commit(data.runId, data.cursor, { checkpoint: checkpoint.ref, step: step.name, worker, committedAt: new Date().toISOString() }));
+    if (won.won) {
+      await o.ledger.setLatest(step.name, checkpoint.ref).catch((err: unknown) => log.warn("could not move the latest-checkpoint pointer", { error: (err as Error).message }));
+      await deletePrefix(o.store, keys.resume(data.runId, data.cursor)).catch(() => undefined);
+    } else {
+      log.info("another worker committed this step first; dropping our copy and re-emitting theirs", { ours: checkpoint.ref.uri, theirs: won.record.checkpoint.uri });
+      await deletePrefix(o.store, prefix).catch(() => undefined);
+    }
+    const next = await w.phase("emit", () => emitNext(o, data, won.record.checkpoint, w.headers()));
+    await d.ack();
+    log.info("step committed", { checkpoint: won.record.checkpoint.uri, next });
+    return end(won.won
+      ? { kind: "committed", runId: data.runId, cursor: data.cursor, checkpoint: won.record.checkpoint, next, durationMs: Date.now() - started }
+      : { kind: "already-committed", runId: data.runId, cursor: data.cursor, checkpoint: won.record.checkpoint, durationMs: Date.now() - started });
+  } catch (thrown) {
+    return end(await fail(o, d, log, w, worker, event, thrown, started));
+  } finally {
+    clearInterval(heartbeat);
+    if (workdir) await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** pipeline[cursor] must exist and belong to this consumer and this stage; anything else is bad input. */
+function routedStep(o: RunStageOptions, data: CheckpointReadyData, eventId: string): RecipeStep {
+  const step = data.pipeline[data.cursor];
+  if (!step) {
+    throw BatonError.fatal("ROUTING_MISMATCH", `event ${eventId}: cursor ${data.cursor} is past the end of the pipeline (${data.pipeline.length} steps); the producer must emit run.completed after the last step`);
+  }
+  if (step.name !== o.step) {
+    throw BatonError.fatal("ROUTING_MISMATCH", `event ${eventId}: pipeline[${data.cursor}] is step ${JSON.stringify(step.name)} but it arrived on the consumer of step ${JSON.stringify(o.step)}; publish it to ${subjects.checkpointReady(step.name)}`);
+  }
+  if (step.stage !== o.stage) {
+    throw BatonError.fatal("ROUTING_MISMATCH", `event ${eventId}: step ${JSON.stringify(step.name)} asks for stage ${JSON.stringify(step.stage)} but this service runs ${JSON.stringify(o.stage)}; deploy a ${step.stage} service for this step, or fix the recipe`);
+  }
+  return step;
+}
+
+async function newestSnapshotStep(o: RunStageOptions, data: CheckpointReadyData): Promise<number | null> {
+  const prefix = keys.resume(data.runId, data.cursor);
+  const steps = (await o.store.list(prefix)).filter((k) => k.endsWith("/_complete.json")).map((k) => Number(k.slice(prefix.length).split("/")[0]));
+  return steps.length > 0 ? Math.max(...steps) : null;
+}
+
+/** Publishes checkpoint.ready for pipeline[cursor+1], or run.completed after the last step. */
+export async function emitNext(o: Pick<RunStageOptions, "bus" | "stage" | "worker">, data: CheckpointReadyData, checkpoint: CheckpointRef, headers: Record<string, string>): Promise<"checkpoint.ready" | "run.completed"> {
+  const nextStep = data.pipeline[data.cursor + 1];
+  const src = source(o, o.worker ?? defaultWorker());
+  if (nextStep) {
+    const cursor = data.cursor + 1;
+    const event = createEvent({
+      type: "dev.baton.checkpoint.ready",
+      id: msgId(data.runId, cursor, "dev.baton.checkpoint.ready"),
+      source: src,
+      subject: nextStep.name,
+      data: { runId: data.runId, recipe: data.recipe, ...(data.seed !== undefined ? { seed: data.seed } : {}), cursor, pipeline: data.pipeline, checkpoint },
+    });
+    await o.bus.publish(subjects.checkpointReady(nextStep.name), event, { headers });
+    return "checkpoint.ready";
+  }
+  const event = createEvent({
+    type: "dev.baton.run.completed",
+    id: msgId(data.runId, data.cursor, "dev.baton.run.completed"),
+    source: src,
+    data: { runId: data.runId, recipe: data.recipe, pipeline: data.pipeline, checkpoint },
+  });
+  await o.bus.publish(subjects.runCompleted(), event, { headers });
+  return "run.completed";
+}
+
+function progressReporter(o: RunStageOptions, log: Logger, w: Watched, data: CheckpointReadyData, step: RecipeStep, attempt: number, worker: string): (p: Progress) => void {
+  const interval = o.progressIntervalMs ?? 1_000;
+  let last = Number.NEGATIVE_INFINITY;
+  return (p) => {
+    w.notify("onProgress", (x) => x.onProgress?.(p));
+    const now = Date.now();
+    if (now - last < interval) return;
+    last = now;
+    const event = createEvent({
+      type: "dev.baton.stage.progress",
+      id: msgId(data.runId, data.cursor, "dev.baton.stage.progress", `${attempt}-${p.trainStep}`),
+      source: source(o, worker),
+      data: { runId: data.runId, cursor: data.cursor, step: step.name, stage: o.stage, trainStep: p.trainStep, ...(p.totalSteps !== undefined ? { totalSteps: p.totalSteps } : {}), metrics: p.metrics ?? {} },
+    });
+    void publishQuiet(o, log, subjects.stageProgress(step.name), event, w.headers());
+  };
+}
+
+async function fail(o: RunStageOptions, d: Delivery, log: Logger, w: Watched, worker: string, event: BatonEvent<"dev.baton.checkpoint.ready"> | undefined, thrown: unknown, started: number): Promise<StageOutcome> {
+  const retry = o.retry ?? DEFAULT_RETRY;
+  const error = toBatonError(thrown, "TRAIN_FAILED");
+  const peeked = event ? null : peek(d.data);
+  const runId = event?.data.runId ?? peeked?.runId ?? null;
+  const cursor = event?.data.cursor ?? null;
+  const eventId = event?.id ?? peeked?.id ?? null;
+  const durationMs = (): number => Date.now() - started;
+
+  // Bad input stays bad input when a stop arrives; anything else thrown after the abort is the stop.
+  const interrupted = o.signal?.aborted === true && event !== undefined && (error.disposition === "retry" || error.code === "INTERRUPTED");
+  if (interrupted) {
+    // SIGTERM: train stopped at a step boundary and saved a snapshot; hand the event on now.
+    d.nak(0);
+    log.warn("interrupted; event handed back for another worker to resume", { error: error.message });
+    return { kind: "interrupted", runId: event.data.runId, cursor: event.data.cursor, durationMs: durationMs() };
+  }
+
+  const last = error.disposition === "fatal" || isLastAttempt(retry, d.deliveryCount);
+  const disposition = last ? "fatal" : "retry";
+  const message = error.disposition === "retry" && last ? `attempt ${d.deliveryCount} of ${retry.maxAttempts} failed, giving up: ${error.message}` : error.message;
+  const failed = createEvent({
+    type: "dev.baton.stage.failed",
+    id: msgId(runId ?? "unknown", cursor ?? d.streamSeq, "dev.baton.stage.failed", d.deliveryCount),
+    source: source(o, worker),
+    data: { runId: runId ?? "unknown", cursor, step: o.step, stage: o.stage, code: error.code, disposition, message, attempt: d.deliveryCount, eventId },
+  });
+  await publishQuiet(o, log, subjects.stageFailed(o.step), failed, w.headers());
+
+  if (!last) {
+    const delayMs = backoffFor(retry, d.deliveryCount);
+    d.nak(delayMs);
+    log.warn("attempt failed; retrying with backoff", { code: error.code, error: error.message, delayMs });
+    return { kind: "retry", runId, cursor, error, delayMs, durationMs: durationMs() };
+  }
+  try {
+    await o.bus.publishRaw(subjects.deadLetter(o.step), d.data, {
+      msgId: `dlq:${eventId ?? `seq-${d.streamSeq}`}:${d.deliveryCount}`,
+      headers: {
+        ...w.headers(),
+        [HEADERS.deadLetterReason]: message,
+        [HEADERS.deadLetterCode]: error.code,
+        [HEADERS.deadLetterEventId]: eventId ?? "unreadable",
+        [HEADERS.deadLetterDeliveries]: String(d.deliveryCount),
+        [HEADERS.deadLetterSubject]: d.subject,
+      },
+    });
+  } catch (err) {
+    // Without the dead letter the event would vanish: hand it back instead; the next delivery
+    // (past maxAttempts) dead-letters it again.
+    d.nak(backoffFor(retry, d.deliveryCount));
+    log.error("could not publish the dead letter; event handed back", { code: error.code, error: (err as Error).message });
+    return { kind: "retry", runId, cursor, error, delayMs: backoffFor(retry, d.deliveryCount), durationMs: durationMs() };
+  }
+  d.term(message);
+  log.error("event dead-lettered", { code: error.code, error: message, deadLetter: subjects.deadLetter(o.step) });
+  return { kind: "dead-lettered", runId, cursor, error: new BatonError(error.code, "fatal", message, { cause: error }), durationMs: durationMs() };
+}
+
+/** Id and run id of an event that failed validation, when its JSON still names them (for people reading the dead letter). */
+function peek(bytes: Uint8Array): { id: string | null; runId: string | null } | null {
+  try {
+    const v = JSON.parse(new TextDecoder().decode(bytes)) as { id?: unknown; data?: { runId?: unknown } };
+    const id = typeof v.id === "string" && v.id.length > 0 ? v.id : null;
+    const runId = typeof v.data?.runId === "string" && /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(v.data.runId) ? v.data.runId : null;
+    return { id, runId };
+  } catch {
+    return null;
+  }
+}
+
+async function publishQuiet(o: RunStageOptions, log: Logger, subject: string, event: BatonEvent, headers: Record<string, string>): Promise<void> {
+  try {
+    await o.bus.publish(subject, event, { headers });
+  } catch (err) {
+    log.warn(`could not publish ${event.type}; the relay goes on`, { error: (err as Error).message });
+  }
+}
+
+function source(o: Pick<RunStageOptions, "stage">, worker: string): string {
+  return `baton://stage/${o.stage}/${encodeURIComponent(worker)}`;
+}
