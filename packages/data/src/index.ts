@@ -21,7 +21,7 @@ export type { TextCodec } from "./codec.ts";
 export { hashKey, rng, keyedIndex, keyedPermutation } from "./random.ts";
 export { TokenFile, TokenFileWriter, tokenDtypeFor } from "./tokens/token-file.ts";
 export type { TokenDtype } from "./tokens/token-file.ts";
-export { buildTokenCorpus } from "./tokens/corpus.ts";
+export { buildTokenCorpus, corpusTexts } from "./tokens/corpus.ts";
 export type { CorpusOptions, TokenCorpus } from "./tokens/corpus.ts";
 export { LmBatches, toInt64 } from "./tokens/batches.ts";
 export type { LmBatch } from "./tokens/batches.ts";

@@ -7,6 +7,10 @@ import type { BadRecordPolicy, DatasetReport } from "../read/reader.ts";
 import type { SourceOpener } from "../read/source.ts";
 import { TokenFile, TokenFileWriter, tokenDtypeFor } from "./token-file.ts";
 
+function notText(rec: { kind: string; where: string }): DatasetError {
+  return new DatasetError(`${rec.where}: a language-model corpus takes text files or {"text"} JSONL, not ${rec.kind} records`, rec.where);
+}
+
 export interface CorpusOptions {
   /** Text files or {"text"} JSONL; each document is followed by EOS. */
   train: string[];
@@ -51,9 +55,7 @@ export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCor
         const ds = readDataset(uri, { format: "auto", ...(options.policy && { policy: options.policy }), ...(options.maxChars && { maxChars: options.maxChars }), ...(options.opener && { opener: options.opener }) });
         let stream = tokenizer.createStreamEncoder();
         for await (const rec of ds) {
-          if (rec.kind !== "text") {
-            throw new DatasetError(`${rec.where}: a language-model corpus takes text files or {"text"} JSONL, not ${rec.kind} records`, rec.where);
-          }
+          if (rec.kind !== "text") throw notText(rec);
           writer.push(stream.push(rec.text));
           if (rec.end) {
             writer.push(stream.flush());
@@ -87,4 +89,18 @@ export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCor
     documents: { train: train.documents, val: 0 },
     close: () => train.file.close(),
   };
+}
+
+/**
+ * The text of language-model sources, streamed (text files in chunks, {"text"} JSONL record by record,
+ * "\n" after each document): what a tokenizer is trained on. Never holds a whole file.
+ */
+export async function* corpusTexts(uris: string[], options: { policy?: BadRecordPolicy; opener?: SourceOpener } = {}): AsyncGenerator<string> {
+  for (const uri of uris) {
+    for await (const rec of readDataset(uri, { format: "auto", ...(options.policy && { policy: options.policy }), ...(options.opener && { opener: options.opener }) })) {
+      if (rec.kind !== "text") throw notText(rec);
+      yield rec.text;
+      if (rec.end) yield "\n";
+    }
+  }
 }

@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { mkdtemp, writeFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildTokenCorpus } from "./corpus.ts";
+import { buildTokenCorpus, corpusTexts } from "./corpus.ts";
 import { LmBatches, toInt64 } from "./batches.ts";
 import { testCodec } from "../test-codec.ts";
 
@@ -62,6 +62,9 @@ describe("token corpus", () => {
     expect(corpus.val.length).toBe(39);
     expect(corpus.datasets.map((x) => x.format)).toEqual(["text", "jsonl-text", "text"]);
     corpus.close();
+    const pieces: string[] = [];
+    for await (const t of corpusTexts([join(d, "a.txt"), join(d, "b.jsonl")])) pieces.push(t);
+    expect(pieces.join("")).toBe("first file text\nsecond\nthird\n");
   });
 
   it("refuses a corpus shorter than one block, supervised records, and an empty corpus", async () => {

@@ -7,3 +7,5 @@ export { ByteLevelBpeTokenizer, trainBpeTokenizer } from "./bpe-tokenizer.ts";
 export { tokenizerFromHfJson, loadTokenizer, saveTokenizer } from "./hf-json.ts";
 export type { HfTokenizerJson } from "./hf-json-types.ts";
 export { loadGpt2TokenizerFiles } from "./gpt2-files.ts";
+export { parseTokenizerSpec, trainTokenizer } from "./train.ts";
+export type { TokenizerSpec } from "./train.ts";
