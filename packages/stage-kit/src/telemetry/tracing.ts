@@ -1,10 +1,11 @@
-import type { Tracer } from "@opentelemetry/api";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import type { Context, Tracer } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   BatchSpanProcessor,
   NodeTracerProvider,
   SimpleSpanProcessor,
+  type ReadableSpan,
+  type Span,
   type SpanExporter,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-node";
@@ -42,7 +43,10 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   if (options.exporter) processors.push(new SimpleSpanProcessor(options.exporter));
   const url = otlpTracesUrl(env);
   const otlp = url !== undefined;
-  if (url) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
+  if (url) processors.push(new DeferredSpanProcessor(async () => {
+    const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
+    return new BatchSpanProcessor(new OTLPTraceExporter({ url }));
+  }));
 
   const attributes: Record<string, string> = { "service.name": options.serviceName };
   if (options.serviceVersion) attributes["service.version"] = options.serviceVersion;
@@ -62,4 +66,38 @@ export function otlpTracesUrl(env: NodeJS.ProcessEnv): string | undefined {
   if (traces) return traces;
   const base = env["OTEL_EXPORTER_OTLP_ENDPOINT"];
   return base ? `${base.replace(/\/+$/, "")}/v1/traces` : undefined;
+}
+
+/**
+ * A span processor built asynchronously: the OTLP exporter (and its protobuf code) takes about half a
+ * second to import, which every stage process would pay at start even with OTLP off. Spans that end
+ * before it is ready are handed over once it is.
+ */
+class DeferredSpanProcessor implements SpanProcessor {
+  private inner: SpanProcessor | undefined;
+  private pending: ReadableSpan[] = [];
+  private readonly ready: Promise<void>;
+
+  constructor(load: () => Promise<SpanProcessor>) {
+    this.ready = load().then((processor) => {
+      this.inner = processor;
+      for (const span of this.pending) processor.onEnd(span);
+      this.pending = [];
+    });
+  }
+  onStart(span: Span, parentContext: Context): void {
+    this.inner?.onStart(span, parentContext);
+  }
+  onEnd(span: ReadableSpan): void {
+    if (this.inner) this.inner.onEnd(span);
+    else this.pending.push(span);
+  }
+  async forceFlush(): Promise<void> {
+    await this.ready;
+    await this.inner?.forceFlush();
+  }
+  async shutdown(): Promise<void> {
+    await this.ready;
+    await this.inner?.shutdown();
+  }
 }
