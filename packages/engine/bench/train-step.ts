@@ -1,6 +1,6 @@
 // Train-step throughput of GPT-shaped models: ms/step (median of 5 after 2 warm-up steps), tokens/s,
 // model FLOP/s against the MatMul ceiling, time outside onnxruntime, build and session times.
-// pnpm exec tsx packages/engine/bench/train-step.ts [preset ...] [--threads N] [--steps N] [--dump DIR]
+// pnpm exec tsx packages/engine/bench/train-step.ts [preset ...] [--threads N] [--steps N] [--dump DIR] [--unfused]
 import { compileGpt, flopsPerToken, SHAPES } from "./gpt-shape.ts";
 
 const args = process.argv.slice(2);
@@ -11,13 +11,14 @@ const opt = (k: string, d: string) => {
 const threads = Number(opt("--threads", "2"));
 const steps = Number(opt("--steps", "5"));
 const dump = opt("--dump", "");
+const unfused = args.includes("--unfused") ? (args.splice(args.indexOf("--unfused"), 1), true) : false;
 const presets = args.length ? args : ["nanogpt-baby"];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 for (const name of presets) {
   const s = SHAPES[name];
   if (!s) throw new Error(`unknown preset "${name}"; known: ${Object.keys(SHAPES).join(", ")}`);
-  const { step, traceMs } = await compileGpt(s, threads, dump ? `${dump}/${name}.optimized.onnx` : undefined);
+  const { step, traceMs } = await compileGpt(s, threads, dump ? `${dump}/${name}.optimized.onnx` : undefined, unfused);
   const N = s.B * s.T;
   const tokens = BigInt64Array.from({ length: N }, (_, i) => BigInt((i * 7) % s.V));
   const targets = BigInt64Array.from({ length: N }, (_, i) => BigInt((i * 7 + 1) % s.V));
@@ -45,6 +46,7 @@ for (const name of presets) {
       bench: "train-step",
       preset: name,
       threads,
+      fused: !unfused,
       params: step.layout.total,
       msPerStep: +ms.toFixed(2),
       tokensPerSec: Math.round(tokensPerSec),

@@ -184,10 +184,18 @@ export class Tensor {
     if (holes > 1) throw new TraceError("reshape", `only one -1 allowed in ${fmtShape(shape)}`);
     const full = holes === 1 ? shape.map((d) => (d === -1 ? this.size / Math.max(1, numel(known)) : d)) : shape;
     if (full.length === this.rank && full.every((d, i) => d === this.shape[i])) return this;
+    // reshape of a reshape is one reshape of the original (fewer nodes, same values)
+    if (this.op === "reshape") return (this.inputs[0] as Tensor).reshape(full);
     return this.graph.apply("reshape", [this], { shape: full });
   }
   transpose(perm: number[]): Tensor {
     if (perm.every((p, i) => p === i) && perm.length === this.rank) return this;
+    // transpose of a transpose is one transpose (or none) of the original: the backward pass of
+    // attention produces many such pairs
+    if (this.op === "transpose" && perm.length === this.rank) {
+      const inner = (this.attrs as OpAttrs["transpose"]).perm;
+      return (this.inputs[0] as Tensor).transpose(perm.map((p) => inner[p] as number));
+    }
     return this.graph.apply("transpose", [this], { perm });
   }
   expand(shape: number[]): Tensor {
