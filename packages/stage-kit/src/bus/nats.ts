@@ -1,12 +1,13 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { BatonEvent } from "../contracts/events.ts";
 import { BatonError } from "../errors.ts";
 import { durableName, STREAM, STREAM_SUBJECTS, subjects } from "../subjects.ts";
 import { DEFAULT_BUS_SETTINGS, type Bus, type BusSettings, type Delivery, type Observed, type PublishAck, type PublishOptions, type Unwatch } from "./bus.ts";
-import { encodeForPublish, headerValue } from "./shared.ts";
+import { encodeForPublish, headerValue, sleep } from "./shared.ts";
 
 const STREAM_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+const WATCH_ATTEMPTS = 15;
 
 export interface NatsBusOptions {
   servers: string | string[];
@@ -83,16 +84,31 @@ export class NatsBus implements Bus {
   }
 
   async watch(filter: string, handler: (m: Observed) => void, options: { from?: "all" | "new" } = {}): Promise<Unwatch> {
-    const c = await this.js.consumers.get(STREAM, {
-      filter_subjects: filter, // a string, not an array: servers before 2.10 take one filter_subject only
-      deliver_policy: (options.from ?? "all") === "all" ? DeliverPolicy.All : DeliverPolicy.New,
-    });
-    const messages = await c.consume();
+    const open = async (): Promise<ConsumerMessages> => {
+      const c = await this.js.consumers.get(STREAM, {
+        filter_subjects: filter, // a string, not an array: servers before 2.10 take one filter_subject only
+        deliver_policy: (options.from ?? "all") === "all" ? DeliverPolicy.All : DeliverPolicy.New,
+      });
+      return c.consume();
+    };
+    // While nats-server restarts, creating the ordered consumer times out: keep trying for a while.
+    let messages: ConsumerMessages | undefined;
+    for (let attempt = 1; !messages; attempt++) {
+      try {
+        messages = await open();
+      } catch (err) {
+        if (attempt >= WATCH_ATTEMPTS || this.nc.isClosed()) {
+          throw BatonError.retry("BUS_UNAVAILABLE", `cannot watch ${filter} on stream ${STREAM}: ${(err as Error).message}`, err);
+        }
+        await sleep(Math.min(2_000, 100 * 2 ** attempt));
+      }
+    }
+    const live = messages;
     const loop = (async () => {
-      for await (const m of messages) handler({ subject: m.subject, seq: m.seq, data: m.data, headers: headerRecord(m.headers) });
+      for await (const m of live) handler({ subject: m.subject, seq: m.seq, data: m.data, headers: headerRecord(m.headers) });
     })();
     return async () => {
-      await messages.close();
+      await live.close();
       await loop.catch(() => undefined);
     };
   }
