@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DatasetError } from "../errors.ts";
 import type { TextCodec } from "../codec.ts";
@@ -6,6 +6,8 @@ import { readDataset } from "../read/reader.ts";
 import type { BadRecordPolicy, DatasetReport } from "../read/reader.ts";
 import type { SourceOpener } from "../read/source.ts";
 import { TokenFile, TokenFileWriter, tokenDtypeFor } from "./token-file.ts";
+import { reusableTokenFile } from "./cache.ts";
+import type { TokenFileMeta } from "./cache.ts";
 
 function notText(rec: { kind: string; where: string }): DatasetError {
   return new DatasetError(`${rec.where}: a language-model corpus takes text files or {"text"} JSONL, not ${rec.kind} records`, rec.where);
@@ -24,6 +26,11 @@ export interface CorpusOptions {
   policy?: BadRecordPolicy;
   maxChars?: number;
   opener?: SourceOpener;
+  /**
+   * Names the tokenizer (e.g. the sha256 of its tokenizer.json). With it, token files already in `dir`
+   * from the same sources (checked by sha256) and the same key are reused instead of re-tokenising.
+   */
+  cacheKey?: string;
 }
 
 export interface TokenCorpus {
@@ -32,6 +39,8 @@ export interface TokenCorpus {
   /** One report per source, in order: uri + sha256 go into the manifest. */
   datasets: DatasetReport[];
   documents: { train: number; val: number };
+  /** True when the token files were reused from `dir` (see cacheKey). */
+  reused: boolean;
   close(): void;
 }
 
@@ -44,10 +53,22 @@ export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCor
   const dtype = tokenDtypeFor(tokenizer.vocabSize);
   await mkdir(dir, { recursive: true });
   const datasets: DatasetReport[] = [];
+  let reused = true;
 
   async function write(uris: string[], name: string): Promise<{ file: TokenFile; documents: number }> {
     if (uris.length === 0) throw new DatasetError(`no ${name} sources given; name at least one text or {"text"} JSONL dataset`);
     const path = join(dir, `${name}.tokens`);
+    const metaPath = join(dir, `${name}.tokens.json`);
+    if (options.cacheKey) {
+      const meta = await reusableTokenFile({ path, metaPath, uris, cacheKey: options.cacheKey, dtype, ...(options.opener && { opener: options.opener }) });
+      if (meta) {
+        datasets.push(...meta.reports);
+        return { file: TokenFile.open(path, dtype, meta.length), documents: meta.documents };
+      }
+    }
+    reused = false;
+    await rm(metaPath, { force: true }); // an interrupted rewrite must never look reusable
+    const reports: DatasetReport[] = [];
     const writer = new TokenFileWriter(path, dtype);
     let documents = 0;
     try {
@@ -64,19 +85,21 @@ export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCor
             stream = tokenizer.createStreamEncoder();
           }
         }
-        datasets.push(ds.report());
+        reports.push(ds.report());
       }
     } finally {
       writer.close();
     }
-    await writeFile(join(dir, `${name}.tokens.json`), JSON.stringify({ dtype, length: writer.length, documents, vocabSize: tokenizer.vocabSize, sources: datasets.slice(-uris.length).map((d) => ({ uri: d.uri, sha256: d.sha256 })) }, null, 2));
+    datasets.push(...reports);
+    const meta: TokenFileMeta = { dtype, length: writer.length, documents, vocabSize: tokenizer.vocabSize, ...(options.cacheKey && { cacheKey: options.cacheKey }), reports };
+    await writeFile(metaPath, JSON.stringify(meta, null, 2));
     return { file: TokenFile.open(path, dtype, writer.length), documents };
   }
 
   const train = await write(options.train, "train");
   if (options.val && options.val.length > 0) {
     const val = await write(options.val, "val");
-    return { train: train.file, val: val.file, datasets, documents: { train: train.documents, val: val.documents }, close: () => (train.file.close(), val.file.close()) };
+    return { train: train.file, val: val.file, datasets, documents: { train: train.documents, val: val.documents }, reused, close: () => (train.file.close(), val.file.close()) };
   }
   const fraction = options.valFraction ?? 0.1;
   if (!(fraction > 0 && fraction < 1)) throw new DatasetError(`valFraction must be in (0, 1), got ${fraction}`);
@@ -87,6 +110,7 @@ export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCor
     val: train.file.slice(split, n),
     datasets,
     documents: { train: train.documents, val: 0 },
+    reused,
     close: () => train.file.close(),
   };
 }

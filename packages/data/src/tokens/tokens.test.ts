@@ -79,4 +79,31 @@ describe("token corpus", () => {
     await writeFile(join(d, "empty.txt"), "");
     await expect(buildTokenCorpus({ train: [join(d, "empty.txt")], tokenizer: codec, dir: d })).rejects.toThrow(/empty\.txt: the text file is empty/);
   });
+
+  it("reuses token files for the same sources and tokenizer key, and only then", async () => {
+    const d = await dir();
+    const codec = testCodec(ALPHABET);
+    const src = join(d, "c.txt");
+    await writeFile(src, "some corpus text, long enough. ".repeat(20));
+    const build = (cacheKey?: string) => buildTokenCorpus({ train: [src], tokenizer: codec, dir: join(d, "t"), ...(cacheKey && { cacheKey }) });
+    const first = await build("tok-a");
+    expect(first.reused).toBe(false);
+    const tokens = first.train.read(0, first.train.length);
+    first.close();
+    const second = await build("tok-a");
+    expect(second.reused).toBe(true);
+    expect(second.train.read(0, second.train.length)).toEqual(tokens);
+    expect(second.datasets).toEqual(first.datasets);
+    second.close();
+    for (const other of [() => build("tok-b"), () => build()]) {
+      const c = await other();
+      expect(c.reused).toBe(false);
+      c.close();
+    }
+    await writeFile(src, "changed corpus text, long enough. ".repeat(20));
+    const changed = await build("tok-a");
+    expect(changed.reused).toBe(false);
+    expect(changed.train.length).not.toBe(first.train.length);
+    changed.close();
+  });
 });
