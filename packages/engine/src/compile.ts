@@ -1,68 +1,18 @@
-// compileTrainStep: forward + loss + backward + clipping + optimizer in ONE ONNX model, opened as one
-// session. Parameters and optimizer state are flat [P] inputs and outputs held in two preallocated
+// compileTrainStep: the planned train-step model(s) (plan.ts) opened as onnxruntime sessions. Parameters and optimizer state are flat [P] inputs and outputs held in two preallocated
 // buffer sets that swap every step. With accumSteps > 1 a second, "micro" program sums gradients
 // over micro-batches and the step program divides by the tokens counted over ALL of them.
 import type ort from "onnxruntime-node";
-import type { CrossEntropy } from "./composites.ts";
 import type { AnyTypedArray } from "./dtype.ts";
 import { checkFeeds, type Feeds } from "./feeds.ts";
-import { grad } from "./grad.ts";
-import { ParamLayout } from "./layout.ts";
-import { Emitter } from "./lower.ts";
-import { encodeModel, type OnnxValueInfo } from "./onnx/model.ts";
-import { TraceError } from "./ops.ts";
-import { clipByGlobalNorm, type Optimizer } from "./optim.ts";
-import { Program, type SessionConfig } from "./runner.ts";
-import { concat, type Graph, Tensor } from "./tensor.ts";
-
-export interface TrainStepConfig extends SessionConfig {
-  graph: Graph;
-  /** a scalar, or { sum, count } (from nn.crossEntropy) so accumulation normalises by all tokens */
-  loss: Tensor | Pick<CrossEntropy, "sum" | "count">;
-  optimizer: Optimizer;
-  clipNorm?: number;
-  accumSteps?: number;
-  /** parameter init and dropout randomness (default 0) */
-  seed?: number;
-}
+import type { ParamLayout } from "./layout.ts";
+import type { OnnxValueInfo } from "./onnx/model.ts";
+import type { Optimizer } from "./optim.ts";
+import { type PlannedModel, planTrainStep, type TrainStepConfig } from "./plan.ts";
+import { Program } from "./runner.ts";
 
 export interface StepResult {
   loss: number;
   gradNorm: number;
-}
-
-/** Emits the ONNX value of each `param` leaf as Slice+Reshape of the flat "params" input. */
-export function flatParamEmitter(layout: ParamLayout, hasSeed: boolean): Emitter {
-  const cache = new Map<string, string>();
-  const em: Emitter = new Emitter(
-    (name) => {
-      const slot = layout.byName.get(name);
-      if (!slot) throw new TraceError("param", `"${name}" is not in the layout`);
-      let v = cache.get(name);
-      if (!v) {
-        em.declareInput("params", "float32", [layout.total]);
-        const flat = em.emit("Slice", ["params", em.ints([slot.offset]), em.ints([slot.offset + slot.size]), em.ints([0])]);
-        v = em.emit("Reshape", [flat, em.ints(slot.shape)]);
-        cache.set(name, v);
-      }
-      return v;
-    },
-    hasSeed ? () => em.declareInput("rng.seed", "float64", []) : undefined,
-  );
-  return em;
-}
-
-/** Lower `outputs` (name -> tensor) into a model; returns its bytes and its declared inputs. */
-export function buildModel(em: Emitter, name: string, outputs: Record<string, Tensor>): { model: Uint8Array; inputs: OnnxValueInfo[] } {
-  const names = Object.keys(outputs);
-  const tensors = Object.values(outputs);
-  const values = em.lower(tensors);
-  names.forEach((n, i) => em.nameOutput(values[i] as string, n));
-  const infos: OnnxValueInfo[] = names.map((n, i) => {
-    const t = tensors[i] as Tensor;
-    return { name: n, dtype: t.dtype, dims: [...t.shape] };
-  });
-  return { model: encodeModel(em.graph(name, infos)), inputs: em.inputs };
 }
 
 /** Ping-pong pair of flat float32 buffers, each wrapped once as an onnxruntime tensor. */
@@ -106,56 +56,20 @@ export class TrainStep {
   ) {}
 
   static async compile(cfg: TrainStepConfig): Promise<TrainStep> {
-    const g = cfg.graph;
-    const layout = new ParamLayout(g);
-    if (layout.total === 0) throw new TraceError("compileTrainStep", "the graph has no parameters (declare them with graph.param)");
-    const accum = cfg.accumSteps ?? 1;
-    if (!Number.isInteger(accum) || accum < 1) throw new TraceError("compileTrainStep", `accumSteps must be a positive integer, got ${accum}`);
-    const { sum, count } = cfg.loss instanceof Tensor ? { sum: cfg.loss, count: g.const(1, [], cfg.loss.dtype) } : cfg.loss;
-    if (sum.size !== 1 || count.size !== 1) throw new TraceError("compileTrainStep", `loss must be a scalar, got ${sum} / ${count}`);
-    if (sum.dtype !== "float32") throw new TraceError("compileTrainStep", `loss must be float32 for training, got ${sum.dtype}`);
+    const plan = planTrainStep(cfg);
+    const { layout } = plan;
     const P = layout.total;
-    const paramTensors = layout.slots.map((s) => s.info.tensor);
-    const flatP = g.internalInput("params", [P]);
-    const lr = g.internalInput("lr", []);
-    const step = g.internalInput("step", []);
-    const state = cfg.optimizer.state.map((n) => g.internalInput(n, [P]));
-    const flatGrad = (loss: Tensor) => concat(grad(loss, paramTensors).map((t) => t.reshape([-1])), 0); // [P]
-    const cnt = count.reshape([]);
-    const optimise = (gr: Tensor) => {
-      const { g: clipped, norm } = clipByGlobalNorm(gr, cfg.clipNorm);
-      const u = cfg.optimizer.update({ p: flatP, g: clipped, state, lr, step, decayed: layout.decayed });
-      const outs: Record<string, Tensor> = { "params.next": u.p, grad_norm: norm };
-      cfg.optimizer.state.forEach((n, i) => (outs[`${n}.next`] = u.state[i] as Tensor));
-      return outs;
-    };
-    const timings = { buildMs: 0, sessionMs: 0, initMs: 0, modelBytes: 0, onnxNodes: 0 };
-    const open = async (name: string, outs: Record<string, Tensor>) => {
-      let t0 = performance.now();
-      const em = flatParamEmitter(layout, g.hasRandom);
-      const built = buildModel(em, name, outs);
-      timings.buildMs += performance.now() - t0;
-      timings.modelBytes += built.model.length;
-      timings.onnxNodes += em.nodes.length;
-      t0 = performance.now();
-      const program = await Program.open(built.model, cfg);
+    const timings = { buildMs: plan.buildMs, sessionMs: 0, initMs: 0, modelBytes: 0, onnxNodes: 0 };
+    const open = async (m: PlannedModel) => {
+      timings.modelBytes += m.model.length;
+      timings.onnxNodes += m.nodes;
+      const t0 = performance.now();
+      const program = await Program.open(m.model, cfg);
       timings.sessionMs += performance.now() - t0;
-      return { program, inputs: built.inputs };
+      return { program, inputs: m.inputs };
     };
-    const internal = new Set(["params", "lr", "step", "rng.seed", "grad.acc", "count", ...cfg.optimizer.state]);
-    let main: { program: Program; inputs: OnnxValueInfo[] };
-    let micro: { program: Program; inputs: OnnxValueInfo[]; acc: Swapped } | null = null;
-    if (accum === 1) {
-      const mean = sum.reshape([]).div(cnt.maximum(1));
-      main = await open("train_step", { ...optimise(flatGrad(mean)), loss: mean });
-    } else {
-      const acc = g.internalInput("grad.acc", [P]);
-      const m = await open("train_micro", { "grad.acc.next": acc.add(flatGrad(sum.reshape([]))), loss_sum: sum.reshape([]), count: cnt });
-      micro = { ...m, acc: new Swapped(new Float32Array(P)) };
-      const total = g.internalInput("count", []);
-      main = await open("train_apply", optimise(acc.div(total.maximum(1))));
-    }
-    const userInputs = (micro ?? main).inputs.filter((i) => !internal.has(i.name));
+    const main = await open(plan.main);
+    const micro = plan.micro ? { ...(await open(plan.micro)), acc: new Swapped(new Float32Array(P)) } : null;
     const seed = cfg.seed ?? 0;
     const t0 = performance.now();
     const initial = layout.init(seed);
@@ -168,8 +82,8 @@ export class TrainStep {
       cfg.optimizer.state.map(() => new Swapped(new Float32Array(P))),
       main,
       micro,
-      userInputs,
-      g.hasRandom,
+      plan.userInputs,
+      cfg.graph.hasRandom,
       timings,
     );
   }

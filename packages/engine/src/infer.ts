@@ -1,7 +1,7 @@
 // Forward-only programs from the same traced model code: sampling, scoring, evaluation (with a
 // KV cache expressed as ordinary inputs/outputs, see API.md), and export of a plain ONNX model.
 import type ort from "onnxruntime-node";
-import { buildModel, flatParamEmitter } from "./compile.ts";
+import { buildModel, flatParamEmitter } from "./plan.ts";
 import { type AnyTypedArray, fmtShape, numel } from "./dtype.ts";
 import { checkFeeds, type Feeds } from "./feeds.ts";
 import { ParamLayout } from "./layout.ts";

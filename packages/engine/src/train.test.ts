@@ -2,7 +2,8 @@
 // normalised over all unmasked tokens, exact resume from params + optimizer state, export.
 import { describe, expect, it } from "vitest";
 import { crossEntropy, dropout, linear } from "./composites.ts";
-import { compileTrainStep, type TrainStepConfig } from "./compile.ts";
+import { compileTrainStep } from "./compile.ts";
+import type { TrainStepConfig } from "./plan.ts";
 import { compileInference, exportOnnx } from "./infer.ts";
 import { normal, rng, zeros } from "./init.ts";
 import { adamw, sgd } from "./optim.ts";
