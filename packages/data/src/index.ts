@@ -36,3 +36,4 @@ export type { DemoDataManifest, DemoFile, DemoOptions } from "./demo/generate.ts
 export { INSTRUCTION_TASKS, TASK_DESCRIPTION, taskPrompt } from "./demo/tasks.ts";
 export type { InstructionTask } from "./demo/tasks.ts";
 export { plural } from "./demo/words.ts";
+export { exactMatch, rougeL, meanScore, normalizeAnswer } from "./metrics/text-metrics.ts";
