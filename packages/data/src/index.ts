@@ -29,7 +29,7 @@ export { DEFAULT_CHAT_TEMPLATE, renderChat, tokenizerConfigFor, chatTemplateOf }
 export type { RenderOptions } from "./chat/template.ts";
 export { promptCompletionExample, chatExample, chatPromptIds, alpacaToMessages } from "./supervised/examples.ts";
 export type { SupervisedExample } from "./supervised/examples.ts";
-export { packSupervised, supervisedBatch, supervisedEvalBatches } from "./supervised/packing.ts";
+export { packSupervised, supervisedBatch, supervisedEvalBatches, SupervisedBatches } from "./supervised/packing.ts";
 export type { SupervisedRows, SupervisedBatch } from "./supervised/packing.ts";
 export { generateDemoData, DEMO_GENERATOR } from "./demo/generate.ts";
 export type { DemoDataManifest, DemoFile, DemoOptions } from "./demo/generate.ts";

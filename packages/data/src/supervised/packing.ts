@@ -144,3 +144,38 @@ export function* supervisedEvalBatches(rows: SupervisedRows, batchSize: number):
     yield batch;
   }
 }
+
+/**
+ * The trainer's batch source for supervised stages: `train(seed, step)` shuffles the training rows by
+ * epoch, `val(k)` is the k-th batch of the held-out rows in order (cycling), the same on every call.
+ */
+export class SupervisedBatches {
+  constructor(
+    readonly trainRows: SupervisedRows,
+    readonly valRows: SupervisedRows,
+    readonly batchSize: number,
+  ) {
+    if (trainRows.blockSize !== valRows.blockSize) throw new DatasetError(`train rows have blockSize ${trainRows.blockSize} but val rows ${valRows.blockSize}; pack both with the same blockSize`);
+  }
+
+  get blockSize(): number {
+    return this.trainRows.blockSize;
+  }
+
+  /** Batches needed to see every val row once. */
+  get valBatches(): number {
+    return Math.ceil(this.valRows.ids.length / this.batchSize);
+  }
+
+  train(seed: number, step: number): SupervisedBatch {
+    return supervisedBatch(this.trainRows, { seed, step, batchSize: this.batchSize });
+  }
+
+  val(k: number): SupervisedBatch {
+    const batch = emptyBatch(this.batchSize, this.valRows.blockSize);
+    const n = this.valRows.ids.length;
+    const start = (k % this.valBatches) * this.batchSize;
+    for (let b = 0; b < this.batchSize && start + b < n; b++) copyRow(this.valRows, start + b, batch, b);
+    return batch;
+  }
+}

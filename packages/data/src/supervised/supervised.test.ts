@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { alpacaToMessages, chatExample, chatPromptIds, promptCompletionExample } from "./examples.ts";
-import { packSupervised, supervisedBatch, supervisedEvalBatches } from "./packing.ts";
+import { packSupervised, supervisedBatch, supervisedEvalBatches, SupervisedBatches } from "./packing.ts";
 import { DEFAULT_CHAT_TEMPLATE, renderChat, tokenizerConfigFor, chatTemplateOf } from "../chat/template.ts";
 import { testCodec } from "../test-codec.ts";
 import type { ChatMessage } from "../read/formats.ts";
@@ -113,5 +113,17 @@ describe("packing and batches", () => {
     const rows = packSupervised(long, { blockSize: 12, padId: 2, policy: "skip" });
     expect(rows.skipped).toBe(1);
     expect(rows.errors[0]).toMatch(/^f\.jsonl:11:/);
+  });
+
+  it("serves the trainer: shuffled train batches and fixed, cycling val batches", () => {
+    const rows = packSupervised(examples.slice(0, 7), { blockSize: 12, padId: codec.special.pad });
+    const val = packSupervised(examples.slice(7), { blockSize: 12, padId: codec.special.pad });
+    const source = new SupervisedBatches(rows, val, 2);
+    expect(source.valBatches).toBe(2);
+    expect(source.val(0)).toEqual(source.val(2));
+    expect(source.val(1).x.subarray(12)).toEqual(new Int32Array(12)); // the last batch is padded with empty rows
+    expect(source.val(1).lossMask.subarray(12).every((v) => v === 0)).toBe(true);
+    expect(source.train(5, 9)).toEqual(supervisedBatch(rows, { seed: 5, step: 9, batchSize: 2 }));
+    expect(() => new SupervisedBatches(rows, packSupervised(examples, { blockSize: 20, padId: 2 }), 2)).toThrow(/blockSize 12 but val rows 20/);
   });
 });
