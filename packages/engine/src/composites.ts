@@ -73,6 +73,16 @@ export function arange(g: Graph, n: number): Tensor {
   return g.const(BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), [n]);
 }
 
+/** log p(target) per row: logits [N, V], int64 targets [N] -> [N] (scoring, DPO, PPO ratios). */
+export function tokenLogProbs(logits: Tensor, targets: Tensor): Tensor {
+  if (logits.rank !== 2 || targets.rank !== 1 || logits.shape[0] !== targets.shape[0]) {
+    throw new TraceError("tokenLogProbs", `want logits [N,V] and targets [N], got [${logits.shape.join(",")}] and [${targets.shape.join(",")}]`);
+  }
+  const [N, V] = logits.shape as [number, number];
+  const hit = arange(logits.graph, V).reshape([1, V]).eq(targets.reshape([N, 1])); // [N,V] one-hot
+  return where(hit, logits.logSoftmax(-1), 0).sum(-1);
+}
+
 export interface CrossEntropy {
   /** scalar: summed negative log-likelihood over counted tokens */
   sum: Tensor;
@@ -92,10 +102,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreInde
     throw new TraceError("crossEntropy", `want logits [N,V] and targets [N], got [${logits.shape.join(",")}] and [${targets.shape.join(",")}]`);
   }
   if (targets.dtype !== "int64") throw new TraceError("crossEntropy", `targets must be int64, got ${targets.dtype}`);
-  const [N, V] = logits.shape as [number, number];
-  const logp = logits.logSoftmax(-1); // [N,V]
-  const hit = arange(g, V).reshape([1, V]).eq(targets.reshape([N, 1])); // [N,V] one-hot (bool)
-  const picked = where(hit, logp, 0).sum(-1); // [N]; 0 for an ignored target outside [0, V)
+  const N = logits.shape[0] as number;
+  const picked = tokenLogProbs(logits, targets); // [N]; 0 for an ignored target outside [0, V)
   let weight: Tensor | null = null; // [N] 0/1
   if (opts.ignoreIndex !== undefined) weight = where(targets.eq(opts.ignoreIndex), 0, g.const(1, [], logits.dtype));
   if (opts.mask) {
