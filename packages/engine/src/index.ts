@@ -21,3 +21,5 @@ export type { SessionConfig } from "./runner.ts";
 export type { Feeds } from "./feeds.ts";
 export type { ParamSlot } from "./layout.ts";
 export * as nn from "./nn.ts";
+export { checkVjp } from "./check.ts";
+export type { CheckInput, VjpCheck } from "./check.ts";
