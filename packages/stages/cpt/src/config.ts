@@ -1,0 +1,41 @@
+// Continued-pretraining defaults: next-token training on a domain corpus with a share of general
+// text replayed so the base model's general ability is not overwritten, after a fresh warmup (the
+// lr "re-warm": the optimizer state is new, so a cold start at full lr would jolt the weights).
+import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import type { RecipeStep } from "@baton/stage-kit";
+
+export const CPT_DEFAULTS = {
+  train: {
+    steps: 250,
+    batchSize: 16,
+    warmupSteps: 25, // the re-warm
+    minLr: 1e-4,
+    evalEvery: 50,
+    snapshotEvery: 100,
+  },
+  optim: { ...OPTIM_DEFAULTS, lr: 2e-3 },
+  replay: {
+    // share of each batch's rows drawn from general (replay) data instead of the domain corpus
+    share: 0.25,
+    // dataset file names matching this regular expression are general (replay) data; the rest domain
+    match: "general",
+  },
+  evalBatches: 4,
+  valFraction: 0.1,
+  policy: "fail",
+  maxChars: 100_000,
+  heldOut: HELD_OUT,
+  samples: { count: 2, promptChars: 16, maxTokens: 48 },
+};
+
+export type CptConfig = typeof CPT_DEFAULTS;
+
+export function cptConfig(step: RecipeStep): CptConfig {
+  return loadConfig(CPT_DEFAULTS, step.config, `recipe step "${step.name}" (cpt) /config`, {
+    ...SCHEDULE_RULES,
+    "/replay/share": { min: 0, max: 0.95 },
+    "/evalBatches": { integer: true, min: 1 },
+    "/valFraction": { min: 0.01, max: 0.5 },
+    "/maxChars": { integer: true, min: 1 },
+  });
+}

@@ -1,0 +1,41 @@
+// Task fine-tuning defaults: a few hundred steps on {"prompt","completion"} pairs at a lower learning
+// rate than pretraining, so the task is learned without tearing up the base model.
+import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import type { RecipeStep } from "@baton/stage-kit";
+
+export const FINETUNE_DEFAULTS = {
+  train: {
+    steps: 300,
+    batchSize: 16,
+    warmupSteps: 20,
+    minLr: 1e-4,
+    evalEvery: 100,
+    snapshotEvery: 100,
+  },
+  optim: { ...OPTIM_DEFAULTS, lr: 2e-3, weightDecay: 0.0 },
+  // rows: one example per row (padding masked); packed: several per row, attention kept inside each
+  packing: "rows",
+  eval: {
+    maxExamples: 40, // held-out prompts answered greedily for exact match and ROUGE-L
+    maxTokens: 32, // longest answer generated
+    samples: 3, // shown before / after in the report
+  },
+  policy: "fail",
+  maxChars: 4000,
+  heldOut: HELD_OUT,
+};
+
+export type FinetuneConfig = typeof FINETUNE_DEFAULTS;
+
+/** The step's config over the defaults (`lr` replaces the default learning rate of a variant). */
+export function finetuneConfig(step: RecipeStep, lr?: number): FinetuneConfig {
+  const defaults = lr === undefined ? FINETUNE_DEFAULTS : { ...FINETUNE_DEFAULTS, optim: { ...FINETUNE_DEFAULTS.optim, lr } };
+  return loadConfig(defaults, step.config, `recipe step "${step.name}" (${step.stage}) /config`, {
+    ...SCHEDULE_RULES,
+    "/packing": { oneOf: ["rows", "packed"] },
+    "/eval/maxExamples": { integer: true, min: 1 },
+    "/eval/maxTokens": { integer: true, min: 1 },
+    "/eval/samples": { integer: true, min: 0 },
+    "/maxChars": { integer: true, min: 1 },
+  });
+}

@@ -1,0 +1,79 @@
+// Stage `finetune`, as a recipe:
+//   consumes  the previous checkpoint and {"prompt","completion"} JSONL (training + a held-out split)
+//   trains    every weight, with the loss on completion tokens (and the EOS after them) only
+//   emits     the checkpoint with exact match and ROUGE-L on the held-out split, before and after
+import type { BadRecordPolicy } from "@baton/data";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import { type StageDeps, finish, openSession, promptCompletion, readingData, requireData, sampleTable, scoreTask, sftData, splitByRole, startFrom, storeOpener, trainLoop } from "@baton/stage-lm";
+import { finetuneConfig } from "./config.ts";
+
+export { FINETUNE_DEFAULTS, finetuneConfig } from "./config.ts";
+export type { FinetuneConfig } from "./config.ts";
+export const IMPLEMENTATION = "baton-gpt-finetune";
+export const VERSION = "0.1.0";
+
+/**
+ * How an implementation of the finetune stage differs from this one: its name, and which weights it
+ * trains (the others stay as the input checkpoint has them). Another package passes its own.
+ */
+export interface FinetuneVariant {
+  implementation: string;
+  version: string;
+  /** Default learning rate (training fewer weights tolerates a larger one). */
+  lr?: number;
+  trainable?: (name: string, nLayer: number) => boolean;
+}
+
+export function createStage(deps: StageDeps = {}): StageDefinition {
+  return createFinetune(deps, { implementation: IMPLEMENTATION, version: VERSION });
+}
+
+export function createFinetune(deps: StageDeps, variant: FinetuneVariant): StageDefinition {
+  const opener = storeOpener(deps.store);
+  return {
+    stage: "finetune",
+    implementation: variant.implementation,
+    version: variant.version,
+    async train(ctx: StageContext): Promise<TrainResult> {
+      const startedAt = performance.now();
+      const cfg = finetuneConfig(ctx.step, variant.lr);
+      const split = splitByRole(ctx.step.data, cfg.heldOut);
+      requireData(ctx.step, split, true, "fine-tuning");
+      const model = await startFrom(ctx);
+      const tok = model.tokenizer;
+      const data = await readingData(ctx.step.name, () =>
+        sftData({ ...split, formats: ["prompt-completion"], render: promptCompletion(tok), blockSize: model.config.blockSize, batchSize: cfg.train.batchSize, padId: tok.special.pad, mode: cfg.packing as "rows" | "packed", policy: cfg.policy as BadRecordPolicy, maxChars: cfg.maxChars, opener, maxHeldOut: cfg.eval.maxExamples }),
+      );
+      const only = variant.trainable;
+      const trainable = only ? (name: string) => only(name, model.config.nLayer) : undefined;
+      const session = await openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: deps.threads, trainable });
+
+      const before = await scoreTask(session, data, tok, cfg.eval.maxTokens);
+      const run = await trainLoop({
+        ctx,
+        session,
+        schedule: { steps: cfg.train.steps, lr: cfg.optim.lr, minLr: cfg.train.minLr, warmupSteps: cfg.train.warmupSteps },
+        batch: (t) => data.batch(ctx.seed, t),
+        evaluate: async () => ({ heldout_loss: (await scoreTask(session, { ...data, heldOut: [] }, tok, 0)).scores.heldout_loss }),
+        evalEvery: cfg.train.evalEvery,
+        snapshotEvery: cfg.train.snapshotEvery,
+      });
+      const after = await scoreTask(session, data, tok, cfg.eval.maxTokens);
+
+      return finish(ctx, {
+        model,
+        session,
+        run,
+        effect: {
+          exact_match: { before: before.scores.exact_match, after: after.scores.exact_match },
+          rouge_l: { before: before.scores.rouge_l, after: after.scores.rouge_l },
+          heldout_loss: { before: before.scores.heldout_loss, after: after.scores.heldout_loss },
+        },
+        samples: sampleTable(data, before.answers, after.answers, cfg.eval.samples),
+        datasets: data.datasets.map((d) => ({ uri: d.uri, sha256: d.sha256, records: d.records, skipped: d.skipped + (d === data.datasets[0] ? data.rows.skipped : 0), errors: d.errors.slice(0, 10) })),
+        implementation: variant.implementation,
+        startedAt,
+      });
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// Instruction-tuning defaults: conversations rendered with the chat template, loss on assistant
+// turns only, several short conversations packed per row (attention kept inside each one).
+import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import type { RecipeStep } from "@baton/stage-kit";
+
+export const INSTRUCT_DEFAULTS = {
+  train: {
+    steps: 300,
+    batchSize: 16,
+    warmupSteps: 20,
+    minLr: 1e-4,
+    evalEvery: 100,
+    snapshotEvery: 100,
+  },
+  optim: { ...OPTIM_DEFAULTS, lr: 2e-3, weightDecay: 0.0 },
+  // Jinja chat template; null keeps the input checkpoint's tokenizer_config.json chat_template (or
+  // Baton's default). Whatever is used is stored with the output checkpoint, so sampling renders
+  // prompts exactly as training did.
+  chatTemplate: null as string | null,
+  // packed: several conversations per row, attention limited to each; rows: one per row
+  packing: "packed",
+  eval: {
+    maxExamples: 40, // held-out-template instructions answered greedily
+    maxTokens: 32,
+    samples: 3,
+  },
+  policy: "fail",
+  maxChars: 4000,
+  heldOut: HELD_OUT,
+};
+
+export type InstructConfig = typeof INSTRUCT_DEFAULTS;
+
+export function instructConfig(step: RecipeStep): InstructConfig {
+  return loadConfig(INSTRUCT_DEFAULTS, step.config, `recipe step "${step.name}" (instruct) /config`, {
+    ...SCHEDULE_RULES,
+    "/chatTemplate": { type: "string" },
+    "/packing": { oneOf: ["rows", "packed"] },
+    "/eval/maxExamples": { integer: true, min: 1 },
+    "/eval/maxTokens": { integer: true, min: 1 },
+    "/eval/samples": { integer: true, min: 0 },
+    "/maxChars": { integer: true, min: 1 },
+  });
+}

@@ -1,0 +1,67 @@
+// Stage `instruct`, as a recipe:
+//   consumes  the previous checkpoint and instructions: alpaca {"instruction","input","output"} or
+//             chat {"messages":[...]} JSONL, with a held-out split phrased with unseen templates
+//   trains    every weight, loss on assistant turns (and the EOS that ends them) only, conversations
+//             rendered by the chat template and packed without attention across them
+//   emits     the checkpoint with the chat template in tokenizer_config.json, accuracy on the
+//             held-out templates before and after, and how often generation stops at EOS
+import { type BadRecordPolicy, chatTemplateOf, tokenizerConfigFor } from "@baton/data";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import { type StageDeps, chatTurns, finish, openSession, readingData, requireData, sampleTable, scoreTask, sftData, splitByRole, startFrom, storeOpener, trainLoop } from "@baton/stage-lm";
+import { instructConfig } from "./config.ts";
+
+export { INSTRUCT_DEFAULTS, instructConfig } from "./config.ts";
+export type { InstructConfig } from "./config.ts";
+export const IMPLEMENTATION = "baton-gpt-instruct";
+export const VERSION = "0.1.0";
+
+export function createStage(deps: StageDeps = {}): StageDefinition {
+  const opener = storeOpener(deps.store);
+  return {
+    stage: "instruct",
+    implementation: IMPLEMENTATION,
+    version: VERSION,
+    async train(ctx: StageContext): Promise<TrainResult> {
+      const startedAt = performance.now();
+      const cfg = instructConfig(ctx.step);
+      const split = splitByRole(ctx.step.data, cfg.heldOut);
+      requireData(ctx.step, split, true, "instruction tuning");
+      const model = await startFrom(ctx);
+      const tok = model.tokenizer;
+      const template = cfg.chatTemplate ?? chatTemplateOf(model.tokenizerConfig);
+      const data = await readingData(ctx.step.name, () =>
+        sftData({ ...split, formats: ["alpaca", "chat"], render: chatTurns(tok, template), blockSize: model.config.blockSize, batchSize: cfg.train.batchSize, padId: tok.special.pad, mode: cfg.packing as "rows" | "packed", policy: cfg.policy as BadRecordPolicy, maxChars: cfg.maxChars, opener, maxHeldOut: cfg.eval.maxExamples }),
+      );
+      const session = await openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
+
+      const before = await scoreTask(session, data, tok, cfg.eval.maxTokens);
+      const run = await trainLoop({
+        ctx,
+        session,
+        schedule: { steps: cfg.train.steps, lr: cfg.optim.lr, minLr: cfg.train.minLr, warmupSteps: cfg.train.warmupSteps },
+        batch: (t) => data.batch(ctx.seed, t),
+        evaluate: async () => ({ heldout_loss: (await scoreTask(session, { ...data, heldOut: [] }, tok, 0)).scores.heldout_loss }),
+        evalEvery: cfg.train.evalEvery,
+        snapshotEvery: cfg.train.snapshotEvery,
+      });
+      const after = await scoreTask(session, data, tok, cfg.eval.maxTokens);
+
+      return finish(ctx, {
+        // the template travels with the weights: sampling renders prompts as training did
+        model: { ...model, tokenizerConfig: { ...model.tokenizerConfig, ...tokenizerConfigFor(tok, { template, modelMaxLength: model.config.blockSize }) } },
+        session,
+        run,
+        effect: {
+          heldout_template_accuracy: { before: before.scores.exact_match, after: after.scores.exact_match },
+          eos_rate: { before: before.scores.eos_rate, after: after.scores.eos_rate },
+          heldout_loss: { before: before.scores.heldout_loss, after: after.scores.heldout_loss },
+        },
+        samples: sampleTable(data, before.answers, after.answers, cfg.eval.samples),
+        datasets: data.datasets.map((d) => ({ uri: d.uri, sha256: d.sha256, records: d.records, skipped: d.skipped, errors: d.errors.slice(0, 10) })),
+        implementation: IMPLEMENTATION,
+        startedAt,
+        metrics: { rouge_l: after.scores.rouge_l },
+      });
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.ts";
+import { exactMatch, rougeL } from "./text-metrics.ts";
+import { learningRate } from "./train-loop.ts";
+
+const defaults = { model: { nLayer: 2, nEmbd: 64 }, policy: "fail", init: null as string | null, steps: 10 };
+
+describe("loadConfig", () => {
+  it("merges nested overrides key by key", () => {
+    const c = loadConfig(defaults, { model: { nLayer: 4 }, steps: 20 }, "step x");
+    expect(c).toEqual({ model: { nLayer: 4, nEmbd: 64 }, policy: "fail", init: null, steps: 20 });
+  });
+
+  it("names the JSON path of an unknown key and of a wrong type, all at once", () => {
+    const bad = () => loadConfig(defaults, { model: { nLayers: 4 }, steps: "20" }, 'recipe step "pretrain" config');
+    expect(bad).toThrow(/recipe step "pretrain" config is invalid/);
+    expect(bad).toThrow(/\/model\/nLayers: unknown key; known keys here: nLayer, nEmbd/);
+    expect(bad).toThrow(/\/steps: expected number, got string/);
+  });
+
+  it("checks rules (enums, integers, bounds) and typed nulls", () => {
+    const rules = { "/policy": { oneOf: ["skip", "fail"] }, "/steps": { integer: true, min: 1 }, "/init": { type: "string" as const } };
+    expect(() => loadConfig(defaults, { policy: "ignore" }, "w", rules)).toThrow(/\/policy: must be one of "skip", "fail"/);
+    expect(() => loadConfig(defaults, { steps: 2.5 }, "w", rules)).toThrow(/\/steps: must be an integer/);
+    expect(() => loadConfig(defaults, { init: 3 }, "w", rules)).toThrow(/\/init: expected string, got number/);
+    expect(loadConfig(defaults, { init: "file:///x" }, "w", rules).init).toBe("file:///x");
+  });
+
+  it("refuses a config that is not an object", () => {
+    expect(() => loadConfig(defaults, [1], "step y config")).toThrow(/step y config: expected an object, got array/);
+  });
+});
+
+describe("task metrics and the schedule", () => {
+  it("exact match trims; ROUGE-L gives partial credit by longest common subsequence", () => {
+    expect(exactMatch(" a b \n", "a b")).toBe(1);
+    expect(exactMatch("a c", "a b")).toBe(0);
+    expect(rougeL("the red lantern", "the red lantern")).toBe(1);
+    expect(rougeL("the lantern", "the red lantern")).toBeCloseTo((2 * 1 * (2 / 3)) / (1 + 2 / 3), 10);
+    expect(rougeL("x y", "a b")).toBe(0);
+  });
+
+  it("warms up linearly then decays by cosine to minLr", () => {
+    const s = { steps: 100, lr: 1e-3, minLr: 1e-4, warmupSteps: 10 };
+    expect(learningRate(s, 5)).toBeCloseTo(5e-4, 12);
+    expect(learningRate(s, 10)).toBeCloseTo(1e-3, 12);
+    expect(learningRate(s, 55)).toBeCloseTo(5.5e-4, 12);
+    expect(learningRate(s, 100)).toBeCloseTo(1e-4, 12);
+  });
+});

@@ -1,0 +1,26 @@
+// @baton/stage-lm: what the language-model stages share. Each stage package composes these into its
+// recipe: strict config, the GPT graph on the engine, a session that trains / scores / samples it,
+// the train loop wired to the relay (progress, snapshots, SIGTERM), checkpoint I/O and task metrics.
+export { loadConfig } from "./config.ts";
+export type { ConfigRules, KeyRule, ConfigValue } from "./config.ts";
+export { gptLogits, gptLoss, gptInputs, frozenWeights } from "./gpt-graph.ts";
+export { LmSession } from "./session.ts";
+export type { LmBatch, OptimConfig, SessionOptions } from "./session.ts";
+export { trainLoop, learningRate } from "./train-loop.ts";
+export type { Schedule, CurvePoint, LoopOptions, LoopResult } from "./train-loop.ts";
+export { generate, continueText } from "./sample.ts";
+export { lmCorpus, valLoss, openings } from "./lm-data.ts";
+export type { LmCorpus, LmCorpusOptions } from "./lm-data.ts";
+export type { GenerateOptions, Generation } from "./sample.ts";
+export { exactMatch, rougeL } from "./text-metrics.ts";
+export { fromTokenBatch, fromSupervisedBatch, mixRows, meanLoss } from "./batches.ts";
+export { loadModel, saveModel, readStageReport, writeStageReport, STAGE_REPORT_FILE } from "./checkpoint-io.ts";
+export type { LoadedModel } from "./checkpoint-io.ts";
+export type { StageReport, SampleBeforeAfter, DatasetCounts } from "./stage-report.ts";
+export { storeOpener, splitByRole, partition, requireData, HELD_OUT } from "./datasets.ts";
+export type { SplitData } from "./datasets.ts";
+export { startFrom, openSession, readingData, datasetCounts, finish } from "./stage-steps.ts";
+export type { StageDeps, Finish } from "./stage-steps.ts";
+export { OPTIM_DEFAULTS, SCHEDULE_RULES, type TrainDefaults } from "./train-defaults.ts";
+export { sftData, scoreTask, sampleTable, promptCompletion, chatTurns } from "./sft-data.ts";
+export type { SftData, SftDataOptions, SftRecord, HeldOutItem, TaskScores } from "./sft-data.ts";

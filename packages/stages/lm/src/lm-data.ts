@@ -1,0 +1,64 @@
+// Language-model data for the next-token stages (pretrain, cpt): a token corpus on disk from the
+// step's datasets, batches that are a pure function of (seed, step), a fixed validation set, and a
+// few held-out openings to sample from for the report.
+import { join } from "node:path";
+import { type BadRecordPolicy, type DatasetReport, LmBatches, type SourceOpener, type TextCodec, buildTokenCorpus, readDataset } from "@baton/data";
+import { fromTokenBatch, meanLoss } from "./batches.ts";
+import type { LmBatch, LmSession } from "./session.ts";
+
+export interface LmCorpus {
+  batches: LmBatches;
+  datasets: DatasetReport[];
+  /** The validation batches every evaluation uses (the same ones every time). */
+  val: LmBatch[];
+  close(): void;
+}
+
+export interface LmCorpusOptions {
+  train: string[];
+  heldOut: string[];
+  tokenizer: TextCodec;
+  dir: string;
+  name: string;
+  batchSize: number;
+  blockSize: number;
+  evalBatches: number;
+  valFraction: number;
+  policy: BadRecordPolicy;
+  maxChars: number;
+  opener: SourceOpener;
+}
+
+export async function lmCorpus(o: LmCorpusOptions): Promise<LmCorpus> {
+  const corpus = await buildTokenCorpus({
+    train: o.train,
+    ...(o.heldOut.length > 0 ? { val: o.heldOut } : { valFraction: o.valFraction }),
+    tokenizer: o.tokenizer,
+    dir: join(o.dir, o.name),
+    policy: o.policy,
+    maxChars: o.maxChars,
+    opener: o.opener,
+  });
+  const batches = new LmBatches(corpus, { batchSize: o.batchSize, blockSize: o.blockSize });
+  const val = Array.from({ length: o.evalBatches }, (_, k) => fromTokenBatch(batches.val(k)));
+  return { batches, datasets: corpus.datasets, val, close: () => corpus.close() };
+}
+
+/** Mean next-token loss on the corpus's validation batches. */
+export function valLoss(session: LmSession, corpus: LmCorpus): Promise<number> {
+  return meanLoss(session, corpus.val);
+}
+
+/** The opening `chars` characters of the first `count` documents of the given text datasets. */
+export async function openings(uris: readonly string[], count: number, chars: number, opener: SourceOpener): Promise<string[]> {
+  const out: string[] = [];
+  for (const uri of uris) {
+    for await (const rec of readDataset(uri, { format: "auto", policy: "skip", opener })) {
+      if (rec.kind !== "text") break;
+      const text = rec.text.trim();
+      if (text.length >= chars) out.push(text.slice(0, chars));
+      if (out.length >= count) return out;
+    }
+  }
+  return out;
+}

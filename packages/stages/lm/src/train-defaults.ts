@@ -1,0 +1,41 @@
+// The training knobs every LM stage has, with their rules. A stage's config embeds these under
+// `train` and `optim` and sets its own defaults (pretraining and fine-tuning want different ones).
+import type { ConfigRules } from "./config.ts";
+import type { OptimConfig } from "./session.ts";
+
+export interface TrainDefaults {
+  /** Optimizer steps. */
+  steps: number;
+  /** Rows per step (B). */
+  batchSize: number;
+  /** Linear warmup steps, then cosine decay to minLr. */
+  warmupSteps: number;
+  minLr: number;
+  /** Validation every N steps (and at the end). */
+  evalEvery: number;
+  /** Resume snapshot every N steps (0: none). */
+  snapshotEvery: number;
+}
+
+export const OPTIM_DEFAULTS: OptimConfig = {
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.99, // nanoGPT's choice for small models: the second moment adapts faster
+  weightDecay: 0.1, // on 2-D weights only
+  clipNorm: 1.0, // global-norm clipping; 0 disables
+};
+
+export const SCHEDULE_RULES: ConfigRules = {
+  "/train/steps": { integer: true, min: 1 },
+  "/train/batchSize": { integer: true, min: 1, max: 4096 },
+  "/train/warmupSteps": { integer: true, min: 0 },
+  "/train/minLr": { min: 0 },
+  "/train/evalEvery": { integer: true, min: 1 },
+  "/train/snapshotEvery": { integer: true, min: 0 },
+  "/optim/lr": { min: 0, max: 1 },
+  "/optim/beta1": { min: 0, max: 1 },
+  "/optim/beta2": { min: 0, max: 1 },
+  "/optim/weightDecay": { min: 0 },
+  "/optim/clipNorm": { min: 0 },
+  "/policy": { oneOf: ["skip", "fail"] },
+};

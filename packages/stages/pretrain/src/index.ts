@@ -1,0 +1,99 @@
+// Stage `pretrain`, as a recipe:
+//   consumes  text files or {"text"} JSONL (the step's data); starts from random init, or from the
+//             input checkpoint when the step has one (an imported HF GPT-2 folder, say)
+//   trains    a GPT with next-token loss on packed sequences (every target counts), warmup + cosine
+//   emits     the checkpoint (HF GPT-2 folder + tokenizer) with val loss and tokens/s, and samples
+//             before / after for the report
+import { type BadRecordPolicy, readDataset, tokenizerConfigFor } from "@baton/data";
+import { DEFAULT_GPT_CONFIG, type GptConfig, type Tokenizer, trainBpeTokenizer, trainCharTokenizer } from "@baton/model";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import {
+  type LoadedModel,
+  type SampleBeforeAfter,
+  type StageDeps,
+  continueText,
+  datasetCounts,
+  finish,
+  lmCorpus,
+  openSession,
+  openings,
+  readingData,
+  requireData,
+  splitByRole,
+  storeOpener,
+  trainLoop,
+  valLoss,
+  loadModel,
+  fromTokenBatch as fromTokens,
+} from "@baton/stage-lm";
+import { type PretrainConfig, pretrainConfig } from "./config.ts";
+
+export { PRETRAIN_DEFAULTS, pretrainConfig } from "./config.ts";
+export const IMPLEMENTATION = "baton-gpt-pretrain";
+export const VERSION = "0.1.0";
+
+// Every printable ASCII character and newline: later stages' prompts and answers always encode.
+const PRINTABLE = "\n" + Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join("");
+
+async function* corpusText(uris: readonly string[], opener: ReturnType<typeof storeOpener>, policy: BadRecordPolicy): AsyncGenerator<string> {
+  yield PRINTABLE;
+  for (const uri of uris) for await (const rec of readDataset(uri, { format: "auto", policy, opener })) if (rec.kind === "text") yield rec.text;
+}
+
+/** Random init: a tokenizer learned from the training data and a GPT of the configured size. */
+async function freshModel(cfg: PretrainConfig, train: string[], opener: ReturnType<typeof storeOpener>): Promise<LoadedModel> {
+  const policy = cfg.policy as BadRecordPolicy;
+  const tokenizer: Tokenizer = cfg.tokenizer === "bpe" ? await trainBpeTokenizer(corpusText(train, opener, policy), { vocabSize: cfg.bpeVocabSize }) : await trainCharTokenizer(corpusText(train, opener, policy));
+  const config: GptConfig = { ...DEFAULT_GPT_CONFIG, ...cfg.model, vocabSize: tokenizer.vocabSize };
+  return { config, weights: new Map(), tokenizer, tokenizerConfig: tokenizerConfigFor(tokenizer, { modelMaxLength: config.blockSize }) };
+}
+
+export function createStage(deps: StageDeps = {}): StageDefinition {
+  const opener = storeOpener(deps.store);
+  return {
+    stage: "pretrain",
+    implementation: IMPLEMENTATION,
+    version: VERSION,
+    async train(ctx: StageContext): Promise<TrainResult> {
+      const startedAt = performance.now();
+      const cfg = pretrainConfig(ctx.step);
+      const split = splitByRole(ctx.step.data, cfg.heldOut);
+      requireData(ctx.step, split, false, "pretraining");
+
+      const model = await readingData(ctx.step.name, () => (ctx.input ? loadModel(ctx.input.dir, `input checkpoint ${ctx.input.ref.uri}`) : freshModel(cfg, split.train, opener)));
+      const corpus = await readingData(ctx.step.name, () =>
+        lmCorpus({ ...split, tokenizer: model.tokenizer, dir: ctx.workdir, name: "corpus", batchSize: cfg.train.batchSize, blockSize: model.config.blockSize, evalBatches: cfg.evalBatches, valFraction: cfg.valFraction, policy: cfg.policy as BadRecordPolicy, maxChars: cfg.maxChars, opener }),
+      );
+      const session = await openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
+
+      const prompts = await openings(split.heldOut.length > 0 ? split.heldOut : split.train, cfg.samples.count, cfg.samples.promptChars, opener);
+      const sample = async () => Promise.all(prompts.map((p) => continueText(session, model.tokenizer, model.tokenizer.encode(p), cfg.samples.maxTokens)));
+      const before = { val_loss: await valLoss(session, corpus), samples: await sample() };
+
+      const run = await trainLoop({
+        ctx,
+        session,
+        schedule: { steps: cfg.train.steps, lr: cfg.optim.lr, minLr: cfg.train.minLr, warmupSteps: cfg.train.warmupSteps },
+        batch: (t) => fromTokens(corpus.batches.train(ctx.seed, t)),
+        evaluate: async () => ({ val_loss: await valLoss(session, corpus) }),
+        evalEvery: cfg.train.evalEvery,
+        snapshotEvery: cfg.train.snapshotEvery,
+      });
+
+      const after = { val_loss: await valLoss(session, corpus), samples: await sample() };
+      const samples: SampleBeforeAfter[] = prompts.map((prompt, i) => ({ prompt, before: before.samples[i]?.text ?? "", after: after.samples[i]?.text ?? "" }));
+      corpus.close();
+      return finish(ctx, {
+        model,
+        session,
+        run,
+        effect: { val_loss: { before: ctx.input ? before.val_loss : null, after: after.val_loss } },
+        samples,
+        datasets: datasetCounts(corpus.datasets),
+        implementation: IMPLEMENTATION,
+        startedAt,
+        metrics: { random_init_val_loss: before.val_loss },
+      });
+    },
+  };
+}
