@@ -58,24 +58,34 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
       throw BatonError.fatal("ATTEMPTS_EXHAUSTED", `event ${ev.id} was delivered ${d.deliveryCount} times without completing (limit ${retry.maxAttempts}): workers died or timed out on every attempt. Check the stage's logs for run ${data.runId}, step ${step.name}.`);
     }
 
-    const committed = await o.ledger.get(data.runId, data.cursor);
+    const attemptId = `${d.deliveryCount}-${randomBytes(4).toString("hex")}`;
+    workdir = join(o.workRoot ?? tmpdir(), `baton-${data.runId}-${data.cursor}-${attemptId}`);
+    const outputDir = join(workdir, "output");
+    const scratch = join(workdir, "scratch");
+    const inputDir = join(workdir, "input");
+
+    // The ledger check, the input download and the snapshot listing are independent round trips:
+    // run them at once (handoff latency). A download wasted on an already-committed step is rare.
+    const ledgerCheck = o.ledger.get(data.runId, data.cursor);
+    const download = data.checkpoint ? w.phase("download", () => openCheckpoint(o.store, data.checkpoint!, inputDir), (c) => c.bytes) : Promise.resolve(null);
+    const resumeListing = newestSnapshotStep(o, data);
+    const settled = Promise.allSettled([download, resumeListing]);
+    const committed = await ledgerCheck.catch(async (err: unknown) => {
+      await settled;
+      throw err;
+    });
     if (committed) {
+      await settled;
       log.info("step already committed; re-emitting the next event without training", { checkpoint: committed.checkpoint.uri });
       await w.phase("emit", () => emitNext(o, data, committed.checkpoint, w.headers()));
       await d.ack();
       return end({ kind: "already-committed", runId: data.runId, cursor: data.cursor, checkpoint: committed.checkpoint, durationMs: Date.now() - started });
     }
-
-    const attemptId = `${d.deliveryCount}-${randomBytes(4).toString("hex")}`;
-    workdir = join(o.workRoot ?? tmpdir(), `baton-${data.runId}-${data.cursor}-${attemptId}`);
-    const outputDir = join(workdir, "output");
-    const scratch = join(workdir, "scratch");
+    await settled;
+    const [input, resumeFrom] = await Promise.all([download, resumeListing]);
     await mkdir(outputDir, { recursive: true });
     await mkdir(scratch, { recursive: true });
-
-    const input = data.checkpoint ? await w.phase("download", () => openCheckpoint(o.store, data.checkpoint!, join(workdir!, "input")), (c) => c.bytes) : null;
     const snapshots = snapshotApi(o.store, data.runId, data.cursor, join(workdir, "resume"), log);
-    const resumeFrom = await newestSnapshotStep(o, data);
     await publishQuiet(o, log, subjects.stageStarted(step.name), createEvent({
       type: "dev.baton.stage.started",
       id: msgId(data.runId, data.cursor, "dev.baton.stage.started", d.deliveryCount),
@@ -109,16 +119,17 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
       manifest: { runId: data.runId, cursor: data.cursor, step: step.name, stage: o.stage, implementation: o.implementation, version: o.version, parent: data.checkpoint, config: step.config, datasets: result.datasets ?? [], metrics: result.metrics ?? {}, traceId: w.traceId(), startedAt },
     }), (c) => c.bytes);
     const won = await w.phase("commit", () => o.ledger.commit(data.runId, data.cursor, { checkpoint: checkpoint.ref, step: step.name, worker, committedAt: new Date().toISOString() }));
+    const next = await w.phase("emit", () => emitNext(o, data, won.record.checkpoint, w.headers()));
+    await d.ack();
+    // Housekeeping after the hand-off, so the next stage does not wait for it.
     if (won.won) {
+      log.info("step committed", { checkpoint: won.record.checkpoint.uri, next });
       await o.ledger.setLatest(step.name, checkpoint.ref).catch((err: unknown) => log.warn("could not move the latest-checkpoint pointer", { error: (err as Error).message }));
       await deletePrefix(o.store, keys.resume(data.runId, data.cursor)).catch(() => undefined);
     } else {
-      log.info("another worker committed this step first; dropping our copy and re-emitting theirs", { ours: checkpoint.ref.uri, theirs: won.record.checkpoint.uri });
+      log.info("another worker committed this step first; dropped our copy and re-emitted theirs", { ours: checkpoint.ref.uri, theirs: won.record.checkpoint.uri });
       await deletePrefix(o.store, prefix).catch(() => undefined);
     }
-    const next = await w.phase("emit", () => emitNext(o, data, won.record.checkpoint, w.headers()));
-    await d.ack();
-    log.info("step committed", { checkpoint: won.record.checkpoint.uri, next });
     return end(won.won
       ? { kind: "committed", runId: data.runId, cursor: data.cursor, checkpoint: won.record.checkpoint, next, durationMs: Date.now() - started }
       : { kind: "already-committed", runId: data.runId, cursor: data.cursor, checkpoint: won.record.checkpoint, durationMs: Date.now() - started });
