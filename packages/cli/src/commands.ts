@@ -11,4 +11,7 @@ export interface Command {
 
 export const commands: Record<string, Command> = {
   version: { summary: "print the Baton version", load: () => import("./commands/version.ts") },
+  train: { summary: "train a model from a preset and text (train pretrain ...)", load: () => import("./commands/train.ts") },
+  sample: { summary: "continue a prompt with a trained model folder", load: () => import("./commands/sample.ts") },
+  bench: { summary: "benchmark pretraining throughput and loss (bench pretrain ...)", load: () => import("./commands/bench.ts") },
 };

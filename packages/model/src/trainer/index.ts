@@ -12,3 +12,5 @@ export { Evaluator } from "./evaluate.ts";
 export { batchFeeds } from "./feeds.ts";
 export { saveModelFolder, loadModelFolder, toCheckpointTensors, readTrainerState } from "./folder.ts";
 export type { ModelFolder } from "./folder.ts";
+export { preparePretraining, prepareTokenizer } from "./pretrain.ts";
+export type { PreparedPretraining, PretrainOverrides, TokenizerChoice } from "./pretrain.ts";

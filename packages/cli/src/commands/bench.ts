@@ -1,0 +1,67 @@
+// `baton bench pretrain`: train a preset for N iterations on a corpus and print one JSON line with
+// tokens/s, the median ms per iteration (evaluation excluded), losses, parameters, threads and peak
+// RSS, plus the machine and its load so numbers from a shared machine can be read for what they are.
+import { rm } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { trainLanguageModel } from "@baton/model";
+import { CliError, parseCommandArgs } from "../args.ts";
+import { HYPER_FLAGS, prepareFromFlags } from "./train.ts";
+
+const USAGE = `usage: baton bench pretrain --preset <name> --data <file> [--tokenizer char] [--iters N] [--json] [training options]
+
+Trains the preset for --iters steps (default: the preset's), evaluates once at the end over
+--eval-batches validation batches, and reports tokensPerSec (from the median step time), msPerIter,
+trainLoss, valLoss, params, threads and peakRssMb. Takes the training options of \`baton train pretrain\`.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === "--help" || sub === "-h") {
+    console.log(USAGE);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== "pretrain") throw new CliError(`unknown benchmark "${sub}"; available: pretrain\n\n${USAGE}`);
+  const { values: v } = parseCommandArgs(rest, HYPER_FLAGS, USAGE, false);
+  if (v.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const workDir = join(tmpdir(), `baton-bench-${process.pid}`);
+  const load0 = loadavg()[0] as number;
+  const prep = await prepareFromFlags(v, USAGE, workDir);
+  try {
+    const evalBatches = prep.hyper.evalBatches;
+    const r = await trainLanguageModel({ ...prep.options, eval: { every: 0, batches: evalBatches }, progressBar: !v.json && process.stderr.isTTY });
+    const m = r.metrics;
+    const sorted = r.stepMs.slice(2).sort((a, b) => a - b);
+    const result = {
+      bench: "pretrain",
+      preset: prep.preset.name,
+      tokensPerSec: Math.round(m.tokensPerSec),
+      msPerIter: +m.msPerIter.toFixed(2),
+      msPerIterP10: +(sorted[Math.floor(sorted.length * 0.1)] ?? NaN).toFixed(2),
+      msPerIterP90: +(sorted[Math.floor(sorted.length * 0.9)] ?? NaN).toFixed(2),
+      trainLoss: +m.trainLoss.toFixed(4),
+      valLoss: +m.valLoss.toFixed(4),
+      evalBatches,
+      params: m.params,
+      iters: m.steps,
+      batchSize: prep.hyper.batchSize,
+      blockSize: prep.model.blockSize,
+      vocabSize: prep.model.vocabSize,
+      threads: prep.options.threads ?? 2,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      wallSec: +(m.wallMs / 1000).toFixed(1),
+      cpu: cpus()[0]?.model ?? "unknown",
+      cores: cpus().length,
+      loadAvgStart: +load0.toFixed(2),
+      loadAvgEnd: +(loadavg()[0] as number).toFixed(2),
+    };
+    if (v.json) console.log(JSON.stringify(result));
+    else for (const [k, val] of Object.entries(result)) console.log(`${k.padEnd(14)} ${val}`);
+    return 0;
+  } finally {
+    prep.corpus.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
