@@ -1,6 +1,6 @@
 // A GPT-2-shaped train step for benchmarks (the real model lives in @baton/model): pre-LN blocks
 // without biases, tanh GELU, learned positions, tied embeddings, as in nanoGPT's bias=False runs.
-import { adamw, compileTrainStep, Graph, nn, normal, ones, type Tensor, type TrainStep } from "../src/index.ts";
+import { adamw, compileTrainStep, Graph, nn, normal, ones, type SessionConfig, type Tensor, type TrainStep } from "../src/index.ts";
 
 export interface GptShape {
   name: string;
@@ -57,9 +57,10 @@ export function traceGpt(s: GptShape, opts: { unfused?: boolean } = {}): { g: Gr
   return { g, loss: nn.crossEntropy(logits, tgt) };
 }
 
-export async function compileGpt(s: GptShape, threads = 2, optimizedModelFilePath?: string, unfused = false): Promise<{ step: TrainStep; traceMs: number }> {
+export async function compileGpt(s: GptShape, opts: SessionConfig & { unfused?: boolean } = {}): Promise<{ step: TrainStep; traceMs: number }> {
   const t0 = performance.now();
-  const { g, loss } = traceGpt(s, { unfused });
+  const { unfused, ...session } = opts;
+  const { g, loss } = traceGpt(s, { unfused: unfused ?? false });
   const traceMs = performance.now() - t0;
   const step = await compileTrainStep({
     graph: g,
@@ -67,8 +68,7 @@ export async function compileGpt(s: GptShape, threads = 2, optimizedModelFilePat
     optimizer: adamw({ beta1: 0.9, beta2: 0.99, weightDecay: 0.1 }),
     clipNorm: 1,
     seed: 1337,
-    threads,
-    ...(optimizedModelFilePath ? { optimizedModelFilePath } : {}),
+    ...session,
   });
   return { step, traceMs };
 }

@@ -1,6 +1,7 @@
 // Train-step throughput of GPT-shaped models: ms/step (median of 5 after 2 warm-up steps), tokens/s,
 // model FLOP/s against the MatMul ceiling, time outside onnxruntime, build and session times.
-// pnpm exec tsx packages/engine/bench/train-step.ts [preset ...] [--threads N] [--steps N] [--dump DIR] [--unfused]
+// pnpm exec tsx packages/engine/bench/train-step.ts [preset ...] [--threads N] [--steps N] [--dump DIR] [--unfused] [--parallel]
+import { compileInference, Graph } from "../src/index.ts";
 import { compileGpt, flopsPerToken, SHAPES } from "./gpt-shape.ts";
 
 const args = process.argv.slice(2);
@@ -11,20 +12,39 @@ const opt = (k: string, d: string) => {
 const threads = Number(opt("--threads", "2"));
 const steps = Number(opt("--steps", "5"));
 const dump = opt("--dump", "");
+const parallel = args.includes("--parallel") ? (args.splice(args.indexOf("--parallel"), 1), true) : false;
 const unfused = args.includes("--unfused") ? (args.splice(args.indexOf("--unfused"), 1), true) : false;
 const presets = args.length ? args : ["nanogpt-baby"];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
+// The MatMul ceiling (1024^3) is timed between train steps, so the fraction compares like with like
+// on a shared, noisy machine.
+const mg = new Graph();
+const ceiling = await compileInference({ graph: mg, outputs: { c: mg.input("a", [1024, 1024]).matmul(mg.input("b", [1024, 1024])) }, threads });
+const mfeeds = { a: new Float32Array(1024 * 1024).fill(0.5), b: new Float32Array(1024 * 1024).fill(0.25) };
+const ceilingGflops = async () => {
+  const t0 = performance.now();
+  await ceiling.run(mfeeds);
+  return (2 * 1024 ** 3) / (performance.now() - t0) / 1e6;
+};
+await ceilingGflops();
+
 for (const name of presets) {
   const s = SHAPES[name];
   if (!s) throw new Error(`unknown preset "${name}"; known: ${Object.keys(SHAPES).join(", ")}`);
-  const { step, traceMs } = await compileGpt(s, threads, dump ? `${dump}/${name}.optimized.onnx` : undefined, unfused);
+  const { step, traceMs } = await compileGpt(s, {
+    threads,
+    unfused,
+    ...(dump ? { optimizedModelFilePath: `${dump}/${name}.optimized.onnx` } : {}),
+    ...(parallel ? { executionMode: "parallel" as const, interOpThreads: 2 } : {}),
+  });
   const N = s.B * s.T;
   const tokens = BigInt64Array.from({ length: N }, (_, i) => BigInt((i * 7) % s.V));
   const targets = BigInt64Array.from({ length: N }, (_, i) => BigInt((i * 7 + 1) % s.V));
   const walls: number[] = [];
   const outside: number[] = [];
   const cpu: number[] = [];
+  const ceilings: number[] = [];
   let loss = 0;
   for (let t = 1; t <= steps + 2; t++) {
     const ort0 = step.ortMs;
@@ -34,6 +54,7 @@ for (const name of presets) {
     const wall = performance.now() - t0;
     const c1 = process.cpuUsage(c0);
     if (t > 2) {
+      ceilings.push(await ceilingGflops(), await ceilingGflops());
       cpu.push((c1.user + c1.system) / 1000);
       walls.push(wall);
       outside.push(wall - (step.ortMs - ort0));
@@ -47,10 +68,13 @@ for (const name of presets) {
       preset: name,
       threads,
       fused: !unfused,
+      executionMode: parallel ? "parallel" : "sequential",
       params: step.layout.total,
       msPerStep: +ms.toFixed(2),
       tokensPerSec: Math.round(tokensPerSec),
       modelGflops: +((tokensPerSec * flopsPerToken(s)) / 1e9).toFixed(1),
+      ceilingGflops: +median(ceilings).toFixed(1),
+      fractionOfCeiling: +((tokensPerSec * flopsPerToken(s)) / 1e9 / median(ceilings)).toFixed(3),
       cpuMsPerStep: +median(cpu).toFixed(2),
       outsideOrtMs: +median(outside).toFixed(3),
       outsideOrtFraction: +(median(outside) / ms).toFixed(4),

@@ -9,6 +9,9 @@ export interface SessionConfig {
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
   /** e.g. ["cpu"] (default) or ["cuda", "cpu"]; BATON_EXECUTION_PROVIDERS=cuda,cpu overrides */
   executionProviders?: string[];
+  /** "parallel" runs independent nodes concurrently on `interOpThreads` threads (default sequential) */
+  executionMode?: "sequential" | "parallel";
+  interOpThreads?: number;
   /** write onnxruntime's optimised graph here (to see what it fused) */
   optimizedModelFilePath?: string;
   /** write onnxruntime's per-node profile (JSON) with this file prefix; see Program.endProfiling */
@@ -48,8 +51,8 @@ export class Program {
     if (!Number.isInteger(threads) || threads < 1) throw new Error(`session config: threads must be a positive integer, got ${cfg.threads}`);
     const opts: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
+      interOpNumThreads: cfg.interOpThreads ?? 1,
+      executionMode: cfg.executionMode ?? "sequential",
       graphOptimizationLevel: cfg.graphOptimizationLevel ?? "all",
       executionProviders: executionProviders(cfg),
     };
