@@ -99,6 +99,13 @@ describe("readDataset", () => {
     expect(records.map((r) => (r as { end: boolean }).end).filter(Boolean)).toHaveLength(1);
     expect(records.at(-1)).toMatchObject({ end: true });
     expect(report.format).toBe("text");
+    // No telling extension: looked at, not guessed from the name.
+    const plain = await collectDataset(await file("input", "plain words\nmore words\n"), { format: "auto" });
+    expect(plain.report.format).toBe("text");
+    expect(plain.records).toMatchObject([{ text: "plain words\nmore words\n", end: true }]);
+    const lines = await collectDataset(await file("data", jsonl({ text: "a" }, { text: "b" })), { format: "auto" });
+    expect(lines.report.format).toBe("jsonl-text");
+    expect(lines.records).toHaveLength(2);
     await expect(collectDataset(await file("e.txt", " \n"), { format: "text" })).rejects.toThrow(/e\.txt: the text file is empty/);
     await expect(collectDataset(await file("b.txt", new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1])), { format: "text", policy: "skip" })).rejects.toThrow(/b\.txt: a NUL byte near byte 4; this looks like a binary file/);
     await expect(collectDataset(await file("u.jsonl", new Uint8Array([0x7b, 0xff, 0x7d, 0x0a])), { format: "jsonl-text", policy: "skip" })).rejects.toThrow(/u\.jsonl: invalid UTF-8/);

@@ -33,6 +33,19 @@ export interface DatasetReport {
 
 const MAX_KEPT_ERRORS = 50;
 const TEXT_FILE = /\.(txt|text|md)$/i;
+const JSONL_FILE = /\.(jsonl|json|ndjson)$/i;
+
+/** Reads the first chunk to look at, and gives back a stream that still starts with it. */
+async function peek(chunks: AsyncIterable<Uint8Array>): Promise<{ head: string; chunks: AsyncIterable<Uint8Array> }> {
+  const it = chunks[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head = first.done ? "" : new TextDecoder().decode(first.value.subarray(0, 256));
+  async function* again(): AsyncGenerator<Uint8Array> {
+    if (!first.done) yield first.value;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  return { head, chunks: again() };
+}
 
 export interface Dataset<R> extends AsyncIterable<R> {
   /** Valid after (or during) iteration. */
@@ -65,15 +78,22 @@ export function readDataset<F extends DatasetFormat | "auto">(uri: string, optio
       if (report.errors.length < MAX_KEPT_ERRORS) report.errors.push(message);
     };
 
+    // "auto": .txt/.md are text, .jsonl/.json JSONL; any other name is JSONL if it starts with "{".
     let format: DatasetFormat | "auto" = options.format;
+    let chunks = source.chunks;
     if (format === "auto" && TEXT_FILE.test(source.name)) format = "text";
+    else if (format === "auto" && !JSONL_FILE.test(source.name)) {
+      const peeked = await peek(chunks);
+      chunks = peeked.chunks;
+      if (!/^\s*\{/.test(peeked.head)) format = "text";
+    }
     report.format = format === "auto" ? report.format : format;
 
     if (format === "text") {
       // A plain text file is one document, passed on in decoded chunks.
       let pending: TextRecord | undefined;
       let sawText = false;
-      for await (const chunk of source.chunks) {
+      for await (const chunk of chunks) {
         const text = decoder.decode(chunk);
         report.bytes = decoder.bytes;
         if (text.length === 0) continue;
@@ -95,7 +115,7 @@ export function readDataset<F extends DatasetFormat | "auto">(uri: string, optio
       yield pending;
     } else {
       // JSON lines can hold escapes, so allow the raw line some room over maxChars before refusing it.
-      for await (const line of splitLines(source.chunks, decoder, 6 * maxChars + 1024)) {
+      for await (const line of splitLines(chunks, decoder, 6 * maxChars + 1024)) {
         report.lines = line.number;
         report.bytes = decoder.bytes;
         const where = `${source.name}:${line.number}`;
