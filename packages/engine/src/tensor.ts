@@ -190,11 +190,13 @@ export class Tensor {
   }
   transpose(perm: number[]): Tensor {
     if (perm.every((p, i) => p === i) && perm.length === this.rank) return this;
-    // transpose of a transpose is one transpose (or none) of the original: the backward pass of
-    // attention produces many such pairs
+    // a transpose that undoes a transpose is no node at all (the backward pass of attention makes
+    // such pairs). Other pairs stay two nodes: onnxruntime fuses a last-two-axes swap into MatMul,
+    // and the inner transpose is usually shared with the forward pass.
     if (this.op === "transpose" && perm.length === this.rank) {
       const inner = (this.attrs as OpAttrs["transpose"]).perm;
-      return (this.inputs[0] as Tensor).transpose(perm.map((p) => inner[p] as number));
+      const composed = perm.map((p) => inner[p] as number);
+      if (composed.every((p, i) => p === i)) return this.inputs[0] as Tensor;
     }
     return this.graph.apply("transpose", [this], { perm });
   }
