@@ -52,6 +52,16 @@ describe("train step", () => {
     expect(a[7]).toBeLessThan(a[0] as number);
   });
 
+  it("trains with SGD and momentum, keeping the momentum buffer as optimizer state", async () => {
+    const { g, ce } = net(16, 0);
+    const step = await compileTrainStep({ graph: g, loss: ce, ...base({ optimizer: sgd({ momentum: 0.9 }) }) });
+    const d = data(16, 3);
+    const ls: number[] = [];
+    for (let t = 1; t <= 80; t++) ls.push((await step.run(d, { lr: 0.2, step: t })).loss);
+    expect(ls[79]).toBeLessThan((ls[0] as number) * 0.5);
+    expect([...step.optimizerState().keys()]).toContain("sgd.momentum.fc.weight");
+  });
+
   it("draws dropout masks from (seed, step): steps differ, and the same step repeats", async () => {
     const { g, ce } = net(16, 0.5);
     const mk = () => compileTrainStep({ graph: g, loss: ce, ...base({ optimizer: sgd() }) });
