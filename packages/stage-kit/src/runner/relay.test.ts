@@ -191,6 +191,25 @@ describe("relay over the in-memory bus and a folder store", () => {
     expect(await store.list(keys.resume("resume", 0))).toEqual([]); // snapshots cleaned up after commit
   });
 
+  it("SIGTERM (with handleSignals) interrupts training the same way and removes its handlers after", async () => {
+    const seen = collect();
+    const before = process.listenerCount("SIGTERM");
+    const outcomes: string[] = [];
+    const service = serveStage({ ...options("pre", { steps: 50, stepDelayMs: 20, snapshotEvery: 5 }), handleSignals: true, onOutcome: (o) => outcomes.push(o.kind) });
+    expect(process.listenerCount("SIGTERM")).toBe(before + 1);
+    await startRun(bus, { runId: "term", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
+    await waitFor(() => seen.of("dev.baton.stage.progress").some((p) => p.data.trainStep >= 2));
+    process.emit("SIGTERM");
+    await service.done;
+    expect(outcomes).toEqual(["interrupted"]);
+    expect(process.listenerCount("SIGTERM")).toBe(before);
+    const snapshots = await store.list(keys.resume("term", 0));
+    expect(snapshots.some((k) => k.endsWith("/_complete.json"))).toBe(true);
+    // Handed back at once: the next pull gets it again, as delivery 2.
+    const again = await bus.pull("pre", { expiresMs: 2_000 });
+    expect(again?.deliveryCount).toBe(2);
+  });
+
   it("re-emits the next event without training when the step is already committed", async () => {
     const ref = await runPre("again");
     const seen = collect(subjects.checkpointReady("mid"));

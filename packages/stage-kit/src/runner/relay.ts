@@ -52,6 +52,8 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     const data = ev.data;
     log = withFields(log, { runId: data.runId, cursor: data.cursor, eventId: ev.id, attempt: d.deliveryCount });
     w.notify("onEvent", (x) => x.onEvent?.(ev));
+    const traceId = w.traceId();
+    if (traceId) log = withFields(log, { traceId });
     const step = routedStep(o, data, ev.id);
 
     if (d.deliveryCount > retry.maxAttempts) {
