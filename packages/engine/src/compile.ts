@@ -7,7 +7,7 @@ import { checkFeeds, type Feeds } from "./feeds.ts";
 import type { ParamLayout } from "./layout.ts";
 import type { OnnxValueInfo } from "./onnx/model.ts";
 import type { Optimizer } from "./optim.ts";
-import { type PlannedModel, planTrainStep, type TrainStepConfig } from "./plan.ts";
+import { paramInput, type PlannedModel, planTrainStep, type TrainStepConfig } from "./plan.ts";
 import { Program } from "./runner.ts";
 
 export interface StepResult {
@@ -15,13 +15,20 @@ export interface StepResult {
   gradNorm: number;
 }
 
-/** Ping-pong pair of flat float32 buffers, each wrapped once as an onnxruntime tensor. */
+/**
+ * Ping-pong pair of flat float32 buffers, each wrapped once as an onnxruntime tensor, plus per-parameter
+ * views of each (zero-copy tensors over subarrays) when a layout is given.
+ */
 class Swapped {
   private bufs: [Float32Array, Float32Array];
   private wrapped: [ort.Tensor, ort.Tensor];
-  constructor(initial: Float32Array) {
+  private views: [Record<string, ort.Tensor>, Record<string, ort.Tensor>];
+  constructor(initial: Float32Array, layout?: ParamLayout) {
     this.bufs = [initial, new Float32Array(initial.length)];
     this.wrapped = [Program.tensor({ data: this.bufs[0], dims: [initial.length] }), Program.tensor({ data: this.bufs[1], dims: [initial.length] })];
+    const viewsOf = (buf: Float32Array) =>
+      Object.fromEntries((layout?.slots ?? []).map((s) => [paramInput(s.name), Program.tensor({ data: buf.subarray(s.offset, s.offset + s.size), dims: s.shape })]));
+    this.views = [viewsOf(this.bufs[0]), viewsOf(this.bufs[1])];
   }
   get current(): Float32Array {
     return this.bufs[0];
@@ -32,9 +39,19 @@ class Swapped {
   get fetch(): ort.Tensor {
     return this.wrapped[1];
   }
+  /** per-parameter views of the current buffer, restricted to the inputs a program declares */
+  viewFeeds(inputs: readonly OnnxValueInfo[]): Record<string, ort.Tensor> {
+    const out: Record<string, ort.Tensor> = {};
+    for (const i of inputs) {
+      const v = this.views[0][i.name];
+      if (v) out[i.name] = v;
+    }
+    return out;
+  }
   swap(): void {
     this.bufs.reverse();
     this.wrapped.reverse();
+    this.views.reverse();
   }
 }
 
@@ -78,7 +95,7 @@ export class TrainStep {
       layout,
       cfg.optimizer,
       seed,
-      new Swapped(initial),
+      new Swapped(initial, layout),
       cfg.optimizer.state.map(() => new Swapped(new Float32Array(P))),
       main,
       micro,
@@ -111,7 +128,8 @@ export class TrainStep {
   async run(feeds: Feeds | Feeds[], hp: { lr: number; step: number }): Promise<StepResult> {
     const micros = Array.isArray(feeds) ? feeds : [feeds];
     if (!Number.isInteger(hp.step) || hp.step < 1) throw new Error(`run: step must be an integer >= 1 (bias correction uses it), got ${hp.step}`);
-    const base: Record<string, ort.Tensor> = { params: this.paramBuf.feed, lr: scalar(hp.lr), step: scalar(hp.step) };
+    const base: Record<string, ort.Tensor> = { ...this.paramBuf.viewFeeds(this.main.inputs), lr: scalar(hp.lr), step: scalar(hp.step) };
+    if (this.main.inputs.some((i) => i.name === "params")) base.params = this.paramBuf.feed;
     this.state.forEach((s, i) => (base[this.optimizer.state[i] as string] = s.feed));
     const fetches: Record<string, ort.Tensor | null> = { "params.next": this.paramBuf.fetch, grad_norm: null };
     this.state.forEach((s, i) => (fetches[`${this.optimizer.state[i]}.next`] = s.fetch));
@@ -129,7 +147,7 @@ export class TrainStep {
     let count = 0;
     for (const [k, f] of micros.entries()) {
       const out = await this.micro.program.run(
-        { params: this.paramBuf.feed, "grad.acc": acc.feed, ...this.userFeeds(f, `run (micro-batch ${k})`), ...this.rngFeed(hp.step, k) },
+        { ...this.paramBuf.viewFeeds(this.micro.inputs), "grad.acc": acc.feed, ...this.userFeeds(f, `run (micro-batch ${k})`), ...this.rngFeed(hp.step, k) },
         { "grad.acc.next": acc.fetch, loss_sum: null, count: null },
       );
       acc.swap();

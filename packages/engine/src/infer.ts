@@ -1,7 +1,7 @@
 // Forward-only programs from the same traced model code: sampling, scoring, evaluation (with a
 // KV cache expressed as ordinary inputs/outputs, see API.md), and export of a plain ONNX model.
 import type ort from "onnxruntime-node";
-import { buildModel, flatParamEmitter } from "./plan.ts";
+import { buildModel, flatParamEmitter, isParamInput, paramInput } from "./plan.ts";
 import { type AnyTypedArray, fmtShape, numel } from "./dtype.ts";
 import { checkFeeds, type Feeds } from "./feeds.ts";
 import { ParamLayout } from "./layout.ts";
@@ -19,15 +19,22 @@ export interface InferenceConfig extends SessionConfig {
 }
 
 export class InferenceProgram {
-  private readonly paramFeed: ort.Tensor | null;
+  private readonly paramFeeds: Record<string, ort.Tensor>;
   private constructor(
     readonly layout: ParamLayout,
     private readonly program: Program,
     readonly userInputs: OnnxValueInfo[],
     private readonly flat: Float32Array,
-    private readonly needsParams: boolean,
+    paramInputs: readonly OnnxValueInfo[],
   ) {
-    this.paramFeed = needsParams ? Program.tensor({ data: flat, dims: [flat.length] }) : null;
+    // zero-copy views into the flat buffer, so loadParams needs no re-wrapping
+    this.paramFeeds = Object.fromEntries(
+      paramInputs.map((i) => {
+        const slot = layout.slots.find((s) => paramInput(s.name) === i.name);
+        if (!slot) throw new TraceError("compileInference", `input ${i.name} is not a parameter of this graph`);
+        return [i.name, Program.tensor({ data: flat.subarray(slot.offset, slot.offset + slot.size), dims: slot.shape })];
+      }),
+    );
   }
 
   static async compile(cfg: InferenceConfig): Promise<InferenceProgram> {
@@ -36,9 +43,8 @@ export class InferenceProgram {
     // inference draws no dropout: a graph built with dropout p > 0 gets a fixed seed of 0
     const built = buildModel(flatParamEmitter(layout, cfg.graph.hasRandom), "inference", cfg.outputs);
     const program = await Program.open(built.model, cfg);
-    const internal = new Set(["params", "rng.seed"]);
-    const needsParams = built.inputs.some((i) => i.name === "params");
-    const prog = new InferenceProgram(layout, program, built.inputs.filter((i) => !internal.has(i.name)), layout.init(cfg.seed ?? 0), needsParams);
+    const user = built.inputs.filter((i) => i.name !== "rng.seed" && !isParamInput(i.name));
+    const prog = new InferenceProgram(layout, program, user, layout.init(cfg.seed ?? 0), built.inputs.filter((i) => isParamInput(i.name)));
     if (built.inputs.some((i) => i.name === "rng.seed")) prog.extra["rng.seed"] = Program.tensor({ data: Float64Array.of(0), dims: [] });
     return prog;
   }
@@ -49,7 +55,7 @@ export class InferenceProgram {
   async run(feeds: Feeds): Promise<Record<string, AnyTypedArray>> {
     checkFeeds(feeds, this.userInputs, "inference");
     const ins: Record<string, ort.Tensor> = { ...this.extra };
-    if (this.paramFeed) ins.params = this.paramFeed;
+    Object.assign(ins, this.paramFeeds);
     for (const i of this.userInputs) ins[i.name] = Program.tensor({ data: feeds[i.name] as AnyTypedArray, dims: i.dims });
     const fetches: Record<string, null> = {};
     for (const n of this.program.outputNames) fetches[n] = null;

@@ -40,21 +40,20 @@ export interface TrainPlan {
   buildMs: number;
 }
 
-/** Emits the ONNX value of each `param` leaf as Slice+Reshape of the flat "params" input. */
+/** Graph input name of a parameter: fed as a zero-copy view into the flat parameter buffer. */
+export const paramInput = (name: string): string => `param.${name}`;
+export const isParamInput = (input: string): boolean => input.startsWith("param.");
+
+/**
+ * Each `param` leaf is its own graph input, fed as a view into the flat [P] buffer, so the forward
+ * pass slices nothing; the optimizer reads the same memory as the flat input "params".
+ */
 export function flatParamEmitter(layout: ParamLayout, hasSeed: boolean): Emitter {
-  const cache = new Map<string, string>();
   const em: Emitter = new Emitter(
     (name) => {
       const slot = layout.byName.get(name);
       if (!slot) throw new TraceError("param", `"${name}" is not in the layout`);
-      let v = cache.get(name);
-      if (!v) {
-        em.declareInput("params", "float32", [layout.total]);
-        const flat = em.emit("Slice", ["params", em.ints([slot.offset]), em.ints([slot.offset + slot.size]), em.ints([0])]);
-        v = em.emit("Reshape", [flat, em.ints(slot.shape)]);
-        cache.set(name, v);
-      }
-      return v;
+      return em.declareInput(paramInput(name), "float32", slot.shape);
     },
     hasSeed ? () => em.declareInput("rng.seed", "float64", []) : undefined,
   );
@@ -116,6 +115,6 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
     main = build("train_apply", optimise(acc.div(total.maximum(1))));
   }
   const internal = new Set(["params", "lr", "step", "rng.seed", "grad.acc", "count", ...cfg.optimizer.state]);
-  const userInputs = (micro ?? main).inputs.filter((i) => !internal.has(i.name));
+  const userInputs = (micro ?? main).inputs.filter((i) => !internal.has(i.name) && !isParamInput(i.name));
   return { layout, main, micro, userInputs, buildMs: performance.now() - t0 };
 }
