@@ -1,0 +1,48 @@
+// Handoff benchmark: how long from one stage's commit (ledger commit done) to the next stage's train()
+// start, over real NATS JetStream + S3 with small checkpoints, each stage its own process.
+// Target: p50 < 50 ms over >= 100 handoffs.
+//   pnpm exec tsx tests/bench/handoff.ts            (HANDOFFS=120 by default)
+// Runs are sent one after another (no queueing), each a two-step recipe: give -> take.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { awaitRun } from "@baton/stage-kit";
+import { publishRun, spawnStage, startRelay, tensorRecipe } from "../relay/harness.ts";
+import { machine, median, percentile } from "./stats.ts";
+
+const HANDOFFS = Number(process.env["HANDOFFS"] ?? 120);
+const WARMUP = 5;
+
+const relay = await startRelay();
+const timings = join(relay.workDir, "handoffs.jsonl");
+const stages = await Promise.all(["give", "take"].map((step) => spawnStage(relay, step, step, { TEST_TIMINGS_FILE: timings })));
+try {
+  const recipe = tensorRecipe("handoff", [{ name: "give", config: { steps: 1 } }, { name: "take", config: { steps: 1 } }]);
+  const runIds: string[] = [];
+  for (let i = 0; i < WARMUP + HANDOFFS; i++) {
+    const runId = `handoff-${i}`;
+    const done = awaitRun(relay.env.bus, runId, { timeoutMs: 30_000 });
+    await publishRun(relay, recipe, runId);
+    await done;
+    if (i >= WARMUP) runIds.push(runId);
+  }
+
+  const marks = (await readFile(timings, "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { runId: string; cursor: number; mark: string; t: number });
+  const at = (runId: string, cursor: number, mark: string) => marks.find((m) => m.runId === runId && m.cursor === cursor && m.mark === mark)?.t;
+  const latencies = runIds.map((runId) => {
+    const committed = at(runId, 0, "committed");
+    const started = at(runId, 1, "train-start");
+    if (committed === undefined || started === undefined) throw new Error(`run ${runId}: missing a timing mark (committed ${committed}, train-start ${started})`);
+    return started - committed;
+  });
+
+  const p50 = percentile(latencies, 50);
+  const p99 = percentile(latencies, 99);
+  console.log(`machine: ${await machine()}`);
+  console.log(`servers: NATS ${relay.services.nats.source} (${relay.services.nats.url}), S3 ${relay.services.s3.source} (${relay.services.s3.endpoint})`);
+  console.log(`handoff commit -> next train() start over ${latencies.length} handoffs: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, median ${median(latencies).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms (${p50 < 50 ? "meets" : "MISSES"} p50 < 50 ms)`);
+  console.log(JSON.stringify({ bench: "handoff", handoffs: latencies.length, p50, p99, latencies: latencies.map((l) => Math.round(l * 10) / 10) }));
+  process.exitCode = p50 < 50 ? 0 : 1;
+} finally {
+  await Promise.all(stages.map((s) => s.stop()));
+  await relay.close();
+}
