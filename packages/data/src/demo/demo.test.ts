@@ -69,6 +69,15 @@ describe("demo data", () => {
     expect(instruct.filter((r) => r.instruction.startsWith("tell me"))).toEqual([]); // held-out phrasing
     expect(heldOut.every((r) => r.instruction.startsWith("tell me"))).toBe(true);
     expect(new Set(m.instructionTasks.map((t) => t.name))).toEqual(new Set(["plural", "first-letter", "last-letter", "twice", "opposite"]));
+
+    // Preference data: the right answer is chosen over a different, wrong one; rankings put it first.
+    const { records: prefs } = await collectDataset(join(d, "prefs.train.jsonl"), { format: "preference" });
+    expect(prefs.every((p) => p.chosen !== p.rejected)).toBe(true);
+    const plurals = prefs.filter((p) => p.prompt.startsWith("plural of "));
+    expect(plurals.length).toBeGreaterThan(0);
+    for (const p of plurals) expect(p.chosen).toBe(plural(p.prompt.slice("plural of ".length, -1)));
+    const { records: rankings } = await collectDataset(join(d, "ranking.train.jsonl"), { format: "ranking" });
+    for (const r of rankings) expect(r.responses[r.ranking[2]!]).toBe("i do not know.");
   });
 
   it("plural follows the three regular rules", () => {

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { hashKey, rng } from "../random.ts";
 import { domainDocuments, generalDocuments } from "./corpora.ts";
-import { INSTRUCTION_TASKS, TASK_DESCRIPTION, instructionRows, splitNouns, taskPrompt } from "./tasks.ts";
+import { INSTRUCTION_TASKS, TASK_DESCRIPTION, instructionRows, preferenceRows, rankingRows, splitNouns, taskPrompt } from "./tasks.ts";
 import { GENERAL } from "./words.ts";
 
 /**
@@ -13,11 +13,12 @@ import { GENERAL } from "./words.ts";
  *   domain   -> cpt: a vocabulary of its own (high loss before CPT, low after), general replay limits forgetting
  *   task     -> finetune: plural of unseen made-up nouns, exact match
  *   instruct -> instruct: five tasks x five training templates; the test set uses two held-out templates each
+ *   prefs, ranking -> reward / DPO: the right answer over a near miss (and an off-topic reply)
  * Every character of every file is in general.train.jsonl, so a char tokenizer built on it covers all.
  */
 export interface DemoFile {
   path: string;
-  format: "jsonl-text" | "prompt-completion" | "alpaca";
+  format: "jsonl-text" | "prompt-completion" | "alpaca" | "preference" | "ranking";
   records: number;
   bytes: number;
   sha256: string;
@@ -60,6 +61,10 @@ export async function generateDemoData(dir: string, options: DemoOptions): Promi
     "task.test.jsonl": { format: "prompt-completion", rows: nouns.test.map(taskPrompt), purpose: "finetune exact match (unseen nouns)" },
     "instruct.train.jsonl": { format: "alpaca", rows: instructionRows(stream("instruct.train"), 3000, instructNouns, "train").map(({ task: _task, ...row }) => row), purpose: "instruct (training templates)" },
     "instruct.test.jsonl": { format: "alpaca", rows: instructionRows(stream("instruct.test"), 300, instructNouns, "heldOut"), purpose: "instruct accuracy on held-out templates; each row names its task" },
+    // For the preference stages (reward, DPO): the right answer preferred over a near miss.
+    "prefs.train.jsonl": { format: "preference", rows: preferenceRows(stream("prefs.train"), 1500, instructNouns), purpose: "reward model / DPO pairs" },
+    "prefs.test.jsonl": { format: "preference", rows: preferenceRows(stream("prefs.test"), 200, instructNouns), purpose: "held-out pairwise accuracy" },
+    "ranking.train.jsonl": { format: "ranking", rows: rankingRows(stream("ranking.train"), 600, instructNouns), purpose: "reward model rankings (all C(3,2) pairs)" },
   };
 
   await mkdir(dir, { recursive: true });
@@ -76,8 +81,8 @@ export async function generateDemoData(dir: string, options: DemoOptions): Promi
   for (const [name, c] of Object.entries(contents)) {
     for (const row of c.rows) {
       for (const [key, value] of Object.entries(row)) {
-        if (key === "task") continue; // a label for evaluation, never tokenised
-        for (const ch of String(value)) {
+        if (key === "task" || key === "ranking") continue; // labels, never tokenised
+        for (const ch of Array.isArray(value) ? value.join("") : String(value)) {
           if (!alphabet.has(ch)) throw new Error(`demo data: ${name} uses ${JSON.stringify(ch)}, which general.train.jsonl lacks; add it to the general grammar`);
         }
       }

@@ -100,3 +100,64 @@ export function instructionRows(r: Rand, count: number, nouns: readonly string[]
   }
   return rows;
 }
+
+/** A wrong answer of the right kind: what a reward model must learn to rank below the right one. */
+function nearMiss(r: Rand, task: InstructionTask, word: string): string {
+  const right = task.answer(word);
+  const candidates: Record<string, string[]> = {
+    plural: [word + "s", word + "es", word.slice(0, -1) + "ies", word],
+    "first-letter": [...word.slice(1)],
+    "last-letter": [...word.slice(0, -1)],
+    twice: [word, `${word} ${word} ${word}`],
+    opposite: [word, ...OPPOSITE_WORDS.slice(0, 6)],
+  };
+  const wrong = (candidates[task.name] ?? [word]).filter((c) => c !== right);
+  return wrong.length > 0 ? pick(r, wrong) : word + word;
+}
+
+const OFF_TOPIC = "i do not know.";
+
+export interface PreferenceRow {
+  task: string;
+  prompt: string;
+  chosen: string;
+  rejected: string;
+}
+
+export interface RankingRow {
+  task: string;
+  prompt: string;
+  responses: string[];
+  ranking: number[];
+}
+
+function taskPrompt3(r: Rand, nouns: readonly string[]): { task: InstructionTask; word: string; prompt: string } {
+  const task = pick(r, INSTRUCTION_TASKS);
+  const word = task.words === "opposites" ? pick(r, OPPOSITE_WORDS) : pick(r, nouns);
+  const template = pick(r, task.train.filter((t) => !t.includes("|")));
+  return { task, word, prompt: template.replace("{w}", word) };
+}
+
+/** Preference pairs (reward model, DPO): the right answer over a near miss of the right kind. */
+export function preferenceRows(r: Rand, count: number, nouns: readonly string[]): PreferenceRow[] {
+  return Array.from({ length: count }, () => {
+    const { task, word, prompt } = taskPrompt3(r, nouns);
+    return { task: task.name, prompt, chosen: task.answer(word), rejected: nearMiss(r, task, word) };
+  });
+}
+
+/** Rankings of three responses, best first: right answer, near miss, off-topic reply (shuffled). */
+export function rankingRows(r: Rand, count: number, nouns: readonly string[]): RankingRow[] {
+  return Array.from({ length: count }, () => {
+    const { task, word, prompt } = taskPrompt3(r, nouns);
+    const ordered = [task.answer(word), nearMiss(r, task, word), OFF_TOPIC];
+    const order = [0, 1, 2]; // order[i] = which ranked answer sits at slot i (Fisher-Yates shuffle)
+    for (let i = 2; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const responses = order.map((k) => ordered[k]!);
+    const ranking = [0, 1, 2].map((k) => order.indexOf(k)); // slots, best first
+    return { task: task.name, prompt, responses, ranking };
+  });
+}
