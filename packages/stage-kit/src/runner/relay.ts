@@ -122,7 +122,8 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     }), (c) => c.bytes);
     const won = await w.phase("commit", () => o.ledger.commit(data.runId, data.cursor, { checkpoint: checkpoint.ref, step: step.name, worker, committedAt: new Date().toISOString() }));
     const next = await w.phase("emit", () => emitNext(o, data, won.record.checkpoint, w.headers()));
-    await d.ack();
+    // The step is committed and handed on; a lost ack only means a redelivery that the ledger answers.
+    await d.ack().catch((err: unknown) => log.warn("ack failed after commit; a redelivery will find the ledger entry", { error: (err as Error).message }));
     // Housekeeping after the hand-off, so the next stage does not wait for it.
     if (won.won) {
       log.info("step committed", { checkpoint: won.record.checkpoint.uri, next });
