@@ -10,6 +10,8 @@ type Vjp<K extends Op> = (g: Tensor, out: Tensor, attrs: OpAttrs[K], ins: readon
 
 const arg = (ins: readonly Tensor[], i: number): Tensor => ins[i] as Tensor;
 const none = (): (Tensor | null)[] => [];
+/** 1 - t as one Sub node (not Neg + Add) */
+const oneMinus = (t: Tensor): Tensor => t.graph.const(1, [], t.dtype).sub(t);
 
 export const VJP: { [K in Op]: Vjp<K> } = {
   input: none,
@@ -19,10 +21,10 @@ export const VJP: { [K in Op]: Vjp<K> } = {
   neg: (g) => [g.neg()],
   exp: (g, out) => [g.mul(out)],
   log: (g, _o, _a, [x]) => [g.div(x as Tensor)],
-  tanh: (g, out) => [g.mul(out.mul(out).neg().add(1))],
+  tanh: (g, out) => [g.mul(oneMinus(out.mul(out)))],
   sqrt: (g, out) => [g.div(out.mul(2))],
   reciprocal: (g, out) => [g.mul(out.mul(out)).neg()],
-  sigmoid: (g, out) => [g.mul(out.mul(out.neg().add(1)))],
+  sigmoid: (g, out) => [g.mul(out.mul(oneMinus(out)))],
   relu: (g, out) => [where(out.gt(0), g, 0)],
   sin: (g, _o, _a, [x]) => [g.mul((x as Tensor).cos())],
   cos: (g, _o, _a, [x]) => [g.mul((x as Tensor).sin()).neg()],
@@ -108,7 +110,7 @@ export const VJP: { [K in Op]: Vjp<K> } = {
     const x2 = X.mul(X);
     const s = X.mul(x2.mul(2 * k * a).add(2 * k)).sigmoid();
     const du2 = x2.mul(6 * k * a).add(2 * k);
-    return [g.mul(s).mul(X.mul(s.neg().add(1)).mul(du2).add(1))];
+    return [g.mul(s).mul(X.mul(oneMinus(s)).mul(du2).add(1))];
   },
   // dx = r (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = g w, with xhat and r = 1/sqrt(var + eps)
   // recomputed from x by two fused LayerNormalization nodes (cheaper than keeping or rebuilding them)
