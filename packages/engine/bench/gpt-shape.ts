@@ -44,7 +44,7 @@ export function traceGpt(s: GptShape, opts: { unfused?: boolean } = {}): { g: Gr
     const a = layerNorm(x, g.param(`${p}.ln_1.weight`, [C], { init: ones() }), null);
     const qkv = a.matmul(g.param(`${p}.attn.c_attn.weight`, [C, 3 * C], { init: normal(std) })); // [B,T,3C]
     const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, D]).transpose([0, 2, 1, 3]); // [B,H,T,D]
-    const att = heads(0).matmul(heads(1).mT()).mul(1 / Math.sqrt(D)); // [B,H,T,T]
+    const att = heads(0).mul(1 / Math.sqrt(D)).matmul(heads(1).mT()); // [B,H,T,T]; scale q ([..,T,D]), not the scores
     const probs = att.add(bias).softmax(-1);
     const y = probs.matmul(heads(2)).transpose([0, 2, 1, 3]).reshape([B, T, C]); // [B,T,C]
     x = x.add(y.matmul(g.param(`${p}.attn.c_proj.weight`, [C, C], { init: normal(projStd) })));
