@@ -57,3 +57,4 @@ export type { StageEnv } from "./env.ts";
 // A deterministic stage for relay tests (tests/ runs it as separate processes).
 export { countingStage, expectedWeights, readWeights, trainStep as countingTrainStep } from "./runner/counting-stage.ts";
 export type { CountingStageOptions } from "./runner/counting-stage.ts";
+export { publishEvent, subjectOf } from "./publish.ts";

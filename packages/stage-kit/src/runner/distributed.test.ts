@@ -70,11 +70,12 @@ describe("relay over NATS JetStream + S3, built from the environment", () => {
       services.push(serveStage({ ...countingStage({ ...s, stepDelayMs: 30 }), step: s.name, bus: e.bus, store: e.store, ledger: e.ledger, retry: e.retry, workRoot: work, logger: silentLogger, pullExpiresMs: 1_000 }));
     }
     const client = await env();
+    const finished = awaitRun(client.bus, "dist-1", { timeoutMs: 45_000 });
     await startRun(client.bus, { runId: "dist-1", recipe });
     // Restart nats-server once the first step committed: services and the watcher reconnect.
     await waitFor(async () => (await client.ledger.get("dist-1", 0)) !== null);
     await nats.restart();
-    const done = await awaitRun(client.bus, "dist-1", { timeoutMs: 45_000 });
+    const done = await finished;
     await Promise.all(services.map((s) => s.stop()));
 
     expect(done.checkpoint.uri).toMatch(/^s3:\/\/relay\/checkpoints\/dist-1\/2-post\//);
