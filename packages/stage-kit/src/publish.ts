@@ -28,7 +28,8 @@ export function subjectOf(event: BatonEvent): string {
 /** Builds, validates and publishes an event on its subject (for producers outside the runner: CLI, feedback app, bucket notifications). */
 export async function publishEvent<T extends EventType>(bus: Bus, e: NewEvent<T>, headers?: Record<string, string>): Promise<PublishAck & { event: BatonEvent<T>; subject: string }> {
   const event = createEvent(e);
-  const subject = subjectOf(event);
-  const ack = await bus.publish(subject, event, headers ? { headers } : {});
+  const any = event as unknown as BatonEvent; // the generic T narrows to one member of the union
+  const subject = subjectOf(any);
+  const ack = await bus.publish(subject, any, headers ? { headers } : {});
   return { ...ack, event, subject };
 }
