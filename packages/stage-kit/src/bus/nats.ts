@@ -187,20 +187,29 @@ async function ensureStream(jsm: JetStreamManager, settings: BusSettings): Promi
 }
 
 function toDelivery(m: JsMsg): Delivery {
+  // working/nak/term are fire-and-forget: while disconnected they throw, and the server's ack_wait
+  // redelivers anyway, so a lost one must not crash a heartbeat timer or a failure path.
+  const quietly = (f: () => void): void => {
+    try {
+      f();
+    } catch {
+      /* redelivered after ack_wait */
+    }
+  };
   return {
     subject: m.subject,
     data: m.data,
     headers: headerRecord(m.headers),
     deliveryCount: m.info.deliveryCount,
     streamSeq: m.seq,
-    working: () => m.working(),
+    working: () => quietly(() => m.working()),
     ack: async () => {
       await m.ackAck();
     },
-    nak: (delayMs?: number) => m.nak(delayMs),
+    nak: (delayMs?: number) => quietly(() => m.nak(delayMs)),
     // nats-server before 2.10 ignores "+TERM <reason>" (and redelivers), so the reason travels in the
     // dead letter instead of the ack.
-    term: () => m.term(),
+    term: () => quietly(() => m.term()),
   };
 }
 
