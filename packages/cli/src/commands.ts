@@ -11,6 +11,13 @@ export interface Command {
 
 export const commands: Record<string, Command> = {
   version: { summary: "print the Baton version", load: () => import("./commands/version.ts") },
+  run: { summary: "run a recipe (here, or on the cluster when NATS_URL is set)", load: () => import("./commands/run.ts") },
+  stage: { summary: "serve one stage implementation (baton stage serve <name>)", load: () => import("./commands/stage.ts") },
+  status: { summary: "where a run is, from the cluster's events", load: () => import("./commands/status.ts") },
+  lineage: { summary: "a checkpoint's ancestry with data and config at every hop", load: () => import("./commands/lineage.ts") },
+  report: { summary: "write the report of the run that ended at a checkpoint", load: () => import("./commands/report.ts") },
+  "demo-data": { summary: "generate the deterministic demo datasets", load: () => import("./commands/demo-data.ts") },
+  demo: { summary: "demo data + pretrain -> cpt -> finetune -> instruct, with a report", load: () => import("./commands/demo.ts") },
   train: { summary: "train a model from a preset and text (train pretrain ...)", load: () => import("./commands/train.ts") },
   sample: { summary: "continue a prompt with a trained model folder", load: () => import("./commands/sample.ts") },
   bench: { summary: "benchmark pretraining throughput and loss (bench pretrain ...)", load: () => import("./commands/bench.ts") },

@@ -12,7 +12,6 @@ export { generate, continueText } from "./sample.ts";
 export { lmCorpus, valLoss, openings } from "./lm-data.ts";
 export type { LmCorpus, LmCorpusOptions } from "./lm-data.ts";
 export type { GenerateOptions, Generation } from "./sample.ts";
-export { exactMatch, rougeL } from "./text-metrics.ts";
 export { fromTokenBatch, fromSupervisedBatch, mixRows, meanLoss } from "./batches.ts";
 export { loadModel, saveModel, readStageReport, writeStageReport, STAGE_REPORT_FILE } from "./checkpoint-io.ts";
 export type { LoadedModel } from "./checkpoint-io.ts";

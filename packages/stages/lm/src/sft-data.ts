@@ -21,7 +21,7 @@ import {
 } from "@baton/data";
 import { type ChatMessage, DatasetError } from "@baton/data";
 import { fromSupervisedBatch, meanLoss } from "./batches.ts";
-import { exactMatch, rougeL } from "./text-metrics.ts";
+import { exactMatch, rougeL } from "@baton/data";
 import { continueText } from "./sample.ts";
 import type { LmBatch, LmSession } from "./session.ts";
 import type { SampleBeforeAfter } from "./stage-report.ts";

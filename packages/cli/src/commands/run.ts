@@ -1,0 +1,108 @@
+// `baton run <recipe>`: with no services configured, every stage runs in this process over the memory
+// bus and a local folder store (the embedded default), and the run ends with its report. With
+// NATS_URL / S3_ENDPOINT set, the run's first event is published to the cluster's stage services
+// (`--wait` follows it to run.completed and writes the report).
+import { resolve } from "node:path";
+import { type Logger, type Recipe, type StageEnv, awaitRun, stageEnv, startRun } from "@baton/stage-kit";
+import { readRecipeFile, resolveSteps, runPipeline } from "@baton/stage-registry";
+import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
+import { effectRows } from "../report/markdown.ts";
+import { progressPrinter, textTable } from "../report/progress.ts";
+import { writeReport } from "../report/write.ts";
+
+const USAGE = `usage: baton run <recipe.yaml|recipe.json> [options]
+
+  --run-id <id>             run id (default: <recipe name>-<utc time>)
+  --impl <step>=<name>      run a step with another implementation of its stage (repeatable),
+                            e.g. --impl finetune=finetune-last-layers
+  --report <dir>            where report.md / report.json / loss SVGs go (default: $BATON_HOME/reports/<run id>)
+  --timeout-min <n>         give up after n minutes (default 60)
+  --threads <n>             onnxruntime threads per stage (default 2)
+  --wait                    with NATS_URL set: wait for run.completed and write the report
+
+Without NATS_URL the stages run here (memory bus; checkpoints under $BATON_HOME, default ./runs).`;
+
+// The progress line says what happens; warnings and errors (retries, dead letters) still show, but
+// not the services' own shutdown at the end of the run.
+const warningsOnly: Logger = {
+  info: () => {},
+  warn: (msg, f) => msg.startsWith("stop()") || process.stderr.write(`\nwarning: ${msg}${f ? ` ${JSON.stringify(f)}` : ""}\n`),
+  error: (msg, f) => process.stderr.write(`\nerror: ${msg}${f ? ` ${JSON.stringify(f)}` : ""}\n`),
+};
+
+export function defaultRunId(recipe: Recipe): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace("T", "-");
+  return `${recipe.name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 60) || "run"}-${stamp}`;
+}
+
+export function parseChoices(values: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const [step, impl] = v.split("=");
+    if (!step || !impl) throw new CliError(`--impl takes <step>=<implementation>, got "${v}"`);
+    out[step] = impl;
+  }
+  return out;
+}
+
+export interface RunOutcome {
+  runId: string;
+  reportDir: string;
+  table: string;
+}
+
+/** Runs a recipe the embedded way (or through the cluster) and writes its report. Used by `demo` too. */
+export async function runRecipe(file: string, o: { runId?: string; choices?: Record<string, string>; reportDir?: string; timeoutMin?: number; threads?: number; wait?: boolean; env?: StageEnv }): Promise<RunOutcome | null> {
+  const recipe = await readRecipeFile(file);
+  resolveSteps(recipe, file, o.choices); // unknown stages fail before anything is published
+  const env = o.env ?? (await stageEnv());
+  const runId = o.runId ?? defaultRunId(recipe);
+  const timeoutMs = (o.timeoutMin ?? 60) * 60_000;
+  const reportDir = o.reportDir ?? resolve(process.env.BATON_HOME ?? "./runs", "reports", runId);
+  try {
+    let completed;
+    if (env.bus.kind === "memory") {
+      console.log(`run ${runId}: ${recipe.steps.map((s) => s.name).join(" -> ")} in this process (${env.describe})`);
+      const printer = progressPrinter();
+      try {
+        completed = await runPipeline({ recipe, file, env, runId, choices: o.choices ?? {}, timeoutMs, threads: o.threads ?? 2, logger: warningsOnly, onProgress: printer.onProgress });
+      } finally {
+        printer.end();
+      }
+    } else {
+      const first = await startRun(env.bus, { runId, recipe, source: "baton://cli/run" });
+      console.log(`run ${runId}: published ${first.type} for step "${recipe.steps[0]?.name}" (${env.describe}); follow it with \`baton status ${runId}\``);
+      if (!o.wait) return null;
+      completed = await awaitRun(env.bus, runId, { timeoutMs });
+    }
+    const written = await writeReport(env.store, completed.checkpoint, recipe.name, reportDir);
+    const table = textTable(["step", "stage", "metric", "before", "after"], effectRows(written.report).map((r) => [r.step, r.stage, r.metric, r.before, r.after]));
+    console.log(`\nrun ${runId} completed: last checkpoint ${completed.checkpoint.uri}\n\n${table}\n\nreport: ${resolve(reportDir, "report.md")}`);
+    return { runId, reportDir, table };
+  } finally {
+    if (!o.env) await env.close();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { "run-id": { type: "string" }, impl: { type: "string", multiple: true }, report: { type: "string" }, "timeout-min": { type: "string" }, threads: { type: "string" }, wait: { type: "boolean" } },
+    USAGE,
+  );
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new CliError(`give one recipe file\n\n${USAGE}`);
+  await runRecipe(file, {
+    ...(values["run-id"] && { runId: values["run-id"] }),
+    choices: parseChoices(values.impl),
+    ...(values.report && { reportDir: resolve(values.report) }),
+    timeoutMin: numberFlag("timeout-min", values["timeout-min"], 60, 1),
+    threads: numberFlag("threads", values.threads, 2, 1),
+    wait: values.wait ?? false,
+  });
+  return 0;
+}

@@ -1,0 +1,70 @@
+// A whole recipe on one machine: every step served in this process (over whatever bus and store the
+// environment gives: the memory bus and a local folder by default), the run started, and awaited.
+// The relay is the same one the distributed services run; only the transport is local.
+import { type Logger, type Recipe, type RunCompletedData, type StageEnv, type StageService, awaitRun, decodeEvent, serveStage, startRun } from "@baton/stage-kit";
+import type { StageProgressData } from "@baton/stage-kit";
+import { IMPLEMENTATIONS, resolveSteps } from "./registry.ts";
+
+export interface PipelineOptions {
+  recipe: Recipe;
+  /** The recipe file, for error messages. */
+  file: string;
+  env: StageEnv;
+  runId: string;
+  /** step name -> implementation name (default: the stage's own). */
+  choices?: Record<string, string>;
+  timeoutMs: number;
+  threads?: number;
+  workRoot?: string;
+  logger?: Logger;
+  onProgress?(p: StageProgressData): void;
+}
+
+/** Serves every step, starts the run and resolves with run.completed (rejects with the dead-letter reason). */
+export async function runPipeline(o: PipelineOptions): Promise<RunCompletedData> {
+  const steps = resolveSteps(o.recipe, o.file, o.choices);
+  const services: StageService[] = [];
+  const unwatch = o.onProgress
+    ? await o.env.bus.watch(
+        "baton.stage.progress.*",
+        (m) => {
+          try {
+            const e = decodeEvent(m.data, m.subject);
+            if (e.type === "dev.baton.stage.progress" && e.data.runId === o.runId) o.onProgress?.(e.data);
+          } catch {
+            // another run's or a malformed event: not ours to report
+          }
+        },
+        { from: "new" },
+      )
+    : null;
+  try {
+    const served = new Set<string>();
+    for (const s of steps) {
+      if (served.has(s.step)) continue;
+      served.add(s.step);
+      const impl = IMPLEMENTATIONS[s.implementation]!;
+      const def = (await impl.load()).createStage({ store: o.env.store, ...(o.threads && { threads: o.threads }) });
+      services.push(
+        serveStage({
+          ...def,
+          step: s.step,
+          bus: o.env.bus,
+          store: o.env.store,
+          ledger: o.env.ledger,
+          retry: o.env.retry,
+          pullExpiresMs: 500,
+          progressIntervalMs: 250,
+          ...(o.workRoot && { workRoot: o.workRoot }),
+          ...(o.logger && { logger: o.logger }),
+        }),
+      );
+    }
+    const done = awaitRun(o.env.bus, o.runId, { timeoutMs: o.timeoutMs });
+    await startRun(o.env.bus, { runId: o.runId, recipe: o.recipe, source: "baton://cli/run" });
+    return await done;
+  } finally {
+    await Promise.all(services.map((s) => s.stop()));
+    await unwatch?.();
+  }
+}

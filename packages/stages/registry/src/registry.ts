@@ -1,0 +1,55 @@
+// The stage implementations this build of Baton can serve, by name. A recipe names a stage kind
+// (pretrain, cpt, ...); a service runs one implementation of it. Each is loaded only when asked for,
+// so a service pulls in one stage's code. Swapping an implementation of a step = serving another
+// name on the step (`baton stage serve finetune-last-layers --step finetune`), or choosing it for a
+// local run (`baton run recipe.yaml --impl finetune=finetune-last-layers`); nothing else changes.
+import { BatonError, type Recipe, type StageDefinition } from "@baton/stage-kit";
+import type { StageDeps } from "@baton/stage-lm";
+
+export interface Implementation {
+  /** The stage kind it serves (recipe steps' `stage`). */
+  stage: string;
+  summary: string;
+  load(): Promise<{ createStage(deps?: StageDeps): StageDefinition }>;
+}
+
+export const IMPLEMENTATIONS: Record<string, Implementation> = {
+  pretrain: { stage: "pretrain", summary: "GPT from random init on text, next-token loss", load: () => import("@baton/stage-pretrain") },
+  cpt: { stage: "cpt", summary: "continued pretraining on a domain corpus with general replay", load: () => import("@baton/stage-cpt") },
+  finetune: { stage: "finetune", summary: "prompt/completion fine-tuning, loss on completions", load: () => import("@baton/stage-finetune") },
+  "finetune-last-layers": { stage: "finetune", summary: "finetune training only the last block and final norm", load: () => import("@baton/stage-finetune-last-layers") },
+  instruct: { stage: "instruct", summary: "instruction tuning with a chat template, loss on assistant turns", load: () => import("@baton/stage-instruct") },
+};
+
+/** The implementation a stage kind gets unless another is chosen: the one named like the stage. */
+export function defaultImplementation(stage: string): string | undefined {
+  return IMPLEMENTATIONS[stage]?.stage === stage ? stage : undefined;
+}
+
+const known = () => Object.entries(IMPLEMENTATIONS).map(([name, i]) => (name === i.stage ? name : `${name} (stage ${i.stage})`)).join(", ");
+
+/** The named implementation, or a CONFIG_INVALID error listing the known ones. */
+export function implementation(name: string, where: string): Implementation {
+  const impl = IMPLEMENTATIONS[name];
+  if (!impl) throw BatonError.fatal("CONFIG_INVALID", `${where}: unknown stage implementation "${name}"; this build serves ${known()}`);
+  return impl;
+}
+
+/**
+ * Which implementation runs each step of a recipe: `choices` (step name -> implementation) first, else
+ * the stage's default. An unknown stage is an error naming the step's JSON path in the recipe file.
+ */
+export function resolveSteps(recipe: Recipe, file: string, choices: Record<string, string> = {}): { step: string; stage: string; implementation: string }[] {
+  const problems: string[] = [];
+  const names = new Set(recipe.steps.map((s) => s.name));
+  for (const step of Object.keys(choices)) if (!names.has(step)) problems.push(`--impl ${step}=...: the recipe has no step "${step}" (steps: ${[...names].join(", ")})`);
+  const out = recipe.steps.map((s, i) => {
+    const name = choices[s.name] ?? defaultImplementation(s.stage);
+    const impl = name ? IMPLEMENTATIONS[name] : undefined;
+    if (!name || !impl) problems.push(`${file}: /steps/${i}/stage: unknown stage "${s.stage}" in step "${s.name}"; this build serves ${known()}`);
+    else if (impl.stage !== s.stage) problems.push(`--impl ${s.name}=${name}: ${name} serves stage "${impl.stage}", but step "${s.name}" (/steps/${i}) is a "${s.stage}" step`);
+    return { step: s.name, stage: s.stage, implementation: name ?? "" };
+  });
+  if (problems.length > 0) throw BatonError.fatal("CONFIG_INVALID", problems.join("\n"));
+  return out;
+}
