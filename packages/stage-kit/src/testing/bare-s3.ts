@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { S3Endpoint } from "./s3-server.ts";
 
@@ -28,6 +28,16 @@ export class BareS3 {
     const r = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: key }));
     if (!(r.Body instanceof Readable)) throw new Error(`GetObject ${key}: no stream body`);
     await pipeline(r.Body, createWriteStream(path));
+  }
+
+  async putBytes(key: string, bytes: Uint8Array): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.s3.bucket, Key: key, Body: bytes }));
+  }
+
+  async getBytes(key: string): Promise<Uint8Array> {
+    const r = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: key }));
+    if (!r.Body) throw new Error(`GetObject ${key}: no body`);
+    return await r.Body.transformToByteArray();
   }
 
   close(): void {
