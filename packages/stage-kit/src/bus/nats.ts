@@ -204,7 +204,7 @@ function toDelivery(m: JsMsg): Delivery {
     streamSeq: m.seq,
     working: () => quietly(() => m.working()),
     ack: async () => {
-      await m.ackAck();
+      if (!(await m.ackAck())) throw BatonError.retry("BUS_UNAVAILABLE", `ack of ${m.subject}#${m.seq} was not confirmed by the server; it will be redelivered`);
     },
     nak: (delayMs?: number) => quietly(() => m.nak(delayMs)),
     // nats-server before 2.10 ignores "+TERM <reason>" (and redelivers), so the reason travels in the
