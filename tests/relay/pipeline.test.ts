@@ -89,4 +89,13 @@ describe("a three-stage relay over NATS + S3, one process per stage", () => {
     expect(metrics).toMatch(/baton_bytes_moved_total\{direction="download",stage="tune"\} [1-9]/);
     expect(metrics).toMatch(/baton_loss\{stage="tune"\} \d/);
   });
+
+  it("never writes the S3 secret key to any stage's logs", () => {
+    const secret = relay.processEnv["AWS_SECRET_ACCESS_KEY"]!;
+    expect(secret.length).toBeGreaterThan(0);
+    for (const stage of stages) {
+      expect(stage.output.length).toBeGreaterThan(1);
+      expect(stage.output.filter((line) => line.includes(secret))).toEqual([]);
+    }
+  });
 });
