@@ -55,6 +55,9 @@ export class MemoryBus implements Bus {
     this.assertOpen();
     const now = Date.now();
     const msgId = options.msgId;
+    if (this.dedupe.size > 10_000) {
+      for (const [id, seen] of this.dedupe) if (now - seen.at >= this.settings.duplicateWindowMs) this.dedupe.delete(id);
+    }
     if (msgId !== undefined) {
       const seen = this.dedupe.get(msgId);
       if (seen && now - seen.at < this.settings.duplicateWindowMs) return { seq: seen.seq, duplicate: true };
@@ -142,6 +145,8 @@ export class MemoryBus implements Bus {
     // A nak'ed message waiting out its delay still counts against max_ack_pending, as on JetStream.
     for (const t of c.tracked.values()) if (!t.done && !t.inflight && t.deliveries > 0 && t.availableAt > now) pending++;
     if (pending >= 1) return null;
+    // Settled messages need no more bookkeeping.
+    for (const [seq, t] of c.tracked) if (t.done) c.tracked.delete(seq);
     // Lowest sequence first: redeliveries before new work.
     for (const [seq, t] of [...c.tracked].sort((a, b) => a[0] - b[0])) {
       if (t.done || t.inflight || t.availableAt > now) continue;
