@@ -41,3 +41,14 @@ export function formatDuration(sec: number): string {
   const m = Math.floor((s % 3600) / 60);
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, "0")}s` : `${s % 60}s`;
 }
+
+/**
+ * Trainer events as a stage's progress reports (stage-kit's `ctx.progress`, typed structurally):
+ * `onEvent: stageProgress(ctx.progress)`. Steps carry loss, lr and tokens/s; evaluations their losses.
+ */
+export function stageProgress(report: (p: { trainStep: number; totalSteps?: number; metrics?: Record<string, number> }) => void): (e: TrainEvent) => void {
+  return (e) => {
+    if (e.type === "step") report({ trainStep: e.step, totalSteps: e.totalSteps, metrics: { loss: e.loss, lr: e.lr, tokensPerSec: e.tokensPerSec, gradNorm: e.gradNorm } });
+    else if (e.type === "eval") report({ trainStep: e.step, totalSteps: e.totalSteps, metrics: { valLoss: e.valLoss, trainLoss: e.trainLoss } });
+  };
+}

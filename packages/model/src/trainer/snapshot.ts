@@ -122,3 +122,20 @@ export function folderSnapshots(dir: string, keep = 2): SnapshotStore {
     },
   };
 }
+
+/**
+ * The SnapshotStore over a stage's snapshot API (stage-kit's `ctx.snapshot`, typed structurally so
+ * the model does not depend on the relay): `snapshots: { every, store: stageSnapshots(ctx.snapshot) }`.
+ */
+export function stageSnapshots(api: {
+  save(trainStep: number, files: Record<string, string | Uint8Array>): Promise<void>;
+  latest(): Promise<{ trainStep: number; dir: string } | null>;
+}): SnapshotStore {
+  return {
+    save: (s) => api.save(s.step, encodeSnapshot(s)),
+    async load() {
+      const latest = await api.latest();
+      return latest ? readSnapshotDir(latest.dir) : null;
+    },
+  };
+}

@@ -1,8 +1,11 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PRESETS, presetModel } from "../presets.ts";
 import { TokenWindows } from "./batches.ts";
 import type { TrainEvent } from "./progress.ts";
-import { type SnapshotStore, type TrainerSnapshot } from "./snapshot.ts";
+import { folderSnapshots, type SnapshotStore, stageSnapshots, type TrainerSnapshot } from "./snapshot.ts";
 import { trainLanguageModel, type TrainLanguageModelOptions, TrainingInterrupted } from "./train.ts";
 
 // A corpus with structure a tiny model can learn: a fixed random permutation walk over 16 symbols,
@@ -108,5 +111,34 @@ describe("trainLanguageModel", () => {
     await expect(trainLanguageModel({ ...opts, batchSize: 4, data: TokenWindows.split(walkCorpus(4000), { valFraction: 0.1, batchSize: 4, blockSize: 16 }), snapshots: { every: 1, store } })).rejects.toThrow(
       /other settings[\s\S]*batchSize: 8 -> 4/,
     );
+  });
+
+  it("snapshots written as files (a folder, or a stage's snapshot API) resume to the same bits", async () => {
+    const root = await mkdtemp(join(tmpdir(), "baton-snap-"));
+    try {
+      const opts = baseOptions({ iters: 6, eval: { every: 0, batches: 0 } });
+      const full = await trainLanguageModel(opts);
+      // the shape of stage-kit's ctx.snapshot: files saved under <step>/, the newest read back from disk
+      let newest: { trainStep: number; dir: string } | null = null;
+      const api = {
+        async save(trainStep: number, files: Record<string, string | Uint8Array>) {
+          const dir = join(root, "stage", String(trainStep));
+          await mkdir(dir, { recursive: true });
+          for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, name), bytes);
+          newest = { trainStep, dir };
+        },
+        latest: async () => newest,
+      };
+      for (const store of [folderSnapshots(join(root, "folder")), stageSnapshots(api)]) {
+        const stop = new AbortController();
+        await expect(trainLanguageModel({ ...opts, snapshots: { every: 2, store }, signal: stop.signal, onEvent: (e) => e.type === "step" && e.step === 3 && stop.abort() })).rejects.toThrow(TrainingInterrupted);
+        const resumed = await trainLanguageModel({ ...opts, snapshots: { every: 2, store } });
+        expect(resumed.resumedFrom).toBe(3);
+        expect(resumed.curve).toEqual(full.curve);
+        expect(sameBits(resumed.params, full.params)).toBe(true);
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
