@@ -96,6 +96,40 @@ describe("checkpoints", () => {
     expect((await caught(commitCheckpoint(store, { prefix: keys.checkpoint("run-1", 0, "pre", "e"), dir: join(root, "empty"), manifest: draft(0, "pre", null) }))).message).toMatch(/ctx.outputDir/);
   });
 
+  it("writes manifest.json after every file it lists", async () => {
+    const order: string[] = [];
+    const recording = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof prop === "string" && prop.startsWith("put") && typeof value === "function") {
+          return async (key: string, ...rest: unknown[]) => {
+            const r = await (value as (...a: unknown[]) => Promise<unknown>).call(target, key, ...rest);
+            order.push(key);
+            return r;
+          };
+        }
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const dir = await writeOutput("out-order", "w");
+    const prefix = keys.checkpoint("run-1", 0, "pre", "order");
+    await commitCheckpoint(recording, { prefix, dir, manifest: draft(0, "pre", null) });
+    expect(order).toHaveLength(4);
+    expect(order.at(-1)).toBe(keys.manifest(prefix));
+  });
+
+  it("refuses a lineage whose parent manifest was changed after its child was committed", async () => {
+    const parentDir = await writeOutput("lin-p", "p");
+    const parentPrefix = keys.checkpoint("run-2", 0, "pre", "p");
+    const parent = await commitCheckpoint(store, { prefix: parentPrefix, dir: parentDir, manifest: draft(0, "pre", null) });
+    const child = await commitCheckpoint(store, { prefix: keys.checkpoint("run-2", 1, "sft", "c"), dir: await writeOutput("lin-c", "c"), manifest: draft(1, "sft", parent.ref) });
+    const tampered = { ...parent.manifest, metrics: { loss: 0 } };
+    await writeFile(join(store.root, keys.manifest(parentPrefix)), JSON.stringify(tampered));
+    const e = await caught(lineage(store, child.ref));
+    expect(e.code).toBe("CHECKPOINT_CORRUPT");
+    expect(e.message).toContain(`manifest.json of checkpoint ${parent.ref.uri}`);
+  });
+
   it("walks lineage back to random init with config and data at every hop", async () => {
     let parent: CheckpointRef | null = null;
     const steps = ["pre", "cpt", "sft"];
