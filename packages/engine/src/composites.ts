@@ -73,6 +73,15 @@ export function arange(g: Graph, n: number): Tensor {
   return g.const(BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), [n]);
 }
 
+/**
+ * log(sigmoid(x)) without overflow or underflow: min(x, 0) - log(1 + exp(-|x|)). The Bradley-Terry
+ * reward loss and DPO are -logSigmoid(margin).
+ */
+export function logSigmoid(x: Tensor): Tensor {
+  const absX = x.maximum(x.neg());
+  return x.minimum(0).sub(absX.neg().exp().add(1).log());
+}
+
 /** log p(target) per row: logits [N, V], int64 targets [N] -> [N] (scoring, DPO, PPO ratios). */
 export function tokenLogProbs(logits: Tensor, targets: Tensor): Tensor {
   if (logits.rank !== 2 || targets.rank !== 1 || logits.shape[0] !== targets.shape[0]) {

@@ -2,7 +2,7 @@
 // transformer block (layer norm, attention with a causal mask, GELU MLP) under a loss.
 import { describe, expect, it } from "vitest";
 import { checkVjp } from "./check.ts";
-import { crossEntropy, gelu, geluFromPrimitives, layerNorm, layerNormFromPrimitives, rmsNorm } from "./composites.ts";
+import { crossEntropy, gelu, geluFromPrimitives, layerNorm, layerNormFromPrimitives, logSigmoid, rmsNorm } from "./composites.ts";
 import { compileInference } from "./infer.ts";
 import { Graph } from "./tensor.ts";
 import type { Tensor } from "./tensor.ts";
@@ -57,6 +57,18 @@ describe("whole-model gradients against finite differences", () => {
     const prog = await compileInference({ graph: g, outputs, threads: 1 });
     const out = await prog.run({ x: Float32Array.from({ length: 64 }, (_, i) => Math.cos(i * 1.3) * 2) });
     (out.fused as Float32Array).forEach((v, i) => expect(v).toBeCloseTo((out.ref as Float32Array)[i] as number, 4));
+  });
+
+  it("logSigmoid: gradients, and finite where log(sigmoid(x)) would underflow", async () => {
+    const res = await checkVjp((_g, [x]) => logSigmoid((x as Tensor).mul(4)), [{ shape: [3, 5] }]);
+    expect(res.error, `${res.analytic} vs ${res.numeric}`).toBeLessThan(1e-6);
+    const g = new Graph();
+    const x = g.input("x", [3]);
+    const prog = await compileInference({ graph: g, outputs: { y: logSigmoid(x) }, threads: 1 });
+    const y = (await prog.run({ x: Float32Array.of(-200, 0, 200) })).y as Float32Array;
+    expect(y[0]).toBeCloseTo(-200, 4);
+    expect(y[1]).toBeCloseTo(Math.log(0.5), 6);
+    expect(y[2]).toBeCloseTo(0, 6);
   });
 
   it("layer norm and RMS norm on their own", async () => {
