@@ -3,7 +3,7 @@
 // NATS_URL / S3_ENDPOINT set, the run's first event is published to the cluster's stage services
 // (`--wait` follows it to run.completed and writes the report).
 import { resolve } from "node:path";
-import { type Logger, type Recipe, type StageEnv, awaitRun, stageEnv, startRun } from "@baton/stage-kit";
+import { type Logger, type Recipe, type StageEnv, awaitRun, isBatonError, stageEnv, startRun } from "@baton/stage-kit";
 import { readRecipeFile, resolveSteps, runPipeline } from "@baton/stage-registry";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 import { effectRows } from "../report/markdown.ts";
@@ -103,6 +103,10 @@ export async function run(argv: string[]): Promise<number> {
     timeoutMin: numberFlag("timeout-min", values["timeout-min"], 60, 1),
     threads: numberFlag("threads", values.threads, 2, 1),
     wait: values.wait ?? false,
+  }).catch((err: unknown) => {
+    // a bad recipe or a failed run: the message says what and where; a stack would only hide it
+    if (isBatonError(err)) throw new CliError(err.message, 1);
+    throw err;
   });
   return 0;
 }

@@ -13,8 +13,9 @@ export const FINETUNE_DEFAULTS = {
     snapshotEvery: 100,
   },
   optim: { ...OPTIM_DEFAULTS, lr: 2e-3, weightDecay: 0.0 },
-  // rows: one example per row (padding masked); packed: several per row, attention kept inside each
-  packing: "rows",
+  // packed: several examples per row, attention and positions kept inside each (short task examples
+  // would otherwise leave most of a row as masked padding); rows: one example per row
+  packing: "packed",
   eval: {
     maxExamples: 40, // held-out prompts answered greedily for exact match and ROUGE-L
     maxTokens: 32, // longest answer generated

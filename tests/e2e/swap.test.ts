@@ -1,0 +1,49 @@
+// Swap: another implementation of the finetune stage (only the last block and the final norm train)
+// is deployed on the finetune step's subject. The recipe, the events, the other service and the
+// store are untouched; the run completes and the lineage records which implementation ran.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtemp } from "node:fs/promises";
+import { join } from "node:path";
+import { generateDemoData } from "@baton/data";
+import { awaitRun, lineage, openCheckpoint, startRun } from "@baton/stage-kit";
+import { loadModel } from "@baton/stage-lm";
+import { type Cluster, type ServiceProcess, recipeWith, serve, startCluster, uploadDatasets } from "./cluster.ts";
+
+describe("swapping the finetune implementation", () => {
+  let cluster: Cluster;
+  let services: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    await cluster?.close();
+  });
+
+  it("runs finetune-last-layers on the finetune step with nothing else changed", { timeout: 180_000 }, async () => {
+    const dataDir = join(cluster.workDir, "data");
+    await generateDemoData(dataDir, { seed: 2, scale: 0.2 });
+    const recipe = await recipeWith("tiny.yaml", await uploadDatasets(cluster.env, dataDir, "tiny"));
+    for (const step of ["pretrain", "finetune"]) await cluster.env.bus.ensureConsumer(step);
+    services = [serve(cluster, "pretrain", "pretrain"), serve(cluster, "finetune-last-layers", "finetune")];
+    const done = awaitRun(cluster.env.bus, "e2e-swap", { timeoutMs: 170_000 });
+    await startRun(cluster.env.bus, { runId: "e2e-swap", recipe });
+    const completed = await done.catch((err: Error) => {
+      throw new Error(`${err.message}\n${services.map((s) => s.output.join("")).join("\n---\n")}`);
+    });
+
+    const [finetuned, pretrained] = await lineage(cluster.env.store, completed.checkpoint);
+    expect(finetuned?.manifest.stage).toBe("finetune");
+    expect(finetuned?.manifest.implementation).toBe("baton-gpt-finetune-last-layers");
+    expect(pretrained?.manifest.implementation).toBe("baton-gpt-pretrain");
+    expect(finetuned?.manifest.metrics.exact_match).toBeGreaterThanOrEqual(0);
+
+    const local = await mkdtemp(join(cluster.workDir, "open-"));
+    const after = await loadModel((await openCheckpoint(cluster.env.store, completed.checkpoint, join(local, "after"))).dir, "finetuned");
+    const before = await loadModel((await openCheckpoint(cluster.env.store, finetuned!.manifest.parent!, join(local, "before"))).dir, "pretrained");
+    expect(after.weights.get("transformer.wte.weight")).toEqual(before.weights.get("transformer.wte.weight"));
+    expect(after.weights.get("transformer.h.0.mlp.c_fc.weight")).toEqual(before.weights.get("transformer.h.0.mlp.c_fc.weight"));
+    expect(after.weights.get("transformer.h.1.mlp.c_fc.weight")).not.toEqual(before.weights.get("transformer.h.1.mlp.c_fc.weight"));
+  });
+});
