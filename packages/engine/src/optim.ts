@@ -5,9 +5,11 @@ import { TraceError } from "./ops.ts";
 import { concat, type Tensor } from "./tensor.ts";
 
 export interface UpdateArgs {
-  /** [P] parameters, gradients (already clipped and normalised) */
+  /** [P] parameters and raw gradients */
   p: Tensor;
   g: Tensor;
+  /** scalar applied to g first (clipping, normalisation), folded into the optimizer's own scalars */
+  gScale: Tensor | null;
   /** [P] each, in the order of `Optimizer.state` */
   state: Tensor[];
   /** scalars (float32): learning rate, 1-based step */
@@ -52,7 +54,7 @@ export function adamw(cfg: AdamWConfig = {}): Optimizer {
   return {
     kind: "adamw",
     state: ["adam.m", "adam.v"],
-    update({ p, g, state: [m, v], lr, step, decayed }) {
+    update({ p, g, gScale, state: [m, v], lr, step, decayed }) {
       if (!m || !v) throw new TraceError("adamw", "needs state [m, v]");
       // PyTorch's AdamW: m' = b1 m + (1-b1) g; v' = b2 v + (1-b2) g^2;
       // p' = p (1 - lr wd) - (lr / bc1) m' / (sqrt(v') / sqrt(bc2) + eps), bc_i = 1 - b_i^t.
@@ -60,7 +62,7 @@ export function adamw(cfg: AdamWConfig = {}): Optimizer {
       // and m'/(sqrt(v')/sqrt(bc2) + eps) = sqrt(bc2) m' / (sqrt(v') + eps sqrt(bc2)).
       const bc1 = p.graph.const(b1).pow(step).neg().add(1);
       const sbc2 = p.graph.const(b2).pow(step).neg().add(1).sqrt();
-      const gs = g.mul(1 - b1); // [P]
+      const gs = g.mul(gScale ? gScale.mul(1 - b1) : 1 - b1); // [P], one pass for clipping and (1 - b1)
       const m2 = m.mul(b1).add(gs); // [P]
       const v2 = v.mul(b2).add(gs.mul(gs).mul((1 - b2) / (1 - b1) ** 2)); // [P]
       const upd = m2.div(v2.sqrt().add(sbc2.mul(eps))); // [P]
@@ -77,7 +79,8 @@ export function sgd(cfg: { momentum?: number; weightDecay?: number } = {}): Opti
   return {
     kind: "sgd",
     state: mu > 0 ? ["sgd.momentum"] : [],
-    update({ p, g, state: [buf], lr, decayed }) {
+    update({ p, g: raw, gScale, state: [buf], lr, decayed }) {
+      const g = gScale ? raw.mul(gScale) : raw;
       const p1 = decay(p, lr, wd, decayed);
       if (mu > 0 && buf) {
         const b2 = buf.mul(mu).add(g);
@@ -88,10 +91,14 @@ export function sgd(cfg: { momentum?: number; weightDecay?: number } = {}): Opti
   };
 }
 
-/** Scale g so its global L2 norm is at most `maxNorm`; returns the norm before clipping. */
-export function clipByGlobalNorm(g: Tensor, maxNorm: number | undefined): { g: Tensor; norm: Tensor } {
-  const norm = g.mul(g).sum().sqrt();
-  if (maxNorm === undefined) return { g, norm };
-  const scale = norm.add(1e-6).reciprocal().mul(maxNorm).minimum(1);
-  return { g: g.mul(scale), norm };
+/**
+ * The scalar that makes `g * preScale` have global L2 norm at most `maxNorm`, times preScale (so the
+ * optimizer applies both in one pass), and that norm before clipping. Null scale: nothing to apply.
+ */
+export function clipByGlobalNorm(g: Tensor, maxNorm: number | undefined, preScale?: Tensor): { scale: Tensor | null; norm: Tensor } {
+  const raw = g.mul(g).sum().sqrt();
+  const norm = preScale ? raw.mul(preScale) : raw;
+  if (maxNorm === undefined) return { scale: preScale ?? null, norm };
+  const clip = norm.add(1e-6).reciprocal().mul(maxNorm).minimum(1);
+  return { scale: preScale ? clip.mul(preScale) : clip, norm };
 }

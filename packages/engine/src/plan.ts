@@ -91,9 +91,9 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
   const state = cfg.optimizer.state.map((n) => g.internalInput(n, [P]));
   const flatGrad = (loss: Tensor) => concat(grad(loss, paramTensors).map((t) => t.reshape([-1])), 0); // [P]
   const cnt = count.reshape([]);
-  const optimise = (gr: Tensor) => {
-    const { g: clipped, norm } = clipByGlobalNorm(gr, cfg.clipNorm);
-    const u = cfg.optimizer.update({ p: flatP, g: clipped, state, lr, step, decayed: layout.decayed });
+  const optimise = (gr: Tensor, preScale?: Tensor) => {
+    const { scale, norm } = clipByGlobalNorm(gr, cfg.clipNorm, preScale);
+    const u = cfg.optimizer.update({ p: flatP, g: gr, gScale: scale, state, lr, step, decayed: layout.decayed });
     const outs: Record<string, Tensor> = { "params.next": u.p, grad_norm: norm };
     cfg.optimizer.state.forEach((n, i) => (outs[`${n}.next`] = u.state[i] as Tensor));
     return outs;
@@ -112,7 +112,7 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
     const acc = g.internalInput("grad.acc", [P]);
     micro = build("train_micro", { "grad.acc.next": acc.add(flatGrad(sum.reshape([]))), loss_sum: sum.reshape([]), count: cnt });
     const total = g.internalInput("count", []);
-    main = build("train_apply", optimise(acc.div(total.maximum(1))));
+    main = build("train_apply", optimise(acc, total.maximum(1).reciprocal())); // mean over ALL counted tokens
   }
   const internal = new Set(["params", "lr", "step", "rng.seed", "grad.acc", "count", ...cfg.optimizer.state]);
   const userInputs = (micro ?? main).inputs.filter((i) => !internal.has(i.name) && !isParamInput(i.name));
