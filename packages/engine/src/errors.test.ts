@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { compileInference } from "./infer.ts";
 import { compileTrainStep } from "./compile.ts";
+import { dropout } from "./composites.ts";
 import { normal } from "./init.ts";
 import { adamw } from "./optim.ts";
 import { concat, Graph } from "./tensor.ts";
@@ -53,6 +54,12 @@ describe("bad use", () => {
     await expect(prog.run({ x: new Float64Array(12) })).rejects.toThrow('inference: feed "x" must be float32 [4,3], got a Float64Array (float64)');
     await expect(prog.run({ x: new Float32Array(12), z: new Float32Array(1) })).rejects.toThrow('inference: unknown feed "z"; this program takes "x"');
     await expect(prog.run({})).rejects.toThrow('inference: feed "x" (float32 [4,3]) is missing');
+  });
+
+  it("refuses an inference graph that still draws dropout masks", async () => {
+    const g = new Graph();
+    const x = g.input("x", [2, 3]);
+    await expect(compileInference({ graph: g, outputs: { y: dropout(x, 0.1) }, threads: 1 })).rejects.toThrow(/compileInference: the outputs depend on random numbers \(dropout p > 0\?\)/);
   });
 
   it("rejects loading parameters of the wrong shape, naming the parameter", async () => {

@@ -16,6 +16,11 @@ export interface InferenceConfig extends SessionConfig {
   outputs: Record<string, Tensor>;
   /** initial parameters come from each param's init with this seed until loadParams */
   seed?: number;
+  /**
+   * Seed for `random` nodes (dropout). Required when the outputs depend on one: inference graphs are
+   * normally traced with dropout 0, and a forgotten dropout should fail here, not blur every answer.
+   */
+  randomSeed?: number;
 }
 
 export class InferenceProgram {
@@ -40,12 +45,17 @@ export class InferenceProgram {
   static async compile(cfg: InferenceConfig): Promise<InferenceProgram> {
     for (const t of Object.values(cfg.outputs)) if (t.graph !== cfg.graph) throw new TraceError("compileInference", `output ${t} is not from this graph`);
     const layout = new ParamLayout(cfg.graph);
-    // inference draws no dropout: a graph built with dropout p > 0 gets a fixed seed of 0
     const built = buildModel(flatParamEmitter(layout, cfg.graph.hasRandom), "inference", cfg.outputs);
     const program = await Program.open(built.model, cfg);
     const user = built.inputs.filter((i) => i.name !== "rng.seed" && !isParamInput(i.name));
     const prog = new InferenceProgram(layout, program, user, layout.init(cfg.seed ?? 0), built.inputs.filter((i) => isParamInput(i.name)));
-    if (built.inputs.some((i) => i.name === "rng.seed")) prog.extra["rng.seed"] = Program.tensor({ data: Float64Array.of(0), dims: [] });
+    if (built.inputs.some((i) => i.name === "rng.seed")) {
+      if (cfg.randomSeed === undefined) {
+        await program.dispose();
+        throw new TraceError("compileInference", "the outputs depend on random numbers (dropout p > 0?); trace inference graphs with dropout 0, or pass randomSeed");
+      }
+      prog.extra["rng.seed"] = Program.tensor({ data: Float64Array.of(cfg.randomSeed), dims: [] });
+    }
     return prog;
   }
 
