@@ -15,6 +15,7 @@ const VARIANTS: Record<string, Parameters<typeof compileGpt>[1]> = {
   unfused: { threads: 2, unfused: true },
   threads1: { threads: 1 },
   parallel: { threads: 2, executionMode: "parallel", interOpThreads: 2 },
+  nospin: { threads: 2, spinning: false },
 };
 const steps: [string, TrainStep][] = [];
 for (const v of wanted) {

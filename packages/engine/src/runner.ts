@@ -12,6 +12,11 @@ export interface SessionConfig {
   /** "parallel" runs independent nodes concurrently on `interOpThreads` threads (default sequential) */
   executionMode?: "sequential" | "parallel";
   interOpThreads?: number;
+  /**
+   * Let idle intra-op threads spin between nodes (onnxruntime's default, true): lower latency on a
+   * quiet machine; false yields the core, which wins when other work shares it.
+   */
+  spinning?: boolean;
   /** write onnxruntime's optimised graph here (to see what it fused) */
   optimizedModelFilePath?: string;
   /** write onnxruntime's per-node profile (JSON) with this file prefix; see Program.endProfiling */
@@ -57,6 +62,7 @@ export class Program {
       executionProviders: executionProviders(cfg),
     };
     if (cfg.optimizedModelFilePath) opts.optimizedModelFilePath = cfg.optimizedModelFilePath;
+    if (cfg.spinning === false) opts.extra = { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } };
     if (cfg.profileFilePrefix) {
       opts.enableProfiling = true;
       opts.profileFilePrefix = cfg.profileFilePrefix;
