@@ -49,8 +49,8 @@ export interface ServiceProcess {
 }
 
 /** `baton stage serve <implementation> --step <step>` as its own process. */
-export function serve(cluster: Cluster, implementation: string, step: string): ServiceProcess {
-  const child = spawn(process.execPath, [...tsxNodeArgs(), CLI, "stage", "serve", implementation, "--step", step, "--threads", "1"], {
+export function serve(cluster: Cluster, implementation: string, step: string, extraArgs: string[] = []): ServiceProcess {
+  const child = spawn(process.execPath, [...tsxNodeArgs(), CLI, "stage", "serve", implementation, "--step", step, "--threads", "2", ...extraArgs], {
     env: { ...process.env, ...cluster.processEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -94,10 +94,12 @@ export async function uploadDatasets(env: StageEnv, dir: string, name: string): 
   return uris;
 }
 
-/** A recipe from tests/e2e/recipes/, its data file names replaced by `uris` (name -> URI). */
+export const DEMO_RECIPE = fileURLToPath(new URL("../../packages/cli/recipes/demo.yaml", import.meta.url));
+
+/** A recipe (a file of tests/e2e/recipes/, or a path), its data file names replaced by `uris` (name -> URI). */
 export async function recipeWith(file: string, uris: ReadonlyMap<string, string>, seed?: number): Promise<Recipe> {
   // relative names come back as file:// URIs beside the recipe; the file name picks the dataset
-  const value = await readRecipeFile(join(RECIPES, file));
+  const value = await readRecipeFile(file.startsWith("/") ? file : join(RECIPES, file));
   for (const step of value.steps) {
     step.data = step.data.map((d) => {
       const uri = uris.get(d.slice(d.lastIndexOf("/") + 1));

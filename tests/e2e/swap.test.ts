@@ -26,12 +26,15 @@ describe("swapping the finetune implementation", () => {
     await generateDemoData(dataDir, { seed: 2, scale: 0.2 });
     const recipe = await recipeWith("tiny.yaml", await uploadDatasets(cluster.env, dataDir, "tiny"));
     for (const step of ["pretrain", "finetune"]) await cluster.env.bus.ensureConsumer(step);
-    services = [serve(cluster, "pretrain", "pretrain"), serve(cluster, "finetune-last-layers", "finetune")];
+    // the finetune service runs as a KEDA ScaledJob pod would: one event, then exit
+    services = [serve(cluster, "pretrain", "pretrain"), serve(cluster, "finetune-last-layers", "finetune", ["--once", "--idle-exit-s", "150"])];
     const done = awaitRun(cluster.env.bus, "e2e-swap", { timeoutMs: 170_000 });
     await startRun(cluster.env.bus, { runId: "e2e-swap", recipe });
     const completed = await done.catch((err: Error) => {
       throw new Error(`${err.message}\n${services.map((s) => s.output.join("")).join("\n---\n")}`);
     });
+
+    expect(await services[1]!.exited).toBe(0);
 
     const [finetuned, pretrained] = await lineage(cluster.env.store, completed.checkpoint);
     expect(finetuned?.manifest.stage).toBe("finetune");

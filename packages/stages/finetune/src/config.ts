@@ -17,7 +17,7 @@ export const FINETUNE_DEFAULTS = {
   // would otherwise leave most of a row as masked padding); rows: one example per row
   packing: "packed",
   eval: {
-    maxExamples: 40, // held-out prompts answered greedily for exact match and ROUGE-L
+    maxExamples: 100, // held-out prompts answered greedily for exact match and ROUGE-L (answers are short)
     maxTokens: 32, // longest answer generated
     samples: 3, // shown before / after in the report
   },

@@ -20,7 +20,7 @@ export const INSTRUCT_DEFAULTS = {
   // packed: several conversations per row, attention limited to each; rows: one per row
   packing: "packed",
   eval: {
-    maxExamples: 40, // held-out-template instructions answered greedily
+    maxExamples: 100, // held-out-template instructions answered greedily (answers are short)
     maxTokens: 32,
     samples: 3,
   },
