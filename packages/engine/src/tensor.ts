@@ -42,7 +42,13 @@ export class Graph {
 
   /** A constant: a number (scalar, float32 unless `dtype`) or a typed array with its shape. */
   const(value: number | AnyTypedArray, shape?: number[], dtype?: DType): Tensor {
-    if (typeof value === "number") return this.leaf("const", { data: scalarArray(dtype ?? "float32", value) }, shape ?? [], dtype ?? "float32");
+    if (typeof value === "number") {
+      const dt = dtype ?? "float32";
+      const s = shape ?? [];
+      if (numel(s) === 1) return this.leaf("const", { data: scalarArray(dt, value) }, s, dt);
+      // a filled tensor: a scalar constant expanded (no big initializer in the model)
+      return this.leaf("const", { data: scalarArray(dt, value) }, [], dt).expand(s);
+    }
     const s = shape ?? [value.length];
     if (numel(s) !== value.length) throw new TraceError("const", `${value.length} values do not fill shape ${fmtShape(s)}`);
     return this.leaf("const", { data: value }, s, dtypeOfArray(value));
