@@ -35,12 +35,6 @@ describe("bad use", () => {
     expect(() => a.add(b)).toThrow(/add: input %0:input float32\[2\] belongs to another Graph/);
   });
 
-  it("fills a shaped constant from a number", async () => {
-    const g = new Graph();
-    const prog = await compileInference({ graph: g, outputs: { c: g.const(0.5, [2, 3]).add(g.input("x", [3])) }, threads: 1 });
-    expect(Array.from((await prog.run({ x: Float32Array.of(1, 2, 3) })).c as Float32Array)).toEqual([1.5, 2.5, 3.5, 1.5, 2.5, 3.5]);
-  });
-
   it("rejects bad reshapes, slices, concats and gathers with their shapes", () => {
     const g = new Graph();
     const x = g.input("x", [2, 3]);
