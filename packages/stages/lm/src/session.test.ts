@@ -56,3 +56,38 @@ describe("LmSession", () => {
     await full.dispose();
   });
 });
+
+describe("packing", () => {
+  it("a document packed after another scores exactly as it does alone: no attention across segments", async () => {
+    const s = await LmSession.create({ config, batchSize: 1, optim: OPTIM_DEFAULTS, seed: 4, threads: 1 });
+    const a = [3, 1, 4, 1, 5, 2, 6];
+    const b = [2, 7, 1, 2, 5, 3, 4, 6, 1];
+    const row = (docs: number[][]) => {
+      const tokens = new BigInt64Array(T);
+      const targets = new BigInt64Array(T);
+      const positions = new BigInt64Array(T);
+      const segments = new BigInt64Array(T);
+      const mask = new Float32Array(T);
+      let at = 0;
+      docs.forEach((doc, d) => {
+        for (let i = 0; i < doc.length - 1; i++, at++) {
+          tokens[at] = BigInt(doc[i]!);
+          targets[at] = BigInt(doc[i + 1]!);
+          positions[at] = BigInt(i);
+          segments[at] = BigInt(d + 1);
+          mask[at] = d === docs.length - 1 ? 1 : 0; // score the last document only
+        }
+      });
+      return { tokens, targets, positions, segments, mask };
+    };
+    const alone = await s.score(row([b]));
+    const packed = await s.score(row([a, b]));
+    expect(packed.count).toBe(b.length - 1);
+    expect(packed.sum).toBeCloseTo(alone.sum, 4);
+    // and the segment ids matter: the same row as one segment scores differently
+    const one = row([a, b]);
+    one.segments.fill(1n);
+    expect(Math.abs((await s.score(one)).sum - alone.sum)).toBeGreaterThan(1e-3);
+    await s.dispose();
+  });
+});
