@@ -8,3 +8,5 @@ export type { StageStatus, ProgressEvent, ProgressListener, FailureDisposition }
 export { MetricsRegistry, Counter, Gauge, Histogram } from "./metrics.ts";
 export type { Labels } from "./metrics.ts";
 export { monitorObserver } from "./monitor-observer.ts";
+export { startServiceFace, DEFAULT_HTTP_PORT } from "./service-face.ts";
+export type { ServiceFace, ServiceFaceOptions } from "./service-face.ts";

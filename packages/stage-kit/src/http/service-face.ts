@@ -1,0 +1,81 @@
+import type { StageObserver } from "../runner/types.ts";
+import { composeObservers } from "../runner/observe.ts";
+import { traceObserver } from "../telemetry/trace-observer.ts";
+import { createTelemetry, type Telemetry } from "../telemetry/tracing.ts";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-node";
+import { monitorObserver } from "./monitor-observer.ts";
+import { serveStageApp, type ServedApp } from "./serve.ts";
+import { createStageApp, type ReadinessProbe } from "./stage-app.ts";
+import { StageMonitor } from "./stage-monitor.ts";
+
+/** The port a service's HTTP face listens on: $BATON_HTTP_PORT, else 8080 (the k8s manifests' `http` port). */
+export const DEFAULT_HTTP_PORT = 8080;
+
+export interface ServiceFaceOptions {
+  /** Stage name: the `stage` label on metrics and /status. */
+  stage: string;
+  /** OpenTelemetry `service.name`; default `baton-<stage>`. */
+  serviceName?: string;
+  serviceVersion?: string;
+  /** Readiness checks for /readyz, e.g. `{ bus: () => env.bus.ping(), store: () => env.store.ping() }`. */
+  probes: Record<string, ReadinessProbe>;
+  /** Default $BATON_HTTP_PORT or 8080; 0 picks a free port. */
+  port?: number;
+  hostname?: string;
+  /** Extra span exporter (tests pass an InMemorySpanExporter); OTLP follows OTEL_EXPORTER_OTLP_ENDPOINT. */
+  exporter?: SpanExporter;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Everything outside the training a service shows: the HTTP face, metrics, status, traces. */
+export interface ServiceFace {
+  monitor: StageMonitor;
+  telemetry: Telemetry;
+  http: ServedApp;
+  /** Pass to serveStage / runStage as `observer`: traces each delivery and feeds the monitor. */
+  observer: StageObserver;
+  /** Stops the HTTP server and flushes the traces. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a service's HTTP face and telemetry in one call.
+ * @example
+ *   const env = await stageEnv();
+ *   const face = await startServiceFace({ stage: "finetune", probes: { bus: () => env.bus.ping(), store: () => env.store.ping() } });
+ *   const service = serveStage({ ...finetune, step, bus: env.bus, store: env.store, ledger: env.ledger, observer: face.observer, handleSignals: true });
+ *   await service.done;
+ *   await face.close();
+ */
+export async function startServiceFace(options: ServiceFaceOptions): Promise<ServiceFace> {
+  const env = options.env ?? process.env;
+  const monitor = new StageMonitor(options.stage);
+  const telemetry = createTelemetry({
+    serviceName: options.serviceName ?? `baton-${options.stage}`,
+    ...(options.serviceVersion ? { serviceVersion: options.serviceVersion } : {}),
+    ...(options.exporter ? { exporter: options.exporter } : {}),
+    env,
+  });
+  const port = options.port ?? httpPort(env);
+  const http = await serveStageApp(createStageApp({ monitor, probes: options.probes }), { port, ...(options.hostname ? { hostname: options.hostname } : {}) });
+  return {
+    monitor,
+    telemetry,
+    http,
+    observer: composeObservers(traceObserver(telemetry.tracer), monitorObserver(monitor)),
+    async close() {
+      await http.close();
+      await telemetry.shutdown();
+    },
+  };
+}
+
+function httpPort(env: NodeJS.ProcessEnv): number {
+  const raw = env["BATON_HTTP_PORT"];
+  if (raw === undefined || raw === "") return DEFAULT_HTTP_PORT;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`BATON_HTTP_PORT=${JSON.stringify(raw)} is not a TCP port; use 0-65535 (0 picks a free port), or unset it for ${DEFAULT_HTTP_PORT}`);
+  }
+  return port;
+}
