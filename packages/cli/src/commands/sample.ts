@@ -40,7 +40,12 @@ export async function run(argv: string[]): Promise<number> {
   });
   const { config, params, tokenizer } = folder;
   const prompt = v.prompt ?? "";
-  const ids = prompt.length > 0 ? tokenizer.encode(prompt) : [tokenizer.special.bos];
+  let ids: number[];
+  try {
+    ids = prompt.length > 0 ? tokenizer.encode(prompt) : [tokenizer.special.bos];
+  } catch (e) {
+    throw new CliError(`--prompt: ${(e as Error).message}`); // e.g. a character the char tokenizer never saw
+  }
   const topP = numberFlag("top-p", v["top-p"], 1, 0);
   if (!(topP > 0 && topP <= 1)) throw new CliError(`--top-p must be in (0, 1], got "${v["top-p"]}"`);
   const opts = {
