@@ -91,6 +91,10 @@ const CASES: { [K in Op]: Case[] } = {
     { name: "axes [0,2] keepDims", inputs: [{ shape: randShape(3) }], f: (_g, xs) => x(xs).mean([0, 2], true) },
     { name: "last axis", inputs: [{ shape: randShape(3) }], f: (_g, xs) => x(xs).mean(-1) },
   ],
+  sumSquares: [
+    { name: "all", inputs: [{ shape: randShape(2) }], f: (_g, xs) => x(xs).sumSquares() },
+    { name: "axis 1 keepDims", inputs: [{ shape: randShape(3) }], f: (_g, xs) => x(xs).sumSquares(1, true) },
+  ],
   reshape: [{ name: "[2,3,4] -> [6,4]", inputs: [{ shape: [2, 3, 4] }], f: (_g, xs) => x(xs).reshape([6, -1]).mul(x(xs).reshape([6, 4])) }],
   transpose: [{ name: "perm [2,0,1]", inputs: [{ shape: randShape(3) }], f: (_g, xs) => x(xs).transpose([2, 0, 1]) }],
   expand: [{ name: "[1,4] -> [2,3,4]", inputs: [{ shape: [1, 4] }], f: (_g, xs) => x(xs).expand([2, 3, 4]) }],

@@ -72,6 +72,11 @@ export const VJP: { [K in Op]: Vjp<K> } = {
     const n = a.axes.reduce((p, i) => p * (X.shape[i] as number), 1);
     return [g.mul(1 / n).reshape(kept).expand([...X.shape])];
   },
+  sumSquares: (g, _o, a, [x]) => {
+    const X = x as Tensor;
+    const kept = X.shape.map((d, i) => (a.axes.includes(i) ? 1 : d));
+    return [X.mul(g.reshape(kept)).mul(2)];
+  },
   // ties share the cotangent (each tied max gets all of it); max is mostly used under stopGradient
   max: (g, out, a, [x]) => {
     const X = x as Tensor;

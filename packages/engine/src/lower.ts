@@ -77,6 +77,7 @@ export const LOWER: { [K in Op]: Lower<K> } = {
   sum: (cx, _t, a, [x]) => cx.emit("ReduceSum", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
   max: (cx, _t, a, [x]) => cx.emit("ReduceMax", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
   mean: (cx, _t, a, [x]) => cx.emit("ReduceMean", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
+  sumSquares: (cx, _t, a, [x]) => cx.emit("ReduceSumSquare", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
   reshape: (cx, _t, a, [x]) => cx.emit("Reshape", [x as string, cx.ints(a.shape)]),
   transpose: (cx, _t, a, ins) => cx.emit("Transpose", ins, { perm: a.perm }),
   expand: (cx, _t, a, [x]) => cx.emit("Expand", [x as string, cx.ints(a.shape)]),

@@ -42,6 +42,8 @@ export interface OpAttrs {
   sum: { axes: number[]; keepDims: boolean };
   max: { axes: number[]; keepDims: boolean };
   mean: { axes: number[]; keepDims: boolean };
+  /** sum of squares over `axes` in one pass (the global gradient norm) */
+  sumSquares: { axes: number[]; keepDims: boolean };
   // layout
   reshape: { shape: number[] };
   transpose: { perm: number[] };
@@ -205,6 +207,7 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
   sum: (i, a, op) => reduce(op, i, a),
   max: (i, a, op) => reduce(op, i, a),
   mean: (i, a, op) => reduce(op, i, a),
+  sumSquares: (i, a, op) => reduce(op, i, a),
   reshape: (ins, a, op) => {
     const x = first(op, ins);
     if (numel(a.shape) !== numel(x.shape) || a.shape.some((d) => !Number.isInteger(d) || d < 0)) {

@@ -96,7 +96,7 @@ export function sgd(cfg: { momentum?: number; weightDecay?: number } = {}): Opti
  * optimizer applies both in one pass), and that norm before clipping. Null scale: nothing to apply.
  */
 export function clipByGlobalNorm(g: Tensor, maxNorm: number | undefined, preScale?: Tensor): { scale: Tensor | null; norm: Tensor } {
-  const raw = g.mul(g).sum().sqrt();
+  const raw = g.sumSquares().sqrt(); // one pass over [P]
   const norm = preScale ? raw.mul(preScale) : raw;
   if (maxNorm === undefined) return { scale: preScale ?? null, norm };
   const clip = norm.add(1e-6).reciprocal().mul(maxNorm).minimum(1);

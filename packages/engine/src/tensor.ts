@@ -178,6 +178,10 @@ export class Tensor {
   max(axes?: number | number[], keepDims = false): Tensor {
     return this.graph.apply("max", [this], { axes: this.axes("max", axes), keepDims });
   }
+  /** Sum of squares in one pass (ReduceSumSquare). */
+  sumSquares(axes?: number | number[], keepDims = false): Tensor {
+    return this.graph.apply("sumSquares", [this], { axes: this.axes("sumSquares", axes), keepDims });
+  }
   mean(axes?: number | number[], keepDims = false): Tensor {
     const ax = this.axes("mean", axes);
     return ax.length === 0 ? this : this.graph.apply("mean", [this], { axes: ax, keepDims });
