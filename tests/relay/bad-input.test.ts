@@ -3,7 +3,7 @@
 // run on the same step, published among them, completes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awaitRun, createEvent, msgId, subjects, HEADERS, type CheckpointRef, type Observed } from "@baton/stage-kit";
-import { firstEvent, publishRun, spawnStage, startRelay, tensorRecipe, waitFor, type Relay, type StageProcess } from "./harness.ts";
+import { firstEvent, publishRun, spawnStage, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 const recipe = tensorRecipe("sturdy", [{ name: "maker" }, { name: "sturdy", config: { steps: 2 } }]);
 
@@ -24,15 +24,15 @@ describe("bad events on a step", () => {
   });
 
   /** The dead letter whose event id header is `id` (or whose body is `raw`), once it arrives. */
-  const deadLetter = (what: string, match: (m: Observed) => boolean) => waitFor(`a dead letter for ${what}`, () => dead.find(match), 30_000);
+  const deadLetter = (what: string, match: (m: Observed) => boolean) => waitFor(`a dead letter for ${what}`, () => dead.find(match), 60_000);
   const reason = (m: Observed) => m.headers[HEADERS.deadLetterReason] ?? "";
 
   it("dead-letters each with an actionable reason, and a good run among them completes", async () => {
     // A real checkpoint to point at (and to corrupt): the first step of a good run.
     const good = `good-${Date.now().toString(36)}`;
-    const goodDone = awaitRun(relay.env.bus, good, { timeoutMs: 40_000 });
+    const goodDone = awaitRun(relay.env.bus, good, { timeoutMs: 90_000 });
     await publishRun(relay, recipe, good);
-    const makerRef = await waitFor("the maker step's checkpoint", async () => (await relay.env.ledger.get(good, 0))?.checkpoint, 20_000);
+    const makerRef = await waitFor("the maker step's checkpoint", async () => (await relay.env.ledger.get(good, 0))?.checkpoint, 60_000);
     await goodDone;
 
     const subject = subjects.checkpointReady("sturdy");
@@ -57,7 +57,7 @@ describe("bad events on a step", () => {
 
     // A good run published after the bad events, through the same step: unaffected.
     const after = `after-${Date.now().toString(36)}`;
-    const afterDone = awaitRun(relay.env.bus, after, { timeoutMs: 40_000 });
+    const afterDone = awaitRun(relay.env.bus, after, { timeoutMs: 90_000 });
     await publishRun(relay, recipe, after);
 
     const malformedDl = await deadLetter("the malformed event", (m) => Buffer.from(m.data).equals(Buffer.from(raw)));
@@ -80,5 +80,5 @@ describe("bad events on a step", () => {
     expect(afterRun.runId).toBe(after);
     expect(await relay.env.ledger.get("corrupt-run", 1)).toBeNull();
     expect(await relay.env.ledger.get("missing-run", 1)).toBeNull();
-  });
+  }, RELAY_TEST_TIMEOUT_MS);
 });

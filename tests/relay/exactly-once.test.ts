@@ -3,7 +3,7 @@
 // ledger commit, one stored checkpoint and one next event.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awaitRun, encodeEvent, subjects, type Observed } from "@baton/stage-kit";
-import { firstEvent, getJson, publishRun, spawnStage, startRelay, tensorRecipe, waitFor, type Relay, type StageProcess } from "./harness.ts";
+import { firstEvent, getJson, publishRun, spawnStage, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 /** Collects every message on `filter` (from the stream's start) until stopped. */
 async function collect(relay: Relay, filter: string): Promise<{ seen: Observed[]; stop: () => Promise<void> }> {
@@ -31,7 +31,7 @@ describe("exactly one commit per step", () => {
     const runId = `dupes-${Date.now().toString(36)}`;
     const next = await collect(relay, subjects.checkpointReady("after"));
     const completed = await collect(relay, subjects.runCompleted());
-    const done = awaitRun(relay.env.bus, runId, { timeoutMs: 30_000 });
+    const done = awaitRun(relay.env.bus, runId, { timeoutMs: 90_000 });
 
     // Twice with the deterministic Nats-Msg-Id (NATS drops the copy), three times as if republished
     // after the duplicate window (fresh ids): the stream holds four copies and the worker sees them all.
@@ -47,7 +47,7 @@ describe("exactly one commit per step", () => {
       const metrics = await (await fetch(`${once.http}/metrics`)).text();
       const status = await getJson<{ state: string }>(once, "/status");
       return metrics.includes('baton_events_consumed_total{stage="once"} 4') && status.state === "idle" ? true : undefined;
-    }, 20_000);
+    }, 60_000);
 
     expect(await getJson(once, "/status")).toMatchObject({ stepsCompleted: 4 });
     const record = await relay.env.ledger.get(runId, 0);
@@ -58,14 +58,14 @@ describe("exactly one commit per step", () => {
     expect(completed.seen.filter((m) => runOf(m) === runId)).toHaveLength(1);
     await next.stop();
     await completed.stop();
-  });
+  }, RELAY_TEST_TIMEOUT_MS);
 
   it("lets one of two racing workers commit; the other finds the step taken and emits nothing new", async () => {
     const recipe = tensorRecipe("race", [{ name: "race", config: { steps: 8, delayMs: 200 } }]);
     const runId = `race-${Date.now().toString(36)}`;
     const completed = await collect(relay, subjects.runCompleted());
     const started = await collect(relay, subjects.stageStarted("race"));
-    const done = awaitRun(relay.env.bus, runId, { timeoutMs: 40_000 });
+    const done = awaitRun(relay.env.bus, runId, { timeoutMs: 90_000 });
     await publishRun(relay, recipe, runId);
 
     // Freeze whichever worker took the event: its heartbeats stop, so after ack_wait the event goes to
@@ -74,17 +74,17 @@ describe("exactly one commit per step", () => {
     const first = await waitFor("a worker to start training", async () => {
       for (const w of [a, b]) if ((await getJson<{ state: string }>(w, "/status")).state === "working") return w;
       return undefined;
-    }, 15_000, 20);
+    }, 60_000, 20);
     const second = first === a ? b : a;
     first.kill("SIGSTOP");
-    await waitFor("the other worker to take the redelivered event", async () => ((await getJson<{ state: string }>(second, "/status")).state === "working" ? true : undefined), 20_000);
+    await waitFor("the other worker to take the redelivered event", async () => ((await getJson<{ state: string }>(second, "/status")).state === "working" ? true : undefined), 60_000);
     first.kill("SIGCONT");
 
     await done;
     await waitFor("both workers to finish", async () => {
       const states = await Promise.all([a, b].map((w) => getJson<{ state: string }>(w, "/status")));
       return states.every((s) => s.state === "idle") ? true : undefined;
-    }, 20_000);
+    }, 60_000);
 
     expect(started.seen.filter((m) => runOf(m) === runId).length).toBeGreaterThanOrEqual(2);
     // Both finished their delivery (neither crashed nor dead-lettered it); only one commit counts.
@@ -101,5 +101,5 @@ describe("exactly one commit per step", () => {
     expect(lost!["ours"]).not.toBe(record!.checkpoint.uri);
     await completed.stop();
     await started.stop();
-  });
+  }, RELAY_TEST_TIMEOUT_MS);
 });

@@ -11,6 +11,12 @@ import { startTestServices, tsxNodeArgs, type TestServices } from "../../package
 
 type StageEnv = Awaited<ReturnType<typeof stageEnv>>;
 
+/**
+ * Per-test limit for relay tests: they wait on real processes, which a loaded 2-core machine can slow
+ * several-fold (the root config's 60 s is for unit tests).
+ */
+export const RELAY_TEST_TIMEOUT_MS = 150_000;
+
 /** Short ack_wait so a killed worker's event comes back within seconds, not a minute. */
 export const ACK_WAIT_MS = 2_000;
 
@@ -72,7 +78,7 @@ export async function spawnStage(relay: Relay, step: string, stage = step, extra
   const output: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   const http = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stage ${step} (pid ${child.pid}) did not get ready in 30 s:\n${output.join("\n")}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`stage ${step} (pid ${child.pid}) did not get ready in 60 s:\n${output.join("\n")}`)), 60_000);
     const onLine = (line: string) => {
       output.push(line);
       if (!line.includes('"stage ready"')) return;
@@ -122,7 +128,7 @@ export function tensorRecipe(name: string, steps: { name: string; stage?: string
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs` saying what it waited for. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

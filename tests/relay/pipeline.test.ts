@@ -8,7 +8,7 @@ import { awaitRun, lineage, openCheckpoint } from "@baton/stage-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTelemetry, InMemorySpanExporter } from "../../packages/stage-kit/src/telemetry/index.ts";
 import { encodeTensor, initialTensor, stepConfig, update } from "../fixtures/tensor-stage.ts";
-import { getJson, publishRun, readSpans, spawnStage, startRelay, tensorRecipe, waitFor, type Relay, type StageProcess } from "./harness.ts";
+import { getJson, publishRun, readSpans, spawnStage, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 const STEPS = ["shape", "tune", "polish"] as const;
 const recipe = tensorRecipe("three-stages", [
@@ -35,7 +35,7 @@ describe("a three-stage relay over NATS + S3, one process per stage", () => {
   });
 
   it("reaches run.completed with the exact bytes of the three transforms; lineage walks back to random init", async () => {
-    const completed = awaitRun(relay.env.bus, runId, { timeoutMs: 45_000 });
+    const completed = awaitRun(relay.env.bus, runId, { timeoutMs: 90_000 });
     producerSpanId = await publishRun(relay, recipe, runId, tracer);
     const done = await completed;
 
@@ -56,14 +56,14 @@ describe("a three-stage relay over NATS + S3, one process per stage", () => {
     const opened = await openCheckpoint(relay.env.store, done.checkpoint, join(relay.workDir, "final"));
     const bytes = await readFile(join(opened.dir, "model.safetensors"));
     expect(Buffer.compare(bytes, Buffer.from(encodeTensor(x, 2)))).toBe(0);
-  });
+  }, RELAY_TEST_TIMEOUT_MS);
 
   it("makes each stage's work one trace, linked to its producer: the run's publisher, then the previous stage's emit", async () => {
     const roots = await waitFor("three stage traces", async () => {
       const spans = await readSpans(relay);
       const found = spans.filter((s) => s.name.endsWith(" process") && s.attributes["baton.run_id"] === runId);
       return found.length === 3 ? { spans, found } : undefined;
-    }, 10_000);
+    }, 30_000);
     const byStep = new Map(roots.found.map((r) => [r.attributes["baton.step"], r]));
     expect(new Set(roots.found.map((r) => r.traceId)).size).toBe(3);
     expect(byStep.get("shape")!.links.map((l) => l.spanId)).toEqual([producerSpanId]);
@@ -76,7 +76,7 @@ describe("a three-stage relay over NATS + S3, one process per stage", () => {
     const phases = roots.spans.filter((s) => s.parentSpanId === byStep.get("tune")!.spanId).map((s) => s.name);
     expect(phases).toEqual(expect.arrayContaining(["receive", "download", "train", "upload", "commit", "emit"]));
     expect(byStep.get("tune")!.attributes).toMatchObject({ "messaging.system": "nats", "messaging.destination.name": "baton.checkpoint.ready.tune", "messaging.operation.type": "process" });
-  });
+  }, RELAY_TEST_TIMEOUT_MS);
 
   it("shows the work on each service's /healthz, /readyz, /status and /metrics", async () => {
     const tune = stages[1]!;
@@ -88,7 +88,7 @@ describe("a three-stage relay over NATS + S3, one process per stage", () => {
     expect(metrics).toContain('baton_events_consumed_total{stage="tune"} 1');
     expect(metrics).toMatch(/baton_bytes_moved_total\{direction="download",stage="tune"\} [1-9]/);
     expect(metrics).toMatch(/baton_loss\{stage="tune"\} \d/);
-  });
+  }, RELAY_TEST_TIMEOUT_MS);
 
   it("never writes the S3 secret key to any stage's logs", () => {
     const secret = relay.processEnv["AWS_SECRET_ACCESS_KEY"]!;
@@ -97,5 +97,5 @@ describe("a three-stage relay over NATS + S3, one process per stage", () => {
       expect(stage.output.length).toBeGreaterThan(1);
       expect(stage.output.filter((line) => line.includes(secret))).toEqual([]);
     }
-  });
+  }, RELAY_TEST_TIMEOUT_MS);
 });
