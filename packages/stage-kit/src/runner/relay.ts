@@ -70,7 +70,9 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     // run them at once (handoff latency). A download wasted on an already-committed step is rare.
     const ledgerCheck = o.ledger.get(data.runId, data.cursor);
     const download = data.checkpoint ? w.phase("download", () => openCheckpoint(o.store, data.checkpoint!, inputDir), (c) => c.bytes) : Promise.resolve(null);
-    const resumeListing = newestSnapshotStep(o, data);
+    // Only a redelivery can expect snapshots (an earlier attempt was interrupted); a first delivery
+    // skips the listing, and train() still finds any snapshot through ctx.snapshot.latest().
+    const resumeListing = d.deliveryCount > 1 ? newestSnapshotStep(o, data) : Promise.resolve(null);
     const settled = Promise.allSettled([download, resumeListing]);
     const committed = await ledgerCheck.catch(async (err: unknown) => {
       await settled;
@@ -128,7 +130,8 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     if (won.won) {
       log.info("step committed", { checkpoint: won.record.checkpoint.uri, next });
       await o.ledger.setLatest(step.name, checkpoint.ref).catch((err: unknown) => log.warn("could not move the latest-checkpoint pointer", { error: (err as Error).message }));
-      await deletePrefix(o.store, keys.resume(data.runId, data.cursor)).catch(() => undefined);
+      // Nothing to clean when no attempt could have left a snapshot.
+      if (d.deliveryCount > 1 || snapshots.touched()) await deletePrefix(o.store, keys.resume(data.runId, data.cursor)).catch(() => undefined);
     } else {
       log.info("another worker committed this step first; dropped our copy and re-emitted theirs", { ours: checkpoint.ref.uri, theirs: won.record.checkpoint.uri });
       await deletePrefix(o.store, prefix).catch(() => undefined);

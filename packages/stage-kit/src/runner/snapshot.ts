@@ -17,8 +17,10 @@ const KEEP = 2;
  * a snapshot's index (_complete.json, with every file's sha256) is written last, so a worker killed
  * mid-save leaves nothing that a resume would trust.
  */
-export function snapshotApi(store: Store, runId: string, cursor: number, localDir: string, log: Logger): SnapshotApi {
+export function snapshotApi(store: Store, runId: string, cursor: number, localDir: string, log: Logger): SnapshotApi & { touched(): boolean } {
   const resumePrefix = keys.resume(runId, cursor);
+  // Whether this attempt saved or found a snapshot (so the runner knows there is something to clean).
+  let touched = false;
 
   const completeSteps = async (): Promise<number[]> => {
     const found = new Set<number>();
@@ -30,7 +32,9 @@ export function snapshotApi(store: Store, runId: string, cursor: number, localDi
   };
 
   return {
+    touched: () => touched,
     async save(trainStep, files) {
+      touched = true;
       if (!Number.isInteger(trainStep) || trainStep < 0) throw BatonError.fatal("TRAIN_FAILED", `snapshot.save(${trainStep}): trainStep must be a non-negative integer`);
       const prefix = keys.snapshot(runId, cursor, trainStep);
       const index: SnapshotIndex = { trainStep, files: [] };
@@ -45,7 +49,9 @@ export function snapshotApi(store: Store, runId: string, cursor: number, localDi
     },
 
     async latest(): Promise<Snapshot | null> {
-      for (const step of await completeSteps()) {
+      const steps = await completeSteps();
+      if (steps.length > 0) touched = true;
+      for (const step of steps) {
         const prefix = keys.snapshot(runId, cursor, step);
         const dir = join(localDir, `resume-${step}`);
         try {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -8,7 +8,7 @@ import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketC
 import { Upload } from "@aws-sdk/lib-storage";
 import { BatonError } from "../errors.ts";
 import { assertKey } from "../keys.ts";
-import { DigestStream, mismatch } from "./digest.ts";
+import { DigestStream, mismatch, sha256Hex } from "./digest.ts";
 import type { Expected, PutResult, Store } from "./store.ts";
 
 export interface S3StoreOptions {
@@ -25,6 +25,8 @@ export interface S3StoreOptions {
 }
 
 const MiB = 1024 * 1024;
+/** Objects up to this size are downloaded into memory, verified, and written once. */
+const SMALL_OBJECT_BYTES = MiB;
 
 /**
  * The store over S3 (MinIO, s3rver, AWS). Uploads stream through lib-storage's Upload (multipart,
@@ -95,8 +97,25 @@ export class S3Store implements Store {
   }
 
   async getFile(key: string, path: string, expect?: Expected): Promise<PutResult> {
-    const body = await this.open(key);
+    const { body, length } = await this.openSized(key);
     await mkdir(dirname(path), { recursive: true });
+    if (length !== undefined && length <= SMALL_OBJECT_BYTES) {
+      // Small objects (configs, manifests, tiny test weights): verify in memory, write once. Saves the
+      // temp file and rename, which matter in a handoff's latency.
+      let bytes: Buffer;
+      try {
+        const chunks: Buffer[] = [];
+        for await (const chunk of body) chunks.push(chunk as Buffer);
+        bytes = Buffer.concat(chunks);
+      } catch (err) {
+        throw this.failure(`download of ${key}`, err);
+      }
+      const got = { sha256: sha256Hex(bytes), size: bytes.length };
+      const bad = expect ? mismatch(key, expect, got) : null;
+      if (bad) throw bad;
+      await writeFile(path, bytes);
+      return got;
+    }
     const digest = new DigestStream();
     const tmp = `${path}.tmp-${randomBytes(4).toString("hex")}`;
     try {
@@ -186,10 +205,14 @@ export class S3Store implements Store {
   }
 
   private async open(key: string): Promise<Readable> {
+    return (await this.openSized(key)).body;
+  }
+
+  private async openSized(key: string): Promise<{ body: Readable; length: number | undefined }> {
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: assertKey(key) }));
       if (!(r.Body instanceof Readable)) throw new Error("GetObject returned no stream body");
-      return r.Body;
+      return { body: r.Body, length: r.ContentLength };
     } catch (err) {
       throw this.failure(`download of ${key}`, err);
     }
