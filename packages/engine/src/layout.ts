@@ -1,8 +1,14 @@
 // The flat parameter layout: every parameter is a slice of ONE float32 buffer [P], decayed
 // parameters first (in declaration order), then the rest. Optimizer state uses the same layout.
+// Both regions are padded to a multiple of BLOCK zeros, so the buffer viewed as [P/BLOCK, BLOCK]
+// takes weight decay as one broadcast multiply by a [P/BLOCK, 1] factor (no slicing).
 import { fmtShape, numel } from "./dtype.ts";
 import { fill, hashString, rng } from "./init.ts";
 import type { Graph, ParamInfo } from "./tensor.ts";
+
+/** alignment of the decayed region and of the total (floats) */
+export const BLOCK = 64;
+const alignUp = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
 
 export interface ParamSlot {
   name: string;
@@ -22,16 +28,33 @@ export class ParamLayout {
 
   constructor(graph: Graph) {
     const all = [...graph.params.values()];
-    const ordered = [...all.filter((p) => p.decay), ...all.filter((p) => !p.decay)];
+    const place = (list: ParamInfo[], from: number) => {
+      let at = from;
+      const slots = list.map((info) => {
+        const slot = { name: info.name, shape: info.shape, decay: info.decay, offset: at, size: numel(info.shape), info };
+        at += slot.size;
+        this.byName.set(info.name, slot);
+        return slot;
+      });
+      return { slots, end: alignUp(at) };
+    };
+    const dec = place(all.filter((p) => p.decay), 0);
+    const rest = place(all.filter((p) => !p.decay), dec.end);
+    this.slots = [...dec.slots, ...rest.slots];
+    this.decayed = dec.end;
+    this.total = rest.end;
+  }
+
+  /** The zero-filled gaps [offset, offset + size) that padding leaves, in layout order. */
+  gaps(): { offset: number; size: number }[] {
+    const out: { offset: number; size: number }[] = [];
     let at = 0;
-    this.slots = ordered.map((info) => {
-      const slot = { name: info.name, shape: info.shape, decay: info.decay, offset: at, size: numel(info.shape), info };
-      at += slot.size;
-      this.byName.set(info.name, slot);
-      return slot;
-    });
-    this.total = at;
-    this.decayed = this.slots.filter((s) => s.decay).reduce((n, s) => n + s.size, 0);
+    for (const s of this.slots) {
+      if (s.offset > at) out.push({ offset: at, size: s.offset - at });
+      at = s.offset + s.size;
+    }
+    if (this.total > at) out.push({ offset: at, size: this.total - at });
+    return out;
   }
 
   /** Fill a flat buffer from each parameter's init; each parameter has its own stream. */

@@ -2,6 +2,7 @@
 // large elementwise nodes per step instead of a handful per parameter. Decayed parameters occupy
 // the prefix [0, decayed) of the layout, so decoupled weight decay is one slice.
 import { TraceError } from "./ops.ts";
+import { BLOCK } from "./layout.ts";
 import { concat, type Tensor } from "./tensor.ts";
 
 export interface UpdateArgs {
@@ -33,13 +34,20 @@ export interface AdamWConfig {
   weightDecay?: number;
 }
 
-/** p *= (1 - lr * wd) on the decayed prefix only (decoupled decay, as in PyTorch's AdamW). */
+/**
+ * p *= (1 - lr * wd) on the decayed prefix only (decoupled decay, as in PyTorch's AdamW). The layout
+ * pads both regions to BLOCK, so p viewed as [P/BLOCK, BLOCK] takes one broadcast multiply by a
+ * [P/BLOCK, 1] column of factors: one pass, no slice and concat.
+ */
 function decay(p: Tensor, lr: Tensor, wd: number, decayed: number): Tensor {
   if (wd === 0 || decayed === 0) return p;
   const P = p.shape[0] as number;
   const factor = lr.mul(-wd).add(1);
   if (decayed === P) return p.mul(factor);
-  return concat([p.slice(0, 0, decayed).mul(factor), p.slice(0, decayed, P)], 0);
+  if (P % BLOCK !== 0 || decayed % BLOCK !== 0) return concat([p.slice(0, 0, decayed).mul(factor), p.slice(0, decayed, P)], 0);
+  const [rows, dRows] = [P / BLOCK, decayed / BLOCK];
+  const column = concat([factor.reshape([1, 1]).expand([dRows, 1]), p.graph.const(1, [rows - dRows, 1])], 0); // [rows,1]
+  return p.reshape([rows, BLOCK]).mul(column).reshape([P]);
 }
 
 /** AdamW with bias correction computed in-graph from the step input. */

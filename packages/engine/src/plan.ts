@@ -89,7 +89,13 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
   const lr = g.internalInput("lr", []);
   const step = g.internalInput("step", []);
   const state = cfg.optimizer.state.map((n) => g.internalInput(n, [P]));
-  const flatGrad = (loss: Tensor) => concat(grad(loss, paramTensors).map((t) => t.reshape([-1])), 0); // [P]
+  // [P]: each parameter's gradient at its offset, zeros in the layout's padding
+  const flatGrad = (loss: Tensor) => {
+    const grads = grad(loss, paramTensors).map((t) => t.reshape([-1]));
+    const pieces: { offset: number; t: Tensor }[] = layout.slots.map((s, i) => ({ offset: s.offset, t: grads[i] as Tensor }));
+    for (const gap of layout.gaps()) pieces.push({ offset: gap.offset, t: g.const(0, [gap.size]) });
+    return concat(pieces.sort((a, b) => a.offset - b.offset).map((p) => p.t), 0);
+  };
   const cnt = count.reshape([]);
   const optimise = (gr: Tensor, preScale?: Tensor) => {
     const { scale, norm } = clipByGlobalNorm(gr, cfg.clipNorm, preScale);

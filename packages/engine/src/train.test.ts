@@ -62,6 +62,25 @@ describe("train step", () => {
     expect([...step.optimizerState().keys()]).toContain("sgd.momentum.fc.weight");
   });
 
+  it("decays exactly the decayed parameters, by 1 - lr wd (decoupled), across the padded layout", async () => {
+    for (const optimizer of [sgd({ weightDecay: 0.5 }), adamw({ weightDecay: 0.5 })]) {
+      const g = new Graph();
+      const w = g.param("w", [3, 5], { init: normal(1) }); // decayed (rank 2)
+      const b = g.param("b", [7], { init: normal(1) }); // not decayed (rank 1)
+      const w2 = g.param("w2", [70, 2], { init: normal(1) }); // decayed, spans a padding boundary
+      const loss = w.sum().add(b.sum()).add(w2.sum()).mul(0); // zero gradients: only decay moves
+      const step = await compileTrainStep({ graph: g, loss, optimizer, seed: 2, threads: 1 });
+      const before = step.params();
+      await step.run({}, { lr: 0.1, step: 1 });
+      const after = step.params();
+      for (const [name, factor] of [["w", 0.95], ["w2", 0.95], ["b", 1]] as const) {
+        const a = after.get(name) as Float32Array;
+        (before.get(name) as Float32Array).forEach((v, i) => expect(a[i]).toBeCloseTo(v * factor, 6));
+      }
+      expect(step.layout.decayed % 64).toBe(0);
+    }
+  });
+
   it("draws dropout masks from (seed, step): steps differ, and the same step repeats", async () => {
     const { g, ce } = net(16, 0.5);
     const mk = () => compileTrainStep({ graph: g, loss: ce, ...base({ optimizer: sgd() }) });
