@@ -77,7 +77,7 @@ for (const name of presets) {
       threads,
       fused: !unfused,
       executionMode: parallel ? "parallel" : "sequential",
-      params: step.layout.total,
+      params: step.layout.count,
       msPerStep: +ms.toFixed(2),
       tokensPerSec: Math.round(tokensPerSec),
       modelGflops: +((tokensPerSec * flopsPerToken(s)) / 1e9).toFixed(1),

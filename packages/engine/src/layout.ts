@@ -22,7 +22,10 @@ export interface ParamSlot {
 export class ParamLayout {
   readonly slots: ParamSlot[];
   readonly byName = new Map<string, ParamSlot>();
+  /** length of the flat buffer (parameters plus padding) */
   readonly total: number;
+  /** number of parameter values (what a model card calls its parameter count) */
+  readonly count: number;
   /** parameters [0, decayed) get weight decay */
   readonly decayed: number;
 
@@ -43,6 +46,7 @@ export class ParamLayout {
     this.slots = [...dec.slots, ...rest.slots];
     this.decayed = dec.end;
     this.total = rest.end;
+    this.count = this.slots.reduce((n, s) => n + s.size, 0);
   }
 
   /** The zero-filled gaps [offset, offset + size) that padding leaves, in layout order. */
