@@ -3,7 +3,7 @@
 // run on the same step, published among them, completes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awaitRun, createEvent, msgId, subjects, HEADERS, type CheckpointRef, type Observed } from "@baton/stage-kit";
-import { firstEvent, publishRun, spawnStage, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
+import { firstEvent, publishRun, spawnStages, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 const recipe = tensorRecipe("sturdy", [{ name: "maker" }, { name: "sturdy", config: { steps: 2 } }]);
 
@@ -14,7 +14,7 @@ describe("bad events on a step", () => {
   let unwatch: () => Promise<void>;
   beforeAll(async () => {
     relay = await startRelay();
-    live.push(...(await Promise.all([spawnStage(relay, "maker"), spawnStage(relay, "sturdy")])));
+    live.push(...(await spawnStages(relay, ["maker", "sturdy"])));
     unwatch = await relay.env.bus.watch(subjects.deadLetter("sturdy"), (m) => dead.push(m), { from: "all" });
   });
   afterAll(async () => {

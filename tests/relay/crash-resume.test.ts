@@ -3,7 +3,7 @@
 // one an uninterrupted run makes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awaitRun, readManifest } from "@baton/stage-kit";
-import { getJson, publishRun, spawnStage, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
+import { getJson, publishRun, spawnStage, spawnStages, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 // 12 train steps of 150 ms with a snapshot every 3: killed after step 7, the newest snapshot is step 6.
 const recipe = tensorRecipe("crash", [
@@ -16,7 +16,7 @@ describe("a stage process killed with SIGKILL mid-step", () => {
   const live: StageProcess[] = [];
   beforeAll(async () => {
     relay = await startRelay();
-    live.push(...(await Promise.all([spawnStage(relay, "warm"), spawnStage(relay, "grind")])));
+    live.push(...(await spawnStages(relay, ["warm", "grind"])));
   });
   afterAll(async () => {
     await Promise.all(live.map((s) => s.stop()));

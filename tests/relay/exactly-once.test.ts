@@ -3,7 +3,7 @@
 // ledger commit, one stored checkpoint and one next event.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awaitRun, encodeEvent, subjects, type Observed } from "@baton/stage-kit";
-import { firstEvent, getJson, publishRun, spawnStage, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
+import { firstEvent, getJson, publishRun, spawnStages, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 /** Collects every message on `filter` (from the stream's start) until stopped. */
 async function collect(relay: Relay, filter: string): Promise<{ seen: Observed[]; stop: () => Promise<void> }> {
@@ -19,7 +19,7 @@ describe("exactly one commit per step", () => {
   const live: StageProcess[] = [];
   beforeAll(async () => {
     relay = await startRelay();
-    live.push(...(await Promise.all([spawnStage(relay, "once"), spawnStage(relay, "after"), spawnStage(relay, "race"), spawnStage(relay, "race")])));
+    live.push(...(await spawnStages(relay, ["once", "after", "race", "race"])));
   });
   afterAll(async () => {
     await Promise.all(live.map((s) => s.stop()));

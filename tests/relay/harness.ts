@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createEvent, msgId, stageEnv, subjects, type BatonEvent, type CheckpointRef, type Recipe, type RecipeStep } from "@baton/stage-kit";
 import { injectTraceContext, startPublishSpan, type Tracer } from "../../packages/stage-kit/src/telemetry/index.ts";
-import { startTestServices, tsxNodeArgs, type TestServices } from "../../packages/stage-kit/src/testing/index.ts";
+import { reapOnExit, startTestServices, tsxNodeArgs, type TestServices } from "../../packages/stage-kit/src/testing/index.ts";
 
 type StageEnv = Awaited<ReturnType<typeof stageEnv>>;
 
@@ -69,12 +69,28 @@ export interface StageProcess {
 
 const STAGE_ENTRY = fileURLToPath(new URL("../fixtures/relay-stage.ts", import.meta.url));
 
+/**
+ * Starts stage service processes (step, or [step, stage]) at once. Unlike a bare Promise.all, a failed
+ * start stops the ones that did start before it rethrows, so none is left running.
+ */
+export async function spawnStages(relay: Relay, steps: (string | [string, string])[]): Promise<StageProcess[]> {
+  const results = await Promise.allSettled(steps.map((s) => (typeof s === "string" ? spawnStage(relay, s) : spawnStage(relay, s[0], s[1]))));
+  const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await Promise.all(started.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  return started;
+}
+
 /** Starts a stage service process serving `step`; resolves once it pulls from the bus. */
 export async function spawnStage(relay: Relay, step: string, stage = step, extraEnv: Record<string, string> = {}): Promise<StageProcess> {
   const child = spawn(process.execPath, [...tsxNodeArgs(), STAGE_ENTRY], {
     env: { ...process.env, ...relay.processEnv, BATON_STEP: step, BATON_STAGE: stage, TEST_SPANS_FILE: relay.spansFile, ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  reapOnExit(child);
   const output: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   const http = await new Promise<string>((resolve, reject) => {

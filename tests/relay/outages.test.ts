@@ -2,7 +2,7 @@
 // S3 server unreachable for a while (retries with backoff), and the run still completes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awaitRun, lineage, subjects, type Observed } from "@baton/stage-kit";
-import { getJson, publishRun, spawnStage, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
+import { getJson, publishRun, spawnStages, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 const recipe = tensorRecipe("outage", [
   { name: "steady", config: { steps: 2 } },
@@ -15,7 +15,7 @@ describe("service outages mid-run", () => {
   beforeAll(async () => {
     relay = await startRelay();
     if (!relay.services.localNats || !relay.services.localS3) throw new Error("outage tests restart the servers: run them with local servers (unset NATS_URL and S3_ENDPOINT)");
-    live.push(...(await Promise.all([spawnStage(relay, "steady"), spawnStage(relay, "long")])));
+    live.push(...(await spawnStages(relay, ["steady", "long"])));
   });
   afterAll(async () => {
     await Promise.all(live.map((s) => s.stop()));

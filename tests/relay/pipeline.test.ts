@@ -8,7 +8,7 @@ import { awaitRun, lineage, openCheckpoint } from "@baton/stage-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTelemetry, InMemorySpanExporter } from "../../packages/stage-kit/src/telemetry/index.ts";
 import { encodeTensor, initialTensor, stepConfig, update } from "../fixtures/tensor-stage.ts";
-import { getJson, publishRun, readSpans, spawnStage, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
+import { getJson, publishRun, readSpans, spawnStages, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 const STEPS = ["shape", "tune", "polish"] as const;
 const recipe = tensorRecipe("three-stages", [
@@ -27,7 +27,7 @@ describe("a three-stage relay over NATS + S3, one process per stage", () => {
 
   beforeAll(async () => {
     relay = await startRelay();
-    stages = await Promise.all(STEPS.map((step) => spawnStage(relay, step)));
+    stages = await spawnStages(relay, [...STEPS]);
   });
   afterAll(async () => {
     await Promise.all(stages.map((s) => s.stop()));

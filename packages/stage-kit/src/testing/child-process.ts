@@ -16,6 +16,34 @@ export class OutputTail {
   }
 }
 
+// Children still running when this process exits (a test that failed before its cleanup, a crashed
+// worker) are killed with it, so no server or stage is left running on a shared machine.
+const running = new Set<ChildProcess>();
+let reaperInstalled = false;
+
+/** Kills `child` when this process exits, if it still runs then. */
+export function reapOnExit(child: ChildProcess): void {
+  if (!reaperInstalled) {
+    reaperInstalled = true;
+    process.once("exit", () => {
+      for (const c of running) c.kill("SIGKILL");
+    });
+  }
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+}
+
+/**
+ * For a child process (a test server or stage): exits when its parent goes away, so a killed test
+ * run leaves nothing behind. Checks every second; the timer does not keep the process alive.
+ */
+export function exitWithParent(): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(1);
+  }, 1_000).unref();
+}
+
 export interface SpawnedService {
   child: ChildProcess;
   output: OutputTail;
@@ -35,6 +63,7 @@ export async function spawnUntilReady(
   what: string,
 ): Promise<SpawnedService> {
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  reapOnExit(child);
   const output = new OutputTail();
   const exit = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const exited = async () => {

@@ -9,3 +9,4 @@ export { dockerAnswers, dockerCandidates } from "./docker.ts";
 export { freePort, waitForPort } from "./free-port.ts";
 export { tsxNodeArgs } from "./tsx.ts";
 export { BareS3 } from "./bare-s3.ts";
+export { reapOnExit, exitWithParent } from "./child-process.ts";

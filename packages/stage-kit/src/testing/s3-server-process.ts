@@ -2,6 +2,9 @@
 // Run as its own process so a test can make S3 unreachable (stop) and bring it back (restart).
 // Usage: s3-server-process.ts <port> <directory> <bucket>[,<bucket>...]
 import S3rver from "s3rver";
+import { exitWithParent } from "./child-process.ts";
+
+exitWithParent();
 
 const [portArg, directory, bucketsArg] = process.argv.slice(2);
 if (!portArg || !directory || !bucketsArg) {

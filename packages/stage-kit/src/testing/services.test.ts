@@ -1,3 +1,6 @@
+import { spawn } from "node:child_process";
+import { connect as tcpConnect } from "node:net";
+import { fileURLToPath } from "node:url";
 import { createServer, type Server } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +13,7 @@ import { dockerAnswers, dockerCandidates } from "./docker.ts";
 import { startNats, type LocalNats } from "./nats-server.ts";
 import { startS3, type LocalS3, type S3Endpoint } from "./s3-server.ts";
 import { endpointOf, startTestServices } from "./services.ts";
+import { tsxNodeArgs } from "./tsx.ts";
 
 function s3Client(s3: S3Endpoint): S3Client {
   return new S3Client({
@@ -122,5 +126,31 @@ describe("startTestServices", () => {
       await services.close();
     }
     await expect(connect({ servers: services.nats.url, reconnect: false, timeout: 500 })).rejects.toThrow();
+  });
+});
+
+describe("no server outlives its test", () => {
+  it("stops the S3 server process when the process that started it is killed with SIGKILL", async () => {
+    const helpers = fileURLToPath(new URL("./s3-server.ts", import.meta.url));
+    const script = `const { startS3 } = await import(${JSON.stringify(helpers)}); const s3 = await startS3(); console.log("port=" + s3.port);`;
+    const parent = spawn(process.execPath, [...tsxNodeArgs(), "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const port = await new Promise<number>((resolve, reject) => {
+      parent.stdout!.on("data", (c: Buffer) => {
+        const m = /port=(\d+)/.exec(c.toString());
+        if (m) resolve(Number(m[1]));
+      });
+      parent.once("exit", (code) => reject(new Error(`parent exited (${code}) before the S3 server was up`)));
+    });
+    const open = () =>
+      new Promise<boolean>((resolve) => {
+        const socket = tcpConnect({ host: "127.0.0.1", port });
+        socket.once("connect", () => (socket.destroy(), resolve(true)));
+        socket.once("error", () => resolve(false));
+      });
+    expect(await open()).toBe(true);
+    parent.kill("SIGKILL");
+    const deadline = Date.now() + 20_000;
+    while ((await open()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await open()).toBe(false);
   });
 });
