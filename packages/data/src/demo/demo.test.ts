@@ -66,9 +66,13 @@ describe("demo data", () => {
     const { records: instruct } = await collectDataset(join(d, "instruct.train.jsonl"), { format: "alpaca" });
     const { records: heldOut } = await collectDataset(join(d, "instruct.test.jsonl"), { format: "alpaca" });
     expect(instruct.some((r) => r.input !== "")).toBe(true);
-    expect(instruct.filter((r) => r.instruction.startsWith("tell me"))).toEqual([]); // held-out phrasing
-    expect(heldOut.every((r) => r.instruction.startsWith("tell me"))).toBe(true);
-    expect(new Set(m.instructionTasks.map((t) => t.name))).toEqual(new Set(["plural", "first-letter", "last-letter", "twice", "opposite"]));
+    // Every test instruction is a template never used in training.
+    const trainTemplates = new Set(m.instructionTasks.flatMap((t) => t.train));
+    for (const t of m.instructionTasks) for (const h of t.heldOut) expect(trainTemplates.has(h)).toBe(false);
+    const seen = new Set(instruct.map((r) => r.instruction));
+    expect(heldOut.filter((r) => seen.has(r.instruction))).toEqual([]);
+    expect(heldOut.every((r) => /^(ok|so), /.test(r.instruction))).toBe(true);
+    expect(new Set(m.instructionTasks.map((t) => t.name))).toEqual(new Set(["plural", "first-letter", "last-letter", "twice"]));
 
     // Preference data: the right answer is chosen over a different, wrong one; rankings put it first.
     const { records: prefs } = await collectDataset(join(d, "prefs.train.jsonl"), { format: "preference" });

@@ -12,7 +12,8 @@ import { GENERAL } from "./words.ts";
  *   general  -> pretrain: simple English from a small grammar
  *   domain   -> cpt: a vocabulary of its own (high loss before CPT, low after), general replay limits forgetting
  *   task     -> finetune: plural of unseen made-up nouns, exact match
- *   instruct -> instruct: five tasks x five training templates; the test set uses two held-out templates each
+ *   instruct -> instruct: four tasks, 13 training templates each; the test set uses only templates with
+ *               lead-ins never seen in training
  *   prefs, ranking -> reward / DPO: the right answer over a near miss (and an off-topic reply)
  * Every character of every file is in general.train.jsonl, so a char tokenizer built on it covers all.
  */

@@ -1,4 +1,4 @@
-import { GENERAL, OPPOSITES, madeUpNoun, pick, plural } from "./words.ts";
+import { GENERAL, madeUpNoun, pick, plural } from "./words.ts";
 import type { Rand } from "./words.ts";
 
 /**
@@ -29,54 +29,33 @@ export function splitNouns(r: Rand, train: number, test: number): { train: strin
 export interface InstructionTask {
   name: string;
   answer: (word: string) => string;
-  /** Word source: nouns for most tasks, the opposites list for "opposite". */
-  words: "nouns" | "opposites";
-  /** Templates seen in training; `{w}` is the word. A template with `|input` puts the word in "input". */
+  /** Templates seen in training; `{w}` is the word. A template ending `|input` puts the word in "input". */
   train: string[];
   /** Templates only in the test set: the instruction-following generalisation the instruct stage shows. */
   heldOut: string[];
 }
 
-export const INSTRUCTION_TASKS: InstructionTask[] = [
-  {
-    name: "plural",
-    answer: plural,
-    words: "nouns",
-    train: ["what is the plural of {w}?", "plural of {w}:", "give the plural of {w}.", "write the plural of {w}.", "give the plural of this word.|input"],
-    heldOut: ["tell me the plural of {w}.", "tell me the plural form of {w}, please."],
-  },
-  {
-    name: "first-letter",
-    answer: (w) => w[0]!,
-    words: "nouns",
-    train: ["what is the first letter of {w}?", "first letter of {w}:", "give the first letter of {w}.", "which letter does {w} start with?", "give the first letter of this word.|input"],
-    heldOut: ["tell me the first letter of {w}.", "tell me which letter {w} starts with."],
-  },
-  {
-    name: "last-letter",
-    answer: (w) => w[w.length - 1]!,
-    words: "nouns",
-    train: ["what is the last letter of {w}?", "last letter of {w}:", "give the last letter of {w}.", "which letter does {w} end with?", "give the last letter of this word.|input"],
-    heldOut: ["tell me the last letter of {w}.", "tell me which letter {w} ends with."],
-  },
-  {
-    name: "twice",
-    answer: (w) => `${w} ${w}`,
-    words: "nouns",
-    train: ["say {w} twice.", "repeat {w} two times.", "write {w} twice.", "{w}, twice please.", "say this word twice.|input"],
-    heldOut: ["tell me {w} twice.", "tell me the word {w} two times."],
-  },
-  {
-    name: "opposite",
-    answer: (w) => OPPOSITE_OF.get(w)!,
-    words: "opposites",
-    train: ["what is the opposite of {w}?", "opposite of {w}:", "give the opposite of {w}.", "name the opposite of {w}.", "give the opposite of this word.|input"],
-    heldOut: ["tell me the opposite of {w}.", "tell me a word that means the opposite of {w}."],
-  },
-];
+/**
+ * Instruction templates are a lead-in and a phrasing of the task. Training uses four lead-ins with every
+ * phrasing; the test uses two lead-ins never seen in training, so every test instruction is a template
+ * the model has not seen, while the task words stay learnable for a tiny model in a minute or two.
+ * (Measured on nanogpt-baby: with whole new phrasings per task, 500 steps reached 30% on seen templates
+ * and 6% on held-out ones, far too little signal for the demo.)
+ */
+const TRAIN_LEADS = ["", "please, ", "now, ", "hey, "];
+const HELD_OUT_LEADS = ["ok, ", "so, "];
 
-const OPPOSITE_OF = new Map<string, string>(OPPOSITES.flatMap(([a, b]) => [[a, b] as const, [b, a] as const]));
-const OPPOSITE_WORDS = [...OPPOSITE_OF.keys()];
+function task(name: string, answer: (w: string) => string, phrasings: string[], inputTemplate: string): InstructionTask {
+  const cross = (leads: string[]) => leads.flatMap((lead) => phrasings.map((p) => lead + p));
+  return { name, answer, train: [...cross(TRAIN_LEADS), `${inputTemplate}|input`], heldOut: cross(HELD_OUT_LEADS) };
+}
+
+export const INSTRUCTION_TASKS: InstructionTask[] = [
+  task("plural", plural, ["what is the plural of {w}?", "give the plural of {w}.", "plural of {w}:"], "give the plural of this word."),
+  task("first-letter", (w) => w[0]!, ["what is the first letter of {w}?", "give the first letter of {w}.", "first letter of {w}:"], "give the first letter of this word."),
+  task("last-letter", (w) => w[w.length - 1]!, ["what is the last letter of {w}?", "give the last letter of {w}.", "last letter of {w}:"], "give the last letter of this word."),
+  task("twice", (w) => `${w} ${w}`, ["say {w} twice.", "write {w} twice.", "repeat {w} twice."], "say this word twice."),
+];
 
 export interface AlpacaRow {
   instruction: string;
@@ -94,7 +73,7 @@ export function instructionRows(r: Rand, count: number, nouns: readonly string[]
   const rows: Array<AlpacaRow & { task: string }> = [];
   for (let i = 0; i < count; i++) {
     const task = INSTRUCTION_TASKS[i % INSTRUCTION_TASKS.length]!;
-    const word = task.words === "opposites" ? pick(r, OPPOSITE_WORDS) : pick(r, nouns);
+    const word = pick(r, nouns);
     const { instruction, input } = render(pick(r, task[kind]), word);
     rows.push({ task: task.name, instruction, input, output: task.answer(word) });
   }
@@ -109,7 +88,6 @@ function nearMiss(r: Rand, task: InstructionTask, word: string): string {
     "first-letter": [...word.slice(1)],
     "last-letter": [...word.slice(0, -1)],
     twice: [word, `${word} ${word} ${word}`],
-    opposite: [word, ...OPPOSITE_WORDS.slice(0, 6)],
   };
   const wrong = (candidates[task.name] ?? [word]).filter((c) => c !== right);
   return wrong.length > 0 ? pick(r, wrong) : word + word;
@@ -131,9 +109,9 @@ export interface RankingRow {
   ranking: number[];
 }
 
-function taskPrompt3(r: Rand, nouns: readonly string[]): { task: InstructionTask; word: string; prompt: string } {
+function preferencePrompt(r: Rand, nouns: readonly string[]): { task: InstructionTask; word: string; prompt: string } {
   const task = pick(r, INSTRUCTION_TASKS);
-  const word = task.words === "opposites" ? pick(r, OPPOSITE_WORDS) : pick(r, nouns);
+  const word = pick(r, nouns);
   const template = pick(r, task.train.filter((t) => !t.includes("|")));
   return { task, word, prompt: template.replace("{w}", word) };
 }
@@ -141,7 +119,7 @@ function taskPrompt3(r: Rand, nouns: readonly string[]): { task: InstructionTask
 /** Preference pairs (reward model, DPO): the right answer over a near miss of the right kind. */
 export function preferenceRows(r: Rand, count: number, nouns: readonly string[]): PreferenceRow[] {
   return Array.from({ length: count }, () => {
-    const { task, word, prompt } = taskPrompt3(r, nouns);
+    const { task, word, prompt } = preferencePrompt(r, nouns);
     return { task: task.name, prompt, chosen: task.answer(word), rejected: nearMiss(r, task, word) };
   });
 }
@@ -149,7 +127,7 @@ export function preferenceRows(r: Rand, count: number, nouns: readonly string[])
 /** Rankings of three responses, best first: right answer, near miss, off-topic reply (shuffled). */
 export function rankingRows(r: Rand, count: number, nouns: readonly string[]): RankingRow[] {
   return Array.from({ length: count }, () => {
-    const { task, word, prompt } = taskPrompt3(r, nouns);
+    const { task, word, prompt } = preferencePrompt(r, nouns);
     const ordered = [task.answer(word), nearMiss(r, task, word), OFF_TOPIC];
     const order = [0, 1, 2]; // order[i] = which ranked answer sits at slot i (Fisher-Yates shuffle)
     for (let i = 2; i > 0; i--) {

@@ -32,13 +32,6 @@ export const DOMAIN = {
   tools: ["the skorrow", "a vexlan hook", "the quill of jax", "a thrynn glass", "the zorvath lens"],
 };
 
-/** Opposites, both directions, for the instruction set. */
-export const OPPOSITES: ReadonlyArray<readonly [string, string]> = [
-  ["hot", "cold"], ["big", "small"], ["up", "down"], ["fast", "slow"], ["day", "night"], ["old", "new"],
-  ["happy", "sad"], ["open", "closed"], ["wet", "dry"], ["dark", "light"], ["hard", "soft"], ["loud", "quiet"],
-  ["early", "late"], ["full", "empty"], ["strong", "weak"], ["tall", "short"], ["clean", "dirty"], ["near", "far"],
-];
-
 const ONSETS = ["b", "br", "c", "ch", "d", "dr", "f", "fl", "g", "gr", "h", "j", "k", "l", "m", "n", "p", "pl", "r", "s", "sh", "sk", "st", "t", "tr", "v", "w", "z"];
 const VOWELS = ["a", "e", "i", "o", "u", "ai", "ee", "oo", "ou"];
 const CODAS = ["", "", "n", "m", "l", "r", "t", "k", "nd", "st"];
