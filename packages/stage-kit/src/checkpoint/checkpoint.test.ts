@@ -88,6 +88,20 @@ describe("checkpoints", () => {
     expect(e.message).toContain("manifest.json of checkpoint");
   });
 
+  it("opens from a ref without a file list (manifest first), and refuses a ref whose list disagrees with the manifest", async () => {
+    const dir = await writeOutput("out-list", "w-list");
+    const c = await commitCheckpoint(store, { prefix: keys.checkpoint("run-1", 0, "pre", "list"), dir, manifest: draft(0, "pre", null) });
+    expect(c.ref.files?.map((f) => f.path)).toEqual(["config.json", "extra/notes.txt", "model.safetensors"]);
+    const bare = await openCheckpoint(store, { uri: c.ref.uri, manifestSha256: c.ref.manifestSha256 }, join(root, "open-bare"));
+    expect(await readFile(join(bare.dir, "model.safetensors"), "utf8")).toBe("w-list");
+    const short = { ...c.ref, files: c.ref.files!.slice(1) };
+    const dest = join(root, "open-short");
+    const e = await caught(openCheckpoint(store, short, dest));
+    expect(e.code).toBe("CHECKPOINT_CORRUPT");
+    expect(e.message).toMatch(/file list in the event's ref differs from its manifest.json/);
+    expect(existsSync(dest)).toBe(false);
+  });
+
   it("says CHECKPOINT_MISSING for an uncommitted folder and refuses an empty output", async () => {
     const e = await caught(openCheckpoint(store, { uri: store.uri("checkpoints/run-1/9-none/x/"), manifestSha256: "a".repeat(64) }, join(root, "none")));
     expect(e.code).toBe("CHECKPOINT_MISSING");

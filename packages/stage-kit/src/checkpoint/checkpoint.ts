@@ -51,7 +51,7 @@ export async function commitCheckpoint(store: Store, options: { prefix: string; 
   const bytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
   const put = await store.putBytes(keys.manifest(options.prefix), bytes);
   return {
-    ref: { uri: store.uri(keys.manifest(options.prefix).slice(0, -MANIFEST_FILE.length)), manifestSha256: put.sha256 },
+    ref: { uri: store.uri(keys.manifest(options.prefix).slice(0, -MANIFEST_FILE.length)), manifestSha256: put.sha256, files },
     manifest,
     bytes: files.reduce((n, f) => n + f.size, 0) + put.size,
   };
@@ -88,28 +88,48 @@ export async function readManifest(store: Store, at: CheckpointRef | string): Pr
  * bytes that do not match are never handed to training.
  */
 export async function openCheckpoint(store: Store, ref: CheckpointRef, destDir: string): Promise<OpenedCheckpoint> {
-  const manifest = await readManifest(store, ref);
   const prefix = store.keyOf(ref.uri);
   await mkdir(destDir, { recursive: true });
+  const fetchFiles = (files: ManifestFile[]): Promise<unknown> => mapLimit(files, PARALLEL_FILES, (f) => fetchFile(store, prefix, ref.uri, f, destDir));
   try {
-    await mapLimit(manifest.files, PARALLEL_FILES, async (f) => {
-      try {
-        await store.getFile(keys.file(prefix, f.path), join(destDir, f.path), { sha256: f.sha256, size: f.size, what: `${f.path} of checkpoint ${ref.uri}` });
-      } catch (err) {
-        if (err instanceof BatonError && err.code === "STORE_NOT_FOUND") {
-          throw BatonError.fatal("CHECKPOINT_MISSING", `${f.path} of checkpoint ${ref.uri} is listed in its manifest but missing from the store; the checkpoint is damaged. Re-run the step that produced it.`, err);
-        }
-        throw err;
+    let manifest: CheckpointManifest;
+    if (ref.files) {
+      // The ref lists the files: fetch them beside the manifest (one round trip, not two), each
+      // checked against the ref's digest, then require the manifest to list exactly the same files.
+      const [m, files] = await Promise.allSettled([readManifest(store, ref), fetchFiles(ref.files)]);
+      if (m.status === "rejected") throw m.reason;
+      if (files.status === "rejected") throw files.reason;
+      manifest = m.value;
+      if (fileListKey(manifest.files) !== fileListKey(ref.files)) {
+        throw BatonError.fatal("CHECKPOINT_CORRUPT", `checkpoint ${ref.uri}: the file list in the event's ref differs from its manifest.json (ref: ${fileListKey(ref.files)}; manifest: ${fileListKey(manifest.files)}). The producer of the event is wrong or the checkpoint changed; re-run the step that produced it.`);
       }
-    });
-    const manifestBytes = `${JSON.stringify(manifest, null, 2)}\n`;
-    await writeFile(join(destDir, MANIFEST_FILE), manifestBytes);
+    } else {
+      manifest = await readManifest(store, ref);
+      await fetchFiles(manifest.files);
+    }
+    await writeFile(join(destDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    const bytes = manifest.files.reduce((n, f) => n + f.size, 0);
+    return { ref, manifest, dir: destDir, bytes };
   } catch (err) {
     await rm(destDir, { recursive: true, force: true });
     throw err;
   }
-  const bytes = manifest.files.reduce((n, f) => n + f.size, 0);
-  return { ref, manifest, dir: destDir, bytes };
+}
+
+async function fetchFile(store: Store, prefix: string, uri: string, f: ManifestFile, destDir: string): Promise<void> {
+  try {
+    await store.getFile(keys.file(prefix, f.path), join(destDir, f.path), { sha256: f.sha256, size: f.size, what: `${f.path} of checkpoint ${uri}` });
+  } catch (err) {
+    if (err instanceof BatonError && err.code === "STORE_NOT_FOUND") {
+      throw BatonError.fatal("CHECKPOINT_MISSING", `${f.path} of checkpoint ${uri} is listed in its manifest but missing from the store; the checkpoint is damaged. Re-run the step that produced it.`, err);
+    }
+    throw err;
+  }
+}
+
+/** One comparable string per file list (order-free). */
+function fileListKey(files: ManifestFile[]): string {
+  return files.map((f) => `${f.path}:${f.sha256}:${f.size}`).sort().join(", ");
 }
 
 export interface LineageHop {

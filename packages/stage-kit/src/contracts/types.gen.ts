@@ -69,10 +69,11 @@ export type DatasetUri = string;
 /** A checkpoint folder in the store (s3://bucket/prefix/ or file:///abs/prefix/), always ending in '/'. */
 export type CheckpointUri = string;
 
-/** Pointer to a committed checkpoint: its folder and the digest of its manifest.json, so the manifest itself is verified. */
+/** Pointer to a committed checkpoint: its folder and the digest of its manifest.json, so the manifest itself is verified. files, when present, repeats the manifest's file list so a reader can fetch the manifest and the files at once (it must equal the manifest's list). */
 export interface CheckpointRef {
   uri: CheckpointUri;
   manifestSha256: Sha256;
+  files?: ManifestFile[];
 }
 
 /** A dataset a step read, with the digest of the bytes it read. */
