@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { generateDemoData } from "@baton/data";
 import { awaitRun, lineage, openCheckpoint, startRun } from "@baton/stage-kit";
 import { loadModel } from "@baton/stage-lm";
-import { type Cluster, type ServiceProcess, recipeWith, serve, startCluster, uploadDatasets } from "./cluster.ts";
+import { type Cluster, type ServiceProcess, cli, recipeWith, serve, startCluster, uploadDatasets } from "./cluster.ts";
 
 describe("swapping the finetune implementation", () => {
   let cluster: Cluster;
@@ -48,5 +48,13 @@ describe("swapping the finetune implementation", () => {
     expect(after.weights.get("transformer.wte.weight")).toEqual(before.weights.get("transformer.wte.weight"));
     expect(after.weights.get("transformer.h.0.mlp.c_fc.weight")).toEqual(before.weights.get("transformer.h.0.mlp.c_fc.weight"));
     expect(after.weights.get("transformer.h.1.mlp.c_fc.weight")).not.toEqual(before.weights.get("transformer.h.1.mlp.c_fc.weight"));
+
+    // the operator's view of the same run, from the cluster alone
+    const status = await cli(["status", "e2e-swap"], cluster.processEnv);
+    expect(status.stdout).toContain(`run e2e-swap: completed, last checkpoint ${completed.checkpoint.uri}`);
+    expect(status.stdout).toMatch(/1\. pretrain\s+pretrain\s+committed/);
+    const hops = await cli(["lineage", completed.checkpoint.uri], cluster.processEnv);
+    expect(hops.stdout).toContain("finetune (finetune, baton-gpt-finetune-last-layers 0.1.0) run e2e-swap cursor 1");
+    expect(hops.stdout).toContain("2 hop(s) back to random init");
   });
 });

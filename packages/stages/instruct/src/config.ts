@@ -20,7 +20,7 @@ export const INSTRUCT_DEFAULTS = {
   // packed: several conversations per row, attention limited to each; rows: one per row
   packing: "packed",
   eval: {
-    maxExamples: 100, // held-out-template instructions answered greedily (answers are short)
+    maxExamples: 300, // held-out-template instructions answered greedily: the whole demo test set (short answers)
     maxTokens: 32,
     samples: 3,
   },
