@@ -26,7 +26,8 @@ export async function startCluster(): Promise<Cluster> {
   const services = await startTestServices();
   const workDir = await mkdtemp(join(tmpdir(), "baton-e2e-"));
   // heartbeats (working()) keep a training event alive; a short ack_wait only matters for crashes
-  const processEnv = { ...services.env, BATON_ACK_WAIT_MS: "10000", BATON_HOME: workDir, BATON_MAX_ATTEMPTS: "2" };
+  // BATON_HTTP_PORT 0: each service's HTTP face on a free port (they share one machine here)
+  const processEnv = { ...services.env, BATON_ACK_WAIT_MS: "10000", BATON_HOME: workDir, BATON_MAX_ATTEMPTS: "2", BATON_HTTP_PORT: "0" };
   const env = await stageEnv({ ...process.env, ...processEnv });
   return {
     services,
@@ -43,6 +44,8 @@ export async function startCluster(): Promise<Cluster> {
 
 export interface ServiceProcess {
   output: string[];
+  /** Base URL of its HTTP face, once it has printed it. */
+  http(): string | undefined;
   exited: Promise<number | null>;
   child: ChildProcess;
   stop(): Promise<void>;
@@ -60,6 +63,7 @@ export function serve(cluster: Cluster, implementation: string, step: string, ex
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return {
     output,
+    http: () => /http (http:\/\/\S+)/.exec(output.join(""))?.[1],
     exited,
     child,
     async stop() {

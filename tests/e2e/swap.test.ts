@@ -49,6 +49,12 @@ describe("swapping the finetune implementation", () => {
     expect(after.weights.get("transformer.h.0.mlp.c_fc.weight")).toEqual(before.weights.get("transformer.h.0.mlp.c_fc.weight"));
     expect(after.weights.get("transformer.h.1.mlp.c_fc.weight")).not.toEqual(before.weights.get("transformer.h.1.mlp.c_fc.weight"));
 
+    // the pretrain service is still up: its HTTP face counts the step it finished
+    const face = services[0]!.http();
+    expect(face).toBeDefined();
+    expect((await fetch(`${face}/healthz`)).status).toBe(200);
+    expect(((await (await fetch(`${face}/status`)).json()) as { stage: string; stepsCompleted: number })).toMatchObject({ stage: "pretrain", stepsCompleted: 1 });
+
     // the operator's view of the same run, from the cluster alone
     const status = await cli(["status", "e2e-swap"], cluster.processEnv);
     expect(status.stdout).toContain(`run e2e-swap: completed, last checkpoint ${completed.checkpoint.uri}`);
