@@ -8,6 +8,7 @@ import type { ParamLayout } from "./layout.ts";
 import type { OnnxValueInfo } from "./onnx/model.ts";
 import type { Optimizer } from "./optim.ts";
 import { paramInput, type PlannedModel, planTrainStep, type TrainStepConfig } from "./plan.ts";
+import { rngKey } from "./random.ts";
 import { Program } from "./runner.ts";
 
 export interface StepResult {
@@ -113,8 +114,7 @@ export class TrainStep {
   /** The per-run seed input: a pure function of (seed, step, micro-batch), so resume is exact. */
   private rngFeed(step: number, micro: number): Record<string, ort.Tensor> {
     if (!this.hasRandom) return {};
-    const v = ((this.seed * 1_000_003 + step * 7_919 + micro * 104_729) % 2_147_483_647) / 97;
-    return { "rng.seed": Program.tensor({ data: Float64Array.of(v), dims: [] }) };
+    return { "rng.seed": Program.tensor({ data: BigInt64Array.of(rngKey(this.seed, step, micro)), dims: [] }) };
   }
 
   private userFeeds(feeds: Feeds, where: string): Record<string, ort.Tensor> {

@@ -47,7 +47,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
 export function dropout(x: Tensor, p: number): Tensor {
   if (p === 0) return x;
   if (!(p > 0 && p < 1)) throw new TraceError("dropout", `p must be in [0, 1), got ${p}`);
-  const keep = x.graph.random([...x.shape], x.dtype === "float64" ? "float64" : "float32").lt(1 - p);
+  const keep = x.graph.bernoulli([...x.shape], 1 - p); // bool [...x.shape]: 1 byte kept for the backward pass
   return where(keep, x.mul(1 / (1 - p)), 0);
 }
 

@@ -44,6 +44,7 @@ const CASES: { [K in Op]: Case[] } = {
   input: [{ name: "as the variable", inputs: [{ shape: [3] }], f: (_g, xs) => x(xs) }],
   param: [{ name: "beside the variable", inputs: [{ shape: [3] }], f: (g, xs) => x(xs).mul(g.param("w", [3], { init: normal(1) }).cast("float64")).sin() }],
   const: [{ name: "times a constant", inputs: [{ shape: [3] }], f: (g, xs) => x(xs).mul(g.const(Float64Array.of(1, -2, 3), [3])) }],
+  bernoulli: [{ name: "a random mask selecting x or 2x", inputs: [{ shape: [3, 4] }], f: (g, xs) => where(g.bernoulli([3, 4], 0.5), x(xs), x(xs).mul(2)) }],
   random: [{ name: "times uniform noise", inputs: [{ shape: [2, 3] }], f: (g, xs) => x(xs).mul(g.const(0, [], "float64").add(g.random([2, 3], "float64"))) }],
   neg: unary((t) => t.neg()),
   exp: unary((t) => t.exp()),

@@ -18,6 +18,7 @@ export const VJP: { [K in Op]: Vjp<K> } = {
   param: none,
   const: none,
   random: none,
+  bernoulli: none,
   neg: (g) => [g.neg()],
   exp: (g, out) => [g.mul(out)],
   log: (g, _o, _a, [x]) => [g.div(x as Tensor)],

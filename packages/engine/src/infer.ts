@@ -8,6 +8,7 @@ import { ParamLayout } from "./layout.ts";
 import { Emitter } from "./lower.ts";
 import type { OnnxValueInfo } from "./onnx/model.ts";
 import { TraceError } from "./ops.ts";
+import { rngKey } from "./random.ts";
 import { Program, type SessionConfig } from "./runner.ts";
 import type { Graph, Tensor } from "./tensor.ts";
 
@@ -54,7 +55,7 @@ export class InferenceProgram {
         await program.dispose();
         throw new TraceError("compileInference", "the outputs depend on random numbers (dropout p > 0?); trace inference graphs with dropout 0, or pass randomSeed");
       }
-      prog.extra["rng.seed"] = Program.tensor({ data: Float64Array.of(cfg.randomSeed), dims: [] });
+      prog.extra["rng.seed"] = Program.tensor({ data: BigInt64Array.of(rngKey(cfg.randomSeed)), dims: [] });
     }
     return prog;
   }

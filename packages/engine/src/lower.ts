@@ -3,6 +3,7 @@
 import { type AnyTypedArray, type DType, dtypeOfArray, numel } from "./dtype.ts";
 import { type AttrValue, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "./onnx/model.ts";
 import type { Op, OpAttrs } from "./ops.ts";
+import { lowerBernoulli, lowerUniform } from "./random.ts";
 import type { Tensor } from "./tensor.ts";
 
 /** What a lowering rule may do: emit ONNX nodes and reference constants and leaves. */
@@ -17,7 +18,7 @@ export interface LowerCtx {
   constant(data: AnyTypedArray, dims: number[]): string;
   /** The ONNX value of a `param` leaf (an input, or a slice of the flat parameter buffer). */
   param(name: string): string;
-  /** The scalar float64 seed of this run: a pure function of (seed, step); see runner.ts. */
+  /** The scalar int64 key of this run (< 2^32): a pure function of (seed, step, micro-batch); see random.ts. */
   rngSeed(): string;
 }
 
@@ -28,28 +29,14 @@ const same =
   (cx, _t, _a, ins) =>
     cx.emit(onnxOp, ins);
 
-/** Random hash: fract(sin(i * 12.9898 + s) * 43758.5453), twice, in float64 (the classic shader hash;
- *  float64 keeps the argument exact for up to ~1e13 elements). i = element index, s = seed + salt. */
-function lowerRandom(cx: LowerCtx, t: Tensor, salt: number): string {
-  const n = numel(t.shape);
-  const f64 = (v: number) => cx.constant(Float64Array.of(v), []);
-  const iota = cx.emit("Range", [f64(0), f64(n), f64(1)]);
-  const s = cx.emit("Add", [cx.rngSeed(), f64(salt * 78.233)]);
-  const fract = (x: string) => cx.emit("Sub", [x, cx.emit("Floor", [x])]);
-  const round = (x: string) => fract(cx.emit("Mul", [cx.emit("Sin", [cx.emit("Add", [cx.emit("Mul", [x, f64(12.9898)]), s])]), f64(43758.5453)]));
-  const h1 = round(iota);
-  const h2 = round(cx.emit("Add", [cx.emit("Mul", [h1, f64(1e4)]), iota]));
-  const shaped = cx.emit("Reshape", [h2, cx.ints([...t.shape])]);
-  return t.dtype === "float64" ? shaped : cx.emit("Cast", [shaped], { to: 1 });
-}
-
 const ONNX_CAST: Record<DType, number> = { float32: 1, float64: 11, int64: 7, int32: 6, bool: 9 };
 
 export const LOWER: { [K in Op]: Lower<K> } = {
   input: (_cx, _t, a) => a.name,
   param: (cx, _t, a) => cx.param(a.name),
   const: (cx, t, a) => cx.constant(a.data, [...t.shape]),
-  random: (cx, t, a) => lowerRandom(cx, t, a.salt),
+  random: (cx, t, a) => lowerUniform(cx, t, a.salt),
+  bernoulli: (cx, t, a) => lowerBernoulli(cx, t, a.salt, a.p),
   neg: same("Neg"),
   exp: same("Exp"),
   log: same("Log"),

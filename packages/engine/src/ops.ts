@@ -10,6 +10,8 @@ export interface OpAttrs {
   const: { data: AnyTypedArray };
   /** uniform [0,1) of `shape`, a pure function of (run seed, step, salt); see lower.ts */
   random: { salt: number };
+  /** bool of `shape`, true with probability p; same key and salts as `random` (src/random.ts) */
+  bernoulli: { salt: number; p: number };
   // elementwise unary (float)
   neg: {};
   exp: {};
@@ -154,7 +156,7 @@ function checkAxis(op: string, axis: number, rank: number): void {
 type ShapeRule<K extends Op> = (ins: InputInfo[], attrs: OpAttrs[K], op: K) => OpSignature;
 
 const leaf = (op: string): OpSignature => {
-  throw new TraceError(op, "leaves are created by Graph.input/param/const/random, not applied");
+  throw new TraceError(op, "leaves are created by Graph.input/param/const/random/bernoulli, not applied");
 };
 
 /** Shape and dtype of each op's result; throws a TraceError naming the op and the shapes. */
@@ -163,6 +165,7 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
   param: (_i, _a, op) => leaf(op),
   const: (_i, _a, op) => leaf(op),
   random: (_i, _a, op) => leaf(op),
+  bernoulli: (_i, _a, op) => leaf(op),
   neg: (i, _a, op) => floatUnary(op, i),
   exp: (i, _a, op) => floatUnary(op, i),
   log: (i, _a, op) => floatUnary(op, i),

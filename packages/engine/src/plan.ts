@@ -55,7 +55,7 @@ export function flatParamEmitter(layout: ParamLayout, hasSeed: boolean): Emitter
       if (!slot) throw new TraceError("param", `"${name}" is not in the layout`);
       return em.declareInput(paramInput(name), "float32", slot.shape);
     },
-    hasSeed ? () => em.declareInput("rng.seed", "float64", []) : undefined,
+    hasSeed ? () => em.declareInput("rng.seed", "int64", []) : undefined,
   );
   return em;
 }

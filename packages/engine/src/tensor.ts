@@ -59,6 +59,12 @@ export class Graph {
     return this.leaf("random", { salt: ++this.randomCount }, shape, dtype);
   }
 
+  /** Bool, true with probability p; a pure function of (seed, step) like `random`, at a third of its cost. */
+  bernoulli(shape: number[], p: number): Tensor {
+    if (!(p >= 0 && p <= 1)) throw new TraceError("bernoulli", `p must be in [0, 1], got ${p}`);
+    return this.leaf("bernoulli", { salt: ++this.randomCount, p }, shape, "bool");
+  }
+
   /** An input leaf the compiler adds (flat params, optimizer state, lr): not a user feed. */
   internalInput(name: string, shape: number[], dtype: DType = "float32"): Tensor {
     return this.leaf("input", { name }, shape, dtype);
