@@ -58,3 +58,7 @@ export type { StageEnv } from "./env.ts";
 export { countingStage, expectedWeights, readWeights, trainStep as countingTrainStep } from "./runner/counting-stage.ts";
 export type { CountingStageOptions } from "./runner/counting-stage.ts";
 export { publishEvent, subjectOf } from "./publish.ts";
+
+// The HTTP face and telemetry every service carries (see src/http and src/telemetry).
+export * from "./http/index.ts";
+export * from "./telemetry/index.ts";

@@ -1,15 +1,12 @@
+import { createLogger } from "../telemetry/logger.ts";
 import type { Logger } from "./types.ts";
 
-/** Default logger: JSON lines on stderr (run id, step, stage and trace id come in `fields`). */
+/**
+ * Default logger: JSON lines on stderr (run id, step, stage and trace id come in `fields`), through
+ * telemetry's logger so secret-named fields, secret env values and URL passwords never reach a line.
+ */
 export function jsonLogger(base: Record<string, unknown> = {}): Logger {
-  const write = (level: string, msg: string, fields?: Record<string, unknown>): void => {
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields })}\n`);
-  };
-  return {
-    info: (msg, fields) => write("info", msg, fields),
-    warn: (msg, fields) => write("warn", msg, fields),
-    error: (msg, fields) => write("error", msg, fields),
-  };
+  return createLogger({ context: base, write: (line) => process.stderr.write(`${line}\n`) });
 }
 
 /** The same logger with fields added to every line. */
