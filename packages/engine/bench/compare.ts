@@ -16,6 +16,9 @@ const VARIANTS: Record<string, Parameters<typeof compileGpt>[1]> = {
   threads1: { threads: 1 },
   parallel: { threads: 2, executionMode: "parallel", interOpThreads: 2 },
   nospin: { threads: 2, spinning: false },
+  arena1: { threads: 1, memoryArena: true, memoryPattern: true },
+  lean1: { threads: 1, memoryArena: false, memoryPattern: false },
+  noarena1: { threads: 1, memoryArena: false, memoryPattern: true },
 };
 const steps: [string, TrainStep][] = [];
 for (const v of wanted) {

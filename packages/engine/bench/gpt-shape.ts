@@ -24,8 +24,12 @@ export function flopsPerToken(s: GptShape): number {
   return 6 * nonEmbedding + 12 * s.L * s.C * s.T;
 }
 
-/** `unfused`: GELU and layer norm from primitives (the reference), to measure what fusing wins. */
-export function traceGpt(s: GptShape, opts: { unfused?: boolean } = {}): { g: Graph; loss: { sum: Tensor; count: Tensor } } {
+/**
+ * `unfused`: GELU and layer norm from primitives (the reference), to measure what fusing wins.
+ * `dropout`: nanoGPT's placement (embeddings, attention probabilities, both residual branches).
+ */
+export function traceGpt(s: GptShape, opts: { unfused?: boolean; dropout?: number } = {}): { g: Graph; loss: { sum: Tensor; count: Tensor } } {
+  const drop = (t: Tensor) => nn.dropout(t, opts.dropout ?? 0);
   const layerNorm = opts.unfused ? nn.layerNormFromPrimitives : nn.layerNorm;
   const gelu = opts.unfused ? nn.geluFromPrimitives : nn.gelu;
   const { L, H, C, T, B, V } = s;
@@ -38,29 +42,29 @@ export function traceGpt(s: GptShape, opts: { unfused?: boolean } = {}): { g: Gr
   const wte = g.param("transformer.wte.weight", [V, C], { init: normal(std) });
   const wpe = g.param("transformer.wpe.weight", [T, C], { init: normal(std) });
   const bias = nn.causalBias(g, T); // [T,T] 0 or -1e9
-  let x = wte.gather(idx).add(wpe.gather(nn.arange(g, T))); // [B,T,C]
+  let x = drop(wte.gather(idx).add(wpe.gather(nn.arange(g, T)))); // [B,T,C]
   for (let l = 0; l < L; l++) {
     const p = `transformer.h.${l}`;
     const a = layerNorm(x, g.param(`${p}.ln_1.weight`, [C], { init: ones() }), null);
     const qkv = a.matmul(g.param(`${p}.attn.c_attn.weight`, [C, 3 * C], { init: normal(std) })); // [B,T,3C]
     const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, D]).transpose([0, 2, 1, 3]); // [B,H,T,D]
     const att = heads(0).mul(1 / Math.sqrt(D)).matmul(heads(1).mT()); // [B,H,T,T]; scale q ([..,T,D]), not the scores
-    const probs = att.add(bias).softmax(-1);
+    const probs = drop(att.add(bias).softmax(-1)); // [B,H,T,T]
     const y = probs.matmul(heads(2)).transpose([0, 2, 1, 3]).reshape([B, T, C]); // [B,T,C]
-    x = x.add(y.matmul(g.param(`${p}.attn.c_proj.weight`, [C, C], { init: normal(projStd) })));
+    x = x.add(drop(y.matmul(g.param(`${p}.attn.c_proj.weight`, [C, C], { init: normal(projStd) }))));
     const m = layerNorm(x, g.param(`${p}.ln_2.weight`, [C], { init: ones() }), null);
     const h = gelu(m.matmul(g.param(`${p}.mlp.c_fc.weight`, [C, 4 * C], { init: normal(std) }))); // [B,T,4C]
-    x = x.add(h.matmul(g.param(`${p}.mlp.c_proj.weight`, [4 * C, C], { init: normal(projStd) })));
+    x = x.add(drop(h.matmul(g.param(`${p}.mlp.c_proj.weight`, [4 * C, C], { init: normal(projStd) }))));
   }
   const lnf = layerNorm(x, g.param("transformer.ln_f.weight", [C], { init: ones() }), null);
   const logits = lnf.reshape([B * T, C]).matmul(wte.mT()); // [B*T, V]
   return { g, loss: nn.crossEntropy(logits, tgt) };
 }
 
-export async function compileGpt(s: GptShape, opts: SessionConfig & { unfused?: boolean } = {}): Promise<{ step: TrainStep; traceMs: number }> {
+export async function compileGpt(s: GptShape, opts: SessionConfig & { unfused?: boolean; dropout?: number } = {}): Promise<{ step: TrainStep; traceMs: number }> {
   const t0 = performance.now();
-  const { unfused, ...session } = opts;
-  const { g, loss } = traceGpt(s, { unfused: unfused ?? false });
+  const { unfused, dropout, ...session } = opts;
+  const { g, loss } = traceGpt(s, { unfused: unfused ?? false, dropout: dropout ?? 0 });
   const traceMs = performance.now() - t0;
   const step = await compileTrainStep({
     graph: g,

@@ -17,6 +17,8 @@ export type AnyTypedArray = Float32Array | Float64Array | BigInt64Array | Int32A
 /** onnx.TensorProto.DataType */
 export const ONNX_DTYPE: Record<DType, number> = { float32: 1, float64: 11, int64: 7, int32: 6, bool: 9 };
 
+export const DTYPE_BYTES: Record<DType, number> = { float32: 4, float64: 8, int64: 8, int32: 4, bool: 1 };
+
 export const isFloat = (d: DType): boolean => d === "float32" || d === "float64";
 
 export function allocate(dtype: DType, n: number): AnyTypedArray {

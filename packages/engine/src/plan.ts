@@ -7,6 +7,7 @@ import { grad } from "./grad.ts";
 import { ParamLayout } from "./layout.ts";
 import { Emitter } from "./lower.ts";
 import { encodeModel, type OnnxValueInfo } from "./onnx/model.ts";
+import { DTYPE_BYTES } from "./dtype.ts";
 import { TraceError } from "./ops.ts";
 import { clipByGlobalNorm, type Optimizer } from "./optim.ts";
 import type { SessionConfig } from "./runner.ts";
@@ -28,6 +29,8 @@ export interface PlannedModel {
   inputs: OnnxValueInfo[];
   /** ONNX nodes emitted (before onnxruntime's own fusions) */
   nodes: number;
+  /** bytes of every traced value the model computes, summed: what a run touches (chooses memory options) */
+  valueBytes: number;
 }
 
 export interface TrainPlan {
@@ -107,7 +110,12 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
   const build = (name: string, outs: Record<string, Tensor>): PlannedModel => {
     const em = flatParamEmitter(layout, g.hasRandom);
     const built = buildModel(em, name, outs);
-    return { ...built, nodes: em.nodes.length };
+    let valueBytes = 0;
+    for (const id of em.values.keys()) {
+      const t = g.nodes[id] as Tensor;
+      valueBytes += t.size * DTYPE_BYTES[t.dtype];
+    }
+    return { ...built, nodes: em.nodes.length, valueBytes };
   };
   let main: PlannedModel;
   let micro: PlannedModel | null = null;

@@ -17,6 +17,13 @@ export interface SessionConfig {
    * quiet machine; false yields the core, which wins when other work shares it.
    */
   spinning?: boolean;
+  /**
+   * onnxruntime's CPU memory arena (default true). Off, freed intermediates go back to the system
+   * allocator instead of staying reserved in the arena: lower peak RSS for big steps; see BENCH.md.
+   */
+  memoryArena?: boolean;
+  /** onnxruntime's memory pattern planning (default true): one pre-planned block per run */
+  memoryPattern?: boolean;
   /** write onnxruntime's optimised graph here (to see what it fused) */
   optimizedModelFilePath?: string;
   /** write onnxruntime's per-node profile (JSON) with this file prefix; see Program.endProfiling */
@@ -61,6 +68,8 @@ export class Program {
       graphOptimizationLevel: cfg.graphOptimizationLevel ?? "all",
       executionProviders: executionProviders(cfg),
     };
+    if (cfg.memoryArena !== undefined) opts.enableCpuMemArena = cfg.memoryArena;
+    if (cfg.memoryPattern !== undefined) opts.enableMemPattern = cfg.memoryPattern;
     if (cfg.optimizedModelFilePath) opts.optimizedModelFilePath = cfg.optimizedModelFilePath;
     if (cfg.spinning === false) opts.extra = { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } };
     if (cfg.profileFilePrefix) {

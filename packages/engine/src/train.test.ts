@@ -2,7 +2,7 @@
 // normalised over all unmasked tokens, exact resume from params + optimizer state, export.
 import { describe, expect, it } from "vitest";
 import { crossEntropy, dropout, linear } from "./composites.ts";
-import { compileTrainStep } from "./compile.ts";
+import { compileTrainStep, memoryOptions } from "./compile.ts";
 import type { TrainStepConfig } from "./plan.ts";
 import { compileInference, exportOnnx } from "./infer.ts";
 import { normal, rng, zeros } from "./init.ts";
@@ -35,9 +35,9 @@ function data(N: number, seed: number, unmasked = N) {
 
 const base = (extra: Partial<TrainStepConfig> = {}) => ({ optimizer: adamw({ weightDecay: 0.1 }), clipNorm: 1, seed: 9, threads: 2, ...extra });
 
-async function losses(p: number, steps: number): Promise<number[]> {
+async function losses(p: number, steps: number, extra: Partial<TrainStepConfig> = {}): Promise<number[]> {
   const { g, ce } = net(16, p);
-  const step = await compileTrainStep({ graph: g, loss: ce, ...base() });
+  const step = await compileTrainStep({ graph: g, loss: ce, ...base(extra) });
   const out: number[] = [];
   for (let t = 1; t <= steps; t++) out.push((await step.run(data(16, 1), { lr: 3e-2, step: t })).loss);
   await step.dispose();
@@ -50,6 +50,13 @@ describe("train step", () => {
     const b = await losses(0.3, 8);
     expect(b).toEqual(a);
     expect(a[7]).toBeLessThan(a[0] as number);
+  });
+
+  it("gives the same losses without onnxruntime's memory arena and pattern (the lean setting of big steps)", async () => {
+    expect(await losses(0.3, 4, { memoryArena: false, memoryPattern: false })).toEqual(await losses(0.3, 4));
+    expect(memoryOptions({}, 10 * 2 ** 20)).toEqual({ memoryArena: true, memoryPattern: true });
+    expect(memoryOptions({}, 2 ** 30)).toEqual({ memoryArena: false, memoryPattern: false });
+    expect(memoryOptions({ memoryArena: true }, 2 ** 30)).toEqual({ memoryArena: true, memoryPattern: false });
   });
 
   it("trains with SGD and momentum, keeping the momentum buffer as optimizer state", async () => {
