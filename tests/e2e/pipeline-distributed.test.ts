@@ -36,13 +36,13 @@ describe("the demo pipeline as four services over NATS + S3", () => {
     await cluster?.close();
   });
 
-  it("reaches run.completed; the last checkpoint's lineage has four hops with dataset digests", { timeout: 420_000 }, async () => {
+  it("reaches run.completed; the last checkpoint's lineage has four hops with dataset digests", { timeout: 600_000 }, async () => {
     const uris = await uploadDatasets(cluster.env, dataDir, "demo");
     const recipe = await recipeWith(DEMO_RECIPE, uris);
     for (const s of STEPS) await cluster.env.bus.ensureConsumer(s.step);
     services = STEPS.map((s) => serve(cluster, s.implementation, s.step));
     const runId = "e2e-distributed";
-    const done = awaitRun(cluster.env.bus, runId, { timeoutMs: 400_000 });
+    const done = awaitRun(cluster.env.bus, runId, { timeoutMs: 580_000 });
     await startRun(cluster.env.bus, { runId, recipe, source: "baton://tests/e2e" });
     const completed = await done.catch((err: Error) => {
       throw new Error(`${err.message}\n--- service output ---\n${services.map((s) => s.output.join("")).join("\n---\n")}`);
