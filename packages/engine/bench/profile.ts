@@ -1,5 +1,5 @@
 // Where a train step's time goes, per onnxruntime op type (from its profiler), for one preset.
-// pnpm exec tsx packages/engine/bench/profile.ts nanogpt-baby [--threads N] [--top N]
+// pnpm exec tsx packages/engine/bench/profile.ts nanogpt-baby [--threads N] [--top N] [--batch B] [--dropout P] [--nodes]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +16,7 @@ if (!preset) throw new Error(`unknown preset ${name}`);
 const s = args.includes("--batch") ? { ...preset, B: Number(args[args.indexOf("--batch") + 1]) } : preset;
 const RUNS = 3;
 const dir = mkdtempSync(join(tmpdir(), "baton-profile-"));
-const { g, loss } = traceGpt(s);
+const { g, loss } = traceGpt(s, { dropout: args.includes("--dropout") ? Number(args[args.indexOf("--dropout") + 1]) : 0 });
 const step = await compileTrainStep({ graph: g, loss, optimizer: adamw({ weightDecay: 0.1 }), clipNorm: 1, threads, profileFilePrefix: join(dir, "p") });
 const N = s.B * s.T;
 const tokens = BigInt64Array.from({ length: N }, (_, i) => BigInt((i * 7) % s.V));
