@@ -22,8 +22,13 @@ export interface DecodeState {
 export interface ForwardOptions {
   /** dropout rate for embeddings, attention and residuals (0 at evaluation and sampling) */
   dropout: number;
-  /** int64 [T] or [B, T]; default 0..T-1 (decoding: the position input) */
+  /** int64 [T] or [B, T]; default 0..T-1 (decoding: the position input). Packed rows restart at 0 per example. */
   positions?: Tensor;
+  /**
+   * int64 [B, T]: attention stays inside equal ids, so examples packed into one row do not see each
+   * other (default: one segment per row)
+   */
+  segments?: Tensor;
   /** one-token decoding against a KV cache (T must be 1) */
   decode?: DecodeState;
 }
@@ -44,6 +49,15 @@ function causalBias(g: Graph, T: number): Tensor {
   const m = new Float32Array(T * T);
   for (let t = 0; t < T; t++) for (let s = t + 1; s < T; s++) m[t * T + s] = NEG;
   return g.const(m, [T, T]);
+}
+
+/** The causal mask, plus NEG between keys and queries of different segments: [T, T] or [B, 1, T, T]. */
+function attentionBias(g: Graph, T: number, segments: Tensor | undefined): Tensor {
+  const causal = causalBias(g, T);
+  if (!segments) return causal;
+  const [B] = segments.shape as [number, number];
+  const same = segments.reshape([B, 1, T, 1]).eq(segments.reshape([B, 1, 1, T])); // bool [B,1,T,T]
+  return causal.add(where(same, 0, NEG)); // NEG or 2*NEG where masked: softmax gives 0 either way
 }
 
 function attention(x: Tensor, p: BlockParams, cfg: GptModelConfig, opts: ForwardOptions, bias: Tensor | null, cache?: LayerCache): { y: Tensor; present?: LayerCache } {
@@ -86,7 +100,8 @@ export function gptForward(g: Graph, p: GptParams, cfg: GptModelConfig, tokens: 
   if (T > cfg.blockSize) throw new Error(`gptForward: sequence of ${T} tokens is longer than the block size ${cfg.blockSize}`);
   const positions = opts.positions ?? opts.decode?.position ?? nn.arange(g, T);
   let x = nn.dropout(p.wte.gather(tokens).add(p.wpe.gather(positions)), opts.dropout); // [B,T,C]
-  const bias = opts.decode || T === 1 ? null : causalBias(g, T);
+  if (opts.segments && opts.decode) throw new Error("gptForward: segments apply to whole sequences, not to one-token decoding");
+  const bias = opts.decode || (T === 1 && !opts.segments) ? null : attentionBias(g, T, opts.segments);
   const present: LayerCache[] = [];
   p.blocks.forEach((b, l) => {
     const a = attention(norm(x, b.ln1, cfg.layerNormEps), b, cfg, opts, bias, opts.decode?.layers[l]);

@@ -1,6 +1,9 @@
 // The graphs built from the GPT forward pass. Every program feeds the same names:
 //   tokens [B, T] int64, targets [B*T] int64, loss_mask [B*T] float32 (1 = trained target),
 //   position [1] int64, past.<l>.key / past.<l>.value [B, H, S, D] float32 (decoding),
+//   with `packed`: positions [B, T] int64 (restarting at 0 per example) and segments [B, T] int64
+//   (attention only inside equal ids), so supervised examples packed into one row stay apart,
+//   with `frozen`: each frozen weight as a float32 input under its own name,
 // and fetches logits, loss_sum / count, present.<l>.key / present.<l>.value.
 import { Graph, nn, type Tensor } from "@baton/engine";
 import { checkModelConfig, type GptModelConfig } from "./config.ts";
@@ -54,6 +57,10 @@ export interface TraceOptions {
   seq?: number;
   /** default: the config's dropout (pass 0 for evaluation graphs) */
   dropout?: number;
+  /** declare `positions` and `segments` [B, T] int64 inputs (packed supervised rows) */
+  packed?: boolean;
+  /** weights fed as inputs rather than trained (see declareGptParams) */
+  frozen?: ReadonlySet<string>;
 }
 
 /** Declares the parameters and runs the forward pass over a `tokens` input. */
@@ -62,9 +69,10 @@ export function traceGpt(cfg: GptModelConfig, opts: TraceOptions): GptTrace {
   const B = opts.batch;
   const T = opts.seq ?? cfg.blockSize;
   const g = new Graph();
-  const params = declareGptParams(g, cfg);
+  const params = declareGptParams(g, cfg, opts.frozen);
   const tokens = g.input("tokens", [B, T], "int64");
-  const { hidden } = gptForward(g, params, cfg, tokens, { dropout: opts.dropout ?? cfg.dropout });
+  const packing = opts.packed ? { positions: g.input("positions", [B, T], "int64"), segments: g.input("segments", [B, T], "int64") } : {};
+  const { hidden } = gptForward(g, params, cfg, tokens, { dropout: opts.dropout ?? cfg.dropout, ...packing });
   let logits: Tensor | null = null;
   return {
     g,

@@ -45,9 +45,17 @@ function initFor(name: string, cfg: GptModelConfig) {
   return normal(0.02);
 }
 
-export function declareGptParams(g: Graph, cfg: GptModelConfig): GptParams {
+/**
+ * Declares every weight. Names in `frozen` become float32 inputs of the same name instead of
+ * parameters: no gradient, no optimizer state, fed with every run (a stage that trains only the
+ * last layers).
+ */
+export function declareGptParams(g: Graph, cfg: GptModelConfig, frozen: ReadonlySet<string> = new Set()): GptParams {
   const t = new Map<string, Tensor>();
-  for (const s of gptTensorSpecs(cfg)) t.set(s.name, g.param(s.name, s.shape, { init: initFor(s.name, cfg) }));
+  const specs = gptTensorSpecs(cfg);
+  const unknown = [...frozen].filter((n) => !specs.some((s) => s.name === n));
+  if (unknown.length > 0) throw new Error(`declareGptParams: frozen weight(s) ${unknown.join(", ")} are not weights of this model (bias: ${cfg.bias}, ${cfg.nLayer} layers)`);
+  for (const s of specs) t.set(s.name, frozen.has(s.name) ? g.input(s.name, s.shape, "float32") : g.param(s.name, s.shape, { init: initFor(s.name, cfg) }));
   const get = (name: string): Tensor => {
     const v = t.get(name);
     if (!v) throw new Error(`declareGptParams: gptTensorSpecs has no "${name}"`);

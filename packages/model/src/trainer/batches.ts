@@ -8,6 +8,10 @@ export interface LmBatch {
   x: Int32Array;
   y: Int32Array;
   lossMask?: Float32Array;
+  /** packed rows only: each token's position within its own example [B*T] */
+  positions?: Int32Array;
+  /** packed rows only: which example of the row each token belongs to [B*T] (attention stays inside one) */
+  segmentIds?: Int32Array;
 }
 
 export interface BatchSource {

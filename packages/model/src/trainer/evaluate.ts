@@ -12,12 +12,25 @@ export class Evaluator {
     private readonly batch: number,
     private readonly seq: number,
     private readonly vocab: number,
+    private readonly packed: boolean,
   ) {}
 
-  static async compile(cfg: GptModelConfig, opts: { batch: number; seq: number; threads: number; objective?: Objective }): Promise<Evaluator> {
-    const { g, outputs } = traceEvaluation(cfg, { batch: opts.batch, seq: opts.seq, ...(opts.objective ? { objective: opts.objective } : {}) });
+  /** `packed`: the batches carry positions and segmentIds (see traceGpt). */
+  static async compile(cfg: GptModelConfig, opts: { batch: number; seq: number; threads: number; objective?: Objective; packed?: boolean }): Promise<Evaluator> {
+    const packed = opts.packed ?? false;
+    const { g, outputs } = traceEvaluation(cfg, { batch: opts.batch, seq: opts.seq, packed, ...(opts.objective ? { objective: opts.objective } : {}) });
     const program = await compileInference({ graph: g, outputs, threads: opts.threads });
-    return new Evaluator(program, opts.batch, opts.seq, cfg.vocabSize);
+    return new Evaluator(program, opts.batch, opts.seq, cfg.vocabSize, packed);
+  }
+
+  /** Summed loss and counted tokens of one batch under the loaded weights. */
+  async lossTerms(batch: LmBatch, where = "evaluation batch"): Promise<{ sum: number; count: number }> {
+    const out = await this.program.run(batchFeeds(batch, { batch: this.batch, seq: this.seq, vocab: this.vocab, packed: this.packed }, where));
+    return { sum: Number((out.loss_sum as Float32Array)[0]), count: Number((out.count as Float32Array)[0]) };
+  }
+
+  loadParams(params: ReadonlyMap<string, Float32Array>): void {
+    this.program.loadParams(params);
   }
 
   /** Token-weighted mean loss over the batches (sum of losses / sum of counted tokens). */
@@ -26,9 +39,9 @@ export class Evaluator {
     let sum = 0;
     let count = 0;
     for (let k = 0; k < batches; k++) {
-      const out = await this.program.run(batchFeeds(await get(k), { batch: this.batch, seq: this.seq, vocab: this.vocab }, `evaluation batch ${k}`));
-      sum += Number((out.loss_sum as Float32Array)[0]);
-      count += Number((out.count as Float32Array)[0]);
+      const r = await this.lossTerms(await get(k), `evaluation batch ${k}`);
+      sum += r.sum;
+      count += r.count;
     }
     return sum / Math.max(count, 1);
   }

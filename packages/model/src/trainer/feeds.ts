@@ -1,11 +1,18 @@
 // Turning a batch of token ids into the graph's feeds: tokens [B, T] and targets [B*T] as int64,
-// loss_mask [B*T] float32 (all ones for pretraining).
+// loss_mask [B*T] float32 (all ones for pretraining); for packed graphs also positions and segments
+// [B, T] int64.
 import type { Feeds } from "@baton/engine";
 import type { LmBatch } from "./batches.ts";
 
 const ones = new Map<number, Float32Array>();
 
-export function batchFeeds(b: LmBatch, shape: { batch: number; seq: number; vocab: number }, where: string): Feeds {
+const int64 = (a: Int32Array): BigInt64Array => {
+  const out = new BigInt64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i] as number);
+  return out;
+};
+
+export function batchFeeds(b: LmBatch, shape: { batch: number; seq: number; vocab: number; packed?: boolean }, where: string): Feeds {
   const { batch, seq, vocab } = shape;
   const N = batch * seq;
   if (b.x.length !== N || b.y.length !== N) {
@@ -28,5 +35,12 @@ export function batchFeeds(b: LmBatch, shape: { batch: number; seq: number; voca
     mask = ones.get(N);
     if (!mask) ones.set(N, (mask = new Float32Array(N).fill(1)));
   }
-  return { tokens, targets, loss_mask: mask };
+  if (!shape.packed) return { tokens, targets, loss_mask: mask };
+  if (!b.positions || !b.segmentIds) throw new Error(`${where}: the model is traced for packed rows and needs positions and segmentIds [B*T] in every batch`);
+  if (b.positions.length !== N || b.segmentIds.length !== N) throw new Error(`${where}: positions (${b.positions.length}) and segmentIds (${b.segmentIds.length}) must have B*T = ${N} values`);
+  for (let i = 0; i < N; i++) {
+    const p = b.positions[i] as number;
+    if (p < 0 || p >= seq) throw new Error(`${where}: position ${p} at index ${i} is outside [0, ${seq}); positions restart at 0 for each example`);
+  }
+  return { tokens, targets, loss_mask: mask, positions: int64(b.positions), segments: int64(b.segmentIds) };
 }

@@ -4,7 +4,7 @@
 export type TrainEvent =
   | { type: "start"; step: number; totalSteps: number; params: number; tokensPerStep: number; resumed: boolean }
   | { type: "step"; step: number; totalSteps: number; loss: number; lr: number; gradNorm: number; msPerIter: number; tokensPerSec: number; etaSec: number }
-  | { type: "eval"; step: number; totalSteps: number; valLoss: number; trainLoss: number }
+  | { type: "eval"; step: number; totalSteps: number; valLoss: number; trainLoss: number; metrics?: Record<string, number> }
   | { type: "snapshot"; step: number }
   | { type: "done"; step: number; wallMs: number };
 
@@ -23,7 +23,9 @@ export class ProgressBar {
       const line = `step ${e.step}/${e.totalSteps} [${bar}] loss ${e.loss.toFixed(4)} | ${formatRate(e.tokensPerSec)} tok/s | ${e.msPerIter.toFixed(1)} ms/iter | ETA ${formatDuration(e.etaSec)}`;
       this.out.write(`\r${line}\x1b[K`);
     } else if (e.type === "eval") {
-      this.out.write(`\r\x1b[Kstep ${e.step}: val loss ${e.valLoss.toFixed(4)}, train loss ${e.trainLoss.toFixed(4)}\n`);
+      const losses = Number.isFinite(e.valLoss) ? [`val loss ${e.valLoss.toFixed(4)}`, `train loss ${e.trainLoss.toFixed(4)}`] : [];
+      const own = Object.entries(e.metrics ?? {}).map(([k, v]) => `${k} ${v.toFixed(4)}`);
+      this.out.write(`\r\x1b[Kstep ${e.step}: ${[...losses, ...own].join(", ")}\n`);
     } else if (e.type === "done") {
       this.out.write(`\r\x1b[Kdone: ${e.step} steps in ${formatDuration(e.wallMs / 1000)}\n`);
     }
@@ -44,11 +46,18 @@ export function formatDuration(sec: number): string {
 
 /**
  * Trainer events as a stage's progress reports (stage-kit's `ctx.progress`, typed structurally):
- * `onEvent: stageProgress(ctx.progress)`. Steps carry loss, lr and tokens/s; evaluations their losses.
+ * `onEvent: stageProgress(ctx.progress)`. Metric names follow the relay's snake_case: steps carry
+ * loss, lr, grad_norm and tokens_per_s; evaluations val_loss / train_loss (when measured) and the
+ * caller's own metrics.
  */
 export function stageProgress(report: (p: { trainStep: number; totalSteps?: number; metrics?: Record<string, number> }) => void): (e: TrainEvent) => void {
   return (e) => {
-    if (e.type === "step") report({ trainStep: e.step, totalSteps: e.totalSteps, metrics: { loss: e.loss, lr: e.lr, tokensPerSec: e.tokensPerSec, gradNorm: e.gradNorm } });
-    else if (e.type === "eval") report({ trainStep: e.step, totalSteps: e.totalSteps, metrics: { valLoss: e.valLoss, trainLoss: e.trainLoss } });
+    if (e.type === "step") report({ trainStep: e.step, totalSteps: e.totalSteps, metrics: { loss: e.loss, lr: e.lr, grad_norm: e.gradNorm, tokens_per_s: e.tokensPerSec } });
+    else if (e.type === "eval") {
+      const metrics: Record<string, number> = { ...e.metrics };
+      if (Number.isFinite(e.valLoss)) metrics.val_loss = e.valLoss;
+      if (Number.isFinite(e.trainLoss)) metrics.train_loss = e.trainLoss;
+      report({ trainStep: e.step, totalSteps: e.totalSteps, metrics });
+    }
   };
 }

@@ -15,8 +15,10 @@ export interface CurvePoint {
 
 export interface EvalPoint {
   step: number; // optimizer steps done when evaluated (0 = at init)
-  valLoss: number;
+  valLoss: number; // NaN (null in JSON) when only a caller's metrics are evaluated
   trainLoss: number;
+  /** the caller's own metrics (trainLanguageModel's `evaluate`) */
+  metrics?: Record<string, number>;
 }
 
 export interface TrainerSnapshot {

@@ -33,8 +33,17 @@ export interface TrainLanguageModelOptions {
   clipNorm?: number;
   /** micro-batches per optimizer step; the loss is normalised over the tokens of all of them */
   accumSteps?: number;
-  /** mean val loss over `batches` batches every `every` steps, at step 0 and at the end; every 0 = only at the end */
-  eval?: { every: number; batches: number; trainBatches?: number };
+  /**
+   * mean val loss over `batches` batches every `every` steps, at step 0 (unless atStart is false) and
+   * at the end; every 0 = only at the end; batches 0 = no built-in losses (see `evaluate`)
+   */
+  eval?: { every: number; batches: number; trainBatches?: number; atStart?: boolean };
+  /** a caller's own metrics at every evaluation (a stage's held-out scores), given all the weights */
+  evaluate?: (params: ReadonlyMap<string, Float32Array>) => Promise<Record<string, number>>;
+  /** batches carry positions and segmentIds: packed examples do not attend to each other */
+  packed?: boolean;
+  /** weights that stay as `init` has them (required there): fed as inputs, no gradient, no optimizer state */
+  frozen?: ReadonlySet<string>;
   /** data order, init and dropout; default 1337 */
   seed?: number;
   threads?: number;
@@ -101,10 +110,19 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
   if (!Number.isInteger(o.iters) || o.iters < 0) throw new Error(`trainLanguageModel: iters must be an integer >= 0, got ${o.iters}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`trainLanguageModel: batchSize must be a positive integer, got ${o.batchSize}`);
   if (seq > cfg.blockSize) throw new Error(`trainLanguageModel: seq ${seq} is longer than the model's block size ${cfg.blockSize}`);
+  const packed = o.packed ?? false;
+  const frozenNames = [...(o.frozen ?? [])].sort();
+  const frozen: Record<string, Float32Array> = {};
+  for (const name of frozenNames) {
+    const w = o.init?.get(name);
+    if (!w) throw new Error(`trainLanguageModel: frozen weight ${name} has no value in init; pass the starting checkpoint's weights as init`);
+    frozen[name] = w;
+  }
   // everything that shapes the weights' trajectory: a snapshot taken under another plan is refused
-  const plan: Record<string, unknown> = { model: cfg, batchSize: o.batchSize, seq, accumSteps: accum, seed, schedule: o.schedule, optimizer: opt, clipNorm, eval: evalCfg };
+  const plan: Record<string, unknown> = { model: cfg, batchSize: o.batchSize, seq, accumSteps: accum, seed, schedule: o.schedule, optimizer: opt, clipNorm, eval: evalCfg, packed, frozen: frozenNames };
+  const trainable = (m: ReadonlyMap<string, Float32Array>) => new Map([...m].filter(([k]) => !(k in frozen)));
 
-  const { trace, loss } = traceTraining(cfg, { batch: o.batchSize, seq, ...(o.objective ? { objective: o.objective } : {}) });
+  const { trace, loss } = traceTraining(cfg, { batch: o.batchSize, seq, packed, frozen: new Set(frozenNames), ...(o.objective ? { objective: o.objective } : {}) });
   const step: TrainStep = await compileTrainStep({
     graph: trace.g,
     loss,
@@ -114,7 +132,13 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
     seed,
     threads,
   });
-  const evaluator = evalCfg.batches > 0 ? await Evaluator.compile(cfg, { batch: o.batchSize, seq, threads, ...(o.objective ? { objective: o.objective } : {}) }) : null;
+  const evaluator = evalCfg.batches > 0 ? await Evaluator.compile(cfg, { batch: o.batchSize, seq, threads, packed, ...(o.objective ? { objective: o.objective } : {}) }) : null;
+  /** every weight, trained and frozen, by HF name */
+  const allParams = (): Map<string, Float32Array> => {
+    const out = step.params();
+    for (const [k, v] of Object.entries(frozen)) out.set(k, v);
+    return out;
+  };
   const bar = o.progressBar === true || ((o.progressBar ?? "auto") === "auto" && process.stderr.isTTY) ? new ProgressBar() : null;
   const emit = (e: TrainEvent) => {
     bar?.onEvent(e);
@@ -131,34 +155,39 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
     if (snap) {
       const diff = planDifferences(snap.plan, plan);
       if (diff.length > 0) throw new Error(`resume snapshot at step ${snap.step} was taken with other settings; start a new run or restore them:\n  ${diff.join("\n  ")}`);
-      step.loadParams(snap.params);
+      step.loadParams(trainable(snap.params));
       step.loadOptimizerState(snap.optimizer);
       ({ step: done, tokensSeen, curve, evals } = snap);
       resumedFrom = done;
     } else if (o.init) {
-      step.loadParams(o.init);
+      step.loadParams(trainable(o.init));
     }
     const tokensPerStep = o.batchSize * seq * accum;
     emit({ type: "start", step: done, totalSteps: o.iters, params: step.layout.total, tokensPerStep, resumed: snap !== null });
 
     const takeSnapshot = async (): Promise<void> => {
       if (!o.snapshots) return;
-      const s: TrainerSnapshot = { step: done, params: step.params(), optimizer: step.optimizerState(), seed, tokensSeen, curve: [...curve], evals: [...evals], plan };
+      const s: TrainerSnapshot = { step: done, params: allParams(), optimizer: step.optimizerState(), seed, tokensSeen, curve: [...curve], evals: [...evals], plan };
       await o.snapshots.store.save(s);
       emit({ type: "snapshot", step: done });
     };
     const evaluate = async (): Promise<void> => {
-      if (!evaluator) return;
+      if (!evaluator && !o.evaluate) return;
       if (evals.some((e) => e.step === done)) return;
-      const params = step.params();
-      const valLoss = await evaluator.meanLoss(params, evalCfg.batches, (k) => o.data.val(k));
-      const evalSeed = (seed ^ 0x6576616c) >>> 0; // windows of the train split the steps do not draw from
-      const trainLoss = await evaluator.meanLoss(params, evalCfg.trainBatches ?? evalCfg.batches, (k) => o.data.train(evalSeed, k));
-      evals.push({ step: done, valLoss, trainLoss });
-      emit({ type: "eval", step: done, totalSteps: o.iters, valLoss, trainLoss });
+      const params = allParams();
+      let valLoss = NaN;
+      let trainLoss = NaN;
+      if (evaluator) {
+        valLoss = await evaluator.meanLoss(params, evalCfg.batches, (k) => o.data.val(k));
+        const evalSeed = (seed ^ 0x6576616c) >>> 0; // windows of the train split the steps do not draw from
+        trainLoss = await evaluator.meanLoss(params, evalCfg.trainBatches ?? evalCfg.batches, (k) => o.data.train(evalSeed, k));
+      }
+      const metrics = o.evaluate ? await o.evaluate(params) : undefined;
+      evals.push({ step: done, valLoss, trainLoss, ...(metrics ? { metrics } : {}) });
+      emit({ type: "eval", step: done, totalSteps: o.iters, valLoss, trainLoss, ...(metrics ? { metrics } : {}) });
     };
 
-    if (evalCfg.every > 0 && done === 0) await evaluate();
+    if (evalCfg.every > 0 && done === 0 && (evalCfg.atStart ?? true)) await evaluate();
     const stepMs: number[] = [];
     let ema = NaN;
     while (done < o.iters) {
@@ -171,7 +200,7 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
       const ts = performance.now();
       const micro: Feeds[] = [];
       for (let k = 0; k < accum; k++) {
-        micro.push(batchFeeds(await o.data.train(seed, done * accum + k), { batch: o.batchSize, seq, vocab: cfg.vocabSize }, `training step ${t}, micro-batch ${k}`));
+        micro.push({ ...frozen, ...batchFeeds(await o.data.train(seed, done * accum + k), { batch: o.batchSize, seq, vocab: cfg.vocabSize, packed }, `training step ${t}, micro-batch ${k}`) });
       }
       const r = await step.run(accum === 1 ? (micro[0] as Feeds) : micro, { lr, step: t });
       if (!Number.isFinite(r.loss)) throw new Error(`training step ${t}: loss is ${r.loss} (lr ${lr.toExponential(3)}, grad norm ${r.gradNorm}); lower the learning rate or check the data`);
@@ -193,14 +222,14 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
     const wallMs = performance.now() - t0;
     emit({ type: "done", step: done, wallMs });
     return {
-      params: step.params(),
+      params: allParams(),
       optimizerState: step.optimizerState(),
       step: done,
       curve,
       evals,
       metrics: {
-        trainLoss: last?.trainLoss ?? tail.reduce((a, b) => a + b, 0) / Math.max(tail.length, 1),
-        valLoss: last?.valLoss ?? NaN,
+        trainLoss: last && Number.isFinite(last.trainLoss) ? last.trainLoss : tail.reduce((a, b) => a + b, 0) / Math.max(tail.length, 1),
+        valLoss: last?.valLoss ?? NaN, // NaN when only the caller's metrics are evaluated
         tokensPerSec: (tokensPerStep / msPerIter) * 1000,
         msPerIter,
         tokens: tokensSeen,
