@@ -2,7 +2,7 @@
 // (the peak is per process: run one variant per process and compare the lines).
 // pnpm exec tsx packages/engine/bench/memory.ts nanogpt-shakespeare-char [--batch 16] [--dropout 0.2]
 //   [--threads 1] [--arena | --no-arena] [--mem-pattern | --no-mem-pattern] [--steps 2]
-// Without a memory flag the engine's default applies (compile.ts memoryOptions: lean above 512 MB).
+// Without a memory flag the engine's default applies (compile.ts memoryOptions: lean from 1 GiB).
 import { resourceUsage } from "node:process";
 import { compileGpt, SHAPES } from "./gpt-shape.ts";
 

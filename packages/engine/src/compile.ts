@@ -59,12 +59,12 @@ class Swapped {
 const scalar = (v: number): ort.Tensor => Program.tensor({ data: Float32Array.of(v), dims: [] });
 
 /**
- * Above this many bytes of traced values a step runs without onnxruntime's arena and memory
- * pattern: freed intermediates go back to the system instead of staying reserved, which cut
- * nanogpt-shakespeare-char's peak RSS by ~40% at no measurable cost; small steps keep both, which
- * measured up to 15% faster on nanogpt-baby (BENCH.md).
+ * From this many bytes of traced values a step runs without onnxruntime's arena and memory
+ * pattern: freed intermediates go back to the system instead of staying reserved, which halved
+ * nanogpt-shakespeare-char's peak RSS (10.1 -> 5.3 GB at batch 64) at no measured cost; small steps
+ * keep both, which measured 3-18% faster on nanogpt-baby (310 MB of values). See BENCH.md.
  */
-export const LEAN_MEMORY_BYTES = 512 * 2 ** 20;
+export const LEAN_MEMORY_BYTES = 2 ** 30;
 
 export function memoryOptions<C extends SessionConfig>(cfg: C, valueBytes: number): C {
   const small = valueBytes < LEAN_MEMORY_BYTES;
