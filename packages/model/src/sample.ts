@@ -88,6 +88,11 @@ export class Sampler {
     return new Sampler(config, program);
   }
 
+  /** Swaps in other weights (a stage samples before and after training with one compiled graph). */
+  loadParams(params: ReadonlyMap<string, Float32Array>): void {
+    this.program.loadParams(params);
+  }
+
   private emptyCache(): Record<string, Float32Array> {
     const { nLayer, nHead, nEmbd, blockSize } = this.config;
     const size = nHead * blockSize * (nEmbd / nHead); // [1, H, S, D]

@@ -1,4 +1,4 @@
-export { trainLanguageModel, TrainingInterrupted } from "./train.ts";
+export { trainLanguageModel, TrainingInterrupted, TrainingDiverged } from "./train.ts";
 export type { TrainLanguageModelOptions, TrainResult, TrainMetrics, OptimizerSettings } from "./train.ts";
 export { learningRate, checkSchedule } from "./schedule.ts";
 export type { LrSchedule } from "./schedule.ts";

@@ -90,6 +90,14 @@ export class TrainingInterrupted extends Error {
   }
 }
 
+/** The loss became NaN or infinite: retrying the same settings gives the same result. */
+export class TrainingDiverged extends Error {
+  override name = "TrainingDiverged";
+  constructor(readonly step: number, readonly loss: number, readonly lr: number, readonly gradNorm: number) {
+    super(`training step ${step}: loss is ${loss} (lr ${lr.toExponential(3)}, grad norm ${gradNorm}); lower the learning rate, raise the warmup, or check the data`);
+  }
+}
+
 const median = (xs: number[]): number => {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -203,7 +211,7 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
         micro.push({ ...frozen, ...batchFeeds(await o.data.train(seed, done * accum + k), { batch: o.batchSize, seq, vocab: cfg.vocabSize, packed }, `training step ${t}, micro-batch ${k}`) });
       }
       const r = await step.run(accum === 1 ? (micro[0] as Feeds) : micro, { lr, step: t });
-      if (!Number.isFinite(r.loss)) throw new Error(`training step ${t}: loss is ${r.loss} (lr ${lr.toExponential(3)}, grad norm ${r.gradNorm}); lower the learning rate or check the data`);
+      if (!Number.isFinite(r.loss)) throw new TrainingDiverged(t, r.loss, lr, r.gradNorm);
       const ms = performance.now() - ts;
       stepMs.push(ms);
       done = t;

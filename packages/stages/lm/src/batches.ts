@@ -1,39 +1,43 @@
-// Converting @baton/data's batches into the graph's feeds (int64 ids, float mask) and the evaluation
-// every stage reports: mean masked loss over a fixed set of held-out batches.
+// @baton/data's batches as the trainer's packed LmBatch ([B*T] row-major; positions and segment ids
+// always present, so one graph serves every stage), and the evaluation every stage reports: mean
+// masked loss over a fixed set of held-out batches.
 import type { LmBatch as TokenBatch, SupervisedBatch } from "@baton/data";
 import type { LmBatch, LmSession } from "./session.ts";
-
-const int64 = (a: ArrayLike<number>): BigInt64Array => {
-  const out = new BigInt64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i] as number);
-  return out;
-};
 
 /** A language-model batch: every target trained, positions 0..T-1, one segment per row. */
 export function fromTokenBatch(b: TokenBatch): LmBatch {
   const n = b.batchSize * b.blockSize;
-  const positions = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) positions[i] = BigInt(i % b.blockSize);
-  return { tokens: int64(b.x), targets: int64(b.y), positions, segments: new BigInt64Array(n).fill(1n), mask: new Float32Array(n).fill(1) };
+  const positions = new Int32Array(n);
+  for (let i = 0; i < n; i++) positions[i] = i % b.blockSize;
+  return { x: b.x, y: b.y, positions, segmentIds: new Int32Array(n).fill(1), lossMask: new Float32Array(n).fill(1) };
 }
 
 /** A supervised batch: the loss mask, per-example positions and segments come from the packing. */
 export function fromSupervisedBatch(b: SupervisedBatch): LmBatch {
-  return { tokens: int64(b.x), targets: int64(b.y), positions: int64(b.positions), segments: int64(b.segmentIds), mask: b.lossMask };
+  return { x: b.x, y: b.y, positions: b.positions, segmentIds: b.segmentIds, lossMask: b.lossMask };
 }
+
+type Packed = Required<LmBatch>;
+
+const packed = (b: LmBatch): Packed => {
+  if (!b.positions || !b.segmentIds || !b.lossMask) throw new Error("mixRows: both batches need positions, segmentIds and lossMask (fromTokenBatch / fromSupervisedBatch give them)");
+  return b as Packed;
+};
 
 /** Row r of batch a or batch b (same shapes), chosen by pick(r): used to mix replay data into CPT. */
 export function mixRows(a: LmBatch, b: LmBatch, rows: number, pick: (r: number) => boolean): LmBatch {
-  const out: LmBatch = { tokens: a.tokens.slice(), positions: a.positions.slice(), segments: a.segments.slice(), targets: a.targets.slice(), mask: a.mask.slice() };
-  const T = a.tokens.length / rows;
+  const pa = packed(a);
+  const pb = packed(b);
+  const out: Packed = { x: pa.x.slice(), y: pa.y.slice(), positions: pa.positions.slice(), segmentIds: pa.segmentIds.slice(), lossMask: pa.lossMask.slice() };
+  const T = pa.x.length / rows;
   for (let r = 0; r < rows; r++) {
     if (!pick(r)) continue;
     const s = r * T;
-    out.tokens.set(b.tokens.subarray(s, s + T), s);
-    out.positions.set(b.positions.subarray(s, s + T), s);
-    out.segments.set(b.segments.subarray(s, s + T), s);
-    out.targets.set(b.targets.subarray(s, s + T), s);
-    out.mask.set(b.mask.subarray(s, s + T), s);
+    out.x.set(pb.x.subarray(s, s + T), s);
+    out.y.set(pb.y.subarray(s, s + T), s);
+    out.positions.set(pb.positions.subarray(s, s + T), s);
+    out.segmentIds.set(pb.segmentIds.subarray(s, s + T), s);
+    out.lossMask.set(pb.lossMask.subarray(s, s + T), s);
   }
   return out;
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "./config.ts";
-import { learningRate } from "./train-loop.ts";
 
 const defaults = { model: { nLayer: 2, nEmbd: 64 }, policy: "fail", init: null as string | null, steps: 10 };
 
@@ -27,15 +26,5 @@ describe("loadConfig", () => {
 
   it("refuses a config that is not an object", () => {
     expect(() => loadConfig(defaults, [1], "step y config")).toThrow(/step y config: expected an object, got array/);
-  });
-});
-
-describe("the learning-rate schedule", () => {
-  it("warms up linearly then decays by cosine to minLr", () => {
-    const s = { steps: 100, lr: 1e-3, minLr: 1e-4, warmupSteps: 10 };
-    expect(learningRate(s, 5)).toBeCloseTo(5e-4, 12);
-    expect(learningRate(s, 10)).toBeCloseTo(1e-3, 12);
-    expect(learningRate(s, 55)).toBeCloseTo(5.5e-4, 12);
-    expect(learningRate(s, 100)).toBeCloseTo(1e-4, 12);
   });
 });

@@ -1,12 +1,12 @@
 // @baton/stage-lm: what the language-model stages share. Each stage package composes these into its
-// recipe: strict config, the GPT graph on the engine, a session that trains / scores / samples it,
-// the train loop wired to the relay (progress, snapshots, SIGTERM), checkpoint I/O and task metrics.
+// recipe: strict config, a session holding the weights that scores and samples them (@baton/model's
+// GPT and sampler), @baton/model's trainer wired to the relay (progress, snapshots, SIGTERM),
+// checkpoint I/O and task metrics.
 export { loadConfig } from "./config.ts";
 export type { ConfigRules, KeyRule, ConfigValue } from "./config.ts";
-export { gptLogits, gptLoss, gptInputs, frozenWeights } from "./gpt-graph.ts";
 export { LmSession } from "./session.ts";
 export type { LmBatch, OptimConfig, SessionOptions } from "./session.ts";
-export { trainLoop, learningRate } from "./train-loop.ts";
+export { trainLoop } from "./train-loop.ts";
 export type { Schedule, CurvePoint, LoopOptions, LoopResult } from "./train-loop.ts";
 export { generate, continueText } from "./sample.ts";
 export { lmCorpus, valLoss, openings } from "./lm-data.ts";

@@ -1,40 +1,74 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_GPT_CONFIG, type GptConfig } from "@baton/model";
-import { LmSession, type LmBatch } from "./session.ts";
+import type { StageContext } from "@baton/stage-kit";
+import { meanLoss } from "./batches.ts";
 import { generate } from "./sample.ts";
+import { type LmBatch, LmSession } from "./session.ts";
 import { OPTIM_DEFAULTS } from "./train-defaults.ts";
+import { trainLoop } from "./train-loop.ts";
 
-const config: GptConfig = { ...DEFAULT_GPT_CONFIG, nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 16, vocabSize: 8 };
+const config: GptConfig = { ...DEFAULT_GPT_CONFIG, nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, vocabSize: 8 };
 const B = 4;
 const T = config.blockSize;
 
-/** Rows of the cycle 1,2,...,7,1,2,... at random phases; only even positions are trained. */
+/** Rows of the cycle 1,2,...,7,1,2,... at phases drawn from the step; with maskOdd only even positions count. */
 function batch(step: number, maskOdd: boolean): LmBatch {
   const n = B * T;
-  const tokens = new BigInt64Array(n);
-  const targets = new BigInt64Array(n);
-  const mask = new Float32Array(n);
+  const x = new Int32Array(n);
+  const y = new Int32Array(n);
+  const lossMask = new Float32Array(n);
   for (let r = 0; r < B; r++) {
     const phase = (step * 7 + r * 3) % 7;
     for (let t = 0; t < T; t++) {
-      tokens[r * T + t] = BigInt(((phase + t) % 7) + 1);
-      targets[r * T + t] = BigInt(((phase + t + 1) % 7) + 1);
-      mask[r * T + t] = maskOdd && t % 2 === 1 ? 0 : 1;
+      x[r * T + t] = ((phase + t) % 7) + 1;
+      y[r * T + t] = ((phase + t + 1) % 7) + 1;
+      lossMask[r * T + t] = maskOdd && t % 2 === 1 ? 0 : 1;
     }
   }
-  const positions = BigInt64Array.from({ length: n }, (_, i) => BigInt(i % T));
-  return { tokens, targets, mask, positions, segments: new BigInt64Array(n).fill(1n) };
+  return { x, y, lossMask, positions: Int32Array.from({ length: n }, (_, i) => i % T), segmentIds: new Int32Array(n).fill(1) };
 }
 
-describe("LmSession", () => {
-  it("learns a cycle, scores with the mask, and greedy sampling continues it", async () => {
-    const s = await LmSession.create({ config, batchSize: B, optim: { ...OPTIM_DEFAULTS, lr: 1e-2 }, seed: 1, threads: 1 });
+/** The parts of a relay context trainLoop uses: progress, snapshots in memory, a live signal. */
+function context(progress: Record<string, number>[]): StageContext {
+  return {
+    seed: 3,
+    step: { name: "unit", stage: "finetune" },
+    signal: new AbortController().signal,
+    progress: (p: { metrics?: Record<string, number> }) => progress.push(p.metrics ?? {}),
+    snapshot: { save: async () => {}, latest: async () => null },
+    log: { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} },
+  } as unknown as StageContext;
+}
+
+describe("LmSession + trainLoop", () => {
+  it("learns a cycle on the model's trainer, keeps frozen weights, scores with the mask, and greedy sampling continues it", async () => {
+    const trainable = (name: string) => !name.startsWith("transformer.h.0.attn");
+    const s = await LmSession.create({ config, batchSize: B, optim: { ...OPTIM_DEFAULTS, lr: 1e-2 }, seed: 1, threads: 1, trainable });
+    const before = s.weights();
     const first = await s.score(batch(0, false));
     expect(first.count).toBe(B * T);
     expect(first.sum / first.count).toBeGreaterThan(1.5); // ~ln 8 at init
-    for (let t = 1; t <= 60; t++) await s.trainStep(batch(t, false), 1e-2, t);
+    const progress: Record<string, number>[] = [];
+    const run = await trainLoop({
+      ctx: context(progress),
+      session: s,
+      schedule: { steps: 60, lr: 1e-2, minLr: 1e-3, warmupSteps: 5 },
+      batch: (t) => batch(t, false),
+      evaluate: async () => ({ heldout_loss: await meanLoss(s, [batch(99, false)]) }),
+      evalEvery: 30,
+      snapshotEvery: 0,
+    });
+    expect(run.curve.map((c) => c.step)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(run.evals.map((e) => e.step)).toEqual([30, 60]);
+    expect(run.evals[1]!.metrics.heldout_loss).toBeLessThan(0.2);
+    expect(progress.some((m) => m.loss !== undefined && m.tokens_per_s! > 0)).toBe(true);
+    expect(progress.some((m) => m.heldout_loss !== undefined)).toBe(true);
+
+    const after = s.weights();
+    expect(after.get("transformer.h.0.attn.c_attn.weight")).toEqual(before.get("transformer.h.0.attn.c_attn.weight"));
+    expect(after.get("transformer.h.0.mlp.c_fc.weight")).not.toEqual(before.get("transformer.h.0.mlp.c_fc.weight"));
     const masked = await s.score(batch(99, true));
-    expect(masked.count).toBe(B * T / 2);
+    expect(masked.count).toBe((B * T) / 2);
     expect(masked.sum / masked.count).toBeLessThan(0.2);
     const g = await generate(s, [1, 2, 3], { maxTokens: 5, eos: 0 });
     expect(g.ids).toEqual([4, 5, 6, 7, 1]);
@@ -42,52 +76,11 @@ describe("LmSession", () => {
     await s.dispose();
   });
 
-  it("keeps frozen weights fixed and trains the rest", async () => {
-    const trainable = (name: string) => !name.startsWith("transformer.h.0.attn");
-    const s = await LmSession.create({ config, batchSize: B, optim: OPTIM_DEFAULTS, seed: 2, threads: 1, trainable });
-    const full = await LmSession.create({ config, batchSize: B, optim: OPTIM_DEFAULTS, seed: 2, threads: 1 });
-    s.loadWeights(full.weights());
-    const before = s.weights();
-    for (let t = 1; t <= 3; t++) await s.trainStep(batch(t, false), 1e-2, t);
-    const after = s.weights();
-    expect(after.get("transformer.h.0.attn.c_attn.weight")).toEqual(before.get("transformer.h.0.attn.c_attn.weight"));
-    expect(after.get("transformer.h.0.mlp.c_fc.weight")).not.toEqual(before.get("transformer.h.0.mlp.c_fc.weight"));
-    await s.dispose();
-    await full.dispose();
-  });
-});
-
-describe("packing", () => {
-  it("a document packed after another scores exactly as it does alone: no attention across segments", async () => {
-    const s = await LmSession.create({ config, batchSize: 1, optim: OPTIM_DEFAULTS, seed: 4, threads: 1 });
-    const a = [3, 1, 4, 1, 5, 2, 6];
-    const b = [2, 7, 1, 2, 5, 3, 4, 6, 1];
-    const row = (docs: number[][]) => {
-      const tokens = new BigInt64Array(T);
-      const targets = new BigInt64Array(T);
-      const positions = new BigInt64Array(T);
-      const segments = new BigInt64Array(T);
-      const mask = new Float32Array(T);
-      let at = 0;
-      docs.forEach((doc, d) => {
-        for (let i = 0; i < doc.length - 1; i++, at++) {
-          tokens[at] = BigInt(doc[i]!);
-          targets[at] = BigInt(doc[i + 1]!);
-          positions[at] = BigInt(i);
-          segments[at] = BigInt(d + 1);
-          mask[at] = d === docs.length - 1 ? 1 : 0; // score the last document only
-        }
-      });
-      return { tokens, targets, positions, segments, mask };
-    };
-    const alone = await s.score(row([b]));
-    const packed = await s.score(row([a, b]));
-    expect(packed.count).toBe(b.length - 1);
-    expect(packed.sum).toBeCloseTo(alone.sum, 4);
-    // and the segment ids matter: the same row as one segment scores differently
-    const one = row([a, b]);
-    one.segments.fill(1n);
-    expect(Math.abs((await s.score(one)).sum - alone.sum)).toBeGreaterThan(1e-3);
+  it("refuses a checkpoint that lacks a weight", async () => {
+    const s = await LmSession.create({ config, batchSize: 1, optim: OPTIM_DEFAULTS, seed: 2, threads: 1 });
+    const w = s.weights();
+    w.delete("transformer.ln_f.weight");
+    expect(() => s.loadWeights(w)).toThrow(/weight transformer\.ln_f\.weight .* is missing from the loaded checkpoint/);
     await s.dispose();
   });
 });

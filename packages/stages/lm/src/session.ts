@@ -1,19 +1,11 @@
-// One GPT compiled three ways on the engine: a train step (forward + masked loss + backward + AdamW),
-// a scoring program (summed loss and token count, for validation), and a logits program for sampling.
-// They share parameters by name; the train step owns the current weights.
-import { Graph, adamw, compileInference, compileTrainStep, type InferenceProgram, type TrainStep } from "@baton/engine";
-import type { GptConfig } from "@baton/model";
-import { frozenWeights, gptInputs, gptLogits, gptLoss } from "./gpt-graph.ts";
+// A stage's model between training runs: the weights by HF name, plus the two programs a stage
+// needs around training, both from @baton/model: scoring (summed loss and counted tokens of packed
+// batches) and KV-cache sampling. Training itself is @baton/model's trainer (see train-loop.ts); the
+// session carries the settings it trains with, so a stage's recipe opens one session and passes it on.
+import { compileInference } from "@baton/engine";
+import { Evaluator, type GptConfig, type LmBatch, Sampler, traceEvaluation } from "@baton/model";
 
-/** One batch in the graph's layout; every array is row-major [B,T] (= [N]). */
-export interface LmBatch {
-  tokens: BigInt64Array;
-  positions: BigInt64Array;
-  segments: BigInt64Array;
-  targets: BigInt64Array;
-  /** 1 where the target is trained / scored. */
-  mask: Float32Array;
-}
+export type { LmBatch } from "@baton/model";
 
 export interface OptimConfig {
   lr: number;
@@ -27,98 +19,73 @@ export interface SessionOptions {
   config: GptConfig;
   batchSize: number;
   optim: OptimConfig;
+  /** random init (when nothing is loaded), data order and dropout */
   seed: number;
   threads: number;
+  /** false for a weight that stays as the input checkpoint has it. Default: every weight trains. */
   trainable?: (name: string) => boolean;
 }
 
 export class LmSession {
-  private scorer: InferenceProgram | null = null;
-  private sampler: InferenceProgram | null = null;
-  private readonly frozen: Record<string, Float32Array> = {};
+  private scorer: Evaluator | null = null;
+  private sampler: Sampler | null = null;
+  /** which programs have the current weights loaded */
+  private loaded = { scorer: false, sampler: false };
 
   private constructor(
     readonly options: SessionOptions,
-    private readonly step: TrainStep,
+    private current: Map<string, Float32Array>,
   ) {}
 
+  /** A session on a random init of `config` (GPT-2's init from `seed`); loadWeights to start from a checkpoint. */
   static async create(options: SessionOptions): Promise<LmSession> {
-    const { config, batchSize: B, optim } = options;
-    const g = new Graph();
-    const loss = gptLoss(g, config, B, config.blockSize, { trainable: options.trainable, train: true });
-    const step = await compileTrainStep({
-      graph: g,
-      loss,
-      optimizer: adamw({ beta1: optim.beta1, beta2: optim.beta2, eps: 1e-8, weightDecay: optim.weightDecay }),
-      clipNorm: optim.clipNorm > 0 ? optim.clipNorm : undefined,
-      seed: options.seed,
-      threads: options.threads,
-    });
-    return new LmSession(options, step);
+    const { g, outputs } = traceEvaluation(options.config, { batch: 1, seq: 1 });
+    const init = await compileInference({ graph: g, outputs, seed: options.seed, threads: 1 });
+    const weights = init.params();
+    await init.dispose();
+    return new LmSession(options, weights);
   }
 
   get config(): GptConfig {
     return this.options.config;
   }
 
-  /** All weights, trained and frozen, by HF name. */
-  weights(): Map<string, Float32Array> {
-    const out = this.step.params();
-    for (const [k, v] of Object.entries(this.frozen)) out.set(k, v);
-    return out;
-  }
-
-  /** Loads every weight by HF name; the frozen ones are kept aside and fed to every run. */
-  loadWeights(all: ReadonlyMap<string, Float32Array>): void {
+  /** Names of the weights that do not train under `options.trainable`. */
+  frozen(): Set<string> {
     const trainable = this.options.trainable ?? (() => true);
-    const trained = new Map<string, Float32Array>();
-    for (const [k, v] of all) {
-      if (trainable(k)) trained.set(k, v);
-      else this.frozen[k] = v;
+    return new Set([...this.current.keys()].filter((k) => !trainable(k)));
+  }
+
+  /** All weights, trained and frozen, by HF name (copies). */
+  weights(): Map<string, Float32Array> {
+    return new Map([...this.current].map(([k, v]) => [k, v.slice()]));
+  }
+
+  /** Replaces every weight; a checkpoint that lacks one of the model's weights is refused. */
+  loadWeights(all: ReadonlyMap<string, Float32Array>): void {
+    for (const [name, w] of this.current) {
+      const v = all.get(name);
+      if (!v) throw new Error(`weight ${name} [${w.length} values] is missing from the loaded checkpoint`);
+      if (v.length !== w.length) throw new Error(`weight ${name} has ${v.length} values in the loaded checkpoint, the model wants ${w.length}`);
     }
-    for (const f of frozenWeights(this.config, trainable)) {
-      if (!this.frozen[f.name]) throw new Error(`frozen weight ${f.name} [${f.shape.join(",")}] missing from the loaded checkpoint`);
-    }
-    this.step.loadParams(trained);
+    this.current = new Map([...this.current.keys()].map((k) => [k, all.get(k) as Float32Array]));
+    this.loaded = { scorer: false, sampler: false };
   }
 
-  optimizerState(): Map<string, Float32Array> {
-    return this.step.optimizerState();
-  }
-  loadOptimizerState(state: ReadonlyMap<string, Float32Array>): void {
-    this.step.loadOptimizerState(state);
-  }
-
-  /** One optimizer step (t = 1, 2, ...); returns the mean masked loss of the batch. */
-  async trainStep(batch: LmBatch, lr: number, t: number): Promise<number> {
-    const r = await this.step.run({ ...this.frozen, ...batch }, { lr, step: t });
-    return r.loss;
-  }
-
-  /** Summed loss and counted tokens of a batch under the current weights (no update). */
+  /** Summed loss and counted tokens of a packed batch [B*T] under the current weights (no update). */
   async score(batch: LmBatch): Promise<{ sum: number; count: number }> {
-    if (!this.scorer) {
-      const g = new Graph();
-      const ce = gptLoss(g, this.config, this.options.batchSize, this.config.blockSize);
-      this.scorer = await compileInference({ graph: g, outputs: { sum: ce.sum, count: ce.count }, threads: this.options.threads });
-    }
-    this.scorer.loadParams(this.weights());
-    const out = await this.scorer.run({ ...batch });
-    return { sum: Number(out.sum?.[0] ?? NaN), count: Number(out.count?.[0] ?? 0) };
+    this.scorer ??= await Evaluator.compile(this.config, { batch: this.options.batchSize, seq: this.config.blockSize, threads: this.options.threads, packed: true });
+    if (!this.loaded.scorer) this.scorer.loadParams(this.current);
+    this.loaded.scorer = true;
+    return this.scorer.lossTerms(batch, "scoring batch");
   }
 
-  /** Logits [T, V] of one row of tokens (the caller reads the row it needs). Weights as of now. */
-  async logits(tokens: BigInt64Array, positions: BigInt64Array, fresh: boolean): Promise<Float32Array> {
-    if (!this.sampler) {
-      const g = new Graph();
-      const inputs = gptInputs(g, 1, this.config.blockSize);
-      this.sampler = await compileInference({ graph: g, outputs: { logits: gptLogits(g, this.config, inputs) }, threads: this.options.threads });
-      fresh = true;
-    }
-    if (fresh) this.sampler.loadParams(this.weights());
-    const segments = new BigInt64Array(tokens.length).fill(1n);
-    const out = await this.sampler.run({ tokens, positions, segments });
-    return out.logits as Float32Array;
+  /** The KV-cache sampler with the current weights loaded. */
+  async sampling(): Promise<Sampler> {
+    this.sampler ??= await Sampler.create(this.config, this.current, { threads: this.options.threads });
+    if (!this.loaded.sampler) this.sampler.loadParams(this.current);
+    this.loaded.sampler = true;
+    return this.sampler;
   }
 
   async dispose(): Promise<void> {

@@ -1,26 +1,18 @@
-// The loop every LM stage runs: warmup then cosine decay, evaluation every N steps, a resume snapshot
-// every M steps through the relay's snapshot API, progress to the relay, and a stop at the next step
-// boundary when the relay aborts (SIGTERM): the snapshot is written first, so another worker resumes.
-// Batches are a pure function of (seed, step), so a resumed run sees the data an uninterrupted one
-// would have seen from that step on.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+// The relay's side of training: @baton/model's trainLanguageModel (lr schedule, exact resume
+// snapshots, progress, stop at the step boundary on abort) wired to a stage's context. Snapshots go
+// through ctx.snapshot, progress to ctx.progress, SIGTERM (ctx.signal) becomes a retryable error after
+// the snapshot is written, so another worker resumes; a diverged loss is fatal. Batch t (1-based) is
+// the stage's batch(t): a pure function of (seed, step), so a resumed run sees the data an
+// uninterrupted one would have seen from that step on.
 import { BatonError, type StageContext } from "@baton/stage-kit";
-import { decodeSafetensors, encodeSafetensors, type SafeTensor } from "@baton/model";
-import type { LmBatch, LmSession } from "./session.ts";
+import { type LmBatch, stageProgress, stageSnapshots, TrainingDiverged, TrainingInterrupted, trainLanguageModel } from "@baton/model";
+import type { LmSession } from "./session.ts";
 
 export interface Schedule {
   steps: number;
   lr: number;
   minLr: number;
   warmupSteps: number;
-}
-
-/** Linear warmup to lr over warmupSteps, then cosine decay to minLr at `steps` (nanoGPT's get_lr). */
-export function learningRate(s: Schedule, t: number): number {
-  if (t <= s.warmupSteps) return (s.lr * t) / Math.max(1, s.warmupSteps);
-  const ratio = Math.min(1, (t - s.warmupSteps) / Math.max(1, s.steps - s.warmupSteps));
-  return s.minLr + 0.5 * (1 + Math.cos(Math.PI * ratio)) * (s.lr - s.minLr);
 }
 
 export interface CurvePoint {
@@ -33,7 +25,7 @@ export interface LoopOptions {
   session: LmSession;
   schedule: Schedule;
   batch(step: number): LmBatch;
-  /** Validation metrics (e.g. { val_loss }), run every evalEvery steps and at the end. */
+  /** Validation metrics (e.g. { val_loss }) under the session's weights, every evalEvery steps and at the end. */
   evaluate(): Promise<Record<string, number>>;
   evalEvery: number;
   snapshotEvery: number;
@@ -48,72 +40,58 @@ export interface LoopResult {
   resumedFrom: number;
 }
 
-const STATE_FILE = "state.safetensors";
-const CURVE_FILE = "curve.json";
-
-/** Runs steps 1..schedule.steps (resuming from the newest snapshot) and returns the curves. */
+/**
+ * Trains the session's weights for steps 1..schedule.steps (resuming from the newest snapshot) with
+ * the session's optimizer settings and frozen weights; the session holds the trained weights after.
+ */
 export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   const { ctx, session, schedule } = o;
-  let curve: CurvePoint[] = [];
-  let evals: LoopResult["evals"] = [];
-  let start = 1;
-  const snap = await ctx.snapshot.latest();
-  if (snap) {
-    const bytes = await readFile(join(snap.dir, STATE_FILE));
-    const { tensors } = decodeSafetensors(bytes, `snapshot ${snap.trainStep} ${STATE_FILE}`);
-    const weights = new Map<string, Float32Array>();
-    const optim = new Map<string, Float32Array>();
-    for (const [name, t] of tensors) {
-      if (name.startsWith("optim/")) optim.set(name.slice(6), t.data as Float32Array);
-      else weights.set(name, t.data as Float32Array);
-    }
-    session.loadWeights(weights);
-    session.loadOptimizerState(optim);
-    const saved = JSON.parse(await readFile(join(snap.dir, CURVE_FILE), "utf8")) as Pick<LoopResult, "curve" | "evals">;
-    curve = saved.curve;
-    evals = saved.evals;
-    start = snap.trainStep + 1;
-    ctx.log.info("resumed from snapshot", { trainStep: snap.trainStep });
-  }
-
-  let lastSaved = start - 1;
-  const saveSnapshot = async (t: number) => {
-    if (t === lastSaved || t === 0) return; // nothing new since the last one (or nothing trained)
-    lastSaved = t;
-    const tensors = new Map<string, SafeTensor>();
-    for (const [k, v] of session.weights()) tensors.set(k, { dtype: "F32", shape: [v.length], data: v });
-    for (const [k, v] of session.optimizerState()) tensors.set(`optim/${k}`, { dtype: "F32", shape: [v.length], data: v });
-    await ctx.snapshot.save(t, {
-      [STATE_FILE]: encodeSafetensors(tensors),
-      [CURVE_FILE]: new TextEncoder().encode(JSON.stringify({ curve, evals })),
+  const { optim, batchSize, threads } = session.options;
+  try {
+    const r = await trainLanguageModel({
+      model: session.config,
+      // the trainer's data step is 0-based, the stage's batches 1-based; validation is the stage's own
+      data: {
+        train: (_seed, step) => o.batch(step + 1),
+        val: () => {
+          throw new Error("trainLoop: validation is the stage's evaluate(), not the trainer's");
+        },
+      },
+      batchSize,
+      iters: schedule.steps,
+      schedule: { lr: schedule.lr, minLr: schedule.minLr, warmupIters: schedule.warmupSteps, decayIters: schedule.steps },
+      optimizer: { beta1: optim.beta1, beta2: optim.beta2, eps: 1e-8, weightDecay: optim.weightDecay },
+      clipNorm: optim.clipNorm,
+      seed: ctx.seed,
+      threads,
+      init: session.weights(),
+      frozen: session.frozen(),
+      packed: true,
+      eval: { every: o.evalEvery, batches: 0, atStart: false },
+      evaluate: async (params) => {
+        session.loadWeights(params);
+        return o.evaluate();
+      },
+      snapshots: { every: o.snapshotEvery, store: stageSnapshots(ctx.snapshot) },
+      signal: ctx.signal,
+      onEvent: stageProgress(ctx.progress),
+      progressBar: false,
     });
-  };
-
-  const tokensPerStep = session.options.batchSize * session.config.blockSize;
-  const began = performance.now();
-  let stepsRun = 0;
-  for (let t = start; t <= schedule.steps; t++) {
-    if (ctx.signal.aborted) {
-      await saveSnapshot(t - 1);
-      throw BatonError.retry("INTERRUPTED", `step ${ctx.step.name} stopped at train step ${t - 1} of ${schedule.steps}; snapshot saved, another worker resumes`);
+    session.loadWeights(r.params);
+    if (r.resumedFrom !== null) ctx.log.info("resumed from snapshot", { trainStep: r.resumedFrom });
+    return {
+      curve: r.curve.map((c) => ({ step: c.step, loss: c.loss })),
+      evals: r.evals.map((e) => ({ step: e.step, metrics: e.metrics ?? {} })),
+      tokensPerSecond: r.metrics.tokensPerSec,
+      resumedFrom: r.resumedFrom ?? 0,
+    };
+  } catch (err) {
+    if (err instanceof TrainingInterrupted) {
+      throw BatonError.retry("INTERRUPTED", `step ${ctx.step.name} stopped at train step ${err.step} of ${schedule.steps}; snapshot saved, another worker resumes`);
     }
-    const loss = await session.trainStep(o.batch(t), learningRate(schedule, t), t);
-    if (!Number.isFinite(loss)) {
-      throw BatonError.fatal("TRAIN_FAILED", `step ${ctx.step.name}: loss is ${loss} at train step ${t}; lower optim.lr or raise optim.warmupSteps in the step's config`);
+    if (err instanceof TrainingDiverged) {
+      throw BatonError.fatal("TRAIN_FAILED", `step ${ctx.step.name}: loss is ${err.loss} at train step ${err.step}; lower optim.lr or raise train.warmupSteps in the step's config`);
     }
-    curve.push({ step: t, loss });
-    stepsRun++;
-    const metrics: Record<string, number> = { loss, lr: learningRate(schedule, t) };
-    if (t % o.evalEvery === 0 || t === schedule.steps) {
-      const m = await o.evaluate();
-      evals.push({ step: t, metrics: m });
-      Object.assign(metrics, m);
-    }
-    const elapsed = (performance.now() - began) / 1000;
-    metrics.tokens_per_s = (stepsRun * tokensPerStep) / Math.max(elapsed, 1e-9);
-    ctx.progress({ trainStep: t, totalSteps: schedule.steps, metrics });
-    if (o.snapshotEvery > 0 && t % o.snapshotEvery === 0 && t < schedule.steps) await saveSnapshot(t);
+    throw err;
   }
-  const seconds = (performance.now() - began) / 1000;
-  return { curve, evals, tokensPerSecond: (stepsRun * tokensPerStep) / Math.max(seconds, 1e-9), resumedFrom: start - 1 };
 }
