@@ -40,3 +40,22 @@ describe("preparePretraining: bad input is a clear error", () => {
     p.corpus.close();
   });
 });
+
+describe("preparePretraining: tokenizer and token corpus from @baton/data", () => {
+  it("reuses the token files of the same tokenizer and sources, and rebuilds them for another tokenizer", async () => {
+    const data = [await corpus("reuse.txt", "she sells sea shells by the sea shore. ".repeat(100))];
+    const workDir = join(root, "tokens-reuse");
+    const first = await preparePretraining({ preset: "tiny", data, tokenizer: "char", workDir });
+    first.corpus.close();
+    const again = await preparePretraining({ preset: "tiny", data, tokenizer: "char", workDir });
+    expect(first.corpus.reused).toBe(false);
+    expect(again.corpus.reused).toBe(true);
+    expect(again.corpus.train.length).toBe(first.corpus.train.length);
+    again.corpus.close();
+    const bpe = await preparePretraining({ preset: "tiny", data, tokenizer: "bpe:300", workDir });
+    expect(bpe.corpus.reused).toBe(false);
+    expect(bpe.tokenizer.vocabSize).toBeLessThanOrEqual(300);
+    expect(bpe.corpus.train.length).toBeLessThan(first.corpus.train.length); // merges make fewer tokens
+    bpe.corpus.close();
+  });
+});

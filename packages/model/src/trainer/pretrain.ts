@@ -2,31 +2,29 @@
 // from the corpus or loaded), the token corpus on disk with its 90/10 split, the batches, and the
 // trainer options from the preset's defaults plus overrides. `baton train pretrain`, `baton bench
 // pretrain` and the pretrain stage share it, so they can not drift apart.
-import { buildTokenCorpus, LmBatches, readDataset, type TokenCorpus } from "@baton/data";
+import { createHash } from "node:crypto";
+import { buildTokenCorpus, corpusTexts, LmBatches, type TokenCorpus } from "@baton/data";
 import { getPreset, type Preset, presetModel, type TrainDefaults } from "../presets.ts";
-import { trainBpeTokenizer, trainCharTokenizer } from "../tokenizer/index.ts";
+import { parseTokenizerSpec, trainTokenizer } from "../tokenizer/index.ts";
 import { loadTokenizer } from "../tokenizer/hf-json.ts";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 import type { GptModelConfig } from "../gpt/config.ts";
 import type { TrainLanguageModelOptions } from "./train.ts";
 
-/** "char", "bpe" (byte-level BPE trained to `vocabSize`), or the path of a tokenizer.json. */
+/** "char", "bpe" / "bpe:<vocabSize>" (byte-level BPE), or the path of a tokenizer.json. */
 export type TokenizerChoice = "char" | "bpe" | (string & {});
 
-async function* corpusText(uris: string[]): AsyncGenerator<string> {
-  for (const uri of uris) {
-    for await (const rec of readDataset(uri, { format: "auto" })) {
-      if (rec.kind !== "text") throw new Error(`${rec.where}: pretraining reads text files or {"text"} JSONL, not ${rec.kind} records`);
-      yield rec.text;
-    }
-  }
+const TRAINED = /^(char|bpe(:\d+)?)$/;
+
+/** Trains the named tokenizer on the corpus (@baton/data's corpusTexts), or loads a tokenizer.json. */
+export async function prepareTokenizer(choice: TokenizerChoice, data: string[], opts: { vocabSize?: number } = {}): Promise<Tokenizer> {
+  if (!TRAINED.test(choice)) return loadTokenizer(choice);
+  const spec = parseTokenizerSpec(choice);
+  return trainTokenizer(spec.kind === "bpe" && opts.vocabSize !== undefined ? { ...spec, vocabSize: opts.vocabSize } : spec, corpusTexts(data));
 }
 
-export async function prepareTokenizer(choice: TokenizerChoice, data: string[], opts: { vocabSize?: number } = {}): Promise<Tokenizer> {
-  if (choice === "char") return trainCharTokenizer(corpusText(data));
-  if (choice === "bpe") return trainBpeTokenizer(corpusText(data), { vocabSize: opts.vocabSize ?? 4096 });
-  return loadTokenizer(choice);
-}
+/** The token files in workDir are reused while the tokenizer (and the sources' sha256) stay the same. */
+const tokenizerKey = (t: Tokenizer): string => createHash("sha256").update(JSON.stringify(t.toHfJson())).digest("hex");
 
 export interface PretrainOverrides extends Partial<TrainDefaults> {
   dropout?: number;
@@ -68,7 +66,7 @@ export async function preparePretraining(p: {
   let model = presetModel(preset, tokenizer.vocabSize);
   if (o.dropout !== undefined) model = { ...model, dropout: o.dropout };
   if (o.blockSize !== undefined) model = { ...model, blockSize: o.blockSize };
-  const corpus = await buildTokenCorpus({ train: p.data, ...(p.val ? { val: p.val } : {}), tokenizer, dir: p.workDir });
+  const corpus = await buildTokenCorpus({ train: p.data, ...(p.val ? { val: p.val } : {}), tokenizer, dir: p.workDir, cacheKey: tokenizerKey(tokenizer) });
   const batches = new LmBatches(corpus, { batchSize: hyper.batchSize, blockSize: model.blockSize });
   const options: TrainLanguageModelOptions = {
     model,
