@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { awaitRun } from "@baton/stage-kit";
-import { BareS3 } from "../../packages/stage-kit/src/testing/index.ts";
+import { BareS3 } from "@baton/stage-kit/testing";
 import { publishRun, spawnStage, startRelay, tensorRecipe } from "../relay/harness.ts";
 import { machine, median, percentile } from "./stats.ts";
 

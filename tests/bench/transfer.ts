@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
 import { stageEnv } from "@baton/stage-kit";
-import { BareS3, startTestServices } from "../../packages/stage-kit/src/testing/index.ts";
+import { BareS3, startTestServices } from "@baton/stage-kit/testing";
 import { machine, median } from "./stats.ts";
 
 const RUNS = Number(process.env["RUNS"] ?? 5);

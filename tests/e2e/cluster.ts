@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readRecipeFile } from "@baton/stage-registry";
 import { type Recipe, type StageEnv, keys, parseRecipe, stageEnv } from "@baton/stage-kit";
-import { startTestServices, tsxNodeArgs, type TestServices } from "../../packages/stage-kit/src/testing/index.ts";
+import { startTestServices, tsxNodeArgs, type TestServices } from "@baton/stage-kit/testing";
 
 const CLI = fileURLToPath(new URL("../../packages/cli/src/main.ts", import.meta.url));
 export const RECIPES = fileURLToPath(new URL("./recipes/", import.meta.url));

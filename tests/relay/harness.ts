@@ -5,9 +5,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEvent, msgId, stageEnv, subjects, type BatonEvent, type CheckpointRef, type Recipe, type RecipeStep } from "@baton/stage-kit";
-import { injectTraceContext, startPublishSpan, type Tracer } from "../../packages/stage-kit/src/telemetry/index.ts";
-import { reapOnExit, startTestServices, tsxNodeArgs, type TestServices } from "../../packages/stage-kit/src/testing/index.ts";
+import { createEvent, injectTraceContext, msgId, stageEnv, startPublishSpan, subjects, type BatonEvent, type CheckpointRef, type Recipe, type RecipeStep, type Tracer } from "@baton/stage-kit";
+import { reapOnExit, startTestServices, tsxNodeArgs, type TestServices } from "@baton/stage-kit/testing";
 
 type StageEnv = Awaited<ReturnType<typeof stageEnv>>;
 

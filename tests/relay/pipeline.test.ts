@@ -4,9 +4,8 @@
 // each service's HTTP face reports the work.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { awaitRun, lineage, openCheckpoint } from "@baton/stage-kit";
+import { awaitRun, createTelemetry, InMemorySpanExporter, lineage, openCheckpoint } from "@baton/stage-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTelemetry, InMemorySpanExporter } from "../../packages/stage-kit/src/telemetry/index.ts";
 import { encodeTensor, initialTensor, stepConfig, update } from "../fixtures/tensor-stage.ts";
 import { getJson, publishRun, readSpans, spawnStages, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 

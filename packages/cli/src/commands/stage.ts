@@ -3,12 +3,9 @@
 // event; SIGTERM stops at the next train-step boundary after a snapshot, and the event is redelivered
 // to another worker. `--once` takes one event, finishes it and exits: the KEDA ScaledJob mode, where
 // a pod exists only while an event waits.
-import { type StageOutcome, runStage, serveStage, stageEnv } from "@baton/stage-kit";
+import { type StageOutcome, runStage, serveStage, stageEnv, startServiceFace } from "@baton/stage-kit";
 import { IMPLEMENTATIONS, implementation } from "@baton/stage-registry";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
-// The HTTP face (healthz, readyz, metrics, status, events) and tracing of a service. stage-kit's index
-// does not export it yet, so it is imported from its module; see /work/notes/requests.md.
-import { startServiceFace } from "../../../stage-kit/src/http/index.ts";
 
 const USAGE = `usage: baton stage serve <implementation> [--step <name>] [--once] [--idle-exit-s <n>] [--threads <n>]
        baton stage list
