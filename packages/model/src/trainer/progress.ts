@@ -47,14 +47,17 @@ export function formatDuration(sec: number): string {
 /**
  * Trainer events as a stage's progress reports (stage-kit's `ctx.progress`, typed structurally):
  * `onEvent: stageProgress(ctx.progress)`. Metric names follow the relay's snake_case: steps carry
- * loss, lr, grad_norm and tokens_per_s; evaluations val_loss / train_loss (when measured) and the
- * caller's own metrics.
+ * loss, lr, grad_norm and tokens_per_s; an evaluation repeats its step's numbers and adds val_loss /
+ * train_loss (when measured) and the caller's own metrics, so every report reads on its own.
  */
 export function stageProgress(report: (p: { trainStep: number; totalSteps?: number; metrics?: Record<string, number> }) => void): (e: TrainEvent) => void {
+  let last: { step: number; metrics: Record<string, number> } | null = null;
   return (e) => {
-    if (e.type === "step") report({ trainStep: e.step, totalSteps: e.totalSteps, metrics: { loss: e.loss, lr: e.lr, grad_norm: e.gradNorm, tokens_per_s: e.tokensPerSec } });
-    else if (e.type === "eval") {
-      const metrics: Record<string, number> = { ...e.metrics };
+    if (e.type === "step") {
+      last = { step: e.step, metrics: { loss: e.loss, lr: e.lr, grad_norm: e.gradNorm, tokens_per_s: e.tokensPerSec } };
+      report({ trainStep: e.step, totalSteps: e.totalSteps, metrics: last.metrics });
+    } else if (e.type === "eval") {
+      const metrics: Record<string, number> = { ...(last?.step === e.step ? last.metrics : {}), ...e.metrics };
       if (Number.isFinite(e.valLoss)) metrics.val_loss = e.valLoss;
       if (Number.isFinite(e.trainLoss)) metrics.train_loss = e.trainLoss;
       report({ trainStep: e.step, totalSteps: e.totalSteps, metrics });

@@ -4,8 +4,8 @@
 //   trains    a GPT with next-token loss on packed sequences (every target counts), warmup + cosine
 //   emits     the checkpoint (HF GPT-2 folder + tokenizer) with val loss and tokens/s, and samples
 //             before / after for the report
-import { type BadRecordPolicy, readDataset, tokenizerConfigFor } from "@baton/data";
-import { DEFAULT_GPT_CONFIG, type GptConfig, type Tokenizer, trainBpeTokenizer, trainCharTokenizer } from "@baton/model";
+import { type BadRecordPolicy, corpusTexts, tokenizerConfigFor } from "@baton/data";
+import { DEFAULT_GPT_CONFIG, type GptConfig, type Tokenizer, parseTokenizerSpec, trainTokenizer } from "@baton/model";
 import type { StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
 import {
   type LoadedModel,
@@ -35,15 +35,16 @@ export const VERSION = "0.1.0";
 // Every printable ASCII character and newline: later stages' prompts and answers always encode.
 const PRINTABLE = "\n" + Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join("");
 
-async function* corpusText(uris: readonly string[], opener: ReturnType<typeof storeOpener>, policy: BadRecordPolicy): AsyncGenerator<string> {
+/** The training text as @baton/data streams it, after the printable characters. */
+async function* withPrintable(texts: AsyncIterable<string>): AsyncGenerator<string> {
   yield PRINTABLE;
-  for (const uri of uris) for await (const rec of readDataset(uri, { format: "auto", policy, opener })) if (rec.kind === "text") yield rec.text;
+  yield* texts;
 }
 
 /** Random init: a tokenizer learned from the training data and a GPT of the configured size. */
 async function freshModel(cfg: PretrainConfig, train: string[], opener: ReturnType<typeof storeOpener>): Promise<LoadedModel> {
-  const policy = cfg.policy as BadRecordPolicy;
-  const tokenizer: Tokenizer = cfg.tokenizer === "bpe" ? await trainBpeTokenizer(corpusText(train, opener, policy), { vocabSize: cfg.bpeVocabSize }) : await trainCharTokenizer(corpusText(train, opener, policy));
+  const spec = parseTokenizerSpec(cfg.tokenizer === "bpe" ? `bpe:${cfg.bpeVocabSize}` : cfg.tokenizer);
+  const tokenizer: Tokenizer = await trainTokenizer(spec, withPrintable(corpusTexts(train, { opener, policy: cfg.policy as BadRecordPolicy })));
   const config: GptConfig = { ...DEFAULT_GPT_CONFIG, ...cfg.model, vocabSize: tokenizer.vocabSize };
   return { config, weights: new Map(), tokenizer, tokenizerConfig: tokenizerConfigFor(tokenizer, { modelMaxLength: config.blockSize }) };
 }
