@@ -48,6 +48,8 @@ describe("LmSession + trainLoop", () => {
     const first = await s.score(batch(0, false));
     expect(first.count).toBe(B * T);
     expect(first.sum / first.count).toBeGreaterThan(1.5); // ~ln 8 at init
+    const untrained = await generate(s, [1, 2, 3], { maxTokens: 5, eos: 0 }); // compiles the sampler on the init weights
+    expect(untrained.ids).not.toEqual([4, 5, 6, 7, 1]);
     const progress: Record<string, number>[] = [];
     const run = await trainLoop({
       ctx: context(progress),
@@ -71,7 +73,7 @@ describe("LmSession + trainLoop", () => {
     const masked = await s.score(batch(99, true));
     expect(masked.count).toBe((B * T) / 2);
     expect(masked.sum / masked.count).toBeLessThan(0.2);
-    const g = await generate(s, [1, 2, 3], { maxTokens: 5, eos: 0 });
+    const g = await generate(s, [1, 2, 3], { maxTokens: 5, eos: 0 }); // the same sampler, the trained weights
     expect(g.ids).toEqual([4, 5, 6, 7, 1]);
     expect(g.endedWithEos).toBe(false);
     await s.dispose();
