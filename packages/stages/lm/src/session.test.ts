@@ -79,6 +79,25 @@ describe("LmSession + trainLoop", () => {
     await s.dispose();
   });
 
+  it("turns a diverged loss into a fatal TRAIN_FAILED and an abort into a retryable INTERRUPTED after a snapshot", async () => {
+    const s = await LmSession.create({ config, batchSize: B, optim: OPTIM_DEFAULTS, seed: 4, threads: 1 });
+    const good = s.weights();
+    const bad = s.weights();
+    bad.get("transformer.wte.weight")!.fill(Number.NaN);
+    s.loadWeights(bad);
+    const loop = (ctx: StageContext) => trainLoop({ ctx, session: s, schedule: { steps: 5, lr: 1e-3, minLr: 1e-4, warmupSteps: 1 }, batch: (t) => batch(t, false), evaluate: async () => ({}), evalEvery: 5, snapshotEvery: 0 });
+    await expect(loop(context([]))).rejects.toMatchObject({ name: "BatonError", code: "TRAIN_FAILED", disposition: "fatal", message: expect.stringMatching(/loss is NaN at train step 1; lower optim\.lr/) });
+
+    s.loadWeights(good);
+    const saved: number[] = [];
+    const stop = new AbortController();
+    stop.abort();
+    const ctx = { ...context([]), signal: stop.signal, snapshot: { save: async (step: number) => void saved.push(step), latest: async () => null } } as StageContext;
+    await expect(loop(ctx)).rejects.toMatchObject({ code: "INTERRUPTED", disposition: "retry", message: expect.stringMatching(/stopped at train step 0 of 5; snapshot saved/) });
+    expect(saved).toEqual([0]);
+    await s.dispose();
+  });
+
   it("refuses a checkpoint that lacks a weight", async () => {
     const s = await LmSession.create({ config, batchSize: 1, optim: OPTIM_DEFAULTS, seed: 2, threads: 1 });
     const w = s.weights();
