@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { gptTensorSpecs } from "./checkpoint/hf-gpt2.ts";
 import type { GptModelConfig } from "./gpt/config.ts";
-import { pickToken, Sampler, seededRandom } from "./sample.ts";
+import { rng as seededRandom } from "@baton/data";
+import { pickToken, Sampler } from "./sample.ts";
 
 const cfg: GptModelConfig = {
   arch: "gpt2",

@@ -1,5 +1,6 @@
 // Sampling with the KV-cache decoding graph: one onnxruntime call per token, the caches fed back as
 // inputs. Temperature, top-k and top-p (nucleus) filtering, seeded, stopping at EOS or max tokens.
+import { rng as seededRandom } from "@baton/data";
 import { compileInference, type InferenceProgram } from "@baton/engine";
 import { checkModelConfig, type GptModelConfig } from "./gpt/config.ts";
 import { pastName, presentName, traceDecoder } from "./gpt/graphs.ts";
@@ -24,18 +25,6 @@ export interface Generation {
   /** the new tokens (the stop token included when one ended the generation) */
   tokens: number[];
   finishReason: "stop-token" | "max-tokens";
-}
-
-/** mulberry32: a seeded uniform [0, 1) stream with a one-word state. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function checkSampleOptions(o: SampleOptions): void {

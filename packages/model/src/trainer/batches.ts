@@ -1,7 +1,10 @@
 // Where the trainer's batches come from. `BatchSource` is the contract (the data package's
 // LmBatches has this shape); `TokenWindows` is the in-memory implementation: random windows of a
-// token array, nanoGPT's get_batch, drawn from a hash of (seed, step, row) so the order is a pure
-// function of the step and a resumed run sees exactly the batches it would have seen.
+// token array, nanoGPT's get_batch, each row's offset drawn by @baton/data's `keyedIndex` from (seed, step,
+// row) exactly as LmBatches draws it, so the order is a pure function of the step and a resumed run
+// sees exactly the batches it would have seen.
+
+import { keyedIndex } from "@baton/data";
 
 /** Row-major [B*T] batch: x are inputs, y the next tokens; lossMask 1 = counted (default all ones). */
 export interface LmBatch {
@@ -19,17 +22,6 @@ export interface BatchSource {
   train(seed: number, step: number): LmBatch | Promise<LmBatch>;
   /** the k-th validation batch: the same windows every call, so evaluations compare */
   val(k: number): LmBatch | Promise<LmBatch>;
-}
-
-/** 32-bit mix of three integers (murmur3's finaliser over a combined key). */
-export function hash3(a: number, b: number, c: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x7f4a7c15, 0xc2b2ae35) ^ Math.imul(c + 0x165667b1, 0x27d4eb2f);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 type Tokens = Uint16Array | Uint32Array | Int32Array;
@@ -63,7 +55,7 @@ export class TokenWindows implements BatchSource {
     const y = new Int32Array(B * T);
     const starts = tokens.length - T; // offsets 0 .. len-T-1 leave room for the last target
     for (let r = 0; r < B; r++) {
-      const o = Math.floor((hash3(a, b, r) / 4294967296) * starts);
+      const o = keyedIndex(starts, a, b, r);
       for (let t = 0; t < T; t++) {
         x[r * T + t] = tokens[o + t] as number;
         y[r * T + t] = tokens[o + t + 1] as number;

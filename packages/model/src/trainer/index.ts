@@ -2,7 +2,7 @@ export { trainLanguageModel, TrainingInterrupted, TrainingDiverged } from "./tra
 export type { TrainLanguageModelOptions, TrainResult, TrainMetrics, OptimizerSettings } from "./train.ts";
 export { learningRate, checkSchedule } from "./schedule.ts";
 export type { LrSchedule } from "./schedule.ts";
-export { TokenWindows, hash3 } from "./batches.ts";
+export { TokenWindows } from "./batches.ts";
 export type { BatchSource, LmBatch } from "./batches.ts";
 export { encodeSnapshot, decodeSnapshot, readSnapshotDir, folderSnapshots, stageSnapshots, planDifferences, SNAPSHOT_FILES } from "./snapshot.ts";
 export type { TrainerSnapshot, SnapshotStore, CurvePoint, EvalPoint } from "./snapshot.ts";
