@@ -96,6 +96,16 @@ describe("relay over the in-memory bus and a folder store", () => {
     expect(await ledger.latest("post")).toEqual(done.checkpoint);
   });
 
+  it("throttles stage.progress but always publishes the first and the last training step", async () => {
+    const seen = collect();
+    const service = serveStage(options("pre", { progressIntervalMs: 60_000 }));
+    await startRun(bus, { runId: "throttled", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
+    await awaitRun(bus, "throttled", { timeoutMs: 20_000 });
+    await service.stop();
+    const steps = seen.of("dev.baton.stage.progress").filter((e) => e.data.runId === "throttled").map((e) => e.data.trainStep);
+    expect(steps).toEqual([1, 6]);
+  });
+
   it("five publishes of one event and two workers racing on it give one commit and one next event", async () => {
     const seen = collect();
     const first = await startRun(bus, { runId: "race", recipe });

@@ -199,8 +199,10 @@ function progressReporter(o: RunStageOptions, log: Logger, w: Watched, data: Che
   let last = Number.NEGATIVE_INFINITY;
   return (p) => {
     w.notify("onProgress", (x) => x.onProgress?.(p));
+    // Throttled, but the last training step always goes out: whoever watches sees the stage finish.
     const now = Date.now();
-    if (now - last < interval) return;
+    const final = p.totalSteps !== undefined && p.trainStep >= p.totalSteps;
+    if (!final && now - last < interval) return;
     last = now;
     const event = createEvent({
       type: "dev.baton.stage.progress",
