@@ -72,6 +72,7 @@ describe("bad input", () => {
     expect(err?.message).toContain("general.train.jsonl:3: bad JSON");
     expect(letters).toHaveLength(1);
     expect(letters[0]?.reason).toContain("general.train.jsonl:3");
+    expect(letters[0]?.code).toBe("DATASET_INVALID");
     expect(committed).toBeNull();
     expect(stored).toEqual([]);
   });
@@ -92,6 +93,7 @@ describe("bad input", () => {
     expect(err?.message).toContain(join(dir, "nowhere", "general.train.jsonl"));
     expect(letters).toHaveLength(1);
     expect(letters[0]?.reason).toContain(join(dir, "nowhere"));
+    expect(letters[0]?.code).toBe("DATASET_INVALID");
     expect(committed).toBeNull();
     expect(stored).toEqual([]);
   });

@@ -18,6 +18,7 @@ export type BatonErrorCode =
   | "BUS_UNAVAILABLE"
   | "LEDGER_UNAVAILABLE"
   | "CONFIG_INVALID"
+  | "DATASET_INVALID" // a bad record under policy fail, a missing dataset, an unknown format
   | "TRAIN_FAILED"
   | "INTERRUPTED" // SIGTERM: snapshot written, another worker resumes
   | "ATTEMPTS_EXHAUSTED"

@@ -104,6 +104,7 @@ export function stageContract(spec: ContractSpec): void {
       const { local, result } = await runOnce(spec, f, { data: [missing, ...f.data.slice(1)] });
       const err = await result.then(() => null, (e: unknown) => e);
       expect(isBatonError(err) && err.disposition).toBe("fatal");
+      expect(isBatonError(err) && err.code).toBe("DATASET_INVALID");
       expect(String((err as Error).message)).toContain("not-there.jsonl");
       expect(local.snapshots).toEqual([]);
     });

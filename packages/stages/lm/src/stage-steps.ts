@@ -41,7 +41,7 @@ export async function readingData<T>(step: string, fn: () => Promise<T>): Promis
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof DatasetError) throw BatonError.fatal("TRAIN_FAILED", `recipe step "${step}": ${err.message}`);
+    if (err instanceof DatasetError) throw BatonError.fatal("DATASET_INVALID", `recipe step "${step}": ${err.message}`);
     throw err;
   }
 }
