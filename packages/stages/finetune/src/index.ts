@@ -4,7 +4,7 @@
 //   emits     the checkpoint with exact match and ROUGE-L on the held-out split, before and after
 import type { BadRecordPolicy } from "@baton/data";
 import type { StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
-import { type StageDeps, finish, openSession, promptCompletion, readingData, requireData, sampleTable, scoreTask, sftData, splitByRole, startFrom, storeOpener, trainLoop } from "@baton/stage-lm";
+import { type StageDeps, finish, openSession, promptCompletion, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, storeOpener, trainScored } from "@baton/stage-lm";
 import { finetuneConfig } from "./config.ts";
 
 export { FINETUNE_DEFAULTS, finetuneConfig } from "./config.ts";
@@ -48,17 +48,7 @@ export function createFinetune(deps: StageDeps, variant: FinetuneVariant): Stage
       const trainable = only ? (name: string) => only(name, model.config.nLayer) : undefined;
       const session = await openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: deps.threads, trainable });
 
-      const before = await scoreTask(session, data, tok, cfg.eval.maxTokens);
-      const run = await trainLoop({
-        ctx,
-        session,
-        schedule: { steps: cfg.train.steps, lr: cfg.optim.lr, minLr: cfg.train.minLr, warmupSteps: cfg.train.warmupSteps },
-        batch: (t) => data.batch(ctx.seed, t),
-        evaluate: async () => ({ heldout_loss: (await scoreTask(session, { ...data, heldOut: [] }, tok, 0)).scores.heldout_loss }),
-        evalEvery: cfg.train.evalEvery,
-        snapshotEvery: cfg.train.snapshotEvery,
-      });
-      const after = await scoreTask(session, data, tok, cfg.eval.maxTokens);
+      const { before, run, after } = await trainScored({ ctx, session, data, tokenizer: tok, train: cfg.train, lr: cfg.optim.lr, maxTokens: cfg.eval.maxTokens });
 
       return finish(ctx, {
         model,

@@ -7,7 +7,7 @@
 //             held-out templates before and after, and how often generation stops at EOS
 import { type BadRecordPolicy, chatTemplateOf, tokenizerConfigFor } from "@baton/data";
 import type { StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
-import { type StageDeps, chatTurns, finish, openSession, readingData, requireData, sampleTable, scoreTask, sftData, splitByRole, startFrom, storeOpener, trainLoop } from "@baton/stage-lm";
+import { type StageDeps, chatTurns, finish, openSession, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, storeOpener, trainScored } from "@baton/stage-lm";
 import { instructConfig } from "./config.ts";
 
 export { INSTRUCT_DEFAULTS, instructConfig } from "./config.ts";
@@ -34,17 +34,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       );
       const session = await openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
 
-      const before = await scoreTask(session, data, tok, cfg.eval.maxTokens);
-      const run = await trainLoop({
-        ctx,
-        session,
-        schedule: { steps: cfg.train.steps, lr: cfg.optim.lr, minLr: cfg.train.minLr, warmupSteps: cfg.train.warmupSteps },
-        batch: (t) => data.batch(ctx.seed, t),
-        evaluate: async () => ({ heldout_loss: (await scoreTask(session, { ...data, heldOut: [] }, tok, 0)).scores.heldout_loss }),
-        evalEvery: cfg.train.evalEvery,
-        snapshotEvery: cfg.train.snapshotEvery,
-      });
-      const after = await scoreTask(session, data, tok, cfg.eval.maxTokens);
+      const { before, run, after } = await trainScored({ ctx, session, data, tokenizer: tok, train: cfg.train, lr: cfg.optim.lr, maxTokens: cfg.eval.maxTokens });
 
       return finish(ctx, {
         // the template travels with the weights: sampling renders prompts as training did

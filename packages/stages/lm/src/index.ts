@@ -22,4 +22,6 @@ export { startFrom, openSession, readingData, datasetCounts, finish } from "./st
 export type { StageDeps, Finish } from "./stage-steps.ts";
 export { OPTIM_DEFAULTS, SCHEDULE_RULES, type TrainDefaults } from "./train-defaults.ts";
 export { sftData, scoreTask, sampleTable, promptCompletion, chatTurns } from "./sft-data.ts";
+export { trainScored } from "./supervised-run.ts";
+export type { ScoredRun, SupervisedTrain } from "./supervised-run.ts";
 export type { SftData, SftDataOptions, SftRecord, HeldOutItem, TaskScores } from "./sft-data.ts";
