@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { rm } from "node:fs/promises";
 
 /** The last lines a child printed, kept so a failed start can say why. */
 export class OutputTail {
@@ -111,4 +112,37 @@ export async function stopProcess(service: SpawnedService, signal: NodeJS.Signal
   const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
   await service.exited();
   clearTimeout(timer);
+}
+
+/** The lifecycle every local test server offers: stop, crash, come back on the same port and data. */
+export interface ServiceLifecycle {
+  /** Graceful stop (SIGTERM); `restart()` brings it back on the same port and data. */
+  stop(): Promise<void>;
+  /** SIGKILL: the server dies without flushing, as on a crash. */
+  kill(): Promise<void>;
+  /** Starts it again (stopping it first if it still runs), same port and data. */
+  restart(): Promise<void>;
+  /** Stops it and deletes its data directory. */
+  dispose(): Promise<void>;
+}
+
+/** Launches a server now and returns its lifecycle; `dataDir` is removed by `dispose()`. */
+export async function launchRestartable(launch: () => Promise<SpawnedService>, dataDir: string): Promise<ServiceLifecycle> {
+  let current: SpawnedService | undefined = await launch();
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (current) await stopProcess(current, signal);
+    current = undefined;
+  };
+  return {
+    stop: () => stop("SIGTERM"),
+    kill: () => stop("SIGKILL"),
+    async restart() {
+      await stop("SIGTERM");
+      current = await launch();
+    },
+    async dispose() {
+      await stop("SIGTERM");
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }

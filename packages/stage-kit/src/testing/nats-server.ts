@@ -1,24 +1,16 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { spawnUntilReady, stopProcess, type SpawnedService } from "./child-process.ts";
+import { launchRestartable, spawnUntilReady, type ServiceLifecycle } from "./child-process.ts";
 import { freePort } from "./free-port.ts";
 
 /** A nats-server process with JetStream, started by a test. The port and store survive restarts. */
-export interface LocalNats {
+export interface LocalNats extends ServiceLifecycle {
   readonly url: string;
   readonly port: number;
   /** JetStream's store directory (`-sd`): streams, consumers and KV survive `restart()`. */
   readonly storeDir: string;
-  /** Graceful stop (SIGTERM); `restart()` brings it back on the same port and store. */
-  stop(): Promise<void>;
-  /** SIGKILL: the server dies without flushing, as on a crash. */
-  kill(): Promise<void>;
-  /** Starts the server again (stopping it first if it still runs), same port and store. */
-  restart(): Promise<void>;
-  /** Stops the server and deletes its store directory. */
-  dispose(): Promise<void>;
 }
 
 export interface StartNatsOptions {
@@ -55,26 +47,11 @@ export async function startNats(options: StartNatsOptions = {}): Promise<LocalNa
   const args = ["-js", "-sd", storeDir, "-a", "127.0.0.1", "-p", String(port)];
   const launch = () => spawnUntilReady(binary, args, READY_LINE, readyTimeoutMs, `nats-server on port ${port}`);
 
-  let current: SpawnedService | undefined = await launch();
+  const lifecycle = await launchRestartable(launch, storeDir);
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
-    async stop() {
-      if (current) await stopProcess(current, "SIGTERM");
-    },
-    async kill() {
-      if (current) await stopProcess(current, "SIGKILL");
-    },
-    async restart() {
-      if (current) await stopProcess(current, "SIGTERM");
-      current = undefined;
-      current = await launch();
-    },
-    async dispose() {
-      if (current) await stopProcess(current, "SIGTERM");
-      current = undefined;
-      await rm(storeDir, { recursive: true, force: true });
-    },
+    ...lifecycle,
   };
 }

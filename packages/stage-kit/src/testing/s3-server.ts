@@ -1,8 +1,8 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnUntilReady, stopProcess, type SpawnedService } from "./child-process.ts";
+import { launchRestartable, spawnUntilReady, type ServiceLifecycle } from "./child-process.ts";
 import { freePort } from "./free-port.ts";
 import { tsxNodeArgs } from "./tsx.ts";
 
@@ -17,17 +17,10 @@ export interface S3Endpoint {
   forcePathStyle: boolean;
 }
 
-/** The npm S3 server (s3rver) in its own process on a free port; objects live in `directory`. */
-export interface LocalS3 extends S3Endpoint {
+/** The npm S3 server (s3rver) in its own process on a free port; objects live in `directory` and survive `restart()`. */
+export interface LocalS3 extends S3Endpoint, ServiceLifecycle {
   readonly port: number;
   readonly directory: string;
-  /** Stops the process: the endpoint refuses connections until `restart()`. Objects are kept. */
-  stop(): Promise<void>;
-  kill(): Promise<void>;
-  /** Starts it again on the same port and directory. */
-  restart(): Promise<void>;
-  /** Stops it and deletes its directory. */
-  dispose(): Promise<void>;
 }
 
 export interface StartS3Options {
@@ -49,7 +42,7 @@ export async function startS3(options: StartS3Options = {}): Promise<LocalS3> {
   const args = [...tsxNodeArgs(), ENTRY, String(port), directory, bucket];
   const launch = () => spawnUntilReady(process.execPath, args, /s3 server ready/, readyTimeoutMs, `S3 server on port ${port}`);
 
-  let current: SpawnedService | undefined = await launch();
+  const lifecycle = await launchRestartable(launch, directory);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     bucket,
@@ -59,21 +52,6 @@ export async function startS3(options: StartS3Options = {}): Promise<LocalS3> {
     forcePathStyle: true,
     port,
     directory,
-    async stop() {
-      if (current) await stopProcess(current, "SIGTERM");
-    },
-    async kill() {
-      if (current) await stopProcess(current, "SIGKILL");
-    },
-    async restart() {
-      if (current) await stopProcess(current, "SIGTERM");
-      current = undefined;
-      current = await launch();
-    },
-    async dispose() {
-      if (current) await stopProcess(current, "SIGTERM");
-      current = undefined;
-      await rm(directory, { recursive: true, force: true });
-    },
+    ...lifecycle,
   };
 }
