@@ -4,7 +4,7 @@
 import { rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { trainLanguageModel } from "@baton/model";
+import { Evaluator, type PreparedPretraining, type TrainResult, trainLanguageModel } from "@baton/model";
 import { CliError, parseCommandArgs } from "../args.ts";
 import { HYPER_FLAGS, prepareFromFlags } from "./train.ts";
 
@@ -12,7 +12,23 @@ const USAGE = `usage: baton bench pretrain --preset <name> --data <file> [--toke
 
 Trains the preset for --iters steps (default: the preset's), evaluates once at the end over
 --eval-batches validation batches, and reports tokensPerSec (from the median step time), msPerIter,
-trainLoss, valLoss, params, threads and peakRssMb. Takes the training options of \`baton train pretrain\`.`;
+trainLoss, valLoss, params, threads and peakRssMb. Also valLossWholeSplit, the mean loss over every
+validation token (exact, where valLoss samples windows), and valLoss20Range, the lowest and highest
+mean of 20 consecutive evaluation batches (how far a 20-batch estimate such as nanoGPT's can move).
+Takes the training options of \`baton train pretrain\`.`;
+
+/** Exact loss over the whole validation split, and the range of 20-batch estimates within the evaluation batches. */
+async function valLossDetail(prep: PreparedPretraining, r: TrainResult, threads: number, evalBatches: number) {
+  const ev = await Evaluator.compile(prep.model, { batch: prep.hyper.batchSize, seq: prep.model.blockSize, threads });
+  try {
+    const whole = await ev.wholeSplitLoss(r.params, prep.corpus.val);
+    const groups: number[] = [];
+    for (let g = 0; g + 20 <= evalBatches; g += 20) groups.push(await ev.meanLoss(r.params, 20, (k) => prep.options.data.val(g + k)));
+    return { valLossWholeSplit: +whole.toFixed(4), valLoss20Range: groups.length ? [+Math.min(...groups).toFixed(4), +Math.max(...groups).toFixed(4)] : null };
+  } finally {
+    await ev.dispose();
+  }
+}
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -34,6 +50,9 @@ export async function run(argv: string[]): Promise<number> {
     const r = await trainLanguageModel({ ...prep.options, eval: { every: 0, batches: evalBatches }, progressBar: !v.json && process.stderr.isTTY });
     const m = r.metrics;
     const sorted = r.stepMs.slice(2).sort((a, b) => a - b);
+    const threads = prep.options.threads ?? 2;
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024); // training's peak, before the extra evaluation
+    const detail = await valLossDetail(prep, r, threads, evalBatches);
     const result = {
       bench: "pretrain",
       preset: prep.preset.name,
@@ -44,13 +63,14 @@ export async function run(argv: string[]): Promise<number> {
       trainLoss: +m.trainLoss.toFixed(4),
       valLoss: +m.valLoss.toFixed(4),
       evalBatches,
+      ...detail,
       params: m.params,
       iters: m.steps,
       batchSize: prep.hyper.batchSize,
       blockSize: prep.model.blockSize,
       vocabSize: prep.model.vocabSize,
-      threads: prep.options.threads ?? 2,
-      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      threads,
+      peakRssMb,
       wallSec: +(m.wallMs / 1000).toFixed(1),
       cpu: cpus()[0]?.model ?? "unknown",
       cores: cpus().length,

@@ -1,5 +1,5 @@
 # The baseline of packages/model/BENCH.md: nanoGPT's (MIT) model.py + train.py loop restated for CPU timing.
-# Usage: python3 nanogpt_equivalent.py data=tinyshakespeare.txt n_layer=4 n_head=4 n_embd=128 block_size=64 batch_size=12 max_iters=2000 [eval_interval=250 eval_iters=20 dropout=0 flash=1 threads=2 seed=1337]
+# Usage: python3 nanogpt_equivalent.py data=tinyshakespeare.txt n_layer=4 n_head=4 n_embd=128 block_size=64 batch_size=12 max_iters=2000 [eval_interval=250 eval_iters=20 dropout=0 flash=1 threads=2 seed=1337 whole=1]
 # nanoGPT (model.py + train.py, master) reduced to the CPU training loop, same math and timing:
 # char-level Tiny Shakespeare (prepare.py: sorted chars, 90/10 split), get_batch with torch.randint,
 # GPT with optional-bias LayerNorm, exact GELU, SDPA causal attention when torch has it, tied
@@ -89,6 +89,16 @@ def estimate_loss():
         out[split] = float(np.mean([model(*get_batch(split)).item() for _ in range(eval_iters)]))
     model.train(); return out
 
+@torch.no_grad()
+def whole_split_loss(data):
+    # every val token predicted once: consecutive block_size windows, the last one partial (as baton bench's valLossWholeSplit)
+    model.eval(); total, count = 0.0, 0
+    for at in range(0, len(data) - 1, block_size):
+        n = min(block_size, len(data) - 1 - at)
+        x = torch.from_numpy(data[at:at + n].astype(np.int64))[None]; y = torch.from_numpy(data[at + 1:at + 1 + n].astype(np.int64))[None]
+        total += model(x, y).item() * n; count += n
+    model.train(); return total / count
+
 dts, evals = [], []
 X, Y = get_batch("train"); t0 = time.time()
 for it in range(max_iters + 1):
@@ -101,4 +111,4 @@ for it in range(max_iters + 1):
     t1 = time.time(); dt = t1 - t0; t0 = t1; lossf = loss.item()
     if not (eval_interval > 0 and it % eval_interval == 0): dts.append(dt * 1000)  # eval iterations excluded
 ms = float(np.median(dts[2:] if len(dts) > 4 else dts))
-print(json.dumps(dict(bench="nanogpt-equivalent", torch=torch.__version__, threads=torch.get_num_threads(), flash=bool(model.transformer.h[0].attn.flash), n_layer=n_layer, n_embd=n_embd, block_size=block_size, batch_size=batch_size, iters=max_iters, msPerIter=round(ms, 2), tokensPerSec=round(batch_size * block_size / ms * 1000), trainLoss=round(evals[-1]["train"], 4), valLoss=round(evals[-1]["val"], 4), evalIters=eval_iters, evals=evals, lastLoss=round(lossf, 4), peakRssMb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))), flush=True)
+print(json.dumps(dict(bench="nanogpt-equivalent", torch=torch.__version__, threads=torch.get_num_threads(), flash=bool(model.transformer.h[0].attn.flash), n_layer=n_layer, n_embd=n_embd, block_size=block_size, batch_size=batch_size, iters=max_iters, msPerIter=round(ms, 2), tokensPerSec=round(batch_size * block_size / ms * 1000), trainLoss=round(evals[-1]["train"], 4), valLoss=round(evals[-1]["val"], 4), evalIters=eval_iters, valLossWholeSplit=round(whole_split_loss(val_data), 4) if a.get("whole", "1") == "1" else None, evals=evals, lastLoss=round(lossf, 4), peakRssMb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))), flush=True)
