@@ -12,19 +12,25 @@ const USAGE = `usage: baton bench pretrain --preset <name> --data <file> [--toke
 
 Trains the preset for --iters steps (default: the preset's), evaluates once at the end over
 --eval-batches validation batches, and reports tokensPerSec (from the median step time), msPerIter,
-trainLoss, valLoss, params, threads and peakRssMb. Also valLossWholeSplit, the mean loss over every
-validation token (exact, where valLoss samples windows), and valLoss20Range, the lowest and highest
-mean of 20 consecutive evaluation batches (how far a 20-batch estimate such as nanoGPT's can move).
-Takes the training options of \`baton train pretrain\`.`;
+trainLoss, valLoss, params, threads and peakRssMb, and valLoss20Range: the lowest and highest mean
+of 20 consecutive evaluation batches (how far a 20-batch estimate such as nanoGPT's can move).
+Takes the training options of \`baton train pretrain\`, and:
 
-/** Exact loss over the whole validation split, and the range of 20-batch estimates within the evaluation batches. */
-async function valLossDetail(prep: PreparedPretraining, r: TrainResult, threads: number, evalBatches: number) {
-  const ev = await Evaluator.compile(prep.model, { batch: prep.hyper.batchSize, seq: prep.model.blockSize, threads });
+  --whole-val    also report valLossWholeSplit, the mean loss over every validation token (exact,
+                 where valLoss samples windows; one forward pass per batch of windows)`;
+
+const BENCH_FLAGS = { ...HYPER_FLAGS, "whole-val": { type: "boolean" } } as const;
+
+/** The range of 20-batch estimates within the evaluation batches, and (wholeVal) the exact loss over the whole validation split. */
+async function valLossDetail(prep: PreparedPretraining, r: TrainResult, o: { threads: number; evalBatches: number; wholeVal: boolean }) {
+  if (o.evalBatches < 20 && !o.wholeVal) return { valLoss20Range: null };
+  const ev = await Evaluator.compile(prep.model, { batch: prep.hyper.batchSize, seq: prep.model.blockSize, threads: o.threads });
   try {
-    const whole = await ev.wholeSplitLoss(r.params, prep.corpus.val);
     const groups: number[] = [];
-    for (let g = 0; g + 20 <= evalBatches; g += 20) groups.push(await ev.meanLoss(r.params, 20, (k) => prep.options.data.val(g + k)));
-    return { valLossWholeSplit: +whole.toFixed(4), valLoss20Range: groups.length ? [+Math.min(...groups).toFixed(4), +Math.max(...groups).toFixed(4)] : null };
+    for (let g = 0; g + 20 <= o.evalBatches; g += 20) groups.push(await ev.meanLoss(r.params, 20, (k) => prep.options.data.val(g + k)));
+    const range = groups.length ? [+Math.min(...groups).toFixed(4), +Math.max(...groups).toFixed(4)] : null;
+    if (!o.wholeVal) return { valLoss20Range: range };
+    return { valLoss20Range: range, valLossWholeSplit: +(await ev.wholeSplitLoss(r.params, prep.corpus.val)).toFixed(4) };
   } finally {
     await ev.dispose();
   }
@@ -37,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     return sub === undefined ? 2 : 0;
   }
   if (sub !== "pretrain") throw new CliError(`unknown benchmark "${sub}"; available: pretrain\n\n${USAGE}`);
-  const { values: v } = parseCommandArgs(rest, HYPER_FLAGS, USAGE, false);
+  const { values: v } = parseCommandArgs(rest, BENCH_FLAGS, USAGE, false);
   if (v.help) {
     console.log(USAGE);
     return 0;
@@ -52,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     const sorted = r.stepMs.slice(2).sort((a, b) => a - b);
     const threads = prep.options.threads ?? 2;
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024); // training's peak, before the extra evaluation
-    const detail = await valLossDetail(prep, r, threads, evalBatches);
+    const detail = await valLossDetail(prep, r, { threads, evalBatches, wholeVal: v["whole-val"] === true });
     const result = {
       bench: "pretrain",
       preset: prep.preset.name,
