@@ -49,8 +49,11 @@ export function traceGpt(s: GptShape, opts: { unfused?: boolean; dropout?: numbe
     const qkv = a.matmul(g.param(`${p}.attn.c_attn.weight`, [C, 3 * C], { init: normal(std) })); // [B,T,3C]
     const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, D]).transpose([0, 2, 1, 3]); // [B,H,T,D]
     const att = heads(0).mul(1 / Math.sqrt(D)).matmul(heads(1).mT()); // [B,H,T,T]; scale q ([..,T,D]), not the scores
-    const probs = drop(att.add(bias).softmax(-1)); // [B,H,T,T]
-    const y = probs.matmul(heads(2)).transpose([0, 2, 1, 3]).reshape([B, T, C]); // [B,T,C]
+    // attention dropout as the model does it: the 0/1 mask on the probabilities, 1/(1-p) on the 4x smaller values
+    const p0 = opts.dropout ?? 0;
+    const probs = nn.dropoutUnscaled(att.add(bias).softmax(-1), p0); // [B,H,T,T]
+    const values = p0 > 0 ? heads(2).mul(1 / (1 - p0)) : heads(2);
+    const y = probs.matmul(values).transpose([0, 2, 1, 3]).reshape([B, T, C]); // [B,T,C]
     x = x.add(drop(y.matmul(g.param(`${p}.attn.c_proj.weight`, [C, C], { init: normal(projStd) }))));
     const m = layerNorm(x, g.param(`${p}.ln_2.weight`, [C], { init: ones() }), null);
     const h = gelu(m.matmul(g.param(`${p}.mlp.c_fc.weight`, [C, 4 * C], { init: normal(std) }))); // [B,T,4C]

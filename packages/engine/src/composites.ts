@@ -52,9 +52,21 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
  */
 export function dropout(x: Tensor, p: number): Tensor {
   if (p === 0) return x;
+  return x.mul(keepMask(x, p).mul(1 / (1 - p)));
+}
+
+/**
+ * Dropout without its 1/(1-p) rescale, which the caller applies to a smaller tensor downstream:
+ * attention drops [B,H,T,T] probabilities and rescales the [B,H,T,D] values instead, one fewer pass
+ * over the largest tensor of the step.
+ */
+export function dropoutUnscaled(x: Tensor, p: number): Tensor {
+  return p === 0 ? x : x.mul(keepMask(x, p));
+}
+
+function keepMask(x: Tensor, p: number): Tensor {
   if (!(p > 0 && p < 1)) throw new TraceError("dropout", `p must be in [0, 1), got ${p}`);
-  const keep = x.graph.bernoulli([...x.shape], 1 - p);
-  return x.mul(keep.cast(x.dtype).mul(1 / (1 - p)));
+  return x.graph.bernoulli([...x.shape], 1 - p).cast(x.dtype); // 0 or 1
 }
 
 /** Bool [T, T], true where query t may attend to key s (s <= t). */

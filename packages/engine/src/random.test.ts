@@ -2,6 +2,7 @@
 // (for [rows, cols] shapes, which share per-row and per-column tables) with no structure between
 // rows or columns.
 import { describe, expect, it } from "vitest";
+import { dropout, dropoutUnscaled } from "./composites.ts";
 import { compileInference } from "./infer.ts";
 import { Graph } from "./tensor.ts";
 
@@ -94,5 +95,20 @@ describe("random", () => {
     expect(Math.abs(correlation(keep, Array.from({ length: n - 1 }, (_, i) => [i, i + 1])))).toBeLessThan(0.03);
     expect(Math.abs(correlation(keep, Array.from({ length: n - 400 }, (_, i) => [i, i + 400])))).toBeLessThan(0.03);
     expect(() => g.bernoulli([2], 1.5)).toThrow(/bernoulli: p must be in \[0, 1\], got 1.5/);
+  });
+
+  it("dropout keeps 1-p of the values scaled by 1/(1-p); dropoutUnscaled draws the same mask without the scale", async () => {
+    const n = 20_000;
+    const run = async (f: (x: ReturnType<Graph["input"]>) => ReturnType<Graph["input"]>) => {
+      const g = new Graph();
+      const x = g.input("x", [n], "float32");
+      const prog = await compileInference({ graph: g, outputs: { y: f(x) }, threads: 1, randomSeed: 11 });
+      return (await prog.run({ x: new Float32Array(n).fill(2) })).y as Float32Array;
+    };
+    const scaled = await run((x) => dropout(x, 0.2));
+    const unscaled = await run((x) => dropoutUnscaled(x, 0.2));
+    expect(new Set(scaled)).toEqual(new Set([0, 2 / 0.8]));
+    expect(Math.abs(mean(Array.from(scaled, (v) => (v > 0 ? 1 : 0))) - 0.8)).toBeLessThan(0.01);
+    expect(Array.from(unscaled, (v) => v / 0.8)).toEqual(Array.from(scaled));
   });
 });

@@ -84,7 +84,9 @@ function attention(x: Tensor, p: BlockParams, cfg: GptModelConfig, opts: Forward
     scores = q.matmul(k.mT()); // [B,H,T,T]
     if (bias) scores = scores.add(bias);
   }
-  const probs = nn.dropout(scores.softmax(-1), opts.dropout);
+  // dropout's 1/(1-p) goes on the values ([B,H,T,D]) instead of the probabilities ([B,H,T,T]): the same product
+  const probs = nn.dropoutUnscaled(scores.softmax(-1), opts.dropout);
+  if (opts.dropout > 0) v = v.mul(1 / (1 - opts.dropout));
   const y = probs.matmul(v).transpose([0, 2, 1, 3]).reshape([B, T, C]); // [B,T,C]
   return { y: nn.dropout(linear(y, p.proj), opts.dropout), ...(present ? { present } : {}) };
 }
