@@ -1,5 +1,5 @@
 # The baseline of packages/model/BENCH.md: nanoGPT's (MIT) model.py + train.py loop restated for CPU timing.
-# Usage: python3 nanogpt_equivalent.py data=tinyshakespeare.txt n_layer=4 n_head=4 n_embd=128 block_size=64 batch_size=12 max_iters=2000 [eval_interval=250 eval_iters=20 dropout=0 flash=1 threads=2 seed=1337 whole=1]
+# Usage: python3 nanogpt_equivalent.py data=tinyshakespeare.txt n_layer=4 n_head=4 n_embd=128 block_size=64 batch_size=12 max_iters=2000 [eval_interval=250 eval_iters=20 dropout=0 flash=1 threads=2 seed=1337 whole=1 vocab=0]
 # nanoGPT (model.py + train.py, master) reduced to the CPU training loop, same math and timing:
 # char-level Tiny Shakespeare (prepare.py: sorted chars, 90/10 split), get_batch with torch.randint,
 # GPT with optional-bias LayerNorm, exact GELU, SDPA causal attention when torch has it, tied
@@ -75,7 +75,7 @@ class GPT(nn.Module):
         logits = s.lm_head(s.transformer.ln_f(x))
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
 
-model = GPT(len(chars))
+model = GPT(max(len(chars), int(a.get("vocab", 0))))  # vocab=50257: GPT-2's embedding size on char data (memory runs)
 params = [p for p in model.parameters()]
 opt = torch.optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1}, {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.99))
 def get_lr(it):
