@@ -18,14 +18,15 @@ export interface StepResult {
 
 /**
  * Ping-pong pair of flat float32 buffers, each wrapped once as an onnxruntime tensor, plus per-parameter
- * views of each (zero-copy tensors over subarrays) when a layout is given.
+ * views of each (zero-copy tensors over subarrays) when a layout is given. `inPlace`: one buffer that
+ * is both fed and fetched, for an output the plan found safe to write over its input (inplace.ts).
  */
 class Swapped {
   private bufs: [Float32Array, Float32Array];
   private wrapped: [ort.Tensor, ort.Tensor];
   private views: [Record<string, ort.Tensor>, Record<string, ort.Tensor>];
-  constructor(initial: Float32Array, layout?: ParamLayout) {
-    this.bufs = [initial, new Float32Array(initial.length)];
+  constructor(initial: Float32Array, layout?: ParamLayout, inPlace = false) {
+    this.bufs = [initial, inPlace ? initial : new Float32Array(initial.length)];
     this.wrapped = [Program.tensor({ data: this.bufs[0], dims: [initial.length] }), Program.tensor({ data: this.bufs[1], dims: [initial.length] })];
     const viewsOf = (buf: Float32Array) =>
       Object.fromEntries((layout?.slots ?? []).map((s) => [paramInput(s.name), Program.tensor({ data: buf.subarray(s.offset, s.offset + s.size), dims: s.shape })]));
@@ -71,6 +72,11 @@ export function memoryOptions<C extends SessionConfig>(cfg: C, valueBytes: numbe
   return { ...cfg, memoryArena: cfg.memoryArena ?? small, memoryPattern: cfg.memoryPattern ?? small };
 }
 
+/** Write `output` over its input's buffer: the plan says it is safe, and nodes run one at a time. */
+function overwrites(cfg: TrainStepConfig, m: PlannedModel, output: string): boolean {
+  return (cfg.inPlaceUpdates ?? true) && (cfg.executionMode ?? "sequential") === "sequential" && m.overwrites.has(output);
+}
+
 export class TrainStep {
   private constructor(
     readonly layout: ParamLayout,
@@ -84,6 +90,8 @@ export class TrainStep {
     readonly hasRandom: boolean,
     /** compile costs: gradient + lowering + encoding, session creation, parameter init (ms) */
     readonly timings: { buildMs: number; sessionMs: number; initMs: number; modelBytes: number; onnxNodes: number },
+    /** the outputs written over their inputs' buffers ("params.next", "adam.m.next", ...) */
+    readonly inPlace: readonly string[],
   ) {}
 
   static async compile(cfg: TrainStepConfig): Promise<TrainStep> {
@@ -100,7 +108,8 @@ export class TrainStep {
       return { program, inputs: m.inputs };
     };
     const main = await open(plan.main);
-    const micro = plan.micro ? { ...(await open(plan.micro)), acc: new Swapped(new Float32Array(P)) } : null;
+    const inPlace = [...["params.next", ...cfg.optimizer.state.map((n) => `${n}.next`)].filter((o) => overwrites(cfg, plan.main, o)), ...(plan.micro && overwrites(cfg, plan.micro, "grad.acc.next") ? ["grad.acc.next"] : [])];
+    const micro = plan.micro ? { ...(await open(plan.micro)), acc: new Swapped(new Float32Array(P), undefined, inPlace.includes("grad.acc.next")) } : null;
     const seed = cfg.seed ?? 0;
     const t0 = performance.now();
     const initial = layout.init(seed);
@@ -109,13 +118,14 @@ export class TrainStep {
       layout,
       cfg.optimizer,
       seed,
-      new Swapped(initial, layout),
-      cfg.optimizer.state.map(() => new Swapped(new Float32Array(P))),
+      new Swapped(initial, layout, inPlace.includes("params.next")),
+      cfg.optimizer.state.map((n) => new Swapped(new Float32Array(P), undefined, inPlace.includes(`${n}.next`))),
       main,
       micro,
       plan.userInputs,
       cfg.graph.hasRandom,
       timings,
+      inPlace,
     );
   }
 

@@ -6,6 +6,7 @@ import type { CrossEntropy } from "./composites.ts";
 import { grad } from "./grad.ts";
 import { ParamLayout } from "./layout.ts";
 import { Emitter } from "./lower.ts";
+import { canWriteOver } from "./inplace.ts";
 import { encodeModel, type OnnxValueInfo } from "./onnx/model.ts";
 import { DTYPE_BYTES } from "./dtype.ts";
 import { TraceError } from "./ops.ts";
@@ -22,6 +23,11 @@ export interface TrainStepConfig extends SessionConfig {
   accumSteps?: number;
   /** parameter init and dropout randomness (default 0) */
   seed?: number;
+  /**
+   * Write the new weights and optimizer state over the old ones where that is provably safe
+   * (inplace.ts): one buffer each instead of two. Default true; false keeps ping-pong buffers.
+   */
+  inPlaceUpdates?: boolean;
 }
 
 export interface PlannedModel {
@@ -31,6 +37,8 @@ export interface PlannedModel {
   nodes: number;
   /** bytes of every traced value the model computes, summed: what a run touches (chooses memory options) */
   valueBytes: number;
+  /** outputs "X.next" that may be written over input X's buffer under sequential execution (inplace.ts) */
+  overwrites: Set<string>;
 }
 
 export interface TrainPlan {
@@ -115,7 +123,15 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
       const t = g.nodes[id] as Tensor;
       valueBytes += t.size * DTYPE_BYTES[t.dtype];
     }
-    return { ...built, nodes: em.nodes.length, valueBytes };
+    const overwrites = new Set<string>();
+    for (const out of Object.keys(outs)) {
+      const base = out.endsWith(".next") ? out.slice(0, -".next".length) : null;
+      if (base === null || !built.inputs.some((i) => i.name === base)) continue;
+      // the flat parameters are also fed as per-parameter views over the same buffer
+      const memory = base === "params" ? [base, ...built.inputs.filter((i) => isParamInput(i.name)).map((i) => i.name)] : [base];
+      if (canWriteOver(em.nodes, memory, out)) overwrites.add(out);
+    }
+    return { ...built, nodes: em.nodes.length, valueBytes, overwrites };
   };
   let main: PlannedModel;
   let micro: PlannedModel | null = null;
