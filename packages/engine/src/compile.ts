@@ -108,7 +108,8 @@ export class TrainStep {
       return { program, inputs: m.inputs };
     };
     const main = await open(plan.main);
-    const inPlace = [...["params.next", ...cfg.optimizer.state.map((n) => `${n}.next`)].filter((o) => overwrites(cfg, plan.main, o)), ...(plan.micro && overwrites(cfg, plan.micro, "grad.acc.next") ? ["grad.acc.next"] : [])];
+    const inPlace = ["params.next", ...cfg.optimizer.state.map((n) => `${n}.next`)].filter((o) => overwrites(cfg, plan.main, o));
+    if (plan.micro && overwrites(cfg, plan.micro, "grad.acc.next")) inPlace.push("grad.acc.next");
     const micro = plan.micro ? { ...(await open(plan.micro)), acc: new Swapped(new Float32Array(P), undefined, inPlace.includes("grad.acc.next")) } : null;
     const seed = cfg.seed ?? 0;
     const t0 = performance.now();
