@@ -1,5 +1,5 @@
-// compileTrainStep: the planned train-step model(s) (plan.ts) opened as onnxruntime sessions. Parameters and optimizer state are flat [P] inputs and outputs held in two preallocated
-// buffer sets that swap every step. With accumSteps > 1 a second, "micro" program sums gradients
+// compileTrainStep: the planned train-step model(s) (plan.ts) opened as onnxruntime sessions. Parameters and optimizer state are flat [P] inputs and outputs, each held in one
+// preallocated buffer written over in place where the plan proves it safe (inplace.ts), else in two that swap every step. With accumSteps > 1 a second, "micro" program sums gradients
 // over micro-batches and the step program divides by the tokens counted over ALL of them.
 import type ort from "onnxruntime-node";
 import type { AnyTypedArray } from "./dtype.ts";
