@@ -4,7 +4,7 @@
 import { rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { Evaluator, type PreparedPretraining, type TrainResult, trainLanguageModel } from "@baton/model";
+import { Evaluator, type PreparedPretraining, pooledLoss, type TrainResult, trainLanguageModel } from "@baton/model";
 import { CliError, parseCommandArgs } from "../args.ts";
 import { HYPER_FLAGS, prepareFromFlags } from "./train.ts";
 
@@ -21,16 +21,19 @@ Takes the training options of \`baton train pretrain\`, and:
 
 const BENCH_FLAGS = { ...HYPER_FLAGS, "whole-val": { type: "boolean" } } as const;
 
-/** The range of 20-batch estimates within the evaluation batches, and (wholeVal) the exact loss over the whole validation split. */
-async function valLossDetail(prep: PreparedPretraining, r: TrainResult, o: { threads: number; evalBatches: number; wholeVal: boolean }) {
-  if (o.evalBatches < 20 && !o.wholeVal) return { valLoss20Range: null };
-  const ev = await Evaluator.compile(prep.model, { batch: prep.hyper.batchSize, seq: prep.model.blockSize, threads: o.threads });
+/** Lowest and highest mean of 20 consecutive batches among the final evaluation's (null below 20). */
+function range20(r: TrainResult): [number, number] | null {
+  const batches = r.evals.at(-1)?.valBatches ?? [];
+  const groups: number[] = [];
+  for (let g = 0; g + 20 <= batches.length; g += 20) groups.push(pooledLoss(batches.slice(g, g + 20)));
+  return groups.length ? [+Math.min(...groups).toFixed(4), +Math.max(...groups).toFixed(4)] : null;
+}
+
+/** The exact loss over the whole validation split, from a forward-only program of the trained weights. */
+async function wholeSplitLoss(prep: PreparedPretraining, r: TrainResult, threads: number): Promise<number> {
+  const ev = await Evaluator.compile(prep.model, { batch: prep.hyper.batchSize, seq: prep.model.blockSize, threads });
   try {
-    const groups: number[] = [];
-    for (let g = 0; g + 20 <= o.evalBatches; g += 20) groups.push(await ev.meanLoss(r.params, 20, (k) => prep.options.data.val(g + k)));
-    const range = groups.length ? [+Math.min(...groups).toFixed(4), +Math.max(...groups).toFixed(4)] : null;
-    if (!o.wholeVal) return { valLoss20Range: range };
-    return { valLoss20Range: range, valLossWholeSplit: +(await ev.wholeSplitLoss(r.params, prep.corpus.val)).toFixed(4) };
+    return +(await ev.wholeSplitLoss(r.params, prep.corpus.val)).toFixed(4);
   } finally {
     await ev.dispose();
   }
@@ -53,12 +56,12 @@ export async function run(argv: string[]): Promise<number> {
   const prep = await prepareFromFlags(v, USAGE, workDir);
   try {
     const evalBatches = prep.hyper.evalBatches;
-    const r = await trainLanguageModel({ ...prep.options, eval: { every: 0, batches: evalBatches }, progressBar: !v.json && process.stderr.isTTY });
+    const r = await trainLanguageModel({ ...prep.options, eval: { every: 0, batches: evalBatches, keepBatches: true }, progressBar: !v.json && process.stderr.isTTY });
     const m = r.metrics;
     const sorted = r.stepMs.slice(2).sort((a, b) => a - b);
     const threads = prep.options.threads ?? 2;
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024); // training's peak, before the extra evaluation
-    const detail = await valLossDetail(prep, r, { threads, evalBatches, wholeVal: v["whole-val"] === true });
+    const detail = { valLoss20Range: range20(r), ...(v["whole-val"] ? { valLossWholeSplit: await wholeSplitLoss(prep, r, threads) } : {}) };
     const result = {
       bench: "pretrain",
       preset: prep.preset.name,

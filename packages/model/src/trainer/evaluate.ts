@@ -6,6 +6,17 @@ import { type Objective, traceEvaluation } from "../gpt/graphs.ts";
 import type { LmBatch } from "./batches.ts";
 import { batchFeeds } from "./feeds.ts";
 
+/** Token-weighted mean of batches' loss terms. */
+export function pooledLoss(terms: readonly { sum: number; count: number }[]): number {
+  let sum = 0;
+  let count = 0;
+  for (const t of terms) {
+    sum += t.sum;
+    count += t.count;
+  }
+  return sum / Math.max(count, 1);
+}
+
 export class Evaluator {
   private constructor(
     private readonly program: InferenceProgram,
@@ -35,15 +46,15 @@ export class Evaluator {
 
   /** Token-weighted mean loss over the batches (sum of losses / sum of counted tokens). */
   async meanLoss(params: ReadonlyMap<string, Float32Array>, batches: number, get: (k: number) => LmBatch | Promise<LmBatch>): Promise<number> {
+    return pooledLoss(await this.batchLosses(params, batches, get));
+  }
+
+  /** Each batch's summed loss and counted tokens, in order. */
+  async batchLosses(params: ReadonlyMap<string, Float32Array>, batches: number, get: (k: number) => LmBatch | Promise<LmBatch>): Promise<{ sum: number; count: number }[]> {
     this.program.loadParams(params);
-    let sum = 0;
-    let count = 0;
-    for (let k = 0; k < batches; k++) {
-      const r = await this.lossTerms(await get(k), `evaluation batch ${k}`);
-      sum += r.sum;
-      count += r.count;
-    }
-    return sum / Math.max(count, 1);
+    const out: { sum: number; count: number }[] = [];
+    for (let k = 0; k < batches; k++) out.push(await this.lossTerms(await get(k), `evaluation batch ${k}`));
+    return out;
   }
 
   /**

@@ -8,7 +8,7 @@ export { encodeSnapshot, decodeSnapshot, readSnapshotDir, folderSnapshots, stage
 export type { TrainerSnapshot, SnapshotStore, CurvePoint, EvalPoint } from "./snapshot.ts";
 export { ProgressBar, formatDuration, formatRate, stageProgress } from "./progress.ts";
 export type { TrainEvent } from "./progress.ts";
-export { Evaluator } from "./evaluate.ts";
+export { Evaluator, pooledLoss } from "./evaluate.ts";
 export { batchFeeds } from "./feeds.ts";
 export { saveModelFolder, loadModelFolder, toCheckpointTensors, readTrainerState } from "./folder.ts";
 export type { ModelFolder } from "./folder.ts";

@@ -19,6 +19,8 @@ export interface EvalPoint {
   trainLoss: number;
   /** the caller's own metrics (trainLanguageModel's `evaluate`) */
   metrics?: Record<string, number>;
+  /** each validation batch's summed loss and counted tokens, when `eval.keepBatches` asks for them */
+  valBatches?: { sum: number; count: number }[];
 }
 
 export interface TrainerSnapshot {

@@ -5,7 +5,7 @@ import { adamw, compileTrainStep, type Feeds, type TrainStep } from "@baton/engi
 import { checkModelConfig, type GptModelConfig } from "../gpt/config.ts";
 import { type Objective, traceTraining } from "../gpt/graphs.ts";
 import type { BatchSource } from "./batches.ts";
-import { Evaluator } from "./evaluate.ts";
+import { Evaluator, pooledLoss } from "./evaluate.ts";
 import { batchFeeds } from "./feeds.ts";
 import { ProgressBar, type TrainEvent } from "./progress.ts";
 import { checkSchedule, learningRate, type LrSchedule } from "./schedule.ts";
@@ -37,7 +37,8 @@ export interface TrainLanguageModelOptions {
    * mean val loss over `batches` batches every `every` steps, at step 0 (unless atStart is false) and
    * at the end; every 0 = only at the end; batches 0 = no built-in losses (see `evaluate`)
    */
-  eval?: { every: number; batches: number; trainBatches?: number; atStart?: boolean };
+  /** keepBatches: record each validation batch's loss terms in the eval point (a benchmark's spread of estimates) */
+  eval?: { every: number; batches: number; trainBatches?: number; atStart?: boolean; keepBatches?: boolean };
   /** a caller's own metrics at every evaluation (a stage's held-out scores), given all the weights */
   evaluate?: (params: ReadonlyMap<string, Float32Array>) => Promise<Record<string, number>>;
   /** batches carry positions and segmentIds: packed examples do not attend to each other */
@@ -185,13 +186,15 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
       const params = allParams();
       let valLoss = NaN;
       let trainLoss = NaN;
+      let valBatches: { sum: number; count: number }[] | undefined;
       if (evaluator) {
-        valLoss = await evaluator.meanLoss(params, evalCfg.batches, (k) => o.data.val(k));
+        valBatches = await evaluator.batchLosses(params, evalCfg.batches, (k) => o.data.val(k));
+        valLoss = pooledLoss(valBatches);
         const evalSeed = (seed ^ 0x6576616c) >>> 0; // windows of the train split the steps do not draw from
         trainLoss = await evaluator.meanLoss(params, evalCfg.trainBatches ?? evalCfg.batches, (k) => o.data.train(evalSeed, k));
       }
       const metrics = o.evaluate ? await o.evaluate(params) : undefined;
-      evals.push({ step: done, valLoss, trainLoss, ...(metrics ? { metrics } : {}) });
+      evals.push({ step: done, valLoss, trainLoss, ...(metrics ? { metrics } : {}), ...(evalCfg.keepBatches && valBatches ? { valBatches } : {}) });
       emit({ type: "eval", step: done, totalSteps: o.iters, valLoss, trainLoss, ...(metrics ? { metrics } : {}) });
     };
 
