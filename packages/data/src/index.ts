@@ -36,4 +36,8 @@ export type { DemoDataManifest, DemoFile, DemoOptions } from "./demo/generate.ts
 export { INSTRUCTION_TASKS, TASK_DESCRIPTION, taskPrompt } from "./demo/tasks.ts";
 export type { InstructionTask } from "./demo/tasks.ts";
 export { plural } from "./demo/words.ts";
+export { RULE_RATER, demoAnswer, isCorrect, rankResponses } from "./demo/rater.ts";
+export type { RatedResponse } from "./demo/rater.ts";
+export { rankedPairs, rankedGroup } from "./preferences/pairs.ts";
+export type { RankedGroup } from "./preferences/pairs.ts";
 export { exactMatch, rougeL, meanScore, normalizeAnswer } from "./metrics/text-metrics.ts";

@@ -53,6 +53,11 @@ export interface RankingRecord extends Located {
   responses: string[];
   /** Indices into responses, best first. */
   ranking: number[];
+  /** Positions of `ranking` tied with the position before them (no training pair between them). */
+  ties: number[];
+  rater?: string;
+  /** The checkpoint whose outputs were ranked. */
+  checkpoint?: string;
 }
 
 export type DatasetRecord = TextRecord | PromptCompletionRecord | AlpacaRecord | ChatRecord | PreferenceRecord | RankingRecord;
@@ -107,6 +112,10 @@ function describe(e: ErrorObject): string {
       return `${path} has no assistant turn; a training conversation needs at least one`;
     case "minItems":
       return `${path} needs at least ${(e.params as { limit: number }).limit} items`;
+    case "maxItems":
+      return `${path} has more than ${(e.params as { limit: number }).limit} items`;
+    case "uniqueItems":
+      return `${path} names the same item twice`;
     default:
       return `${path} ${e.message ?? "is invalid"}`;
   }
@@ -136,7 +145,11 @@ export function toRecord<F extends Exclude<DatasetFormat, "text">>(format: F, va
       if (ranking.length !== responses.length || sorted.some((r, i) => r !== i)) {
         return `/ranking must be a permutation of 0..${responses.length - 1} (indices into /responses, best first), got ${JSON.stringify(ranking)}`;
       }
-      return { kind: "ranking", prompt: o["prompt"] as string, responses, ranking, where } as RecordOf[F];
+      const ties = (o["ties"] as number[] | undefined) ?? [];
+      const outside = ties.find((p) => p >= ranking.length);
+      if (outside !== undefined) return `/ties names position ${outside}, but /ranking has positions 0..${ranking.length - 1} (a tie at p joins ranking[p] to ranking[p-1])`;
+      const extra = { ...(typeof o["rater"] === "string" ? { rater: o["rater"] } : {}), ...(typeof o["checkpoint"] === "string" ? { checkpoint: o["checkpoint"] } : {}) };
+      return { kind: "ranking", prompt: o["prompt"] as string, responses, ranking, ties: [...ties].sort((a, b) => a - b), ...extra, where } as RecordOf[F];
     }
   }
   throw new Error(`unreachable format ${format as string}`);

@@ -1,0 +1,58 @@
+// The demo's rule rater: ranks a model's responses to a demo instruction as a careful person would
+// (a right answer first, then one that stops by itself, then the shorter), so the demo and the tests
+// can produce rankings of a checkpoint's own outputs in the format a ranking page writes.
+import { INSTRUCTION_TASKS, type InstructionTask } from "./tasks.ts";
+
+export const RULE_RATER = "baton-demo-rules/1";
+
+export interface RatedResponse {
+  text: string;
+  /** the generation stopped at EOS (it did not run out of tokens) */
+  endedWithEos: boolean;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Every demo instruction form, as a pattern capturing the word. */
+const FORMS: Array<{ task: InstructionTask; pattern: RegExp }> = INSTRUCTION_TASKS.flatMap((task) =>
+  [...task.train, ...task.heldOut].map((template) => {
+    const [text, slot] = template.split("|") as [string, string | undefined];
+    const body = slot === "input" ? `${escape(text)}\\n\\n([a-z]+)` : escape(text).replace(escape("{w}"), "([a-z]+)");
+    return { task, pattern: new RegExp(`^${body}$`) };
+  }),
+);
+
+/** The right answer to a demo instruction, or null when the prompt is not one of the demo's tasks. */
+export function demoAnswer(prompt: string): { task: string; answer: string } | null {
+  const p = prompt.trim();
+  for (const f of FORMS) {
+    const m = f.pattern.exec(p);
+    if (m) return { task: f.task.name, answer: f.task.answer(m[1] as string) };
+  }
+  return null;
+}
+
+/** Whether a response answers the instruction (surrounding spaces and case aside). */
+export function isCorrect(prompt: string, response: string): boolean {
+  const a = demoAnswer(prompt);
+  return a !== null && response.trim().toLowerCase() === a.answer;
+}
+
+/**
+ * Ranks responses best first: right before wrong, then stopped at EOS before cut off, then shorter
+ * before longer. Responses equal on all three are tied (`ties` as the ranking schema has them).
+ */
+export function rankResponses(prompt: string, responses: readonly RatedResponse[]): { ranking: number[]; ties: number[] } {
+  if (demoAnswer(prompt) === null) throw new Error(`the rule rater knows only the demo's instructions; ${JSON.stringify(prompt.slice(0, 80))} is not one`);
+  const key = (r: RatedResponse) => [isCorrect(prompt, r.text) ? 0 : 1, r.endedWithEos ? 0 : 1, r.text.trim().length];
+  const keys = responses.map(key);
+  const cmp = (a: number, b: number) => {
+    const ka = keys[a] as number[];
+    const kb = keys[b] as number[];
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return (ka[i] as number) - (kb[i] as number);
+    return 0;
+  };
+  const ranking = responses.map((_, i) => i).sort((a, b) => cmp(a, b) || a - b);
+  const ties = ranking.flatMap((r, p) => (p > 0 && cmp(ranking[p - 1] as number, r) === 0 ? [p] : []));
+  return { ranking, ties };
+}
