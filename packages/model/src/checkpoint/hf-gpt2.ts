@@ -80,8 +80,22 @@ function checkAgainstSpecs(tensors: ReadonlyMap<string, F32Tensor>, specs: Tenso
   }
 }
 
+/**
+ * A reward (or value) model's head, as HF GPT2ForSequenceClassification stores it: `score.weight`
+ * [num_labels = 1, n_embd], no bias, read at the last token of a sequence. `rewardBias` is added to
+ * every score (kept in config.json): it centres the scores of the reference responses on 0.
+ */
+export interface ScoreHead {
+  weight: Float32Array; // [1, C]
+  rewardBias: number;
+}
+
+export const SCORE_WEIGHT = "score.weight";
+
 export interface HfFolder {
   config: GptConfig;
+  /** present for a GPT2ForSequenceClassification folder (a reward model) */
+  score?: ScoreHead;
   /** Keyed by the names of `gptTensorSpecs(config)`, in that order. */
   tensors: Map<string, F32Tensor>;
   tokenizer: Tokenizer;
@@ -95,9 +109,9 @@ export interface HfFolder {
  */
 export async function saveHfFolder(
   dir: string,
-  folder: { config: GptConfig; tensors: ReadonlyMap<string, F32Tensor>; tokenizer: Tokenizer; tokenizerConfig?: Record<string, unknown> },
+  folder: { config: GptConfig; tensors: ReadonlyMap<string, F32Tensor>; tokenizer: Tokenizer; tokenizerConfig?: Record<string, unknown>; score?: ScoreHead },
 ): Promise<void> {
-  const { config, tensors, tokenizer } = folder;
+  const { config, tensors, tokenizer, score } = folder;
   validateGptConfig(config, dir);
   checkAgainstSpecs(tensors, gptTensorSpecs(config), dir);
   if (tokenizer.vocabSize > config.vocabSize) {
@@ -109,8 +123,15 @@ export async function saveHfFolder(
     out.set(s.name, { dtype: "F32", shape: s.shape, data: t.data });
   }
   for (const s of biasSpecs(config)) out.set(s.name, { dtype: "F32", shape: s.shape, data: new Float32Array(s.shape.reduce((a, b) => a * b, 1)) });
+  let hfConfig = gptConfigToHf(config, tokenizer.special);
+  if (score) {
+    if (score.weight.length !== config.nEmbd) throw new CheckpointError(`${dir}: ${SCORE_WEIGHT} has ${score.weight.length} values, expected [1, ${config.nEmbd}]`);
+    if (!Number.isFinite(score.rewardBias)) throw new CheckpointError(`${dir}: reward_bias must be a finite number, got ${score.rewardBias}`);
+    out.set(SCORE_WEIGHT, { dtype: "F32", shape: [1, config.nEmbd], data: score.weight });
+    hfConfig = { ...hfConfig, architectures: ["GPT2ForSequenceClassification"], num_labels: 1, pad_token_id: tokenizer.special.pad, reward_bias: score.rewardBias };
+  }
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "config.json"), JSON.stringify(gptConfigToHf(config, tokenizer.special), null, 2) + "\n");
+  await writeFile(join(dir, "config.json"), JSON.stringify(hfConfig, null, 2) + "\n");
   await writeSafetensors(join(dir, "model.safetensors"), out, { metadata: { format: "pt" } });
   await writeFile(join(dir, "tokenizer.json"), JSON.stringify(tokenizer.toHfJson()));
   const tokenizerConfig = folder.tokenizerConfig ?? {
@@ -170,7 +191,17 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
   }
   const { tensors: raw } = await readSafetensors(weightsPath);
   const loaded = new Map<string, F32Tensor>();
+  const scoreModel = isScoreModel(configJson);
+  let score: ScoreHead | undefined;
   for (const [rawName, t] of raw) {
+    if (rawName === SCORE_WEIGHT && scoreModel) {
+      const w = toF32(rawName, t, weightsPath);
+      if (w.shape.length !== 2 || w.shape[0] !== 1 || w.shape[1] !== config.nEmbd) throw new CheckpointError(`${weightsPath}: ${SCORE_WEIGHT} must be [1, ${config.nEmbd}] (one label), got [${w.shape.join(",")}]`);
+      const bias = (configJson as { reward_bias?: unknown }).reward_bias ?? 0;
+      if (typeof bias !== "number" || !Number.isFinite(bias)) throw new CheckpointError(`${configPath}: reward_bias must be a number, got ${JSON.stringify(bias)}`);
+      score = { weight: w.data, rewardBias: bias };
+      continue;
+    }
     const bare = rawName.startsWith("transformer.") ? rawName.slice("transformer.".length) : rawName;
     if (BUFFER.test(bare)) continue;
     if (bare === "lm_head.weight") {
@@ -190,6 +221,7 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
     }
     loaded.delete(s.name);
   }
+  if (scoreModel && !score) throw new CheckpointError(`${weightsPath}: config.json names GPT2ForSequenceClassification but there is no ${SCORE_WEIGHT}`);
   const specs = gptTensorSpecs(config);
   checkAgainstSpecs(loaded, specs, weightsPath);
   const tensors = new Map(specs.map((s) => [s.name, loaded.get(s.name)!]));
@@ -211,5 +243,11 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
       throw new CheckpointError(`${tcPath}: not valid JSON (${(e as Error).message})`);
     }
   }
-  return tokenizerConfig ? { config, tensors, tokenizer, tokenizerConfig } : { config, tensors, tokenizer };
+  return { config, tensors, tokenizer, ...(tokenizerConfig ? { tokenizerConfig } : {}), ...(score ? { score } : {}) };
+}
+
+/** config.json of a one-label sequence classifier: a reward model. */
+function isScoreModel(json: unknown): boolean {
+  const j = json as { architectures?: unknown; num_labels?: unknown };
+  return Array.isArray(j.architectures) && j.architectures.includes("GPT2ForSequenceClassification");
 }

@@ -15,6 +15,8 @@ export interface LmBatch {
   positions?: Int32Array;
   /** packed rows only: which example of the row each token belongs to [B*T] (attention stays inside one) */
   segmentIds?: Int32Array;
+  /** inputs an objective declares beyond the LM's own (a reward model's pair indices, PPO's advantages) */
+  extra?: Record<string, Float32Array | BigInt64Array>;
 }
 
 export interface BatchSource {

@@ -4,7 +4,7 @@ import { compileInference, type InferenceProgram } from "@baton/engine";
 import type { GptModelConfig } from "../gpt/config.ts";
 import { type Objective, traceEvaluation } from "../gpt/graphs.ts";
 import type { LmBatch } from "./batches.ts";
-import { batchFeeds } from "./feeds.ts";
+import { batchFeeds, declaredFeeds } from "./feeds.ts";
 
 /** Token-weighted mean of batches' loss terms. */
 export function pooledLoss(terms: readonly { sum: number; count: number }[]): number {
@@ -36,7 +36,7 @@ export class Evaluator {
 
   /** Summed loss and counted tokens of one batch under the loaded weights. */
   async lossTerms(batch: LmBatch, where = "evaluation batch"): Promise<{ sum: number; count: number }> {
-    const out = await this.program.run(batchFeeds(batch, { batch: this.batch, seq: this.seq, vocab: this.vocab, packed: this.packed }, where));
+    const out = await this.program.run(declaredFeeds(batchFeeds(batch, { batch: this.batch, seq: this.seq, vocab: this.vocab, packed: this.packed }, where), this.program.userInputs));
     return { sum: Number((out.loss_sum as Float32Array)[0]), count: Number((out.count as Float32Array)[0]) };
   }
 

@@ -35,12 +35,25 @@ export function batchFeeds(b: LmBatch, shape: { batch: number; seq: number; voca
     mask = ones.get(N);
     if (!mask) ones.set(N, (mask = new Float32Array(N).fill(1)));
   }
-  if (!shape.packed) return { tokens, targets, loss_mask: mask };
+  const extra = b.extra ?? {};
+  if (!shape.packed) return { tokens, targets, loss_mask: mask, ...extra };
   if (!b.positions || !b.segmentIds) throw new Error(`${where}: the model is traced for packed rows and needs positions and segmentIds [B*T] in every batch`);
   if (b.positions.length !== N || b.segmentIds.length !== N) throw new Error(`${where}: positions (${b.positions.length}) and segmentIds (${b.segmentIds.length}) must have B*T = ${N} values`);
   for (let i = 0; i < N; i++) {
     const p = b.positions[i] as number;
     if (p < 0 || p >= seq) throw new Error(`${where}: position ${p} at index ${i} is outside [0, ${seq}); positions restart at 0 for each example`);
   }
-  return { tokens, targets, loss_mask: mask, positions: int64(b.positions), segments: int64(b.segmentIds) };
+  return { tokens, targets, loss_mask: mask, positions: int64(b.positions), segments: int64(b.segmentIds), ...extra };
+}
+
+/**
+ * The feeds a program declares: an objective of its own (a reward model's) may not read the LM's
+ * targets and loss mask, so those two are dropped when undeclared; anything else undeclared stays and
+ * is refused by the engine, naming it.
+ */
+export function declaredFeeds(feeds: Feeds, inputs: readonly { name: string }[]): Feeds {
+  const names = new Set(inputs.map((i) => i.name));
+  const out: Feeds = { ...feeds };
+  for (const k of ["targets", "loss_mask"]) if (!names.has(k)) delete out[k];
+  return out;
 }

@@ -27,7 +27,7 @@ const cycles = (B: number): BatchSource => ({ train: (seed, step) => cycleBatch(
 
 /** One row holding `docs` one after another (each: inputs at positions 0.., its own segment id); only the last is scored. */
 function packedRow(docs: number[][]): LmBatch {
-  const b: Required<LmBatch> = { x: new Int32Array(T), y: new Int32Array(T), lossMask: new Float32Array(T), positions: new Int32Array(T), segmentIds: new Int32Array(T) };
+  const b: Required<Omit<LmBatch, "extra">> = { x: new Int32Array(T), y: new Int32Array(T), lossMask: new Float32Array(T), positions: new Int32Array(T), segmentIds: new Int32Array(T) };
   let at = 0;
   docs.forEach((doc, d) => {
     for (let i = 0; i < doc.length - 1; i++, at++) {

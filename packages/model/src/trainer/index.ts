@@ -9,7 +9,7 @@ export type { TrainerSnapshot, SnapshotStore, CurvePoint, EvalPoint } from "./sn
 export { ProgressBar, formatDuration, formatRate, stageProgress } from "./progress.ts";
 export type { TrainEvent } from "./progress.ts";
 export { Evaluator, pooledLoss } from "./evaluate.ts";
-export { batchFeeds } from "./feeds.ts";
+export { batchFeeds, declaredFeeds } from "./feeds.ts";
 export { saveModelFolder, loadModelFolder, toCheckpointTensors, readTrainerState } from "./folder.ts";
 export type { ModelFolder } from "./folder.ts";
 export { preparePretraining, prepareTokenizer } from "./pretrain.ts";

@@ -6,7 +6,7 @@ import { checkModelConfig, type GptModelConfig } from "../gpt/config.ts";
 import { type Objective, traceTraining } from "../gpt/graphs.ts";
 import type { BatchSource } from "./batches.ts";
 import { Evaluator, pooledLoss } from "./evaluate.ts";
-import { batchFeeds } from "./feeds.ts";
+import { batchFeeds, declaredFeeds } from "./feeds.ts";
 import { ProgressBar, type TrainEvent } from "./progress.ts";
 import { checkSchedule, learningRate, type LrSchedule } from "./schedule.ts";
 import { type CurvePoint, type EvalPoint, planDifferences, type SnapshotStore, type TrainerSnapshot } from "./snapshot.ts";
@@ -211,7 +211,8 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
       const ts = performance.now();
       const micro: Feeds[] = [];
       for (let k = 0; k < accum; k++) {
-        micro.push({ ...frozen, ...batchFeeds(await o.data.train(seed, done * accum + k), { batch: o.batchSize, seq, vocab: cfg.vocabSize, packed }, `training step ${t}, micro-batch ${k}`) });
+        const feeds = batchFeeds(await o.data.train(seed, done * accum + k), { batch: o.batchSize, seq, vocab: cfg.vocabSize, packed }, `training step ${t}, micro-batch ${k}`);
+        micro.push({ ...frozen, ...declaredFeeds(feeds, step.userInputs) });
       }
       const r = await step.run(accum === 1 ? (micro[0] as Feeds) : micro, { lr, step: t });
       if (!Number.isFinite(r.loss)) throw new TrainingDiverged(t, r.loss, lr, r.gradNorm);

@@ -17,7 +17,7 @@ export function fromSupervisedBatch(b: SupervisedBatch): LmBatch {
   return { x: b.x, y: b.y, positions: b.positions, segmentIds: b.segmentIds, lossMask: b.lossMask };
 }
 
-type Packed = Required<LmBatch>;
+type Packed = Required<Omit<LmBatch, "extra">>;
 
 const packed = (b: LmBatch): Packed => {
   if (!b.positions || !b.segmentIds || !b.lossMask) throw new Error("mixRows: both batches need positions, segmentIds and lossMask (fromTokenBatch / fromSupervisedBatch give them)");

@@ -3,7 +3,7 @@
 // stage-report.json, the curves, samples and dataset counts the run report is built from.
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type F32Tensor, type GptConfig, type Tokenizer, gptTensorSpecs, loadHfFolder, saveHfFolder } from "@baton/model";
+import { type F32Tensor, type GptConfig, type ScoreHead, type Tokenizer, gptTensorSpecs, loadHfFolder, saveHfFolder } from "@baton/model";
 import { BatonError } from "@baton/stage-kit";
 import type { StageReport } from "./stage-report.ts";
 
@@ -14,6 +14,8 @@ export interface LoadedModel {
   weights: Map<string, Float32Array>;
   tokenizer: Tokenizer;
   tokenizerConfig?: Record<string, unknown>;
+  /** a reward model's head (GPT2ForSequenceClassification) */
+  score?: ScoreHead;
 }
 
 /** Loads the model of a checkpoint folder; a folder that is not a GPT checkpoint is a fatal error. */
@@ -22,7 +24,7 @@ export async function loadModel(dir: string, where: string): Promise<LoadedModel
     const f = await loadHfFolder(dir);
     const weights = new Map<string, Float32Array>();
     for (const [name, t] of f.tensors) weights.set(name, t.data);
-    return { config: f.config, weights, tokenizer: f.tokenizer, tokenizerConfig: f.tokenizerConfig };
+    return { config: f.config, weights, tokenizer: f.tokenizer, tokenizerConfig: f.tokenizerConfig, ...(f.score ? { score: f.score } : {}) };
   } catch (err) {
     throw BatonError.fatal("CHECKPOINT_MISSING", `${where} is not a GPT checkpoint this stage can start from: ${(err as Error).message}`);
   }
@@ -36,7 +38,7 @@ export async function saveModel(dir: string, m: LoadedModel): Promise<void> {
     if (!data) throw BatonError.fatal("INTERNAL", `saving ${dir}: weight ${spec.name} is missing`);
     tensors.set(spec.name, { shape: spec.shape, data });
   }
-  await saveHfFolder(dir, { config: m.config, tensors, tokenizer: m.tokenizer, tokenizerConfig: m.tokenizerConfig });
+  await saveHfFolder(dir, { config: m.config, tensors, tokenizer: m.tokenizer, tokenizerConfig: m.tokenizerConfig, ...(m.score ? { score: m.score } : {}) });
 }
 
 export async function writeStageReport(dir: string, report: StageReport): Promise<void> {

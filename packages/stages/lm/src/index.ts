@@ -25,3 +25,10 @@ export { sftData, scoreTask, sampleTable, promptCompletion, chatTurns } from "./
 export { trainScored } from "./supervised-run.ts";
 export type { ScoredRun, SupervisedTrain } from "./supervised-run.ts";
 export type { SftData, SftDataOptions, SftRecord, HeldOutItem, TaskScores } from "./sft-data.ts";
+export { seqRows, rowsBatch, fits } from "./prefs/sequences.ts";
+export type { ResponseSeq, SeqRows } from "./prefs/sequences.ts";
+export { bradleyTerry, lastTokenScores, positionScores, targetLogProbs, positionEntropy } from "./prefs/heads.ts";
+export { SeqProgram, scoreAll } from "./prefs/programs.ts";
+export type { SeqOutput } from "./prefs/programs.ts";
+export { readRankings, readPrompts, promptIds, responseIds } from "./prefs/data.ts";
+export type { SeqGroup, PromptItem, Readings } from "./prefs/data.ts";

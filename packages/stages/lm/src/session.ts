@@ -32,6 +32,9 @@ export class LmSession {
   /** which programs have the current weights loaded */
   private loaded = { scorer: false, sampler: false };
 
+  /** weights beside the GPT's (a reward or value model's score head): trained and saved with it, not sampled */
+  private heads = new Map<string, Float32Array>();
+
   private constructor(
     readonly options: SessionOptions,
     private current: Map<string, Float32Array>,
@@ -50,15 +53,27 @@ export class LmSession {
     return this.options.config;
   }
 
+  /** Adds (or replaces) a head weight; loadWeights then expects it in every map it is given. */
+  setHead(name: string, values: Float32Array): void {
+    if (this.current.has(name)) throw new Error(`setHead: ${name} is a GPT weight, not a head`);
+    this.heads.set(name, values.slice());
+  }
+
+  head(name: string): Float32Array {
+    const h = this.heads.get(name);
+    if (!h) throw new Error(`the session has no head ${name}; heads: ${[...this.heads.keys()].join(", ") || "none"}`);
+    return h.slice();
+  }
+
   /** Names of the weights that do not train under `options.trainable`. */
   frozen(): Set<string> {
     const trainable = this.options.trainable ?? (() => true);
-    return new Set([...this.current.keys()].filter((k) => !trainable(k)));
+    return new Set([...this.current.keys(), ...this.heads.keys()].filter((k) => !trainable(k)));
   }
 
-  /** All weights, trained and frozen, by HF name (copies). */
+  /** All weights, trained and frozen, heads included, by HF name (copies). */
   weights(): Map<string, Float32Array> {
-    return new Map([...this.current].map(([k, v]) => [k, v.slice()]));
+    return new Map([...this.current, ...this.heads].map(([k, v]) => [k, v.slice()]));
   }
 
   /** Replaces every weight; a checkpoint that lacks one of the model's weights is refused. */
@@ -68,7 +83,9 @@ export class LmSession {
       if (!v) throw new Error(`weight ${name} [${w.length} values] is missing from the loaded checkpoint`);
       if (v.length !== w.length) throw new Error(`weight ${name} has ${v.length} values in the loaded checkpoint, the model wants ${w.length}`);
     }
+    for (const name of this.heads.keys()) if (!all.has(name)) throw new Error(`head ${name} is missing from the loaded weights`);
     this.current = new Map([...this.current.keys()].map((k) => [k, all.get(k) as Float32Array]));
+    this.heads = new Map([...this.heads.keys()].map((k) => [k, all.get(k) as Float32Array]));
     this.loaded = { scorer: false, sampler: false };
   }
 

@@ -5,7 +5,7 @@
 // the stage's batch(t): a pure function of (seed, step), so a resumed run sees the data an
 // uninterrupted one would have seen from that step on.
 import { BatonError, type StageContext } from "@baton/stage-kit";
-import { type LmBatch, stageProgress, stageSnapshots, TrainingDiverged, TrainingInterrupted, trainLanguageModel } from "@baton/model";
+import { type LmBatch, type Objective, stageProgress, stageSnapshots, TrainingDiverged, TrainingInterrupted, trainLanguageModel } from "@baton/model";
 import type { LmSession } from "./session.ts";
 
 export interface Schedule {
@@ -29,6 +29,12 @@ export interface LoopOptions {
   evaluate(): Promise<Record<string, number>>;
   evalEvery: number;
   snapshotEvery: number;
+  /** the loss; default next-token cross-entropy over the batch's loss mask */
+  objective?: Objective;
+  /** rows carry positions and segment ids, examples in one row do not attend to each other (default true) */
+  packed?: boolean;
+  /** rows per batch when it is not the session's batch size (a reward model's responses) */
+  rows?: number;
 }
 
 export interface LoopResult {
@@ -57,7 +63,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
           throw new Error("trainLoop: validation is the stage's evaluate(), not the trainer's");
         },
       },
-      batchSize,
+      batchSize: o.rows ?? batchSize,
       iters: schedule.steps,
       schedule: { lr: schedule.lr, minLr: schedule.minLr, warmupIters: schedule.warmupSteps, decayIters: schedule.steps },
       optimizer: { beta1: optim.beta1, beta2: optim.beta2, eps: 1e-8, weightDecay: optim.weightDecay },
@@ -66,7 +72,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       threads,
       init: session.weights(),
       frozen: session.frozen(),
-      packed: true,
+      packed: o.packed ?? true,
+      ...(o.objective ? { objective: o.objective } : {}),
       eval: { every: o.evalEvery, batches: 0, atStart: false },
       evaluate: async (params) => {
         session.loadWeights(params);

@@ -1,0 +1,144 @@
+// Stage `reward`, as a recipe:
+//   consumes  the instruct checkpoint and rankings JSONL ({"prompt","responses","ranking"} with ties,
+//             or {"prompt","chosen","rejected"} pairs), with a held-out split
+//   trains    the checkpoint's trunk plus a scalar head read at each response's last token (HF
+//             GPT2ForSequenceClassification: score.weight [1, n_embd]) with Bradley-Terry on all the
+//             pairs of a prompt at once, each response scored once per step
+//   emits     the reward model, its scores centred on the training responses (reward_bias in
+//             config.json), and held-out pairwise accuracy and margin before and after
+import { type BadRecordPolicy, chatTemplateOf, rng } from "@baton/data";
+import { SCORE_WEIGHT } from "@baton/model";
+import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
+import {
+  type SeqGroup,
+  SeqProgram,
+  type StageDeps,
+  bradleyTerry,
+  datasetCounts,
+  finish,
+  openSession,
+  readRankings,
+  readingData,
+  requireData,
+  seqRows,
+  splitByRole,
+  startFrom,
+  storeOpener,
+  trainLoop,
+} from "@baton/stage-lm";
+import { rewardConfig } from "./config.ts";
+import { type GroupShape, pairScores, pairSlotsOf, rowsOf, trainingBatch } from "./rankings.ts";
+
+export { REWARD_DEFAULTS, rewardConfig } from "./config.ts";
+export type { RewardConfig } from "./config.ts";
+export { groupsBatch, pairScores } from "./rankings.ts";
+export const IMPLEMENTATION = "baton-gpt-reward";
+export const VERSION = "0.1.0";
+
+export function createStage(deps: StageDeps = {}): StageDefinition {
+  const opener = storeOpener(deps.store);
+  return {
+    stage: "reward",
+    implementation: IMPLEMENTATION,
+    version: VERSION,
+    async train(ctx: StageContext): Promise<TrainResult> {
+      const startedAt = performance.now();
+      const cfg = rewardConfig(ctx.step);
+      const split = splitByRole(ctx.step.data, cfg.heldOut);
+      requireData(ctx.step, split, true, "reward modelling");
+      const model = await startFrom(ctx);
+      const tok = model.tokenizer;
+      const read = { policy: cfg.policy as BadRecordPolicy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(model.tokenizerConfig), blockSize: model.config.blockSize };
+      const train = await readingData(ctx.step.name, () => readRankings(split.train, tok, read));
+      const held = await readingData(ctx.step.name, () => readRankings(split.heldOut, tok, read));
+      const heldOut = held.items.slice(0, cfg.eval.maxGroups);
+      requireGroups(ctx, train.items, "training");
+      requireGroups(ctx, heldOut, "held-out");
+      const shape: GroupShape = { prompts: cfg.train.batchSize, k: Math.max(...[...train.items, ...heldOut].map((g) => g.seqs.length)), seq: model.config.blockSize, pad: tok.special.pad };
+
+      const session = await openSession(model, { batchSize: rowsOf(shape), optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
+      session.setHead(SCORE_WEIGHT, model.score?.weight ?? headInit(model.config.nEmbd, ctx.seed));
+      const scorer = await SeqProgram.compile(model.config, { rows: rowsOf(shape), seq: shape.seq, threads: deps.threads ?? 2, outputs: ["scores"] });
+      const score = (groups: readonly SeqGroup[]) => scoreGroups(scorer, session.weights(), groups, shape);
+      const evaluate = async () => {
+        const s = pairScores(heldOut, await score(heldOut));
+        return { pairwise_accuracy: s.accuracy, mean_margin: s.margin };
+      };
+
+      const beforeScores = await score(heldOut);
+      const before = pairScores(heldOut, beforeScores);
+      const run = await trainLoop({
+        ctx,
+        session,
+        schedule: { steps: cfg.train.steps, lr: cfg.optim.lr, minLr: cfg.train.minLr, warmupSteps: cfg.train.warmupSteps },
+        batch: (t) => trainingBatch(train.items, shape, ctx.seed, t),
+        evaluate,
+        evalEvery: cfg.train.evalEvery,
+        snapshotEvery: cfg.train.snapshotEvery,
+        objective: bradleyTerry(pairSlotsOf(shape)),
+        packed: false,
+      });
+      const afterScores = await score(heldOut);
+      const after = pairScores(heldOut, afterScores);
+      // centre the rewards: the training responses (the reference policy's answers) score 0 on average
+      const reference = (await score(train.items.slice(0, Math.ceil(cfg.normalizeOn / shape.k)))).flatMap((s) => [...s]);
+      const mean = reference.reduce((a, b) => a + b, 0) / reference.length;
+      const std = Math.sqrt(reference.reduce((a, b) => a + (b - mean) ** 2, 0) / reference.length);
+      await scorer.dispose();
+
+      return finish(ctx, {
+        model: { ...model, score: { weight: session.head(SCORE_WEIGHT), rewardBias: -mean } },
+        session,
+        run,
+        effect: {
+          pairwise_accuracy: { before: before.accuracy, after: after.accuracy },
+          mean_margin: { before: before.margin, after: after.margin },
+        },
+        samples: heldOut.slice(0, cfg.eval.samples).map((g, i) => ({
+          prompt: g.prompt,
+          before: ranked(g, beforeScores[i] as Float32Array, 0),
+          after: ranked(g, afterScores[i] as Float32Array, -mean),
+          reference: g.pairs.length > 0 ? `best: ${JSON.stringify(g.responses[(g.pairs[0] as [number, number])[0]])}` : "",
+        })),
+        datasets: datasetCounts([...train.reports, ...held.reports]),
+        implementation: IMPLEMENTATION,
+        startedAt,
+        metrics: { reward_bias: -mean, reward_std: std, heldout_pairs: after.pairs, too_long_skipped: train.tooLong + held.tooLong },
+      });
+    },
+  };
+}
+
+function requireGroups(ctx: StageContext, groups: readonly SeqGroup[], what: string): void {
+  if (groups.length > 0) return;
+  throw BatonError.fatal("DATASET_INVALID", `recipe step "${ctx.step.name}": no ${what} ranking gives a training pair (each one is all ties, too long for the model's block, or not a ranking); check the step's /data`);
+}
+
+/** HF's init of a classifier head: N(0, 0.02), seeded by the run (Box-Muller on the seeded uniform). */
+function headInit(C: number, seed: number): Float32Array {
+  const r = rng(seed ^ 0x5c0e);
+  return Float32Array.from({ length: C }, () => 0.02 * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
+}
+
+/** Scores of every response of every group [group][response], chunked through the scorer. */
+async function scoreGroups(scorer: SeqProgram, weights: ReadonlyMap<string, Float32Array>, groups: readonly SeqGroup[], s: GroupShape): Promise<Float32Array[]> {
+  scorer.load(weights);
+  const out: Float32Array[] = [];
+  for (let i = 0; i < groups.length; i += s.prompts) {
+    const chunk = groups.slice(i, i + s.prompts);
+    const seqs = new Array(rowsOf(s)).fill(null);
+    chunk.forEach((g, c) => g.seqs.forEach((q, j) => (seqs[c * s.k + j] = q)));
+    const scores = (await scorer.run(seqRows(seqs, rowsOf(s), s.seq, s.pad))).scores as Float32Array;
+    chunk.forEach((g, c) => out.push(scores.slice(c * s.k, c * s.k + g.seqs.length)));
+  }
+  return out;
+}
+
+/** `"a" (+0.41) > "b" (-0.22)`: a group's responses ordered by score. */
+function ranked(g: SeqGroup, scores: Float32Array, bias: number): string {
+  return g.responses
+    .map((r, i) => ({ r, s: (scores[i] as number) + bias }))
+    .sort((a, b) => b.s - a.s)
+    .map(({ r, s }) => `${JSON.stringify(r)} (${s >= 0 ? "+" : ""}${s.toFixed(2)})`)
+    .join(" > ");
+}
