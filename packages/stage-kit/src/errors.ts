@@ -11,6 +11,7 @@ export type BatonErrorCode =
   | "EVENT_INVALID" // fails its JSON Schema
   | "ROUTING_MISMATCH" // event's pipeline[cursor] does not belong to this consumer/stage
   | "CHECKPOINT_MISSING"
+  | "CHECKPOINT_INVALID" // a checkpoint of another kind than the stage needs (no reward head, a reward model as policy)
   | "CHECKPOINT_CORRUPT" // bytes do not match the manifest
   | "MANIFEST_INVALID"
   | "STORE_UNAVAILABLE"

@@ -26,6 +26,12 @@ export interface CheckpointManifest {
   createdAt: string;
 }
 
+export interface InputRef {
+  /** What the stage used it as (policy, reference, reward). */
+  role: string;
+  checkpoint: CheckpointRef;
+}
+
 /** One file of the checkpoint folder (path relative to the folder, '/'-separated). */
 export interface ManifestFile {
   path: string;
@@ -119,11 +125,17 @@ export interface PromptCompletionRecord {
   [key: string]: unknown;
 }
 
-/** A prompt with K >= 2 responses and their ranking: indices into responses, best first (a permutation of 0..K-1). A reward model trains on all C(K,2) pairs. That ranking is a permutation of the right length is checked in code (JSON Schema can not say it). */
+/** A prompt with K responses (2 <= K <= 9) ranked by a person or a rater: ranking holds indices into responses, best first (a permutation of 0..K-1). A reward model trains on every pair of differently ranked responses, C(K,2) of them without ties. That ranking is a permutation of the right length, and ties name positions inside it, is checked in code (JSON Schema can not say it). */
 export interface RankingRecord {
   prompt: string;
   responses: string[];
   ranking: number[];
+  /** Positions p (1..K-1) of ranking whose response is as good as the one at p-1 ("tie with the item above"); tied responses give no training pair. */
+  ties?: number[];
+  /** Who ranked: a person's id or a rule rater's name. */
+  rater?: string;
+  /** URI of the checkpoint whose outputs were ranked. */
+  checkpoint?: string;
   [key: string]: unknown;
 }
 

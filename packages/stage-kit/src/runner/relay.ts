@@ -106,6 +106,11 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
       recipe: data.recipe,
       seed: data.seed ?? 0,
       input: input ? { ref: input.ref, manifest: input.manifest, dir: input.dir } : null,
+      stepCheckpoint: (name) => earlierCheckpoint(o, data, name),
+      openCheckpoint: (() => {
+        let opened = 0;
+        return (ref) => w.phase("download", () => openCheckpoint(o.store, ref, join(workdir as string, `input-${++opened}`)), (c) => c.bytes);
+      })(),
       outputDir,
       workdir: scratch,
       attempt: d.deliveryCount,
@@ -120,7 +125,7 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     const checkpoint = await w.phase("upload", () => commitCheckpoint(o.store, {
       prefix,
       dir: outputDir,
-      manifest: { runId: data.runId, cursor: data.cursor, step: step.name, stage: o.stage, implementation: o.implementation, version: o.version, parent: data.checkpoint, config: step.config, datasets: result.datasets ?? [], metrics: result.metrics ?? {}, traceId: w.traceId(), startedAt },
+      manifest: { runId: data.runId, cursor: data.cursor, step: step.name, stage: o.stage, implementation: o.implementation, version: o.version, parent: data.checkpoint, ...(result.inputs?.length ? { inputs: result.inputs } : {}), config: step.config, datasets: result.datasets ?? [], metrics: result.metrics ?? {}, traceId: w.traceId(), startedAt },
     }), (c) => c.bytes);
     const won = await w.phase("commit", () => o.ledger.commit(data.runId, data.cursor, { checkpoint: checkpoint.ref, step: step.name, worker, committedAt: new Date().toISOString() }));
     const next = await w.phase("emit", () => emitNext(o, data, won.record.checkpoint, w.headers()));
@@ -160,6 +165,16 @@ function routedStep(o: RunStageOptions, data: CheckpointReadyData, eventId: stri
     throw BatonError.fatal("ROUTING_MISMATCH", `event ${eventId}: step ${JSON.stringify(step.name)} asks for stage ${JSON.stringify(step.stage)} but this service runs ${JSON.stringify(o.stage)}; deploy a ${step.stage} service for this step, or fix the recipe`);
   }
   return step;
+}
+
+/** An earlier step's committed checkpoint in this run (the ledger's record of it). */
+async function earlierCheckpoint(o: RunStageOptions, data: CheckpointReadyData, name: string): Promise<CheckpointRef | null> {
+  const cursor = data.pipeline.findIndex((s) => s.name === name);
+  if (cursor < 0 || cursor >= data.cursor) {
+    const earlier = data.pipeline.slice(0, data.cursor).map((s) => s.name);
+    throw BatonError.fatal("CONFIG_INVALID", `step ${JSON.stringify(name)} is not an earlier step of run ${data.runId} (earlier steps: ${earlier.join(", ") || "none"})`);
+  }
+  return (await o.ledger.get(data.runId, cursor))?.checkpoint ?? null;
 }
 
 async function newestSnapshotStep(o: RunStageOptions, data: CheckpointReadyData): Promise<number | null> {

@@ -1,5 +1,5 @@
 import type { BatonEvent } from "../contracts/events.ts";
-import type { CheckpointManifest, CheckpointReadyData, CheckpointRef, DatasetRef, Metrics, RecipeStep } from "../contracts/types.gen.ts";
+import type { CheckpointManifest, CheckpointReadyData, CheckpointRef, DatasetRef, InputRef, Metrics, RecipeStep } from "../contracts/types.gen.ts";
 import type { Bus } from "../bus/bus.ts";
 import type { BatonError } from "../errors.ts";
 import type { Ledger } from "../ledger/ledger.ts";
@@ -25,6 +25,8 @@ export interface TrainResult {
   metrics?: Metrics;
   /** Datasets read, with the sha256 of the bytes read (recorded in the manifest for lineage). */
   datasets?: DatasetRef[];
+  /** Checkpoints read besides the input (ctx.openCheckpoint), with their roles: the manifest's `inputs`. */
+  inputs?: InputRef[];
 }
 
 export interface StageContext {
@@ -38,6 +40,10 @@ export interface StageContext {
   seed: number;
   /** Input checkpoint, downloaded and verified; null = start from random init. */
   input: InputCheckpoint | null;
+  /** The committed checkpoint of an earlier step of this run, by step name (null: not committed). */
+  stepCheckpoint(step: string): Promise<CheckpointRef | null>;
+  /** Downloads and verifies another checkpoint into this attempt's folder (a second parent). */
+  openCheckpoint(ref: CheckpointRef): Promise<InputCheckpoint>;
   /** Empty folder for the output checkpoint's files. */
   outputDir: string;
   /** Scratch folder for this attempt (removed afterwards). */

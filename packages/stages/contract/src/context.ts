@@ -4,7 +4,8 @@
 import { mkdir, mkdtemp, readdir, writeFile, copyFile, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CheckpointManifest, InputCheckpoint, Progress, RecipeStep, StageContext } from "@baton/stage-kit";
+import { pathToFileURL, fileURLToPath } from "node:url";
+import { BatonError, type CheckpointManifest, type CheckpointRef, type InputCheckpoint, type Progress, type RecipeStep, type StageContext } from "@baton/stage-kit";
 
 export interface ContextOptions {
   step: RecipeStep;
@@ -16,6 +17,10 @@ export interface ContextOptions {
   signal?: AbortSignal;
   attempt?: number;
   onProgress?: (p: Progress) => void;
+  /** Earlier steps of the pretend run, by name: their checkpoint folders (an RLHF stage's policy). */
+  earlier?: Record<string, string>;
+  /** The input checkpoint's parent (a reward model's manifest names the policy it started from). */
+  inputParentDir?: string;
 }
 
 export interface LocalContext {
@@ -24,9 +29,11 @@ export interface LocalContext {
   snapshots: number[];
 }
 
-function fakeManifest(step: RecipeStep): CheckpointManifest {
+const refOf = (dir: string): CheckpointRef => ({ uri: pathToFileURL(dir).href + "/", manifestSha256: "0".repeat(64) });
+
+function fakeManifest(step: RecipeStep, parentDir?: string): CheckpointManifest {
   const now = new Date().toISOString();
-  return { formatVersion: 1, runId: "contract", cursor: 0, step: "input", stage: step.stage, implementation: "fixture", version: "0", parent: null, config: {}, datasets: [], files: [], metrics: {}, traceId: null, startedAt: now, createdAt: now };
+  return { formatVersion: 1, runId: "contract", cursor: 0, step: "input", stage: step.stage, implementation: "fixture", version: "0", parent: parentDir ? refOf(parentDir) : null, config: {}, datasets: [], files: [], metrics: {}, traceId: null, startedAt: now, createdAt: now };
 }
 
 export async function localContext(o: ContextOptions): Promise<LocalContext> {
@@ -39,9 +46,8 @@ export async function localContext(o: ContextOptions): Promise<LocalContext> {
   await mkdir(snapRoot, { recursive: true });
   const progress: Progress[] = [];
   const snapshots: number[] = [];
-  const input: InputCheckpoint | null = o.inputDir
-    ? { ref: { uri: `file://${o.inputDir}/`, manifestSha256: "0".repeat(64) }, manifest: fakeManifest(o.step), dir: o.inputDir }
-    : null;
+  const input: InputCheckpoint | null = o.inputDir ? { ref: refOf(o.inputDir), manifest: fakeManifest(o.step, o.inputParentDir), dir: o.inputDir } : null;
+  const earlier = o.earlier ?? {};
   const ctx: StageContext = {
     runId: "contract",
     cursor: 0,
@@ -50,6 +56,14 @@ export async function localContext(o: ContextOptions): Promise<LocalContext> {
     recipe: "contract",
     seed: o.seed ?? 1,
     input,
+    async stepCheckpoint(name) {
+      if (!(name in earlier)) throw BatonError.fatal("CONFIG_INVALID", `step ${JSON.stringify(name)} is not an earlier step of run contract (earlier steps: ${Object.keys(earlier).join(", ") || "none"})`);
+      return refOf(earlier[name] as string);
+    },
+    async openCheckpoint(ref) {
+      const dir = fileURLToPath(ref.uri);
+      return { ref, manifest: fakeManifest(o.step), dir };
+    },
     outputDir,
     workdir,
     attempt: o.attempt ?? 1,

@@ -32,3 +32,7 @@ export { SeqProgram, scoreAll } from "./prefs/programs.ts";
 export type { SeqOutput } from "./prefs/programs.ts";
 export { readRankings, readPrompts, promptIds, responseIds } from "./prefs/data.ts";
 export type { SeqGroup, PromptItem, Readings } from "./prefs/data.ts";
+export { rlhfModels } from "./prefs/policy.ts";
+export type { RlhfModels } from "./prefs/policy.ts";
+export { answerPrompts } from "./prefs/answers.ts";
+export type { Answers } from "./prefs/answers.ts";

@@ -31,7 +31,8 @@ export function groupsBatch(groups: readonly SeqGroup[], s: GroupShape): LmBatch
       weight[i * per + p] = 1 / g.pairs.length;
     });
   });
-  return rowsBatch(seqRows(seqs, rowsOf(s), s.seq, s.pad), { pair_better: better, pair_worse: worse, pair_weight: weight });
+  const rows = seqRows(seqs, rowsOf(s), s.seq, s.pad);
+  return rowsBatch(rows, { last_index: rows.last, pair_better: better, pair_worse: worse, pair_weight: weight });
 }
 
 /** Training batch `step` (1-based): B groups drawn by (seed, step), so a resumed run sees the same ones. */

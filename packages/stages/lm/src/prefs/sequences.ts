@@ -52,7 +52,7 @@ export function seqRows(seqs: ReadonlyArray<ResponseSeq | null>, R: number, T: n
   return { rows: R, seq: T, x, y, responseMask, last, used };
 }
 
-/** The rows as the trainer's batch: the response mask is the loss mask, `extra` carries the rest. */
+/** The rows as the trainer's batch: the response mask is the loss mask, `extra` the objective's own inputs. */
 export function rowsBatch(rows: SeqRows, extra: Record<string, Float32Array | BigInt64Array> = {}): LmBatch {
-  return { x: rows.x, y: rows.y, lossMask: rows.responseMask, extra: { last_index: rows.last, ...extra } };
+  return { x: rows.x, y: rows.y, lossMask: rows.responseMask, extra };
 }

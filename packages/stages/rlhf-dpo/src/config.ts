@@ -1,0 +1,46 @@
+// DPO defaults (Rafailov et al. 2023): the policy learns straight from preference pairs, each pair's
+// log-probability ratio to a frozen reference pushed apart by beta. Shared with rlhf-ppo: the step,
+// the data list and where the policy comes from (policyStep).
+import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import type { RecipeStep } from "@baton/stage-kit";
+
+export const DPO_DEFAULTS = {
+  // the earlier step whose checkpoint is the policy; null: the reward model's parent, or the input
+  // checkpoint itself when it is not a reward model
+  policyStep: null as string | null,
+  beta: 0.1, // strength of the pull towards the reference (TRL's default)
+  train: {
+    steps: 150,
+    batchSize: 8, // preference pairs per step (2 rows each)
+    warmupSteps: 10,
+    minLr: 1e-5,
+    evalEvery: 50,
+    snapshotEvery: 50,
+  },
+  optim: { ...OPTIM_DEFAULTS, lr: 2e-4, weightDecay: 0.0 },
+  eval: {
+    maxPairs: 300, // held-out pairs for rewards/chosen, rewards/rejected, accuracy, margin
+    maxPrompts: 200, // held-out instructions answered greedily (accuracy against the reference, EOS rate)
+    maxTokens: 32,
+    samples: 3,
+  },
+  policy: "fail",
+  maxChars: 4000,
+  heldOut: HELD_OUT,
+};
+
+export type DpoConfig = typeof DPO_DEFAULTS;
+
+export function dpoConfig(step: RecipeStep): DpoConfig {
+  return loadConfig(DPO_DEFAULTS, step.config, `recipe step "${step.name}" (rlhf-dpo) /config`, {
+    ...SCHEDULE_RULES,
+    "/policyStep": { type: "string" },
+    "/beta": { min: 1e-4, max: 100 },
+    "/train/batchSize": { integer: true, min: 1, max: 512 },
+    "/eval/maxPairs": { integer: true, min: 1, max: 100_000 },
+    "/eval/maxPrompts": { integer: true, min: 1, max: 100_000 },
+    "/eval/maxTokens": { integer: true, min: 1, max: 4096 },
+    "/eval/samples": { integer: true, min: 0, max: 100 },
+    "/maxChars": { integer: true, min: 1, max: 1_000_000 },
+  });
+}
