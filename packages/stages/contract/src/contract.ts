@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { type RecipeStep, type StageDefinition, type TrainResult, isBatonError } from "@baton/stage-kit";
 import { loadModel, readStageReport } from "@baton/stage-lm";
-import { localContext } from "./context.ts";
+import { type ContextOptions, localContext } from "./context.ts";
 import { tempDir } from "./fixtures.ts";
 
 export interface ContractFixture {
@@ -25,19 +25,22 @@ export interface ContractFixture {
   inputDir: string | null;
 }
 
-export interface ContractSpec {
+export interface ContractSpec<F extends ContractFixture = ContractFixture> {
   /** The stage kind the implementation must serve (recipe `stage`). */
   stage: string;
   create(): StageDefinition;
-  fixture(dir: string): Promise<ContractFixture>;
+  fixture(dir: string): Promise<F>;
+  /** More of the run's context than the input: earlier steps, the input's parent (RLHF stages). */
+  context?(fixture: F): Partial<ContextOptions>;
 }
 
 const sha256 = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
 
-async function runOnce(spec: ContractSpec, f: ContractFixture, extra: { config?: Record<string, unknown>; data?: string[]; snapshotRoot?: string; abortAtStep?: number } = {}) {
+async function runOnce<F extends ContractFixture>(spec: ContractSpec<F>, f: F, extra: { config?: Record<string, unknown>; data?: string[]; snapshotRoot?: string; abortAtStep?: number } = {}) {
   const step: RecipeStep = { name: `${spec.stage}-step`, stage: spec.stage, config: extra.config ?? f.config, data: extra.data ?? f.data };
   const abort = new AbortController();
   const local = await localContext({
+    ...spec.context?.(f),
     step,
     inputDir: f.inputDir,
     seed: 3,
@@ -51,9 +54,9 @@ async function runOnce(spec: ContractSpec, f: ContractFixture, extra: { config?:
   return { local, result };
 }
 
-export function stageContract(spec: ContractSpec): void {
+export function stageContract<F extends ContractFixture>(spec: ContractSpec<F>): void {
   describe(`stage contract: ${spec.stage} (${spec.create().implementation})`, () => {
-    let fixture: ContractFixture;
+    let fixture: F;
     let firstWeights: Map<string, Float32Array> | undefined;
     const getFixture = async () => (fixture ??= await spec.fixture(await tempDir()));
 

@@ -1,0 +1,81 @@
+// PPO defaults (Ouyang et al. 2022; TRL's PPO trainer; CleanRL's ppo.py): rollouts from the policy,
+// rewards from the reward model minus a per-token KL penalty to the frozen starting policy, GAE
+// advantages, and a few epochs of clipped updates of the policy and of a value model initialised from
+// the reward model. Sizes are for small models on CPU; the rates suit a model that is already
+// instruction-tuned (RL only nudges it).
+import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import { BatonError, type RecipeStep } from "@baton/stage-kit";
+
+export const PPO_DEFAULTS = {
+  // the earlier step whose checkpoint is the policy; null: the reward model's parent
+  policyStep: null as string | null,
+  iterations: 20,
+  rollouts: 32, // prompts answered per iteration (one sampled response each)
+  minibatches: 4, // rollouts / minibatches responses per update
+  epochs: 2, // passes over an iteration's rollouts
+  maxNewTokens: 24,
+  temperature: 1.0, // rollouts sample the policy as it is: PPO's ratios assume it
+  gamma: 1.0, // one reward at the end of a short response: no discounting
+  lam: 0.95,
+  clipRange: 0.2, // policy ratio clipped to [1 - c, 1 + c]
+  clipRangeValue: 0.2, // value predictions move at most this far from the rollout's
+  whitenAdvantages: true,
+  noEosPenalty: 1.0, // subtracted from the reward of a response that ran out of tokens without EOS
+  kl: {
+    mode: "adaptive", // adaptive: beta follows the KL towards `target` (Ziegler et al. 2019); fixed: beta stays
+    beta: 0.1, // initial KL coefficient
+    target: 1.0, // nats per response
+    horizon: 500, // rollouts over which a steady KL error moves beta by its clipped size (20%)
+  },
+  policyOptim: { ...OPTIM_DEFAULTS, lr: 1e-4, weightDecay: 0.0 },
+  valueOptim: { ...OPTIM_DEFAULTS, lr: 3e-4, weightDecay: 0.0 },
+  snapshotEvery: 5, // iterations (0: only when stopped)
+  eval: {
+    maxPrompts: 100, // held-out prompts answered greedily and scored before and after
+    maxTokens: 32,
+    samples: 3,
+  },
+  policy: "fail",
+  maxChars: 4000,
+  heldOut: HELD_OUT,
+};
+
+export type PpoConfig = typeof PPO_DEFAULTS;
+
+export function ppoConfig(step: RecipeStep): PpoConfig {
+  const where = `recipe step "${step.name}" (rlhf-ppo) /config`;
+  const cfg = loadConfig(PPO_DEFAULTS, step.config, where, {
+    "/policyStep": { type: "string" },
+    "/iterations": { integer: true, min: 1, max: 100_000 },
+    "/rollouts": { integer: true, min: 1, max: 4096 },
+    "/minibatches": { integer: true, min: 1, max: 4096 },
+    "/epochs": { integer: true, min: 1, max: 100 },
+    "/maxNewTokens": { integer: true, min: 1, max: 4096 },
+    "/temperature": { min: 0.05, max: 10 },
+    "/gamma": { min: 0, max: 1 },
+    "/lam": { min: 0, max: 1 },
+    "/clipRange": { min: 0, max: 10 },
+    "/clipRangeValue": { min: 0, max: 1e6 },
+    "/noEosPenalty": { min: 0, max: 1e6 },
+    "/kl/mode": { oneOf: ["adaptive", "fixed"] },
+    "/kl/beta": { min: 0, max: 100 },
+    "/kl/target": { min: 1e-6, max: 1e6 },
+    "/kl/horizon": { min: 1, max: 1e9 },
+    ...prefixed(SCHEDULE_RULES, "/optim/", "/policyOptim/"),
+    ...prefixed(SCHEDULE_RULES, "/optim/", "/valueOptim/"),
+    "/snapshotEvery": { integer: true, min: 0 },
+    "/eval/maxPrompts": { integer: true, min: 1, max: 100_000 },
+    "/eval/maxTokens": { integer: true, min: 1, max: 4096 },
+    "/eval/samples": { integer: true, min: 0, max: 100 },
+    "/policy": { oneOf: ["skip", "fail"] },
+    "/maxChars": { integer: true, min: 1, max: 1_000_000 },
+  });
+  if (cfg.rollouts % cfg.minibatches !== 0) {
+    throw BatonError.fatal("CONFIG_INVALID", `${where}/minibatches: ${cfg.minibatches} does not divide /rollouts ${cfg.rollouts}; every minibatch holds the same number of responses`);
+  }
+  return cfg;
+}
+
+function prefixed(rules: typeof SCHEDULE_RULES, from: string, to: string): typeof SCHEDULE_RULES {
+  return Object.fromEntries(Object.entries(rules).filter(([k]) => k.startsWith(from)).map(([k, v]) => [to + k.slice(from.length), v]));
+}
