@@ -17,8 +17,9 @@ export const commands: Record<string, Command> = {
   lineage: { summary: "a checkpoint's ancestry with data and config at every hop", load: () => import("./commands/lineage.ts") },
   report: { summary: "write the report of the run that ended at a checkpoint", load: () => import("./commands/report.ts") },
   "demo-data": { summary: "generate the deterministic demo datasets", load: () => import("./commands/demo-data.ts") },
-  demo: { summary: "demo data + pretrain -> cpt -> finetune -> instruct, with a report", load: () => import("./commands/demo.ts") },
+  demo: { summary: "demo data + pretrain -> cpt -> finetune -> instruct -> reward -> rlhf, with a report", load: () => import("./commands/demo.ts") },
   train: { summary: "train a model from a preset and text (train pretrain ...)", load: () => import("./commands/train.ts") },
+  feedback: { summary: "rank a checkpoint's own answers with the demo's rule rater (feedback simulate ...)", load: () => import("./commands/feedback.ts") },
   sample: { summary: "continue a prompt with a trained model folder", load: () => import("./commands/sample.ts") },
   bench: { summary: "benchmark pretraining throughput and loss (bench pretrain ...)", load: () => import("./commands/bench.ts") },
 };

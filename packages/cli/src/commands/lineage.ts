@@ -28,6 +28,7 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`${i === 0 ? "" : "  <- "}${m.step} (${m.stage}, ${m.implementation} ${m.version}) run ${m.runId} cursor ${m.cursor}`);
       console.log(`     ${h.uri}`);
       for (const d of m.datasets) console.log(`     data ${d.uri} sha256 ${d.sha256}`);
+      for (const x of m.inputs ?? []) console.log(`     ${x.role} ${x.checkpoint.uri} (a second parent)`);
       console.log(`     config ${JSON.stringify(m.config)}`);
       const metrics = Object.entries(m.metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`);
       if (metrics.length) console.log(`     metrics ${metrics.join(", ")}`);

@@ -4,7 +4,7 @@
 // (`--wait` follows it to run.completed and writes the report).
 import { resolve } from "node:path";
 import { type Logger, type Recipe, type StageEnv, awaitRun, isBatonError, stageEnv, startRun } from "@baton/stage-kit";
-import { readRecipeFile, resolveSteps, runPipeline } from "@baton/stage-registry";
+import { type PipelineOptions, readRecipeFile, resolveSteps, runPipeline } from "@baton/stage-registry";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 import { effectRows } from "../report/markdown.ts";
 import { progressPrinter, textTable } from "../report/progress.ts";
@@ -52,7 +52,7 @@ export interface RunOutcome {
 }
 
 /** Runs a recipe the embedded way (or through the cluster) and writes its report. Used by `demo` too. */
-export async function runRecipe(file: string, o: { runId?: string; choices?: Record<string, string>; reportDir?: string; timeoutMin?: number; threads?: number; wait?: boolean; env?: StageEnv }): Promise<RunOutcome | null> {
+export async function runRecipe(file: string, o: { runId?: string; choices?: Record<string, string>; reportDir?: string; timeoutMin?: number; threads?: number; wait?: boolean; env?: StageEnv; prepare?: PipelineOptions["prepare"] }): Promise<RunOutcome | null> {
   const recipe = await readRecipeFile(file);
   resolveSteps(recipe, file, o.choices); // unknown stages fail before anything is published
   const env = o.env ?? (await stageEnv());
@@ -65,7 +65,7 @@ export async function runRecipe(file: string, o: { runId?: string; choices?: Rec
       console.log(`run ${runId}: ${recipe.steps.map((s) => s.name).join(" -> ")} in this process (${env.describe})`);
       const printer = progressPrinter();
       try {
-        completed = await runPipeline({ recipe, file, env, runId, choices: o.choices ?? {}, timeoutMs, threads: o.threads ?? 2, logger: warningsOnly, onProgress: printer.onProgress });
+        completed = await runPipeline({ recipe, file, env, runId, choices: o.choices ?? {}, timeoutMs, threads: o.threads ?? 2, logger: warningsOnly, onProgress: printer.onProgress, ...(o.prepare && { prepare: o.prepare }) });
       } finally {
         printer.end();
       }

@@ -12,13 +12,14 @@ export function effectRows(report: RunReport): { step: string; stage: string; me
   return report.stages.flatMap((s) => Object.entries(s.effect).map(([metric, v]) => ({ step: s.step, stage: s.stage, metric, before: num(v.before), after: num(v.after) })));
 }
 
-function stageSection(s: ReportStage, svgName: string | null): string[] {
+function stageSection(s: ReportStage, svgName: string | null, rlName: string | null): string[] {
   const lines = [`## ${s.cursor + 1}. ${s.step} (${s.stage})`, "", `Implementation \`${s.implementation}\` ${s.version}; checkpoint \`${s.checkpoint}\`${s.seconds !== null ? `; ${s.seconds.toFixed(0)} s` : ""}.`, ""];
   const effect = Object.entries(s.effect);
   if (effect.length > 0) {
     lines.push("| metric | before | after |", "|---|---:|---:|", ...effect.map(([k, v]) => `| ${k} | ${num(v.before)} | ${num(v.after)} |`), "");
   }
   if (svgName) lines.push(`![loss curve of ${s.step}](${svgName})`, "");
+  if (rlName) lines.push(`![reward and KL of ${s.step}](${rlName})`, "");
   if (s.samples.length > 0) {
     const ref = s.samples.some((x) => x.reference !== undefined);
     lines.push(`| prompt | before | after${ref ? " | expected" : ""} |`, `|---|---|---${ref ? "|---" : ""}|`);
@@ -52,6 +53,6 @@ export function reportMarkdown(report: RunReport, svgNames: Map<string, string>)
     "",
     "\"before\" is the metric on the checkpoint the stage started from (— for random init).",
     "",
-    ...report.stages.flatMap((s) => stageSection(s, svgNames.get(s.step) ?? null)),
+    ...report.stages.flatMap((s) => stageSection(s, svgNames.get(s.step) ?? null, svgNames.get(`${s.step}#rl`) ?? null)),
   ].join("\n");
 }

@@ -7,6 +7,8 @@ import { type RunReport, collectReport } from "./collect.ts";
 import { reportMarkdown } from "./markdown.ts";
 import { lineChart } from "./svg.ts";
 
+const RL_SERIES = ["objective/score", "objective/reward", "objective/kl"];
+
 export interface WrittenReport {
   report: RunReport;
   dir: string;
@@ -27,6 +29,13 @@ export async function writeReport(store: Store, at: CheckpointRef | string, reci
       .map((k) => ({ name: k, points: s.evals.map((e) => ({ x: e.step, y: e.metrics[k] as number })) }));
     files.set(name, lineChart(`${s.step} (${s.stage})`, [{ name: "train loss", points: s.curve.map((p) => ({ x: p.step, y: p.loss })) }, ...evalSeries]));
     svgNames.set(s.step, name);
+    // RLHF: what the reward model gave the rollouts and how far the policy moved from the reference
+    const rl = RL_SERIES.filter((k) => s.evals.some((e) => k in e.metrics));
+    if (rl.length > 0) {
+      const rlName = `reward-kl-${s.cursor + 1}-${s.step}.svg`;
+      files.set(rlName, lineChart(`${s.step} (${s.stage}): reward and KL per iteration`, rl.map((k) => ({ name: k, points: s.evals.map((e) => ({ x: e.step, y: e.metrics[k] as number })) })), { x: "PPO iteration", y: "reward / nats" }));
+      svgNames.set(`${s.step}#rl`, rlName);
+    }
   }
   const markdown = reportMarkdown(report, svgNames);
   files.set("report.md", markdown);

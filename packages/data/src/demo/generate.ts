@@ -66,6 +66,10 @@ export async function generateDemoData(dir: string, options: DemoOptions): Promi
     "prefs.train.jsonl": { format: "preference", rows: preferenceRows(stream("prefs.train"), 1500, instructNouns), purpose: "reward model / DPO pairs" },
     "prefs.test.jsonl": { format: "preference", rows: preferenceRows(stream("prefs.test"), 200, instructNouns), purpose: "held-out pairwise accuracy" },
     "ranking.train.jsonl": { format: "ranking", rows: rankingRows(stream("ranking.train"), 600, instructNouns), purpose: "reward model rankings (all C(3,2) pairs)" },
+    // The demo's reward and rlhf steps read feedback.*: `baton demo` replaces these scripted rankings
+    // with rankings of the instruct checkpoint's own answers before the reward step trains.
+    "feedback.train.jsonl": { format: "ranking", rows: rankingRows(stream("feedback.train"), 240, instructNouns), purpose: "rankings for the reward step (replaced by rankings of the model's own answers in `baton demo`)" },
+    "feedback.test.jsonl": { format: "ranking", rows: rankingRows(stream("feedback.test"), 80, instructNouns), purpose: "held-out rankings for the reward step" },
   };
 
   await mkdir(dir, { recursive: true });

@@ -15,6 +15,8 @@ export interface CheckpointManifest {
   version: string;
   /** The checkpoint this one was trained from; null for random init. */
   parent: CheckpointRef | null;
+  /** Checkpoints read besides the parent, each with its role (an RLHF policy's starting point beside the reward model it is optimised against). `baton lineage` shows them at their hop. */
+  inputs?: InputRef[];
   /** The recipe step's config as run. */
   config: Record<string, unknown>;
   datasets: DatasetRef[];
@@ -63,7 +65,7 @@ export type RunId = string;
 /** Name of a recipe step. One NATS subject token and one durable consumer per name: lowercase letters, digits and '-'. */
 export type StepName = string;
 
-/** Stage kind that runs a step (pretrain, cpt, finetune, instruct, reward, rlhf-ppo, rlhf-dpo, eval, or a custom one). */
+/** Stage kind that runs a step (pretrain, cpt, finetune, instruct, reward, rlhf, or a custom one); an implementation serves it (rlhf: rlhf-ppo or rlhf-dpo). */
 export type StageName = string;
 
 /** Lowercase hex sha256 digest. */

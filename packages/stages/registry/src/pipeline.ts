@@ -1,7 +1,7 @@
 // A whole recipe on one machine: every step served in this process (over whatever bus and store the
 // environment gives: the memory bus and a local folder by default), the run started, and awaited.
 // The relay is the same one the distributed services run; only the transport is local.
-import { type Logger, type Recipe, type RunCompletedData, type StageEnv, type StageService, awaitRun, decodeEvent, serveStage, startRun } from "@baton/stage-kit";
+import { type Logger, type Recipe, type RunCompletedData, type StageContext, type StageEnv, type StageService, awaitRun, decodeEvent, serveStage, startRun } from "@baton/stage-kit";
 import type { StageProgressData } from "@baton/stage-kit";
 import { IMPLEMENTATIONS, resolveSteps } from "./registry.ts";
 
@@ -18,6 +18,8 @@ export interface PipelineOptions {
   workRoot?: string;
   logger?: Logger;
   onProgress?(p: StageProgressData): void;
+  /** step name -> work done in that step's attempt before it trains (the demo ranks the input's answers there) */
+  prepare?: Record<string, (ctx: StageContext) => Promise<void>>;
 }
 
 /** Serves every step, starts the run and resolves with run.completed (rejects with the dead-letter reason). */
@@ -44,7 +46,9 @@ export async function runPipeline(o: PipelineOptions): Promise<RunCompletedData>
       if (served.has(s.step)) continue;
       served.add(s.step);
       const impl = IMPLEMENTATIONS[s.implementation]!;
-      const def = (await impl.load()).createStage({ store: o.env.store, ...(o.threads && { threads: o.threads }) });
+      const stage = (await impl.load()).createStage({ store: o.env.store, ...(o.threads && { threads: o.threads }) });
+      const before = o.prepare?.[s.step];
+      const def = before ? { ...stage, train: async (ctx: StageContext) => (await before(ctx), stage.train(ctx)) } : stage;
       services.push(
         serveStage({
           ...def,

@@ -19,14 +19,21 @@ export const IMPLEMENTATIONS: Record<string, Implementation> = {
   finetune: { stage: "finetune", summary: "prompt/completion fine-tuning, loss on completions", load: () => import("@baton/stage-finetune") },
   "finetune-last-layers": { stage: "finetune", summary: "finetune training only the last block and final norm", load: () => import("@baton/stage-finetune-last-layers") },
   instruct: { stage: "instruct", summary: "instruction tuning with a chat template, loss on assistant turns", load: () => import("@baton/stage-instruct") },
+  reward: { stage: "reward", summary: "reward model: the trunk plus a score head, Bradley-Terry on every ranked pair", load: () => import("@baton/stage-reward") },
+  "rlhf-ppo": { stage: "rlhf", summary: "PPO against the reward model with a KL penalty to the starting policy", load: () => import("@baton/stage-rlhf-ppo") },
+  "rlhf-dpo": { stage: "rlhf", summary: "DPO on the ranked pairs against the frozen starting policy", load: () => import("@baton/stage-rlhf-dpo") },
 };
 
-/** The implementation a stage kind gets unless another is chosen: the one named like the stage. */
+/** Stage kinds whose default implementation is not named like the stage. */
+const DEFAULTS: Record<string, string> = { rlhf: "rlhf-ppo" };
+
+/** The implementation a stage kind gets unless another is chosen: the one named like the stage (rlhf: rlhf-ppo). */
 export function defaultImplementation(stage: string): string | undefined {
-  return IMPLEMENTATIONS[stage]?.stage === stage ? stage : undefined;
+  const name = DEFAULTS[stage] ?? stage;
+  return IMPLEMENTATIONS[name]?.stage === stage ? name : undefined;
 }
 
-const known = () => Object.entries(IMPLEMENTATIONS).map(([name, i]) => (name === i.stage ? name : `${name} (stage ${i.stage})`)).join(", ");
+const known = () => Object.entries(IMPLEMENTATIONS).map(([name, i]) => (name === i.stage ? name : `${name} (stage ${i.stage}${defaultImplementation(i.stage) === name ? ", its default" : ""})`)).join(", ");
 
 /** The named implementation, or a CONFIG_INVALID error listing the known ones. */
 export function implementation(name: string, where: string): Implementation {

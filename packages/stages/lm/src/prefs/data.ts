@@ -5,6 +5,7 @@
 import {
   type BadRecordPolicy,
   type ChatMessage,
+  type DatasetRecord,
   type DatasetReport,
   type RankedGroup,
   type SourceOpener,
@@ -96,6 +97,26 @@ function fromMessages(messages: readonly ChatMessage[]): { prompt: string; refer
   return lastAssistant >= 0 ? { prompt, reference: (messages[lastAssistant] as ChatMessage).content } : { prompt };
 }
 
+/** The question a record asks, and its reference answer when it has one; null for other kinds. */
+function questionOf(rec: DatasetRecord): { prompt: string; reference?: string } | null {
+  if (rec.kind === "alpaca") return fromMessages(alpacaToMessages(rec));
+  if (rec.kind === "chat") return fromMessages(rec.messages);
+  if (rec.kind === "prompt-completion") return { prompt: rec.prompt, reference: rec.completion };
+  return null;
+}
+
+/** The prompt texts of instruction files, or of ranking / preference files (feedback simulate's --prompts). */
+export async function readPromptTexts(uris: readonly string[], o: ReadOptions): Promise<string[]> {
+  const out: string[] = [];
+  for (const uri of uris) {
+    for await (const rec of readDataset(uri, { format: "auto", policy: o.policy, maxChars: o.maxChars, opener: o.opener })) {
+      const q = rec.kind === "ranking" || rec.kind === "preference" ? { prompt: rec.prompt } : questionOf(rec);
+      if (q) out.push(q.prompt);
+    }
+  }
+  return out;
+}
+
 /**
  * Prompts from instruction data (alpaca, chat, prompt/completion), each with its reference answer;
  * records of other kinds (rankings beside the instructions in one step's data) are counted and left
@@ -109,11 +130,8 @@ export async function readPrompts(uris: readonly string[], tok: TextCodec, o: Re
   for (const uri of uris) {
     const ds = readDataset(uri, { format: "auto", policy: o.policy, maxChars: o.maxChars, opener: o.opener });
     for await (const rec of ds) {
-      let q: { prompt: string; reference?: string };
-      if (rec.kind === "alpaca") q = fromMessages(alpacaToMessages(rec));
-      else if (rec.kind === "chat") q = fromMessages(rec.messages);
-      else if (rec.kind === "prompt-completion") q = { prompt: rec.prompt, reference: rec.completion };
-      else {
+      const q = questionOf(rec);
+      if (!q) {
         otherKinds++;
         continue;
       }
