@@ -1,7 +1,9 @@
-// The demo recipe (packages/cli/recipes/demo.yaml, what `pnpm demo` runs), distributed: four stage services as separate OS processes (`baton stage serve`)
-// over a real nats-server and a real S3 server, with the datasets in S3. The run reaches
-// run.completed; the lineage of the last checkpoint has four hops, each with its datasets' sha256;
-// and every stage shows its effect.
+// The demo recipe (packages/cli/recipes/demo.yaml, what `pnpm demo` runs), distributed: six stage
+// services as separate OS processes (`baton stage serve`) over a real nats-server and a real S3
+// server, with the datasets in S3 (the reward step's rankings are the demo data's scripted ones). The
+// run reaches run.completed; the lineage of the last checkpoint has six hops, each with its datasets'
+// sha256, the rlhf checkpoint names both parents (the reward model, and the instruct policy it
+// optimised); and every stage shows its effect.
 //
 // Bounds (checked with seeds 1 and 2 of the demo data and recipe; the numbers are in the comments):
 // they sit well inside what every seed achieved, and far from what an untrained or a broken stage
@@ -17,9 +19,11 @@ const STEPS = [
   { step: "cpt", implementation: "cpt" },
   { step: "finetune", implementation: "finetune" },
   { step: "instruct", implementation: "instruct" },
+  { step: "reward", implementation: "reward" },
+  { step: "rlhf", implementation: "rlhf-ppo" },
 ];
 
-describe("the demo pipeline as four services over NATS + S3", () => {
+describe("the demo pipeline as six services over NATS + S3", () => {
   let cluster: Cluster;
   let services: ServiceProcess[] = [];
   let hops: LineageHop[] = [];
@@ -36,13 +40,13 @@ describe("the demo pipeline as four services over NATS + S3", () => {
     await cluster?.close();
   });
 
-  it("reaches run.completed; the last checkpoint's lineage has four hops with dataset digests", { timeout: 600_000 }, async () => {
+  it("reaches run.completed; the last checkpoint's lineage has six hops with dataset digests and both RLHF parents", { timeout: 900_000 }, async () => {
     const uris = await uploadDatasets(cluster.env, dataDir, "demo");
     const recipe = await recipeWith(DEMO_RECIPE, uris);
     for (const s of STEPS) await cluster.env.bus.ensureConsumer(s.step);
     services = STEPS.map((s) => serve(cluster, s.implementation, s.step));
     const runId = "e2e-distributed";
-    const done = awaitRun(cluster.env.bus, runId, { timeoutMs: 580_000 });
+    const done = awaitRun(cluster.env.bus, runId, { timeoutMs: 880_000 });
     await startRun(cluster.env.bus, { runId, recipe, source: "baton://tests/e2e" });
     const completed = await done.catch((err: Error) => {
       throw new Error(`${err.message}\n--- service output ---\n${services.map((s) => s.output.join("")).join("\n---\n")}`);
@@ -50,7 +54,7 @@ describe("the demo pipeline as four services over NATS + S3", () => {
     expect(completed.checkpoint.uri).toMatch(/^s3:\/\//);
 
     hops = (await lineage(cluster.env.store, completed.checkpoint)).reverse();
-    expect(hops.map((h) => h.manifest.stage)).toEqual(["pretrain", "cpt", "finetune", "instruct"]);
+    expect(hops.map((h) => h.manifest.stage)).toEqual(["pretrain", "cpt", "finetune", "instruct", "reward", "rlhf"]);
     expect(hops[0]?.manifest.parent).toBeNull();
     for (const [i, hop] of hops.entries()) {
       const step = recipe.steps[i]!;
@@ -62,6 +66,9 @@ describe("the demo pipeline as four services over NATS + S3", () => {
       }
       if (i > 0) expect(hop.manifest.parent?.uri).toBe(hops[i - 1]?.uri);
     }
+    // PPO's second parent: the policy it started from is the instruct checkpoint, the reward model's parent
+    expect(hops[5]?.manifest.inputs).toEqual([{ role: "policy", checkpoint: hops[4]?.manifest.parent }]);
+    expect(hops[5]?.manifest.implementation).toBe("baton-gpt-rlhf-ppo");
   });
 
   it("shows each stage's effect", () => {
@@ -87,5 +94,13 @@ describe("the demo pipeline as four services over NATS + S3", () => {
     expect(ins.heldout_template_accuracy).toBeGreaterThanOrEqual((ins.heldout_template_accuracy_before as number) + 0.03);
     expect(ins.heldout_loss).toBeLessThan(0.5 * (ins.heldout_loss_before as number));
     expect(ins.eos_rate).toBeGreaterThanOrEqual(0.9);
+    // reward: held-out pairwise accuracy from a random head's chance level to clearly above it
+    const rm = m("reward");
+    expect(rm.pairwise_accuracy).toBeGreaterThan((rm.pairwise_accuracy_before as number) + 0.1);
+    expect(rm.pairwise_accuracy).toBeGreaterThanOrEqual(0.7);
+    // rlhf: the reward model scores the policy's held-out answers higher than the instruct model's
+    const rl = m("rlhf");
+    expect(rl.heldout_reward).toBeGreaterThan(rl.heldout_reward_before as number);
+    expect(rl.eos_rate).toBeGreaterThanOrEqual(0.9);
   });
 });

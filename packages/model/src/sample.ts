@@ -3,7 +3,7 @@
 import { rng as seededRandom } from "@baton/data";
 import { compileInference, type InferenceProgram } from "@baton/engine";
 import { checkModelConfig, type GptModelConfig } from "./gpt/config.ts";
-import { pastName, presentName, traceDecoder } from "./gpt/graphs.ts";
+import { pastName, presentName, traceDecoder, tracePrefill } from "./gpt/graphs.ts";
 
 export interface SampleOptions {
   maxTokens: number;
@@ -67,19 +67,26 @@ export class Sampler {
   private constructor(
     readonly config: GptModelConfig,
     private readonly program: InferenceProgram,
+    /** the whole prompt in one call instead of one call per prompt token */
+    private readonly prefillProgram: InferenceProgram,
   ) {}
 
   static async create(config: GptModelConfig, params: ReadonlyMap<string, Float32Array>, opts: { threads?: number } = {}): Promise<Sampler> {
     checkModelConfig(config);
-    const { g, outputs } = traceDecoder(config, { batch: 1 });
-    const program = await compileInference({ graph: g, outputs, threads: opts.threads ?? 2 });
-    program.loadParams(params);
-    return new Sampler(config, program);
+    const threads = opts.threads ?? 2;
+    const decoder = traceDecoder(config, { batch: 1 });
+    const program = await compileInference({ graph: decoder.g, outputs: decoder.outputs, threads });
+    const prefill = tracePrefill(config);
+    const prefillProgram = await compileInference({ graph: prefill.g, outputs: prefill.outputs, threads });
+    const s = new Sampler(config, program, prefillProgram);
+    s.loadParams(params);
+    return s;
   }
 
   /** Swaps in other weights (a stage samples before and after training with one compiled graph). */
   loadParams(params: ReadonlyMap<string, Float32Array>): void {
     this.program.loadParams(params);
+    this.prefillProgram.loadParams(params);
   }
 
   private emptyCache(): Record<string, Float32Array> {
@@ -104,11 +111,22 @@ export class Sampler {
     return out.logits as Float32Array;
   }
 
-  /** Runs `tokens` through a fresh cache; returns the logits after the last one. */
+  /** Runs `tokens` through a fresh cache in one call; returns the logits after the last one. */
   private async prefill(tokens: number[], cache: Record<string, Float32Array>): Promise<Float32Array> {
-    let logits: Float32Array | null = null;
-    for (const [i, t] of tokens.entries()) logits = await this.feed(t, i, cache);
-    return logits as Float32Array;
+    const { blockSize: S, vocabSize: V, nLayer } = this.config;
+    if (tokens.length === 1) return this.feed(tokens[0] as number, 0, cache);
+    const ids = new BigInt64Array(S); // positions past the prompt: token 0, masked and overwritten by decoding
+    for (const [i, t] of tokens.entries()) {
+      if (t < 0 || t >= V) throw new Error(`sample: token id ${t} is outside the model's vocabulary [0, ${V})`);
+      ids[i] = BigInt(t);
+    }
+    const out = await this.prefillProgram.run({ tokens: ids });
+    for (let l = 0; l < nLayer; l++) {
+      cache[pastName(l, "key")] = out[presentName(l, "key")] as Float32Array;
+      cache[pastName(l, "value")] = out[presentName(l, "value")] as Float32Array;
+    }
+    const last = tokens.length - 1;
+    return (out.logits as Float32Array).slice(last * V, (last + 1) * V);
   }
 
   /** Next-token logits [V] after each prefix of `tokens` (the same numbers sampling sees). */
@@ -156,5 +174,6 @@ export class Sampler {
 
   async dispose(): Promise<void> {
     await this.program.dispose();
+    await this.prefillProgram.dispose();
   }
 }

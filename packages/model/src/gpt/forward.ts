@@ -31,11 +31,13 @@ export interface ForwardOptions {
   segments?: Tensor;
   /** one-token decoding against a KV cache (T must be 1) */
   decode?: DecodeState;
+  /** return every layer's keys and values [B, H, T, D] as `present` (a prefill fills a cache at once) */
+  keepCache?: boolean;
 }
 
 export interface ForwardResult {
   hidden: Tensor; // [B, T, C] after the final norm
-  /** decoding only: the caches with this token written in, per layer */
+  /** decoding: the caches with this token written in, per layer; keepCache: every position's */
   present: LayerCache[];
 }
 
@@ -83,6 +85,7 @@ function attention(x: Tensor, p: BlockParams, cfg: GptModelConfig, opts: Forward
   } else {
     scores = q.matmul(k.mT()); // [B,H,T,T]
     if (bias) scores = scores.add(bias);
+    if (opts.keepCache) present = { pastKey: k, pastValue: v };
   }
   // dropout's 1/(1-p) goes on the values ([B,H,T,D]) instead of the probabilities ([B,H,T,T]): the same product
   const probs = nn.dropoutUnscaled(scores.softmax(-1), opts.dropout);

@@ -108,6 +108,26 @@ export const pastName = (l: number, kind: "key" | "value"): string => `past.${l}
 export const presentName = (l: number, kind: "key" | "value"): string => `present.${l}.${kind}`;
 
 /**
+ * A whole prompt at once into a fresh cache: tokens [1, S] (S = blockSize; positions past the prompt
+ * hold anything) -> logits [S, V] and present.<l>.key / value [1, H, S, D]. Decoding then continues at
+ * the prompt's length: it masks the slots it has not written and overwrites them as it goes.
+ */
+export function tracePrefill(cfg: GptModelConfig): { g: Graph; outputs: Record<string, Tensor> } {
+  checkModelConfig(cfg);
+  const S = cfg.blockSize;
+  const g = new Graph();
+  const params = declareGptParams(g, cfg);
+  const tokens = g.input("tokens", [1, S], "int64");
+  const { hidden, present } = gptForward(g, params, cfg, tokens, { dropout: 0, keepCache: true });
+  const outputs: Record<string, Tensor> = { logits: lmHead(params, hidden.reshape([S, cfg.nEmbd])) };
+  present.forEach((c, l) => {
+    outputs[presentName(l, "key")] = c.pastKey;
+    outputs[presentName(l, "value")] = c.pastValue;
+  });
+  return { g, outputs };
+}
+
+/**
  * One decoding step with a KV cache of S = blockSize slots: tokens [B, 1] at `position` -> logits
  * [B, V] and the caches with this token written in. The caller feeds present.* back as past.*.
  */
