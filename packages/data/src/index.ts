@@ -36,7 +36,7 @@ export type { DemoDataManifest, DemoFile, DemoOptions } from "./demo/generate.ts
 export { INSTRUCTION_TASKS, TASK_DESCRIPTION, taskPrompt } from "./demo/tasks.ts";
 export type { InstructionTask } from "./demo/tasks.ts";
 export { plural } from "./demo/words.ts";
-export { RULE_RATER, demoAnswer, isCorrect, rankResponses } from "./demo/rater.ts";
+export { RULE_RATER, compareAnswers, demoAnswer, isCorrect, rankResponses, winRate } from "./demo/rater.ts";
 export type { RatedResponse } from "./demo/rater.ts";
 export { rankedPairs, rankedGroup } from "./preferences/pairs.ts";
 export type { RankedGroup } from "./preferences/pairs.ts";

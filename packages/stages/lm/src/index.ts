@@ -34,7 +34,7 @@ export { readRankings, readPrompts, readPromptTexts, promptIds, responseIds } fr
 export type { SeqGroup, PromptItem, Readings } from "./prefs/data.ts";
 export { rlhfModels } from "./prefs/policy.ts";
 export type { RlhfModels } from "./prefs/policy.ts";
-export { answerPrompts } from "./prefs/answers.ts";
+export { answerPrompts, heldOutWinRate } from "./prefs/answers.ts";
 export type { Answers } from "./prefs/answers.ts";
 export { simulateRankings, promptTexts } from "./prefs/simulate.ts";
 export type { RankingRecord, SimulateOptions } from "./prefs/simulate.ts";

@@ -7,7 +7,7 @@
 //             and held-out answer accuracy and EOS rate before and after
 import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
 import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
-import { SeqProgram, type StageDeps, answerPrompts, datasetCounts, finish, openSession, readPrompts, readRankings, readingData, requireData, rlhfModels, splitByRole, storeOpener, trainLoop } from "@baton/stage-lm";
+import { SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, finish, openSession, readPrompts, readRankings, readingData, requireData, rlhfModels, splitByRole, storeOpener, trainLoop } from "@baton/stage-lm";
 import { dpoConfig } from "./config.ts";
 import { dpoLoss } from "./dpo-loss.ts";
 import { type PairShape, pairLogps, pairMetrics, pairsBatch, pairsOf } from "./pairs.ts";
@@ -75,6 +75,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
           effect: {
             ...(Number.isFinite(after.accuracy) ? { heldout_accuracy: { before: before.accuracy, after: after.accuracy } } : {}),
             eos_rate: { before: before.eosRate, after: after.eosRate },
+            ...heldOutWinRate(prompts, before, after),
             "rewards/accuracies": { before: 0, after: held["rewards/accuracies"] },
             "rewards/margins": { before: 0, after: held["rewards/margins"] },
           },

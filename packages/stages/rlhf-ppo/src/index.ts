@@ -17,7 +17,7 @@ import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
 import { adamw, compileTrainStep, type TrainStep } from "@baton/engine";
 import { SCORE_WEIGHT, type Objective, traceGpt } from "@baton/model";
 import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
-import { type LmSession, type LoadedModel, type PromptItem, SeqProgram, type StageDeps, answerPrompts, datasetCounts, finish, openSession, readPrompts, readingData, requireData, rlhfModels, seqRows, splitByRole, storeOpener } from "@baton/stage-lm";
+import { type LmSession, type LoadedModel, type PromptItem, SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, finish, openSession, readPrompts, readingData, requireData, rlhfModels, seqRows, splitByRole, storeOpener } from "@baton/stage-lm";
 import { KlController } from "./advantages.ts";
 import { type PpoConfig, ppoConfig } from "./config.ts";
 import { type Shape, advantagesOf, movement, scoreRollouts, update } from "./iteration.ts";
@@ -148,6 +148,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
               heldout_reward: { before: before.reward, after: after.reward },
               ...(Number.isFinite(after.answers.accuracy) ? { heldout_accuracy: { before: before.answers.accuracy, after: after.answers.accuracy } } : {}),
               eos_rate: { before: before.answers.eosRate, after: after.answers.eosRate },
+            ...heldOutWinRate(heldOut, before.answers, after.answers),
               response_length: { before: before.answers.meanLength, after: after.answers.meanLength },
             },
             samples: heldOut.slice(0, cfg.eval.samples).map((p, i) => ({
