@@ -7,6 +7,7 @@ import { MemoryBus } from "../bus/memory.ts";
 import { lineage, openCheckpoint } from "../checkpoint/checkpoint.ts";
 import { createEvent, decodeEvent, type BatonEvent, type EventType } from "../contracts/events.ts";
 import type { Recipe } from "../contracts/types.gen.ts";
+import { BatonError } from "../errors.ts";
 import { keys } from "../keys.ts";
 import { MemoryLedger } from "../ledger/memory.ts";
 import { FsStore } from "../store/fs.ts";
@@ -176,6 +177,25 @@ describe("relay over the in-memory bus and a folder store", () => {
     await broken.stop();
     const dead = seen.events.filter((e) => e.subject === subjects.deadLetter("pre"));
     expect(dead.map((d) => d.headers[HEADERS.deadLetterEventId])).toEqual(["broken:0:checkpoint.ready"]);
+  });
+
+  it("dead-letters a deterministic failure on its first attempt: a step its stage refuses, and a fatal error from train()", async () => {
+    const seen = collect();
+    const trained: number[] = [];
+    const base = options("pre");
+    const refusing = serveStage({ ...base, validate: (step) => (step.config["add"] === 1 ? ["/config/train/warmupSteps: 5 warmup steps exceed /train/steps (3)"] : []), train: async (ctx) => (trained.push(ctx.attempt), base.train(ctx)) });
+    await startRun(bus, { runId: "refused", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
+    await expect(awaitRun(bus, "refused", { timeoutMs: 10_000 })).rejects.toThrow(/can never train:\n  - \/config\/train\/warmupSteps/);
+    await refusing.stop();
+    expect(trained).toEqual([]);
+
+    const diverging = serveStage({ ...base, train: async () => Promise.reject(new BatonError("TRAIN_FAILED", "fatal", "loss is NaN at train step 3")) });
+    await startRun(bus, { runId: "diverged", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
+    await expect(awaitRun(bus, "diverged", { timeoutMs: 10_000 })).rejects.toThrow(/loss is NaN/);
+    await diverging.stop();
+    const failed = seen.of("dev.baton.stage.failed").map((f) => [f.data.runId, f.data.code, f.data.disposition, f.data.attempt]);
+    expect(failed).toEqual([["refused", "CONFIG_INVALID", "fatal", 1], ["diverged", "TRAIN_FAILED", "fatal", 1]]);
+    expect(seen.events.filter((e) => e.subject === subjects.deadLetter("pre")).map((d) => d.headers[HEADERS.deadLetterDeliveries])).toEqual(["1", "1"]);
   });
 
   it("stop() mid-training snapshots and hands the event back; another worker resumes to the same weights", async () => {
