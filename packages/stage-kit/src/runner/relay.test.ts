@@ -240,18 +240,32 @@ describe("relay over the in-memory bus and a folder store", () => {
     expect(again?.deliveryCount).toBe(2);
   });
 
-  it("re-emits the next event without training when the step is already committed", async () => {
+  it("a committed step's duplicate emits the next event only when no earlier delivery did (the ledger's marker, not the bus's window)", async () => {
     const ref = await runPre("again");
+    expect(await ledger.emitted("again", 0)).toBe(true);
     const seen = collect(subjects.checkpointReady("mid"));
     const trained: number[] = [];
     const opts = options("pre");
     const watchTrain = { ...opts, train: async (ctx: Parameters<typeof opts.train>[0]) => (trained.push(ctx.attempt), opts.train(ctx)) };
-    await bus.publish(subjects.checkpointReady("pre"), createEvent({ type: "dev.baton.checkpoint.ready", id: "again-redelivered", source: "t", data: { runId: "again", recipe: "three", cursor: 0, pipeline: recipe.steps, checkpoint: null } }));
-    const out = await runStage(watchTrain);
-    expect(out).toMatchObject({ kind: "already-committed", checkpoint: ref });
+    const redelivered = (runId: string, id: string) => bus.publish(subjects.checkpointReady("pre"), createEvent({ type: "dev.baton.checkpoint.ready", id, source: "t", data: { runId, recipe: "three", cursor: 0, pipeline: recipe.steps, checkpoint: null } }));
+    await redelivered("again", "again-redelivered");
+    expect(await runStage(watchTrain)).toMatchObject({ kind: "already-committed", checkpoint: ref });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.events).toHaveLength(1); // only the first delivery's
     expect(trained).toEqual([]);
-    await waitFor(() => seen.events.length >= 1);
-    expect((seen.events[0]!.event as BatonEvent<"dev.baton.checkpoint.ready">).data.checkpoint).toEqual(ref);
+
+    // Committed, but the next event never went out (the worker died between commit and emit): emit it, then mark.
+    await ledger.commit("unsent", 0, { checkpoint: ref, step: "pre", worker: "gone", committedAt: new Date().toISOString() });
+    await redelivered("unsent", "unsent-1");
+    expect(await runStage(watchTrain)).toMatchObject({ kind: "already-committed", checkpoint: ref });
+    await redelivered("unsent", "unsent-2");
+    expect(await runStage(watchTrain)).toMatchObject({ kind: "already-committed", checkpoint: ref });
+    await waitFor(() => seen.events.length >= 2);
+    await new Promise((r) => setTimeout(r, 50));
+    const unsent = seen.events.map((e) => e.event as BatonEvent<"dev.baton.checkpoint.ready">).filter((e) => e.data.runId === "unsent");
+    expect(unsent.map((e) => e.data.checkpoint)).toEqual([ref]);
+    expect(await ledger.emitted("unsent", 0)).toBe(true);
+    expect(trained).toEqual([]);
   });
 
   it("tells observers every phase in order and carries their headers onto published events", async () => {

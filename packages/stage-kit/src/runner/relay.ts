@@ -86,8 +86,7 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     });
     if (committed) {
       await settled;
-      log.info("step already committed; re-emitting the next event without training", { checkpoint: committed.checkpoint.uri });
-      await w.phase("emit", () => emitNext(o, data, committed.checkpoint, w.headers()));
+      await handOnce(o, log, w, data, committed.checkpoint);
       await d.ack();
       return end({ kind: "already-committed", runId: data.runId, cursor: data.cursor, checkpoint: committed.checkpoint, durationMs: Date.now() - started });
     }
@@ -134,7 +133,8 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
       manifest: { runId: data.runId, cursor: data.cursor, step: step.name, stage: o.stage, implementation: o.implementation, version: o.version, parent: data.checkpoint, ...(result.inputs?.length ? { inputs: result.inputs } : {}), config: step.config, datasets: result.datasets ?? [], metrics: result.metrics ?? {}, traceId: w.traceId(), startedAt },
     }), (c) => c.bytes);
     const won = await w.phase("commit", () => o.ledger.commit(data.runId, data.cursor, { checkpoint: checkpoint.ref, step: step.name, worker, committedAt: new Date().toISOString() }));
-    const next = await w.phase("emit", () => emitNext(o, data, won.record.checkpoint, w.headers()));
+    // Our commit: hand it on. Another worker's: hand theirs on unless it already went out.
+    const next = won.won ? await emitAndMark(o, log, w, data, won.record.checkpoint) : await handOnce(o, log, w, data, won.record.checkpoint).then(() => null);
     // The step is committed and handed on; a lost ack only means a redelivery that the ledger answers.
     await d.ack().catch((err: unknown) => log.warn("ack failed after commit; a redelivery will find the ledger entry", { error: (err as Error).message }));
     // Housekeeping after the hand-off, so the next stage does not wait for it.
@@ -147,7 +147,7 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
       log.info("another worker committed this step first; dropped our copy and re-emitted theirs", { ours: checkpoint.ref.uri, theirs: won.record.checkpoint.uri });
       await deletePrefix(o.store, prefix).catch(() => undefined);
     }
-    return end(won.won
+    return end(won.won && next
       ? { kind: "committed", runId: data.runId, cursor: data.cursor, checkpoint: won.record.checkpoint, next, durationMs: Date.now() - started }
       : { kind: "already-committed", runId: data.runId, cursor: data.cursor, checkpoint: won.record.checkpoint, durationMs: Date.now() - started });
   } catch (thrown) {
@@ -187,6 +187,27 @@ async function newestSnapshotStep(o: RunStageOptions, data: CheckpointReadyData)
   const prefix = keys.resume(data.runId, data.cursor);
   const steps = (await o.store.list(prefix)).filter((k) => k.endsWith("/_complete.json")).map((k) => Number(k.slice(prefix.length).split("/")[0]));
   return steps.length > 0 ? Math.max(...steps) : null;
+}
+
+/**
+ * The next event of a step that is already committed, at most once per commit: the ledger's marker
+ * says whether it went out, however late a duplicate arrives (JetStream's duplicate window only
+ * covers two minutes). Committed but not marked (the emit or the mark failed): emit, then mark.
+ */
+async function handOnce(o: RunStageOptions, log: Logger, w: Watched, data: CheckpointReadyData, checkpoint: CheckpointRef): Promise<"checkpoint.ready" | "run.completed" | "already-emitted"> {
+  if (await o.ledger.emitted(data.runId, data.cursor)) {
+    log.info("step already committed and handed on; nothing to do", { checkpoint: checkpoint.uri });
+    return "already-emitted";
+  }
+  log.info("step already committed; emitting its next event without training", { checkpoint: checkpoint.uri });
+  return emitAndMark(o, log, w, data, checkpoint);
+}
+
+async function emitAndMark(o: RunStageOptions, log: Logger, w: Watched, data: CheckpointReadyData, checkpoint: CheckpointRef): Promise<"checkpoint.ready" | "run.completed"> {
+  const next = await w.phase("emit", () => emitNext(o, data, checkpoint, w.headers()));
+  // Unmarked, a duplicate after the window would emit again; the event itself is out, so go on.
+  await o.ledger.markEmitted(data.runId, data.cursor).catch((err: unknown) => log.warn("could not mark the next event as emitted; a late duplicate may emit it again", { error: (err as Error).message }));
+  return next;
 }
 
 /** Publishes checkpoint.ready for pipeline[cursor+1], or run.completed after the last step. */
