@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -266,6 +267,51 @@ describe("relay over the in-memory bus and a folder store", () => {
     expect(unsent.map((e) => e.data.checkpoint)).toEqual([ref]);
     expect(await ledger.emitted("unsent", 0)).toBe(true);
     expect(trained).toEqual([]);
+  });
+
+  it("a retry commits the verified checkpoint an attempt uploaded but could not commit, without training again", async () => {
+    const trained: number[] = [];
+    const base = options("pre");
+    let refusals = 1;
+    const flakyLedger = Object.assign(Object.create(ledger) as MemoryLedger, {
+      commit: (...a: Parameters<MemoryLedger["commit"]>) => (refusals-- > 0 ? Promise.reject(new BatonError("LEDGER_UNAVAILABLE", "retry", "ledger commit failed: NATS away")) : ledger.commit(...a)),
+    });
+    const service = serveStage({ ...base, ledger: flakyLedger, train: async (ctx) => (trained.push(ctx.attempt), base.train(ctx)) });
+    await startRun(bus, { runId: "blip", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
+    const done = await awaitRun(bus, "blip", { timeoutMs: 10_000 });
+    await service.stop();
+    expect(trained).toEqual([1]);
+    const folders = new Set((await store.list(keys.stepCheckpoints("blip", 0, "pre"))).map((k) => k.split("/")[3]));
+    expect(folders.size).toBe(1); // the first attempt's, now committed: no second copy
+    expect(store.keyOf(done.checkpoint.uri)).toBe(`checkpoints/blip/0-pre/${[...folders][0]}/`);
+    expect(await readWeights(join((await openCheckpoint(store, done.checkpoint, join(root, "blip"))).dir, "weights.bin"))).toEqual(expectedWeights([{ add: 1, steps: 6 }]));
+  });
+
+  it("deletes an uploaded checkpoint whose commit failed on the last attempt, and sweeps a committed step's leftovers on a duplicate", async () => {
+    const failing = Object.assign(Object.create(ledger) as MemoryLedger, { commit: () => Promise.reject(new BatonError("LEDGER_UNAVAILABLE", "retry", "ledger commit failed: NATS away")) });
+    const service = serveStage({ ...options("pre"), ledger: failing });
+    await startRun(bus, { runId: "never", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
+    await expect(awaitRun(bus, "never", { timeoutMs: 10_000 })).rejects.toThrow(/attempt 3 of 3 failed, giving up: ledger commit failed/);
+    await service.stop();
+    expect(await store.list("checkpoints/never/")).toEqual([]);
+
+    // A worker killed after its commit, before its cleanup: a racing loser's copy and snapshots remain.
+    const ref = await runPre("leftover");
+    await store.putBytes(`${keys.stepCheckpoints("leftover", 0, "pre")}2-dead/weights.bin`, new Uint8Array(8));
+    await store.putBytes(`${keys.snapshot("leftover", 0, 3)}weights.bin`, new Uint8Array(8));
+    await bus.publish(subjects.checkpointReady("pre"), createEvent({ type: "dev.baton.checkpoint.ready", id: "leftover-dup", source: "t", data: { runId: "leftover", recipe: "three", cursor: 0, pipeline: recipe.steps, checkpoint: null } }));
+    expect(await runStage(options("pre"))).toMatchObject({ kind: "already-committed", checkpoint: ref });
+    expect(await store.list(keys.resume("leftover", 0))).toEqual([]);
+    expect(new Set((await store.list("checkpoints/leftover/")).map((k) => k.split("/")[3]))).toEqual(new Set([store.keyOf(ref.uri).split("/")[3]]));
+  });
+
+  it("a starting service removes the work folders of dead workers, not of live ones", async () => {
+    const work = join(root, "work");
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    for (const name of [`baton-r-0-1-ab-p${dead}`, `baton-r-0-1-cd-p${process.ppid}`, "baton-unowned", "other"]) await mkdir(join(work, name, "input"), { recursive: true });
+    const service = serveStage(options("pre"));
+    await service.stop();
+    expect((await readdir(work)).sort()).toEqual(["baton-r-0-1-cd-p" + process.ppid, "baton-unowned", "other"].sort());
   });
 
   it("tells observers every phase in order and carries their headers onto published events", async () => {
