@@ -15,13 +15,14 @@ export interface CheckOptions {
   store?: Store;
   /** The stages run in this process (the embedded default): they can read only what this process can. */
   local?: boolean;
-  /** Steps whose datasets are written during the run, before the step trains (not checked for existence). */
+  /** Steps whose datasets are written during the run, before the step trains: those URIs are not checked for existence, in any step. */
   madeDuringRun?: readonly string[];
 }
 
 /** Every problem of the recipe, one line each ("<file>: /steps/2/config/train/stpes: unknown key ..."); [] when it is good. */
 export async function recipeProblems(recipe: Recipe, file: string, o: CheckOptions = {}): Promise<string[]> {
   const { steps, problems } = recipeStepProblems(recipe, file, o.choices);
+  const made = new Set(recipe.steps.filter((s) => o.madeDuringRun?.includes(s.name)).flatMap((s) => s.data));
   for (const [i, step] of recipe.steps.entries()) {
     const name = steps[i]?.implementation;
     const impl = name ? IMPLEMENTATIONS[name] : undefined;
@@ -30,7 +31,7 @@ export async function recipeProblems(recipe: Recipe, file: string, o: CheckOptio
       for (const p of def.validate?.(step) ?? []) problems.push(p.startsWith("/") ? `${file}: /steps/${i}${p}` : `${file}: /steps/${i} (step "${step.name}"): ${p}`);
     }
     for (const [j, uri] of step.data.entries()) {
-      if (o.madeDuringRun?.includes(step.name)) break;
+      if (made.has(uri)) continue;
       const bad = await dataProblem(uri, o);
       if (bad) problems.push(`${file}: /steps/${i}/data/${j}: ${bad}`);
     }
