@@ -23,8 +23,11 @@ export function defaultWorker(): string {
 
 /**
  * One delivery, the whole relay:
- *   decode + validate -> routing check -> ledger check -> download input (verified) -> stage.started
- *   -> train(ctx) -> commit checkpoint -> ledger create -> emit next (checkpoint.ready or run.completed) -> ack
+ *   decode + validate -> routing check -> step check (the stage's validate()) -> ledger check
+ *   -> download input (verified) -> stage.started -> train(ctx) -> commit checkpoint -> ledger create
+ *   -> emit next (checkpoint.ready or run.completed) + emitted marker -> sweep the step's leftovers -> ack
+ * A committed step's duplicate emits only if the marker is missing; a redelivery commits an earlier
+ * attempt's verified, uncommitted checkpoint instead of training again.
  * Faults: retryable -> stage.failed + nak(backoff); fatal or last attempt -> stage.failed + dead letter
  * + term; interrupted (SIGTERM) -> nak(0) so another worker resumes from the newest snapshot.
  */
