@@ -5,7 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["packages/**/src/**/*.test.ts", "tests/**/*.test.ts"],
-    exclude: ["**/node_modules/**"],
+    // tests/chaos has its own config and command (pnpm test:chaos)
+    exclude: ["**/node_modules/**", "tests/chaos/**"],
     pool: "forks",
     maxWorkers: 2,
     testTimeout: 60_000,

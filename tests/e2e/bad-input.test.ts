@@ -87,6 +87,14 @@ describe("bad input", () => {
     expect(await env.ledger.get("bad-lines-skip", 0)).not.toBeNull();
   });
 
+  it("a warmup longer than the run: dead-lettered on the first attempt (no retries), nothing committed", { timeout: 60_000 }, async () => {
+    const { err, letters, committed, stored } = await failing("warmup-past-steps", recipe({ ...TINY, train: { ...TINY.train, steps: 2, warmupSteps: 5 } }, [trainUri, valUri]));
+    expect(err?.message).toContain("/config/train/warmupSteps: 5 warmup steps exceed /train/steps (2)");
+    expect(letters).toEqual([{ code: "CONFIG_INVALID", reason: expect.not.stringContaining("giving up") }]);
+    expect(committed).toBeNull();
+    expect(stored).toEqual([]);
+  });
+
   it("a missing dataset: dead-lettered naming the URI, nothing committed", { timeout: 60_000 }, async () => {
     const missing = `file://${join(dir, "nowhere", "general.train.jsonl")}`;
     const { err, letters, committed, stored } = await failing("missing-dataset", recipe(TINY, [missing, valUri]));

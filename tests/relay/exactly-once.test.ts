@@ -12,13 +12,16 @@ async function collect(relay: Relay, filter: string): Promise<{ seen: Observed[]
   return { seen, stop };
 }
 
+const DUPLICATE_WINDOW_MS = 1_500;
+
 const runOf = (m: Observed) => (JSON.parse(Buffer.from(m.data).toString()) as { data: { runId: string } }).data.runId;
 
 describe("exactly one commit per step", () => {
   let relay: Relay;
   const live: StageProcess[] = [];
   beforeAll(async () => {
-    relay = await startRelay();
+    // A short duplicate window, so a test can publish after it has passed.
+    relay = await startRelay({ BATON_DUPLICATE_WINDOW_MS: String(DUPLICATE_WINDOW_MS) });
     live.push(...(await spawnStages(relay, ["once", "after", "race", "race"])));
   });
   afterAll(async () => {
@@ -56,6 +59,36 @@ describe("exactly one commit per step", () => {
     expect(attempts.size).toBe(1);
     expect(next.seen.filter((m) => runOf(m) === runId)).toHaveLength(1);
     expect(completed.seen.filter((m) => runOf(m) === runId)).toHaveLength(1);
+    await next.stop();
+    await completed.stop();
+  }, RELAY_TEST_TIMEOUT_MS);
+
+  it("emits the next event once per committed step, however long after the duplicate window a copy arrives", async () => {
+    const recipe = tensorRecipe("late", [{ name: "once", config: { steps: 2 } }, { name: "after" }]);
+    const runId = `late-${Date.now().toString(36)}`;
+    const next = await collect(relay, subjects.checkpointReady("after"));
+    const completed = await collect(relay, subjects.runCompleted());
+    const done = awaitRun(relay.env.bus, runId, { timeoutMs: 90_000 });
+    const event = firstEvent(recipe, runId);
+    const subject = subjects.checkpointReady("once");
+    await relay.env.bus.publish(subject, event, { msgId: event.id });
+    await done;
+    const consumed = async () => Number(/baton_events_consumed_total\{stage="once"\} (\d+)/.exec(await (await fetch(`${live[0]!.http}/metrics`)).text())?.[1] ?? 0);
+    const before = await consumed();
+
+    // Past the window the stream takes the same deterministic id again: the copies reach the worker,
+    // and so would the re-emitted events (their ids no longer deduplicate either).
+    await new Promise((r) => setTimeout(r, DUPLICATE_WINDOW_MS + 500));
+    for (let i = 0; i < 5; i++) {
+      const ack = await relay.env.bus.publish(subject, event, { msgId: event.id });
+      expect(ack.duplicate).toBe(false);
+      await new Promise((r) => setTimeout(r, DUPLICATE_WINDOW_MS + 100));
+    }
+    await waitFor("the five late copies to be consumed", async () => ((await consumed()) >= before + 5 ? true : undefined), 60_000);
+    await new Promise((r) => setTimeout(r, 500)); // anything they wrongly emitted would have arrived
+    expect(next.seen.filter((m) => runOf(m) === runId)).toHaveLength(1);
+    expect(completed.seen.filter((m) => runOf(m) === runId)).toHaveLength(1);
+    expect(await relay.env.ledger.emitted(runId, 0)).toBe(true);
     await next.stop();
     await completed.stop();
   }, RELAY_TEST_TIMEOUT_MS);

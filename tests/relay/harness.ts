@@ -31,10 +31,11 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-export async function startRelay(): Promise<Relay> {
+/** extraEnv: more settings for the test's env and every stage process (e.g. BATON_DUPLICATE_WINDOW_MS). */
+export async function startRelay(extraEnv: Record<string, string> = {}): Promise<Relay> {
   const services = await startTestServices();
   const workDir = await mkdtemp(join(tmpdir(), "baton-relay-"));
-  const processEnv = { ...services.env, BATON_ACK_WAIT_MS: String(ACK_WAIT_MS), BATON_HOME: workDir };
+  const processEnv = { ...services.env, BATON_ACK_WAIT_MS: String(ACK_WAIT_MS), BATON_HOME: workDir, ...extraEnv };
   const env = await stageEnv({ ...process.env, ...processEnv });
   return {
     services,

@@ -14,6 +14,7 @@ export const commands: Record<string, Command> = {
   run: { summary: "run a recipe (here, or on the cluster when NATS_URL is set)", load: () => import("./commands/run.ts") },
   stage: { summary: "serve one stage implementation (baton stage serve <name>)", load: () => import("./commands/stage.ts") },
   status: { summary: "where a run is, from the cluster's events", load: () => import("./commands/status.ts") },
+  gc: { summary: "list (--dry-run) or delete checkpoints and snapshots no ledger entry references", load: () => import("./commands/gc.ts") },
   lineage: { summary: "a checkpoint's ancestry with data and config at every hop", load: () => import("./commands/lineage.ts") },
   report: { summary: "write the report of the run that ended at a checkpoint", load: () => import("./commands/report.ts") },
   "demo-data": { summary: "generate the deterministic demo datasets", load: () => import("./commands/demo-data.ts") },

@@ -29,11 +29,12 @@ export interface StageEnv {
  *   S3_ENDPOINT / S3_BUCKET    -> S3 store (S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  *                                 S3_FORCE_PATH_STYLE default true); else a folder under BATON_HOME or ./runs
  *   BATON_ACK_WAIT_MS, BATON_MAX_ATTEMPTS tune the relay (max deliver = attempts + 1, so the runner
- *   can still dead-letter an event whose workers all died).
+ *   can still dead-letter an event whose workers all died). BATON_DUPLICATE_WINDOW_MS sets the
+ *   stream's Nats-Msg-Id duplicate window when this process creates the stream (default 2 minutes).
  */
 export async function stageEnv(env: NodeJS.ProcessEnv = process.env): Promise<StageEnv> {
   const retry: RetryPolicy = { ...DEFAULT_RETRY, maxAttempts: intVar(env, "BATON_MAX_ATTEMPTS", DEFAULT_RETRY.maxAttempts) };
-  const settings: Partial<BusSettings> = { ackWaitMs: intVar(env, "BATON_ACK_WAIT_MS", 60_000), maxDeliver: retry.maxAttempts + 1 };
+  const settings: Partial<BusSettings> = { ackWaitMs: intVar(env, "BATON_ACK_WAIT_MS", 60_000), maxDeliver: retry.maxAttempts + 1, ...(env.BATON_DUPLICATE_WINDOW_MS ? { duplicateWindowMs: intVar(env, "BATON_DUPLICATE_WINDOW_MS", 120_000) } : {}) };
 
   let bus: Bus;
   let ledger: Ledger;

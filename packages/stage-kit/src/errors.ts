@@ -36,6 +36,11 @@ export class BatonError extends Error {
     this.disposition = disposition;
   }
 
+  /** Whether another attempt can succeed (a transient fault) or fails the same way (bad input, a bug in the recipe). */
+  get retryable(): boolean {
+    return this.disposition === "retry";
+  }
+
   static fatal(code: BatonErrorCode, message: string, cause?: unknown): BatonError {
     return new BatonError(code, "fatal", message, { cause });
   }

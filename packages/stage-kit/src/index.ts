@@ -49,6 +49,9 @@ export type {
 export { runStage, serveStage, startRun, awaitRun } from "./runner/run.ts";
 export type { ServeStageOptions, StageService, StartRunOptions } from "./runner/run.ts";
 export { emitNext, defaultWorker } from "./runner/relay.ts";
+export { findGarbage, collectGarbage } from "./runner/gc.ts";
+export type { Garbage, GcOptions } from "./runner/gc.ts";
+export { sweepWorkRoot } from "./runner/attempts.ts";
 export { composeObservers } from "./runner/observe.ts";
 export { jsonLogger, withFields, silentLogger } from "./runner/log.ts";
 export { isLastAttempt } from "./runner/retry.ts";

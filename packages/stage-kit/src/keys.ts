@@ -16,7 +16,9 @@ export const SNAPSHOT_COMPLETE_FILE = "_complete.json";
 
 export const keys = {
   checkpoint: (runId: string, cursor: number, step: string, attemptId: string): string =>
-    `checkpoints/${seg(runId)}/${cursor}-${seg(step)}/${seg(attemptId)}/`,
+    `${keys.stepCheckpoints(runId, cursor, step)}${seg(attemptId)}/`,
+  /** Every attempt's checkpoint folder of one step of a run (one of them is committed, at most). */
+  stepCheckpoints: (runId: string, cursor: number, step: string): string => `checkpoints/${seg(runId)}/${cursor}-${seg(step)}/`,
   manifest: (checkpointPrefix: string): string => `${dir(checkpointPrefix)}${MANIFEST_FILE}`,
   file: (prefix: string, relativePath: string): string => `${dir(prefix)}${assertKey(relativePath)}`,
   resume: (runId: string, cursor: number): string => `runs/${seg(runId)}/${cursor}/_resume/`,

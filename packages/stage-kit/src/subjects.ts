@@ -56,8 +56,11 @@ export function durableName(step: string): string {
   return `step-${token(step, "step")}`;
 }
 
-/** NATS KV buckets. ledger: <runId>.<cursor> -> committed step; latest: <step> -> newest checkpoint of that step. */
-export const KV_BUCKETS = { ledger: "baton-ledger", latest: "baton-latest" } as const;
+/**
+ * NATS KV buckets. ledger: <runId>.<cursor> -> committed step; emitted: <runId>.<cursor> -> the
+ * committed step's next event was published; latest: <step> -> newest checkpoint of that step.
+ */
+export const KV_BUCKETS = { ledger: "baton-ledger", emitted: "baton-emitted", latest: "baton-latest" } as const;
 
 export function ledgerKey(runId: string, cursor: number): string {
   return `${token(runId, "runId")}.${cursor}`;

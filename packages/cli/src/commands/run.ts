@@ -4,7 +4,7 @@
 // (`--wait` follows it to run.completed and writes the report).
 import { resolve } from "node:path";
 import { type Logger, type Recipe, type StageEnv, awaitRun, isBatonError, stageEnv, startRun } from "@baton/stage-kit";
-import { type PipelineOptions, readRecipeFile, resolveSteps, runPipeline } from "@baton/stage-registry";
+import { type PipelineOptions, checkRecipe, readRecipeFile, recipeProblems, runPipeline } from "@baton/stage-registry";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 import { effectRows } from "../report/markdown.ts";
 import { progressPrinter, textTable } from "../report/progress.ts";
@@ -19,6 +19,8 @@ const USAGE = `usage: baton run <recipe.yaml|recipe.json> [options]
   --timeout-min <n>         give up after n minutes (default 60)
   --threads <n>             onnxruntime threads per stage (default 2)
   --wait                    with NATS_URL set: wait for run.completed and write the report
+  --check                   only check the whole recipe (every step's config, stages, data URIs),
+                            print every problem and exit (1 when there is one); nothing is published
 
 Without NATS_URL the stages run here (memory bus; checkpoints under $BATON_HOME, default ./runs).`;
 
@@ -54,12 +56,14 @@ export interface RunOutcome {
 /** Runs a recipe the embedded way (or through the cluster) and writes its report. Used by `demo` too. */
 export async function runRecipe(file: string, o: { runId?: string; choices?: Record<string, string>; reportDir?: string; timeoutMin?: number; threads?: number; wait?: boolean; env?: StageEnv; prepare?: PipelineOptions["prepare"] }): Promise<RunOutcome | null> {
   const recipe = await readRecipeFile(file);
-  resolveSteps(recipe, file, o.choices); // unknown stages fail before anything is published
   const env = o.env ?? (await stageEnv());
   const runId = o.runId ?? defaultRunId(recipe);
   const timeoutMs = (o.timeoutMin ?? 60) * 60_000;
   const reportDir = o.reportDir ?? resolve(process.env.BATON_HOME ?? "./runs", "reports", runId);
   try {
+    // The whole recipe, before anything is published or trained: a typo in the last step costs seconds.
+    // Steps with a prepare hook make their data in their own attempt: nothing to find before it.
+    await checkRecipe(recipe, file, { choices: o.choices ?? {}, store: env.store, local: env.bus.kind === "memory", madeDuringRun: Object.keys(o.prepare ?? {}) });
     let completed;
     if (env.bus.kind === "memory") {
       console.log(`run ${runId}: ${recipe.steps.map((s) => s.name).join(" -> ")} in this process (${env.describe})`);
@@ -84,10 +88,27 @@ export async function runRecipe(file: string, o: { runId?: string; choices?: Rec
   }
 }
 
+/** `baton run --check`: every problem of the recipe at once; nothing is published or trained. */
+export async function checkOnly(file: string, choices: Record<string, string>): Promise<number> {
+  const recipe = await readRecipeFile(file);
+  const env = await stageEnv();
+  try {
+    const problems = await recipeProblems(recipe, file, { choices, store: env.store, local: env.bus.kind === "memory" });
+    if (problems.length === 0) {
+      console.log(`recipe ${file}: ${recipe.steps.length} steps checked (${recipe.steps.map((s) => s.name).join(" -> ")}); no problems`);
+      return 0;
+    }
+    console.error(`recipe ${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n  - ${problems.join("\n  - ")}`);
+    return 1;
+  } finally {
+    await env.close();
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { "run-id": { type: "string" }, impl: { type: "string", multiple: true }, report: { type: "string" }, "timeout-min": { type: "string" }, threads: { type: "string" }, wait: { type: "boolean" } },
+    { "run-id": { type: "string" }, impl: { type: "string", multiple: true }, report: { type: "string" }, "timeout-min": { type: "string" }, threads: { type: "string" }, wait: { type: "boolean" }, check: { type: "boolean" } },
     USAGE,
   );
   if (values.help) {
@@ -96,6 +117,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new CliError(`give one recipe file\n\n${USAGE}`);
+  if (values.check) {
+    return checkOnly(file, parseChoices(values.impl)).catch((err: unknown) => {
+      if (isBatonError(err)) throw new CliError(err.message, 1);
+      throw err;
+    });
+  }
   await runRecipe(file, {
     ...(values["run-id"] && { runId: values["run-id"] }),
     choices: parseChoices(values.impl),

@@ -1,25 +1,14 @@
 // `baton status <runId>`: where a run is, read from the events the stream holds (started, progress,
 // failed, next checkpoint, completed) and the ledger's commits. Needs NATS_URL: the memory bus of an
 // embedded run lives only inside that run's process.
-import { type BatonEvent, decodeEvent, stageEnv } from "@baton/stage-kit";
+import { decodeEvent, stageEnv } from "@baton/stage-kit";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
+import { RunStatus } from "../report/run-status.ts";
 
 const USAGE = `usage: baton status <runId> [--json] [--wait-ms <n>]
 
   --json        print the summary as JSON
   --wait-ms <n> how long to read the stream before answering (default 1500)`;
-
-interface StepStatus {
-  cursor: number;
-  step: string;
-  stage?: string;
-  state: "waiting" | "running" | "retrying" | "failed" | "committed";
-  trainStep?: number;
-  totalSteps?: number;
-  metrics?: Record<string, number>;
-  checkpoint?: string;
-  message?: string;
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" }, "wait-ms": { type: "string" } }, USAGE);
@@ -34,61 +23,18 @@ export async function run(argv: string[]): Promise<number> {
     await env.close();
     throw new CliError("baton status reads the cluster's event stream: set NATS_URL (an embedded `baton run` reports its progress itself)");
   }
-  const steps = new Map<number, StepStatus>();
-  let pipeline: { name: string; stage: string }[] = [];
-  let completed: string | null = null;
-  const at = (cursor: number, step: string): StepStatus => {
-    let s = steps.get(cursor);
-    if (!s) steps.set(cursor, (s = { cursor, step, state: "waiting" }));
-    return s;
-  };
-  const seen = (e: BatonEvent) => {
-    const d = e.data as { runId?: string };
-    if (d.runId !== runId) return;
-    switch (e.type) {
-      case "dev.baton.checkpoint.ready": {
-        const r = e.data as { cursor: number; pipeline: { name: string; stage: string }[]; checkpoint: { uri: string } | null };
-        pipeline = r.pipeline;
-        if (r.cursor > 0 && r.checkpoint) Object.assign(at(r.cursor - 1, r.pipeline[r.cursor - 1]?.name ?? "?"), { state: "committed", checkpoint: r.checkpoint.uri });
-        break;
-      }
-      case "dev.baton.stage.started": {
-        const s = e.data as { cursor: number; step: string; stage: string };
-        Object.assign(at(s.cursor, s.step), { state: "running", stage: s.stage });
-        break;
-      }
-      case "dev.baton.stage.progress": {
-        const p = e.data as { cursor: number; step: string; trainStep: number; totalSteps?: number; metrics: Record<string, number> };
-        const s = at(p.cursor, p.step);
-        if (s.state !== "committed") Object.assign(s, { state: "running", trainStep: p.trainStep, totalSteps: p.totalSteps, metrics: p.metrics });
-        break;
-      }
-      case "dev.baton.stage.failed": {
-        const f = e.data as { cursor: number; step: string; disposition: string; message: string };
-        Object.assign(at(f.cursor, f.step), { state: f.disposition === "fatal" ? "failed" : "retrying", message: f.message });
-        break;
-      }
-      case "dev.baton.run.completed": {
-        const c = e.data as { checkpoint: { uri: string }; pipeline: { name: string; stage: string }[] };
-        completed = c.checkpoint.uri;
-        pipeline = c.pipeline;
-        Object.assign(at(c.pipeline.length - 1, c.pipeline.at(-1)?.name ?? "?"), { state: "committed", checkpoint: c.checkpoint.uri });
-        break;
-      }
-    }
-  };
+  const status = new RunStatus(runId);
   try {
     const unwatch = await env.bus.watch("baton.>", (m) => {
       try {
-        seen(decodeEvent(m.data, m.subject));
+        status.see(decodeEvent(m.data, m.subject));
       } catch {
         // dead letters carry the original bytes; malformed ones are not a run's status
       }
     }, { from: "all" });
     await new Promise((r) => setTimeout(r, numberFlag("wait-ms", values["wait-ms"], 1500, 0)));
     await unwatch();
-    pipeline.forEach((p, i) => Object.assign(at(i, p.name), { stage: p.stage }));
-    const list = [...steps.values()].sort((a, b) => a.cursor - b.cursor);
+    const { completed, steps: list } = status.summary();
     if (list.length === 0) throw new CliError(`no events of run "${runId}" on ${env.describe}; check the run id (baton run prints it)`, 1);
     if (values.json) {
       console.log(JSON.stringify({ runId, completed, steps: list }, null, 2));

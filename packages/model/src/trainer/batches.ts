@@ -5,6 +5,7 @@
 // sees exactly the batches it would have seen.
 
 import { keyedIndex } from "@baton/data";
+import { TrainingSetupInvalid } from "./errors.ts";
 
 /** Row-major [B*T] batch: x are inputs, y the next tokens; lossMask 1 = counted (default all ones). */
 export interface LmBatch {
@@ -39,7 +40,7 @@ export class TokenWindows implements BatchSource {
   ) {
     for (const [name, t] of [["train", trainTokens], ["validation", valTokens]] as const) {
       if (t.length < blockSize + 1) {
-        throw new Error(`the ${name} split has ${t.length} tokens, fewer than one block of ${blockSize} + 1 (inputs and their next tokens); use a longer corpus or a smaller block size`);
+        throw new TrainingSetupInvalid(`the ${name} split has ${t.length} tokens, fewer than one block of ${blockSize} + 1 (inputs and their next tokens); use a longer corpus or a smaller block size`);
       }
     }
   }

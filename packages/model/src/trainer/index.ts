@@ -1,4 +1,5 @@
 export { trainLanguageModel, TrainingInterrupted, TrainingDiverged } from "./train.ts";
+export { TrainingSetupInvalid } from "./errors.ts";
 export type { TrainLanguageModelOptions, TrainResult, TrainMetrics, OptimizerSettings } from "./train.ts";
 export { learningRate, checkSchedule } from "./schedule.ts";
 export type { LrSchedule } from "./schedule.ts";

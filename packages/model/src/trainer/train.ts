@@ -10,6 +10,7 @@ import { batchFeeds, declaredFeeds } from "./feeds.ts";
 import { ProgressBar, type TrainEvent } from "./progress.ts";
 import { checkSchedule, learningRate, type LrSchedule } from "./schedule.ts";
 import { type CurvePoint, type EvalPoint, planDifferences, type SnapshotStore, type TrainerSnapshot } from "./snapshot.ts";
+import { TrainingSetupInvalid } from "./errors.ts";
 
 export interface OptimizerSettings {
   beta1: number;
@@ -116,15 +117,15 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
   const clipNorm = o.clipNorm ?? 1.0;
   const evalCfg = o.eval ?? { every: 0, batches: 0 };
   checkSchedule(o.schedule);
-  if (!Number.isInteger(o.iters) || o.iters < 0) throw new Error(`trainLanguageModel: iters must be an integer >= 0, got ${o.iters}`);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`trainLanguageModel: batchSize must be a positive integer, got ${o.batchSize}`);
-  if (seq > cfg.blockSize) throw new Error(`trainLanguageModel: seq ${seq} is longer than the model's block size ${cfg.blockSize}`);
+  if (!Number.isInteger(o.iters) || o.iters < 0) throw new TrainingSetupInvalid(`trainLanguageModel: iters must be an integer >= 0, got ${o.iters}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new TrainingSetupInvalid(`trainLanguageModel: batchSize must be a positive integer, got ${o.batchSize}`);
+  if (seq > cfg.blockSize) throw new TrainingSetupInvalid(`trainLanguageModel: seq ${seq} is longer than the model's block size ${cfg.blockSize}`);
   const packed = o.packed ?? false;
   const frozenNames = [...(o.frozen ?? [])].sort();
   const frozen: Record<string, Float32Array> = {};
   for (const name of frozenNames) {
     const w = o.init?.get(name);
-    if (!w) throw new Error(`trainLanguageModel: frozen weight ${name} has no value in init; pass the starting checkpoint's weights as init`);
+    if (!w) throw new TrainingSetupInvalid(`trainLanguageModel: frozen weight ${name} has no value in init; pass the starting checkpoint's weights as init`);
     frozen[name] = w;
   }
   // everything that shapes the weights' trajectory: a snapshot taken under another plan is refused
@@ -163,7 +164,7 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
     const snap = o.snapshots ? await o.snapshots.store.load() : null;
     if (snap) {
       const diff = planDifferences(snap.plan, plan);
-      if (diff.length > 0) throw new Error(`resume snapshot at step ${snap.step} was taken with other settings; start a new run or restore them:\n  ${diff.join("\n  ")}`);
+      if (diff.length > 0) throw new TrainingSetupInvalid(`resume snapshot at step ${snap.step} was taken with other settings; start a new run or restore them:\n  ${diff.join("\n  ")}`);
       step.loadParams(trainable(snap.params));
       step.loadOptimizerState(snap.optimizer);
       ({ step: done, tokensSeen, curve, evals } = snap);

@@ -7,7 +7,7 @@ import type { CheckpointRef } from "../contracts/types.gen.ts";
 import { BatonError } from "../errors.ts";
 import { keys } from "../keys.ts";
 import { FsStore } from "../store/fs.ts";
-import { commitCheckpoint, lineage, openCheckpoint, readManifest, type ManifestDraft } from "./checkpoint.ts";
+import { commitCheckpoint, lineage, mapLimit, openCheckpoint, readManifest, type ManifestDraft } from "./checkpoint.ts";
 
 let root: string;
 let store: FsStore;
@@ -155,5 +155,49 @@ describe("checkpoints", () => {
     expect(hops.map((h) => h.manifest.step)).toEqual(["sft", "cpt", "pre"]);
     expect(hops.at(-1)!.manifest.parent).toBeNull();
     expect(hops.every((h) => h.manifest.datasets.length === 1 && h.manifest.config.lr === 0.001)).toBe(true);
+  });
+});
+
+describe("parallel transfers", () => {
+  it("mapLimit starts no new work after the first failure, waits for the work in flight, and rejects with the first error", async () => {
+    const started: number[] = [];
+    const finished: number[] = [];
+    const run = mapLimit([0, 1, 2, 3, 4, 5, 6, 7], 3, async (i) => {
+      started.push(i);
+      if (i === 1) throw new Error("first");
+      if (i === 2) {
+        await new Promise((r) => setTimeout(r, 5));
+        throw new Error("second");
+      }
+      await new Promise((r) => setTimeout(r, 40));
+      finished.push(i);
+      return i;
+    });
+    await expect(run).rejects.toThrow("first");
+    expect(started).toEqual([0, 1, 2]);
+    expect(finished).toEqual([0]); // settled only after the slow one in flight was done
+    expect(await mapLimit([1, 2, 3], 2, async (i) => i * 2)).toEqual([2, 4, 6]);
+  });
+
+  it("a corrupt file among slow downloads stays CHECKPOINT_CORRUPT and leaves no folder behind", async () => {
+    const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`part-${i}.bin`, `bytes of part ${i} `.repeat(2000)]));
+    const dir = join(root, "many-out");
+    await mkdir(dir, { recursive: true });
+    for (const [name, body] of Object.entries(files)) await writeFile(join(dir, name), body);
+    const { ref } = await commitCheckpoint(store, { prefix: keys.checkpoint("run-par", 0, "s", "a"), dir, manifest: draft(0, "s", null) });
+    await store.putBytes(keys.file(store.keyOf(ref.uri), "part-0.bin"), new TextEncoder().encode("tampered"));
+    // Slow every other read, so the other workers are still writing when part-0 fails.
+    const slow = Object.assign(Object.create(store) as FsStore, {
+      getFile: async (key: string, path: string, expect?: Parameters<FsStore["getFile"]>[2]) => {
+        if (!key.endsWith("part-0.bin")) await new Promise((r) => setTimeout(r, 30));
+        return store.getFile(key, path, expect);
+      },
+    });
+    const dest = join(root, "many-in");
+    const err = await openCheckpoint(slow, ref, dest).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BatonError);
+    expect(err).toMatchObject({ code: "CHECKPOINT_CORRUPT", disposition: "fatal" });
+    expect((err as Error).message).toContain("part-0.bin");
+    expect(existsSync(dest)).toBe(false);
   });
 });

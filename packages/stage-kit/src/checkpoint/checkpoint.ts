@@ -111,7 +111,9 @@ export async function openCheckpoint(store: Store, ref: CheckpointRef, destDir: 
     const bytes = manifest.files.reduce((n, f) => n + f.size, 0);
     return { ref, manifest, dir: destDir, bytes };
   } catch (err) {
-    await rm(destDir, { recursive: true, force: true });
+    // Every transfer has settled (mapLimit waits for them), so nothing writes here any more; a failed
+    // cleanup must not replace the reason (a CHECKPOINT_CORRUPT stays one, and stays fatal).
+    await rm(destDir, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }
 }
@@ -166,15 +168,26 @@ async function filesUnder(dir: string): Promise<string[]> {
     .sort();
 }
 
+/**
+ * fn over items, at most `limit` at once. The first failure starts no new work, and the call settles
+ * only once every fn already started has (so a caller's cleanup never races a writer still going),
+ * then rejects with that first error.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (failure === null && next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
   return out;
 }

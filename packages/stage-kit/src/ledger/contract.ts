@@ -47,6 +47,16 @@ export function runLedgerContract(adapter: string, make: () => Promise<LedgerHar
       expect(results.every((x) => x.record.worker === winner)).toBe(true);
     });
 
+    it("marks a step's next event as handed on, once and idempotently, per run and cursor", async () => {
+      const r = run();
+      await h.ledger.commit(r, 0, record("w1"));
+      expect(await h.ledger.emitted(r, 0)).toBe(false);
+      await h.ledger.markEmitted(r, 0);
+      await h.ledger.markEmitted(r, 0); // a second worker that re-emitted too
+      expect(await h.ledger.emitted(r, 0)).toBe(true);
+      expect(await h.ledger.emitted(r, 1)).toBe(false);
+    });
+
     it("keeps the newest checkpoint per step name", async () => {
       const step = `s-${randomUUID().slice(0, 6)}`;
       expect(await h.ledger.latest(step)).toBeNull();

@@ -7,6 +7,7 @@ export class MemoryLedger implements Ledger {
   readonly kind = "memory" as const;
   private readonly commits = new Map<string, LedgerRecord>();
   private readonly latestByStep = new Map<string, CheckpointRef>();
+  private readonly handedOn = new Set<string>();
 
   async commit(runId: string, cursor: number, record: LedgerRecord): Promise<CommitResult> {
     const key = ledgerKey(runId, cursor);
@@ -18,6 +19,14 @@ export class MemoryLedger implements Ledger {
 
   async get(runId: string, cursor: number): Promise<LedgerRecord | null> {
     return this.commits.get(ledgerKey(runId, cursor)) ?? null;
+  }
+
+  async markEmitted(runId: string, cursor: number): Promise<void> {
+    this.handedOn.add(ledgerKey(runId, cursor));
+  }
+
+  async emitted(runId: string, cursor: number): Promise<boolean> {
+    return this.handedOn.has(ledgerKey(runId, cursor));
   }
 
   async setLatest(step: string, ref: CheckpointRef): Promise<void> {

@@ -17,6 +17,7 @@ export class NatsLedger implements Ledger {
 
   private constructor(
     private readonly commits: KV,
+    private readonly handedOn: KV,
     private readonly latestByStep: KV,
   ) {}
 
@@ -24,10 +25,11 @@ export class NatsLedger implements Ledger {
     try {
       const kvm = new Kvm(nc);
       const commits = await kvm.create(KV_BUCKETS.ledger, { history: 1, storage: StorageType.File });
+      const emitted = await kvm.create(KV_BUCKETS.emitted, { history: 1, storage: StorageType.File });
       const latest = await kvm.create(KV_BUCKETS.latest, { history: 5, storage: StorageType.File });
-      return new NatsLedger(commits, latest);
+      return new NatsLedger(commits, emitted, latest);
     } catch (err) {
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `cannot open NATS KV buckets ${KV_BUCKETS.ledger}/${KV_BUCKETS.latest}: ${(err as Error).message}. Is JetStream enabled (nats-server -js)?`, err);
+      throw BatonError.retry("LEDGER_UNAVAILABLE", `cannot open NATS KV buckets ${KV_BUCKETS.ledger}/${KV_BUCKETS.emitted}/${KV_BUCKETS.latest}: ${(err as Error).message}. Is JetStream enabled (nats-server -js)?`, err);
     }
   }
 
@@ -37,10 +39,34 @@ export class NatsLedger implements Ledger {
       await this.commits.create(key, encoder.encode(JSON.stringify(record)));
       return { won: true, record };
     } catch (err) {
-      // create() fails both when the key exists and when the server is unreachable: ask which.
-      const existing = await this.get(runId, cursor);
+      // create() fails both when the key exists and when the server is unreachable: ask which. The
+      // error is the commit's either way; the read is only how we tell.
+      const existing = await this.get(runId, cursor).catch((readErr: unknown) => {
+        throw BatonError.retry("LEDGER_UNAVAILABLE", `ledger commit of ${key} in KV ${KV_BUCKETS.ledger} failed: ${(err as Error).message} (and reading whether another worker committed it failed too: ${(readErr as Error).message}); the attempt is retried`, err);
+      });
       if (existing) return { won: false, record: existing };
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `ledger commit of ${key} in KV ${KV_BUCKETS.ledger} failed: ${(err as Error).message}`, err);
+      throw BatonError.retry("LEDGER_UNAVAILABLE", `ledger commit of ${key} in KV ${KV_BUCKETS.ledger} failed: ${(err as Error).message}; the attempt is retried`, err);
+    }
+  }
+
+  async markEmitted(runId: string, cursor: number): Promise<void> {
+    const key = ledgerKey(runId, cursor);
+    try {
+      await this.handedOn.create(key, encoder.encode(new Date().toISOString()));
+    } catch (err) {
+      // Already marked (another worker re-emitted too) is fine; anything else is the caller's to log.
+      if (await this.emitted(runId, cursor)) return;
+      throw BatonError.retry("LEDGER_UNAVAILABLE", `marking ${key} as handed on in KV ${KV_BUCKETS.emitted} failed: ${(err as Error).message}`, err);
+    }
+  }
+
+  async emitted(runId: string, cursor: number): Promise<boolean> {
+    const key = ledgerKey(runId, cursor);
+    try {
+      const e = await this.handedOn.get(key);
+      return e !== null && e.operation === "PUT";
+    } catch (err) {
+      throw BatonError.retry("LEDGER_UNAVAILABLE", `ledger read of ${key} in KV ${KV_BUCKETS.emitted} failed: ${(err as Error).message}`, err);
     }
   }
 

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -7,6 +8,7 @@ import { MemoryBus } from "../bus/memory.ts";
 import { lineage, openCheckpoint } from "../checkpoint/checkpoint.ts";
 import { createEvent, decodeEvent, type BatonEvent, type EventType } from "../contracts/events.ts";
 import type { Recipe } from "../contracts/types.gen.ts";
+import { BatonError } from "../errors.ts";
 import { keys } from "../keys.ts";
 import { MemoryLedger } from "../ledger/memory.ts";
 import { FsStore } from "../store/fs.ts";
@@ -178,6 +180,25 @@ describe("relay over the in-memory bus and a folder store", () => {
     expect(dead.map((d) => d.headers[HEADERS.deadLetterEventId])).toEqual(["broken:0:checkpoint.ready"]);
   });
 
+  it("dead-letters a deterministic failure on its first attempt: a step its stage refuses, and a fatal error from train()", async () => {
+    const seen = collect();
+    const trained: number[] = [];
+    const base = options("pre");
+    const refusing = serveStage({ ...base, validate: (step) => (step.config["add"] === 1 ? ["/config/train/warmupSteps: 5 warmup steps exceed /train/steps (3)"] : []), train: async (ctx) => (trained.push(ctx.attempt), base.train(ctx)) });
+    await startRun(bus, { runId: "refused", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
+    await expect(awaitRun(bus, "refused", { timeoutMs: 10_000 })).rejects.toThrow(/can never train:\n  - \/config\/train\/warmupSteps/);
+    await refusing.stop();
+    expect(trained).toEqual([]);
+
+    const diverging = serveStage({ ...base, train: async () => Promise.reject(new BatonError("TRAIN_FAILED", "fatal", "loss is NaN at train step 3")) });
+    await startRun(bus, { runId: "diverged", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
+    await expect(awaitRun(bus, "diverged", { timeoutMs: 10_000 })).rejects.toThrow(/loss is NaN/);
+    await diverging.stop();
+    const failed = seen.of("dev.baton.stage.failed").map((f) => [f.data.runId, f.data.code, f.data.disposition, f.data.attempt]);
+    expect(failed).toEqual([["refused", "CONFIG_INVALID", "fatal", 1], ["diverged", "TRAIN_FAILED", "fatal", 1]]);
+    expect(seen.events.filter((e) => e.subject === subjects.deadLetter("pre")).map((d) => d.headers[HEADERS.deadLetterDeliveries])).toEqual(["1", "1"]);
+  });
+
   it("stop() mid-training snapshots and hands the event back; another worker resumes to the same weights", async () => {
     const seen = collect();
     const slow = { steps: 8, stepDelayMs: 40, snapshotEvery: 2 };
@@ -220,18 +241,77 @@ describe("relay over the in-memory bus and a folder store", () => {
     expect(again?.deliveryCount).toBe(2);
   });
 
-  it("re-emits the next event without training when the step is already committed", async () => {
+  it("a committed step's duplicate emits the next event only when no earlier delivery did (the ledger's marker, not the bus's window)", async () => {
     const ref = await runPre("again");
+    expect(await ledger.emitted("again", 0)).toBe(true);
     const seen = collect(subjects.checkpointReady("mid"));
     const trained: number[] = [];
     const opts = options("pre");
     const watchTrain = { ...opts, train: async (ctx: Parameters<typeof opts.train>[0]) => (trained.push(ctx.attempt), opts.train(ctx)) };
-    await bus.publish(subjects.checkpointReady("pre"), createEvent({ type: "dev.baton.checkpoint.ready", id: "again-redelivered", source: "t", data: { runId: "again", recipe: "three", cursor: 0, pipeline: recipe.steps, checkpoint: null } }));
-    const out = await runStage(watchTrain);
-    expect(out).toMatchObject({ kind: "already-committed", checkpoint: ref });
+    const redelivered = (runId: string, id: string) => bus.publish(subjects.checkpointReady("pre"), createEvent({ type: "dev.baton.checkpoint.ready", id, source: "t", data: { runId, recipe: "three", cursor: 0, pipeline: recipe.steps, checkpoint: null } }));
+    await redelivered("again", "again-redelivered");
+    expect(await runStage(watchTrain)).toMatchObject({ kind: "already-committed", checkpoint: ref });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.events).toHaveLength(1); // only the first delivery's
     expect(trained).toEqual([]);
-    await waitFor(() => seen.events.length >= 1);
-    expect((seen.events[0]!.event as BatonEvent<"dev.baton.checkpoint.ready">).data.checkpoint).toEqual(ref);
+
+    // Committed, but the next event never went out (the worker died between commit and emit): emit it, then mark.
+    await ledger.commit("unsent", 0, { checkpoint: ref, step: "pre", worker: "gone", committedAt: new Date().toISOString() });
+    await redelivered("unsent", "unsent-1");
+    expect(await runStage(watchTrain)).toMatchObject({ kind: "already-committed", checkpoint: ref });
+    await redelivered("unsent", "unsent-2");
+    expect(await runStage(watchTrain)).toMatchObject({ kind: "already-committed", checkpoint: ref });
+    await waitFor(() => seen.events.length >= 2);
+    await new Promise((r) => setTimeout(r, 50));
+    const unsent = seen.events.map((e) => e.event as BatonEvent<"dev.baton.checkpoint.ready">).filter((e) => e.data.runId === "unsent");
+    expect(unsent.map((e) => e.data.checkpoint)).toEqual([ref]);
+    expect(await ledger.emitted("unsent", 0)).toBe(true);
+    expect(trained).toEqual([]);
+  });
+
+  it("a retry commits the verified checkpoint an attempt uploaded but could not commit, without training again", async () => {
+    const trained: number[] = [];
+    const base = options("pre");
+    let refusals = 1;
+    const flakyLedger = Object.assign(Object.create(ledger) as MemoryLedger, {
+      commit: (...a: Parameters<MemoryLedger["commit"]>) => (refusals-- > 0 ? Promise.reject(new BatonError("LEDGER_UNAVAILABLE", "retry", "ledger commit failed: NATS away")) : ledger.commit(...a)),
+    });
+    const service = serveStage({ ...base, ledger: flakyLedger, train: async (ctx) => (trained.push(ctx.attempt), base.train(ctx)) });
+    await startRun(bus, { runId: "blip", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
+    const done = await awaitRun(bus, "blip", { timeoutMs: 10_000 });
+    await service.stop();
+    expect(trained).toEqual([1]);
+    const folders = new Set((await store.list(keys.stepCheckpoints("blip", 0, "pre"))).map((k) => k.split("/")[3]));
+    expect(folders.size).toBe(1); // the first attempt's, now committed: no second copy
+    expect(store.keyOf(done.checkpoint.uri)).toBe(`checkpoints/blip/0-pre/${[...folders][0]}/`);
+    expect(await readWeights(join((await openCheckpoint(store, done.checkpoint, join(root, "blip"))).dir, "weights.bin"))).toEqual(expectedWeights([{ add: 1, steps: 6 }]));
+  });
+
+  it("deletes an uploaded checkpoint whose commit failed on the last attempt, and sweeps a committed step's leftovers on a duplicate", async () => {
+    const failing = Object.assign(Object.create(ledger) as MemoryLedger, { commit: () => Promise.reject(new BatonError("LEDGER_UNAVAILABLE", "retry", "ledger commit failed: NATS away")) });
+    const service = serveStage({ ...options("pre"), ledger: failing });
+    await startRun(bus, { runId: "never", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
+    await expect(awaitRun(bus, "never", { timeoutMs: 10_000 })).rejects.toThrow(/attempt 3 of 3 failed, giving up: ledger commit failed/);
+    await service.stop();
+    expect(await store.list("checkpoints/never/")).toEqual([]);
+
+    // A worker killed after its commit, before its cleanup: a racing loser's copy and snapshots remain.
+    const ref = await runPre("leftover");
+    await store.putBytes(`${keys.stepCheckpoints("leftover", 0, "pre")}2-dead/weights.bin`, new Uint8Array(8));
+    await store.putBytes(`${keys.snapshot("leftover", 0, 3)}weights.bin`, new Uint8Array(8));
+    await bus.publish(subjects.checkpointReady("pre"), createEvent({ type: "dev.baton.checkpoint.ready", id: "leftover-dup", source: "t", data: { runId: "leftover", recipe: "three", cursor: 0, pipeline: recipe.steps, checkpoint: null } }));
+    expect(await runStage(options("pre"))).toMatchObject({ kind: "already-committed", checkpoint: ref });
+    expect(await store.list(keys.resume("leftover", 0))).toEqual([]);
+    expect(new Set((await store.list("checkpoints/leftover/")).map((k) => k.split("/")[3]))).toEqual(new Set([store.keyOf(ref.uri).split("/")[3]]));
+  });
+
+  it("a starting service removes the work folders of dead workers, not of live ones", async () => {
+    const work = join(root, "work");
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    for (const name of [`baton-r-0-1-ab-p${dead}`, `baton-r-0-1-cd-p${process.ppid}`, "baton-unowned", "other"]) await mkdir(join(work, name, "input"), { recursive: true });
+    const service = serveStage(options("pre"));
+    await service.stop();
+    expect((await readdir(work)).sort()).toEqual(["baton-r-0-1-cd-p" + process.ppid, "baton-unowned", "other"].sort());
   });
 
   it("tells observers every phase in order and carries their headers onto published events", async () => {

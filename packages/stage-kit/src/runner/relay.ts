@@ -6,12 +6,14 @@ import { commitCheckpoint, openCheckpoint } from "../checkpoint/checkpoint.ts";
 import { createEvent, decodeEvent, expectType, type BatonEvent } from "../contracts/events.ts";
 import type { CheckpointReadyData, CheckpointRef, RecipeStep } from "../contracts/types.gen.ts";
 import type { Delivery } from "../bus/bus.ts";
+import type { CommitResult } from "../ledger/ledger.ts";
 import { BatonError, toBatonError } from "../errors.ts";
 import { keys } from "../keys.ts";
 import { HEADERS, msgId, subjects } from "../subjects.ts";
 import { jsonLogger, withFields } from "./log.ts";
 import { Watched } from "./observe.ts";
 import { backoffFor, DEFAULT_RETRY, isLastAttempt } from "./retry.ts";
+import { earlierAttempt, sweepCommittedStep } from "./attempts.ts";
 import { deletePrefix, snapshotApi } from "./snapshot.ts";
 import type { Logger, Progress, RunStageOptions, StageContext, StageOutcome } from "./types.ts";
 
@@ -21,8 +23,11 @@ export function defaultWorker(): string {
 
 /**
  * One delivery, the whole relay:
- *   decode + validate -> routing check -> ledger check -> download input (verified) -> stage.started
- *   -> train(ctx) -> commit checkpoint -> ledger create -> emit next (checkpoint.ready or run.completed) -> ack
+ *   decode + validate -> routing check -> step check (the stage's validate()) -> ledger check
+ *   -> download input (verified) -> stage.started -> train(ctx) -> commit checkpoint -> ledger create
+ *   -> emit next (checkpoint.ready or run.completed) + emitted marker -> sweep the step's leftovers -> ack
+ * A committed step's duplicate emits only if the marker is missing; a redelivery commits an earlier
+ * attempt's verified, uncommitted checkpoint instead of training again.
  * Faults: retryable -> stage.failed + nak(backoff); fatal or last attempt -> stage.failed + dead letter
  * + term; interrupted (SIGTERM) -> nak(0) so another worker resumes from the newest snapshot.
  */
@@ -55,13 +60,19 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     const traceId = w.traceId();
     if (traceId) log = withFields(log, { traceId });
     const step = routedStep(o, data, ev.id);
+    // A step that can never train (its config, its data roles) fails here, before any download, and
+    // is dead-lettered on this first attempt: retrying cannot change the recipe.
+    const problems = o.validate?.(step) ?? [];
+    if (problems.length > 0) {
+      throw BatonError.fatal("CONFIG_INVALID", `event ${ev.id}: recipe step "${step.name}" (pipeline[${data.cursor}]) can never train:\n  - ${problems.join("\n  - ")}\nFix the recipe and start a new run (check it first with \`baton run --check\`).`);
+    }
 
     if (d.deliveryCount > retry.maxAttempts) {
       throw BatonError.fatal("ATTEMPTS_EXHAUSTED", `event ${ev.id} was delivered ${d.deliveryCount} times without completing (limit ${retry.maxAttempts}): workers died or timed out on every attempt. Check the stage's logs for run ${data.runId}, step ${step.name}.`);
     }
 
     const attemptId = `${d.deliveryCount}-${randomBytes(4).toString("hex")}`;
-    workdir = join(o.workRoot ?? tmpdir(), `baton-${data.runId}-${data.cursor}-${attemptId}`);
+    workdir = join(o.workRoot ?? tmpdir(), workDirName(data.runId, data.cursor, attemptId));
     const outputDir = join(workdir, "output");
     const scratch = join(workdir, "scratch");
     const inputDir = join(workdir, "input");
@@ -80,13 +91,18 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     });
     if (committed) {
       await settled;
-      log.info("step already committed; re-emitting the next event without training", { checkpoint: committed.checkpoint.uri });
-      await w.phase("emit", () => emitNext(o, data, committed.checkpoint, w.headers()));
+      await handOnce(o, log, w, data, committed.checkpoint);
+      // What a worker killed between its commit and its cleanup left behind goes now, before the ack.
+      await sweep(o, log, data, step.name, committed.checkpoint);
       await d.ack();
       return end({ kind: "already-committed", runId: data.runId, cursor: data.cursor, checkpoint: committed.checkpoint, durationMs: Date.now() - started });
     }
     await settled;
     const [input, resumeFrom] = await Promise.all([download, resumeListing]);
+    // A redelivery after an attempt that uploaded its checkpoint but could not commit it (NATS away
+    // for a moment): commit that verified checkpoint instead of training again.
+    const earlier = d.deliveryCount > 1 ? await w.phase("resume", () => earlierAttempt(o.store, data, step, join(workdir!, "earlier"), log)) : null;
+    if (earlier) return end(await commitAndHandOn(o, d, log, w, data, step, worker, earlier.ref, started));
     await mkdir(outputDir, { recursive: true });
     await mkdir(scratch, { recursive: true });
     const snapshots = snapshotApi(o.store, data.runId, data.cursor, join(workdir, "resume"), log);
@@ -127,29 +143,54 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
       dir: outputDir,
       manifest: { runId: data.runId, cursor: data.cursor, step: step.name, stage: o.stage, implementation: o.implementation, version: o.version, parent: data.checkpoint, ...(result.inputs?.length ? { inputs: result.inputs } : {}), config: step.config, datasets: result.datasets ?? [], metrics: result.metrics ?? {}, traceId: w.traceId(), startedAt },
     }), (c) => c.bytes);
-    const won = await w.phase("commit", () => o.ledger.commit(data.runId, data.cursor, { checkpoint: checkpoint.ref, step: step.name, worker, committedAt: new Date().toISOString() }));
-    const next = await w.phase("emit", () => emitNext(o, data, won.record.checkpoint, w.headers()));
-    // The step is committed and handed on; a lost ack only means a redelivery that the ledger answers.
-    await d.ack().catch((err: unknown) => log.warn("ack failed after commit; a redelivery will find the ledger entry", { error: (err as Error).message }));
-    // Housekeeping after the hand-off, so the next stage does not wait for it.
-    if (won.won) {
-      log.info("step committed", { checkpoint: won.record.checkpoint.uri, next });
-      await o.ledger.setLatest(step.name, checkpoint.ref).catch((err: unknown) => log.warn("could not move the latest-checkpoint pointer", { error: (err as Error).message }));
-      // Nothing to clean when no attempt could have left a snapshot.
-      if (d.deliveryCount > 1 || snapshots.touched()) await deletePrefix(o.store, keys.resume(data.runId, data.cursor)).catch(() => undefined);
-    } else {
-      log.info("another worker committed this step first; dropped our copy and re-emitted theirs", { ours: checkpoint.ref.uri, theirs: won.record.checkpoint.uri });
-      await deletePrefix(o.store, prefix).catch(() => undefined);
-    }
-    return end(won.won
-      ? { kind: "committed", runId: data.runId, cursor: data.cursor, checkpoint: won.record.checkpoint, next, durationMs: Date.now() - started }
-      : { kind: "already-committed", runId: data.runId, cursor: data.cursor, checkpoint: won.record.checkpoint, durationMs: Date.now() - started });
+    return end(await commitAndHandOn(o, d, log, w, data, step, worker, checkpoint.ref, started));
   } catch (thrown) {
     return end(await fail(o, d, log, w, worker, event, thrown, started));
   } finally {
     clearInterval(heartbeat);
     if (workdir) await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Commit -> emit -> clean -> ack. The ledger picks one checkpoint per step; the next event goes out
+ * once for it; everything else of the step is deleted before the ack, so a worker killed on the way
+ * leaves a redelivery that finishes the job.
+ */
+async function commitAndHandOn(o: RunStageOptions, d: Delivery, log: Logger, w: Watched, data: CheckpointReadyData, step: RecipeStep, worker: string, checkpoint: CheckpointRef, started: number): Promise<StageOutcome> {
+  let won: CommitResult;
+  try {
+    won = await w.phase("commit", () => o.ledger.commit(data.runId, data.cursor, { checkpoint, step: step.name, worker, committedAt: new Date().toISOString() }));
+  } catch (err) {
+    // Not committed. A retry finds this verified checkpoint and commits it without training; after
+    // the last attempt none will, so it goes now (what a crash leaves is `baton gc`'s).
+    if (isLastAttempt(o.retry ?? DEFAULT_RETRY, d.deliveryCount)) await deletePrefix(o.store, o.store.keyOf(checkpoint.uri)).catch(() => undefined);
+    throw err;
+  }
+  // Our commit: hand it on. Another worker's: hand theirs on unless it already went out.
+  const next = won.won ? await emitAndMark(o, log, w, data, won.record.checkpoint) : await handOnce(o, log, w, data, won.record.checkpoint).then(() => null);
+  if (won.won) {
+    log.info("step committed", { checkpoint: won.record.checkpoint.uri, next });
+    await o.ledger.setLatest(step.name, checkpoint).catch((err: unknown) => log.warn("could not move the latest-checkpoint pointer", { error: (err as Error).message }));
+  } else {
+    log.info("another worker committed this step first; dropping our copy", { ours: checkpoint.uri, theirs: won.record.checkpoint.uri });
+  }
+  await sweep(o, log, data, step.name, won.record.checkpoint);
+  // The step is committed and handed on; a lost ack only means a redelivery that the ledger answers.
+  await d.ack().catch((err: unknown) => log.warn("ack failed after commit; a redelivery will find the ledger entry", { error: (err as Error).message }));
+  return won.won && next
+    ? { kind: "committed", runId: data.runId, cursor: data.cursor, checkpoint: won.record.checkpoint, next, durationMs: Date.now() - started }
+    : { kind: "already-committed", runId: data.runId, cursor: data.cursor, checkpoint: won.record.checkpoint, durationMs: Date.now() - started };
+}
+
+/** Everything of a committed step but its checkpoint; a failure only leaves work for `baton gc`. */
+async function sweep(o: RunStageOptions, log: Logger, data: CheckpointReadyData, step: string, committed: CheckpointRef): Promise<void> {
+  await sweepCommittedStep(o.store, data.runId, data.cursor, step, committed).catch((err: unknown) => log.warn("could not delete the step's other attempts and snapshots; `baton gc` will", { error: (err as Error).message }));
+}
+
+/** A work folder's name carries the pid that owns it, so a restarted service can tell its dead ones. */
+export function workDirName(runId: string, cursor: number, attemptId: string): string {
+  return `baton-${runId}-${cursor}-${attemptId}-p${process.pid}`;
 }
 
 /** pipeline[cursor] must exist and belong to this consumer and this stage; anything else is bad input. */
@@ -181,6 +222,27 @@ async function newestSnapshotStep(o: RunStageOptions, data: CheckpointReadyData)
   const prefix = keys.resume(data.runId, data.cursor);
   const steps = (await o.store.list(prefix)).filter((k) => k.endsWith("/_complete.json")).map((k) => Number(k.slice(prefix.length).split("/")[0]));
   return steps.length > 0 ? Math.max(...steps) : null;
+}
+
+/**
+ * The next event of a step that is already committed, at most once per commit: the ledger's marker
+ * says whether it went out, however late a duplicate arrives (JetStream's duplicate window only
+ * covers two minutes). Committed but not marked (the emit or the mark failed): emit, then mark.
+ */
+async function handOnce(o: RunStageOptions, log: Logger, w: Watched, data: CheckpointReadyData, checkpoint: CheckpointRef): Promise<"checkpoint.ready" | "run.completed" | "already-emitted"> {
+  if (await o.ledger.emitted(data.runId, data.cursor)) {
+    log.info("step already committed and handed on; nothing to do", { checkpoint: checkpoint.uri });
+    return "already-emitted";
+  }
+  log.info("step already committed; emitting its next event without training", { checkpoint: checkpoint.uri });
+  return emitAndMark(o, log, w, data, checkpoint);
+}
+
+async function emitAndMark(o: RunStageOptions, log: Logger, w: Watched, data: CheckpointReadyData, checkpoint: CheckpointRef): Promise<"checkpoint.ready" | "run.completed"> {
+  const next = await w.phase("emit", () => emitNext(o, data, checkpoint, w.headers()));
+  // Unmarked, a duplicate after the window would emit again; the event itself is out, so go on.
+  await o.ledger.markEmitted(data.runId, data.cursor).catch((err: unknown) => log.warn("could not mark the next event as emitted; a late duplicate may emit it again", { error: (err as Error).message }));
+  return next;
 }
 
 /** Publishes checkpoint.ready for pipeline[cursor+1], or run.completed after the last step. */

@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import type { Bus, Unwatch } from "../bus/bus.ts";
 import { sleep } from "../bus/shared.ts";
 import { createEvent, decodeEvent, type BatonEvent } from "../contracts/events.ts";
@@ -6,6 +7,7 @@ import type { CheckpointRef, Recipe, RunCompletedData, StageFailedData } from ".
 import { BatonError, type BatonErrorCode } from "../errors.ts";
 import { HEADERS, msgId, subjects } from "../subjects.ts";
 import { jsonLogger, withFields } from "./log.ts";
+import { sweepWorkRoot } from "./attempts.ts";
 import { defaultWorker, relay } from "./relay.ts";
 import type { RunStageOptions, StageOutcome } from "./types.ts";
 
@@ -54,6 +56,9 @@ export function serveStage(options: ServeStageOptions): StageService {
 
   const done = (async () => {
     let faults = 0;
+    // Work folders of this machine's dead workers (kill -9 skips their cleanup).
+    const swept = await sweepWorkRoot(options.workRoot ?? tmpdir()).catch(() => []);
+    if (swept.length > 0) log.info("removed the work folders of dead workers", { folders: swept.length });
     await options.bus.ensureConsumer(options.step).catch(() => undefined);
     while (!controller.signal.aborted) {
       try {

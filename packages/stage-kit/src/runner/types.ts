@@ -19,6 +19,13 @@ export interface StageDefinition {
    * stops at the next step boundary, saves a snapshot, and throws (any error; the runner naks).
    */
   train(ctx: StageContext): Promise<TrainResult>;
+  /**
+   * Every problem of a step that needs no training to find (its config through the stage's strict
+   * loader, cross-key rules, data roles), so a whole recipe is refused before anything is published.
+   * Each problem starts with its JSON path under the step ("/config/train/stpes: unknown key") or
+   * names it; [] when the step is good. train() must run the same checks first (fatal errors).
+   */
+  validate?(step: RecipeStep): string[];
 }
 
 export interface TrainResult {

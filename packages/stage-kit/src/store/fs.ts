@@ -88,10 +88,10 @@ export class FsStore implements Store {
     return source.pipe(digest);
   }
 
-  async head(key: string): Promise<{ size: number } | null> {
+  async head(key: string): Promise<{ size: number; modified?: Date } | null> {
     try {
       const s = await stat(this.path(key));
-      return s.isFile() ? { size: s.size } : null;
+      return s.isFile() ? { size: s.size, modified: s.mtime } : null;
     } catch {
       return null;
     }

@@ -147,10 +147,10 @@ export class S3Store implements Store {
     return body.pipe(digest);
   }
 
-  async head(key: string): Promise<{ size: number } | null> {
+  async head(key: string): Promise<{ size: number; modified?: Date } | null> {
     try {
       const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: assertKey(key) }));
-      return { size: r.ContentLength ?? 0 };
+      return { size: r.ContentLength ?? 0, ...(r.LastModified ? { modified: r.LastModified } : {}) };
     } catch (err) {
       if (isNotFound(err)) return null;
       throw this.failure(`head of ${key}`, err);

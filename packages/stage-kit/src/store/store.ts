@@ -27,8 +27,8 @@ export interface Store {
   /** Streams an object; with `expect`, the stream errors at its end if the digest or size differ. */
   getStream(key: string, expect?: Expected): Promise<Readable>;
 
-  /** Size of an object, or null when absent. */
-  head(key: string): Promise<{ size: number } | null>;
+  /** Size (and, where the store knows it, last-modified time) of an object, or null when absent. */
+  head(key: string): Promise<{ size: number; modified?: Date } | null>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
   delete(key: string): Promise<void>;

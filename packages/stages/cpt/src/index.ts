@@ -6,7 +6,7 @@
 //   emits     the checkpoint with domain and general val loss before and after: the gain on the
 //             domain, and the forgetting on general text
 import type { BadRecordPolicy } from "@baton/data";
-import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
+import { BatonError, type RecipeStep, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
 import {
   type SampleBeforeAfter,
   type StageDeps,
@@ -22,11 +22,12 @@ import {
   readingData,
   splitByRole,
   startFrom,
+  stepProblems,
   storeOpener,
   trainLoop,
   valLoss,
 } from "@baton/stage-lm";
-import { cptConfig } from "./config.ts";
+import { type CptConfig, cptConfig } from "./config.ts";
 
 export { CPT_DEFAULTS, cptConfig } from "./config.ts";
 export type { CptConfig } from "./config.ts";
@@ -38,18 +39,25 @@ export function isReplayRow(t: number, r: number, rows: number, share: number): 
   return (((t * rows + r) * 0.6180339887498949) % 1) < share;
 }
 
+/** The step's config and its data split by role: every check that needs no training (train() runs it first). */
+function checkedStep(step: RecipeStep): { cfg: CptConfig; generalUris: string[]; domainUris: string[] } {
+  const cfg = cptConfig(step);
+  const [generalUris, domainUris] = partition(step.data, cfg.replay.match);
+  if (domainUris.length === 0) throw BatonError.fatal("CONFIG_INVALID", `recipe step "${step.name}": /data has no domain corpus (every file name matches /config/replay/match "${cfg.replay.match}"); add one`);
+  if (generalUris.length === 0) throw BatonError.fatal("CONFIG_INVALID", `recipe step "${step.name}": /data has no general text (no file name matches /config/replay/match "${cfg.replay.match}"); add the general corpus to measure forgetting and to replay`);
+  return { cfg, generalUris, domainUris };
+}
+
 export function createStage(deps: StageDeps = {}): StageDefinition {
   const opener = storeOpener(deps.store);
   return {
     stage: "cpt",
     implementation: IMPLEMENTATION,
     version: VERSION,
+    validate: (step) => stepProblems(() => checkedStep(step)),
     async train(ctx: StageContext): Promise<TrainResult> {
       const startedAt = performance.now();
-      const cfg = cptConfig(ctx.step);
-      const [generalUris, domainUris] = partition(ctx.step.data, cfg.replay.match);
-      if (domainUris.length === 0) throw BatonError.fatal("CONFIG_INVALID", `recipe step "${ctx.step.name}": /data has no domain corpus (every file name matches /config/replay/match "${cfg.replay.match}"); add one`);
-      if (generalUris.length === 0) throw BatonError.fatal("CONFIG_INVALID", `recipe step "${ctx.step.name}": /data has no general text (no file name matches /config/replay/match "${cfg.replay.match}"); add the general corpus to measure forgetting and to replay`);
+      const { cfg, generalUris, domainUris } = checkedStep(ctx.step);
       const model = await startFrom(ctx);
       const B = cfg.train.batchSize;
       const corpusOf = (uris: string[], name: string) =>

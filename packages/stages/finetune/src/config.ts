@@ -1,6 +1,6 @@
 // Task fine-tuning defaults: a few hundred steps on {"prompt","completion"} pairs at a lower learning
 // rate than pretraining, so the task is learned without tearing up the base model.
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const FINETUNE_DEFAULTS = {
@@ -38,5 +38,5 @@ export function finetuneConfig(step: RecipeStep, lr?: number): FinetuneConfig {
     "/eval/maxTokens": { integer: true, min: 1 },
     "/eval/samples": { integer: true, min: 0 },
     "/maxChars": { integer: true, min: 1 },
-  });
+  }, scheduleProblems);
 }

@@ -3,8 +3,8 @@
 //   trains    every weight, with the loss on completion tokens (and the EOS after them) only
 //   emits     the checkpoint with exact match and ROUGE-L on the held-out split, before and after
 import type { BadRecordPolicy } from "@baton/data";
-import type { StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
-import { type StageDeps, finish, openSession, promptCompletion, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, storeOpener, trainScored } from "@baton/stage-lm";
+import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import { type StageDeps, finish, openSession, promptCompletion, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
 import { finetuneConfig } from "./config.ts";
 
 export { FINETUNE_DEFAULTS, finetuneConfig } from "./config.ts";
@@ -30,15 +30,21 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
 
 export function createFinetune(deps: StageDeps, variant: FinetuneVariant): StageDefinition {
   const opener = storeOpener(deps.store);
+  // The step's config and its data split by role: every check that needs no training (train() runs it first).
+  const checked = (step: RecipeStep) => {
+    const cfg = finetuneConfig(step, variant.lr);
+    const split = splitByRole(step.data, cfg.heldOut);
+    requireData(step, split, true, "fine-tuning");
+    return { cfg, split };
+  };
   return {
     stage: "finetune",
     implementation: variant.implementation,
     version: variant.version,
+    validate: (step) => stepProblems(() => checked(step)),
     async train(ctx: StageContext): Promise<TrainResult> {
       const startedAt = performance.now();
-      const cfg = finetuneConfig(ctx.step, variant.lr);
-      const split = splitByRole(ctx.step.data, cfg.heldOut);
-      requireData(ctx.step, split, true, "fine-tuning");
+      const { cfg, split } = checked(ctx.step);
       const model = await startFrom(ctx);
       const tok = model.tokenizer;
       const data = await readingData(ctx.step.name, () =>

@@ -1,6 +1,6 @@
 // Instruction-tuning defaults: conversations rendered with the chat template, loss on assistant
 // turns only, several short conversations packed per row (attention kept inside each one).
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const INSTRUCT_DEFAULTS = {
@@ -40,5 +40,5 @@ export function instructConfig(step: RecipeStep): InstructConfig {
     "/eval/maxTokens": { integer: true, min: 1 },
     "/eval/samples": { integer: true, min: 0 },
     "/maxChars": { integer: true, min: 1 },
-  });
+  }, scheduleProblems);
 }

@@ -6,14 +6,22 @@
 //   emits     the checkpoint with the chat template in tokenizer_config.json, accuracy on the
 //             held-out templates before and after, and how often generation stops at EOS
 import { type BadRecordPolicy, chatTemplateOf, tokenizerConfigFor } from "@baton/data";
-import type { StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
-import { type StageDeps, chatTurns, finish, openSession, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, storeOpener, trainScored } from "@baton/stage-lm";
-import { instructConfig } from "./config.ts";
+import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import { type SplitData, type StageDeps, chatTurns, finish, openSession, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
+import { type InstructConfig, instructConfig } from "./config.ts";
 
 export { INSTRUCT_DEFAULTS, instructConfig } from "./config.ts";
 export type { InstructConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-instruct";
 export const VERSION = "0.1.0";
+
+/** The step's config and its data split by role: every check that needs no training (train() runs it first). */
+function checkedStep(step: RecipeStep): { cfg: InstructConfig; split: SplitData } {
+  const cfg = instructConfig(step);
+  const split = splitByRole(step.data, cfg.heldOut);
+  requireData(step, split, true, "instruction tuning");
+  return { cfg, split };
+}
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
   const opener = storeOpener(deps.store);
@@ -21,11 +29,10 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
     stage: "instruct",
     implementation: IMPLEMENTATION,
     version: VERSION,
+    validate: (step) => stepProblems(() => checkedStep(step)),
     async train(ctx: StageContext): Promise<TrainResult> {
       const startedAt = performance.now();
-      const cfg = instructConfig(ctx.step);
-      const split = splitByRole(ctx.step.data, cfg.heldOut);
-      requireData(ctx.step, split, true, "instruction tuning");
+      const { cfg, split } = checkedStep(ctx.step);
       const model = await startFrom(ctx);
       const tok = model.tokenizer;
       const template = cfg.chatTemplate ?? chatTemplateOf(model.tokenizerConfig);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "./config.ts";
+import { ConfigInvalid, loadConfig, stepProblems } from "./config.ts";
+import { scheduleProblems } from "./train-defaults.ts";
 
 const defaults = { model: { nLayer: 2, nEmbd: 64 }, policy: "fail", init: null as string | null, steps: 10 };
 
@@ -26,5 +27,28 @@ describe("loadConfig", () => {
 
   it("refuses a config that is not an object", () => {
     expect(() => loadConfig(defaults, [1], "step y config")).toThrow(/step y config: expected an object, got array/);
+  });
+});
+
+describe("cross-key rules and step problems", () => {
+  const sched = { train: { steps: 10, batchSize: 4, warmupSteps: 2, minLr: 0, evalEvery: 5, snapshotEvery: 0 }, heldOut: "val" };
+
+  it("refuses a warmup longer than the run, as a fatal CONFIG_INVALID with each problem's path", () => {
+    let thrown: unknown;
+    try {
+      loadConfig(sched, { train: { steps: 3, warmupSteps: 5 } }, "step s", {}, scheduleProblems);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigInvalid);
+    expect(thrown).toMatchObject({ code: "CONFIG_INVALID", disposition: "fatal", problems: ["/train/warmupSteps: 5 warmup steps exceed /train/steps (3); lower the warmup or train longer"] });
+  });
+
+  it("checks regular expressions, and stepProblems places config problems under /config", () => {
+    const step = (config: unknown) => () => loadConfig(sched, config, "step s", { "/heldOut": { regex: true } }, scheduleProblems);
+    expect(stepProblems(step({ heldOut: "(" }))).toEqual([expect.stringMatching(/^\/config\/heldOut: not a regular expression/)]);
+    expect(stepProblems(step({ train: { stpes: 1 } }))).toEqual([expect.stringMatching(/^\/config\/train\/stpes: unknown key/)]);
+    expect(stepProblems(step({}))).toEqual([]);
+    expect(stepProblems(step(7))).toEqual(["/config: expected an object, got number"]);
   });
 });

@@ -15,11 +15,30 @@ export interface KeyRule {
   min?: number;
   max?: number;
   integer?: boolean;
+  /** A string that must compile as a regular expression (file-name patterns). */
+  regex?: boolean;
   /** The default is null but the value may be of this type. */
   type?: "string" | "number" | "boolean" | "object" | "array";
 }
 
 export type ConfigRules = Record<string, KeyRule>;
+
+/** Rules across keys, checked on the merged config once every key is valid: "/path: problem" lines. */
+export type CrossRules<T> = (config: T) => string[];
+
+/**
+ * A recipe step's config that can never work. Carries each problem as "/json/path: what" (relative to
+ * the step's config), so a whole-recipe check can place them under /steps/<i>/config.
+ */
+export class ConfigInvalid extends BatonError {
+  readonly problems: string[];
+  constructor(where: string, problems: string[]) {
+    // A problem of the config as a whole (": expected an object") reads after `where` itself.
+    const whole = problems.length === 1 && problems[0]!.startsWith(":");
+    super("CONFIG_INVALID", "fatal", whole ? `${where}${problems[0]}` : `${where} is invalid:\n  - ${problems.join("\n  - ")}\nFix the recipe step's config; the defaults and their meaning are in the stage's config.ts.`);
+    this.problems = problems;
+  }
+}
 
 function typeOf(v: unknown): string {
   if (v === null) return "null";
@@ -36,16 +55,16 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * config`) and `rules` (keyed by JSON path such as `/optim/lr`) add bounds and enums.
  * Throws BatonError CONFIG_INVALID (fatal: retrying can not fix a recipe) listing every problem.
  */
-export function loadConfig<T extends object>(defaults: T, overrides: unknown, where: string, rules: ConfigRules = {}): T {
+export function loadConfig<T extends object>(defaults: T, overrides: unknown, where: string, rules: ConfigRules = {}, cross?: CrossRules<T>): T {
   const problems: string[] = [];
   if (overrides !== undefined && !isPlainObject(overrides)) {
-    throw BatonError.fatal("CONFIG_INVALID", `${where}: expected an object, got ${typeOf(overrides)}`);
+    throw new ConfigInvalid(where, [`: expected an object, got ${typeOf(overrides)}`]);
   }
-  const merged = merge(defaults as Record<string, unknown>, overrides ?? {}, "", problems, rules);
-  if (problems.length > 0) {
-    throw BatonError.fatal("CONFIG_INVALID", `${where} is invalid:\n  - ${problems.join("\n  - ")}\nFix the recipe step's config; the defaults and their meaning are in the stage's config.ts.`);
-  }
-  return merged as T;
+  const merged = merge(defaults as Record<string, unknown>, overrides ?? {}, "", problems, rules) as T;
+  // Cross-key rules only make sense once every key has its right type.
+  if (problems.length === 0 && cross) problems.push(...cross(merged));
+  if (problems.length > 0) throw new ConfigInvalid(where, problems);
+  return merged;
 }
 
 function merge(defaults: Record<string, unknown>, overrides: Record<string, unknown>, path: string, problems: string[], rules: ConfigRules): Record<string, unknown> {
@@ -85,10 +104,33 @@ function merge(defaults: Record<string, unknown>, overrides: Record<string, unkn
 function checkRule(value: unknown, rule: KeyRule | undefined): string | null {
   if (!rule) return null;
   if (rule.oneOf && !rule.oneOf.includes(value as string | number)) return `must be one of ${rule.oneOf.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(value)}`;
+  if (rule.regex && typeof value === "string") {
+    try {
+      new RegExp(value, "i");
+    } catch (err) {
+      return `not a regular expression: ${(err as Error).message}`;
+    }
+  }
   if (typeof value === "number") {
     if (rule.integer && !Number.isInteger(value)) return `must be an integer, got ${value}`;
     if (rule.min !== undefined && value < rule.min) return `must be >= ${rule.min}, got ${value}`;
     if (rule.max !== undefined && value > rule.max) return `must be <= ${rule.max}, got ${value}`;
   }
   return null;
+}
+
+/**
+ * Every problem a step has that needs no training to find, each as "/json/path: what" relative to the
+ * step (a config problem under /config, a data problem under /data). `check` runs the stage's own
+ * loaders and checks (the same ones train() runs first), so the two can never disagree.
+ */
+export function stepProblems(check: () => void): string[] {
+  try {
+    check();
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigInvalid) return err.problems.map((p) => `/config${p}`);
+    if (err instanceof BatonError && err.disposition === "fatal") return [err.message];
+    throw err;
+  }
 }

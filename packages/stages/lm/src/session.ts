@@ -2,6 +2,7 @@
 // needs around training, both from @baton/model: scoring (summed loss and counted tokens of packed
 // batches) and KV-cache sampling. Training itself is @baton/model's trainer (see train-loop.ts); the
 // session carries the settings it trains with, so a stage's recipe opens one session and passes it on.
+import { BatonError } from "@baton/stage-kit";
 import { compileInference } from "@baton/engine";
 import { Evaluator, type GptConfig, type LmBatch, Sampler, traceEvaluation } from "@baton/model";
 
@@ -80,8 +81,9 @@ export class LmSession {
   loadWeights(all: ReadonlyMap<string, Float32Array>): void {
     for (const [name, w] of this.current) {
       const v = all.get(name);
-      if (!v) throw new Error(`weight ${name} [${w.length} values] is missing from the loaded checkpoint`);
-      if (v.length !== w.length) throw new Error(`weight ${name} has ${v.length} values in the loaded checkpoint, the model wants ${w.length}`);
+      // A checkpoint of another shape never fits: no retry can help.
+      if (!v) throw BatonError.fatal("CHECKPOINT_MISSING", `weight ${name} [${w.length} values] is missing from the loaded checkpoint; it is not a checkpoint of this model`);
+      if (v.length !== w.length) throw BatonError.fatal("CHECKPOINT_MISSING", `weight ${name} has ${v.length} values in the loaded checkpoint, the model wants ${w.length}; it is not a checkpoint of this model`);
     }
     for (const name of this.heads.keys()) if (!all.has(name)) throw new Error(`head ${name} is missing from the loaded weights`);
     this.current = new Map([...this.current.keys()].map((k) => [k, all.get(k) as Float32Array]));

@@ -1,6 +1,7 @@
 // The steps every LM stage shares, so a stage's index.ts reads as its recipe: start from the input
 // checkpoint, open a session on it, train, then write the checkpoint and its stage report.
 import { DatasetError, type DatasetReport } from "@baton/data";
+import { TrainingSetupInvalid } from "@baton/model";
 import { BatonError, type DatasetRef, type Metrics, type StageContext, type Store, type TrainResult } from "@baton/stage-kit";
 import { type LoadedModel, loadModel, saveModel, writeStageReport } from "./checkpoint-io.ts";
 import { LmSession, type OptimConfig } from "./session.ts";
@@ -41,7 +42,7 @@ export async function readingData<T>(step: string, fn: () => Promise<T>): Promis
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof DatasetError) throw BatonError.fatal("DATASET_INVALID", `recipe step "${step}": ${err.message}`);
+    if (err instanceof DatasetError || err instanceof TrainingSetupInvalid) throw BatonError.fatal("DATASET_INVALID", `recipe step "${step}": ${err.message}`, err);
     throw err;
   }
 }

@@ -5,7 +5,7 @@
 // the stage's batch(t): a pure function of (seed, step), so a resumed run sees the data an
 // uninterrupted one would have seen from that step on.
 import { BatonError, type StageContext } from "@baton/stage-kit";
-import { type LmBatch, type Objective, stageProgress, stageSnapshots, TrainingDiverged, TrainingInterrupted, trainLanguageModel } from "@baton/model";
+import { type LmBatch, type Objective, stageProgress, stageSnapshots, TrainingDiverged, TrainingInterrupted, TrainingSetupInvalid, trainLanguageModel } from "@baton/model";
 import type { LmSession } from "./session.ts";
 
 export interface Schedule {
@@ -99,6 +99,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     if (err instanceof TrainingDiverged) {
       throw BatonError.fatal("TRAIN_FAILED", `step ${ctx.step.name}: loss is ${err.loss} at train step ${err.step}; lower optim.lr or raise train.warmupSteps in the step's config`);
     }
+    // Settings the trainer can never train with: the same on every attempt, so no retry.
+    if (err instanceof TrainingSetupInvalid) throw BatonError.fatal("CONFIG_INVALID", `recipe step "${ctx.step.name}": ${err.message}`, err);
     throw err;
   }
 }

@@ -1,7 +1,7 @@
 // Pretraining defaults: a tiny character-level GPT that learns the demo corpus in a couple of minutes
 // on 2 CPU cores. Every key may be overridden by the recipe step's `config`; an unknown key or a value
 // of another type is an error naming its JSON path.
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const PRETRAIN_DEFAULTS = {
@@ -53,5 +53,12 @@ export function pretrainConfig(step: RecipeStep): PretrainConfig {
     "/evalBatches": { integer: true, min: 1 },
     "/valFraction": { min: 0.01, max: 0.5 },
     "/maxChars": { integer: true, min: 1 },
-  });
+  }, modelAndSchedule);
+}
+
+/** Cross-key rules: the schedule's, and attention heads that split the embedding evenly. */
+function modelAndSchedule(c: PretrainConfig): string[] {
+  const problems = scheduleProblems(c);
+  if (c.model.nEmbd % c.model.nHead !== 0) problems.push(`/model/nEmbd: ${c.model.nEmbd} is not a multiple of /model/nHead (${c.model.nHead}); each head takes nEmbd / nHead channels`);
+  return problems;
 }

@@ -6,10 +6,11 @@
 //             before / after for the report
 import { type BadRecordPolicy, corpusTexts, tokenizerConfigFor } from "@baton/data";
 import { DEFAULT_GPT_CONFIG, type GptConfig, type Tokenizer, parseTokenizerSpec, trainTokenizer } from "@baton/model";
-import type { StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
 import {
   type LoadedModel,
   type SampleBeforeAfter,
+  type SplitData,
   type StageDeps,
   continueText,
   datasetCounts,
@@ -20,6 +21,7 @@ import {
   readingData,
   requireData,
   splitByRole,
+  stepProblems,
   storeOpener,
   trainLoop,
   valLoss,
@@ -49,17 +51,24 @@ async function freshModel(cfg: PretrainConfig, train: string[], opener: ReturnTy
   return { config, weights: new Map(), tokenizer, tokenizerConfig: tokenizerConfigFor(tokenizer, { modelMaxLength: config.blockSize }) };
 }
 
+/** The step's config and its data split by role: every check that needs no training (train() runs it first). */
+function checkedStep(step: RecipeStep): { cfg: PretrainConfig; split: SplitData } {
+  const cfg = pretrainConfig(step);
+  const split = splitByRole(step.data, cfg.heldOut);
+  requireData(step, split, false, "pretraining");
+  return { cfg, split };
+}
+
 export function createStage(deps: StageDeps = {}): StageDefinition {
   const opener = storeOpener(deps.store);
   return {
     stage: "pretrain",
     implementation: IMPLEMENTATION,
     version: VERSION,
+    validate: (step) => stepProblems(() => checkedStep(step)),
     async train(ctx: StageContext): Promise<TrainResult> {
       const startedAt = performance.now();
-      const cfg = pretrainConfig(ctx.step);
-      const split = splitByRole(ctx.step.data, cfg.heldOut);
-      requireData(ctx.step, split, false, "pretraining");
+      const { cfg, split } = checkedStep(ctx.step);
 
       const model = await readingData(ctx.step.name, () => (ctx.input ? loadModel(ctx.input.dir, `input checkpoint ${ctx.input.ref.uri}`) : freshModel(cfg, split.train, opener)));
       const corpus = await readingData(ctx.step.name, () =>

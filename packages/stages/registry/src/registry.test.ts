@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readRecipeFile } from "./recipe-file.ts";
 import { IMPLEMENTATIONS, resolveSteps } from "./registry.ts";
+import { checkRecipe, recipeProblems } from "./check.ts";
 
 const recipe = (stages: string[]) => ({ name: "r", steps: stages.map((stage, i) => ({ name: `s${i}`, stage, config: {}, data: [] })) });
 
@@ -44,5 +45,35 @@ describe("recipe files", () => {
     await expect(readRecipeFile(join(dir, "bad.yaml"))).rejects.toThrow(/bad\.yaml[\s\S]*\/steps\/0[\s\S]*config/);
     await writeFile(join(dir, "broken.json"), "{");
     await expect(readRecipeFile(join(dir, "broken.json"))).rejects.toThrow(/broken\.json: not valid JSON/);
+  });
+});
+
+describe("whole-recipe check", () => {
+  it("runs every step through its implementation's validate() and lists every problem with its JSON path", async () => {
+    const r = {
+      name: "r",
+      steps: [
+        { name: "p", stage: "pretrain", config: { model: { nEmbd: 30, nHead: 4 } }, data: ["s3://b/general.txt"] },
+        { name: "f", stage: "finetune", config: { train: { steps: 2, warmupSteps: 3 } }, data: ["file:///nonexistent/task.train.jsonl"] },
+        { name: "x", stage: "polish", config: {}, data: [] },
+      ],
+    };
+    const problems = await recipeProblems(r, "r.yaml", { local: true });
+    expect(problems).toEqual([
+      expect.stringContaining("r.yaml: /steps/2/stage: unknown stage \"polish\""),
+      expect.stringContaining("r.yaml: /steps/0/config/model/nEmbd: 30 is not a multiple of /model/nHead (4)"),
+      expect.stringContaining("r.yaml: /steps/0/data/0: s3://b/general.txt: s3:// datasets need S3_ENDPOINT"),
+      expect.stringContaining("r.yaml: /steps/1/config/train/warmupSteps: 3 warmup steps exceed /train/steps (2)"),
+      expect.stringContaining("r.yaml: /steps/1/data/0: /nonexistent/task.train.jsonl does not exist"),
+    ]);
+    await expect(checkRecipe(r, "r.yaml", { local: true })).rejects.toMatchObject({ code: "CONFIG_INVALID", disposition: "fatal", message: expect.stringContaining("5 problems; nothing was published or trained") });
+  });
+
+  it("gives every implementation a validate() that finds a data problem a config loader cannot", async () => {
+    for (const [name, impl] of Object.entries(IMPLEMENTATIONS)) {
+      const def = (await impl.load()).createStage();
+      expect(def.validate, name).toBeTypeOf("function");
+      expect(def.validate!({ name: "s", stage: impl.stage, config: {}, data: [] }).join("\n"), name).toMatch(/\/data/);
+    }
   });
 });

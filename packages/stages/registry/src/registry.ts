@@ -42,21 +42,34 @@ export function implementation(name: string, where: string): Implementation {
   return impl;
 }
 
+export interface ResolvedStep {
+  step: string;
+  stage: string;
+  implementation: string;
+}
+
 /**
  * Which implementation runs each step of a recipe: `choices` (step name -> implementation) first, else
  * the stage's default. An unknown stage is an error naming the step's JSON path in the recipe file.
  */
-export function resolveSteps(recipe: Recipe, file: string, choices: Record<string, string> = {}): { step: string; stage: string; implementation: string }[] {
+export function resolveSteps(recipe: Recipe, file: string, choices: Record<string, string> = {}): ResolvedStep[] {
+  const { steps, problems } = recipeStepProblems(recipe, file, choices);
+  if (problems.length > 0) throw BatonError.fatal("CONFIG_INVALID", problems.join("\n"));
+  return steps;
+}
+
+/** resolveSteps without the throw: the steps (implementation "" where none fits) and every problem found. */
+export function recipeStepProblems(recipe: Recipe, file: string, choices: Record<string, string> = {}): { steps: ResolvedStep[]; problems: string[] } {
   const problems: string[] = [];
   const names = new Set(recipe.steps.map((s) => s.name));
   for (const step of Object.keys(choices)) if (!names.has(step)) problems.push(`--impl ${step}=...: the recipe has no step "${step}" (steps: ${[...names].join(", ")})`);
-  const out = recipe.steps.map((s, i) => {
+  const steps = recipe.steps.map((s, i) => {
     const name = choices[s.name] ?? defaultImplementation(s.stage);
     const impl = name ? IMPLEMENTATIONS[name] : undefined;
     if (!name || !impl) problems.push(`${file}: /steps/${i}/stage: unknown stage "${s.stage}" in step "${s.name}"; this build serves ${known()}`);
     else if (impl.stage !== s.stage) problems.push(`--impl ${s.name}=${name}: ${name} serves stage "${impl.stage}", but step "${s.name}" (/steps/${i}) is a "${s.stage}" step`);
-    return { step: s.name, stage: s.stage, implementation: name ?? "" };
+    const ok = impl !== undefined && impl.stage === s.stage;
+    return { step: s.name, stage: s.stage, implementation: ok ? name! : "" };
   });
-  if (problems.length > 0) throw BatonError.fatal("CONFIG_INVALID", problems.join("\n"));
-  return out;
+  return { steps, problems };
 }

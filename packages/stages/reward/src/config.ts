@@ -1,7 +1,7 @@
 // Reward-model defaults: the instruct checkpoint's trunk plus a one-number head, trained with the
 // Bradley-Terry loss on every pair of each ranking. Small learning rate: the trunk already knows the
 // tasks, the head has to learn which answers people prefer, not the language again.
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const REWARD_DEFAULTS = {
@@ -35,5 +35,5 @@ export function rewardConfig(step: RecipeStep): RewardConfig {
     "/eval/samples": { integer: true, min: 0, max: 100 },
     "/normalizeOn": { integer: true, min: 1, max: 1_000_000 },
     "/maxChars": { integer: true, min: 1, max: 1_000_000 },
-  });
+  }, scheduleProblems);
 }

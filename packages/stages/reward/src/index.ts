@@ -19,7 +19,7 @@ import {
   openSession,
   readRankings,
   readingData,
-  requireData,
+  requireData, stepProblems,
   seqRows,
   splitByRole,
   startFrom,
@@ -41,6 +41,8 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
     stage: "reward",
     implementation: IMPLEMENTATION,
     version: VERSION,
+    // The checks train() starts with, run before anything is published (baton run, the relay).
+    validate: (step) => stepProblems(() => requireData(step, splitByRole(step.data, rewardConfig(step).heldOut), true, "reward modelling")),
     async train(ctx: StageContext): Promise<TrainResult> {
       const startedAt = performance.now();
       const cfg = rewardConfig(ctx.step);

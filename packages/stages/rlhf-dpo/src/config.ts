@@ -1,7 +1,7 @@
 // DPO defaults (Rafailov et al. 2023): the policy learns straight from preference pairs, each pair's
 // log-probability ratio to a frozen reference pushed apart by beta. Shared with rlhf-ppo: the step,
 // the data list and where the policy comes from (policyStep).
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const DPO_DEFAULTS = {
@@ -42,5 +42,5 @@ export function dpoConfig(step: RecipeStep): DpoConfig {
     "/eval/maxTokens": { integer: true, min: 1, max: 4096 },
     "/eval/samples": { integer: true, min: 0, max: 100 },
     "/maxChars": { integer: true, min: 1, max: 1_000_000 },
-  });
+  }, scheduleProblems);
 }

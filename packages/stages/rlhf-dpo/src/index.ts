@@ -7,7 +7,7 @@
 //             and held-out answer accuracy and EOS rate before and after
 import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
 import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
-import { SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, finish, openSession, readPrompts, readRankings, readingData, requireData, rlhfModels, splitByRole, storeOpener, trainLoop } from "@baton/stage-lm";
+import { SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, finish, openSession, readPrompts, readRankings, readingData, requireData, stepProblems, rlhfModels, splitByRole, storeOpener, trainLoop } from "@baton/stage-lm";
 import { dpoConfig } from "./config.ts";
 import { dpoLoss } from "./dpo-loss.ts";
 import { type PairShape, pairLogps, pairMetrics, pairsBatch, pairsOf } from "./pairs.ts";
@@ -23,6 +23,8 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
     stage: "rlhf",
     implementation: IMPLEMENTATION,
     version: VERSION,
+    // The checks train() starts with, run before anything is published (baton run, the relay).
+    validate: (step) => stepProblems(() => requireData(step, splitByRole(step.data, dpoConfig(step).heldOut), true, "DPO")),
     async train(ctx: StageContext): Promise<TrainResult> {
       const startedAt = performance.now();
       const cfg = dpoConfig(ctx.step);

@@ -17,7 +17,7 @@ import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
 import { adamw, compileTrainStep, type TrainStep } from "@baton/engine";
 import { SCORE_WEIGHT, type Objective, traceGpt } from "@baton/model";
 import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
-import { type LmSession, type LoadedModel, type PromptItem, SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, finish, openSession, readPrompts, readingData, requireData, rlhfModels, seqRows, splitByRole, storeOpener } from "@baton/stage-lm";
+import { type LmSession, type LoadedModel, type PromptItem, SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, finish, openSession, readPrompts, readingData, requireData, stepProblems, rlhfModels, seqRows, splitByRole, storeOpener } from "@baton/stage-lm";
 import { KlController } from "./advantages.ts";
 import { type PpoConfig, ppoConfig } from "./config.ts";
 import { type Shape, advantagesOf, movement, scoreRollouts, update } from "./iteration.ts";
@@ -38,6 +38,8 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
     stage: "rlhf",
     implementation: IMPLEMENTATION,
     version: VERSION,
+    // The checks train() starts with, run before anything is published (baton run, the relay).
+    validate: (step) => stepProblems(() => requireData(step, splitByRole(step.data, ppoConfig(step).heldOut), true, "PPO")),
     async train(ctx: StageContext): Promise<TrainResult> {
       const startedAt = performance.now();
       const cfg = ppoConfig(ctx.step);
