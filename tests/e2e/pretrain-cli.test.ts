@@ -5,9 +5,8 @@ import { mkdtemp, readFile, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { TINY_SHAKESPEARE as CORPUS } from "../fixtures/data/tinyshakespeare.ts";
 import { cli } from "./cluster.ts";
-
-const CORPUS = new URL("../../../shared/data/tinyshakespeare.txt", import.meta.url).pathname;
 
 describe("baton train pretrain / sample / bench pretrain", () => {
   it("trains a model folder, samples from it, and benchmarks as one JSON line", { timeout: 120_000 }, async () => {

@@ -4,9 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BatchSource, LmBatch } from "./batches.ts";
 import { preparePretraining } from "./pretrain.ts";
+import { TINY_SHAKESPEARE as CORPUS } from "../../../../tests/fixtures/data/tinyshakespeare.ts";
 import { trainLanguageModel } from "./train.ts";
-
-const CORPUS = new URL("../../../../../shared/data/tinyshakespeare.txt", import.meta.url).pathname;
 
 /**
  * Cross-entropy of a count-based bigram model (add-one smoothing) fitted on the train split and
