@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { type DataAccess, dataAccessFor } from "./access.ts";
 import type { Bus, BusSettings } from "./bus/bus.ts";
 import { MemoryBus } from "./bus/memory.ts";
 import { connectNats, NatsBus } from "./bus/nats.ts";
@@ -17,6 +18,8 @@ export interface StageEnv {
   store: Store;
   ledger: Ledger;
   retry: RetryPolicy;
+  /** Where events may point this process's stages (access.ts): any location on the memory bus, else the store plus BATON_ALLOW_DATA. */
+  dataAccess: DataAccess;
   /** One line for logs and /status, without secrets: "nats nats://host:4222 + s3 s3://bucket at http://..." */
   describe: string;
   close(): Promise<void>;
@@ -28,6 +31,7 @@ export interface StageEnv {
  *   NATS_URL                   -> NATS JetStream bus + NATS KV ledger (one connection); else in-memory
  *   S3_ENDPOINT / S3_BUCKET    -> S3 store (S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  *                                 S3_FORCE_PATH_STYLE default true); else a folder under BATON_HOME or ./runs
+ *   BATON_ALLOW_DATA           extra locations stage services may read data from (access.ts)
  *   BATON_ACK_WAIT_MS, BATON_MAX_ATTEMPTS tune the relay (max deliver = attempts + 1, so the runner
  *   can still dead-letter an event whose workers all died).
  */
@@ -81,6 +85,7 @@ export async function stageEnv(env: NodeJS.ProcessEnv = process.env): Promise<St
     store,
     ledger,
     retry,
+    dataAccess: dataAccessFor(store, bus.kind === "memory", env),
     describe: `${busLine} + ${storeLine}`,
     close: async () => {
       await ledger.close();

@@ -53,6 +53,8 @@ export { composeObservers } from "./runner/observe.ts";
 export { jsonLogger, withFields, silentLogger } from "./runner/log.ts";
 export { isLastAttempt } from "./runner/retry.ts";
 export { stageEnv } from "./env.ts";
+export { allowLocations, anyLocation, canonicalLocation, dataAccessFor, storeLocation } from "./access.ts";
+export type { DataAccess } from "./access.ts";
 export type { StageEnv } from "./env.ts";
 // A deterministic stage for relay tests (tests/ runs it as separate processes).
 export { countingStage, expectedWeights, readWeights, trainStep as countingTrainStep } from "./runner/counting-stage.ts";

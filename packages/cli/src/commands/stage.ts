@@ -35,9 +35,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!name || positionals.length > 1) throw new CliError(`give one implementation to serve\n\n${USAGE}`);
   const impl = implementation(name, "baton stage serve");
   const env = await stageEnv();
-  const def = (await impl.load()).createStage({ store: env.store, threads: numberFlag("threads", values.threads, 2, 1) });
+  const def = (await impl.load()).createStage({ store: env.store, dataAccess: env.dataAccess, threads: numberFlag("threads", values.threads, 2, 1) });
   const face = await startServiceFace({ stage: impl.stage, serviceVersion: def.version, probes: { bus: () => env.bus.ping(), store: () => env.store.ping() } });
-  const options = { ...def, step: values.step ?? impl.stage, bus: env.bus, store: env.store, ledger: env.ledger, retry: env.retry, observer: face.observer };
+  const options = { ...def, step: values.step ?? impl.stage, bus: env.bus, store: env.store, ledger: env.ledger, retry: env.retry, dataAccess: env.dataAccess, observer: face.observer };
   process.stderr.write(`serving ${name} (stage ${impl.stage}) on step "${options.step}" over ${env.describe}; http ${face.http.url}\n`);
   try {
     if (values.once) {

@@ -47,7 +47,8 @@ export async function openSource(uri: string, opener?: SourceOpener): Promise<Op
   if (/^https?:\/\//.test(canonical)) {
     let res: Response;
     try {
-      res = await fetch(canonical);
+      // A redirect could lead anywhere (an internal host): name the final URL instead.
+      res = await fetch(canonical, { redirect: "error" });
     } catch (e) {
       throw new DatasetError(`${canonical}: cannot fetch dataset (${(e as Error).message})`, canonical);
     }

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { allowLocations, type DataAccess, storeLocation } from "../access.ts";
 import { commitCheckpoint, openCheckpoint } from "../checkpoint/checkpoint.ts";
 import { createEvent, decodeEvent, expectType, type BatonEvent } from "../contracts/events.ts";
 import type { CheckpointReadyData, CheckpointRef, RecipeStep } from "../contracts/types.gen.ts";
@@ -55,6 +56,7 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     const traceId = w.traceId();
     if (traceId) log = withFields(log, { traceId });
     const step = routedStep(o, data, ev.id);
+    checkReadable(o.dataAccess ?? allowLocations([storeLocation(o.store)]), step, data.checkpoint, ev.id);
 
     if (d.deliveryCount > retry.maxAttempts) {
       throw BatonError.fatal("ATTEMPTS_EXHAUSTED", `event ${ev.id} was delivered ${d.deliveryCount} times without completing (limit ${retry.maxAttempts}): workers died or timed out on every attempt. Check the stage's logs for run ${data.runId}, step ${step.name}.`);
@@ -175,6 +177,12 @@ async function earlierCheckpoint(o: RunStageOptions, data: CheckpointReadyData, 
     throw BatonError.fatal("CONFIG_INVALID", `step ${JSON.stringify(name)} is not an earlier step of run ${data.runId} (earlier steps: ${earlier.join(", ") || "none"})`);
   }
   return (await o.ledger.get(data.runId, cursor))?.checkpoint ?? null;
+}
+
+/** The event's datasets and input checkpoint must lie where this service may read; before anything is opened. */
+function checkReadable(access: DataAccess, step: RecipeStep, checkpoint: CheckpointRef | null | undefined, eventId: string): void {
+  step.data.forEach((uri, i) => access.check(uri, `event ${eventId}: step "${step.name}" /data/${i}`));
+  if (checkpoint) access.check(checkpoint.uri, `event ${eventId}: input checkpoint`);
 }
 
 async function newestSnapshotStep(o: RunStageOptions, data: CheckpointReadyData): Promise<number | null> {

@@ -39,7 +39,7 @@ export function isReplayRow(t: number, r: number, rows: number, share: number): 
 }
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
-  const opener = storeOpener(deps.store);
+  const opener = storeOpener(deps.store, deps.dataAccess);
   return {
     stage: "cpt",
     implementation: IMPLEMENTATION,

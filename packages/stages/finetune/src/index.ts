@@ -29,7 +29,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
 }
 
 export function createFinetune(deps: StageDeps, variant: FinetuneVariant): StageDefinition {
-  const opener = storeOpener(deps.store);
+  const opener = storeOpener(deps.store, deps.dataAccess);
   return {
     stage: "finetune",
     implementation: variant.implementation,

@@ -16,7 +16,7 @@ export const IMPLEMENTATION = "baton-gpt-instruct";
 export const VERSION = "0.1.0";
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
-  const opener = storeOpener(deps.store);
+  const opener = storeOpener(deps.store, deps.dataAccess);
   return {
     stage: "instruct",
     implementation: IMPLEMENTATION,

@@ -50,7 +50,7 @@ async function freshModel(cfg: PretrainConfig, train: string[], opener: ReturnTy
 }
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
-  const opener = storeOpener(deps.store);
+  const opener = storeOpener(deps.store, deps.dataAccess);
   return {
     stage: "pretrain",
     implementation: IMPLEMENTATION,
