@@ -5,12 +5,13 @@
 // The operator's BATON_ALLOW_DATA opens a folder on purpose.
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HEADERS, type Recipe, type StageEnv, keys, runStage, silentLogger, stageEnv, subjects } from "@baton/stage-kit";
 import { startTestServices, type TestServices } from "@baton/stage-kit/testing";
 import { implementation, runPipeline } from "@baton/stage-registry";
+import { cli, sha256File } from "./cluster.ts";
 
 const TINY = {
   model: { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 32 },
@@ -151,6 +152,32 @@ describe("data access over NATS + S3", () => {
       expect(await storeHolds(CANARY)).not.toEqual([]);
     } finally {
       await allowed.close();
+    }
+  });
+
+  it("baton run against the cluster uploads the recipe's local datasets by sha256 (once) and publishes s3:// URIs", { timeout: 90_000 }, async () => {
+    const file = join(dir, "upload.yaml");
+    await writeFile(file, `name: upload\nsteps:\n  - { name: upload-step, stage: pretrain, config: {}, data: [general.train.jsonl, passwd] }\n`);
+    const processEnv = { ...services.env, BATON_HOME: join(dir, "cli-home") };
+    const first = await cli(["run", file, "--run-id", "upload-1"], processEnv);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain("datasets: 2 uploaded, 0 already in the store");
+    const again = await cli(["run", file, "--run-id", "upload-2"], processEnv);
+    expect(again.stdout).toContain("datasets: 0 uploaded, 2 already in the store");
+
+    const published: string[][] = [];
+    const unwatch = await env.bus.watch(subjects.checkpointReady("upload-step"), (m) => {
+      const e = JSON.parse(new TextDecoder().decode(m.data)) as { data: { pipeline: { data: string[] }[] } };
+      published.push(e.data.pipeline[0]!.data);
+    }, { from: "all" });
+    await new Promise((res) => setTimeout(res, 300));
+    await unwatch();
+    expect(published).toHaveLength(2);
+    expect(published[0]).toEqual(published[1]);
+    for (const [i, name] of ["general.train.jsonl", "passwd"].entries()) {
+      const sha = await sha256File(join(dir, name));
+      expect(published[0]![i]).toBe(`s3://baton/datasets/sha256/${sha}/${name}`);
+      expect(Buffer.from(await env.store.getBytes(env.store.keyOf(published[0]![i]!), { sha256: sha }))).toEqual(await readFile(join(dir, name)));
     }
   });
 });

@@ -3,5 +3,7 @@
 export { IMPLEMENTATIONS, defaultImplementation, implementation, resolveSteps } from "./registry.ts";
 export type { Implementation } from "./registry.ts";
 export { readRecipeFile } from "./recipe-file.ts";
+export { uploadLocalData } from "./recipe-data.ts";
+export type { UploadedData } from "./recipe-data.ts";
 export { runPipeline } from "./pipeline.ts";
 export type { PipelineOptions } from "./pipeline.ts";
