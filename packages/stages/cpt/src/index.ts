@@ -28,7 +28,7 @@ import {
 } from "@baton/stage-lm";
 import { cptConfig } from "./config.ts";
 
-export { CPT_DEFAULTS, cptConfig } from "./config.ts";
+export { CPT_DEFAULTS, CPT_RULES, cptConfig } from "./config.ts";
 export type { CptConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-cpt";
 export const VERSION = "0.1.0";

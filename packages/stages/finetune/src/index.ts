@@ -7,7 +7,7 @@ import type { StageContext, StageDefinition, TrainResult } from "@baton/stage-ki
 import { type StageDeps, finish, openSession, promptCompletion, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, storeOpener, trainScored } from "@baton/stage-lm";
 import { finetuneConfig } from "./config.ts";
 
-export { FINETUNE_DEFAULTS, finetuneConfig } from "./config.ts";
+export { FINETUNE_DEFAULTS, FINETUNE_RULES, finetuneConfig } from "./config.ts";
 export type { FinetuneConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-finetune";
 export const VERSION = "0.1.0";

@@ -10,7 +10,7 @@ import type { StageContext, StageDefinition, TrainResult } from "@baton/stage-ki
 import { type StageDeps, chatTurns, finish, openSession, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, storeOpener, trainScored } from "@baton/stage-lm";
 import { instructConfig } from "./config.ts";
 
-export { INSTRUCT_DEFAULTS, instructConfig } from "./config.ts";
+export { INSTRUCT_DEFAULTS, INSTRUCT_RULES, instructConfig } from "./config.ts";
 export type { InstructConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-instruct";
 export const VERSION = "0.1.0";

@@ -28,7 +28,7 @@ import {
 } from "@baton/stage-lm";
 import { type PretrainConfig, pretrainConfig } from "./config.ts";
 
-export { PRETRAIN_DEFAULTS, pretrainConfig } from "./config.ts";
+export { PRETRAIN_DEFAULTS, PRETRAIN_RULES, pretrainConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-pretrain";
 export const VERSION = "0.1.0";
 
