@@ -1,8 +1,9 @@
 import { resolve } from "node:path";
 import { type DataAccess, dataAccessFor } from "./access.ts";
+import { createRedactor, secretsFromEnv } from "./redact.ts";
 import type { Bus, BusSettings } from "./bus/bus.ts";
 import { MemoryBus } from "./bus/memory.ts";
-import { connectNats, NatsBus } from "./bus/nats.ts";
+import { connectNats, NatsBus, natsAuthFromEnv } from "./bus/nats.ts";
 import { BatonError } from "./errors.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 import { MemoryLedger } from "./ledger/memory.ts";
@@ -29,6 +30,7 @@ export interface StageEnv {
  * Builds bus, store and ledger from the environment, so `baton run` (embedded) and `baton stage
  * serve` (distributed) share one code path:
  *   NATS_URL                   -> NATS JetStream bus + NATS KV ledger (one connection); else in-memory
+ *                                 (NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS; NATS_TLS_CA/_CERT/_KEY)
  *   S3_ENDPOINT / S3_BUCKET    -> S3 store (S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  *                                 S3_FORCE_PATH_STYLE default true); else a folder under BATON_HOME or ./runs
  *   BATON_ALLOW_DATA           extra locations stage services may read data from (access.ts)
@@ -39,16 +41,18 @@ export async function stageEnv(env: NodeJS.ProcessEnv = process.env): Promise<St
   const retry: RetryPolicy = { ...DEFAULT_RETRY, maxAttempts: intVar(env, "BATON_MAX_ATTEMPTS", DEFAULT_RETRY.maxAttempts) };
   const settings: Partial<BusSettings> = { ackWaitMs: intVar(env, "BATON_ACK_WAIT_MS", 60_000), maxDeliver: retry.maxAttempts + 1 };
 
+  // `describe` is printed and shown on /status: through the redactor of this environment
+  const shown = createRedactor(secretsFromEnv(env));
   let bus: Bus;
   let ledger: Ledger;
   let busLine: string;
   let closeBus: () => Promise<void>;
   const natsUrl = env.NATS_URL?.trim();
   if (natsUrl) {
-    const nc = await connectNats(natsUrl.split(","), env.BATON_SERVICE_NAME ?? "baton");
+    const nc = await connectNats(natsUrl.split(",").map((s) => s.trim()), env.BATON_SERVICE_NAME ?? "baton", natsAuthFromEnv(env));
     bus = await NatsBus.fromConnection(nc, settings);
     ledger = await NatsLedger.connect(nc);
-    busLine = `nats ${natsUrl.replace(/\/\/[^@/]*@/, "//***@")}`;
+    busLine = `nats ${shown.text(natsUrl)}`;
     closeBus = async () => {
       await nc.drain().catch(() => nc.close());
     };
@@ -78,7 +82,7 @@ export async function stageEnv(env: NodeJS.ProcessEnv = process.env): Promise<St
   } else {
     store = new FsStore(resolve(env.BATON_HOME ?? "./runs"));
   }
-  const storeLine = store.kind === "s3" ? `s3 s3://${bucket} at ${endpoint ?? "AWS"}` : `folder ${(store as FsStore).root}`;
+  const storeLine = store.kind === "s3" ? `s3 s3://${bucket} at ${endpoint ? shown.text(endpoint) : "AWS"}` : `folder ${(store as FsStore).root}`;
 
   return {
     bus,

@@ -12,6 +12,8 @@ export interface StageAppOptions {
   probes: Record<string, ReadinessProbe>;
   /** A probe that takes longer than this counts as failed (default 2000 ms). */
   probeTimeoutMs?: number;
+  /** /readyz answers from the last probe round for this long (default 1000 ms): probes hit NATS and S3, requests must not. */
+  readyCacheMs?: number;
   /** Seconds between SSE keep-alive comments on /events (default 15), so proxies keep the stream open. */
   keepAliveSeconds?: number;
 }
@@ -36,12 +38,27 @@ export function createStageApp(options: StageAppOptions): Hono {
 
   app.get("/healthz", (c) => c.json({ ok: true, stage: monitor.stage }));
 
+  // One probe round at a time, its answer reused for readyCacheMs: a flood of /readyz costs no more
+  // than one round per interval against NATS and S3.
+  const readyCacheMs = options.readyCacheMs ?? 1_000;
+  let round: { at: number; answer: Promise<{ ready: boolean; checks: Record<string, string> }> } | undefined;
+  const readiness = () => {
+    if (!round || Date.now() - round.at >= readyCacheMs) {
+      const names = Object.keys(probes);
+      const answer = Promise.all(names.map((name) => runProbe(name, probes[name]!, probeTimeoutMs))).then((results) => {
+        const checks: Record<string, string> = {};
+        names.forEach((name, i) => (checks[name] = results[i] ?? "ok"));
+        return { ready: results.every((r) => r === undefined), checks };
+      });
+      round = { at: Date.now(), answer };
+      // the interval counts from when the round ends, so a slow probe is not rerun at once
+      void answer.then(() => round && round.answer === answer && (round.at = Date.now()));
+    }
+    return round.answer;
+  };
+
   app.get("/readyz", async (c) => {
-    const names = Object.keys(probes);
-    const results = await Promise.all(names.map((name) => runProbe(name, probes[name]!, probeTimeoutMs)));
-    const checks: Record<string, string> = {};
-    names.forEach((name, i) => (checks[name] = results[i] ?? "ok"));
-    const ready = results.every((r) => r === undefined);
+    const { ready, checks } = await readiness();
     return c.json({ ready, checks }, ready ? 200 : 503);
   });
 
@@ -86,7 +103,10 @@ export function createStageApp(options: StageAppOptions): Hono {
   return app;
 }
 
-/** Undefined when the probe passed, else the reason it failed. */
+/**
+ * Undefined when the probe passed, else a short reason: the error's code, never its text (an error
+ * can quote an endpoint, a host or a credential; the service's log has the whole message).
+ */
 async function runProbe(name: string, probe: ReadinessProbe, timeoutMs: number): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {
@@ -95,7 +115,9 @@ async function runProbe(name: string, probe: ReadinessProbe, timeoutMs: number):
   try {
     return await Promise.race([probe().then(() => undefined), timeout]);
   } catch (err) {
-    return `${name} unreachable: ${err instanceof Error ? err.message : String(err)}`;
+    const e = err as { code?: unknown; name?: unknown } | undefined;
+    const code = typeof e?.code === "string" && /^[A-Za-z0-9_.-]{1,40}$/.test(e.code) ? e.code : typeof e?.name === "string" && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : "error";
+    return `${name} unreachable (${code})`;
   } finally {
     clearTimeout(timer);
   }

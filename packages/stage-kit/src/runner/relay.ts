@@ -10,6 +10,7 @@ import type { Delivery } from "../bus/bus.ts";
 import { BatonError, toBatonError } from "../errors.ts";
 import { keys } from "../keys.ts";
 import { HEADERS, msgId, subjects } from "../subjects.ts";
+import { redactText } from "../redact.ts";
 import { jsonLogger, withFields } from "./log.ts";
 import { Watched } from "./observe.ts";
 import { backoffFor, DEFAULT_RETRY, isLastAttempt } from "./retry.ts";
@@ -257,7 +258,8 @@ async function fail(o: RunStageOptions, d: Delivery, log: Logger, w: Watched, wo
 
   const last = error.disposition === "fatal" || isLastAttempt(retry, d.deliveryCount);
   const disposition = last ? "fatal" : "retry";
-  const message = error.disposition === "retry" && last ? `attempt ${d.deliveryCount} of ${retry.maxAttempts} failed, giving up: ${error.message}` : error.message;
+  // What leaves the process (stage.failed, the dead-letter headers, the outcome for /status) is redacted.
+  const message = redactText(error.disposition === "retry" && last ? `attempt ${d.deliveryCount} of ${retry.maxAttempts} failed, giving up: ${error.message}` : error.message);
   const failed = createEvent({
     type: "dev.baton.stage.failed",
     id: msgId(runId ?? "unknown", cursor ?? d.streamSeq, "dev.baton.stage.failed", d.deliveryCount),
@@ -270,7 +272,7 @@ async function fail(o: RunStageOptions, d: Delivery, log: Logger, w: Watched, wo
     const delayMs = backoffFor(retry, d.deliveryCount);
     d.nak(delayMs);
     log.warn("attempt failed; retrying with backoff", { code: error.code, error: error.message, delayMs });
-    return { kind: "retry", runId, cursor, error, delayMs, durationMs: durationMs() };
+    return { kind: "retry", runId, cursor, error: new BatonError(error.code, error.disposition, message, { cause: error }), delayMs, durationMs: durationMs() };
   }
   try {
     await o.bus.publishRaw(subjects.deadLetter(o.step), d.data, {
