@@ -14,6 +14,8 @@ export interface StageAppOptions {
   probeTimeoutMs?: number;
   /** /readyz answers from the last probe round for this long (default 1000 ms): probes hit NATS and S3, requests must not. */
   readyCacheMs?: number;
+  /** Open /events streams at most (default 64); one more is answered 503. */
+  maxEventStreams?: number;
   /** Seconds between SSE keep-alive comments on /events (default 15), so proxies keep the stream open. */
   keepAliveSeconds?: number;
 }
@@ -30,6 +32,8 @@ export interface StageAppOptions {
  *   const app = createStageApp({ monitor, probes: { bus: () => bus.ping(), store: () => store.ping() } });
  *   const server = await serveStageApp(app, { port: 8080 });
  */
+export const DEFAULT_MAX_EVENT_STREAMS = 64;
+
 export function createStageApp(options: StageAppOptions): Hono {
   const { monitor, probes } = options;
   const probeTimeoutMs = options.probeTimeoutMs ?? 2_000;
@@ -66,38 +70,48 @@ export function createStageApp(options: StageAppOptions): Hono {
 
   app.get("/status", (c) => c.json(monitor.status()));
 
-  app.get("/events", (c) =>
-    streamSSE(c, async (stream) => {
-      const queue: ProgressEvent[] = [];
-      let wake: (() => void) | undefined;
-      const unsubscribe = monitor.subscribe((event) => {
-        queue.push(event);
-        wake?.();
-      });
-      stream.onAbort(() => {
-        unsubscribe();
-        wake?.();
-      });
-      await stream.writeSSE({ event: "status", data: JSON.stringify(monitor.status()) });
-      while (!stream.aborted && !stream.closed) {
-        const event = queue.shift();
-        if (event) {
-          await stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
-          continue;
-        }
-        const keepAlive = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(true), keepAliveMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve(false);
-          };
+  const maxEventStreams = options.maxEventStreams ?? DEFAULT_MAX_EVENT_STREAMS;
+  let eventStreams = 0;
+  app.get("/events", (c) => {
+    if (eventStreams >= maxEventStreams) {
+      return c.json({ error: `${eventStreams} event streams are open, the most this service serves; retry later, or read /status` }, 503, { "retry-after": "5" });
+    }
+    eventStreams++;
+    return streamSSE(c, async (stream) => {
+      try {
+        const queue: ProgressEvent[] = [];
+        let wake: (() => void) | undefined;
+        const unsubscribe = monitor.subscribe((event) => {
+          queue.push(event);
+          wake?.();
         });
-        wake = undefined;
-        if (keepAlive && !stream.aborted) await stream.write(": keep-alive\n\n");
+        stream.onAbort(() => {
+          unsubscribe();
+          wake?.();
+        });
+        await stream.writeSSE({ event: "status", data: JSON.stringify(monitor.status()) });
+        while (!stream.aborted && !stream.closed) {
+          const event = queue.shift();
+          if (event) {
+            await stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
+            continue;
+          }
+          const keepAlive = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(true), keepAliveMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve(false);
+            };
+          });
+          wake = undefined;
+          if (keepAlive && !stream.aborted) await stream.write(": keep-alive\n\n");
+        }
+        unsubscribe();
+      } finally {
+        eventStreams--;
       }
-      unsubscribe();
-    }),
-  );
+    });
+  });
 
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; try /healthz, /readyz, /metrics, /status or /events` }, 404));
   return app;
