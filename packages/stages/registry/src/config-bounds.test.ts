@@ -1,12 +1,14 @@
 // A recipe travels inside events, so every size it can set is a size any publisher could set: each
 // stage's config must bound every number (records, characters, samples, tokens, model sizes) and
-// keep strings short. A new stage adds its defaults and rules here.
+// keep strings short. A stage this registry does not list checks itself the same way
+// (packages/stages/<stage>/src/config-bounds.test.ts).
 import { describe, expect, it } from "vitest";
 import { CPT_DEFAULTS, CPT_RULES, cptConfig } from "@baton/stage-cpt";
 import { FINETUNE_DEFAULTS, FINETUNE_RULES } from "@baton/stage-finetune";
 import { INSTRUCT_DEFAULTS, INSTRUCT_RULES, instructConfig } from "@baton/stage-instruct";
 import { unboundedKeys } from "@baton/stage-lm";
 import { PRETRAIN_DEFAULTS, PRETRAIN_RULES, pretrainConfig } from "@baton/stage-pretrain";
+
 
 const step = (stage: string, config: Record<string, unknown>) => ({ name: stage, stage, config, data: [] });
 
