@@ -15,7 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 
 const AUTH = fileURLToPath(new URL("../../infra/nats-auth.conf", import.meta.url));
-const USERS = ["cli", "pretrain", "cpt", "finetune", "instruct"] as const;
+const USERS = ["cli", "pretrain", "cpt", "finetune", "instruct", "minio"] as const;
 // nats-server parses a referenced variable as a config value: a password starts with a letter
 const password = Object.fromEntries(USERS.map((u) => [u, `p${randomBytes(12).toString("hex")}`])) as Record<(typeof USERS)[number], string>;
 
