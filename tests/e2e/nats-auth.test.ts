@@ -15,8 +15,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 
 const AUTH = fileURLToPath(new URL("../../infra/nats-auth.conf", import.meta.url));
-const USERS = ["cli", "pretrain", "cpt", "finetune", "instruct", "minio"] as const;
+const USERS = ["cli", "pretrain", "cpt", "finetune", "instruct", "reward", "rlhf", "minio"] as const;
 // nats-server parses a referenced variable as a config value: a password starts with a letter
+const STEPS = ["pretrain", "cpt", "finetune", "instruct", "reward", "rlhf"] as const;
 const password = Object.fromEntries(USERS.map((u) => [u, `p${randomBytes(12).toString("hex")}`])) as Record<(typeof USERS)[number], string>;
 
 describe("NATS with the shipped authorisation", () => {
@@ -72,7 +73,7 @@ describe("NATS with the shipped authorisation", () => {
     await expect(startRun(cli.bus, { runId: "probe-start", recipe })).resolves.toMatchObject({ type: "dev.baton.checkpoint.ready" });
   });
 
-  it("the demo recipe runs to completion with every service on its own user", { timeout: 600_000 }, async () => {
+  it("the six-step demo recipe runs to completion with every service on its own user", { timeout: 600_000 }, async () => {
     const cli = await as("cli");
     const data = join(dir, "demo-data");
     await generateDemoData(data, { seed: 1 });
@@ -84,25 +85,30 @@ describe("NATS with the shipped authorisation", () => {
       if (step.stage === "pretrain") c["model"] = { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 64 };
       if (step.stage === "pretrain" || step.stage === "cpt") Object.assign(c, { evalBatches: 1, samples: { count: 1, promptChars: 8, maxTokens: 4 } });
       if (step.stage === "finetune" || step.stage === "instruct") c["eval"] = { maxExamples: 4, maxTokens: 8, samples: 1 };
+      if (step.stage === "reward") Object.assign(c, { eval: { maxGroups: 4, samples: 1 }, normalizeOn: 16 });
+      if (step.stage === "rlhf") {
+        delete c["train"];
+        Object.assign(c, { iterations: 1, rollouts: 4, minibatches: 1, epochs: 1, maxNewTokens: 6, snapshotEvery: 0, eval: { maxPrompts: 2, maxTokens: 6, samples: 1 } });
+      }
     }
     const services: StageService[] = [];
     try {
-      for (const step of ["pretrain", "cpt", "finetune", "instruct"] as const) {
+      for (const step of STEPS) {
         const e = await as(step);
-        const def = (await implementation(step, "test").load()).createStage({ store: e.store, dataAccess: e.dataAccess, threads: 1 });
+        const def = (await implementation(step === "rlhf" ? "rlhf-ppo" : step, "test").load()).createStage({ store: e.store, dataAccess: e.dataAccess, threads: 1 });
         services.push(serveStage({ ...def, step, bus: e.bus, store: e.store, ledger: e.ledger, retry: e.retry, dataAccess: e.dataAccess, logger: silentLogger, pullExpiresMs: 500 }));
       }
       const done = awaitRun(cli.bus, "auth-demo", { timeoutMs: 580_000 });
       await startRun(cli.bus, { runId: "auth-demo", recipe, source: "baton://tests/e2e" });
       const completed = await done;
-      expect(completed.checkpoint.uri).toMatch(/^s3:\/\/baton\/checkpoints\/auth-demo\/3-instruct\//);
-      for (let cursor = 0; cursor < 4; cursor++) expect(await cli.ledger.get("auth-demo", cursor)).not.toBeNull();
+      expect(completed.checkpoint.uri).toMatch(/^s3:\/\/baton\/checkpoints\/auth-demo\/5-rlhf\//);
+      for (let cursor = 0; cursor < STEPS.length; cursor++) expect(await cli.ledger.get("auth-demo", cursor)).not.toBeNull();
       // what the relay publishes quietly went out too: a denied publish would only be a warning
       const seen = new Set<string>();
       const unwatch = await cli.bus.watch("baton.stage.>", (m) => seen.add(m.subject.replace(/^baton\.stage\./, "")), { from: "all" });
       await new Promise((r) => setTimeout(r, 500));
       await unwatch();
-      for (const step of ["pretrain", "cpt", "finetune", "instruct"]) {
+      for (const step of STEPS) {
         expect(seen, step).toContain(`started.${step}`);
         expect(seen, step).toContain(`progress.${step}`);
         expect((await cli.ledger.latest(step))?.uri, step).toMatch(/^s3:\/\/baton\/checkpoints\/auth-demo\//);

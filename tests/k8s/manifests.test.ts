@@ -56,7 +56,7 @@ describe("k8s manifests", () => {
   const natsUsers = [...AUTH.matchAll(/\{ user: ([a-z-]+), password: \$(BATON_NATS_[A-Z_]+_PASSWORD)/g)].map((m) => ({ user: m[1]!, variable: m[2]! }));
 
   it("NATS runs with infra/nats-auth.conf, every password from the Secret baton-nats", () => {
-    expect(natsUsers.map((u) => u.user)).toEqual(["cli", "pretrain", "cpt", "finetune", "instruct", "minio"]);
+    expect(natsUsers.map((u) => u.user)).toEqual(["cli", "pretrain", "cpt", "finetune", "instruct", "reward", "rlhf", "minio"]);
     const [config, set] = docsOf("nats.yaml");
     expect(config!.data["nats-auth.conf"]).toBe(AUTH);
     expect(config!.data["nats.conf"]).toContain('include "nats-auth.conf"');
