@@ -1,6 +1,7 @@
 // The one redactor: whatever leaves a Baton process (log lines, events, dead-letter headers, the HTTP
 // face, CLI output, reports) goes through it, so a secret from the environment never does.
-//   - values of secret-named variables (AWS_SECRET_ACCESS_KEY, NATS_PASSWORD, ...), raw and URL-encoded
+//   - values of secret-named variables (AWS_SECRET_ACCESS_KEY, NATS_PASSWORD, ...), raw and URL-encoded,
+//     8 characters or more
 //   - passwords of URLs in any variable (S3_ENDPOINT=http://user:pass@host, NATS_URL=nats://u:p@a,nats://u:q@b)
 //   - in any text: the password part of scheme://user:password@ and the token of scheme://token@
 //   - in objects: fields with secret names (secretAccessKey, authorization, password, sessionToken)
@@ -21,11 +22,15 @@ const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+):[^@\s/]+@/gi;
 const URL_TOKEN = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+@/gi;
 const USERINFO = /\b[a-z][a-z0-9+.-]*:\/\/([^/\s@]+)@/gi;
 
+const MIN_SECRET = 8;
+
 /** Secret values found in an environment: secret-named variables, and passwords inside URLs. */
 export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   const out = new Set<string>();
+  // A value shorter than MIN_SECRET is no real secret, and cutting it out would mangle ordinary text
+  // (compose's access key "baton" is also the bucket's and every subject's name).
   const add = (v: string | undefined) => {
-    if (!v || v.length < 4) return;
+    if (!v || v.length < MIN_SECRET) return;
     out.add(v);
     let decoded = v;
     try {
@@ -33,7 +38,7 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
     } catch {
       // not percent-encoded
     }
-    for (const form of [decoded, encodeURIComponent(decoded)]) if (form.length >= 4) out.add(form);
+    for (const form of [decoded, encodeURIComponent(decoded)]) if (form.length >= MIN_SECRET) out.add(form);
   };
   for (const [name, value] of Object.entries(env)) {
     if (typeof value !== "string") continue;
