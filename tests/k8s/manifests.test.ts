@@ -50,4 +50,46 @@ describe("k8s manifests", () => {
       expect(pod.terminationGracePeriodSeconds, file).toBeGreaterThanOrEqual(60);
     }
   });
+
+  const docsOf = (file: string) => parseAllDocuments(readFileSync(join(K8S, "base", file), "utf8")).map((d) => d.toJS() as Record<string, any>);
+  const AUTH = readFileSync(join(K8S, "..", "infra", "nats-auth.conf"), "utf8");
+  const natsUsers = [...AUTH.matchAll(/\{ user: ([a-z-]+), password: \$(BATON_NATS_[A-Z_]+_PASSWORD)/g)].map((m) => ({ user: m[1]!, variable: m[2]! }));
+
+  it("NATS runs with infra/nats-auth.conf, every password from the Secret baton-nats", () => {
+    expect(natsUsers.map((u) => u.user)).toEqual(["cli", "pretrain", "cpt", "finetune", "instruct", "reward", "rlhf", "minio"]);
+    const [config, set] = docsOf("nats.yaml");
+    expect(config!.data["nats-auth.conf"]).toBe(AUTH);
+    expect(config!.data["nats.conf"]).toContain('include "nats-auth.conf"');
+    const env = set!.spec.template.spec.containers[0].env as { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }[];
+    for (const u of natsUsers) expect(env.find((e) => e.name === u.variable)?.valueFrom.secretKeyRef, u.variable).toEqual({ name: "baton-nats", key: u.user });
+  });
+
+  it("each stage connects as its step's user, and no credential is committed", () => {
+    for (const file of resources(join(K8S, "base")).filter((r) => r.startsWith("stages/"))) {
+      const job = docsOf(file).find((d) => d.kind === "ScaledJob")!;
+      const container = job.spec.jobTargetRef.template.spec.containers[0];
+      const step = container.args[container.args.indexOf("--step") + 1];
+      expect(container.env, file).toEqual(expect.arrayContaining([{ name: "NATS_USER", value: step }, { name: "NATS_PASSWORD", valueFrom: { secretKeyRef: { name: "baton-nats", key: step } } }]));
+      expect(natsUsers.map((u) => u.user), `${file}: nats-auth.conf has no user ${step}`).toContain(step);
+    }
+    for (const file of resources(join(K8S, "base"))) {
+      for (const d of docsOf(file)) expect(d.kind, `${file} commits a Secret`).not.toBe("Secret");
+    }
+    expect(docsOf("config.yaml")[0]!.data.BATON_HTTP_HOST).toBe("0.0.0.0");
+  });
+
+  it("NetworkPolicies: ingress denied by default; NATS, MinIO and the stages' HTTP faces reachable only by their clients", () => {
+    const policies = Object.fromEntries(docsOf("network-policies.yaml").map((p) => [p.metadata.name, p.spec]));
+    expect(policies["default-deny-ingress"]).toEqual({ podSelector: {}, policyTypes: ["Ingress"] });
+    expect(policies["nats-clients"].podSelector).toEqual({ matchLabels: { app: "nats" } });
+    expect(policies["nats-clients"].ingress.map((r: { ports: { port: number }[] }) => r.ports[0]!.port)).toEqual([4222, 8222]);
+    expect(policies["minio-clients"].podSelector).toEqual({ matchLabels: { app: "minio" } });
+    expect(policies["minio-clients"].ingress[0].ports).toEqual([{ port: 9000 }]);
+    expect(policies["stage-http-face"].ingress[0].ports).toEqual([{ port: 8080 }]);
+    // the selectors match the pods they are meant for
+    const stagePod = docsOf("stages/pretrain.yaml")[0]!.spec.jobTargetRef.template.metadata.labels;
+    expect(stagePod["baton.dev/stage"]).toBe("pretrain");
+    expect(docsOf("minio.yaml")[0]!.spec.template.metadata.labels.app).toBe("minio");
+    expect(docsOf("nats.yaml")[1]!.spec.template.metadata.labels.app).toBe("nats");
+  });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `baton` command: `baton <command> [args]`. Each command lives in commands/<name>.ts and is
 // loaded only when called, so `baton sample` does not pay for the NATS or S3 clients.
+import { redactStandardStreams } from "@baton/stage-kit/redact";
 import { commands } from "./commands.ts";
 import { CliError } from "./args.ts";
 
@@ -23,6 +24,10 @@ async function main(argv: string[]): Promise<number> {
   const mod = await command.load();
   return (await mod.run(rest)) ?? 0;
 }
+
+// Everything this process prints (its own lines, a service's logs, a library's warnings) goes
+// through the one redactor: no secret from the environment reaches a terminal or a log collector.
+redactStandardStreams();
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -1,7 +1,9 @@
 import { resolve } from "node:path";
+import { type DataAccess, dataAccessFor } from "./access.ts";
+import { createRedactor, secretsFromEnv } from "./redact.ts";
 import type { Bus, BusSettings } from "./bus/bus.ts";
 import { MemoryBus } from "./bus/memory.ts";
-import { connectNats, NatsBus } from "./bus/nats.ts";
+import { connectNats, NatsBus, natsAuthFromEnv } from "./bus/nats.ts";
 import { BatonError } from "./errors.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 import { MemoryLedger } from "./ledger/memory.ts";
@@ -17,6 +19,8 @@ export interface StageEnv {
   store: Store;
   ledger: Ledger;
   retry: RetryPolicy;
+  /** Where events may point this process's stages (access.ts): any location on the memory bus, else the store plus BATON_ALLOW_DATA. */
+  dataAccess: DataAccess;
   /** One line for logs and /status, without secrets: "nats nats://host:4222 + s3 s3://bucket at http://..." */
   describe: string;
   close(): Promise<void>;
@@ -26,8 +30,10 @@ export interface StageEnv {
  * Builds bus, store and ledger from the environment, so `baton run` (embedded) and `baton stage
  * serve` (distributed) share one code path:
  *   NATS_URL                   -> NATS JetStream bus + NATS KV ledger (one connection); else in-memory
+ *                                 (NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS; NATS_TLS_CA/_CERT/_KEY)
  *   S3_ENDPOINT / S3_BUCKET    -> S3 store (S3_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  *                                 S3_FORCE_PATH_STYLE default true); else a folder under BATON_HOME or ./runs
+ *   BATON_ALLOW_DATA           extra locations stage services may read data from (access.ts)
  *   BATON_ACK_WAIT_MS, BATON_MAX_ATTEMPTS tune the relay (max deliver = attempts + 1, so the runner
  *   can still dead-letter an event whose workers all died). BATON_DUPLICATE_WINDOW_MS sets the
  *   stream's Nats-Msg-Id duplicate window when this process creates the stream (default 2 minutes).
@@ -36,16 +42,18 @@ export async function stageEnv(env: NodeJS.ProcessEnv = process.env): Promise<St
   const retry: RetryPolicy = { ...DEFAULT_RETRY, maxAttempts: intVar(env, "BATON_MAX_ATTEMPTS", DEFAULT_RETRY.maxAttempts) };
   const settings: Partial<BusSettings> = { ackWaitMs: intVar(env, "BATON_ACK_WAIT_MS", 60_000), maxDeliver: retry.maxAttempts + 1, ...(env.BATON_DUPLICATE_WINDOW_MS ? { duplicateWindowMs: intVar(env, "BATON_DUPLICATE_WINDOW_MS", 120_000) } : {}) };
 
+  // `describe` is printed and shown on /status: through the redactor of this environment
+  const shown = createRedactor(secretsFromEnv(env));
   let bus: Bus;
   let ledger: Ledger;
   let busLine: string;
   let closeBus: () => Promise<void>;
   const natsUrl = env.NATS_URL?.trim();
   if (natsUrl) {
-    const nc = await connectNats(natsUrl.split(","), env.BATON_SERVICE_NAME ?? "baton");
+    const nc = await connectNats(natsUrl.split(",").map((s) => s.trim()), env.BATON_SERVICE_NAME ?? "baton", natsAuthFromEnv(env));
     bus = await NatsBus.fromConnection(nc, settings);
     ledger = await NatsLedger.connect(nc);
-    busLine = `nats ${natsUrl.replace(/\/\/[^@/]*@/, "//***@")}`;
+    busLine = `nats ${shown.text(natsUrl)}`;
     closeBus = async () => {
       await nc.drain().catch(() => nc.close());
     };
@@ -75,13 +83,14 @@ export async function stageEnv(env: NodeJS.ProcessEnv = process.env): Promise<St
   } else {
     store = new FsStore(resolve(env.BATON_HOME ?? "./runs"));
   }
-  const storeLine = store.kind === "s3" ? `s3 s3://${bucket} at ${endpoint ?? "AWS"}` : `folder ${(store as FsStore).root}`;
+  const storeLine = store.kind === "s3" ? `s3 s3://${bucket} at ${endpoint ? shown.text(endpoint) : "AWS"}` : `folder ${(store as FsStore).root}`;
 
   return {
     bus,
     store,
     ledger,
     retry,
+    dataAccess: dataAccessFor(store, bus.kind === "memory", env),
     describe: `${busLine} + ${storeLine}`,
     close: async () => {
       await ledger.close();

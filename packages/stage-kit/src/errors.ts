@@ -20,6 +20,7 @@ export type BatonErrorCode =
   | "LEDGER_UNAVAILABLE"
   | "CONFIG_INVALID"
   | "DATASET_INVALID" // a bad record under policy fail, a missing dataset, an unknown format
+  | "DATA_NOT_ALLOWED" // the event names data outside the locations the service may read (access.ts)
   | "TRAIN_FAILED"
   | "INTERRUPTED" // SIGTERM: snapshot written, another worker resumes
   | "ATTEMPTS_EXHAUSTED"

@@ -9,6 +9,8 @@ describe("key layout", () => {
     expect(keys.resume("run-1", 2)).toBe("runs/run-1/2/_resume/");
     expect(keys.report("run-1", "eval.json")).toBe("reports/run-1/eval.json");
     expect(keys.dataset("chat", "part-0.jsonl")).toBe("datasets/chat/part-0.jsonl");
+    expect(keys.datasetBlob("ab".repeat(32), "general.val.jsonl")).toBe(`datasets/sha256/${"ab".repeat(32)}/general.val.jsonl`);
+    expect(() => keys.datasetBlob("AB", "x.jsonl")).toThrow(/not a sha256/);
   });
 
   it("orders snapshots by train step and reads the step back", () => {

@@ -5,6 +5,7 @@
  *   runs/<runId>/<cursor>/_resume/<trainStep>/           resume snapshots of one step (newest wins)
  *   reports/<runId>/<name>                               eval reports and samples
  *   datasets/<name>/<file>                               datasets pushed with `baton data push`
+ *   datasets/sha256/<hex>/<file>                         a recipe's local datasets, uploaded by `baton run` (content-addressed)
  *
  * A checkpoint folder carries an attempt id because two workers may race on one step: each uploads
  * its own folder, the ledger picks one, the loser deletes its copy. Nothing ever overwrites a
@@ -26,6 +27,8 @@ export const keys = {
   snapshot: (runId: string, cursor: number, trainStep: number): string => `${keys.resume(runId, cursor)}${String(trainStep).padStart(12, "0")}/`,
   report: (runId: string, name: string): string => `reports/${seg(runId)}/${assertKey(name)}`,
   dataset: (name: string, file: string): string => `datasets/${seg(name)}/${assertKey(file)}`,
+  /** The file name stays: a dataset's role (held-out, replay) comes from its name. */
+  datasetBlob: (sha256: string, file: string): string => `datasets/sha256/${hex(sha256)}/${seg(file)}`,
 } as const;
 
 /** Train step of a snapshot key (inverse of keys.snapshot), or null if the key is not one. */
@@ -46,6 +49,11 @@ export function assertKey(key: string): string {
 function dir(prefix: string): string {
   assertKey(prefix);
   return prefix.endsWith("/") ? prefix : `${prefix}/`;
+}
+
+function hex(sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`${JSON.stringify(sha256)} is not a sha256 in lowercase hex`);
+  return sha256;
 }
 
 function seg(value: string): string {

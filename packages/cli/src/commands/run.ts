@@ -1,10 +1,11 @@
 // `baton run <recipe>`: with no services configured, every stage runs in this process over the memory
 // bus and a local folder store (the embedded default), and the run ends with its report. With
 // NATS_URL / S3_ENDPOINT set, the run's first event is published to the cluster's stage services
-// (`--wait` follows it to run.completed and writes the report).
+// (`--wait` follows it to run.completed and writes the report); the recipe's local datasets are
+// uploaded to the store first and the event names their s3:// URIs.
 import { resolve } from "node:path";
 import { type Logger, type Recipe, type StageEnv, awaitRun, isBatonError, stageEnv, startRun } from "@baton/stage-kit";
-import { type PipelineOptions, checkRecipe, readRecipeFile, recipeProblems, runPipeline } from "@baton/stage-registry";
+import { type PipelineOptions, checkRecipe, readRecipeFile, recipeProblems, runPipeline, uploadLocalData } from "@baton/stage-registry";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 import { effectRows } from "../report/markdown.ts";
 import { progressPrinter, textTable } from "../report/progress.ts";
@@ -74,7 +75,10 @@ export async function runRecipe(file: string, o: { runId?: string; choices?: Rec
         printer.end();
       }
     } else {
-      const first = await startRun(env.bus, { runId, recipe, source: "baton://cli/run" });
+      // the services read only their store: the recipe's local files go there first
+      const local = await uploadLocalData(env.store, recipe);
+      if (local.uploaded + local.present > 0) console.log(`datasets: ${local.uploaded} uploaded, ${local.present} already in the store`);
+      const first = await startRun(env.bus, { runId, recipe: local.recipe, source: "baton://cli/run" });
       console.log(`run ${runId}: published ${first.type} for step "${recipe.steps[0]?.name}" (${env.describe}); follow it with \`baton status ${runId}\``);
       if (!o.wait) return null;
       completed = await awaitRun(env.bus, runId, { timeoutMs });

@@ -15,7 +15,10 @@ const USAGE = `usage: baton stage serve <implementation> [--step <name>] [--once
   --idle-exit-s <n>  with --once: exit 0 when no event arrives within n seconds (default 60)
   --threads <n>      onnxruntime threads (default 2)
 
-The service answers /healthz /readyz /metrics /status /events on $BATON_HTTP_PORT (default 8080; 0 = any free port).
+The service answers /healthz /readyz /metrics /status /events on $BATON_HTTP_HOST:$BATON_HTTP_PORT
+(default 127.0.0.1:8080; 0 = any free port; a pod sets BATON_HTTP_HOST=0.0.0.0), at most
+$BATON_HTTP_MAX_CONNECTIONS connections (256) and $BATON_HTTP_MAX_EVENT_STREAMS event streams (64).
+It reads datasets and checkpoints only in its store and under $BATON_ALLOW_DATA (comma-separated prefixes).
 
 implementations: ${Object.entries(IMPLEMENTATIONS).map(([n, i]) => `${n} (stage ${i.stage})`).join(", ")}`;
 
@@ -35,10 +38,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!name || positionals.length > 1) throw new CliError(`give one implementation to serve\n\n${USAGE}`);
   const impl = implementation(name, "baton stage serve");
   const env = await stageEnv();
-  const def = (await impl.load()).createStage({ store: env.store, threads: numberFlag("threads", values.threads, 2, 1) });
+  const def = (await impl.load()).createStage({ store: env.store, dataAccess: env.dataAccess, threads: numberFlag("threads", values.threads, 2, 1) });
   const face = await startServiceFace({ stage: impl.stage, serviceVersion: def.version, probes: { bus: () => env.bus.ping(), store: () => env.store.ping() } });
-  const options = { ...def, step: values.step ?? impl.stage, bus: env.bus, store: env.store, ledger: env.ledger, retry: env.retry, observer: face.observer };
-  process.stderr.write(`serving ${name} (stage ${impl.stage}) on step "${options.step}" over ${env.describe}; http ${face.http.url}\n`);
+  const options = { ...def, step: values.step ?? impl.stage, bus: env.bus, store: env.store, ledger: env.ledger, retry: env.retry, dataAccess: env.dataAccess, observer: face.observer };
+  process.stderr.write(`serving ${name} (stage ${impl.stage}) on step "${options.step}" over ${env.describe}; data from ${env.dataAccess.describe}; http ${face.http.url} (listening on ${face.http.listening})\n`);
   try {
     if (values.once) {
       const deadline = Date.now() + numberFlag("idle-exit-s", values["idle-exit-s"], 60, 1) * 1000;

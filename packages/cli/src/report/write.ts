@@ -2,7 +2,7 @@
 // and into the store under reports/<runId>/ (so a distributed run's report sits beside its checkpoints).
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type CheckpointRef, type Store, keys } from "@baton/stage-kit";
+import { type CheckpointRef, type Store, keys, redactor } from "@baton/stage-kit";
 import { type RunReport, collectReport } from "./collect.ts";
 import { reportMarkdown } from "./markdown.ts";
 import { lineChart } from "./svg.ts";
@@ -17,7 +17,8 @@ export interface WrittenReport {
 }
 
 export async function writeReport(store: Store, at: CheckpointRef | string, recipe: string, dir: string): Promise<WrittenReport> {
-  const report = await collectReport(store, at, recipe);
+  // a report is read by people and stored: its strings go through the one redactor
+  const report = redactor().strings(await collectReport(store, at, recipe));
   await mkdir(dir, { recursive: true });
   const files = new Map<string, string>();
   const svgNames = new Map<string, string>();

@@ -121,8 +121,11 @@ describe("readDataset", () => {
 
   it("fetches http(s) URIs and hands other schemes to an injected opener", async () => {
     const body = jsonl({ text: "over http" }, { text: "second" });
+    const asked: string[] = [];
     const server = createServer((req, res) => {
+      asked.push(req.url ?? "");
       if (req.url === "/d.jsonl") res.end(body);
+      else if (req.url === "/moved.jsonl") res.writeHead(302, { location: "/d.jsonl" }).end();
       else res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -132,6 +135,10 @@ describe("readDataset", () => {
       expect(records.map((r) => r.text)).toEqual(["over http", "second"]);
       expect(report.sha256).toBe(createHash("sha256").update(body).digest("hex"));
       await expect(collectDataset(`http://127.0.0.1:${port}/missing.jsonl`, { format: "jsonl-text" })).rejects.toThrow(/missing\.jsonl: HTTP 404/);
+      // a redirect could lead anywhere (an internal host): refused, and not followed
+      asked.length = 0;
+      await expect(collectDataset(`http://127.0.0.1:${port}/moved.jsonl`, { format: "jsonl-text" })).rejects.toThrow(/moved\.jsonl: cannot fetch dataset .*redirects are not followed: name the final URL/);
+      expect(asked).toEqual(["/moved.jsonl"]);
     } finally {
       server.close();
     }

@@ -47,9 +47,12 @@ export async function openSource(uri: string, opener?: SourceOpener): Promise<Op
   if (/^https?:\/\//.test(canonical)) {
     let res: Response;
     try {
-      res = await fetch(canonical);
+      // A redirect could lead anywhere (an internal host): name the final URL instead.
+      res = await fetch(canonical, { redirect: "error" });
     } catch (e) {
-      throw new DatasetError(`${canonical}: cannot fetch dataset (${(e as Error).message})`, canonical);
+      const why = ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
+      const hint = /redirect/i.test(why) ? "; the URL redirects, and redirects are not followed: name the final URL" : "";
+      throw new DatasetError(`${canonical}: cannot fetch dataset (${why})${hint}`, canonical);
     }
     if (!res.ok || !res.body) throw new DatasetError(`${canonical}: HTTP ${res.status} ${res.statusText}; the dataset URL must answer 200`, canonical);
     return { uri: canonical, name, chunks: res.body as unknown as AsyncIterable<Uint8Array> };

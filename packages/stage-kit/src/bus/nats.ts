@@ -1,7 +1,9 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import { connect, credsAuthenticator, headers as natsHeaders, nanos, type ConnectionOptions, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { BatonEvent } from "../contracts/events.ts";
 import { BatonError } from "../errors.ts";
+import { createRedactor } from "../redact.ts";
 import { durableName, STREAM, STREAM_SUBJECTS, subjects } from "../subjects.ts";
 import { DEFAULT_BUS_SETTINGS, type Bus, type BusSettings, type Delivery, type Observed, type PublishAck, type PublishOptions, type Unwatch } from "./bus.ts";
 import { encodeForPublish, headerValue, sleep } from "./shared.ts";
@@ -157,9 +159,51 @@ export class NatsBus implements Bus {
   }
 }
 
-export function connectNats(servers: string | string[], name = "baton"): Promise<NatsConnection> {
-  return connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true }).catch((err: unknown) => {
-    throw BatonError.retry("BUS_UNAVAILABLE", `cannot connect to NATS at ${String(servers)}: ${(err as Error).message}. Start nats-server with -js, or unset NATS_URL for the embedded bus.`, err);
+/** How a client proves who it is to NATS, and whether it speaks TLS (from the environment: natsAuthFromEnv). */
+export interface NatsAuth {
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** A .creds file (JWT + NKey seed) as nsc writes it. */
+  credsFile?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+}
+
+/**
+ * NATS_USER + NATS_PASSWORD, NATS_TOKEN, or NATS_CREDS (a .creds file); NATS_TLS_CA, NATS_TLS_CERT and
+ * NATS_TLS_KEY (files) turn TLS on (a tls:// URL does too). Credentials in the URL (nats://u:p@host) work as well.
+ */
+export function natsAuthFromEnv(env: NodeJS.ProcessEnv): NatsAuth {
+  const tls = { ...(env.NATS_TLS_CA && { caFile: env.NATS_TLS_CA }), ...(env.NATS_TLS_CERT && { certFile: env.NATS_TLS_CERT }), ...(env.NATS_TLS_KEY && { keyFile: env.NATS_TLS_KEY }) };
+  return {
+    ...(env.NATS_USER && { user: env.NATS_USER }),
+    ...(env.NATS_PASSWORD && { pass: env.NATS_PASSWORD }),
+    ...(env.NATS_TOKEN && { token: env.NATS_TOKEN }),
+    ...(env.NATS_CREDS && { credsFile: env.NATS_CREDS }),
+    ...(Object.keys(tls).length > 0 && { tls }),
+  };
+}
+
+export function connectNats(servers: string | string[], name = "baton", auth: NatsAuth = {}): Promise<NatsConnection> {
+  const options: ConnectionOptions = { servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true };
+  if (auth.user !== undefined) options.user = auth.user;
+  if (auth.pass !== undefined) options.pass = auth.pass;
+  if (auth.token !== undefined) options.token = auth.token;
+  if (auth.tls) options.tls = auth.tls;
+  if (auth.credsFile) {
+    const file = auth.credsFile;
+    try {
+      options.authenticator = credsAuthenticator(readFileSync(file));
+    } catch (err) {
+      return Promise.reject(BatonError.fatal("CONFIG_INVALID", `NATS_CREDS=${file}: cannot read the credentials file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`));
+    }
+  }
+  // servers may carry user:password: the message names them through the redactor
+  const where = createRedactor([]).text(String(servers));
+  return connect(options).catch((err: unknown) => {
+    const authFailed = /authoriz|authentic/i.test((err as Error).message ?? "");
+    if (authFailed) throw BatonError.fatal("BUS_UNAVAILABLE", `NATS at ${where} refused this client's credentials: set NATS_USER/NATS_PASSWORD (or NATS_CREDS) to this service's user (see docs/security.md)`, err);
+    throw BatonError.retry("BUS_UNAVAILABLE", `cannot connect to NATS at ${where}: ${createRedactor([]).text((err as Error).message)}. Start nats-server with -js, or unset NATS_URL for the embedded bus.`, err);
   });
 }
 

@@ -1,8 +1,8 @@
 // The HTTP face of every Baton service: health, readiness, Prometheus metrics, status, progress events.
-export { createStageApp } from "./stage-app.ts";
+export { createStageApp, DEFAULT_MAX_EVENT_STREAMS } from "./stage-app.ts";
 export type { ReadinessProbe, StageAppOptions } from "./stage-app.ts";
-export { serveStageApp } from "./serve.ts";
-export type { ServedApp } from "./serve.ts";
+export { serveStageApp, DEFAULT_HTTP_HOST, DEFAULT_MAX_CONNECTIONS } from "./serve.ts";
+export type { ServedApp, ServeOptions } from "./serve.ts";
 export { StageMonitor } from "./stage-monitor.ts";
 export type { StageStatus, ProgressEvent, ProgressListener, FailureDisposition } from "./stage-monitor.ts";
 export { MetricsRegistry, Counter, Gauge, Histogram } from "./metrics.ts";

@@ -4,8 +4,8 @@ import { traceObserver } from "../telemetry/trace-observer.ts";
 import { createTelemetry, type Telemetry } from "../telemetry/tracing.ts";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-node";
 import { monitorObserver } from "./monitor-observer.ts";
-import { serveStageApp, type ServedApp } from "./serve.ts";
-import { createStageApp, type ReadinessProbe } from "./stage-app.ts";
+import { DEFAULT_HTTP_HOST, DEFAULT_MAX_CONNECTIONS, serveStageApp, type ServedApp } from "./serve.ts";
+import { createStageApp, DEFAULT_MAX_EVENT_STREAMS, type ReadinessProbe } from "./stage-app.ts";
 import { StageMonitor } from "./stage-monitor.ts";
 
 /** The port a service's HTTP face listens on: $BATON_HTTP_PORT, else 8080 (the k8s manifests' `http` port). */
@@ -21,7 +21,12 @@ export interface ServiceFaceOptions {
   probes: Record<string, ReadinessProbe>;
   /** Default $BATON_HTTP_PORT or 8080; 0 picks a free port. */
   port?: number;
+  /** Default $BATON_HTTP_HOST or 127.0.0.1; the k8s manifests set 0.0.0.0. */
   hostname?: string;
+  /** Default $BATON_HTTP_MAX_CONNECTIONS or 256. */
+  maxConnections?: number;
+  /** Default $BATON_HTTP_MAX_EVENT_STREAMS or 64. */
+  maxEventStreams?: number;
   /** Extra span exporter (tests pass an InMemorySpanExporter); OTLP follows OTEL_EXPORTER_OTLP_ENDPOINT. */
   exporter?: SpanExporter;
   env?: NodeJS.ProcessEnv;
@@ -57,7 +62,10 @@ export async function startServiceFace(options: ServiceFaceOptions): Promise<Ser
     env,
   });
   const port = options.port ?? httpPort(env);
-  const http = await serveStageApp(createStageApp({ monitor, probes: options.probes }), { port, ...(options.hostname ? { hostname: options.hostname } : {}) });
+  const hostname = options.hostname ?? (env["BATON_HTTP_HOST"]?.trim() || DEFAULT_HTTP_HOST);
+  const maxConnections = options.maxConnections ?? countVar(env, "BATON_HTTP_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS);
+  const maxEventStreams = options.maxEventStreams ?? countVar(env, "BATON_HTTP_MAX_EVENT_STREAMS", DEFAULT_MAX_EVENT_STREAMS);
+  const http = await serveStageApp(createStageApp({ monitor, probes: options.probes, maxEventStreams }), { port, hostname, maxConnections });
   return {
     monitor,
     telemetry,
@@ -68,6 +76,14 @@ export async function startServiceFace(options: ServiceFaceOptions): Promise<Ser
       await telemetry.shutdown();
     },
   };
+}
+
+function countVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${JSON.stringify(raw)} is not a positive integer; unset it for ${fallback}`);
+  return n;
 }
 
 function httpPort(env: NodeJS.ProcessEnv): number {

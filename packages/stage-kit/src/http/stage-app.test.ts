@@ -13,11 +13,12 @@ describe("stage HTTP app", () => {
       probes: {
         bus: ok,
         store: async () => {
-          if (storeDown) throw new Error("connect ECONNREFUSED 127.0.0.1:9000");
+          if (storeDown) throw Object.assign(new Error("connect ECONNREFUSED http://minio:s3cr3t-pass@127.0.0.1:9000"), { code: "ECONNREFUSED" });
         },
         slow: () => new Promise(() => undefined),
       },
       probeTimeoutMs: 50,
+      readyCacheMs: 0,
     });
     expect(await (await app.request("/healthz")).json()).toEqual({ ok: true, stage: "sft" });
 
@@ -30,7 +31,24 @@ describe("stage HTTP app", () => {
 
     storeDown = true;
     res = await app.request("/readyz");
-    expect(((await res.json()) as { checks: Record<string, string> }).checks["store"]).toBe("store unreachable: connect ECONNREFUSED 127.0.0.1:9000");
+    // a short reason, never the error's text (it can quote an endpoint and its password)
+    const body = await res.text();
+    expect((JSON.parse(body) as { checks: Record<string, string> }).checks["store"]).toBe("store unreachable (ECONNREFUSED)");
+    expect(body).not.toContain("s3cr3t");
+  });
+
+  it("answers /readyz from one probe round per interval, however many ask", async () => {
+    let rounds = 0;
+    const probes = { bus: async () => void rounds++ };
+    const cached = createStageApp({ monitor: new StageMonitor("sft"), probes, readyCacheMs: 60_000 });
+    const answers = await Promise.all(Array.from({ length: 50 }, () => cached.request("/readyz")));
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+    expect((await cached.request("/readyz")).status).toBe(200);
+    expect(rounds).toBe(1);
+    const fresh = createStageApp({ monitor: new StageMonitor("sft"), probes, readyCacheMs: 0 });
+    await fresh.request("/readyz");
+    await fresh.request("/readyz");
+    expect(rounds).toBe(3);
   });
 
   it("reports run, step, progress and loss on /status and /metrics", async () => {

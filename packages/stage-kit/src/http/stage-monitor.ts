@@ -1,4 +1,5 @@
 import { MetricsRegistry, type Counter, type Gauge, type Histogram } from "./metrics.ts";
+import { redactText } from "../redact.ts";
 
 /** What a service is doing now, as served by GET /status. */
 export interface StageStatus {
@@ -117,7 +118,9 @@ export class StageMonitor {
     this.emit({ type: "finished", runId, step, durationMs, at: this.current.updatedAt });
   }
 
-  eventFailed(f: { disposition: FailureDisposition; reason: string }): void {
+  eventFailed(failure: { disposition: FailureDisposition; reason: string }): void {
+    // /status and /events are read from outside: the reason goes through the one redactor
+    const f = { ...failure, reason: redactText(failure.reason) };
     this.failed.inc({ ...this.labels, disposition: f.disposition });
     const { runId, step } = this.current;
     const state = f.disposition === "retry" || f.disposition === "interrupted" ? "idle" : "failed";

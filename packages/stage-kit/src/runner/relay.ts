@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { allowLocations, type DataAccess, storeLocation } from "../access.ts";
 import { commitCheckpoint, openCheckpoint } from "../checkpoint/checkpoint.ts";
 import { createEvent, decodeEvent, expectType, type BatonEvent } from "../contracts/events.ts";
 import type { CheckpointReadyData, CheckpointRef, RecipeStep } from "../contracts/types.gen.ts";
@@ -10,6 +11,7 @@ import type { CommitResult } from "../ledger/ledger.ts";
 import { BatonError, toBatonError } from "../errors.ts";
 import { keys } from "../keys.ts";
 import { HEADERS, msgId, subjects } from "../subjects.ts";
+import { redactText } from "../redact.ts";
 import { jsonLogger, withFields } from "./log.ts";
 import { Watched } from "./observe.ts";
 import { backoffFor, DEFAULT_RETRY, isLastAttempt } from "./retry.ts";
@@ -66,6 +68,7 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     if (problems.length > 0) {
       throw BatonError.fatal("CONFIG_INVALID", `event ${ev.id}: recipe step "${step.name}" (pipeline[${data.cursor}]) can never train:\n  - ${problems.join("\n  - ")}\nFix the recipe and start a new run (check it first with \`baton run --check\`).`);
     }
+    checkReadable(o.dataAccess ?? allowLocations([storeLocation(o.store)]), step, data.checkpoint, ev.id);
 
     if (d.deliveryCount > retry.maxAttempts) {
       throw BatonError.fatal("ATTEMPTS_EXHAUSTED", `event ${ev.id} was delivered ${d.deliveryCount} times without completing (limit ${retry.maxAttempts}): workers died or timed out on every attempt. Check the stage's logs for run ${data.runId}, step ${step.name}.`);
@@ -218,6 +221,12 @@ async function earlierCheckpoint(o: RunStageOptions, data: CheckpointReadyData, 
   return (await o.ledger.get(data.runId, cursor))?.checkpoint ?? null;
 }
 
+/** The event's datasets and input checkpoint must lie where this service may read; before anything is opened. */
+function checkReadable(access: DataAccess, step: RecipeStep, checkpoint: CheckpointRef | null | undefined, eventId: string): void {
+  step.data.forEach((uri, i) => access.check(uri, `event ${eventId}: step "${step.name}" /data/${i}`));
+  if (checkpoint) access.check(checkpoint.uri, `event ${eventId}: input checkpoint`);
+}
+
 async function newestSnapshotStep(o: RunStageOptions, data: CheckpointReadyData): Promise<number | null> {
   const prefix = keys.resume(data.runId, data.cursor);
   const steps = (await o.store.list(prefix)).filter((k) => k.endsWith("/_complete.json")).map((k) => Number(k.slice(prefix.length).split("/")[0]));
@@ -311,7 +320,8 @@ async function fail(o: RunStageOptions, d: Delivery, log: Logger, w: Watched, wo
 
   const last = error.disposition === "fatal" || isLastAttempt(retry, d.deliveryCount);
   const disposition = last ? "fatal" : "retry";
-  const message = error.disposition === "retry" && last ? `attempt ${d.deliveryCount} of ${retry.maxAttempts} failed, giving up: ${error.message}` : error.message;
+  // What leaves the process (stage.failed, the dead-letter headers, the outcome for /status) is redacted.
+  const message = redactText(error.disposition === "retry" && last ? `attempt ${d.deliveryCount} of ${retry.maxAttempts} failed, giving up: ${error.message}` : error.message);
   const failed = createEvent({
     type: "dev.baton.stage.failed",
     id: msgId(runId ?? "unknown", cursor ?? d.streamSeq, "dev.baton.stage.failed", d.deliveryCount),
@@ -324,7 +334,7 @@ async function fail(o: RunStageOptions, d: Delivery, log: Logger, w: Watched, wo
     const delayMs = backoffFor(retry, d.deliveryCount);
     d.nak(delayMs);
     log.warn("attempt failed; retrying with backoff", { code: error.code, error: error.message, delayMs });
-    return { kind: "retry", runId, cursor, error, delayMs, durationMs: durationMs() };
+    return { kind: "retry", runId, cursor, error: new BatonError(error.code, error.disposition, message, { cause: error }), delayMs, durationMs: durationMs() };
   }
   try {
     await o.bus.publishRaw(subjects.deadLetter(o.step), d.data, {

@@ -5,6 +5,7 @@ import type { BatonError } from "../errors.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Store } from "../store/store.ts";
 import type { RetryPolicy } from "./retry.ts";
+import type { DataAccess } from "../access.ts";
 
 /** What a stage package provides: its identity and its training function. */
 export interface StageDefinition {
@@ -158,6 +159,8 @@ export interface RunStageOptions extends StageDefinition {
   pullExpiresMs?: number;
   observer?: StageObserver;
   logger?: Logger;
+  /** Where the event's datasets and checkpoint may be (default: the store's own location only). */
+  dataAccess?: DataAccess;
   /** Aborts the current train() (SIGTERM is wired by serveStage({ handleSignals: true })). */
   signal?: AbortSignal;
 }

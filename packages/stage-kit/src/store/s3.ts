@@ -10,6 +10,7 @@ import { BatonError } from "../errors.ts";
 import { assertKey } from "../keys.ts";
 import { DigestStream, mismatch, sha256Hex } from "./digest.ts";
 import type { Expected, PutResult, Store } from "./store.ts";
+import { createRedactor } from "../redact.ts";
 
 export interface S3StoreOptions {
   bucket: string;
@@ -45,7 +46,8 @@ export class S3Store implements Store {
     this.bucket = options.bucket;
     this.partSize = Math.max(5 * MiB, options.partSizeBytes ?? 16 * MiB);
     this.queueSize = options.queueSize ?? 4;
-    this.where = `s3://${this.bucket} at ${options.endpoint ?? "AWS"}`;
+    // in every error message: the endpoint without any user:password it may carry
+    this.where = `s3://${this.bucket} at ${options.endpoint ? createRedactor([]).text(options.endpoint) : "AWS"}`;
     this.client = new S3Client({
       region: options.region ?? "us-east-1",
       ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),

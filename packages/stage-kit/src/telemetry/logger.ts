@@ -1,5 +1,8 @@
 // JSON-lines logs: one object per line with time, level, msg and the relay's context
-// (stage, runId, step, traceId). Secrets never reach a line: see `redact`.
+// (stage, runId, step, traceId). Secrets never reach a line: see ../redact.ts.
+import { createRedactor, type Redactor, secretsFromEnv } from "../redact.ts";
+
+export { secretsFromEnv };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -34,63 +37,25 @@ export interface JsonLogger {
 }
 
 /**
- * Field names whose values are secrets: AWS keys, passwords, auth headers, and tokens
- * (`token`, `NATS_TOKEN`, `sessionToken`) but not token counts (`tokens`, `tokensPerSecond`) or `tokenizer`.
+ * A copy of `value` safe to log, by the one redactor (../redact.ts): fields with secret names are
+ * replaced, known secret values are cut out of strings, and passwords in URLs are hidden.
  */
-const SECRET_WORD = /(secret|password|passwd|authorization|credential|api[-_]?key|access[-_]?key|private[-_]?key)/i;
-const TOKEN_NAME = /(^|[-_.])token$|[a-z]Token$/i;
-const isSecretName = (name: string) => SECRET_WORD.test(name) || TOKEN_NAME.test(name);
-const REDACTED = "[redacted]";
-
-/** The values of environment variables with secret names (AWS_SECRET_ACCESS_KEY, NATS_TOKEN, ...). */
-export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return Object.entries(env)
-    .filter(([name, value]) => isSecretName(name) && typeof value === "string" && value.length >= 4)
-    .map(([, value]) => value as string);
-}
-
-/**
- * A copy of `value` safe to log: fields with secret names are replaced, known secret values are cut
- * out of strings, and passwords in URLs (nats://user:pass@host) are hidden. Errors become
- * `{ name, message, stack }`.
- */
-export function redact(value: unknown, secrets: readonly string[], depth = 0): unknown {
-  if (depth > 8) return "[too deep]";
-  if (typeof value === "string") return redactString(value, secrets);
-  if (typeof value === "bigint") return value.toString();
-  if (value instanceof Error) {
-    const out: Record<string, unknown> = { name: value.name, message: redactString(value.message, secrets) };
-    if (value.stack) out["stack"] = redactString(value.stack, secrets);
-    if (value.cause !== undefined) out["cause"] = redact(value.cause, secrets, depth + 1);
-    return out;
-  }
-  if (Array.isArray(value)) return value.map((v) => redact(v, secrets, depth + 1));
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = isSecretName(k) ? REDACTED : redact(v, secrets, depth + 1);
-    return out;
-  }
-  return value;
-}
-
-function redactString(s: string, secrets: readonly string[]): string {
-  let out = s.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+):[^@\s/]+@/gi, `$1:${REDACTED}@`);
-  for (const secret of secrets) if (secret) out = out.split(secret).join(REDACTED);
-  return out;
+export function redact(value: unknown, secrets: readonly string[]): unknown {
+  return createRedactor(secrets).value(value);
 }
 
 export function createLogger(options: JsonLoggerOptions = {}): JsonLogger {
   const envLevel = process.env["BATON_LOG_LEVEL"] as LogLevel | undefined;
   const level = options.level ?? (envLevel && envLevel in ORDER ? envLevel : "info");
   const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
-  const secrets = options.secrets ?? secretsFromEnv();
-  return make(options.context ?? {}, ORDER[level], write, secrets);
+  const r = createRedactor(options.secrets ?? secretsFromEnv());
+  return make(options.context ?? {}, ORDER[level], write, r);
 }
 
-function make(context: LogContext, min: number, write: (line: string) => void, secrets: readonly string[]): JsonLogger {
+function make(context: LogContext, min: number, write: (line: string) => void, r: Redactor): JsonLogger {
   const log = (lvl: LogLevel) => (msg: string, fields: Record<string, unknown> = {}) => {
     if (ORDER[lvl] < min) return;
-    const record = redact({ time: new Date().toISOString(), level: lvl, msg, ...context, ...fields }, secrets);
+    const record = r.value({ time: new Date().toISOString(), level: lvl, msg, ...context, ...fields });
     write(JSON.stringify(record));
   };
   return {
@@ -98,6 +63,6 @@ function make(context: LogContext, min: number, write: (line: string) => void, s
     info: log("info"),
     warn: log("warn"),
     error: log("error"),
-    child: (more) => make({ ...context, ...more }, min, write, secrets),
+    child: (more) => make({ ...context, ...more }, min, write, r),
   };
 }

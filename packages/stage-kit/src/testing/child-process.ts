@@ -62,8 +62,9 @@ export async function spawnUntilReady(
   ready: RegExp,
   timeoutMs: number,
   what: string,
+  env?: NodeJS.ProcessEnv,
 ): Promise<SpawnedService> {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...(env && { env }) });
   reapOnExit(child);
   const output = new OutputTail();
   const exit = new Promise<void>((resolve) => child.once("exit", () => resolve()));

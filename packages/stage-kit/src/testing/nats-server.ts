@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { copyFile, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { basename, delimiter, join } from "node:path";
 import { launchRestartable, spawnUntilReady, type ServiceLifecycle } from "./child-process.ts";
 import { freePort } from "./free-port.ts";
 
@@ -19,6 +19,11 @@ export interface StartNatsOptions {
   port?: number;
   /** How long to wait for "Server is ready"; JetStream recovers its store before that line. */
   readyTimeoutMs?: number;
+  /**
+   * Start with an authorization file (infra/nats-auth.conf): it is copied beside a generated config
+   * (port, JetStream store) that includes it; `env` gives the server the passwords it references.
+   */
+  authorization?: { file: string; env: Record<string, string> };
 }
 
 const READY_LINE = /Server is ready/;
@@ -44,8 +49,17 @@ export async function startNats(options: StartNatsOptions = {}): Promise<LocalNa
   const port = options.port ?? (await freePort());
   const storeDir = await mkdtemp(join(tmpdir(), "baton-nats-"));
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
-  const args = ["-js", "-sd", storeDir, "-a", "127.0.0.1", "-p", String(port)];
-  const launch = () => spawnUntilReady(binary, args, READY_LINE, readyTimeoutMs, `nats-server on port ${port}`);
+  let args = ["-js", "-sd", storeDir, "-a", "127.0.0.1", "-p", String(port)];
+  let env: NodeJS.ProcessEnv | undefined;
+  if (options.authorization) {
+    // nats-server refuses -sd beside a config's jetstream block, and includes only relative paths
+    const confDir = await mkdtemp(join(tmpdir(), "baton-nats-conf-"));
+    await copyFile(options.authorization.file, join(confDir, basename(options.authorization.file)));
+    await writeFile(join(confDir, "nats.conf"), `listen: 127.0.0.1:${port}\njetstream { store_dir: ${JSON.stringify(storeDir)} }\ninclude ${JSON.stringify(basename(options.authorization.file))}\n`);
+    args = ["-c", join(confDir, "nats.conf")];
+    env = { ...process.env, ...options.authorization.env };
+  }
+  const launch = () => spawnUntilReady(binary, args, READY_LINE, readyTimeoutMs, `nats-server on port ${port}`, env);
 
   const lifecycle = await launchRestartable(launch, storeDir);
   return {

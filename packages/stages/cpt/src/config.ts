@@ -1,7 +1,7 @@
 // Continued-pretraining defaults: next-token training on a domain corpus with a share of general
 // text replayed so the base model's general ability is not overwritten, after a fresh warmup (the
 // lr "re-warm": the optimizer state is new, so a cold start at full lr would jolt the weights).
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const CPT_DEFAULTS = {
@@ -30,13 +30,15 @@ export const CPT_DEFAULTS = {
 
 export type CptConfig = typeof CPT_DEFAULTS;
 
+// Every number has an upper bound (a recipe travels in events): cpt.test.ts checks it.
+export const CPT_RULES: ConfigRules = {
+  ...SCHEDULE_RULES,
+  ...LIMIT_RULES,
+  "/replay/share": { min: 0, max: 0.95 },
+  "/replay/match": { regex: true },
+  "/valFraction": { min: 0.01, max: 0.5 },
+};
+
 export function cptConfig(step: RecipeStep): CptConfig {
-  return loadConfig(CPT_DEFAULTS, step.config, `recipe step "${step.name}" (cpt) /config`, {
-    ...SCHEDULE_RULES,
-    "/replay/share": { min: 0, max: 0.95 },
-    "/replay/match": { regex: true },
-    "/evalBatches": { integer: true, min: 1 },
-    "/valFraction": { min: 0.01, max: 0.5 },
-    "/maxChars": { integer: true, min: 1 },
-  }, scheduleProblems);
+  return loadConfig(CPT_DEFAULTS, step.config, `recipe step "${step.name}" (cpt) /config`, CPT_RULES, scheduleProblems);
 }

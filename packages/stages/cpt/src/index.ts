@@ -29,7 +29,7 @@ import {
 } from "@baton/stage-lm";
 import { type CptConfig, cptConfig } from "./config.ts";
 
-export { CPT_DEFAULTS, cptConfig } from "./config.ts";
+export { CPT_DEFAULTS, CPT_RULES, cptConfig } from "./config.ts";
 export type { CptConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-cpt";
 export const VERSION = "0.1.0";
@@ -49,7 +49,7 @@ function checkedStep(step: RecipeStep): { cfg: CptConfig; generalUris: string[];
 }
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
-  const opener = storeOpener(deps.store);
+  const opener = storeOpener(deps.store, deps.dataAccess);
   return {
     stage: "cpt",
     implementation: IMPLEMENTATION,

@@ -1,6 +1,6 @@
 // Task fine-tuning defaults: a few hundred steps on {"prompt","completion"} pairs at a lower learning
 // rate than pretraining, so the task is learned without tearing up the base model.
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const FINETUNE_DEFAULTS = {
@@ -28,15 +28,15 @@ export const FINETUNE_DEFAULTS = {
 
 export type FinetuneConfig = typeof FINETUNE_DEFAULTS;
 
+// Every number has an upper bound (a recipe travels in events): finetune.test.ts checks it.
+export const FINETUNE_RULES: ConfigRules = {
+  ...SCHEDULE_RULES,
+  ...LIMIT_RULES,
+  "/packing": { oneOf: ["rows", "packed"] },
+};
+
 /** The step's config over the defaults (`lr` replaces the default learning rate of a variant). */
 export function finetuneConfig(step: RecipeStep, lr?: number): FinetuneConfig {
   const defaults = lr === undefined ? FINETUNE_DEFAULTS : { ...FINETUNE_DEFAULTS, optim: { ...FINETUNE_DEFAULTS.optim, lr } };
-  return loadConfig(defaults, step.config, `recipe step "${step.name}" (${step.stage}) /config`, {
-    ...SCHEDULE_RULES,
-    "/packing": { oneOf: ["rows", "packed"] },
-    "/eval/maxExamples": { integer: true, min: 1 },
-    "/eval/maxTokens": { integer: true, min: 1 },
-    "/eval/samples": { integer: true, min: 0 },
-    "/maxChars": { integer: true, min: 1 },
-  }, scheduleProblems);
+  return loadConfig(defaults, step.config, `recipe step "${step.name}" (${step.stage}) /config`, FINETUNE_RULES, scheduleProblems);
 }

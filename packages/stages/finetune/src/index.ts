@@ -7,7 +7,7 @@ import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@ba
 import { type StageDeps, finish, openSession, promptCompletion, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
 import { finetuneConfig } from "./config.ts";
 
-export { FINETUNE_DEFAULTS, finetuneConfig } from "./config.ts";
+export { FINETUNE_DEFAULTS, FINETUNE_RULES, finetuneConfig } from "./config.ts";
 export type { FinetuneConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-finetune";
 export const VERSION = "0.1.0";
@@ -29,7 +29,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
 }
 
 export function createFinetune(deps: StageDeps, variant: FinetuneVariant): StageDefinition {
-  const opener = storeOpener(deps.store);
+  const opener = storeOpener(deps.store, deps.dataAccess);
   // The step's config and its data split by role: every check that needs no training (train() runs it first).
   const checked = (step: RecipeStep) => {
     const cfg = finetuneConfig(step, variant.lr);

@@ -1,6 +1,6 @@
 // Instruction-tuning defaults: conversations rendered with the chat template, loss on assistant
 // turns only, several short conversations packed per row (attention kept inside each one).
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const INSTRUCT_DEFAULTS = {
@@ -31,14 +31,14 @@ export const INSTRUCT_DEFAULTS = {
 
 export type InstructConfig = typeof INSTRUCT_DEFAULTS;
 
+// Every number has an upper bound (a recipe travels in events): instruct.test.ts checks it.
+export const INSTRUCT_RULES: ConfigRules = {
+  ...SCHEDULE_RULES,
+  ...LIMIT_RULES,
+  "/chatTemplate": { type: "string", maxLength: 20_000 },
+  "/packing": { oneOf: ["rows", "packed"] },
+};
+
 export function instructConfig(step: RecipeStep): InstructConfig {
-  return loadConfig(INSTRUCT_DEFAULTS, step.config, `recipe step "${step.name}" (instruct) /config`, {
-    ...SCHEDULE_RULES,
-    "/chatTemplate": { type: "string" },
-    "/packing": { oneOf: ["rows", "packed"] },
-    "/eval/maxExamples": { integer: true, min: 1 },
-    "/eval/maxTokens": { integer: true, min: 1 },
-    "/eval/samples": { integer: true, min: 0 },
-    "/maxChars": { integer: true, min: 1 },
-  }, scheduleProblems);
+  return loadConfig(INSTRUCT_DEFAULTS, step.config, `recipe step "${step.name}" (instruct) /config`, INSTRUCT_RULES, scheduleProblems);
 }

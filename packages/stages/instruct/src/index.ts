@@ -10,7 +10,7 @@ import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@ba
 import { type SplitData, type StageDeps, chatTurns, finish, openSession, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
 import { type InstructConfig, instructConfig } from "./config.ts";
 
-export { INSTRUCT_DEFAULTS, instructConfig } from "./config.ts";
+export { INSTRUCT_DEFAULTS, INSTRUCT_RULES, instructConfig } from "./config.ts";
 export type { InstructConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-instruct";
 export const VERSION = "0.1.0";
@@ -24,7 +24,7 @@ function checkedStep(step: RecipeStep): { cfg: InstructConfig; split: SplitData 
 }
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
-  const opener = storeOpener(deps.store);
+  const opener = storeOpener(deps.store, deps.dataAccess);
   return {
     stage: "instruct",
     implementation: IMPLEMENTATION,

@@ -4,7 +4,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type F32Tensor, type GptConfig, type ScoreHead, type Tokenizer, gptTensorSpecs, loadHfFolder, saveHfFolder } from "@baton/model";
-import { BatonError } from "@baton/stage-kit";
+import { BatonError, redactor } from "@baton/stage-kit";
 import type { StageReport } from "./stage-report.ts";
 
 export const STAGE_REPORT_FILE = "stage-report.json";
@@ -42,7 +42,8 @@ export async function saveModel(dir: string, m: LoadedModel): Promise<void> {
 }
 
 export async function writeStageReport(dir: string, report: StageReport): Promise<void> {
-  await writeFile(join(dir, STAGE_REPORT_FILE), JSON.stringify(report, null, 1));
+  // stored with the checkpoint and read by people: its strings (errors, samples) go through the one redactor
+  await writeFile(join(dir, STAGE_REPORT_FILE), JSON.stringify(redactor().strings(report), null, 1));
 }
 
 export async function readStageReport(dir: string): Promise<StageReport | null> {

@@ -17,6 +17,8 @@ export interface KeyRule {
   integer?: boolean;
   /** A string that must compile as a regular expression (file-name patterns). */
   regex?: boolean;
+  /** Longest string allowed (default DEFAULT_MAX_STRING). */
+  maxLength?: number;
   /** The default is null but the value may be of this type. */
   type?: "string" | "number" | "boolean" | "object" | "array";
 }
@@ -101,7 +103,12 @@ function merge(defaults: Record<string, unknown>, overrides: Record<string, unkn
   return out;
 }
 
+/** A string a recipe sets (a pattern, a template) is short unless its rule says otherwise. */
+export const DEFAULT_MAX_STRING = 200;
+
 function checkRule(value: unknown, rule: KeyRule | undefined): string | null {
+  const maxLength = rule?.maxLength ?? DEFAULT_MAX_STRING;
+  if (typeof value === "string" && value.length > maxLength) return `must be at most ${maxLength} characters, got ${value.length}`;
   if (!rule) return null;
   if (rule.oneOf && !rule.oneOf.includes(value as string | number)) return `must be one of ${rule.oneOf.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(value)}`;
   if (rule.regex && typeof value === "string") {
@@ -133,4 +140,18 @@ export function stepProblems(check: () => void): string[] {
     if (err instanceof BatonError && err.disposition === "fatal") return [err.message];
     throw err;
   }
+}
+
+/**
+ * The JSON paths of numbers in `defaults` that `rules` give no upper bound: every size a recipe (and
+ * so an event) can set must have one, or one event could make a service allocate without limit.
+ */
+export function unboundedKeys(defaults: object, rules: ConfigRules, path = ""): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(defaults)) {
+    const p = `${path}/${key}`;
+    if (isPlainObject(value)) out.push(...unboundedKeys(value, rules, p));
+    else if (typeof value === "number" && rules[p]?.max === undefined && rules[p]?.oneOf === undefined) out.push(p);
+  }
+  return out;
 }

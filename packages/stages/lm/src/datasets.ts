@@ -4,14 +4,24 @@
 //   held-out  names matching `heldOut` (default: a ".val." / ".test." / "-val" ... part)
 //   replay    (cpt) names matching the step's replay pattern
 // s3:// URIs are read through the relay's store, so a service needs no second set of credentials.
+// What a service may read at all is its operator's choice (stage-kit's access.ts): the relay checks
+// the event before training, and the opener checks again before each read.
 import type { SourceOpener } from "@baton/data";
-import { BatonError, type DatasetRef, type Store } from "@baton/stage-kit";
+import { BatonError, type DataAccess, type DatasetRef, type Store } from "@baton/stage-kit";
 
 export const HELD_OUT = "(^|[._-])(val|valid|validation|test|heldout|held-out)([._-]|$)";
 
-/** Opens s3:// URIs through the store; other schemes fall through to @baton/data's own readers. */
-export function storeOpener(store: Store | undefined): SourceOpener {
+/**
+ * Opens s3:// URIs through the store; other schemes fall through to @baton/data's own readers.
+ * With `access`, a URI outside the allowed locations is refused before anything is opened.
+ */
+export function storeOpener(store: Store | undefined, access?: DataAccess): SourceOpener {
   return (uri: string) => {
+    try {
+      access?.check(uri, "dataset");
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (!uri.startsWith("s3://")) return undefined;
     if (!store || store.kind !== "s3") {
       return Promise.reject(BatonError.fatal("CONFIG_INVALID", `dataset ${uri}: s3:// datasets need the service to run with S3_ENDPOINT / S3_BUCKET set (store here: ${store?.kind ?? "none"})`));

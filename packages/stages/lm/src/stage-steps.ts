@@ -2,7 +2,7 @@
 // checkpoint, open a session on it, train, then write the checkpoint and its stage report.
 import { DatasetError, type DatasetReport } from "@baton/data";
 import { TrainingSetupInvalid } from "@baton/model";
-import { BatonError, type DatasetRef, type Metrics, type StageContext, type Store, type TrainResult } from "@baton/stage-kit";
+import { BatonError, type DataAccess, type DatasetRef, type Metrics, type StageContext, type Store, type TrainResult } from "@baton/stage-kit";
 import { type LoadedModel, loadModel, saveModel, writeStageReport } from "./checkpoint-io.ts";
 import { LmSession, type OptimConfig } from "./session.ts";
 import type { DatasetCounts, SampleBeforeAfter, StageReport } from "./stage-report.ts";
@@ -12,6 +12,8 @@ import type { LoopResult } from "./train-loop.ts";
 export interface StageDeps {
   /** The relay's store: s3:// datasets are read through it. */
   store?: Store;
+  /** Where datasets may be read from (the service's policy); unchecked when absent. */
+  dataAccess?: DataAccess;
   /** onnxruntime intra-op threads (default 2). */
   threads?: number;
 }

@@ -26,17 +26,17 @@ export const OPTIM_DEFAULTS: OptimConfig = {
 };
 
 export const SCHEDULE_RULES: ConfigRules = {
-  "/train/steps": { integer: true, min: 1 },
+  "/train/steps": { integer: true, min: 1, max: 1_000_000 },
   "/train/batchSize": { integer: true, min: 1, max: 4096 },
-  "/train/warmupSteps": { integer: true, min: 0 },
-  "/train/minLr": { min: 0 },
-  "/train/evalEvery": { integer: true, min: 1 },
-  "/train/snapshotEvery": { integer: true, min: 0 },
+  "/train/warmupSteps": { integer: true, min: 0, max: 1_000_000 },
+  "/train/minLr": { min: 0, max: 1 },
+  "/train/evalEvery": { integer: true, min: 1, max: 1_000_000 },
+  "/train/snapshotEvery": { integer: true, min: 0, max: 1_000_000 },
   "/optim/lr": { min: 0, max: 1 },
   "/optim/beta1": { min: 0, max: 1 },
   "/optim/beta2": { min: 0, max: 1 },
-  "/optim/weightDecay": { min: 0 },
-  "/optim/clipNorm": { min: 0 },
+  "/optim/weightDecay": { min: 0, max: 10 },
+  "/optim/clipNorm": { min: 0, max: 1_000_000 },
   "/policy": { oneOf: ["skip", "fail"] },
   "/heldOut": { regex: true },
 };
@@ -47,3 +47,18 @@ export function scheduleProblems(c: { train: TrainDefaults }): string[] {
   if (c.train.warmupSteps > c.train.steps) problems.push(`/train/warmupSteps: ${c.train.warmupSteps} warmup steps exceed /train/steps (${c.train.steps}); lower the warmup or train longer`);
   return problems;
 }
+
+/**
+ * Bounds on what a step reads and generates, shared by the stages that have these keys: a recipe
+ * travels in events, so each of these is a size an event could otherwise set without limit.
+ */
+export const LIMIT_RULES: ConfigRules = {
+  "/maxChars": { integer: true, min: 1, max: 1_000_000 }, // one record's characters
+  "/evalBatches": { integer: true, min: 1, max: 1000 },
+  "/samples/count": { integer: true, min: 0, max: 16 },
+  "/samples/promptChars": { integer: true, min: 1, max: 256 }, // copied into the stage report
+  "/samples/maxTokens": { integer: true, min: 1, max: 1024 },
+  "/eval/maxExamples": { integer: true, min: 1, max: 10_000 },
+  "/eval/maxTokens": { integer: true, min: 1, max: 1024 },
+  "/eval/samples": { integer: true, min: 0, max: 32 },
+};

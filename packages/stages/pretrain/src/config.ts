@@ -1,7 +1,7 @@
 // Pretraining defaults: a tiny character-level GPT that learns the demo corpus in a couple of minutes
 // on 2 CPU cores. Every key may be overridden by the recipe step's `config`; an unknown key or a value
 // of another type is an error naming its JSON path.
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const PRETRAIN_DEFAULTS = {
@@ -40,20 +40,22 @@ export const PRETRAIN_DEFAULTS = {
 
 export type PretrainConfig = typeof PRETRAIN_DEFAULTS;
 
+// Every number has an upper bound (a recipe travels in events): pretrain.test.ts checks it.
+export const PRETRAIN_RULES: ConfigRules = {
+  ...SCHEDULE_RULES,
+  ...LIMIT_RULES,
+  "/model/nLayer": { integer: true, min: 1, max: 96 },
+  "/model/nHead": { integer: true, min: 1, max: 128 },
+  "/model/nEmbd": { integer: true, min: 1, max: 16_384 },
+  "/model/blockSize": { integer: true, min: 2, max: 32_768 },
+  "/model/dropout": { min: 0, max: 0.9 },
+  "/tokenizer": { oneOf: ["char", "bpe"] },
+  "/bpeVocabSize": { integer: true, min: 300, max: 262_144 },
+  "/valFraction": { min: 0.01, max: 0.5 },
+};
+
 export function pretrainConfig(step: RecipeStep): PretrainConfig {
-  return loadConfig(PRETRAIN_DEFAULTS, step.config, `recipe step "${step.name}" (pretrain) /config`, {
-    ...SCHEDULE_RULES,
-    "/model/nLayer": { integer: true, min: 1 },
-    "/model/nHead": { integer: true, min: 1 },
-    "/model/nEmbd": { integer: true, min: 1 },
-    "/model/blockSize": { integer: true, min: 2 },
-    "/model/dropout": { min: 0, max: 0.9 },
-    "/tokenizer": { oneOf: ["char", "bpe"] },
-    "/bpeVocabSize": { integer: true, min: 300 },
-    "/evalBatches": { integer: true, min: 1 },
-    "/valFraction": { min: 0.01, max: 0.5 },
-    "/maxChars": { integer: true, min: 1 },
-  }, modelAndSchedule);
+  return loadConfig(PRETRAIN_DEFAULTS, step.config, `recipe step "${step.name}" (pretrain) /config`, PRETRAIN_RULES, modelAndSchedule);
 }
 
 /** Cross-key rules: the schedule's, and attention heads that split the embedding evenly. */

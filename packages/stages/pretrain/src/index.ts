@@ -30,7 +30,7 @@ import {
 } from "@baton/stage-lm";
 import { type PretrainConfig, pretrainConfig } from "./config.ts";
 
-export { PRETRAIN_DEFAULTS, pretrainConfig } from "./config.ts";
+export { PRETRAIN_DEFAULTS, PRETRAIN_RULES, pretrainConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-pretrain";
 export const VERSION = "0.1.0";
 
@@ -60,7 +60,7 @@ function checkedStep(step: RecipeStep): { cfg: PretrainConfig; split: SplitData 
 }
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
-  const opener = storeOpener(deps.store);
+  const opener = storeOpener(deps.store, deps.dataAccess);
   return {
     stage: "pretrain",
     implementation: IMPLEMENTATION,

@@ -5,5 +5,7 @@ export type { Implementation, ResolvedStep } from "./registry.ts";
 export { checkRecipe, recipeProblems } from "./check.ts";
 export type { CheckOptions } from "./check.ts";
 export { readRecipeFile } from "./recipe-file.ts";
+export { uploadLocalData } from "./recipe-data.ts";
+export type { UploadedData } from "./recipe-data.ts";
 export { runPipeline } from "./pipeline.ts";
 export type { PipelineOptions } from "./pipeline.ts";

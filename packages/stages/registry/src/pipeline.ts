@@ -46,7 +46,7 @@ export async function runPipeline(o: PipelineOptions): Promise<RunCompletedData>
       if (served.has(s.step)) continue;
       served.add(s.step);
       const impl = IMPLEMENTATIONS[s.implementation]!;
-      const stage = (await impl.load()).createStage({ store: o.env.store, ...(o.threads && { threads: o.threads }) });
+      const stage = (await impl.load()).createStage({ store: o.env.store, dataAccess: o.env.dataAccess, ...(o.threads && { threads: o.threads }) });
       const before = o.prepare?.[s.step];
       const def = before ? { ...stage, train: async (ctx: StageContext) => (await before(ctx), stage.train(ctx)) } : stage;
       services.push(
@@ -57,6 +57,7 @@ export async function runPipeline(o: PipelineOptions): Promise<RunCompletedData>
           store: o.env.store,
           ledger: o.env.ledger,
           retry: o.env.retry,
+          dataAccess: o.env.dataAccess,
           pullExpiresMs: 500,
           progressIntervalMs: 250,
           ...(o.workRoot && { workRoot: o.workRoot }),

@@ -1,7 +1,7 @@
 // Reward-model defaults: the instruct checkpoint's trunk plus a one-number head, trained with the
 // Bradley-Terry loss on every pair of each ranking. Small learning rate: the trunk already knows the
 // tasks, the head has to learn which answers people prefer, not the language again.
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const REWARD_DEFAULTS = {
@@ -27,13 +27,16 @@ export const REWARD_DEFAULTS = {
 
 export type RewardConfig = typeof REWARD_DEFAULTS;
 
+// Every number has an upper bound (a recipe travels in events): registry config-bounds.test.ts checks it.
+export const REWARD_RULES: ConfigRules = {
+  ...SCHEDULE_RULES,
+  "/train/batchSize": { integer: true, min: 1, max: 256 },
+  "/eval/maxGroups": { integer: true, min: 1, max: 100_000 },
+  "/eval/samples": { integer: true, min: 0, max: 100 },
+  "/normalizeOn": { integer: true, min: 1, max: 1_000_000 },
+  "/maxChars": { integer: true, min: 1, max: 1_000_000 },
+};
+
 export function rewardConfig(step: RecipeStep): RewardConfig {
-  return loadConfig(REWARD_DEFAULTS, step.config, `recipe step "${step.name}" (reward) /config`, {
-    ...SCHEDULE_RULES,
-    "/train/batchSize": { integer: true, min: 1, max: 256 },
-    "/eval/maxGroups": { integer: true, min: 1, max: 100_000 },
-    "/eval/samples": { integer: true, min: 0, max: 100 },
-    "/normalizeOn": { integer: true, min: 1, max: 1_000_000 },
-    "/maxChars": { integer: true, min: 1, max: 1_000_000 },
-  }, scheduleProblems);
+  return loadConfig(REWARD_DEFAULTS, step.config, `recipe step "${step.name}" (reward) /config`, REWARD_RULES, scheduleProblems);
 }

@@ -29,14 +29,14 @@ import {
 import { rewardConfig } from "./config.ts";
 import { type GroupShape, pairScores, pairSlotsOf, rowsOf, trainingBatch } from "./rankings.ts";
 
-export { REWARD_DEFAULTS, rewardConfig } from "./config.ts";
+export { REWARD_DEFAULTS, REWARD_RULES, rewardConfig } from "./config.ts";
 export type { RewardConfig } from "./config.ts";
 export { groupsBatch, pairScores } from "./rankings.ts";
 export const IMPLEMENTATION = "baton-gpt-reward";
 export const VERSION = "0.1.0";
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
-  const opener = storeOpener(deps.store);
+  const opener = storeOpener(deps.store, deps.dataAccess);
   return {
     stage: "reward",
     implementation: IMPLEMENTATION,

@@ -1,7 +1,7 @@
 // DPO defaults (Rafailov et al. 2023): the policy learns straight from preference pairs, each pair's
 // log-probability ratio to a frozen reference pushed apart by beta. Shared with rlhf-ppo: the step,
 // the data list and where the policy comes from (policyStep).
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const DPO_DEFAULTS = {
@@ -31,16 +31,19 @@ export const DPO_DEFAULTS = {
 
 export type DpoConfig = typeof DPO_DEFAULTS;
 
+// Every number has an upper bound (a recipe travels in events): registry config-bounds.test.ts checks it.
+export const DPO_RULES: ConfigRules = {
+  ...SCHEDULE_RULES,
+  "/policyStep": { type: "string" },
+  "/beta": { min: 1e-4, max: 100 },
+  "/train/batchSize": { integer: true, min: 1, max: 512 },
+  "/eval/maxPairs": { integer: true, min: 1, max: 100_000 },
+  "/eval/maxPrompts": { integer: true, min: 1, max: 100_000 },
+  "/eval/maxTokens": { integer: true, min: 1, max: 4096 },
+  "/eval/samples": { integer: true, min: 0, max: 100 },
+  "/maxChars": { integer: true, min: 1, max: 1_000_000 },
+};
+
 export function dpoConfig(step: RecipeStep): DpoConfig {
-  return loadConfig(DPO_DEFAULTS, step.config, `recipe step "${step.name}" (rlhf-dpo) /config`, {
-    ...SCHEDULE_RULES,
-    "/policyStep": { type: "string" },
-    "/beta": { min: 1e-4, max: 100 },
-    "/train/batchSize": { integer: true, min: 1, max: 512 },
-    "/eval/maxPairs": { integer: true, min: 1, max: 100_000 },
-    "/eval/maxPrompts": { integer: true, min: 1, max: 100_000 },
-    "/eval/maxTokens": { integer: true, min: 1, max: 4096 },
-    "/eval/samples": { integer: true, min: 0, max: 100 },
-    "/maxChars": { integer: true, min: 1, max: 1_000_000 },
-  }, scheduleProblems);
+  return loadConfig(DPO_DEFAULTS, step.config, `recipe step "${step.name}" (rlhf-dpo) /config`, DPO_RULES, scheduleProblems);
 }

@@ -12,13 +12,13 @@ import { dpoConfig } from "./config.ts";
 import { dpoLoss } from "./dpo-loss.ts";
 import { type PairShape, pairLogps, pairMetrics, pairsBatch, pairsOf } from "./pairs.ts";
 
-export { DPO_DEFAULTS, dpoConfig } from "./config.ts";
+export { DPO_DEFAULTS, DPO_RULES, dpoConfig } from "./config.ts";
 export type { DpoConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-rlhf-dpo";
 export const VERSION = "0.1.0";
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
-  const opener = storeOpener(deps.store);
+  const opener = storeOpener(deps.store, deps.dataAccess);
   return {
     stage: "rlhf",
     implementation: IMPLEMENTATION,

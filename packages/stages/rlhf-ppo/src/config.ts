@@ -3,7 +3,7 @@
 // advantages, and a few epochs of clipped updates of the policy and of a value model initialised from
 // the reward model. Sizes are for small models on CPU; the rates suit a model that is already
 // instruction-tuned (RL only nudges it).
-import { HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import { type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
 import { BatonError, type RecipeStep } from "@baton/stage-kit";
 
 export const PPO_DEFAULTS = {
@@ -42,34 +42,37 @@ export const PPO_DEFAULTS = {
 
 export type PpoConfig = typeof PPO_DEFAULTS;
 
+// Every number has an upper bound (a recipe travels in events): registry config-bounds.test.ts checks it.
+export const PPO_RULES: ConfigRules = {
+  "/policyStep": { type: "string" },
+  "/iterations": { integer: true, min: 1, max: 100_000 },
+  "/rollouts": { integer: true, min: 1, max: 4096 },
+  "/minibatches": { integer: true, min: 1, max: 4096 },
+  "/epochs": { integer: true, min: 1, max: 100 },
+  "/maxNewTokens": { integer: true, min: 1, max: 4096 },
+  "/temperature": { min: 0.05, max: 10 },
+  "/gamma": { min: 0, max: 1 },
+  "/lam": { min: 0, max: 1 },
+  "/clipRange": { min: 0, max: 10 },
+  "/clipRangeValue": { min: 0, max: 1e6 },
+  "/noEosPenalty": { min: 0, max: 1e6 },
+  "/kl/mode": { oneOf: ["adaptive", "fixed"] },
+  "/kl/beta": { min: 0, max: 100 },
+  "/kl/target": { min: 1e-6, max: 1e6 },
+  "/kl/horizon": { min: 1, max: 1e9 },
+  ...prefixed(SCHEDULE_RULES, "/optim/", "/policyOptim/"),
+  ...prefixed(SCHEDULE_RULES, "/optim/", "/valueOptim/"),
+  "/snapshotEvery": { integer: true, min: 0, max: 100_000 },
+  "/eval/maxPrompts": { integer: true, min: 1, max: 100_000 },
+  "/eval/maxTokens": { integer: true, min: 1, max: 4096 },
+  "/eval/samples": { integer: true, min: 0, max: 100 },
+  "/policy": { oneOf: ["skip", "fail"] },
+  "/maxChars": { integer: true, min: 1, max: 1_000_000 },
+};
+
 export function ppoConfig(step: RecipeStep): PpoConfig {
   const where = `recipe step "${step.name}" (rlhf-ppo) /config`;
-  const cfg = loadConfig(PPO_DEFAULTS, step.config, where, {
-    "/policyStep": { type: "string" },
-    "/iterations": { integer: true, min: 1, max: 100_000 },
-    "/rollouts": { integer: true, min: 1, max: 4096 },
-    "/minibatches": { integer: true, min: 1, max: 4096 },
-    "/epochs": { integer: true, min: 1, max: 100 },
-    "/maxNewTokens": { integer: true, min: 1, max: 4096 },
-    "/temperature": { min: 0.05, max: 10 },
-    "/gamma": { min: 0, max: 1 },
-    "/lam": { min: 0, max: 1 },
-    "/clipRange": { min: 0, max: 10 },
-    "/clipRangeValue": { min: 0, max: 1e6 },
-    "/noEosPenalty": { min: 0, max: 1e6 },
-    "/kl/mode": { oneOf: ["adaptive", "fixed"] },
-    "/kl/beta": { min: 0, max: 100 },
-    "/kl/target": { min: 1e-6, max: 1e6 },
-    "/kl/horizon": { min: 1, max: 1e9 },
-    ...prefixed(SCHEDULE_RULES, "/optim/", "/policyOptim/"),
-    ...prefixed(SCHEDULE_RULES, "/optim/", "/valueOptim/"),
-    "/snapshotEvery": { integer: true, min: 0 },
-    "/eval/maxPrompts": { integer: true, min: 1, max: 100_000 },
-    "/eval/maxTokens": { integer: true, min: 1, max: 4096 },
-    "/eval/samples": { integer: true, min: 0, max: 100 },
-    "/policy": { oneOf: ["skip", "fail"] },
-    "/maxChars": { integer: true, min: 1, max: 1_000_000 },
-  });
+  const cfg = loadConfig(PPO_DEFAULTS, step.config, where, PPO_RULES);
   if (cfg.rollouts % cfg.minibatches !== 0) {
     throw BatonError.fatal("CONFIG_INVALID", `${where}/minibatches: ${cfg.minibatches} does not divide /rollouts ${cfg.rollouts}; every minibatch holds the same number of responses`);
   }

@@ -25,14 +25,14 @@ import { clippedPolicyLoss, clippedValueLoss } from "./losses.ts";
 import { sampleRollouts } from "./rollout.ts";
 import { type IterationLog, type PpoState, decodeState, encodeState } from "./state.ts";
 
-export { PPO_DEFAULTS, ppoConfig } from "./config.ts";
+export { PPO_DEFAULTS, PPO_RULES, ppoConfig } from "./config.ts";
 export type { PpoConfig } from "./config.ts";
 export { gae, whiten, KlController } from "./advantages.ts";
 export const IMPLEMENTATION = "baton-gpt-rlhf-ppo";
 export const VERSION = "0.1.0";
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
-  const opener = storeOpener(deps.store);
+  const opener = storeOpener(deps.store, deps.dataAccess);
   const threads = deps.threads ?? 2;
   return {
     stage: "rlhf",
