@@ -7,7 +7,7 @@ export type { ContractName, Violation } from "./contracts/validate.ts";
 export { parseRecipe } from "./contracts/recipe.ts";
 export { SCHEMAS_DIR } from "./contracts/schemas.ts";
 
-export { STREAM, STREAM_SUBJECTS, subjects, subjectFor, durableName, KV_BUCKETS, ledgerKey, msgId, HEADERS } from "./subjects.ts";
+export { STREAM, STREAM_SUBJECTS, subjects, subjectFor, durableName, KV_BUCKETS, ledgerKey, latestKey, msgId, HEADERS } from "./subjects.ts";
 export { BatonError, isBatonError, toBatonError } from "./errors.ts";
 export type { BatonErrorCode, Disposition } from "./errors.ts";
 
@@ -22,7 +22,8 @@ export { S3Store } from "./store/s3.ts";
 export type { S3StoreOptions } from "./store/s3.ts";
 export { sha256Hex } from "./store/digest.ts";
 export { keys, assertKey, snapshotStepOf, MANIFEST_FILE } from "./keys.ts";
-export type { Ledger, LedgerRecord, CommitResult } from "./ledger/ledger.ts";
+export type { Ledger, LedgerRecord, CommitResult, LatestCheckpoint } from "./ledger/ledger.ts";
+export { latestCheckpoint } from "./ledger/latest.ts";
 export { MemoryLedger } from "./ledger/memory.ts";
 export { NatsLedger } from "./ledger/nats.ts";
 export { commitCheckpoint, openCheckpoint, readManifest, lineage } from "./checkpoint/checkpoint.ts";

@@ -56,11 +56,25 @@ export function durableName(step: string): string {
   return `step-${token(step, "step")}`;
 }
 
-/** NATS KV buckets. ledger: <runId>.<cursor> -> committed step; latest: <step> -> newest checkpoint of that step. */
-export const KV_BUCKETS = { ledger: "baton-ledger", latest: "baton-latest" } as const;
+/**
+ * NATS KV buckets. ledger: <runId>.<cursor> -> committed step; latest: <pipeline>.<step> -> newest
+ * checkpoint of that step in runs of that recipe; trigger: the retraining trigger's dedupe marks and
+ * pending windows (packages/trigger).
+ */
+export const KV_BUCKETS = { ledger: "baton-ledger", latest: "baton-latest", trigger: "baton-trigger" } as const;
 
 export function ledgerKey(runId: string, cursor: number): string {
   return `${token(runId, "runId")}.${cursor}`;
+}
+
+/**
+ * Key of the pointer "newest checkpoint of step S of pipeline P". A recipe name is free text, so a
+ * name that is not one KV token is written as '=' + base64url of it ('=' never starts a plain name).
+ */
+export function latestKey(pipeline: string, step: string): string {
+  if (pipeline.length === 0) throw new Error("pipeline (recipe name) is empty; a latest-checkpoint pointer needs the recipe's name");
+  const p = /^[A-Za-z0-9_-]+$/.test(pipeline) ? pipeline : `=${Buffer.from(pipeline, "utf8").toString("base64url")}`;
+  return `${p}.${token(step, "step")}`;
 }
 
 /**

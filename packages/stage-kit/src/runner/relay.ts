@@ -134,7 +134,7 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     // Housekeeping after the hand-off, so the next stage does not wait for it.
     if (won.won) {
       log.info("step committed", { checkpoint: won.record.checkpoint.uri, next });
-      await o.ledger.setLatest(step.name, checkpoint.ref).catch((err: unknown) => log.warn("could not move the latest-checkpoint pointer", { error: (err as Error).message }));
+      await o.ledger.setLatest({ pipeline: data.recipe, step: step.name, checkpoint: checkpoint.ref, runId: data.runId, committedAt: won.record.committedAt }).catch((err: unknown) => log.warn("could not move the latest-checkpoint pointer", { error: (err as Error).message }));
       // Nothing to clean when no attempt could have left a snapshot.
       if (d.deliveryCount > 1 || snapshots.touched()) await deletePrefix(o.store, keys.resume(data.runId, data.cursor)).catch(() => undefined);
     } else {
