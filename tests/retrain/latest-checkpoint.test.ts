@@ -1,11 +1,14 @@
 // "The newest checkpoint of step S of pipeline P" over a real nats-server and S3 server: the relay
 // moves the pointer as each step commits, keyed by the recipe's name and the step's, so two pipelines
 // with the same step names keep apart; latestCheckpoint() resolves it and `baton status` shows it.
+// A run then starts from such a pointer: `baton run --from <step> --checkpoint latest`.
 // The relay moves the pointer just after handing the run on (so the next stage does not wait for it):
 // a reader polls for it instead of expecting it at the instant run.completed is published.
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awaitRun, countingStage, latestCheckpoint, serveStage, silentLogger, startRun, type Recipe, type StageService } from "@baton/stage-kit";
+import { awaitRun, countingStage, latestCheckpoint, lineage, serveStage, silentLogger, startRun, type Recipe, type StageService } from "@baton/stage-kit";
 import { type Cluster, cli, startCluster } from "../e2e/cluster.ts";
 
 const recipe = (name: string): Recipe => ({
@@ -61,5 +64,34 @@ describe("latest checkpoint of a step of a pipeline", () => {
     const parsed = JSON.parse(one.stdout) as { recipe: string; latest: { pipeline: string; step: string; runId: string }[] };
     expect(parsed.recipe).toBe("legal");
     expect(parsed.latest.map((p) => [p.pipeline, p.step, p.runId])).toEqual([["legal", "post", "legal-2"], ["legal", "pre", "legal-2"]]);
+  });
+
+  it("baton run --from <step> --checkpoint latest publishes the recipe's tail on the newest checkpoint of the step before", { timeout: 120_000 }, async () => {
+    const bus = cluster.env.bus;
+    const file = join(cluster.workDir, "legal.yaml");
+    await writeFile(file, stringify(recipe("legal")));
+    const pre = (await cluster.env.ledger.latest("legal", "pre"))!.checkpoint;
+
+    const started = await cli(["run", file, "--run-id", "legal-tail", "--from", "post", "--checkpoint", "latest"], cluster.processEnv);
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toContain(`published dev.baton.checkpoint.ready for step "post" from ${pre.uri}`);
+    const completed = await awaitRun(bus, "legal-tail", { timeoutMs: 60_000 });
+    expect(completed.pipeline.map((s) => s.name)).toEqual(["post"]);
+    const [post, parent] = await lineage(cluster.env.store, completed.checkpoint);
+    expect(post!.manifest).toMatchObject({ runId: "legal-tail", step: "post", cursor: 0 });
+    expect(parent!.uri).toBe(pre.uri);
+
+    // a checkpoint given by URI is read and its manifest digest checked into the ref
+    const byUri = await cli(["run", file, "--run-id", "legal-uri", "--from", "post", "--checkpoint", pre.uri.slice(0, -1)], cluster.processEnv);
+    expect(byUri.code, byUri.stderr).toBe(0);
+    const again = await awaitRun(bus, "legal-uri", { timeoutMs: 60_000 });
+    expect((await lineage(cluster.env.store, again.checkpoint))[1]!.uri).toBe(pre.uri);
+
+    const unknown = await cli(["run", file, "--from", "reward", "--checkpoint", "latest"], cluster.processEnv);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(`recipe "legal" has no step "reward" to start from; its steps are pre, post`);
+    const first = await cli(["run", file, "--from", "pre", "--checkpoint", "latest"], cluster.processEnv);
+    expect(first.code).toBe(2);
+    expect(first.stderr).toContain(`"pre" is the recipe's first step`);
   });
 });

@@ -50,6 +50,8 @@ export type {
 export { runStage, serveStage, startRun, awaitRun } from "./runner/run.ts";
 export type { ServeStageOptions, StageService, StartRunOptions } from "./runner/run.ts";
 export { emitNext, defaultWorker } from "./runner/relay.ts";
+export { firstEvent, tail, checkpointAt } from "./runner/first-event.ts";
+export type { RunStart } from "./runner/first-event.ts";
 export { composeObservers } from "./runner/observe.ts";
 export { jsonLogger, withFields, silentLogger } from "./runner/log.ts";
 export { isLastAttempt } from "./runner/retry.ts";

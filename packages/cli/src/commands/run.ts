@@ -3,7 +3,7 @@
 // NATS_URL / S3_ENDPOINT set, the run's first event is published to the cluster's stage services
 // (`--wait` follows it to run.completed and writes the report).
 import { resolve } from "node:path";
-import { type Logger, type Recipe, type StageEnv, awaitRun, isBatonError, stageEnv, startRun } from "@baton/stage-kit";
+import { type CheckpointRef, type Logger, type Recipe, type StageEnv, awaitRun, checkpointAt, isBatonError, latestCheckpoint, stageEnv, startRun, tail } from "@baton/stage-kit";
 import { type PipelineOptions, readRecipeFile, resolveSteps, runPipeline } from "@baton/stage-registry";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 import { effectRows } from "../report/markdown.ts";
@@ -19,6 +19,10 @@ const USAGE = `usage: baton run <recipe.yaml|recipe.json> [options]
   --timeout-min <n>         give up after n minutes (default 60)
   --threads <n>             onnxruntime threads per stage (default 2)
   --wait                    with NATS_URL set: wait for run.completed and write the report
+  --from <step>             run only the recipe's steps from <step> to the end
+  --checkpoint <uri|latest> the checkpoint <step> starts from: a committed checkpoint's folder URI, or
+                            "latest": the newest checkpoint of the step before <step> in this recipe
+                            (needs NATS_URL: the pointer lives in the cluster's ledger)
 
 Without NATS_URL the stages run here (memory bus; checkpoints under $BATON_HOME, default ./runs).`;
 
@@ -52,26 +56,40 @@ export interface RunOutcome {
 }
 
 /** Runs a recipe the embedded way (or through the cluster) and writes its report. Used by `demo` too. */
-export async function runRecipe(file: string, o: { runId?: string; choices?: Record<string, string>; reportDir?: string; timeoutMin?: number; threads?: number; wait?: boolean; env?: StageEnv; prepare?: PipelineOptions["prepare"] }): Promise<RunOutcome | null> {
+/** Where `--from` / `--checkpoint` start the run: a URI, or the newest checkpoint of the step before `from`. */
+async function startingCheckpoint(env: StageEnv, recipe: Recipe, from: string | undefined, checkpoint: string | undefined): Promise<CheckpointRef | null> {
+  if (checkpoint === undefined) return null;
+  if (checkpoint !== "latest") return checkpointAt(env.store, checkpoint);
+  const steps = recipe.steps.map((s) => s.name);
+  const before = from === undefined ? -1 : steps.indexOf(from) - 1;
+  if (before < 0) throw new CliError(`--checkpoint latest takes the newest checkpoint of the step before --from; ${from === undefined ? "give --from <step>" : `"${from}" is the recipe's first step`}`);
+  if (env.bus.kind === "memory") throw new CliError("--checkpoint latest reads the cluster's ledger: set NATS_URL, or give the checkpoint's URI");
+  return latestCheckpoint(env.ledger, recipe.name, steps[before]!);
+}
+
+export async function runRecipe(file: string, o: { runId?: string; choices?: Record<string, string>; reportDir?: string; timeoutMin?: number; threads?: number; wait?: boolean; env?: StageEnv; prepare?: PipelineOptions["prepare"]; from?: string; checkpoint?: string }): Promise<RunOutcome | null> {
   const recipe = await readRecipeFile(file);
   resolveSteps(recipe, file, o.choices); // unknown stages fail before anything is published
+  const steps = tail(recipe, o.from); // an unknown --from step fails here too
   const env = o.env ?? (await stageEnv());
   const runId = o.runId ?? defaultRunId(recipe);
   const timeoutMs = (o.timeoutMin ?? 60) * 60_000;
   const reportDir = o.reportDir ?? resolve(process.env.BATON_HOME ?? "./runs", "reports", runId);
   try {
+    const checkpoint = await startingCheckpoint(env, recipe, o.from, o.checkpoint);
+    const start = { ...(o.from !== undefined && { from: o.from }), checkpoint };
     let completed;
     if (env.bus.kind === "memory") {
-      console.log(`run ${runId}: ${recipe.steps.map((s) => s.name).join(" -> ")} in this process (${env.describe})`);
+      console.log(`run ${runId}: ${steps.map((s) => s.name).join(" -> ")} in this process (${env.describe})`);
       const printer = progressPrinter();
       try {
-        completed = await runPipeline({ recipe, file, env, runId, choices: o.choices ?? {}, timeoutMs, threads: o.threads ?? 2, logger: warningsOnly, onProgress: printer.onProgress, ...(o.prepare && { prepare: o.prepare }) });
+        completed = await runPipeline({ recipe, file, env, runId, ...start, choices: o.choices ?? {}, timeoutMs, threads: o.threads ?? 2, logger: warningsOnly, onProgress: printer.onProgress, ...(o.prepare && { prepare: o.prepare }) });
       } finally {
         printer.end();
       }
     } else {
-      const first = await startRun(env.bus, { runId, recipe, source: "baton://cli/run" });
-      console.log(`run ${runId}: published ${first.type} for step "${recipe.steps[0]?.name}" (${env.describe}); follow it with \`baton status ${runId}\``);
+      const first = await startRun(env.bus, { runId, recipe, ...start, source: "baton://cli/run" });
+      console.log(`run ${runId}: published ${first.type} for step "${steps[0]?.name}"${checkpoint ? ` from ${checkpoint.uri}` : ""} (${env.describe}); follow it with \`baton status ${runId}\``);
       if (!o.wait) return null;
       completed = await awaitRun(env.bus, runId, { timeoutMs });
     }
@@ -87,7 +105,7 @@ export async function runRecipe(file: string, o: { runId?: string; choices?: Rec
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { "run-id": { type: "string" }, impl: { type: "string", multiple: true }, report: { type: "string" }, "timeout-min": { type: "string" }, threads: { type: "string" }, wait: { type: "boolean" } },
+    { "run-id": { type: "string" }, from: { type: "string" }, checkpoint: { type: "string" }, impl: { type: "string", multiple: true }, report: { type: "string" }, "timeout-min": { type: "string" }, threads: { type: "string" }, wait: { type: "boolean" } },
     USAGE,
   );
   if (values.help) {
@@ -103,6 +121,8 @@ export async function run(argv: string[]): Promise<number> {
     timeoutMin: numberFlag("timeout-min", values["timeout-min"], 60, 1),
     threads: numberFlag("threads", values.threads, 2, 1),
     wait: values.wait ?? false,
+    ...(values.from !== undefined && { from: values.from }),
+    ...(values.checkpoint !== undefined && { checkpoint: values.checkpoint }),
   }).catch((err: unknown) => {
     // a bad recipe or a failed run: the message says what and where; a stack would only hide it
     if (isBatonError(err)) throw new CliError(err.message, 1);
