@@ -16,6 +16,7 @@ export const commands: Record<string, Command> = {
   status: { summary: "where a run is, from the cluster's events", load: () => import("./commands/status.ts") },
   lineage: { summary: "a checkpoint's ancestry with data and config at every hop", load: () => import("./commands/lineage.ts") },
   report: { summary: "write the report of the run that ended at a checkpoint", load: () => import("./commands/report.ts") },
+  data: { summary: "push a dataset to the store and announce it (data push <local> <uri>)", load: () => import("./commands/data.ts") },
   "demo-data": { summary: "generate the deterministic demo datasets", load: () => import("./commands/demo-data.ts") },
   demo: { summary: "demo data + pretrain -> cpt -> finetune -> instruct -> reward -> rlhf, with a report", load: () => import("./commands/demo.ts") },
   train: { summary: "train a model from a preset and text (train pretrain ...)", load: () => import("./commands/train.ts") },

@@ -5,12 +5,15 @@
  *   runs/<runId>/<cursor>/_resume/<trainStep>/           resume snapshots of one step (newest wins)
  *   reports/<runId>/<name>                               eval reports and samples
  *   datasets/<name>/<file>                               datasets pushed with `baton data push`
+ *   <dataset folder>/_dataset.json                       a pushed dataset's manifest (written after its files)
  *
  * A checkpoint folder carries an attempt id because two workers may race on one step: each uploads
  * its own folder, the ledger picks one, the loser deletes its copy. Nothing ever overwrites a
  * checkpoint another event points at.
  */
 export const MANIFEST_FILE = "manifest.json";
+/** A dataset folder's manifest, written by `baton data push` after the files it lists. */
+export const DATASET_MANIFEST_FILE = "_dataset.json";
 /** Marker written last in a snapshot folder: a snapshot without it is incomplete and ignored. */
 export const SNAPSHOT_COMPLETE_FILE = "_complete.json";
 
@@ -24,6 +27,7 @@ export const keys = {
   snapshot: (runId: string, cursor: number, trainStep: number): string => `${keys.resume(runId, cursor)}${String(trainStep).padStart(12, "0")}/`,
   report: (runId: string, name: string): string => `reports/${seg(runId)}/${assertKey(name)}`,
   dataset: (name: string, file: string): string => `datasets/${seg(name)}/${assertKey(file)}`,
+  datasetManifest: (folder: string): string => `${dir(folder)}${DATASET_MANIFEST_FILE}`,
 } as const;
 
 /** Train step of a snapshot key (inverse of keys.snapshot), or null if the key is not one. */

@@ -93,6 +93,16 @@ export interface DatasetRef {
 /** Named numeric metrics (loss, val_loss, tokens_per_s, ...). */
 export type Metrics = Record<string, number>;
 
+/** _dataset.json of a dataset folder, written by `baton data push` after its files: each file's path in the folder, sha256 and size. */
+export interface DatasetManifest {
+  formatVersion: 1;
+  dataset: StepName;
+  /** The dataset folder, ending in '/'. */
+  uri: DatasetUri;
+  files: ManifestFile[];
+  updatedAt: string;
+}
+
 /** An instruction-tuning example. Rendered as a user turn (instruction, then input after a blank line when present) and an assistant turn (output) with the chat template. */
 export interface AlpacaInstructionRecord {
   instruction: string;
@@ -161,7 +171,7 @@ export interface CheckpointReadyData {
   checkpoint: CheckpointRef | null;
 }
 
-/** New data landed for a named dataset (baton data push or a bucket notification). */
+/** New data landed for a named dataset (baton data push or a bucket notification). uri, sha256 and size describe what was pushed: one file, or a folder (then sha256 is its manifest's digest and size the total). */
 export interface DatasetUpdatedData {
   dataset: StepName;
   uri: DatasetUri;
@@ -169,6 +179,10 @@ export interface DatasetUpdatedData {
   /** Bytes. */
   size?: number;
   records?: number;
+  /** Every object pushed, with the sha256 of its bytes (what a recipe step's data is replaced with). */
+  files?: DatasetRef[];
+  /** The dataset folder's manifest (_dataset.json, see schemas/dataset-manifest.schema.json). */
+  manifest?: DatasetUri;
 }
 
 /** Enough new human rankings were collected to retrain from the latest checkpoint. */
