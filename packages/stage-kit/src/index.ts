@@ -11,7 +11,7 @@ export { STREAM, STREAM_SUBJECTS, subjects, subjectFor, durableName, KV_BUCKETS,
 export { BatonError, isBatonError, toBatonError } from "./errors.ts";
 export type { BatonErrorCode, Disposition } from "./errors.ts";
 
-export type { Bus, BusSettings, Delivery, Observed, PublishAck, PublishOptions, Unwatch } from "./bus/bus.ts";
+export type { Bus, BusSettings, Delivery, DurableConsumer, Observed, PublishAck, PublishOptions, Unwatch } from "./bus/bus.ts";
 export { DEFAULT_BUS_SETTINGS } from "./bus/bus.ts";
 export { MemoryBus } from "./bus/memory.ts";
 export { NatsBus, connectNats } from "./bus/nats.ts";
@@ -26,6 +26,8 @@ export { pushDataset, readDatasetManifest } from "./dataset/push.ts";
 export type { PushOptions, PushResult } from "./dataset/push.ts";
 export type { Ledger, LedgerRecord, CommitResult, LatestCheckpoint } from "./ledger/ledger.ts";
 export { latestCheckpoint } from "./ledger/latest.ts";
+export { KvState } from "./ledger/kv-state.ts";
+export type { Versioned } from "./ledger/kv-state.ts";
 export { MemoryLedger } from "./ledger/memory.ts";
 export { NatsLedger } from "./ledger/nats.ts";
 export { commitCheckpoint, openCheckpoint, readManifest, lineage } from "./checkpoint/checkpoint.ts";

@@ -24,6 +24,12 @@ export interface Bus {
   /** Pulls ONE message for `step`; null when none arrived within expiresMs. */
   pull(step: string, options?: { expiresMs?: number; signal?: AbortSignal }): Promise<Delivery | null>;
   /**
+   * Pulls ONE message from a named durable consumer on any subject filter (the retraining trigger's
+   * dataset.updated / feedback.ready / bucket-notification consumers), with the same settings and
+   * delivery semantics as a step's consumer.
+   */
+  pullDurable(consumer: DurableConsumer, options?: { expiresMs?: number; signal?: AbortSignal }): Promise<Delivery | null>;
+  /**
    * Watches a subject filter (wildcards allowed) without taking work from anyone. from "all" replays
    * what the stream holds first (so a test cannot miss an event published before it watched).
    */
@@ -44,6 +50,13 @@ export interface BusSettings {
 }
 
 export const DEFAULT_BUS_SETTINGS: BusSettings = { ackWaitMs: 60_000, maxDeliver: 6, duplicateWindowMs: 120_000 };
+
+export interface DurableConsumer {
+  /** Durable name (letters, digits, '-', '_'). */
+  durable: string;
+  /** One subject filter inside the stream (wildcards allowed). */
+  filter: string;
+}
 
 export interface PublishOptions {
   msgId?: string;
