@@ -14,6 +14,7 @@ export const commands: Record<string, Command> = {
   run: { summary: "run a recipe (here, or on the cluster when NATS_URL is set)", load: () => import("./commands/run.ts") },
   stage: { summary: "serve one stage implementation (baton stage serve <name>)", load: () => import("./commands/stage.ts") },
   status: { summary: "where a run is, from the cluster's events", load: () => import("./commands/status.ts") },
+  trigger: { summary: "start retraining runs on new data and rankings (trigger serve --rules <file>)", load: () => import("./commands/trigger.ts") },
   lineage: { summary: "a checkpoint's ancestry with data and config at every hop", load: () => import("./commands/lineage.ts") },
   report: { summary: "write the report of the run that ended at a checkpoint", load: () => import("./commands/report.ts") },
   data: { summary: "push a dataset to the store and announce it (data push <local> <uri>)", load: () => import("./commands/data.ts") },

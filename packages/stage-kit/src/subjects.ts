@@ -9,6 +9,7 @@
  *   baton.run.completed             the last step committed
  *   baton.dataset.updated.<name>    new data for a named dataset
  *   baton.feedback.ready            enough new human rankings
+ *   baton.bucket.notifications      the object store's own S3 event records (MinIO -> NATS), by default
  *   baton.dlq.<step>                dead letters: the original event plus the reason (headers)
  */
 import type { EventType } from "./contracts/events.ts";
@@ -26,7 +27,10 @@ export const subjects = {
   datasetUpdated: (dataset: string) => `baton.dataset.updated.${token(dataset, "dataset")}`,
   feedbackReady: () => "baton.feedback.ready",
   deadLetter: (step: string) => `baton.dlq.${token(step, "step")}`,
-  /** Wildcards for watchers. */
+  /** The default subject MinIO publishes its bucket notifications to (MINIO_NOTIFY_NATS_SUBJECT). */
+  bucketNotifications: () => "baton.bucket.notifications",
+  /** Wildcards for watchers and the trigger's consumers. */
+  allDatasetUpdated: () => "baton.dataset.updated.*",
   allStage: () => "baton.stage.>",
   allDeadLetters: () => "baton.dlq.>",
 } as const;

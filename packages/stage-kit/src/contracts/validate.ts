@@ -25,6 +25,7 @@ export const SCHEMA_FILES = {
   recipe: "recipe.schema.json",
   manifest: "checkpoint-manifest.schema.json",
   datasetManifest: "dataset-manifest.schema.json",
+  triggerRules: "trigger-rules.schema.json",
   "dev.baton.checkpoint.ready": "events/checkpoint.ready.schema.json",
   "dev.baton.stage.started": "events/stage.started.schema.json",
   "dev.baton.stage.progress": "events/stage.progress.schema.json",
