@@ -53,6 +53,7 @@ describe("event-triggered retraining, end to end", () => {
     for (const step of ["pretrain", "cpt", "instruct"]) await cluster.env.bus.ensureConsumer(step);
     services = [serve(cluster, "pretrain", "pretrain"), serve(cluster, "cpt", "cpt"), serve(cluster, "instruct", "instruct")];
     trigger = startTrigger(cluster, rulesFile);
+    await trigger.waitFor("trigger serving");
 
     // the pipeline's base model: a run of its pretrain step moves the latest pointer
     const base = awaitRun(cluster.env.bus, "retrain-base", { timeoutMs: 240_000 });

@@ -39,11 +39,14 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
   const log = o.logger;
   const controller = new AbortController();
   const signal = controller.signal;
+  // Durable from the first start on: a trigger deployed onto an old stream does not replay its history
+  // as new runs; what arrives while it is down (or killed) waits for it.
   const sources: Source[] = [
-    { consumer: { durable: "trigger-datasets", filter: subjects.allDatasetUpdated() }, parse: fromEvent },
-    { consumer: { durable: "trigger-feedback", filter: subjects.feedbackReady() }, parse: fromEvent },
+    { consumer: { durable: "trigger-datasets", filter: subjects.allDatasetUpdated(), from: "new" }, parse: fromEvent },
+    { consumer: { durable: "trigger-feedback", filter: subjects.feedbackReady(), from: "new" }, parse: fromEvent },
   ];
-  if (o.rules.bucketSubject) sources.push({ consumer: { durable: "trigger-bucket", filter: o.rules.bucketSubject }, parse: fromBucketNotification });
+  if (o.rules.bucketSubject) sources.push({ consumer: { durable: "trigger-bucket", filter: o.rules.bucketSubject, from: "new" }, parse: fromBucketNotification });
+  for (const s of sources) await o.bus.ensureConsumer(s.consumer);
   const byName = new Map(o.rules.rules.map((r) => [r.name, r]));
   const tickMs = o.tickMs ?? Math.min(5_000, Math.max(250, Math.floor(Math.min(...o.rules.rules.map((r) => r.windowMs)) / 4)));
   const maxAttempts = o.maxAttempts ?? Math.max(1, o.bus.settings.maxDeliver - 1);

@@ -19,8 +19,8 @@ export interface Bus {
   publish(subject: string, event: BatonEvent, options?: PublishOptions): Promise<PublishAck>;
   /** Publishes raw bytes without validation: dead letters and fault-injection tests only. */
   publishRaw(subject: string, payload: Uint8Array, options?: PublishOptions): Promise<PublishAck>;
-  /** Ensures the durable consumer for a step exists (idempotent). pull() calls it too. */
-  ensureConsumer(step: string): Promise<void>;
+  /** Ensures the durable consumer for a step (or a named one) exists (idempotent). pull() calls it too. */
+  ensureConsumer(step: string | DurableConsumer): Promise<void>;
   /** Pulls ONE message for `step`; null when none arrived within expiresMs. */
   pull(step: string, options?: { expiresMs?: number; signal?: AbortSignal }): Promise<Delivery | null>;
   /**
@@ -56,6 +56,11 @@ export interface DurableConsumer {
   durable: string;
   /** One subject filter inside the stream (wildcards allowed). */
   filter: string;
+  /**
+   * Where a consumer created now starts: "all" (default) takes what the stream already holds, "new"
+   * only what is published from its creation on (then it is durable like any other).
+   */
+  from?: "all" | "new";
 }
 
 export interface PublishOptions {

@@ -73,6 +73,15 @@ export function runBusContract(adapter: string, make: (settings: BusSettings) =>
       }
       expect(got).toEqual([subjects.datasetUpdated(`${name}-a`), subjects.datasetUpdated(`${name}-b`)]);
       expect(await h.bus.pullDurable(consumer, { expiresMs: 1_000 })).toBeNull();
+
+      // from "new": what the stream held before the consumer existed is not its work; what follows is
+      const fresh = { durable: `late-${name}`, filter: "baton.dataset.updated.*", from: "new" as const };
+      await h.bus.ensureConsumer(fresh);
+      await h.bus.publish(subjects.datasetUpdated(`${name}-c`), updated(`${name}-c`));
+      const d = await h.bus.pullDurable(fresh, { expiresMs: 2_000 });
+      expect(d?.subject).toBe(subjects.datasetUpdated(`${name}-c`));
+      await d!.ack();
+      expect(await h.bus.pullDurable(fresh, { expiresMs: 1_000 })).toBeNull();
     });
 
     it("hands out one message at a time (max_ack_pending 1), in order, with headers", async () => {

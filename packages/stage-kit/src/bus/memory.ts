@@ -75,8 +75,8 @@ export class MemoryBus implements Bus {
     return { seq, duplicate: false };
   }
 
-  async ensureConsumer(step: string): Promise<void> {
-    this.consumer({ durable: durableName(step), filter: subjects.checkpointReady(step) });
+  async ensureConsumer(step: string | DurableConsumer): Promise<void> {
+    this.consumer(typeof step === "string" ? { durable: durableName(step), filter: subjects.checkpointReady(step) } : step);
   }
 
   pull(step: string, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
@@ -124,7 +124,7 @@ export class MemoryBus implements Bus {
   private consumer(spec: DurableConsumer): ConsumerState {
     let c = this.consumers.get(spec.durable);
     if (!c) {
-      c = { filter: spec.filter, cursor: 0, tracked: new Map(), terminated: new Map() };
+      c = { filter: spec.filter, cursor: spec.from === "new" ? this.log.length : 0, tracked: new Map(), terminated: new Map() };
       this.consumers.set(spec.durable, c);
     }
     return c;

@@ -65,8 +65,8 @@ export class NatsBus implements Bus {
     }
   }
 
-  ensureConsumer(step: string): Promise<void> {
-    return this.consumer({ durable: durableName(step), filter: subjects.checkpointReady(step) }).then(() => undefined);
+  ensureConsumer(step: string | DurableConsumer): Promise<void> {
+    return this.consumer(typeof step === "string" ? { durable: durableName(step), filter: subjects.checkpointReady(step) } : step).then(() => undefined);
   }
 
   pull(step: string, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
@@ -148,7 +148,7 @@ export class NatsBus implements Bus {
       durable_name: durable,
       filter_subject: spec.filter,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+      deliver_policy: spec.from === "new" ? DeliverPolicy.New : DeliverPolicy.All,
       ack_wait: nanos(this.settings.ackWaitMs),
       max_deliver: this.settings.maxDeliver,
       max_ack_pending: 1,
