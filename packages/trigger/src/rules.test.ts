@@ -75,6 +75,7 @@ describe("trigger rules", () => {
 
   it("refuses what the schema forbids, with the JSON path", async () => {
     expect(await refused(withRule({ form: "cpt" }))).toMatch(/at \/rules\/0: unknown property "form"/);
+    expect(await refused(withRule({ data: {} }))).toMatch(/at \/rules\/0\/data: must NOT have fewer than 1 properties/);
     expect(await refused(withRule({ window: "30 seconds" }))).toMatch(/at \/rules\/0\/window: must match/);
     expect(await refused(withRule({ on: { dataset: { prefix: "s3://b/x/" }, feedback: {} } }))).toMatch(/at \/rules\/0\/on/);
     expect(await refused(withRule({ checkpoint: "event" }))).toContain(`/rules/0/checkpoint: "event" takes the checkpoint named in feedback.ready, but this rule is on new data`);

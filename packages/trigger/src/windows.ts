@@ -55,10 +55,6 @@ export class Windows {
     private readonly now: () => number = Date.now,
   ) {}
 
-  static async open(kv: KvState<Window | Seen>): Promise<Windows> {
-    return new Windows(kv);
-  }
-
   /** Puts an update into its rule's window; "busy" while that window is closing (retry shortly). */
   async add(rule: Rule, u: Update): Promise<AddResult> {
     const item: PendingItem = { uri: u.uri, ...(u.sha256 ? { sha256: u.sha256 } : {}), ...(u.etag ? { etag: u.etag } : {}) };

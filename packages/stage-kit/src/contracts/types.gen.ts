@@ -295,7 +295,7 @@ export interface TriggerRule {
   from: StepName;
   checkpoint: TriggerCheckpoint;
   /** Step name -> regular expression: in that step's data, the entries whose file name matches are replaced by the new files (dataset rules) or the rankings export (feedback rules). */
-  data?: Record<string, string>;
+  data: Record<string, string>;
   window?: Duration;
   maxWait?: Duration;
 }
