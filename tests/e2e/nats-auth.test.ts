@@ -111,7 +111,7 @@ describe("NATS with the shipped authorisation", () => {
       for (const step of STEPS) {
         expect(seen, step).toContain(`started.${step}`);
         expect(seen, step).toContain(`progress.${step}`);
-        expect((await cli.ledger.latest(step))?.uri, step).toMatch(/^s3:\/\/baton\/checkpoints\/auth-demo\//);
+        expect((await cli.ledger.latest(recipe.name, step))?.checkpoint.uri, step).toMatch(/^s3:\/\/baton\/checkpoints\/auth-demo\//);
       }
     } finally {
       await Promise.all(services.map((s) => s.stop()));

@@ -5,8 +5,9 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, parseAllDocuments } from "yaml";
-import { STREAM, durableName } from "@baton/stage-kit";
-import { IMPLEMENTATIONS } from "@baton/stage-registry";
+import { STREAM, durableName, subjects } from "@baton/stage-kit";
+import { IMPLEMENTATIONS, readRecipeFile } from "@baton/stage-registry";
+import { loadRules } from "@baton/trigger";
 
 const K8S = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "k8s");
 
@@ -91,5 +92,39 @@ describe("k8s manifests", () => {
     expect(stagePod["baton.dev/stage"]).toBe("pretrain");
     expect(docsOf("minio.yaml")[0]!.spec.template.metadata.labels.app).toBe("minio");
     expect(docsOf("nats.yaml")[1]!.spec.template.metadata.labels.app).toBe("nats");
+  });
+
+  it("runs the trigger as a Deployment on rules that load, over the demo recipe, with MinIO notifying its subject", async () => {
+    const base = join(K8S, "base");
+    expect(resources(base)).toContain("trigger/trigger.yaml");
+    const k = parse(readFileSync(join(base, "kustomization.yaml"), "utf8")) as { configMapGenerator: { name: string; files: string[] }[] };
+    const generated = k.configMapGenerator.find((g) => g.name === "baton-trigger-rules");
+    expect(generated?.files).toEqual(["trigger/rules.yaml", "trigger/demo.yaml"]);
+
+    const deployment = parse(readFileSync(join(base, "trigger/trigger.yaml"), "utf8")) as {
+      kind: string;
+      spec: { replicas: number; template: { spec: { containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[]; volumes: { name: string; configMap: { name: string } }[] } } };
+    };
+    expect(deployment.kind).toBe("Deployment");
+    expect(deployment.spec.replicas).toBe(1);
+    const pod = deployment.spec.template.spec;
+    const args = pod.containers[0]!.args;
+    expect(args.slice(0, 2)).toEqual(["trigger", "serve"]);
+    const rulesPath = args[args.indexOf("--rules") + 1]!;
+    const mount = pod.containers[0]!.volumeMounts.find((m) => rulesPath.startsWith(`${m.mountPath}/`));
+    expect(pod.volumes.find((v) => v.name === mount?.name)?.configMap.name).toBe("baton-trigger-rules");
+    expect(rulesPath.slice(mount!.mountPath.length + 1)).toBe("rules.yaml");
+
+    // the rules the pod reads load (recipe, steps, data patterns all checked), on the demo recipe's steps
+    const rules = await loadRules(join(base, "trigger/rules.yaml"));
+    const demo = await readRecipeFile(join(K8S, "..", "packages/cli/recipes/demo.yaml"));
+    const strip = (r: typeof demo) => r.steps.map(({ name, stage, config }) => ({ name, stage, config }));
+    for (const rule of rules.rules) expect(strip(rule.recipe)).toEqual(strip(demo));
+
+    // MinIO publishes its records where the trigger reads them
+    const minio = parseAllDocuments(readFileSync(join(base, "minio.yaml"), "utf8")).map((d) => d.toJS() as { kind: string; spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } });
+    const env = minio.find((d) => d.kind === "StatefulSet")!.spec.template.spec.containers[0]!.env;
+    expect(env.find((e) => e.name === "MINIO_NOTIFY_NATS_SUBJECT_BATON")?.value).toBe(rules.bucketSubject);
+    expect(rules.bucketSubject).toBe(subjects.bucketNotifications());
   });
 });

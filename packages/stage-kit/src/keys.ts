@@ -6,12 +6,15 @@
  *   reports/<runId>/<name>                               eval reports and samples
  *   datasets/<name>/<file>                               datasets pushed with `baton data push`
  *   datasets/sha256/<hex>/<file>                         a recipe's local datasets, uploaded by `baton run` (content-addressed)
+ *   <dataset folder>/_dataset.json                       a pushed dataset's manifest (written after its files)
  *
  * A checkpoint folder carries an attempt id because two workers may race on one step: each uploads
  * its own folder, the ledger picks one, the loser deletes its copy. Nothing ever overwrites a
  * checkpoint another event points at.
  */
 export const MANIFEST_FILE = "manifest.json";
+/** A dataset folder's manifest, written by `baton data push` after the files it lists. */
+export const DATASET_MANIFEST_FILE = "_dataset.json";
 /** Marker written last in a snapshot folder: a snapshot without it is incomplete and ignored. */
 export const SNAPSHOT_COMPLETE_FILE = "_complete.json";
 
@@ -29,6 +32,7 @@ export const keys = {
   dataset: (name: string, file: string): string => `datasets/${seg(name)}/${assertKey(file)}`,
   /** The file name stays: a dataset's role (held-out, replay) comes from its name. */
   datasetBlob: (sha256: string, file: string): string => `datasets/sha256/${hex(sha256)}/${seg(file)}`,
+  datasetManifest: (folder: string): string => `${dir(folder)}${DATASET_MANIFEST_FILE}`,
 } as const;
 
 /** Train step of a snapshot key (inverse of keys.snapshot), or null if the key is not one. */

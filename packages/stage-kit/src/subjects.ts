@@ -9,6 +9,7 @@
  *   baton.run.completed             the last step committed
  *   baton.dataset.updated.<name>    new data for a named dataset
  *   baton.feedback.ready            enough new human rankings
+ *   baton.bucket.notifications      the object store's own S3 event records (MinIO -> NATS), by default
  *   baton.dlq.<step>                dead letters: the original event plus the reason (headers)
  */
 import type { EventType } from "./contracts/events.ts";
@@ -26,7 +27,10 @@ export const subjects = {
   datasetUpdated: (dataset: string) => `baton.dataset.updated.${token(dataset, "dataset")}`,
   feedbackReady: () => "baton.feedback.ready",
   deadLetter: (step: string) => `baton.dlq.${token(step, "step")}`,
-  /** Wildcards for watchers. */
+  /** The default subject MinIO publishes its bucket notifications to (MINIO_NOTIFY_NATS_SUBJECT). */
+  bucketNotifications: () => "baton.bucket.notifications",
+  /** Wildcards for watchers and the trigger's consumers. */
+  allDatasetUpdated: () => "baton.dataset.updated.*",
   allStage: () => "baton.stage.>",
   allDeadLetters: () => "baton.dlq.>",
 } as const;
@@ -58,12 +62,24 @@ export function durableName(step: string): string {
 
 /**
  * NATS KV buckets. ledger: <runId>.<cursor> -> committed step; emitted: <runId>.<cursor> -> the
- * committed step's next event was published; latest: <step> -> newest checkpoint of that step.
+ * committed step's next event was published; latest: <pipeline>.<step> -> newest checkpoint of that
+ * step in runs of that recipe; trigger: the retraining trigger's dedupe marks and pending windows
+ * (packages/trigger).
  */
-export const KV_BUCKETS = { ledger: "baton-ledger", emitted: "baton-emitted", latest: "baton-latest" } as const;
+export const KV_BUCKETS = { ledger: "baton-ledger", emitted: "baton-emitted", latest: "baton-latest", trigger: "baton-trigger" } as const;
 
 export function ledgerKey(runId: string, cursor: number): string {
   return `${token(runId, "runId")}.${cursor}`;
+}
+
+/**
+ * Key of the pointer "newest checkpoint of step S of pipeline P". A recipe name is free text, so a
+ * name that is not one KV token is written as '=' + base64url of it ('=' never starts a plain name).
+ */
+export function latestKey(pipeline: string, step: string): string {
+  if (pipeline.length === 0) throw new Error("pipeline (recipe name) is empty; a latest-checkpoint pointer needs the recipe's name");
+  const p = /^[A-Za-z0-9_-]+$/.test(pipeline) ? pipeline : `=${Buffer.from(pipeline, "utf8").toString("base64url")}`;
+  return `${p}.${token(step, "step")}`;
 }
 
 /**

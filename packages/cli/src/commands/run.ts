@@ -4,7 +4,7 @@
 // (`--wait` follows it to run.completed and writes the report); the recipe's local datasets are
 // uploaded to the store first and the event names their s3:// URIs.
 import { resolve } from "node:path";
-import { type Logger, type Recipe, type StageEnv, awaitRun, isBatonError, stageEnv, startRun } from "@baton/stage-kit";
+import { type CheckpointRef, type Logger, type Recipe, type StageEnv, awaitRun, checkpointAt, isBatonError, latestCheckpoint, stageEnv, startRun, tail } from "@baton/stage-kit";
 import { type PipelineOptions, checkRecipe, readRecipeFile, recipeProblems, runPipeline, uploadLocalData } from "@baton/stage-registry";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 import { effectRows } from "../report/markdown.ts";
@@ -22,6 +22,10 @@ const USAGE = `usage: baton run <recipe.yaml|recipe.json> [options]
   --wait                    with NATS_URL set: wait for run.completed and write the report
   --check                   only check the whole recipe (every step's config, stages, data URIs),
                             print every problem and exit (1 when there is one); nothing is published
+  --from <step>             run only the recipe's steps from <step> to the end
+  --checkpoint <uri|latest> the checkpoint <step> starts from: a committed checkpoint's folder URI, or
+                            "latest": the newest checkpoint of the step before <step> in this recipe
+                            (needs NATS_URL: the pointer lives in the cluster's ledger)
 
 Without NATS_URL the stages run here (memory bus; checkpoints under $BATON_HOME, default ./runs).`;
 
@@ -55,8 +59,20 @@ export interface RunOutcome {
 }
 
 /** Runs a recipe the embedded way (or through the cluster) and writes its report. Used by `demo` too. */
-export async function runRecipe(file: string, o: { runId?: string; choices?: Record<string, string>; reportDir?: string; timeoutMin?: number; threads?: number; wait?: boolean; env?: StageEnv; prepare?: PipelineOptions["prepare"] }): Promise<RunOutcome | null> {
+/** Where `--from` / `--checkpoint` start the run: a URI, or the newest checkpoint of the step before `from`. */
+async function startingCheckpoint(env: StageEnv, recipe: Recipe, from: string | undefined, checkpoint: string | undefined): Promise<CheckpointRef | null> {
+  if (checkpoint === undefined) return null;
+  if (checkpoint !== "latest") return checkpointAt(env.store, checkpoint);
+  const steps = recipe.steps.map((s) => s.name);
+  const before = from === undefined ? -1 : steps.indexOf(from) - 1;
+  if (before < 0) throw new CliError(`--checkpoint latest takes the newest checkpoint of the step before --from; ${from === undefined ? "give --from <step>" : `"${from}" is the recipe's first step`}`);
+  if (env.bus.kind === "memory") throw new CliError("--checkpoint latest reads the cluster's ledger: set NATS_URL, or give the checkpoint's URI");
+  return latestCheckpoint(env.ledger, recipe.name, steps[before]!);
+}
+
+export async function runRecipe(file: string, o: { runId?: string; choices?: Record<string, string>; reportDir?: string; timeoutMin?: number; threads?: number; wait?: boolean; env?: StageEnv; prepare?: PipelineOptions["prepare"]; from?: string; checkpoint?: string }): Promise<RunOutcome | null> {
   const recipe = await readRecipeFile(file);
+  const steps = tail(recipe, o.from); // an unknown --from step fails here too
   const env = o.env ?? (await stageEnv());
   const runId = o.runId ?? defaultRunId(recipe);
   const timeoutMs = (o.timeoutMin ?? 60) * 60_000;
@@ -65,12 +81,14 @@ export async function runRecipe(file: string, o: { runId?: string; choices?: Rec
     // The whole recipe, before anything is published or trained: a typo in the last step costs seconds.
     // Steps with a prepare hook make their data in their own attempt: nothing to find before it.
     await checkRecipe(recipe, file, { choices: o.choices ?? {}, store: env.store, local: env.bus.kind === "memory", madeDuringRun: Object.keys(o.prepare ?? {}) });
+    const checkpoint = await startingCheckpoint(env, recipe, o.from, o.checkpoint);
+    const start = { ...(o.from !== undefined && { from: o.from }), checkpoint };
     let completed;
     if (env.bus.kind === "memory") {
-      console.log(`run ${runId}: ${recipe.steps.map((s) => s.name).join(" -> ")} in this process (${env.describe})`);
+      console.log(`run ${runId}: ${steps.map((s) => s.name).join(" -> ")} in this process (${env.describe})`);
       const printer = progressPrinter();
       try {
-        completed = await runPipeline({ recipe, file, env, runId, choices: o.choices ?? {}, timeoutMs, threads: o.threads ?? 2, logger: warningsOnly, onProgress: printer.onProgress, ...(o.prepare && { prepare: o.prepare }) });
+        completed = await runPipeline({ recipe, file, env, runId, ...start, choices: o.choices ?? {}, timeoutMs, threads: o.threads ?? 2, logger: warningsOnly, onProgress: printer.onProgress, ...(o.prepare && { prepare: o.prepare }) });
       } finally {
         printer.end();
       }
@@ -78,8 +96,8 @@ export async function runRecipe(file: string, o: { runId?: string; choices?: Rec
       // the services read only their store: the recipe's local files go there first
       const local = await uploadLocalData(env.store, recipe);
       if (local.uploaded + local.present > 0) console.log(`datasets: ${local.uploaded} uploaded, ${local.present} already in the store`);
-      const first = await startRun(env.bus, { runId, recipe: local.recipe, source: "baton://cli/run" });
-      console.log(`run ${runId}: published ${first.type} for step "${recipe.steps[0]?.name}" (${env.describe}); follow it with \`baton status ${runId}\``);
+      const first = await startRun(env.bus, { runId, recipe: local.recipe, ...start, source: "baton://cli/run" });
+      console.log(`run ${runId}: published ${first.type} for step "${steps[0]?.name}"${checkpoint ? ` from ${checkpoint.uri}` : ""} (${env.describe}); follow it with \`baton status ${runId}\``);
       if (!o.wait) return null;
       completed = await awaitRun(env.bus, runId, { timeoutMs });
     }
@@ -112,7 +130,7 @@ export async function checkOnly(file: string, choices: Record<string, string>): 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     argv,
-    { "run-id": { type: "string" }, impl: { type: "string", multiple: true }, report: { type: "string" }, "timeout-min": { type: "string" }, threads: { type: "string" }, wait: { type: "boolean" }, check: { type: "boolean" } },
+    { "run-id": { type: "string" }, from: { type: "string" }, checkpoint: { type: "string" }, impl: { type: "string", multiple: true }, report: { type: "string" }, "timeout-min": { type: "string" }, threads: { type: "string" }, wait: { type: "boolean" }, check: { type: "boolean" } },
     USAGE,
   );
   if (values.help) {
@@ -134,6 +152,8 @@ export async function run(argv: string[]): Promise<number> {
     timeoutMin: numberFlag("timeout-min", values["timeout-min"], 60, 1),
     threads: numberFlag("threads", values.threads, 2, 1),
     wait: values.wait ?? false,
+    ...(values.from !== undefined && { from: values.from }),
+    ...(values.checkpoint !== undefined && { checkpoint: values.checkpoint }),
   }).catch((err: unknown) => {
     // a bad recipe or a failed run: the message says what and where; a stack would only hide it
     if (isBatonError(err)) throw new CliError(err.message, 1);

@@ -20,12 +20,16 @@ export class RunStatus {
   private readonly steps = new Map<number, StepStatus>();
   private pipeline: { name: string; stage: string }[] = [];
   private completed: string | null = null;
+  /** the recipe the run follows (its name keys the newest-checkpoint pointers) */
+  private recipe: string | null = null;
 
   constructor(readonly runId: string) {}
 
   see(e: BatonEvent): void {
     const d = e.data as { runId?: string };
     if (d.runId !== this.runId) return;
+    const named = (e.data as { recipe?: unknown }).recipe;
+    if (typeof named === "string") this.recipe = named;
     switch (e.type) {
       case "dev.baton.checkpoint.ready": {
         const r = e.data;
@@ -64,9 +68,9 @@ export class RunStatus {
     }
   }
 
-  summary(): { completed: string | null; steps: StepStatus[] } {
+  summary(): { completed: string | null; recipe: string | null; steps: StepStatus[] } {
     this.pipeline.forEach((p, i) => (this.at(i, p.name).stage = p.stage));
-    return { completed: this.completed, steps: [...this.steps.values()].sort((a, b) => a.cursor - b.cursor) };
+    return { completed: this.completed, recipe: this.recipe, steps: [...this.steps.values()].sort((a, b) => a.cursor - b.cursor) };
   }
 
   private commit(cursor: number, step: string, checkpoint: string): void {

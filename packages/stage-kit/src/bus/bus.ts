@@ -19,10 +19,16 @@ export interface Bus {
   publish(subject: string, event: BatonEvent, options?: PublishOptions): Promise<PublishAck>;
   /** Publishes raw bytes without validation: dead letters and fault-injection tests only. */
   publishRaw(subject: string, payload: Uint8Array, options?: PublishOptions): Promise<PublishAck>;
-  /** Ensures the durable consumer for a step exists (idempotent). pull() calls it too. */
-  ensureConsumer(step: string): Promise<void>;
+  /** Ensures the durable consumer for a step (or a named one) exists (idempotent). pull() calls it too. */
+  ensureConsumer(step: string | DurableConsumer): Promise<void>;
   /** Pulls ONE message for `step`; null when none arrived within expiresMs. */
   pull(step: string, options?: { expiresMs?: number; signal?: AbortSignal }): Promise<Delivery | null>;
+  /**
+   * Pulls ONE message from a named durable consumer on any subject filter (the retraining trigger's
+   * dataset.updated / feedback.ready / bucket-notification consumers), with the same settings and
+   * delivery semantics as a step's consumer.
+   */
+  pullDurable(consumer: DurableConsumer, options?: { expiresMs?: number; signal?: AbortSignal }): Promise<Delivery | null>;
   /**
    * Watches a subject filter (wildcards allowed) without taking work from anyone. from "all" replays
    * what the stream holds first (so a test cannot miss an event published before it watched).
@@ -44,6 +50,18 @@ export interface BusSettings {
 }
 
 export const DEFAULT_BUS_SETTINGS: BusSettings = { ackWaitMs: 60_000, maxDeliver: 6, duplicateWindowMs: 120_000 };
+
+export interface DurableConsumer {
+  /** Durable name (letters, digits, '-', '_'). */
+  durable: string;
+  /** One subject filter inside the stream (wildcards allowed). */
+  filter: string;
+  /**
+   * Where a consumer created now starts: "all" (default) takes what the stream already holds, "new"
+   * only what is published from its creation on (then it is durable like any other).
+   */
+  from?: "all" | "new";
+}
 
 export interface PublishOptions {
   msgId?: string;

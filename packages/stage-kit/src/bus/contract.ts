@@ -57,6 +57,33 @@ export function runBusContract(adapter: string, make: (settings: BusSettings) =>
       expect(await h.bus.pull(s, { expiresMs: 1_000 })).toBeNull();
     });
 
+    it("a named durable consumer takes any subject filter: only its subjects, each once, kept across pulls", async () => {
+      const name = `d-${randomUUID().slice(0, 8)}`;
+      // only this case publishes dataset.updated on the shared stream
+      const consumer = { durable: `trigger-${name}`, filter: "baton.dataset.updated.*" };
+      const updated = (dataset: string) => createEvent({ type: "dev.baton.dataset.updated", source: "baton://contract", data: { dataset, uri: `s3://b/datasets/${dataset}/x.jsonl` } });
+      await h.bus.publish(subjects.datasetUpdated(`${name}-a`), updated(`${name}-a`));
+      await h.bus.publish(subjects.checkpointReady(name), work("elsewhere", name));
+      await h.bus.publish(subjects.datasetUpdated(`${name}-b`), updated(`${name}-b`));
+      const got: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const d = await h.bus.pullDurable(consumer, { expiresMs: 2_000 });
+        got.push(d!.subject);
+        await d!.ack();
+      }
+      expect(got).toEqual([subjects.datasetUpdated(`${name}-a`), subjects.datasetUpdated(`${name}-b`)]);
+      expect(await h.bus.pullDurable(consumer, { expiresMs: 1_000 })).toBeNull();
+
+      // from "new": what the stream held before the consumer existed is not its work; what follows is
+      const fresh = { durable: `late-${name}`, filter: "baton.dataset.updated.*", from: "new" as const };
+      await h.bus.ensureConsumer(fresh);
+      await h.bus.publish(subjects.datasetUpdated(`${name}-c`), updated(`${name}-c`));
+      const d = await h.bus.pullDurable(fresh, { expiresMs: 2_000 });
+      expect(d?.subject).toBe(subjects.datasetUpdated(`${name}-c`));
+      await d!.ack();
+      expect(await h.bus.pullDurable(fresh, { expiresMs: 1_000 })).toBeNull();
+    });
+
     it("hands out one message at a time (max_ack_pending 1), in order, with headers", async () => {
       const s = step();
       await h.bus.publish(subjects.checkpointReady(s), work("a", s), { headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } });

@@ -1,7 +1,7 @@
 import type { BatonEvent } from "../contracts/events.ts";
 import { BatonError } from "../errors.ts";
-import { subjects } from "../subjects.ts";
-import { DEFAULT_BUS_SETTINGS, type Bus, type BusSettings, type Delivery, type Observed, type PublishAck, type PublishOptions, type Unwatch } from "./bus.ts";
+import { durableName, subjects } from "../subjects.ts";
+import { DEFAULT_BUS_SETTINGS, type Bus, type BusSettings, type Delivery, type DurableConsumer, type Observed, type PublishAck, type PublishOptions, type Unwatch } from "./bus.ts";
 import { encodeForPublish, headerValue, subjectMatches } from "./shared.ts";
 
 interface Stored extends Observed {
@@ -75,13 +75,17 @@ export class MemoryBus implements Bus {
     return { seq, duplicate: false };
   }
 
-  async ensureConsumer(step: string): Promise<void> {
-    this.consumer(step);
+  async ensureConsumer(step: string | DurableConsumer): Promise<void> {
+    this.consumer(typeof step === "string" ? { durable: durableName(step), filter: subjects.checkpointReady(step) } : step);
   }
 
-  async pull(step: string, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
+  pull(step: string, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
+    return this.pullDurable({ durable: durableName(step), filter: subjects.checkpointReady(step) }, options);
+  }
+
+  async pullDurable(consumer: DurableConsumer, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
     this.assertOpen();
-    const c = this.consumer(step);
+    const c = this.consumer(consumer);
     const until = Date.now() + (options.expiresMs ?? 5_000);
     for (;;) {
       if (this.closed || options.signal?.aborted) return null;
@@ -114,14 +118,14 @@ export class MemoryBus implements Bus {
 
   /** Why a message was terminated, by stream sequence (for tests and diagnostics). */
   terminationReason(step: string, seq: number): string | undefined {
-    return this.consumers.get(step)?.terminated.get(seq);
+    return this.consumers.get(durableName(step))?.terminated.get(seq);
   }
 
-  private consumer(step: string): ConsumerState {
-    let c = this.consumers.get(step);
+  private consumer(spec: DurableConsumer): ConsumerState {
+    let c = this.consumers.get(spec.durable);
     if (!c) {
-      c = { filter: subjects.checkpointReady(step), cursor: 0, tracked: new Map(), terminated: new Map() };
-      this.consumers.set(step, c);
+      c = { filter: spec.filter, cursor: spec.from === "new" ? this.log.length : 0, tracked: new Map(), terminated: new Map() };
+      this.consumers.set(spec.durable, c);
     }
     return c;
   }

@@ -5,7 +5,7 @@ import type { BatonEvent } from "../contracts/events.ts";
 import { BatonError } from "../errors.ts";
 import { createRedactor } from "../redact.ts";
 import { durableName, STREAM, STREAM_SUBJECTS, subjects } from "../subjects.ts";
-import { DEFAULT_BUS_SETTINGS, type Bus, type BusSettings, type Delivery, type Observed, type PublishAck, type PublishOptions, type Unwatch } from "./bus.ts";
+import { DEFAULT_BUS_SETTINGS, type Bus, type BusSettings, type Delivery, type DurableConsumer, type Observed, type PublishAck, type PublishOptions, type Unwatch } from "./bus.ts";
 import { encodeForPublish, headerValue, sleep } from "./shared.ts";
 
 const STREAM_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
@@ -67,20 +67,25 @@ export class NatsBus implements Bus {
     }
   }
 
-  ensureConsumer(step: string): Promise<void> {
-    return this.consumer(step).then(() => undefined);
+  ensureConsumer(step: string | DurableConsumer): Promise<void> {
+    return this.consumer(typeof step === "string" ? { durable: durableName(step), filter: subjects.checkpointReady(step) } : step).then(() => undefined);
   }
 
-  async pull(step: string, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
+  pull(step: string, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
+    return this.pullDurable({ durable: durableName(step), filter: subjects.checkpointReady(step) }, options);
+  }
+
+  async pullDurable(consumer: DurableConsumer, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
     if (options.signal?.aborted) return null;
+    const step = consumer.durable;
     let m: JsMsg | null;
     try {
-      const c = await this.consumer(step);
+      const c = await this.consumer(consumer);
       // next() refuses expires under 1 s.
       m = await c.next({ expires: Math.max(1_000, options.expiresMs ?? 5_000) });
     } catch (err) {
       this.consumers.delete(step); // re-resolve after a reconnect or a recreated stream
-      throw BatonError.retry("BUS_UNAVAILABLE", `pull for step ${step} (consumer ${durableName(step)} on stream ${STREAM}) failed: ${(err as Error).message}`, err);
+      throw BatonError.retry("BUS_UNAVAILABLE", `pull from consumer ${step} (${consumer.filter}) on stream ${STREAM} failed: ${(err as Error).message}`, err);
     }
     return m ? toDelivery(m) : null;
   }
@@ -128,23 +133,24 @@ export class NatsBus implements Bus {
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }
 
-  private consumer(step: string): Promise<Consumer> {
-    let c = this.consumers.get(step);
+  private consumer(spec: DurableConsumer): Promise<Consumer> {
+    const key = spec.durable;
+    let c = this.consumers.get(key);
     if (!c) {
-      c = this.createConsumer(step);
-      this.consumers.set(step, c);
-      c.catch(() => this.consumers.delete(step));
+      c = this.createConsumer(spec);
+      this.consumers.set(key, c);
+      c.catch(() => this.consumers.delete(key));
     }
     return c;
   }
 
-  private async createConsumer(step: string): Promise<Consumer> {
-    const durable = durableName(step);
+  private async createConsumer(spec: DurableConsumer): Promise<Consumer> {
+    const durable = spec.durable;
     const config = {
       durable_name: durable,
-      filter_subject: subjects.checkpointReady(step),
+      filter_subject: spec.filter,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+      deliver_policy: spec.from === "new" ? DeliverPolicy.New : DeliverPolicy.All,
       ack_wait: nanos(this.settings.ackWaitMs),
       max_deliver: this.settings.maxDeliver,
       max_ack_pending: 1,

@@ -93,6 +93,16 @@ export interface DatasetRef {
 /** Named numeric metrics (loss, val_loss, tokens_per_s, ...). */
 export type Metrics = Record<string, number>;
 
+/** _dataset.json of a dataset folder, written by `baton data push` after its files: each file's path in the folder, sha256 and size. */
+export interface DatasetManifest {
+  formatVersion: 1;
+  dataset: StepName;
+  /** The dataset folder, ending in '/'. */
+  uri: DatasetUri;
+  files: ManifestFile[];
+  updatedAt: string;
+}
+
 /** An instruction-tuning example. Rendered as a user turn (instruction, then input after a blank line when present) and an assistant turn (output) with the chat template. */
 export interface AlpacaInstructionRecord {
   instruction: string;
@@ -161,7 +171,7 @@ export interface CheckpointReadyData {
   checkpoint: CheckpointRef | null;
 }
 
-/** New data landed for a named dataset (baton data push or a bucket notification). */
+/** New data landed for a named dataset (baton data push or a bucket notification). uri, sha256 and size describe what was pushed: one file, or a folder (then sha256 is its manifest's digest and size the total). */
 export interface DatasetUpdatedData {
   dataset: StepName;
   uri: DatasetUri;
@@ -169,6 +179,10 @@ export interface DatasetUpdatedData {
   /** Bytes. */
   size?: number;
   records?: number;
+  /** Every object pushed, with the sha256 of its bytes (what a recipe step's data is replaced with). */
+  files?: DatasetRef[];
+  /** The dataset folder's manifest (_dataset.json, see schemas/dataset-manifest.schema.json). */
+  manifest?: DatasetUri;
 }
 
 /** Enough new human rankings were collected to retrain from the latest checkpoint. */
@@ -252,6 +266,58 @@ export interface RecipeStep {
   config: Record<string, unknown>;
   data: DatasetUri[];
 }
+
+/** Rules of `baton trigger serve`: which new data (dataset.updated, a bucket notification) or new rankings (feedback.ready) start which recipe, from which step and checkpoint. */
+export interface TriggerRules {
+  /** Debounce for every rule (default 30s): a rule's run starts once this long has passed without a new update for it. */
+  window?: Duration;
+  /** A run starts at the latest this long after the first update of its window, however many keep coming (default 10 windows). */
+  maxWait?: Duration;
+  /** Accept the object store's own S3 event notification records (MinIO's format) on this subject, as well as Baton's dataset.updated. */
+  bucketNotifications?: {
+    /** A subject under baton. (the stream), e.g. baton.bucket.notifications. */
+    subject: string;
+  };
+  rules: TriggerRule[];
+}
+
+/** A duration: 500ms, 30s, 5m, 1h. */
+export type Duration = string;
+
+/** One rule: an update it matches starts the recipe's steps from `from` to the end. */
+export interface TriggerRule {
+  /** Names the rule in run ids and logs. */
+  name: string;
+  on: TriggerOn;
+  /** The recipe file, relative to the rules file. */
+  recipe: string;
+  /** The first step to run; the run goes on to the recipe's last step. */
+  from: StepName;
+  checkpoint: TriggerCheckpoint;
+  /** Step name -> regular expression: in that step's data, the entries whose file name matches are replaced by the new files (dataset rules) or the rankings export (feedback rules). */
+  data: Record<string, string>;
+  window?: Duration;
+  maxWait?: Duration;
+}
+
+/** What starts the rule (one of): new objects under a dataset prefix, or a rankings export (feedback.ready, optionally under a prefix). */
+export interface TriggerOn {
+  dataset?: {
+    /** e.g. s3://baton/datasets/legal/ */
+    prefix: string;
+  };
+  feedback?: {
+    /** Only exports under this URI prefix. */
+    prefix?: string;
+  };
+}
+
+/** Where the first step starts: "event" = the checkpoint named in feedback.ready (whose outputs were ranked); {latest: <step>} = the newest checkpoint of that step of the pipeline (default: this rule's recipe). */
+export type TriggerCheckpoint = "event" | {
+  latest: StepName;
+  /** Recipe name whose pointer to read (default: the rule's recipe). */
+  pipeline?: string;
+};
 
 /** Data type of each CloudEvent type. */
 export interface EventDataByType {

@@ -24,6 +24,8 @@ export const SCHEMA_FILES = {
   envelope: "cloudevent.schema.json",
   recipe: "recipe.schema.json",
   manifest: "checkpoint-manifest.schema.json",
+  datasetManifest: "dataset-manifest.schema.json",
+  triggerRules: "trigger-rules.schema.json",
   "dev.baton.checkpoint.ready": "events/checkpoint.ready.schema.json",
   "dev.baton.stage.started": "events/stage.started.schema.json",
   "dev.baton.stage.progress": "events/stage.progress.schema.json",

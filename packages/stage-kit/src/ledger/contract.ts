@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { latestCheckpoint } from "./latest.ts";
 import type { Ledger, LedgerRecord } from "./ledger.ts";
 
 export interface LedgerHarness {
@@ -57,12 +58,22 @@ export function runLedgerContract(adapter: string, make: () => Promise<LedgerHar
       expect(await h.ledger.emitted(r, 1)).toBe(false);
     });
 
-    it("keeps the newest checkpoint per step name", async () => {
+    it("keeps the newest checkpoint per pipeline and step", async () => {
       const step = `s-${randomUUID().slice(0, 6)}`;
-      expect(await h.ledger.latest(step)).toBeNull();
-      await h.ledger.setLatest(step, record("old").checkpoint);
-      await h.ledger.setLatest(step, record("new").checkpoint);
-      expect((await h.ledger.latest(step))?.uri).toContain("/new/");
+      const pointer = (pipeline: string, worker: string) => ({ pipeline, step, checkpoint: record(worker).checkpoint, runId: `run-${worker}`, committedAt: new Date().toISOString() });
+      expect(await h.ledger.latest("legal", step)).toBeNull();
+      await h.ledger.setLatest(pointer("legal", "old"));
+      await h.ledger.setLatest(pointer("legal", "new"));
+      // another pipeline's step of the same name is another pointer; a recipe name may be free text
+      await h.ledger.setLatest(pointer("medical notes (v2)", "other"));
+      expect(await h.ledger.latest("legal", step)).toMatchObject({ pipeline: "legal", step, runId: "run-new" });
+      expect((await h.ledger.latest("legal", step))?.checkpoint.uri).toContain("/new/");
+      expect((await h.ledger.latest("medical notes (v2)", step))?.checkpoint.uri).toContain("/other/");
+      expect(await h.ledger.latest("medical", step)).toBeNull();
+      const mine = (await h.ledger.latestAll()).filter((p) => p.step === step);
+      expect(mine.map((p) => [p.pipeline, p.runId])).toEqual([["legal", "run-new"], ["medical notes (v2)", "run-other"]]);
+      await expect(latestCheckpoint(h.ledger, "legal", "never-ran")).rejects.toThrow(/no checkpoint of step "never-ran" of pipeline "legal"/);
+      expect((await latestCheckpoint(h.ledger, "legal", step)).uri).toContain("/new/");
     });
   });
 }

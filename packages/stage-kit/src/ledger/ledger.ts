@@ -16,9 +16,12 @@ export interface Ledger {
    */
   markEmitted(runId: string, cursor: number): Promise<void>;
   emitted(runId: string, cursor: number): Promise<boolean>;
-  /** Newest committed checkpoint of a step name (where retraining starts). */
-  setLatest(step: string, ref: CheckpointRef): Promise<void>;
-  latest(step: string): Promise<CheckpointRef | null>;
+  /** Moves the pointer "newest checkpoint of step S of pipeline P" (the relay, after each winning commit). */
+  setLatest(pointer: LatestCheckpoint): Promise<void>;
+  /** Newest committed checkpoint of `step` in runs of the recipe named `pipeline` (where retraining starts). */
+  latest(pipeline: string, step: string): Promise<LatestCheckpoint | null>;
+  /** Every pointer, sorted by pipeline then step (for `baton status`). */
+  latestAll(): Promise<LatestCheckpoint[]>;
   close(): Promise<void>;
 }
 
@@ -30,3 +33,12 @@ export interface LedgerRecord {
 }
 
 export type CommitResult = { won: true; record: LedgerRecord } | { won: false; record: LedgerRecord };
+
+/** The newest committed checkpoint of one step of one pipeline (a recipe, by name). */
+export interface LatestCheckpoint {
+  pipeline: string;
+  step: string;
+  checkpoint: CheckpointRef;
+  runId: string;
+  committedAt: string;
+}

@@ -1,13 +1,13 @@
-import type { CheckpointRef } from "../contracts/types.gen.ts";
-import { ledgerKey } from "../subjects.ts";
-import type { CommitResult, Ledger, LedgerRecord } from "./ledger.ts";
+import { latestKey, ledgerKey } from "../subjects.ts";
+import { sortPointers } from "./latest.ts";
+import type { CommitResult, LatestCheckpoint, Ledger, LedgerRecord } from "./ledger.ts";
 
 /** The ledger for one process (embedded default, unit tests): a map where the first writer wins. */
 export class MemoryLedger implements Ledger {
   readonly kind = "memory" as const;
   private readonly commits = new Map<string, LedgerRecord>();
-  private readonly latestByStep = new Map<string, CheckpointRef>();
   private readonly handedOn = new Set<string>();
+  private readonly latestByKey = new Map<string, LatestCheckpoint>();
 
   async commit(runId: string, cursor: number, record: LedgerRecord): Promise<CommitResult> {
     const key = ledgerKey(runId, cursor);
@@ -29,12 +29,16 @@ export class MemoryLedger implements Ledger {
     return this.handedOn.has(ledgerKey(runId, cursor));
   }
 
-  async setLatest(step: string, ref: CheckpointRef): Promise<void> {
-    this.latestByStep.set(step, ref);
+  async setLatest(pointer: LatestCheckpoint): Promise<void> {
+    this.latestByKey.set(latestKey(pointer.pipeline, pointer.step), pointer);
   }
 
-  async latest(step: string): Promise<CheckpointRef | null> {
-    return this.latestByStep.get(step) ?? null;
+  async latest(pipeline: string, step: string): Promise<LatestCheckpoint | null> {
+    return this.latestByKey.get(latestKey(pipeline, step)) ?? null;
+  }
+
+  async latestAll(): Promise<LatestCheckpoint[]> {
+    return sortPointers([...this.latestByKey.values()]);
   }
 
   async close(): Promise<void> {}

@@ -1,10 +1,10 @@
 import { Kvm, type KV } from "@nats-io/kv";
 import { StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { CheckpointRef } from "../contracts/types.gen.ts";
 import { BatonError } from "../errors.ts";
-import { KV_BUCKETS, ledgerKey } from "../subjects.ts";
-import type { CommitResult, Ledger, LedgerRecord } from "./ledger.ts";
+import { KV_BUCKETS, latestKey, ledgerKey } from "../subjects.ts";
+import { sortPointers } from "./latest.ts";
+import type { CommitResult, LatestCheckpoint, Ledger, LedgerRecord } from "./ledger.ts";
 
 const encoder = new TextEncoder();
 
@@ -18,7 +18,7 @@ export class NatsLedger implements Ledger {
   private constructor(
     private readonly commits: KV,
     private readonly handedOn: KV,
-    private readonly latestByStep: KV,
+    private readonly latestPointers: KV,
   ) {}
 
   static async connect(nc: NatsConnection): Promise<NatsLedger> {
@@ -80,17 +80,36 @@ export class NatsLedger implements Ledger {
     }
   }
 
-  async setLatest(step: string, ref: CheckpointRef): Promise<void> {
+  async setLatest(pointer: LatestCheckpoint): Promise<void> {
+    const key = latestKey(pointer.pipeline, pointer.step);
     try {
-      await this.latestByStep.put(step, encoder.encode(JSON.stringify(ref)));
+      await this.latestPointers.put(key, encoder.encode(JSON.stringify(pointer)));
     } catch (err) {
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `latest-checkpoint pointer for ${step} in KV ${KV_BUCKETS.latest} failed: ${(err as Error).message}`, err);
+      throw BatonError.retry("LEDGER_UNAVAILABLE", `latest-checkpoint pointer ${key} in KV ${KV_BUCKETS.latest} failed: ${(err as Error).message}`, err);
     }
   }
 
-  async latest(step: string): Promise<CheckpointRef | null> {
-    const e = await this.latestByStep.get(step);
-    return e && e.operation === "PUT" ? (e.json() as CheckpointRef) : null;
+  async latest(pipeline: string, step: string): Promise<LatestCheckpoint | null> {
+    const key = latestKey(pipeline, step);
+    try {
+      const e = await this.latestPointers.get(key);
+      return e && e.operation === "PUT" ? (e.json() as LatestCheckpoint) : null;
+    } catch (err) {
+      throw BatonError.retry("LEDGER_UNAVAILABLE", `latest-checkpoint pointer ${key} in KV ${KV_BUCKETS.latest} cannot be read: ${(err as Error).message}`, err);
+    }
+  }
+
+  async latestAll(): Promise<LatestCheckpoint[]> {
+    try {
+      const out: LatestCheckpoint[] = [];
+      for await (const key of await this.latestPointers.keys()) {
+        const e = await this.latestPointers.get(key);
+        if (e && e.operation === "PUT") out.push(e.json() as LatestCheckpoint);
+      }
+      return sortPointers(out);
+    } catch (err) {
+      throw BatonError.retry("LEDGER_UNAVAILABLE", `latest-checkpoint pointers in KV ${KV_BUCKETS.latest} cannot be listed: ${(err as Error).message}`, err);
+    }
   }
 
   async close(): Promise<void> {}

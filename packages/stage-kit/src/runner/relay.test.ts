@@ -95,7 +95,7 @@ describe("relay over the in-memory bus and a folder store", () => {
     expect(seen.of("dev.baton.checkpoint.ready").map((e) => e.id)).toEqual(["r3:0:checkpoint.ready", "r3:1:checkpoint.ready", "r3:2:checkpoint.ready"]);
     expect(seen.of("dev.baton.stage.progress").filter((e) => e.data.step === "pre").map((e) => e.data.trainStep)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(seen.of("dev.baton.run.completed")).toHaveLength(1);
-    expect(await ledger.latest("post")).toEqual(done.checkpoint);
+    expect(await ledger.latest(recipe.name, "post")).toMatchObject({ pipeline: recipe.name, step: "post", checkpoint: done.checkpoint, runId: "r3" });
   });
 
   it("throttles stage.progress but always publishes the first and the last training step", async () => {

@@ -174,7 +174,7 @@ async function commitAndHandOn(o: RunStageOptions, d: Delivery, log: Logger, w: 
   const next = won.won ? await emitAndMark(o, log, w, data, won.record.checkpoint) : await handOnce(o, log, w, data, won.record.checkpoint).then(() => null);
   if (won.won) {
     log.info("step committed", { checkpoint: won.record.checkpoint.uri, next });
-    await o.ledger.setLatest(step.name, checkpoint).catch((err: unknown) => log.warn("could not move the latest-checkpoint pointer", { error: (err as Error).message }));
+    await o.ledger.setLatest({ pipeline: data.recipe, step: step.name, checkpoint, runId: data.runId, committedAt: won.record.committedAt }).catch((err: unknown) => log.warn("could not move the latest-checkpoint pointer", { error: (err as Error).message }));
   } else {
     log.info("another worker committed this step first; dropping our copy", { ours: checkpoint.uri, theirs: won.record.checkpoint.uri });
   }

@@ -1,11 +1,11 @@
 import { tmpdir } from "node:os";
 import type { Bus, Unwatch } from "../bus/bus.ts";
 import { sleep } from "../bus/shared.ts";
-import { createEvent, decodeEvent, type BatonEvent } from "../contracts/events.ts";
-import { parseRecipe } from "../contracts/recipe.ts";
-import type { CheckpointRef, Recipe, RunCompletedData, StageFailedData } from "../contracts/types.gen.ts";
+import { decodeEvent, type BatonEvent } from "../contracts/events.ts";
+import type { RunCompletedData, StageFailedData } from "../contracts/types.gen.ts";
 import { BatonError, type BatonErrorCode } from "../errors.ts";
-import { HEADERS, msgId, subjects } from "../subjects.ts";
+import { HEADERS, subjects } from "../subjects.ts";
+import { firstEvent, type RunStart } from "./first-event.ts";
 import { jsonLogger, withFields } from "./log.ts";
 import { sweepWorkRoot } from "./attempts.ts";
 import { defaultWorker, relay } from "./relay.ts";
@@ -89,27 +89,14 @@ export function serveStage(options: ServeStageOptions): StageService {
   };
 }
 
-export interface StartRunOptions {
-  runId: string;
-  recipe: Recipe;
-  /** Where step 0 starts; null/absent = random init. */
-  checkpoint?: CheckpointRef | null;
-  source?: string;
+export interface StartRunOptions extends RunStart {
   headers?: Record<string, string>;
 }
 
-/** Publishes the first checkpoint.ready of a run (cursor 0). The recipe is checked first. */
+/** Publishes the first checkpoint.ready of a run (see firstEvent: the recipe, or its tail from `from`). */
 export async function startRun(bus: Bus, options: StartRunOptions): Promise<BatonEvent<"dev.baton.checkpoint.ready">> {
-  const recipe = parseRecipe(options.recipe, `for run ${options.runId}`);
-  const first = recipe.steps[0]!;
-  const event = createEvent({
-    type: "dev.baton.checkpoint.ready",
-    id: msgId(options.runId, 0, "dev.baton.checkpoint.ready"),
-    source: options.source ?? "baton://cli",
-    subject: first.name,
-    data: { runId: options.runId, recipe: recipe.name, ...(recipe.seed !== undefined ? { seed: recipe.seed } : {}), cursor: 0, pipeline: recipe.steps, checkpoint: options.checkpoint ?? null },
-  });
-  await bus.publish(subjects.checkpointReady(first.name), event, { ...(options.headers ? { headers: options.headers } : {}) });
+  const event = firstEvent(options);
+  await bus.publish(subjects.checkpointReady(event.data.pipeline[0]!.name), event, { ...(options.headers ? { headers: options.headers } : {}) });
   return event;
 }
 

@@ -2,7 +2,7 @@
 // environment gives: the memory bus and a local folder by default), the run started, and awaited.
 // The relay is the same one the distributed services run; only the transport is local.
 import { type Logger, type Recipe, type RunCompletedData, type StageContext, type StageEnv, type StageService, awaitRun, decodeEvent, serveStage, startRun } from "@baton/stage-kit";
-import type { StageProgressData } from "@baton/stage-kit";
+import type { CheckpointRef, StageProgressData } from "@baton/stage-kit";
 import { IMPLEMENTATIONS, resolveSteps } from "./registry.ts";
 
 export interface PipelineOptions {
@@ -20,6 +20,9 @@ export interface PipelineOptions {
   onProgress?(p: StageProgressData): void;
   /** step name -> work done in that step's attempt before it trains (the demo ranks the input's answers there) */
   prepare?: Record<string, (ctx: StageContext) => Promise<void>>;
+  /** Run only the recipe's tail from this step, on this checkpoint (see firstEvent in stage-kit). */
+  from?: string;
+  checkpoint?: CheckpointRef | null;
 }
 
 /** Serves every step, starts the run and resolves with run.completed (rejects with the dead-letter reason). */
@@ -66,7 +69,7 @@ export async function runPipeline(o: PipelineOptions): Promise<RunCompletedData>
       );
     }
     const done = awaitRun(o.env.bus, o.runId, { timeoutMs: o.timeoutMs });
-    await startRun(o.env.bus, { runId: o.runId, recipe: o.recipe, source: "baton://cli/run" });
+    await startRun(o.env.bus, { runId: o.runId, recipe: o.recipe, source: "baton://cli/run", ...(o.from !== undefined && { from: o.from }), ...(o.checkpoint && { checkpoint: o.checkpoint }) });
     return await done;
   } finally {
     await Promise.all(services.map((s) => s.stop()));
