@@ -11,11 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awaitRun, countingStage, latestCheckpoint, lineage, serveStage, silentLogger, startRun, type Recipe, type StageService } from "@baton/stage-kit";
 import { type Cluster, cli, startCluster } from "../e2e/cluster.ts";
 
+// The steps name data that exists (beforeAll puts it in the store): `baton run` checks the whole
+// recipe, data included, before it publishes; the counting stages themselves read none of it.
+const DATA = { pre: ["datasets/retrain/general.train.jsonl"], post: ["datasets/retrain/tasks.train.jsonl", "datasets/retrain/tasks.test.jsonl"] };
+let dataUri = (key: string): string => key;
 const recipe = (name: string): Recipe => ({
   name,
   steps: [
-    { name: "pre", stage: "pretrain", config: {}, data: [] },
-    { name: "post", stage: "instruct", config: {}, data: [] },
+    { name: "pre", stage: "pretrain", config: {}, data: DATA.pre.map((k) => dataUri(k)) },
+    { name: "post", stage: "instruct", config: {}, data: DATA.post.map((k) => dataUri(k)) },
   ],
 });
 
@@ -25,6 +29,10 @@ describe("latest checkpoint of a step of a pipeline", () => {
 
   beforeAll(async () => {
     cluster = await startCluster();
+    const store = cluster.env.store;
+    await store.putBytes(DATA.pre[0]!, new TextEncoder().encode(`${JSON.stringify({ text: "a small corpus" })}\n`));
+    for (const key of DATA.post) await store.putBytes(key, new TextEncoder().encode(`${JSON.stringify({ instruction: "say hi", input: "", output: "hi" })}\n`));
+    dataUri = (key) => store.uri(key);
     const serve = (step: string, stage: string) =>
       serveStage({ ...countingStage({ stage, add: 1, steps: 2 }), step, ...cluster.env, workRoot: join(cluster.workDir, "work"), logger: silentLogger, pullExpiresMs: 1_000 });
     services = [serve("pre", "pretrain"), serve("post", "instruct")];

@@ -62,13 +62,14 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     const traceId = w.traceId();
     if (traceId) log = withFields(log, { traceId });
     const step = routedStep(o, data, ev.id);
+    // What the event points the service at is the operator's to allow, before anything else is looked at.
+    checkReadable(o.dataAccess ?? allowLocations([storeLocation(o.store)]), step, data.checkpoint, ev.id);
     // A step that can never train (its config, its data roles) fails here, before any download, and
     // is dead-lettered on this first attempt: retrying cannot change the recipe.
     const problems = o.validate?.(step) ?? [];
     if (problems.length > 0) {
       throw BatonError.fatal("CONFIG_INVALID", `event ${ev.id}: recipe step "${step.name}" (pipeline[${data.cursor}]) can never train:\n  - ${problems.join("\n  - ")}\nFix the recipe and start a new run (check it first with \`baton run --check\`).`);
     }
-    checkReadable(o.dataAccess ?? allowLocations([storeLocation(o.store)]), step, data.checkpoint, ev.id);
 
     if (d.deliveryCount > retry.maxAttempts) {
       throw BatonError.fatal("ATTEMPTS_EXHAUSTED", `event ${ev.id} was delivered ${d.deliveryCount} times without completing (limit ${retry.maxAttempts}): workers died or timed out on every attempt. Check the stage's logs for run ${data.runId}, step ${step.name}.`);
