@@ -3,42 +3,77 @@
 // local folder store), shows progress, and ends with the report's path and a table of each stage's
 // effect. The reward step learns from rankings of the instruct checkpoint's own answers: right before
 // it trains, the demo samples them and ranks them with the rule rater (`baton feedback simulate`),
-// as raters would on the ranking page.
-import { copyFile, writeFile } from "node:fs/promises";
+// as raters would on the ranking page. With
+// `--seeds n` it does so n times, each seed with its own demo data and run seed, and ends with every
+// metric's mean and range over the seeds (a table and a report of its own).
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { StageContext } from "@baton/stage-kit";
 import { readPromptTexts, simulateRankings } from "@baton/stage-lm";
-import { numberFlag, parseCommandArgs } from "../args.ts";
+import { parseDocument } from "yaml";
+import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
+import { textTable } from "../report/progress.ts";
+import { type SeedRun, seedsMarkdown, spreadRows, spreadTableRows } from "../report/seeds.ts";
 import { writeDemoData } from "./demo-data.ts";
-import { parseChoices, runRecipe } from "./run.ts";
+import { defaultRunId, parseChoices, runRecipe } from "./run.ts";
 
 export const DEMO_RECIPE = fileURLToPath(new URL("../../recipes/demo.yaml", import.meta.url));
 
-const USAGE = `usage: baton demo [--dir <dir>] [--seed <n>] [--recipe <file>] [--impl <step>=<name>]
+const USAGE = `usage: baton demo [--dir <dir>] [--seed <n>] [--seeds <n>] [--recipe <file>] [--impl <step>=<name>]
 
   --dir <dir>      where the demo data and recipe go (default: $BATON_HOME/demo-data, BATON_HOME default ./runs)
-  --seed <n>       demo data seed (default 1)
+  --seed <n>       demo data and run seed (default 1)
+  --seeds <n>      run n times, with seeds seed .. seed+n-1 (data in <dir>/seed-<s>), and report each
+                   metric's mean and range over them (default 1)
   --recipe <file>  another recipe over the demo data (default: packages/cli/recipes/demo.yaml)
   --impl ...       as for \`baton run\``;
 
+/** The recipe, copied beside the data it names with its run seed set, so `baton run <dir>/recipe.yaml` repeats it. */
+async function placeRecipe(from: string, dir: string, seed: number): Promise<string> {
+  const doc = parseDocument(await readFile(from, "utf8"));
+  if (doc.errors.length > 0) throw new CliError(`recipe ${from}: not valid YAML: ${doc.errors[0]?.message}`);
+  doc.set("seed", seed);
+  const recipe = join(dir, "recipe.yaml");
+  await writeFile(recipe, doc.toString());
+  return recipe;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { dir: { type: "string" }, seed: { type: "string" }, recipe: { type: "string" }, impl: { type: "string", multiple: true } }, USAGE, false);
+  const { values } = parseCommandArgs(argv, { dir: { type: "string" }, seed: { type: "string" }, seeds: { type: "string" }, recipe: { type: "string" }, impl: { type: "string", multiple: true } }, USAGE, false);
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   const began = Date.now();
-  const dir = resolve(values.dir ?? join(process.env.BATON_HOME ?? "./runs", "demo-data"));
-  const seed = numberFlag("seed", values.seed, 1, 0);
-  console.log(`generating demo data (seed ${seed}) in ${dir}`);
-  await writeDemoData(dir, seed);
-  // the recipe sits beside the data it names, so `baton run <dir>/recipe.yaml` repeats the demo
-  const recipe = join(dir, "recipe.yaml");
-  await copyFile(resolve(values.recipe ?? DEMO_RECIPE), recipe);
-  const outcome = await runRecipe(recipe, { choices: parseChoices(values.impl), prepare: { reward: rankInstructAnswers(dir) } });
+  const root = resolve(values.dir ?? join(process.env.BATON_HOME ?? "./runs", "demo-data"));
+  const first = numberFlag("seed", values.seed, 1, 0);
+  const count = numberFlag("seeds", values.seeds, 1, 1);
+  if (!Number.isInteger(first) || !Number.isInteger(count)) throw new CliError(`--seed and --seeds take whole numbers, got ${values.seed ?? first} and ${values.seeds ?? count}`);
+  const choices = parseChoices(values.impl);
+  const runs: SeedRun[] = [];
+  for (let seed = first; seed < first + count; seed++) {
+    const dir = count === 1 ? root : join(root, `seed-${seed}`);
+    const t0 = Date.now();
+    console.log(`${count > 1 ? `\n[seed ${seed}: ${seed - first + 1} of ${count}] ` : ""}generating demo data (seed ${seed}) in ${dir}`);
+    await writeDemoData(dir, seed);
+    const recipe = await placeRecipe(resolve(values.recipe ?? DEMO_RECIPE), dir, seed);
+    const outcome = await runRecipe(recipe, { choices, prepare: { reward: rankInstructAnswers(dir) } });
+    if (!outcome) return 1;
+    runs.push({ seed, report: outcome.report, reportDir: outcome.reportDir, seconds: (Date.now() - t0) / 1000 });
+  }
+  if (count > 1) {
+    const name = runs[0]?.report.recipe ?? "demo";
+    const dir = resolve(process.env.BATON_HOME ?? "./runs", "reports", `${defaultRunId({ name: `${name}-seeds`, steps: [] })}`);
+    await mkdir(dir, { recursive: true });
+    const rows = spreadRows(runs.map((r) => r.report));
+    await writeFile(join(dir, "report.md"), seedsMarkdown(name, runs, dir));
+    await writeFile(join(dir, "report.json"), JSON.stringify({ recipe: name, seeds: runs.map((r) => ({ seed: r.seed, runId: r.report.runId, seconds: r.seconds, reportDir: r.reportDir })), effects: rows }, null, 2));
+    const table = textTable(["step", "stage", "metric", "before: mean (min-max)", "after: mean (min-max)"], spreadTableRows(rows));
+    console.log(`\n${count} seeds (${runs.map((r) => r.seed).join(", ")}), each metric's mean over them and (lowest-highest):\n\n${table}\n\nreport: ${join(dir, "report.md")}`);
+  }
   console.log(`\ndemo finished in ${((Date.now() - began) / 1000).toFixed(0)} s`);
-  return outcome ? 0 : 1;
+  return 0;
 }
 
 /** Prompts ranked for the demo's reward step: training-template ones to learn from, held-out-template ones to judge by. */

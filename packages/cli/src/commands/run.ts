@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { type CheckpointRef, type Logger, type Recipe, type StageEnv, awaitRun, checkpointAt, isBatonError, latestCheckpoint, stageEnv, startRun, tail } from "@baton/stage-kit";
 import { type PipelineOptions, checkRecipe, readRecipeFile, recipeProblems, runPipeline, uploadLocalData } from "@baton/stage-registry";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
+import type { RunReport } from "../report/collect.ts";
 import { effectRows } from "../report/markdown.ts";
 import { progressPrinter, textTable } from "../report/progress.ts";
 import { writeReport } from "../report/write.ts";
@@ -56,6 +57,7 @@ export interface RunOutcome {
   runId: string;
   reportDir: string;
   table: string;
+  report: RunReport;
 }
 
 /** Runs a recipe the embedded way (or through the cluster) and writes its report. Used by `demo` too. */
@@ -104,7 +106,7 @@ export async function runRecipe(file: string, o: { runId?: string; choices?: Rec
     const written = await writeReport(env.store, completed.checkpoint, recipe.name, reportDir);
     const table = textTable(["step", "stage", "metric", "before", "after"], effectRows(written.report).map((r) => [r.step, r.stage, r.metric, r.before, r.after]));
     console.log(`\nrun ${runId} completed: last checkpoint ${completed.checkpoint.uri}\n\n${table}\n\nreport: ${resolve(reportDir, "report.md")}`);
-    return { runId, reportDir, table };
+    return { runId, reportDir, table, report: written.report };
   } finally {
     if (!o.env) await env.close();
   }

@@ -3,7 +3,7 @@
 // and its data (digests and skipped records).
 import type { ReportStage, RunReport } from "./collect.ts";
 
-const num = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? "—" : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3));
+export const num = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? "—" : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(3));
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, "⏎");
 const clip = (s: string, n = 80) => (s.length > n ? `${s.slice(0, n)}…` : s);
 

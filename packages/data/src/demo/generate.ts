@@ -12,7 +12,7 @@ import { GENERAL } from "./words.ts";
  *   general  -> pretrain: simple English from a small grammar
  *   domain   -> cpt: a vocabulary of its own (high loss before CPT, low after), general replay limits forgetting
  *   task     -> finetune: plural of unseen made-up nouns, exact match
- *   instruct -> instruct: four tasks, 13 training templates each; the test set uses only templates with
+ *   instruct -> instruct: four tasks, 25 training templates each; the test set uses only templates with
  *               lead-ins never seen in training
  *   prefs, ranking -> reward / DPO: the right answer over a near miss (and an off-topic reply)
  * Every character of every file is in general.train.jsonl, so a char tokenizer built on it covers all.
@@ -60,7 +60,7 @@ export async function generateDemoData(dir: string, options: DemoOptions): Promi
     "domain.val.jsonl": { format: "jsonl-text", rows: text(domainDocuments(stream("domain.val"), 20_000 * scale)), purpose: "domain val loss" },
     "task.train.jsonl": { format: "prompt-completion", rows: nouns.train.map(taskPrompt), purpose: "finetune" },
     "task.test.jsonl": { format: "prompt-completion", rows: nouns.test.map(taskPrompt), purpose: "finetune exact match (unseen nouns)" },
-    "instruct.train.jsonl": { format: "alpaca", rows: instructionRows(stream("instruct.train"), 3000, instructNouns, "train").map(({ task: _task, ...row }) => row), purpose: "instruct (training templates)" },
+    "instruct.train.jsonl": { format: "alpaca", rows: instructionRows(stream("instruct.train"), 8000, instructNouns, "train").map(({ task: _task, ...row }) => row), purpose: "instruct (training templates)" },
     "instruct.test.jsonl": { format: "alpaca", rows: instructionRows(stream("instruct.test"), 300, instructNouns, "heldOut"), purpose: "instruct accuracy on held-out templates; each row names its task" },
     // For the preference stages (reward, DPO): the right answer preferred over a near miss.
     "prefs.train.jsonl": { format: "preference", rows: preferenceRows(stream("prefs.train"), 1500, instructNouns), purpose: "reward model / DPO pairs" },

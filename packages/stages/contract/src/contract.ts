@@ -3,7 +3,7 @@
 //   - identity: the stage kind it serves, an implementation name and version for the manifest
 //   - output: a loadable GPT checkpoint (HF files + stage-report.json) with the input's architecture
 //     and tokenizer, finite metrics, and every dataset of the step recorded with the sha256 of its bytes
-//   - progress: reported with increasing train steps
+//   - progress: reported with increasing train steps; evaluations from step 0 (the "before" value)
 //   - bad input: an unknown config key and a missing dataset are fatal errors that say where
 //   - SIGTERM: an abort stops at a step boundary with a retryable error after a snapshot, and the run
 //     resumed from it ends with the same weights, bit for bit, as an uninterrupted one
@@ -88,6 +88,14 @@ export function stageContract<F extends ContractFixture>(spec: ContractSpec<F>):
       for (const [k, v] of metrics) expect(Number.isFinite(v), `metric ${k} = ${v}`).toBe(true);
       const recorded = new Map((r.datasets ?? []).map((d) => [d.uri, d.sha256]));
       for (const uri of f.data) expect(recorded.get(uri), `dataset ${uri} in the result`).toBe(await sha256(fileURLToPath(uri)));
+      // an evaluation at step 0 (every stage on trainLoop has one) is on the input weights: the plot's
+      // first point is the table's "before"
+      const start = report?.evals[0]?.step === 0 ? report.evals[0].metrics : {};
+      if (spec.stage !== "rlhf") expect(report?.evals[0]?.step).toBe(0);
+      for (const [k, v] of Object.entries(start)) {
+        const before = report?.effect[k]?.before;
+        if (before !== undefined && before !== null) expect(v, `${k} at step 0`).toBeCloseTo(before, 5);
+      }
       const steps = local.progress.map((p) => p.trainStep);
       expect(steps.length).toBeGreaterThan(0);
       expect(steps).toEqual([...steps].sort((a, b) => a - b));

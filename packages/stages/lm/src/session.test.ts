@@ -61,8 +61,9 @@ describe("LmSession + trainLoop", () => {
       snapshotEvery: 0,
     });
     expect(run.curve.map((c) => c.step)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
-    expect(run.evals.map((e) => e.step)).toEqual([30, 60]);
-    expect(run.evals[1]!.metrics.heldout_loss).toBeLessThan(0.2);
+    expect(run.evals.map((e) => e.step)).toEqual([0, 30, 60]); // step 0: the weights it started from
+    expect(run.evals[0]!.metrics.heldout_loss).toBeGreaterThan(1.5);
+    expect(run.evals[2]!.metrics.heldout_loss).toBeLessThan(0.2);
     expect(progress.some((m) => m.loss !== undefined && m.tokens_per_s! > 0)).toBe(true);
     // an evaluation's report carries its step's loss and speed too
     expect(progress.some((m) => m.heldout_loss !== undefined && m.loss !== undefined && m.tokens_per_s! > 0)).toBe(true);

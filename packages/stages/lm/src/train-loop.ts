@@ -25,7 +25,10 @@ export interface LoopOptions {
   session: LmSession;
   schedule: Schedule;
   batch(step: number): LmBatch;
-  /** Validation metrics (e.g. { val_loss }) under the session's weights, every evalEvery steps and at the end. */
+  /**
+   * Validation metrics (e.g. { val_loss }) under the session's weights: at step 0 (the input
+   * checkpoint, the stage's "before"), every evalEvery steps and at the end.
+   */
   evaluate(): Promise<Record<string, number>>;
   evalEvery: number;
   snapshotEvery: number;
@@ -40,7 +43,7 @@ export interface LoopOptions {
 export interface LoopResult {
   /** Training loss per step (the whole run, resumed parts included). */
   curve: CurvePoint[];
-  /** Validation points: step and metrics. */
+  /** Validation points: step and metrics, the first at step 0 (before training). */
   evals: { step: number; metrics: Record<string, number> }[];
   tokensPerSecond: number;
   resumedFrom: number;
@@ -74,7 +77,9 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       frozen: session.frozen(),
       packed: o.packed ?? true,
       ...(o.objective ? { objective: o.objective } : {}),
-      eval: { every: o.evalEvery, batches: 0, atStart: false },
+      // step 0 too: every curve in the report starts from the value the effect table calls "before",
+      // so a gain or a loss of general ability shows in the plot as in the table
+      eval: { every: o.evalEvery, batches: 0, atStart: true },
       evaluate: async (params) => {
         session.loadWeights(params);
         return o.evaluate();
