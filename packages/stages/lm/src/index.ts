@@ -28,7 +28,7 @@ export type { SftData, SftDataOptions, SftRecord, HeldOutItem, TaskScores } from
 export { seqRows, rowsBatch, fits } from "./prefs/sequences.ts";
 export type { ResponseSeq, SeqRows } from "./prefs/sequences.ts";
 export { bradleyTerry, lastTokenScores, positionScores, targetLogProbs, positionEntropy } from "./prefs/heads.ts";
-export { SeqProgram, scoreAll } from "./prefs/programs.ts";
+export { SeqProgram } from "./prefs/programs.ts";
 export type { SeqOutput } from "./prefs/programs.ts";
 export { readRankings, readPrompts, readPromptTexts, promptIds, responseIds } from "./prefs/data.ts";
 export type { SeqGroup, PromptItem, Readings } from "./prefs/data.ts";
@@ -36,5 +36,5 @@ export { rlhfModels } from "./prefs/policy.ts";
 export type { RlhfModels } from "./prefs/policy.ts";
 export { answerPrompts, heldOutWinRate } from "./prefs/answers.ts";
 export type { Answers } from "./prefs/answers.ts";
-export { simulateRankings, promptTexts } from "./prefs/simulate.ts";
+export { simulateRankings } from "./prefs/simulate.ts";
 export type { RankingRecord, SimulateOptions } from "./prefs/simulate.ts";

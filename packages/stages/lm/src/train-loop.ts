@@ -36,8 +36,6 @@ export interface LoopOptions {
   objective?: Objective;
   /** rows carry positions and segment ids, examples in one row do not attend to each other (default true) */
   packed?: boolean;
-  /** rows per batch when it is not the session's batch size (a reward model's responses) */
-  rows?: number;
 }
 
 export interface LoopResult {
@@ -66,7 +64,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
           throw new Error("trainLoop: validation is the stage's evaluate(), not the trainer's");
         },
       },
-      batchSize: o.rows ?? batchSize,
+      batchSize,
       iters: schedule.steps,
       schedule: { lr: schedule.lr, minLr: schedule.minLr, warmupIters: schedule.warmupSteps, decayIters: schedule.steps },
       optimizer: { beta1: optim.beta1, beta2: optim.beta2, eps: 1e-8, weightDecay: optim.weightDecay },

@@ -49,17 +49,3 @@ export class SeqProgram {
     await this.program.dispose();
   }
 }
-
-/** Scores many rows through a program of fixed R rows, chunk by chunk (padding the last chunk). */
-export async function scoreAll<T>(
-  program: SeqProgram,
-  items: readonly T[],
-  layout: (chunk: readonly T[]) => SeqRows,
-  take: (out: Partial<Record<SeqOutput, Float32Array>>, chunk: readonly T[], rows: SeqRows) => void,
-): Promise<void> {
-  for (let i = 0; i < items.length; i += program.rows) {
-    const chunk = items.slice(i, i + program.rows);
-    const rows = layout(chunk);
-    take(await program.run(rows), chunk, rows);
-  }
-}

@@ -5,7 +5,7 @@ import { chatTemplateOf, hashKey, rankResponses, RULE_RATER } from "@baton/data"
 import { loadModel } from "../checkpoint-io.ts";
 import { openSession } from "../stage-steps.ts";
 import { OPTIM_DEFAULTS } from "../train-defaults.ts";
-import { type PromptItem, promptIds } from "./data.ts";
+import { promptIds } from "./data.ts";
 
 export interface RankingRecord {
   prompt: string;
@@ -58,6 +58,3 @@ export async function simulateRankings(dir: string, prompts: readonly string[], 
     await session.dispose();
   }
 }
-
-/** The prompt texts of prompt items (instruction files read with readPrompts). */
-export const promptTexts = (items: readonly PromptItem[]): string[] => items.map((i) => i.prompt);
