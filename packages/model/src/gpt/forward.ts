@@ -12,7 +12,7 @@ export interface LayerCache {
 }
 
 export interface DecodeState {
-  /** int64 [1]: where the new token goes */
+  /** int64 [B]: where each row's new token goes (rows of a batch may be at different lengths) */
   position: Tensor;
   /** int64 [S] constant 0..S-1 */
   slots: Tensor;
@@ -76,11 +76,12 @@ function attention(x: Tensor, p: BlockParams, cfg: GptModelConfig, opts: Forward
   if (cache && opts.decode) {
     const S = cache.pastKey.shape[2] as number;
     const { position, slots } = opts.decode;
-    const slot = slots.eq(position).reshape([1, 1, S, 1]); // bool: the slot this token fills
+    const at = position.reshape([B, 1]);
+    const slot = slots.reshape([1, S]).eq(at).reshape([B, 1, S, 1]); // bool: the slot each row's token fills
     k = where(slot, k, cache.pastKey); // [B,H,S,D]
     v = where(slot, v, cache.pastValue);
     present = { pastKey: k, pastValue: v };
-    const future = slots.gt(position).reshape([1, 1, 1, S]); // slots not written yet
+    const future = slots.reshape([1, S]).gt(at).reshape([B, 1, 1, S]); // slots a row has not written yet
     scores = where(future, NEG, q.matmul(k.mT())); // [B,H,1,S]
   } else {
     scores = q.matmul(k.mT()); // [B,H,T,T]
@@ -101,9 +102,9 @@ function mlp(x: Tensor, p: BlockParams, opts: ForwardOptions): Tensor {
 
 /** Token ids [B, T] (int64) -> final hidden states [B, T, C] (pre-LN blocks, learned positions). */
 export function gptForward(g: Graph, p: GptParams, cfg: GptModelConfig, tokens: Tensor, opts: ForwardOptions): ForwardResult {
-  const [, T] = tokens.shape as [number, number];
+  const [B, T] = tokens.shape as [number, number];
   if (T > cfg.blockSize) throw new Error(`gptForward: sequence of ${T} tokens is longer than the block size ${cfg.blockSize}`);
-  const positions = opts.positions ?? opts.decode?.position ?? nn.arange(g, T);
+  const positions = opts.positions ?? opts.decode?.position.reshape([B, 1]) ?? nn.arange(g, T);
   let x = nn.dropout(p.wte.gather(tokens).add(p.wpe.gather(positions)), opts.dropout); // [B,T,C]
   if (opts.segments && opts.decode) throw new Error("gptForward: segments apply to whole sequences, not to one-token decoding");
   const bias = opts.decode || (T === 1 && !opts.segments) ? null : attentionBias(g, T, opts.segments);

@@ -8,7 +8,7 @@ export { LmSession } from "./session.ts";
 export type { LmBatch, OptimConfig, SessionOptions } from "./session.ts";
 export { trainLoop } from "./train-loop.ts";
 export type { Schedule, CurvePoint, LoopOptions, LoopResult } from "./train-loop.ts";
-export { generate, continueText } from "./sample.ts";
+export { generate, continueText, continueTexts, GENERATION_BATCH, type TextRequest } from "./sample.ts";
 export { lmCorpus, valLoss, openings } from "./lm-data.ts";
 export type { LmCorpus, LmCorpusOptions } from "./lm-data.ts";
 export type { GenerateOptions, Generation } from "./sample.ts";
@@ -34,7 +34,7 @@ export { readRankings, readPrompts, readPromptTexts, promptIds, responseIds } fr
 export type { SeqGroup, PromptItem, Readings } from "./prefs/data.ts";
 export { rlhfModels } from "./prefs/policy.ts";
 export type { RlhfModels } from "./prefs/policy.ts";
-export { answerPrompts, heldOutWinRate } from "./prefs/answers.ts";
-export type { Answers } from "./prefs/answers.ts";
+export { answerPrompts, EVAL_SEED, heldOutWinRate, repeatPrompts, sampledEffects } from "./prefs/answers.ts";
+export type { Answers, AnswerSampling } from "./prefs/answers.ts";
 export { simulateRankings } from "./prefs/simulate.ts";
 export type { RankingRecord, SimulateOptions } from "./prefs/simulate.ts";

@@ -21,6 +21,7 @@ export const DPO_DEFAULTS = {
   eval: {
     maxPairs: 300, // held-out pairs for rewards/chosen, rewards/rejected, accuracy, margin
     maxPrompts: 200, // held-out instructions answered greedily (accuracy against the reference, EOS rate)
+    sampled: 4, // and answered this many times at temperature 1, as the policy is sampled (0: not)
     maxTokens: 32,
     samples: 3,
   },
@@ -39,6 +40,7 @@ export const DPO_RULES: ConfigRules = {
   "/train/batchSize": { integer: true, min: 1, max: 512 },
   "/eval/maxPairs": { integer: true, min: 1, max: 100_000 },
   "/eval/maxPrompts": { integer: true, min: 1, max: 100_000 },
+  "/eval/sampled": { integer: true, min: 0, max: 64 },
   "/eval/maxTokens": { integer: true, min: 1, max: 4096 },
   "/eval/samples": { integer: true, min: 0, max: 100 },
   "/maxChars": { integer: true, min: 1, max: 1_000_000 },

@@ -32,6 +32,7 @@ export const PPO_DEFAULTS = {
   snapshotEvery: 5, // iterations (0: only when stopped)
   eval: {
     maxPrompts: 100, // held-out prompts answered greedily and scored before and after
+    sampled: 4, // and answered this many times at temperature 1, as the policy is sampled (0: not)
     maxTokens: 32,
     samples: 3,
   },
@@ -64,6 +65,7 @@ export const PPO_RULES: ConfigRules = {
   ...prefixed(SCHEDULE_RULES, "/optim/", "/valueOptim/"),
   "/snapshotEvery": { integer: true, min: 0, max: 100_000 },
   "/eval/maxPrompts": { integer: true, min: 1, max: 100_000 },
+  "/eval/sampled": { integer: true, min: 0, max: 64 },
   "/eval/maxTokens": { integer: true, min: 1, max: 4096 },
   "/eval/samples": { integer: true, min: 0, max: 100 },
   "/policy": { oneOf: ["skip", "fail"] },
