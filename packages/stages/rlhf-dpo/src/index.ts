@@ -66,7 +66,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
         evaluate: async () => ({ ...(await heldMetrics()) }),
         evalEvery: cfg.train.evalEvery,
         snapshotEvery: cfg.train.snapshotEvery,
-        objective: dpoLoss(cfg.beta),
+        objective: dpoLoss(cfg.beta, cfg.sftWeight),
         packed: false,
       });
       const held = await heldMetrics();
