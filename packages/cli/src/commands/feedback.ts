@@ -1,6 +1,6 @@
 // `baton feedback simulate <checkpoint> --prompts <file> --k 4 --out rankings.jsonl`: K sampled
 // responses per prompt from a checkpoint, ranked by the demo's rule rater (right answer, then
-// stopped at EOS, then nearer the right answer's length), written as the ranking records the reward stage reads.
+// stopped at EOS, then shorter), written as the ranking records the reward stage reads.
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";

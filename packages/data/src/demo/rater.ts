@@ -1,5 +1,5 @@
 // The demo's rule rater: ranks a model's responses to a demo instruction as a careful person would
-// (a right answer first, then one that stops by itself, then one of about the right length), so the demo and the tests
+// (a right answer first, then one that stops by itself, then the shorter), so the demo and the tests
 // can produce rankings of a checkpoint's own outputs in the format a ranking page writes.
 import { exactMatch } from "../metrics/text-metrics.ts";
 import { INSTRUCTION_TASKS, type InstructionTask } from "./tasks.ts";
@@ -41,13 +41,10 @@ export function isCorrect(prompt: string, response: string): boolean {
 
 /**
  * The rater's order of two answers to a question whose right answer is `reference`: right before
- * wrong, then stopped at EOS before cut off, then nearer the right answer's length (a near miss
- * before a truncated or a rambling answer; a plain "shorter first" would teach a reward model that
- * cutting answers short pays). Negative: `a` is better; 0: tied.
+ * wrong, then stopped at EOS before cut off, then shorter before longer. Negative: `a` is better; 0: tied.
  */
 export function compareAnswers(a: RatedResponse, b: RatedResponse, reference: string): number {
-  const size = reference.trim().length;
-  const key = (r: RatedResponse) => [exactMatch(r.text, reference) === 1 ? 0 : 1, r.endedWithEos ? 0 : 1, Math.abs(r.text.trim().length - size)];
+  const key = (r: RatedResponse) => [exactMatch(r.text, reference) === 1 ? 0 : 1, r.endedWithEos ? 0 : 1, r.text.trim().length];
   const ka = key(a);
   const kb = key(b);
   for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return (ka[i] as number) - (kb[i] as number);

@@ -66,17 +66,16 @@ describe("the demo's rule rater", () => {
     expect(isCorrect("say cat twice.", " cat cat")).toBe(true);
   });
 
-  it("ranks right before wrong, then EOS before cut off, then nearer the right length, and ties equals", () => {
-    const prompt = "what is the plural of box?"; // boxes: 5 characters
+  it("ranks right before wrong, then EOS before cut off, then shorter, and ties equals", () => {
+    const prompt = "what is the plural of box?";
     const responses = [
-      { text: "boxs", endedWithEos: true }, // wrong, stops, one short
+      { text: "boxs", endedWithEos: true }, // wrong, stops
       { text: "boxes", endedWithEos: false }, // right, cut off
       { text: "boxes", endedWithEos: true }, // right, stops: best
-      { text: "boxs and more", endedWithEos: true }, // wrong, 8 too long
-      { text: "boxxes", endedWithEos: true }, // wrong, one too long: tied with 0
-      { text: "b", endedWithEos: true }, // wrong, 4 short
+      { text: "boxs and more", endedWithEos: true }, // wrong, longer
+      { text: "boxx", endedWithEos: true }, // wrong, same length as 0: tied with it
     ];
-    expect(rankResponses(prompt, responses)).toEqual({ ranking: [2, 1, 0, 4, 5, 3], ties: [3] });
+    expect(rankResponses(prompt, responses)).toEqual({ ranking: [2, 1, 0, 4, 3], ties: [3] });
     expect(() => rankResponses("tell me a story", responses)).toThrow(/only the demo's instructions/);
   });
 });

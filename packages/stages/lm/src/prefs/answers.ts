@@ -55,7 +55,7 @@ export async function answerPrompts(session: LmSession, tok: { decode(ids: numbe
 
 /**
  * How often the trained policy's answer beats the starting one on prompts with a reference, ties
- * counting half: right before wrong, then stopped at EOS, then nearer the right length (the demo rater's rule, with
+ * counting half: right before wrong, then stopped at EOS, then shorter (the demo rater's rule, with
  * the data's reference as the right answer), as an effect row; none when no prompt has a reference.
  */
 export function heldOutWinRate(prompts: readonly PromptItem[], before: Answers, after: Answers, metric = "heldout_win_rate"): Record<string, { before: number; after: number }> {
