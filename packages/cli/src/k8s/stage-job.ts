@@ -7,8 +7,8 @@ import { STARTER_USER } from "./nats-auth.ts";
 
 /** The image name every Baton manifest uses; k8s/components/image maps it to the released image. */
 export const IMAGE = "baton";
-/** What the image runs for a command other than its entrypoint (`baton stage serve`). */
-export const BATON_COMMAND = ["pnpm", "--silent", "baton"];
+/** What the image (infra/Dockerfile) runs for a command other than its entrypoint (`baton stage serve`). */
+export const BATON_COMMAND = ["/usr/bin/tini", "--", "node", "/app/dist/baton.mjs"];
 /** Where KEDA reads consumer lag: NATS's monitoring port, inside the cluster. */
 export const NATS_MONITORING = "nats.baton.svc.cluster.local:8222";
 
