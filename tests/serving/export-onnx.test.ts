@@ -2,13 +2,15 @@
 // as a serving stack loads an HF Optimum GPT-2 (input_ids, attention_mask, position_ids,
 // past_key_values.N.key/value in; logits, present.N.key/value out), continues prompts with exactly
 // the tokens greedy sampling (`baton sample --temperature 0`) gives: batch 1 and batch 4, two prompt
-// lengths, and a batch of both lengths left-padded.
+// lengths, and a batch of both lengths left-padded; and so does @huggingface/transformers (transformers.js,
+// local files only, greedy) through its text-generation pipeline and its generate().
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
+import { AutoModelForCausalLM, AutoTokenizer, env as transformersEnv, pipeline } from "@huggingface/transformers";
 import { type ModelFolder, Sampler, loadModelFolder, pastKeyValueName, presentKeyValueName } from "@baton/model";
 import { cli } from "../e2e/cluster.ts";
 
@@ -100,5 +102,36 @@ describe("baton export onnx", () => {
     expect(await greedyOnnx(session, model, prompts, NEW_TOKENS)).toEqual(expected);
     // the continuations are not all one token: the comparison says something
     expect(new Set(expected.flat()).size, JSON.stringify(expected.map((t) => model.tokenizer.decode(t)))).toBeGreaterThan(1);
+  });
+
+  describe("loaded by @huggingface/transformers, offline", () => {
+    beforeAll(() => {
+      transformersEnv.allowRemoteModels = false; // local files only: nothing is fetched from a hub
+      transformersEnv.localModelPath = dir;
+    });
+
+    it("the text-generation pipeline continues a prompt with greedy sampling's tokens (two prompt lengths)", { timeout: 60_000 }, async () => {
+      const generate = await pipeline("text-generation", "serving", { dtype: "fp32" });
+      for (const text of ["ROM", "KING RIC"]) {
+        const tokens = await greedy(model.tokenizer.encode(text));
+        const [out] = (await generate(text, { max_new_tokens: NEW_TOKENS, do_sample: false })) as { generated_text: string }[];
+        expect(out?.generated_text, text).toBe(text + model.tokenizer.decode(tokens));
+      }
+      await generate.dispose();
+    });
+
+    it("generate() gives greedy sampling's tokens for batch 1 and batch 4", { timeout: 60_000 }, async () => {
+      const tokenizer = await AutoTokenizer.from_pretrained("serving");
+      const lm = await AutoModelForCausalLM.from_pretrained("serving", { dtype: "fp32" });
+      for (const texts of [["ROM"], ["KING RIC"], ["ROM", "The", "And", "Wha"], ["KING RIC", "First Ci", "My lord,", "To be, o"]]) {
+        const prompts = texts.map((t) => model.tokenizer.encode(t));
+        expect(texts.map((t) => tokenizer.encode(t, { add_special_tokens: false }))).toEqual(prompts);
+        const inputs = tokenizer(texts, { add_special_tokens: false });
+        const out = (await lm.generate({ ...inputs, max_new_tokens: NEW_TOKENS, do_sample: false })) as { tolist(): bigint[][] };
+        const continued = out.tolist().map((row, b) => row.slice(prompts[b]!.length).map(Number));
+        expect(continued, texts.join(" | ")).toEqual(await Promise.all(prompts.map(greedy)));
+      }
+      await lm.dispose();
+    });
   });
 });
