@@ -50,7 +50,8 @@ describe("the images' build context", () => {
       expect(bases.length, file).toBeGreaterThanOrEqual(2); // multi-stage: the build stage is not shipped
       for (const base of bases) expect(base, `${file}: FROM ${base}`).toMatch(/^[\w./-]+:\d+(\.\d+)+[\w.-]*$/);
       expect(bases.some((b) => /^node:24\./.test(b)), `${file}: Node 24 LTS`).toBe(true);
-      expect(text, file).toMatch(/^USER (node|baton)$/m);
+      // numeric, so a pod with runAsNonRoot can verify it is not root
+      expect(text, file).toMatch(/^USER [1-9]\d*:[1-9]\d*$/m);
       expect(text, file).toContain('ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/baton.mjs", "stage", "serve"]');
       expect(text, file).toContain("sh infra/build-app.sh /app");
     }

@@ -51,6 +51,12 @@ describe("k8s overlays", () => {
       const template = ((m.spec as any).jobTargetRef?.template ?? (m.spec as any).template) as { metadata: { annotations?: Record<string, string> } };
       expect(template.metadata.annotations, m.metadata.name).toEqual({ "prometheus.io/scrape": "true", "prometheus.io/port": "8080", "prometheus.io/path": "/metrics" });
     }
+    // Baton's own pods run as the image's non-root user, without privilege escalation
+    for (const m of out.filter((m) => podSpecOf(m)?.containers.some((c) => c.image.includes("baton")))) {
+      const pod = podSpecOf(m) as { securityContext?: { runAsNonRoot?: boolean }; containers: { securityContext?: { allowPrivilegeEscalation?: boolean } }[] };
+      expect(pod.securityContext?.runAsNonRoot, `${m.kind}/${m.metadata.name}`).toBe(true);
+      for (const c of pod.containers) expect(c.securityContext?.allowPrivilegeEscalation, `${m.kind}/${m.metadata.name}`).toBe(false);
+    }
     const env = out.find((m) => m.kind === "ConfigMap" && m.metadata.name === "baton-env")!.data as Record<string, string>;
     const collector = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT!);
     expect(collector.hostname).toBe("otel-collector.baton.svc.cluster.local");

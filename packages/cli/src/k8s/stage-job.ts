@@ -27,6 +27,9 @@ export interface PodResources {
 export const STAGE_RESOURCES: PodResources = { requests: { cpu: "2", memory: "4Gi" }, limits: { memory: "8Gi" } };
 
 const PART_OF = { "app.kubernetes.io/part-of": "baton" };
+/** Baton's image runs as a numeric non-root user (infra/Dockerfile), so the kubelet can enforce it. */
+export const POD_SECURITY = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+export const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 /** The annotations a Prometheus with the usual kubernetes-pods scrape job reads. */
 export const PROMETHEUS_SCRAPE = { "prometheus.io/scrape": "true", "prometheus.io/port": "8080", "prometheus.io/path": "/metrics" };
 
@@ -56,11 +59,13 @@ export function stageScaledJob(s: StepDeployment, resources: PodResources = STAG
             restartPolicy: "Never",
             // longer than a train step: SIGTERM ends in a resume snapshot and a nak
             terminationGracePeriodSeconds: 300,
+            securityContext: POD_SECURITY,
             containers: [
               {
                 name: "stage",
                 image: IMAGE,
                 args: [s.implementation, "--step", s.step, "--once"],
+                securityContext: CONTAINER_SECURITY,
                 ports: [{ name: "http", containerPort: 8080 }],
                 envFrom: [{ configMapRef: { name: "baton-env" } }, { secretRef: { name: "baton-s3" } }],
                 env: [
@@ -106,12 +111,14 @@ export function consumersJob(recipe: string, configMap: string, file: string): R
         metadata: { labels },
         spec: {
           restartPolicy: "OnFailure",
+          securityContext: POD_SECURITY,
           containers: [
             {
               name: "consumers",
               image: IMAGE,
               command: BATON_COMMAND,
               args: ["consumers", `/etc/baton/recipe/${file}`],
+              securityContext: CONTAINER_SECURITY,
               envFrom: [{ configMapRef: { name: "baton-env" } }],
               env: [
                 { name: "NATS_USER", value: STARTER_USER },
