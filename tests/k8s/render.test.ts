@@ -12,6 +12,7 @@ import { RECIPES, cli } from "../e2e/cluster.ts";
 import { type Manifest, k8sWithCredentials, kustomize, manifestProblems } from "./kustomize.ts";
 
 const RECIPE = join(RECIPES, "two-finetunes.yaml");
+const RULES = join(RECIPES, "two-finetunes-rules.yaml");
 const STEPS = [
   { step: "pretrain", implementation: "pretrain" },
   { step: "finetune", implementation: "finetune" },
@@ -28,7 +29,7 @@ describe("baton k8s render", () => {
   beforeAll(async () => {
     copy = await k8sWithCredentials();
     out = join(dirname(copy), "two-finetunes");
-    const r = await cli(["k8s", "render", RECIPE, "--impl", "finetune-again=finetune-last-layers", "--overlay", "gpu", "--out", out, "--k8s", copy], {});
+    const r = await cli(["k8s", "render", RECIPE, "--impl", "finetune-again=finetune-last-layers", "--overlay", "gpu", "--trigger-rules", RULES, "--out", out, "--k8s", copy], {});
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`deploy with: kubectl apply -k ${out}`);
     built = await kustomize(out);
@@ -76,11 +77,27 @@ describe("baton k8s render", () => {
     expect(await readFile(join(out, ".gitignore"), "utf8")).toBe("nats-users.env\n");
   });
 
+  it("deploys the trigger on the given rules, whose recipe is this one", async () => {
+    const trigger = find("Deployment", "baton-trigger")!;
+    const volume = (trigger.spec as any).template.spec.volumes.find((v: { name: string }) => v.name === "rules").configMap.name as string;
+    const rules = find("ConfigMap", volume)!.data as Record<string, string>;
+    expect(Object.keys(rules).sort()).toEqual(["rules.yaml", "two-finetunes.yaml"]);
+    expect(rules["two-finetunes.yaml"]).toBe(await readFile(RECIPE, "utf8"));
+    expect(rules["rules.yaml"]).toContain("recipe: two-finetunes.yaml");
+    // the demo's rules would start runs of steps this overlay has no ScaledJob for
+    const demoRules = join(copy, "base", "trigger", "rules.yaml");
+    const refused = await cli(["k8s", "render", RECIPE, "--trigger-rules", demoRules, "--out", join(out, "..", "refused"), "--k8s", copy], {});
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${demoRules}: /rules/0 ("domain-corpus") runs steps cpt, instruct, reward, rlhf, which this overlay does not deploy`);
+  });
+
   it("rendering again keeps the passwords; a step served by another stage's implementation is refused", { timeout: 60_000 }, async () => {
     const before = await readFile(join(out, "nats-users.env"), "utf8");
     const again = await cli(["k8s", "render", RECIPE, "--impl", "finetune-again=finetune-last-layers", "--out", out, "--k8s", copy], {});
     expect(again.code, again.stderr).toBe(0);
     expect(await readFile(join(out, "nats-users.env"), "utf8")).toBe(before);
+    // without --trigger-rules there is no trigger (the base's would start demo runs)
+    expect((await kustomize(out)).filter((m) => m.metadata.name === "baton-trigger")).toEqual([]);
     const wrong = await cli(["k8s", "render", RECIPE, "--impl", "finetune-again=rlhf-dpo", "--out", join(out, "..", "wrong"), "--k8s", copy], {});
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('--impl finetune-again=rlhf-dpo: rlhf-dpo serves stage "rlhf", but step "finetune-again" (/steps/2) is a "finetune" step');

@@ -14,6 +14,8 @@ const USAGE = `usage: baton k8s render <recipe.yaml> --out <dir> [options]
   --overlay <name>        ${OVERLAYS.join(" | ")}: the component every stage pod gets (GPU nodes and the
                           CUDA image, or small requests and the local image); default: the base as it is
   --k8s <dir>             the folder with Baton's base/ and components/ (default: this checkout's k8s/)
+  --trigger-rules <file>  deploy the retraining trigger with these rules (their recipes may run only
+                          this recipe's steps); without it the overlay has no trigger
 
 Then: kubectl apply -k <dir> (needs KEDA 2.19 and the base's credentials/s3.env).`;
 
@@ -24,7 +26,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub !== "render") throw new CliError(`unknown subcommand "${sub}"\n\n${USAGE}`);
-  const { values, positionals } = parseCommandArgs(rest, { out: { type: "string" }, impl: { type: "string", multiple: true }, overlay: { type: "string" }, k8s: { type: "string" } }, USAGE);
+  const { values, positionals } = parseCommandArgs(rest, { out: { type: "string" }, impl: { type: "string", multiple: true }, overlay: { type: "string" }, k8s: { type: "string" }, "trigger-rules": { type: "string" } }, USAGE);
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -35,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   const overlay = values.overlay;
   if (overlay !== undefined && !(OVERLAYS as readonly string[]).includes(overlay)) throw new CliError(`--overlay must be one of ${OVERLAYS.join(", ")}, got "${overlay}"`);
   try {
-    const r = await renderOverlay({ recipeFile: file, out: values.out, choices: parseChoices(values.impl), ...(overlay && { overlay: overlay as Overlay }), ...(values.k8s && { k8sDir: values.k8s }) });
+    const r = await renderOverlay({ recipeFile: file, out: values.out, choices: parseChoices(values.impl), ...(overlay && { overlay: overlay as Overlay }), ...(values.k8s && { k8sDir: values.k8s }), ...(values["trigger-rules"] && { triggerRules: values["trigger-rules"] }) });
     for (const s of r.steps) console.log(`  step ${s.step.padEnd(20)} ${s.implementation} (stage ${s.stage})`);
     if (r.newPasswords.length > 0) console.log(`nats-users.env: new passwords for ${r.newPasswords.join(", ")}`);
     console.log(`wrote ${r.dir}; deploy with: kubectl apply -k ${r.dir}`);

@@ -11,14 +11,17 @@
 //   <out>/recipe/<file>               the recipe, for that Job
 //   <out>/nats-*.patch.yaml           nats-auth.conf for these steps; the server's password variables
 //   <out>/nats-users.env              one password per NATS user (made here once, never committed)
+//   <out>/trigger/                    with --trigger-rules: the retraining trigger's rules and recipes
+//                                     (without: no trigger, whose demo rules would start demo runs)
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { stringify } from "yaml";
+import { parseDocument, stringify } from "yaml";
 import { BatonError } from "@baton/stage-kit";
 import { type ResolvedStep, readRecipeFile, resolveSteps } from "@baton/stage-registry";
+import { loadRules } from "@baton/trigger";
 import { natsAuthConf, natsPasswordVariable, natsUserProblems, natsUsers } from "./nats-auth.ts";
 import { RECIPE_CONFIG_MAP, consumersJob, scaledJobName, stageScaledJob } from "./stage-job.ts";
 
@@ -37,6 +40,8 @@ export interface RenderOptions {
   out: string;
   /** Where k8s/base and k8s/components are (default: this repository's). */
   k8sDir?: string;
+  /** The retraining trigger's rules (their recipes run only this recipe's steps); none = no trigger. */
+  triggerRules?: string;
 }
 
 export interface RenderedOverlay {
@@ -58,9 +63,11 @@ export async function renderOverlay(o: RenderOptions): Promise<RenderedOverlay> 
   for (const need of ["base/kustomization.yaml", "components/image/kustomization.yaml", ...(o.overlay ? [`components/${o.overlay}/kustomization.yaml`] : [])]) {
     if (!existsSync(join(k8s, need))) throw BatonError.fatal("CONFIG_INVALID", `${join(k8s, need)} does not exist; give --k8s the folder that holds Baton's base/ and components/`);
   }
+  const trigger = o.triggerRules ? await triggerFiles(o.triggerRules, names) : null;
   const dir = resolve(o.out);
   await rm(join(dir, "stages"), { recursive: true, force: true }); // a step removed from the recipe loses its ScaledJob
-  await Promise.all(["platform", "stages", "recipe"].map((d) => mkdir(join(dir, d), { recursive: true })));
+  await rm(join(dir, "trigger"), { recursive: true, force: true });
+  await Promise.all(["platform", "stages", "recipe", ...(trigger ? ["trigger"] : [])].map((d) => mkdir(join(dir, d), { recursive: true })));
   const rel = (p: string) => relative(dir, join(k8s, p)) || ".";
   const recipeName = basename(o.recipeFile);
   const made = `Made by \`baton k8s render ${basename(o.recipeFile)}${Object.entries(o.choices ?? {}).map(([s, i]) => ` --impl ${s}=${i}`).join("")}${o.overlay ? ` --overlay ${o.overlay}` : ""}\``;
@@ -74,7 +81,10 @@ export async function renderOverlay(o: RenderOptions): Promise<RenderedOverlay> 
         resources: ["platform", ...steps.map((s) => `stages/${s.step}.yaml`), "consumers.yaml"],
         // the image first (`baton` -> the released image), then the overlay's own mapping and patches
         components: [rel("components/image"), ...(o.overlay ? [rel(`components/${o.overlay}`)] : [])],
-        configMapGenerator: [{ name: RECIPE_CONFIG_MAP, files: [`recipe/${recipeName}`] }],
+        configMapGenerator: [
+          { name: RECIPE_CONFIG_MAP, files: [`recipe/${recipeName}`] },
+          ...(trigger ? [{ name: "baton-trigger-rules", behavior: "replace", files: Object.keys(trigger).map((f) => `trigger/${f}`) }] : []),
+        ],
         secretGenerator: [{ name: "baton-nats", behavior: "replace", envs: [PASSWORDS], options: { disableNameSuffixHash: true } }],
         patches: [{ path: "nats-config.patch.yaml" }, { path: "nats-env.patch.yaml", target: { kind: "StatefulSet", name: "nats" } }],
       },
@@ -93,9 +103,10 @@ export async function renderOverlay(o: RenderOptions): Promise<RenderedOverlay> 
         patches: [
           { target: { kind: "ScaledJob", labelSelector: "baton.dev/stage" }, patch: deletion("keda.sh/v1alpha1", "ScaledJob") },
           { target: { kind: "Job", labelSelector: "baton.dev/service=consumers" }, patch: deletion("batch/v1", "Job") },
+          ...(trigger ? [] : [{ target: { kind: "Deployment", name: "baton-trigger" }, patch: deletion("apps/v1", "Deployment") }]),
         ],
       },
-      ["The platform of k8s/base (NATS, MinIO, the OTel collector, the trigger) without the demo recipe's stages."],
+      [`The platform of k8s/base (NATS, MinIO, the OTel collector${trigger ? ", the trigger" : ""}) without the demo recipe's stages${trigger ? "" : " and its trigger"}.`],
     ),
     "consumers.yaml": yaml(consumersJob(recipe.name, RECIPE_CONFIG_MAP, recipeName), [
       `Creates the durable consumer of every step of recipe "${recipe.name}" before any run: KEDA reads a`,
@@ -115,9 +126,35 @@ export async function renderOverlay(o: RenderOptions): Promise<RenderedOverlay> 
   for (const s of steps) {
     files[`stages/${s.step}.yaml`] = yaml(stageScaledJob(s), [`Step "${s.step}" (stage ${s.stage}) served by ${s.implementation}: a pod only while an event waits on its consumer.`]);
   }
+  for (const [file, text] of Object.entries(trigger ?? {})) files[`trigger/${file}`] = text;
   for (const [path, text] of Object.entries(files)) await writeFile(join(dir, path), text);
   const newPasswords = await ensurePasswords(join(dir, PASSWORDS), natsUsers(names));
   return { dir, steps, newPasswords };
+}
+
+/**
+ * The trigger's rules file and the recipes it names, flat (one ConfigMap), each rule pointing at its
+ * recipe's file name. A rule whose recipe runs a step this overlay does not deploy is refused: its
+ * runs would wait forever on a consumer no ScaledJob serves.
+ */
+async function triggerFiles(rulesFile: string, steps: string[]): Promise<Record<string, string>> {
+  const rules = await loadRules(rulesFile); // schema, recipes, steps and data patterns, with JSON paths
+  const problems: string[] = [];
+  const recipes = new Map<string, string>(); // file name -> path
+  for (const [i, rule] of rules.rules.entries()) {
+    const missing = rule.recipe.steps.slice(rule.recipe.steps.findIndex((s) => s.name === rule.from)).map((s) => s.name).filter((s) => !steps.includes(s));
+    if (missing.length > 0) problems.push(`${rulesFile}: /rules/${i} ("${rule.name}") runs step${missing.length === 1 ? "" : "s"} ${missing.join(", ")}, which this overlay does not deploy (its steps: ${steps.join(", ")})`);
+    const name = basename(rule.recipeFile);
+    const other = recipes.get(name);
+    if (other !== undefined && other !== rule.recipeFile) problems.push(`${rulesFile}: /rules/${i}/recipe: two recipes are named ${name} (${other}, ${rule.recipeFile}); rename one`);
+    recipes.set(name, rule.recipeFile);
+  }
+  if (problems.length > 0) throw BatonError.fatal("CONFIG_INVALID", `--trigger-rules ${rulesFile} cannot go with this recipe:\n  - ${problems.join("\n  - ")}`);
+  const doc = parseDocument(await readFile(rulesFile, "utf8"));
+  rules.rules.forEach((rule, i) => doc.setIn(["rules", i, "recipe"], basename(rule.recipeFile)));
+  const out: Record<string, string> = { "rules.yaml": doc.toString({ lineWidth: 0 }) };
+  for (const [name, path] of recipes) out[name] = await readFile(path, "utf8");
+  return out;
 }
 
 /** Keeps the passwords already in the file and adds one for each user without: p + 48 hex digits. */
