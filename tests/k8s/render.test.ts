@@ -29,7 +29,7 @@ describe("baton k8s render", () => {
   beforeAll(async () => {
     copy = await k8sWithCredentials();
     out = join(dirname(copy), "two-finetunes");
-    const r = await cli(["k8s", "render", RECIPE, "--impl", "finetune-again=finetune-last-layers", "--overlay", "gpu", "--trigger-rules", RULES, "--out", out, "--k8s", copy], {});
+    const r = await cli(["k8s", "render", RECIPE, "--impl", "finetune-again=finetune-last-layers", "--overlay", "gpu", "--trigger-rules", RULES, "--resources", "finetune-again=cpu=3,memory=12Gi,gpu=2", "--out", out, "--k8s", copy], {});
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`deploy with: kubectl apply -k ${out}`);
     built = await kustomize(out);
@@ -52,7 +52,10 @@ describe("baton k8s render", () => {
       expect(container.args, s.step).toEqual([s.implementation, "--step", s.step, "--once"]);
       expect(container.env, s.step).toEqual(expect.arrayContaining([{ name: "NATS_USER", value: s.step }, { name: "NATS_PASSWORD", valueFrom: { secretKeyRef: { name: "baton-nats", key: s.step } } }]));
       expect(container.image).toBe("ghcr.io/baton-dev/baton-gpu:latest");
-      expect(container.resources.limits["nvidia.com/gpu"]).toBe(1);
+      // the overlay's GPU resources, except where the step chose its own
+      expect(container.resources, s.step).toEqual(
+        s.step === "finetune-again" ? { requests: { cpu: "3", memory: "12Gi" }, limits: { memory: "12Gi", "nvidia.com/gpu": "2" } } : { requests: { cpu: "4", memory: "16Gi" }, limits: { memory: "32Gi", "nvidia.com/gpu": 1 } },
+      );
       expect(spec.jobTargetRef.template.spec.nodeSelector).toEqual({ "nvidia.com/gpu.present": "true" });
     }
   });
@@ -98,6 +101,9 @@ describe("baton k8s render", () => {
     expect(await readFile(join(out, "nats-users.env"), "utf8")).toBe(before);
     // without --trigger-rules there is no trigger (the base's would start demo runs)
     expect((await kustomize(out)).filter((m) => m.metadata.name === "baton-trigger")).toEqual([]);
+    const badResources = await cli(["k8s", "render", RECIPE, "--resources", "finetune=cpu=2,memory=lots", "--out", join(out, "..", "wrong"), "--k8s", copy], {});
+    expect(badResources.code).toBe(2);
+    expect(badResources.stderr).toContain("--resources finetune=cpu=2,memory=lots: memory=lots is not a Kubernetes quantity (e.g. 500m, 2, 16Gi)");
     const wrong = await cli(["k8s", "render", RECIPE, "--impl", "finetune-again=rlhf-dpo", "--out", join(out, "..", "wrong"), "--k8s", copy], {});
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('--impl finetune-again=rlhf-dpo: rlhf-dpo serves stage "rlhf", but step "finetune-again" (/steps/2) is a "finetune" step');

@@ -23,7 +23,7 @@ import { BatonError } from "@baton/stage-kit";
 import { type ResolvedStep, readRecipeFile, resolveSteps } from "@baton/stage-registry";
 import { loadRules } from "@baton/trigger";
 import { natsAuthConf, natsPasswordVariable, natsUserProblems, natsUsers } from "./nats-auth.ts";
-import { RECIPE_CONFIG_MAP, consumersJob, scaledJobName, stageScaledJob } from "./stage-job.ts";
+import { type PodResources, RECIPE_CONFIG_MAP, consumersJob, scaledJobName, stageScaledJob } from "./stage-job.ts";
 
 /** The repository's k8s/ folder (base, components, overlays). */
 export const K8S_DIR = fileURLToPath(new URL("../../../../k8s/", import.meta.url));
@@ -40,6 +40,8 @@ export interface RenderOptions {
   out: string;
   /** Where k8s/base and k8s/components are (default: this repository's). */
   k8sDir?: string;
+  /** step -> the resources its pod asks for (parseStepResources); others get the overlay's. */
+  resources?: Record<string, PodResources>;
   /** The retraining trigger's rules (their recipes run only this recipe's steps); none = no trigger. */
   triggerRules?: string;
 }
@@ -124,7 +126,7 @@ export async function renderOverlay(o: RenderOptions): Promise<RenderedOverlay> 
     ".gitignore": `${PASSWORDS}\n`,
   };
   for (const s of steps) {
-    files[`stages/${s.step}.yaml`] = yaml(stageScaledJob(s), [`Step "${s.step}" (stage ${s.stage}) served by ${s.implementation}: a pod only while an event waits on its consumer.`]);
+    files[`stages/${s.step}.yaml`] = yaml(stageScaledJob(s, o.resources?.[s.step]), [`Step "${s.step}" (stage ${s.stage}) served by ${s.implementation}: a pod only while an event waits on its consumer.`]);
   }
   for (const [file, text] of Object.entries(trigger ?? {})) files[`trigger/${file}`] = text;
   for (const [path, text] of Object.entries(files)) await writeFile(join(dir, path), text);

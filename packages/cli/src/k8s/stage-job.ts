@@ -4,6 +4,7 @@
 // k8s/base/stages/*.yaml are these objects for the demo recipe (tests/k8s checks they agree).
 import { STREAM, durableName } from "@baton/stage-kit";
 import { STARTER_USER } from "./nats-auth.ts";
+import { OWN_RESOURCES_LABEL } from "./resources.ts";
 
 /** The image name every Baton manifest uses; k8s/components/image maps it to the released image. */
 export const IMAGE = "baton";
@@ -39,12 +40,14 @@ export function scaledJobName(step: string): string {
 }
 
 /** A step's ScaledJob: `baton stage serve <implementation> --step <step> --once` on its own NATS user. */
-export function stageScaledJob(s: StepDeployment, resources: PodResources = STAGE_RESOURCES): Record<string, unknown> {
+export function stageScaledJob(s: StepDeployment, ownResources?: PodResources): Record<string, unknown> {
   const labels = { ...PART_OF, "baton.dev/stage": s.step };
+  const resources = ownResources ?? STAGE_RESOURCES;
   return {
     apiVersion: "keda.sh/v1alpha1",
     kind: "ScaledJob",
-    metadata: { name: scaledJobName(s.step), labels },
+    // a step's own resources are marked, so the overlays' components do not replace them
+    metadata: { name: scaledJobName(s.step), labels: ownResources ? { ...labels, [OWN_RESOURCES_LABEL]: "step" } : labels },
     spec: {
       pollingInterval: 10,
       maxReplicaCount: 2,
