@@ -62,6 +62,12 @@ describe("the deployed stage, started as the image starts it", () => {
     expect(await stage.exited, stage.output()).toBe(0);
     const [pretrained] = await lineage(cluster.env.store, completed.checkpoint);
     expect(pretrained?.manifest).toMatchObject({ stage: "pretrain", implementation: "baton-gpt-pretrain" });
+
+    // the same built command exports the committed checkpoint, straight from the store, for serving
+    const serving = join(cluster.workDir, "serving");
+    const exported = await promisify(execFile)(process.execPath, [join(app, "dist", "baton.mjs"), "export", "onnx", completed.checkpoint.uri, "--out", serving], { env: { PATH: process.env.PATH ?? "", ...cluster.processEnv } });
+    expect(exported.stdout).toContain(`${serving}/onnx/model.onnx`);
+    for (const f of ["onnx/model.onnx", "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"]) expect(existsSync(join(serving, f)), f).toBe(true);
   });
 
   it("on SIGTERM snapshots at a step boundary, hands the event back, and exits", { timeout: 180_000 }, async () => {
