@@ -67,12 +67,18 @@ export async function renderOverlay(o: RenderOptions): Promise<RenderedOverlay> 
   }
   const trigger = o.triggerRules ? await triggerFiles(o.triggerRules, names) : null;
   const dir = resolve(o.out);
+  const recipeName = basename(o.recipeFile);
   await rm(join(dir, "stages"), { recursive: true, force: true }); // a step removed from the recipe loses its ScaledJob
   await rm(join(dir, "trigger"), { recursive: true, force: true });
   await Promise.all(["platform", "stages", "recipe", ...(trigger ? ["trigger"] : [])].map((d) => mkdir(join(dir, d), { recursive: true })));
   const rel = (p: string) => relative(dir, join(k8s, p)) || ".";
-  const recipeName = basename(o.recipeFile);
-  const made = `Made by \`baton k8s render ${basename(o.recipeFile)}${Object.entries(o.choices ?? {}).map(([s, i]) => ` --impl ${s}=${i}`).join("")}${o.overlay ? ` --overlay ${o.overlay}` : ""}\``;
+  const flags = [
+    ...Object.entries(o.choices ?? {}).map(([s, i]) => `--impl ${s}=${i}`),
+    ...(o.overlay ? [`--overlay ${o.overlay}`] : []),
+    ...Object.keys(o.resources ?? {}).map((s) => `--resources ${s}=...`),
+    ...(o.triggerRules ? [`--trigger-rules ${basename(o.triggerRules)}`] : []),
+  ];
+  const made = `Made by \`baton k8s render ${[recipeName, ...flags].join(" ")}\``;
 
   const files: Record<string, string> = {
     "kustomization.yaml": yaml(
@@ -162,7 +168,11 @@ async function triggerFiles(rulesFile: string, steps: string[]): Promise<Record<
 /** Keeps the passwords already in the file and adds one for each user without: p + 48 hex digits. */
 async function ensurePasswords(file: string, users: string[]): Promise<string[]> {
   const existing = existsSync(file) ? await readFile(file, "utf8") : "";
-  const have = new Map(existing.split("\n").flatMap((line) => (/^([^#=\s][^=]*)=(.+)$/.exec(line.trim()) ? [[line.split("=")[0]!.trim(), line.slice(line.indexOf("=") + 1).trim()] as const] : [])));
+  const have = new Map<string, string>();
+  for (const line of existing.split("\n")) {
+    const m = /^\s*([^#=\s][^=]*?)\s*=\s*(\S.*?)\s*$/.exec(line); // user=password; comments and empty values skipped
+    if (m) have.set(m[1]!, m[2]!);
+  }
   const added = users.filter((u) => !have.get(u));
   for (const u of added) have.set(u, `p${randomBytes(24).toString("hex")}`);
   const lines = ["# NATS passwords, one per user (made by `baton k8s render`; keep it out of version control)", ...users.map((u) => `${u}=${have.get(u)}`), ""];
