@@ -1,5 +1,6 @@
-// Sampling with the KV-cache decoding graph: one onnxruntime call per token, the caches fed back as
-// inputs. Temperature, top-k and top-p (nucleus) filtering, seeded, stopping at EOS or max tokens.
+// Sampling with the KV-cache decoding graph: one onnxruntime call per token (for a whole batch of
+// rows), the caches kept here and fed as inputs, each token's key and value written into them.
+// Temperature, top-k and top-p (nucleus) filtering, seeded, stopping at EOS or max tokens.
 import { rng as seededRandom } from "@baton/data";
 import { compileInference, type InferenceProgram } from "@baton/engine";
 import { checkModelConfig, type GptModelConfig } from "./gpt/config.ts";
@@ -135,15 +136,27 @@ export class Sampler {
     return cache;
   }
 
-  /** Feeds `token` at `position`; returns its next-token logits [V] and writes the new caches into `cache`. */
+  /** Feeds `token` at `position`; returns its next-token logits [V] and writes its key and value into `cache`. */
   private async feed(token: number, position: number, cache: Record<string, Float32Array>): Promise<Float32Array> {
     if (token < 0 || token >= this.config.vocabSize) throw new Error(`sample: token id ${token} is outside the model's vocabulary [0, ${this.config.vocabSize})`);
     const out = await this.one.decode.run({ tokens: BigInt64Array.of(BigInt(token)), position: BigInt64Array.of(BigInt(position)), ...cache });
-    for (let l = 0; l < this.config.nLayer; l++) {
-      cache[pastName(l, "key")] = out[presentName(l, "key")] as Float32Array;
-      cache[pastName(l, "value")] = out[presentName(l, "value")] as Float32Array;
-    }
+    this.writeSlots(cache, out, [position]);
     return out.logits as Float32Array;
+  }
+
+  /** Writes each row's new key and value (present.* [B, H, 1, D]) into the caches [B, H, S, D] at the row's position. */
+  private writeSlots(cache: Record<string, Float32Array>, out: Record<string, unknown>, positions: readonly number[]): void {
+    const { nLayer, nHead: H, nEmbd, blockSize: S } = this.config;
+    const D = nEmbd / H;
+    for (let l = 0; l < nLayer; l++) {
+      for (const kind of ["key", "value"] as const) {
+        const into = cache[pastName(l, kind)] as Float32Array;
+        const fresh = out[presentName(l, kind)] as Float32Array;
+        positions.forEach((pos, b) => {
+          for (let h = 0; h < H; h++) into.set(fresh.subarray((b * H + h) * D, (b * H + h + 1) * D), ((b * H + h) * S + pos) * D);
+        });
+      }
+    }
   }
 
   /** Runs `tokens` through a fresh cache in one call; returns the logits after the last one. */
@@ -265,7 +278,7 @@ export class Sampler {
         position[b] = BigInt(Math.min(n - 1, S - 1));
       });
       const o = await p.decode.run({ tokens, position, ...cache });
-      takeCache(o);
+      this.writeSlots(cache, o, Array.from(position, Number));
       const all = o.logits as Float32Array;
       logits = req.map((_, b) => all.subarray(b * V, (b + 1) * V));
     }
