@@ -24,5 +24,5 @@ export const commands: Record<string, Command> = {
   train: { summary: "train a model from a preset and text (train pretrain ...)", load: () => import("./commands/train.ts") },
   feedback: { summary: "rank a checkpoint's own answers with the demo's rule rater (feedback simulate ...)", load: () => import("./commands/feedback.ts") },
   sample: { summary: "continue a prompt with a trained model folder", load: () => import("./commands/sample.ts") },
-  bench: { summary: "benchmark pretraining throughput and loss (bench pretrain ...)", load: () => import("./commands/bench.ts") },
+  bench: { summary: "benchmark pretraining (bench pretrain ...) and rollout sampling against PyTorch (bench rollout ...)", load: () => import("./commands/bench.ts") },
 };
