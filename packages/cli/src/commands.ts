@@ -27,5 +27,5 @@ export const commands: Record<string, Command> = {
   feedback: { summary: "rank a checkpoint's own answers with the demo's rule rater (feedback simulate ...)", load: () => import("./commands/feedback.ts") },
   sample: { summary: "continue a prompt with a trained model folder", load: () => import("./commands/sample.ts") },
   export: { summary: "a trained model as an ONNX serving folder (export onnx <checkpoint> --out <dir>)", load: () => import("./commands/export.ts") },
-  bench: { summary: "benchmark pretraining throughput and loss (bench pretrain ...)", load: () => import("./commands/bench.ts") },
+  bench: { summary: "benchmark pretraining (bench pretrain ...) and rollout sampling against PyTorch (bench rollout ...)", load: () => import("./commands/bench.ts") },
 };

@@ -1,11 +1,13 @@
 // `baton bench pretrain`: train a preset for N iterations on a corpus and print one JSON line with
 // tokens/s, the median ms per iteration (evaluation excluded), losses, parameters, threads and peak
 // RSS, plus the machine and its load so numbers from a shared machine can be read for what they are.
+// `baton bench rollout` (the sampler against PyTorch) is in bench-rollout.ts.
 import { rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Evaluator, type PreparedPretraining, pooledLoss, type TrainResult, trainLanguageModel } from "@baton/model";
 import { CliError, parseCommandArgs } from "../args.ts";
+import { ROLLOUT_USAGE, runRolloutBench } from "./bench-rollout.ts";
 import { HYPER_FLAGS, prepareFromFlags } from "./train.ts";
 
 const USAGE = `usage: baton bench pretrain --preset <name> --data <file> [--tokenizer char] [--iters N] [--json] [training options]
@@ -42,10 +44,11 @@ async function wholeSplitLoss(prep: PreparedPretraining, r: TrainResult, threads
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === "--help" || sub === "-h") {
-    console.log(USAGE);
+    console.log(`${USAGE}\n\n${ROLLOUT_USAGE}`);
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== "pretrain") throw new CliError(`unknown benchmark "${sub}"; available: pretrain\n\n${USAGE}`);
+  if (sub === "rollout") return runRolloutBench(rest);
+  if (sub !== "pretrain") throw new CliError(`unknown benchmark "${sub}"; available: pretrain, rollout\n\n${USAGE}\n\n${ROLLOUT_USAGE}`);
   const { values: v } = parseCommandArgs(rest, BENCH_FLAGS, USAGE, false);
   if (v.help) {
     console.log(USAGE);

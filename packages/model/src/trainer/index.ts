@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 export { trainLanguageModel, TrainingInterrupted, TrainingDiverged } from "./train.ts";
 export { TrainingSetupInvalid } from "./errors.ts";
 export type { TrainLanguageModelOptions, TrainResult, TrainMetrics, OptimizerSettings } from "./train.ts";
@@ -15,3 +16,5 @@ export { saveModelFolder, loadModelFolder, toCheckpointTensors, readTrainerState
 export type { ModelFolder } from "./folder.ts";
 export { preparePretraining, prepareTokenizer } from "./pretrain.ts";
 export type { PreparedPretraining, PretrainOverrides, TokenizerChoice } from "./pretrain.ts";
+/** The PyTorch KV-cache sampler that `baton bench rollout` runs beside Baton's (python3 with torch). */
+export const KV_SAMPLER_SCRIPT = fileURLToPath(new URL("./baseline/kv_sampler.py", import.meta.url));
