@@ -37,4 +37,6 @@ export type { RlhfModels } from "./prefs/policy.ts";
 export { answerPrompts, heldOutWinRate } from "./prefs/answers.ts";
 export type { Answers } from "./prefs/answers.ts";
 export { simulateRankings } from "./prefs/simulate.ts";
+export { sampleResponses } from "./prefs/sample-responses.ts";
+export type { SampledPrompt, SampledResponse, SampleResponsesOptions } from "./prefs/sample-responses.ts";
 export type { RankingRecord, SimulateOptions } from "./prefs/simulate.ts";
