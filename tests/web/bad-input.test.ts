@@ -1,0 +1,155 @@
+// Bad input to the web app on real services (nats-server, an S3 server): no session, forged CSRF,
+// rankings that are not a permutation of what was shown, a 10 MB body, a repeated submission, a
+// flood from one user, and 50 raters submitting at once. Each gets its own status code, and the
+// store ends with exactly the valid submissions.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BatonEvent, decodeEvent, keys, subjects } from "@baton/stage-kit";
+import { type Client, type WebWorld, createCampaign, login, nextTask, startWebWorld } from "./web-fixture.ts";
+
+const PROMPTS = ["say hi", "count to 3", "name a colour", "rev cat"];
+
+describe("web app: bad input", () => {
+  let w: WebWorld;
+  let admin: Client;
+  let rater: Client;
+  const judgements = async (campaign: string) => (await w.env.store.list(keys.judgements(campaign))).length;
+
+  beforeAll(async () => {
+    w = await startWebWorld({ rateLimit: { requests: 40, windowMs: 60_000 }, loginRateLimit: { requests: 200, windowMs: 60_000 } });
+    admin = await login(w.web.url, await w.user("ada", "admin"));
+    rater = await login(w.web.url, await w.user("rita", "rater"));
+    await createCampaign(w, admin, { id: "bad", prompts: PROMPTS, k: 3, wanted: 100 });
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it("without a session only the login page answers: pages redirect to /login, the rest is 401", async () => {
+    const url = w.web.url;
+    const page = await fetch(`${url}/rate`, { headers: { accept: "text/html" }, redirect: "manual" });
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/login");
+    for (const path of ["/rate/bad/summary.json", "/assets/rank.js", "/rate/bad"]) expect((await fetch(`${url}${path}`, { redirect: "manual" })).status).toBe(401);
+    const post = await fetch(`${url}/rate/bad/submit`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(post.status).toBe(401);
+    expect((await post.json()).error).toMatch(/not logged in: log in at \/login/);
+    expect((await fetch(`${url}/login`)).status).toBe(200);
+    // a stolen-looking cookie is no session
+    expect((await fetch(`${url}/rate/bad/summary.json`, { headers: { cookie: "baton_session=forged" } })).status).toBe(401);
+    const wrong = await fetch(`${url}/login`, { method: "POST", body: new URLSearchParams({ token: "baton_not-a-token" }), redirect: "manual" });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("the session cookie is HttpOnly and SameSite=Strict; a rater cannot reach admin pages", async () => {
+    const res = await fetch(`${w.web.url}/login`, { method: "POST", body: new URLSearchParams({ token: w.tokens.get("rita")! }), redirect: "manual" });
+    expect(res.headers.get("set-cookie")).toMatch(/^baton_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect((await rater.get("/rate/bad/summary.json")).status).toBe(403);
+    expect((await rater.get("/rate/new")).status).toBe(403);
+  });
+
+  it("a forged or missing CSRF token is refused with 403 and records nothing", async () => {
+    const task = (await nextTask(rater, "bad"))!;
+    const body = { submissionId: task.submissionId, item: task.item, action: "rank", order: task.ids };
+    const forged = await rater.post("/rate/bad/submit", body, { csrf: admin.csrf });
+    expect(forged.status).toBe(403);
+    expect((await forged.json()).error).toMatch(/CSRF token/);
+    expect((await rater.post("/rate/bad/submit", body, { csrf: null })).status).toBe(403);
+    // a cross-site login form post
+    expect((await fetch(`${w.web.url}/login`, { method: "POST", headers: { origin: "http://evil.example" }, body: new URLSearchParams({ token: "x" }) })).status).toBe(403);
+    expect(await judgements("bad")).toBe(0);
+  });
+
+  it("an order with an unknown, missing or repeated id, injected text or an item not shown: 422 / 409, nothing recorded", async () => {
+    const task = (await nextTask(rater, "bad"))!;
+    const send = (order: unknown, extra: Record<string, unknown> = {}) => rater.post("/rate/bad/submit", { submissionId: task.submissionId, item: task.item, action: "rank", order, ...extra });
+    const [a, b, c] = task.ids as [string, string, string];
+    const cases: [unknown, RegExp][] = [
+      [[a, b, "r000000000000"], /not shown to you/],
+      [[a, b], /leaves out response id/],
+      [[a, a, b], /more than once/],
+      [[a, b, "a better answer I wrote myself"], /not shown to you/],
+      ["a,b,c", /must be an array/],
+    ];
+    for (const [order, message] of cases) {
+      const res = await send(order);
+      expect(res.status, JSON.stringify(order)).toBe(422);
+      expect((await res.json()).error).toMatch(message);
+    }
+    expect((await send([a, b, c], { ties: [0] })).status).toBe(422);
+    const other = await rater.post("/rate/bad/submit", { submissionId: task.submissionId, item: task.item + 1, action: "rank", order: [a, b, c] });
+    expect(other.status).toBe(409);
+    expect((await other.json()).error).toMatch(/was not shown to you/);
+    expect((await rater.post("/rate/bad/submit", { submissionId: "x", item: task.item, action: "rank", order: [a, b, c] })).status).toBe(400);
+    expect((await rater.post("/rate/bad/submit", "{not json")).status).toBe(400);
+    expect((await rater.post("/rate/nope/submit", { submissionId: task.submissionId, item: 0, action: "skip" })).status).toBe(404);
+    expect(await judgements("bad")).toBe(0);
+  });
+
+  it("a 10 MB body is refused with 413", async () => {
+    const huge = JSON.stringify({ submissionId: "s".repeat(10), item: 0, action: "rank", order: ["x".repeat(10 * 1024 * 1024)] });
+    const res = await rater.post("/rate/bad/submit", huge);
+    expect(res.status).toBe(413);
+    expect((await res.json()).error).toMatch(/over the limit of 1048576 bytes/);
+    expect(await judgements("bad")).toBe(0);
+  });
+
+  it("the same submission twice is recorded once: 201, then 409", async () => {
+    const task = (await nextTask(rater, "bad"))!;
+    const body = { submissionId: task.submissionId, item: task.item, action: "rank", order: [...task.ids].reverse() };
+    const first = await rater.post("/rate/bad/submit", body);
+    expect(first.status).toBe(201);
+    const again = await rater.post("/rate/bad/submit", body);
+    expect(again.status).toBe(409);
+    expect((await again.json()).error).toMatch(/already recorded/);
+    expect(await judgements("bad")).toBe(1);
+  });
+
+  it("one user over the rate limit gets 429 with Retry-After; others are not slowed", async () => {
+    const flooder = await login(w.web.url, await w.user("flo", "rater"));
+    const statuses = await Promise.all(Array.from({ length: 45 }, () => flooder.get("/rate/bad").then((r) => r.status)));
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    const limited = await flooder.get("/rate/bad");
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await rater.get("/rate/bad")).status).toBe(200);
+  });
+
+  it("50 raters at once, each submitting twice: exactly 50 recorded, the export and feedback.ready happen once", async () => {
+    await createCampaign(w, admin, { id: "crowd", prompts: PROMPTS, k: 2, wanted: 50 });
+    const seen: BatonEvent[] = [];
+    const unwatch = await w.env.bus.watch(subjects.feedbackReady(), (m) => seen.push(decodeEvent(m.data, m.subject)), { from: "all" });
+    const raters: Client[] = [];
+    for (let i = 0; i < 50; i++) raters.push(await login(w.web.url, await w.user(`crowd-${i}`, "rater")));
+    const tasks = await Promise.all(raters.map((r) => nextTask(r, "crowd")));
+    const sends = raters.flatMap((r, i) => {
+      const t = tasks[i]!;
+      const body = { submissionId: t.submissionId, item: t.item, action: "rank", order: t.ids };
+      return [r.post("/rate/crowd/submit", body), r.post("/rate/crowd/submit", body)];
+    });
+    const statuses = (await Promise.all(sends)).map((r) => r.status);
+    expect(statuses.filter((s) => s === 201).length).toBe(50);
+    expect(statuses.filter((s) => s === 409).length).toBe(50);
+    expect(await judgements("crowd")).toBe(50);
+    // one more after the count: refused, not stored
+    const late = await login(w.web.url, await w.user("late", "rater"));
+    const lateTask = await nextTask(late, "crowd");
+    expect(lateTask).toBeNull();
+    await new Promise((r) => setTimeout(r, 300));
+    await unwatch();
+    const mine = seen.filter((e) => e.subject === "crowd");
+    expect(mine).toHaveLength(1);
+    const exported = new TextDecoder().decode(await w.env.store.getBytes(keys.campaignExport("crowd"))).trim().split("\n");
+    expect(exported).toHaveLength(50);
+    expect((mine[0]!.data as { rankings: number }).rankings).toBe(50);
+    expect(new Set(exported.map((l) => JSON.parse(l).rater)).size).toBe(50);
+  });
+
+  it("no token or session cookie appears in the app's logs", () => {
+    const text = w.logs.join("\n");
+    expect(w.logs.length).toBeGreaterThan(50);
+    for (const token of w.tokens.values()) expect(text).not.toContain(token);
+    expect(text).not.toContain(rater.cookie.split("=")[1]);
+    expect(text).not.toContain(rater.csrf);
+  });
+});
