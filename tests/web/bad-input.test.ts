@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BatonEvent, decodeEvent, keys, subjects } from "@baton/stage-kit";
 import { type Client, type WebWorld, createCampaign, login, nextTask, startWebWorld } from "./web-fixture.ts";
 
+const errorOf = async (res: Response) => ((await res.json()) as { error: string }).error;
 const PROMPTS = ["say hi", "count to 3", "name a colour", "rev cat"];
 
 describe("web app: bad input", () => {
@@ -32,7 +33,7 @@ describe("web app: bad input", () => {
     for (const path of ["/rate/bad/summary.json", "/assets/rank.js", "/rate/bad"]) expect((await fetch(`${url}${path}`, { redirect: "manual" })).status).toBe(401);
     const post = await fetch(`${url}/rate/bad/submit`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(post.status).toBe(401);
-    expect((await post.json()).error).toMatch(/not logged in: log in at \/login/);
+    expect((await errorOf(post))).toMatch(/not logged in: log in at \/login/);
     expect((await fetch(`${url}/login`)).status).toBe(200);
     // a stolen-looking cookie is no session
     expect((await fetch(`${url}/rate/bad/summary.json`, { headers: { cookie: "baton_session=forged" } })).status).toBe(401);
@@ -53,7 +54,7 @@ describe("web app: bad input", () => {
     const body = { submissionId: task.submissionId, item: task.item, action: "rank", order: task.ids };
     const forged = await rater.post("/rate/bad/submit", body, { csrf: admin.csrf });
     expect(forged.status).toBe(403);
-    expect((await forged.json()).error).toMatch(/CSRF token/);
+    expect((await errorOf(forged))).toMatch(/CSRF token/);
     expect((await rater.post("/rate/bad/submit", body, { csrf: null })).status).toBe(403);
     // a cross-site login form post
     expect((await fetch(`${w.web.url}/login`, { method: "POST", headers: { origin: "http://evil.example" }, body: new URLSearchParams({ token: "x" }) })).status).toBe(403);
@@ -74,12 +75,12 @@ describe("web app: bad input", () => {
     for (const [order, message] of cases) {
       const res = await send(order);
       expect(res.status, JSON.stringify(order)).toBe(422);
-      expect((await res.json()).error).toMatch(message);
+      expect((await errorOf(res))).toMatch(message);
     }
     expect((await send([a, b, c], { ties: [0] })).status).toBe(422);
     const other = await rater.post("/rate/bad/submit", { submissionId: task.submissionId, item: task.item + 1, action: "rank", order: [a, b, c] });
     expect(other.status).toBe(409);
-    expect((await other.json()).error).toMatch(/was not shown to you/);
+    expect((await errorOf(other))).toMatch(/was not shown to you/);
     expect((await rater.post("/rate/bad/submit", { submissionId: "x", item: task.item, action: "rank", order: [a, b, c] })).status).toBe(400);
     expect((await rater.post("/rate/bad/submit", "{not json")).status).toBe(400);
     expect((await rater.post("/rate/nope/submit", { submissionId: task.submissionId, item: 0, action: "skip" })).status).toBe(404);
@@ -90,7 +91,7 @@ describe("web app: bad input", () => {
     const huge = JSON.stringify({ submissionId: "s".repeat(10), item: 0, action: "rank", order: ["x".repeat(10 * 1024 * 1024)] });
     const res = await rater.post("/rate/bad/submit", huge);
     expect(res.status).toBe(413);
-    expect((await res.json()).error).toMatch(/over the limit of 1048576 bytes/);
+    expect((await errorOf(res))).toMatch(/over the limit of 1048576 bytes/);
     expect(await judgements("bad")).toBe(0);
   });
 
@@ -101,7 +102,7 @@ describe("web app: bad input", () => {
     expect(first.status).toBe(201);
     const again = await rater.post("/rate/bad/submit", body);
     expect(again.status).toBe(409);
-    expect((await again.json()).error).toMatch(/already recorded/);
+    expect((await errorOf(again))).toMatch(/already recorded/);
     expect(await judgements("bad")).toBe(1);
   });
 
