@@ -42,7 +42,8 @@ export function security(o: SecurityOptions): MiddlewareHandler<WebEnv>[] {
       const session = c.get("session") as Session | undefined;
       o.log.info("http", { method: c.req.method, path: c.req.path, status: c.res.status, user: session?.user.name ?? null, ms: Math.round(performance.now() - started) });
     },
-    secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", "data:"], connectSrc: ["'self'"], formAction: ["'self'"], frameAncestors: ["'none'"] } }),
+    // same-origin, not no-referrer: under no-referrer a browser posts the login form with "Origin: null"
+    secureHeaders({ referrerPolicy: "same-origin", contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", "data:"], connectSrc: ["'self'"], formAction: ["'self'"], frameAncestors: ["'none'"] } }),
     bodyLimit({
       maxSize: o.maxBodyBytes,
       onError: (c) => c.json({ error: `request body is over the limit of ${o.maxBodyBytes} bytes; send less (a prompt file for a campaign must fit too)` }, 413),

@@ -1,0 +1,173 @@
+// The ranking page in a real browser (chromium via playwright-core) on real services: a rater ranks
+// three prompts (one by dragging, one by keyboard alone, one with a tie) and skips one; a second rater
+// ranks the same prompts; the stored records are exactly what the page showed; the admin sees the
+// counts and the agreement; the campaign reaches its count, feedback.ready is emitted once, and its
+// export trains the reward stage.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BatonEvent, decodeEvent, keys, subjects } from "@baton/stage-kit";
+import { localContext } from "@baton/stage-contract";
+import { createStage as createRewardStage } from "@baton/stage-reward";
+import { type Judgement, type RankingRecord, agreement } from "@baton/web";
+import { judged, launchBrowser, logInPage, shownResponses } from "./browser.ts";
+import { type WebWorld, createCampaign, login, startWebWorld } from "./web-fixture.ts";
+
+const DOCS = fileURLToPath(new URL("../../docs/", import.meta.url));
+const PROMPTS = ["say hi", "count to 3", "name a colour", "rev cat", "spell dog"];
+
+describe("ranking page in a browser", () => {
+  let w: WebWorld;
+  let browser: Browser;
+  let rita: Page;
+  const feedback: BatonEvent[] = [];
+  /** what rita's page showed, in the order she left it, per item */
+  const ritaOrders = new Map<number, { text: string; tied: boolean }[]>();
+
+  const stored = async (): Promise<Judgement[]> =>
+    Promise.all((await w.env.store.list(keys.judgements("first"))).map(async (k) => JSON.parse(new TextDecoder().decode(await w.env.store.getBytes(k))) as Judgement));
+  const inOrder = (r: RankingRecord) => r.ranking.map((i) => r.responses[i]);
+  const itemOf = async (page: Page) => Number(await page.getAttribute("#task", "data-item"));
+
+  beforeAll(async () => {
+    w = await startWebWorld();
+    await w.env.bus.watch(subjects.feedbackReady(), (m) => feedback.push(decodeEvent(m.data, m.subject)), { from: "all" });
+    const admin = await login(w.web.url, await w.user("ada", "admin"));
+    await w.user("rita", "rater");
+    await w.user("rob", "rater");
+    await createCampaign(w, admin, { id: "first", prompts: PROMPTS, k: 3, wanted: 6, guidelines: "Put the most sensible answer first. Tie answers that are equally good." });
+    browser = await launchBrowser();
+    rita = await logInPage(browser, w.web.url, w.tokens.get("rita")!);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await w?.close();
+  });
+
+  it("rater: one prompt ranked by dragging, one by keyboard alone, one with a tie, one skipped; the store holds exactly those", async () => {
+    await rita.click('a[href="/rate/first"]');
+    await rita.waitForSelector("#task");
+    expect(await rita.textContent(".guidelines")).toContain("Put the most sensible answer first");
+    expect(await rita.textContent("#progress")).toContain("0 of 6 rankings");
+
+    // 1. drag the last response to the top
+    const item1 = await itemOf(rita);
+    const before = await shownResponses(rita);
+    const last = (await rita.$("#responses > li:last-child"))!.boundingBox();
+    const first = (await rita.$("#responses > li:first-child"))!.boundingBox();
+    const [from, to] = [(await last)!, (await first)!];
+    await rita.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+    await rita.mouse.down();
+    await rita.mouse.move(to.x + to.width / 2, to.y + 4, { steps: 12 });
+    await rita.mouse.move(to.x + to.width / 2, to.y + 2, { steps: 4 });
+    await rita.mouse.up();
+    const dragged = await shownResponses(rita);
+    expect(dragged.map((r) => r.id)).toEqual([before[2]!.id, before[0]!.id, before[1]!.id]);
+    ritaOrders.set(item1, dragged);
+    await rita.click("#submit");
+    await judged(rita, 1);
+
+    // 2. keyboard alone: focus the first, move it down one, focus the last, place it first, submit
+    const item2 = await itemOf(rita);
+    const shown2 = await shownResponses(rita);
+    await rita.keyboard.press("ArrowDown");
+    await rita.keyboard.press("Alt+ArrowDown");
+    await rita.keyboard.press("ArrowDown");
+    await rita.keyboard.press("1");
+    const keyed = await shownResponses(rita);
+    expect(keyed.map((r) => r.id)).toEqual([shown2[2]!.id, shown2[1]!.id, shown2[0]!.id]);
+    ritaOrders.set(item2, keyed);
+    await rita.keyboard.press("Enter");
+    await judged(rita, 2);
+
+    // 3. a tie: the second response is as good as the first
+    const item3 = await itemOf(rita);
+    await rita.keyboard.press("ArrowDown");
+    await rita.keyboard.press("ArrowDown");
+    await rita.keyboard.press("t");
+    const tied = await shownResponses(rita);
+    expect(tied.map((r) => r.tied)).toEqual([false, true, false]);
+    expect(await rita.isVisible("#responses > li:nth-child(2) .tie-mark")).toBe(true);
+    ritaOrders.set(item3, tied);
+    await mkdir(DOCS, { recursive: true });
+    await rita.screenshot({ path: join(DOCS, "ranking-page.png"), fullPage: true });
+    await rita.click("#submit");
+    await judged(rita, 3);
+
+    // 4. skip
+    const item4 = await itemOf(rita);
+    await rita.keyboard.press("s");
+    await judged(rita, 4);
+    expect(await rita.textContent("#progress")).toContain("3 of 6 rankings");
+
+    const mine = (await stored()).filter((j) => j.rater === "rita");
+    expect(mine.map((j) => j.kind).sort()).toEqual(["ranking", "ranking", "ranking", "skip"]);
+    expect(mine.find((j) => j.kind === "skip")!.item).toBe(item4);
+    for (const j of mine.filter((x) => x.kind === "ranking")) {
+      const shown = ritaOrders.get(j.item)!;
+      expect(inOrder(j.record!)).toEqual(shown.map((r) => r.text));
+      expect(j.record!.ties ?? []).toEqual(shown.flatMap((r, p) => (r.tied ? [p] : [])));
+      expect(j.record).toMatchObject({ rater: "rita", checkpoint: w.checkpointUri, prompt: PROMPTS[j.item] });
+    }
+    expect(mine.find((j) => j.item === item3)!.record!.ties).toEqual([1]);
+  });
+
+  it("a second rater's rankings complete the campaign: feedback.ready once, the admin sees counts and agreement", async () => {
+    const rob = await logInPage(browser, w.web.url, w.tokens.get("rob")!);
+    await rob.goto(`${w.web.url}/rate/first`);
+    for (let n = 1; n <= 3; n++) {
+      await rob.waitForSelector("#task");
+      await rob.keyboard.press("ArrowDown");
+      await rob.keyboard.press("3");
+      await rob.keyboard.press("Enter");
+      await judged(rob, n, true);
+    }
+    await rob.waitForSelector("#done");
+    expect(await rob.textContent("#done")).toContain("campaign is complete");
+
+    const all = await stored();
+    expect(all.filter((j) => j.kind === "ranking")).toHaveLength(6);
+    await expect.poll(() => feedback.filter((e) => e.subject === "first").length).toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(feedback.filter((e) => e.subject === "first")).toHaveLength(1);
+
+    const admin = await logInPage(browser, w.web.url, w.tokens.get("ada")!);
+    await admin.goto(`${w.web.url}/rate/first/summary`);
+    expect(await admin.textContent("#state")).toBe("complete");
+    expect(await admin.textContent("#rankings")).toBe("6 / 6");
+    const rows = await admin.$$eval("#raters tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
+    expect(rows).toEqual([["rita", "3", "1", "0"], ["rob", "3", "0", "0"]]);
+    const byItem = new Map<number, RankingRecord[]>();
+    for (const j of all.filter((x) => x.record)) byItem.set(j.item, [...(byItem.get(j.item) ?? []), j.record!]);
+    const expected = agreement(byItem);
+    expect(expected.prompts).toBe(3);
+    expect(await admin.textContent("#pairwise")).toBe(expected.pairwise.toFixed(2));
+    expect(await admin.textContent("#tau")).toBe(expected.kendallTau.toFixed(2));
+    expect(await admin.textContent("#export")).toContain(keys.campaignExport("first"));
+  });
+
+  it("the export is one dataset of the six rankings, and it trains the reward stage", async () => {
+    const event = feedback.find((e) => e.subject === "first")!;
+    const data = event.data as { uri: string; sha256: string; rankings: number; checkpoint: { uri: string } };
+    expect(data).toMatchObject({ rankings: 6, checkpoint: { uri: w.checkpointUri } });
+    const bytes = await w.env.store.getBytes(w.env.store.keyOf(data.uri), { sha256: data.sha256 });
+    const lines = new TextDecoder().decode(bytes).trim().split("\n");
+    expect(lines).toHaveLength(6);
+    // the reward stage reads a training file and a held-out one: the export, and its first two records as held-out
+    await writeFile(join(w.dir, "rankings.train.jsonl"), bytes);
+    await writeFile(join(w.dir, "rankings.test.jsonl"), `${lines.slice(0, 2).join("\n")}\n`);
+    const step = {
+      name: "reward",
+      stage: "reward",
+      config: { train: { steps: 3, batchSize: 2, warmupSteps: 1, evalEvery: 3, snapshotEvery: 0 }, eval: { maxGroups: 2, samples: 1 } },
+      data: [`file://${join(w.dir, "rankings.train.jsonl")}`, `file://${join(w.dir, "rankings.test.jsonl")}`],
+    };
+    const { ctx, progress } = await localContext({ step, inputDir: join(w.dir, "tiny") });
+    const result = await createRewardStage({ threads: 1 }).train(ctx);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(result.metrics?.pairwise_accuracy).toBeGreaterThanOrEqual(0);
+    expect(result.metrics?.pairwise_accuracy).toBeLessThanOrEqual(1);
+  });
+});
