@@ -30,9 +30,7 @@ export async function shownResponses(page: Page): Promise<{ id: string; text: st
   return page.$$eval("#responses > li", (lis) => lis.map((li) => ({ id: li.getAttribute("data-id") ?? "", text: li.querySelector("pre")?.textContent ?? "", tied: li.getAttribute("data-tie") === "1" })));
 }
 
-/** Waits until the page shows that the rater has judged `n` prompts (or, with orDone, that nothing is left). */
-export async function judged(page: Page, n: number, orDone = false): Promise<void> {
-  // runs in the page (a string, so this file needs no DOM types)
-  const check = `document.getElementById("progress")?.textContent?.includes("you: ${n} of")${orDone ? ` || document.getElementById("done") !== null` : ""}`;
-  await page.waitForFunction(check, undefined, { timeout: 15_000 });
+/** Waits until the page shows that the rater has judged `n` prompts. */
+export async function judged(page: Page, n: number): Promise<void> {
+  await page.locator("#progress", { hasText: `you: ${n} of` }).waitFor({ timeout: 15_000 });
 }

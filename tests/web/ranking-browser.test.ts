@@ -122,7 +122,7 @@ describe("ranking page in a browser", () => {
       await rob.keyboard.press("ArrowDown");
       await rob.keyboard.press("3");
       await rob.keyboard.press("Enter");
-      await judged(rob, n, true);
+      await judged(rob, n);
     }
     await rob.waitForSelector("#done");
     expect(await rob.textContent("#done")).toContain("campaign is complete");
