@@ -13,7 +13,7 @@ export { lmCorpus, valLoss, openings } from "./lm-data.ts";
 export type { LmCorpus, LmCorpusOptions } from "./lm-data.ts";
 export type { GenerateOptions, Generation } from "./sample.ts";
 export { fromTokenBatch, fromSupervisedBatch, mixRows, meanLoss } from "./batches.ts";
-export { loadModel, saveModel, readStageReport, writeStageReport, STAGE_REPORT_FILE } from "./checkpoint-io.ts";
+export { loadModel, saveModel, readStageReport, storedStageReport, writeStageReport, STAGE_REPORT_FILE } from "./checkpoint-io.ts";
 export type { LoadedModel } from "./checkpoint-io.ts";
 export type { StageReport, SampleBeforeAfter, DatasetCounts } from "./stage-report.ts";
 export { storeOpener, splitByRole, partition, requireData, HELD_OUT } from "./datasets.ts";
