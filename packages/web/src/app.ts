@@ -6,6 +6,8 @@ import type { RateLimit } from "./auth/rate-limit.ts";
 import { Sessions } from "./auth/sessions.ts";
 import type { UserFile } from "./auth/users.ts";
 import { CampaignBook } from "./campaigns/book.ts";
+import { RunIndex } from "./console/run-index.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { assetRoutes } from "./routes/assets.ts";
 import { loginRoutes } from "./routes/login.ts";
 import { rateRoutes } from "./routes/rate.ts";
@@ -31,6 +33,9 @@ export interface WebAppOptions {
 export interface WebApp {
   app: Hono<WebEnv>;
   campaigns: CampaignBook;
+  runs: RunIndex;
+  /** stops watching the bus */
+  close(): Promise<void>;
 }
 
 export const DEFAULT_WEB_LIMITS = {
@@ -44,6 +49,8 @@ export async function createWebApp(o: WebAppOptions): Promise<WebApp> {
   const sessions = new Sessions();
   const campaigns = new CampaignBook(o.store, o.bus, o.log, o.threads ?? 2);
   await campaigns.load();
+  const runs = new RunIndex();
+  await runs.start(o.bus);
   const app = new Hono<WebEnv>();
   app.use(
     ...security({
@@ -57,11 +64,19 @@ export async function createWebApp(o: WebAppOptions): Promise<WebApp> {
   app.route("/", loginRoutes(o.users, sessions, o.secureCookie ?? false));
   app.route("/assets", assetRoutes());
   app.route("/rate", rateRoutes(campaigns, o.store));
-  app.get("/", (c) => c.redirect("/rate", 303));
+  app.route("/", consoleRoutes(runs, o.store, o.bus));
   app.notFound((c) => c.json({ error: `no page ${c.req.path}; see / (runs) and /rate (ranking)` }, 404));
   app.onError((err, c) => {
     o.log.error("request failed", { method: c.req.method, path: c.req.path, error: err.message });
     return c.json({ error: `the server failed on ${c.req.method} ${c.req.path}: ${err.message}` }, 500);
   });
-  return { app, campaigns };
+  return {
+    app,
+    campaigns,
+    runs,
+    close: async () => {
+      await runs.close();
+      await campaigns.settled();
+    },
+  };
 }

@@ -32,7 +32,7 @@ export async function startWeb(o: StartWebOptions): Promise<RunningWeb> {
     listening: served.listening,
     close: async () => {
       await served.close();
-      await web.campaigns.settled();
+      await web.close();
     },
   };
 }
