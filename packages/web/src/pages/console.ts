@@ -57,7 +57,11 @@ export function runLive(r: RunView, reports: ReadonlyMap<number, StageReport | n
   )}</tbody></table>
 <h2>Charts</h2>
 <div id="charts">${r.steps.map((s) => {
-    const charts = CHARTED_METRICS.flatMap((m) => lineChart(`${s.step}: ${m}`, m, r.progress.get(s.cursor) ?? []) ?? []);
+    const progress = r.progress.get(s.cursor) ?? [];
+    // a committed step's report holds its loss at every train step; progress events are throttled samples
+    const curve = reports.get(s.cursor)?.curve ?? [];
+    const pointsOf = (m: string) => (m === "loss" && curve.length > 1 ? curve.map((p) => ({ trainStep: p.step, metrics: { loss: p.loss } })) : progress);
+    const charts = CHARTED_METRICS.flatMap((m) => lineChart(`${s.step}: ${m}`, m, pointsOf(m)) ?? []);
     return charts.length === 0 ? "" : html`<figure class="charts" data-step="${s.step}"><figcaption>${s.cursor + 1}. ${s.step}</figcaption>${raw(charts.join(""))}</figure>`;
   })}</div>
 ${[...reports].map(([cursor, rep]) => {
