@@ -87,6 +87,30 @@ describe("web app: bad input", () => {
     expect(await judgements("bad")).toBe(0);
   });
 
+  it("a campaign form with K out of range, an unknown checkpoint or no prompt file: 400 naming the field", async () => {
+    const form = (fields: Record<string, string>, prompts = '{"instruction": "say hi", "input": "", "output": "hi"}\n') => {
+      const f = new FormData();
+      for (const [k, v] of Object.entries({ _csrf: admin.csrf, id: "formcheck", checkpoint: w.checkpointUri, k: "3", wanted: "5", guidelines: "g", ...fields })) f.set(k, v);
+      if (prompts) f.set("prompts", new Blob([prompts]), "prompts.jsonl");
+      return fetch(`${w.web.url}/rate`, { method: "POST", body: f, headers: { cookie: admin.cookie } });
+    };
+    const cases: [Promise<Response>, RegExp][] = [
+      [form({ k: "12" }), /K \(responses per prompt\) must be an integer in 2\.\.9, got &quot;12&quot;/],
+      [form({ checkpoint: "file:///nowhere/ckpt/" }), new RegExp(`file:///nowhere/ckpt/ is not in this store \\(bucket ${w.services.s3.bucket}\\)`)],
+      [form({ checkpoint: `s3://${w.services.s3.bucket}/checkpoints/none/` }), /checkpoints\/none\/ has no manifest\.json/],
+      [form({ id: "Bad Id" }), /campaign id &quot;Bad Id&quot;/],
+      [form({}, ""), /upload a prompt file/],
+      [form({}, '{"instruction": \n'), /prompt file prompts\.jsonl: .*1/],
+    ];
+    for (const [res, message] of cases) {
+      const r = await res;
+      expect(r.status).toBe(400);
+      expect(await r.text()).toMatch(message);
+    }
+    expect((await rater.post("/rate", {})).status).toBe(403);
+    expect(await w.env.store.head(keys.campaign("formcheck"))).toBeNull();
+  });
+
   it("a 10 MB body is refused with 413", async () => {
     const huge = JSON.stringify({ submissionId: "s".repeat(10), item: 0, action: "rank", order: ["x".repeat(10 * 1024 * 1024)] });
     const res = await rater.post("/rate/bad/submit", huge);

@@ -13,7 +13,7 @@ import { localContext } from "@baton/stage-contract";
 import { createStage as createRewardStage } from "@baton/stage-reward";
 import { type Judgement, type RankingRecord, agreement } from "@baton/web";
 import { judged, launchBrowser, logInPage, shownResponses } from "./browser.ts";
-import { type WebWorld, createCampaign, login, startWebWorld } from "./web-fixture.ts";
+import { type WebWorld, startWebWorld } from "./web-fixture.ts";
 
 const DOCS = fileURLToPath(new URL("../../docs/", import.meta.url));
 const PROMPTS = ["say hi", "count to 3", "name a colour", "rev cat", "spell dog"];
@@ -34,19 +34,41 @@ describe("ranking page in a browser", () => {
   beforeAll(async () => {
     w = await startWebWorld();
     await w.env.bus.watch(subjects.feedbackReady(), (m) => feedback.push(decodeEvent(m.data, m.subject)), { from: "all" });
-    const admin = await login(w.web.url, await w.user("ada", "admin"));
+    await w.user("ada", "admin");
     await w.user("rita", "rater");
     await w.user("rob", "rater");
-    await createCampaign(w, admin, { id: "first", prompts: PROMPTS, k: 3, wanted: 6, guidelines: "Put the most sensible answer first. Tie answers that are equally good." });
     browser = await launchBrowser();
     rita = await logInPage(browser, w.web.url, w.tokens.get("rita")!);
+  });
+
+  it("admin: creates a campaign with the form (checkpoint, prompt file, K, count, guidelines); its responses are sampled", async () => {
+    const admin = await logInPage(browser, w.web.url, w.tokens.get("ada")!);
+    await admin.goto(`${w.web.url}/rate`);
+    await admin.click('a[href="/rate/new"]');
+    const prompts = join(w.dir, "prompts.jsonl");
+    await writeFile(prompts, PROMPTS.map((p) => JSON.stringify({ instruction: p, input: "", output: "x" })).join("\n") + "\n");
+    await admin.fill('input[name="id"]', "first");
+    await admin.fill('input[name="checkpoint"]', w.checkpointUri);
+    await admin.setInputFiles('input[name="prompts"]', prompts);
+    await admin.fill('input[name="k"]', "3");
+    await admin.fill('input[name="wanted"]', "6");
+    await admin.fill('input[name="maxTokens"]', "6");
+    await admin.fill('textarea[name="guidelines"]', "Put the most sensible answer first. Tie answers that are equally good.");
+    await admin.click('button:text("Create and sample")');
+    await admin.waitForURL(/\/rate\/first\/summary$/);
+    await expect.poll(() => w.web.campaigns.state("first").phase, { timeout: 30_000 }).toBe("open");
+    const items = JSON.parse(new TextDecoder().decode(await w.env.store.getBytes(keys.campaignItems("first")))) as { prompt: string; responses: unknown[] }[];
+    expect(items.map((i) => i.prompt)).toEqual(PROMPTS);
+    expect(items.every((i) => i.responses.length === 3)).toBe(true);
+    await admin.close();
   });
   afterAll(async () => {
     await browser?.close();
     await w?.close();
   });
 
-  it("rater: one prompt ranked by dragging, one by keyboard alone, one with a tie, one skipped; the store holds exactly those", async () => {
+  it("rater: one prompt ranked by dragging, one by keyboard alone, one with a tie, one skipped, one flagged; the store holds exactly those", async () => {
+    await rita.goto(`${w.web.url}/rate`);
     await rita.click('a[href="/rate/first"]');
     await rita.waitForSelector("#task");
     expect(await rita.textContent(".guidelines")).toContain("Put the most sensible answer first");
@@ -102,9 +124,16 @@ describe("ranking page in a browser", () => {
     await judged(rita, 4);
     expect(await rita.textContent("#progress")).toContain("3 of 6 rankings");
 
+    // 5. flag the last prompt as unusable: then nothing is left for her
+    const item5 = await itemOf(rita);
+    await rita.click("#flag");
+    await rita.waitForSelector("#done");
+    expect(await rita.textContent("#done")).toContain("judged every prompt");
+
     const mine = (await stored()).filter((j) => j.rater === "rita");
-    expect(mine.map((j) => j.kind).sort()).toEqual(["ranking", "ranking", "ranking", "skip"]);
+    expect(mine.map((j) => j.kind).sort()).toEqual(["flag", "ranking", "ranking", "ranking", "skip"]);
     expect(mine.find((j) => j.kind === "skip")!.item).toBe(item4);
+    expect(mine.find((j) => j.kind === "flag")!.item).toBe(item5);
     for (const j of mine.filter((x) => x.kind === "ranking")) {
       const shown = ritaOrders.get(j.item)!;
       expect(inOrder(j.record!)).toEqual(shown.map((r) => r.text));
@@ -138,7 +167,7 @@ describe("ranking page in a browser", () => {
     expect(await admin.textContent("#state")).toBe("complete");
     expect(await admin.textContent("#rankings")).toBe("6 / 6");
     const rows = await admin.$$eval("#raters tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
-    expect(rows).toEqual([["rita", "3", "1", "0"], ["rob", "3", "0", "0"]]);
+    expect(rows).toEqual([["rita", "3", "1", "1"], ["rob", "3", "0", "0"]]);
     const byItem = new Map<number, RankingRecord[]>();
     for (const j of all.filter((x) => x.record)) byItem.set(j.item, [...(byItem.get(j.item) ?? []), j.record!]);
     const expected = agreement(byItem);
