@@ -34,7 +34,11 @@ describe("web app: bad input", () => {
     const post = await fetch(`${url}/rate/bad/submit`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(post.status).toBe(401);
     expect((await errorOf(post))).toMatch(/not logged in: log in at \/login/);
-    expect((await fetch(`${url}/login`)).status).toBe(200);
+    const login = await fetch(`${url}/login`);
+    expect(login.status).toBe(200);
+    expect(login.headers.get("content-security-policy")).toMatch(/default-src 'self'; script-src 'self'.*frame-ancestors 'none'/);
+    expect(login.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(login.headers.get("referrer-policy")).toBe("same-origin");
     // a stolen-looking cookie is no session
     expect((await fetch(`${url}/rate/bad/summary.json`, { headers: { cookie: "baton_session=forged" } })).status).toBe(401);
     const wrong = await fetch(`${url}/login`, { method: "POST", body: new URLSearchParams({ token: "baton_not-a-token" }), redirect: "manual" });
@@ -127,6 +131,9 @@ describe("web app: bad input", () => {
     const again = await rater.post("/rate/bad/submit", body);
     expect(again.status).toBe(409);
     expect((await errorOf(again))).toMatch(/already recorded/);
+    // the same prompt again under a new submission id: judged once is enough
+    const other = await rater.post("/rate/bad/submit", { ...body, submissionId: "another-submission-1" });
+    expect(other.status).toBe(409);
     expect(await judgements("bad")).toBe(1);
   });
 
