@@ -79,6 +79,7 @@ describe("console in a browser", () => {
     await page.locator("#run-state", { hasText: "completed" }).waitFor({ timeout: 10_000 });
     const rows = await page.$$eval("#steps tbody tr", (trs) => trs.map((tr) => [tr.getAttribute("data-state"), tr.children[1]?.textContent, tr.children[2]?.textContent]));
     expect(rows).toEqual([["committed", "pretrain", "pretrain"], ["committed", "finetune", "finetune"]]);
+    expect(await page.locator("#timeline rect.tl-bar.committed").count()).toBe(2);
     for (const step of ["pretrain", "finetune"]) {
       const points = Number(await page.getAttribute(`figure[data-step="${step}"] svg[data-metric="loss"]`, "data-points"));
       expect(points, step).toBeGreaterThan(1);

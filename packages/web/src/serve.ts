@@ -25,7 +25,7 @@ export const DEFAULT_WEB_PORT = 8080;
 export async function startWeb(o: StartWebOptions): Promise<RunningWeb> {
   const users = o.users ?? new UserFile(usersFileFor());
   const web = await createWebApp({ ...o, users });
-  const served = await serveStageApp(web.app as never, { port: o.port ?? DEFAULT_WEB_PORT, ...(o.hostname !== undefined && { hostname: o.hostname }) });
+  const served = await serveStageApp(web.app, { port: o.port ?? DEFAULT_WEB_PORT, ...(o.hostname !== undefined && { hostname: o.hostname }) });
   return {
     ...web,
     url: served.url,

@@ -6,6 +6,7 @@ import type { StageReport } from "@baton/stage-lm";
 import type { Session } from "../auth/sessions.ts";
 import { CHARTED_METRICS, lineChart } from "../console/chart.ts";
 import type { RunView } from "../console/run-index.ts";
+import { timeline } from "../console/timeline.ts";
 import { type Html, layout } from "./layout.ts";
 
 /** "12.3 s", "4 min 05 s", or "—" */
@@ -51,6 +52,7 @@ function progressText(s: RunView["steps"][number]): string {
 export function runLive(r: RunView, reports: ReadonlyMap<number, StageReport | null>): Html {
   return html`<p>Status: <strong id="run-state">${runState(r)}</strong> · started ${r.startedAt ?? "—"} · ${duration(r.startedAt, r.completedAt)}${r.completed ? html` · last checkpoint ${checkpointLink(r.completed)}` : ""}</p>
 <h2>Steps</h2>
+${raw(timeline(r.steps, r.startedAt, r.completedAt ?? undefined))}
 <table id="steps"><thead><tr><th>#</th><th>step</th><th>stage</th><th>implementation</th><th>status</th><th>progress</th><th>duration</th><th>checkpoint</th></tr></thead>
 <tbody>${r.steps.map(
     (s) => html`<tr id="step-${s.cursor}" data-state="${s.state}"><td>${s.cursor + 1}</td><td>${s.step}</td><td>${s.stage ?? "—"}</td><td>${s.implementation ?? "—"}</td><td class="state">${s.state}${s.message ? html` <span class="error">${s.message}</span>` : ""}</td><td class="progress">${progressText(s)}</td><td>${duration(s.startedAt, s.endedAt)}</td><td>${s.checkpoint ? checkpointLink(s.checkpoint) : "—"}</td></tr>`,
