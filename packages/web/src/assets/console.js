@@ -1,5 +1,5 @@
 // The run page's only script: listen to the run's events (server-sent, from the bus) and swap in a
-// fresh copy of the live part of the page, at most a few times a second.
+// fresh copy of the live part of the page, at most once a second (well inside the per-user request budget).
 (() => {
   const live = document.getElementById("live");
   if (!live) return;
@@ -12,7 +12,7 @@
       pending = false;
       const res = await fetch(`/runs/${encodeURIComponent(run)}/live`);
       if (res.ok) live.innerHTML = await res.text();
-    }, 300);
+    }, 1000);
   };
   const events = new EventSource(`/runs/${encodeURIComponent(run)}/events`);
   events.addEventListener("progress", (e) => {
