@@ -1,7 +1,8 @@
 // The console in a real browser, on the embedded defaults (memory bus, folder store) as `baton run
-// --web` serves it: a short run's progress moves on its page while it trains, and at the end every
-// stage's row is committed with its charts and before/after metrics; the checkpoint page shows the
-// lineage and serves the files; a dead-lettered run shows its reason and an admin replays it.
+// --web` serves it, and on a cluster (nats-server, an S3 server) as `baton web` serves it there: a
+// short run's progress moves on its page while it trains, and at the end every stage's row is
+// committed with its charts and before/after metrics; the checkpoint page shows the lineage and
+// serves the files; a dead-lettered run shows its reason and an admin replays it.
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateDemoData } from "@baton/data";
 import { type StageEnv, keys, silentLogger, stageEnv, subjects } from "@baton/stage-kit";
+import { type TestServices, startTestServices } from "@baton/stage-kit/testing";
 import { readRecipeFile, runPipeline } from "@baton/stage-registry";
 import { type RunningWeb, UserFile, startWeb } from "@baton/web";
 import { launchBrowser, logInPage } from "./browser.ts";
@@ -34,8 +36,9 @@ steps:
     data: [task.train.jsonl, task.test.jsonl]
 `;
 
-describe("console in a browser", () => {
+describe.each(["embedded", "cluster"] as const)("console in a browser (%s)", (where) => {
   let dir: string;
+  let services: TestServices | undefined;
   let env: StageEnv;
   let web: RunningWeb;
   let browser: Browser;
@@ -43,7 +46,9 @@ describe("console in a browser", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "baton-console-"));
-    env = await stageEnv({ BATON_HOME: join(dir, "home") });
+    // on the cluster, stage code reads local data only where BATON_ALLOW_DATA says, as a service would
+    services = where === "cluster" ? await startTestServices() : undefined;
+    env = await stageEnv({ ...services?.env, BATON_HOME: join(dir, "home"), ...(services && { BATON_ALLOW_DATA: `file://${join(dir, "data")}/` }) });
     const users = new UserFile(join(dir, "home", "web-users.json"));
     const token = await users.add("ada", "admin");
     web = await startWeb({ bus: env.bus, store: env.store, log: silentLogger, users, port: 0 });
@@ -56,6 +61,7 @@ describe("console in a browser", () => {
     await browser?.close();
     await web?.close();
     await env?.close();
+    await services?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -86,7 +92,7 @@ describe("console in a browser", () => {
     }
     expect(await page.locator("#report-0 table.effect tr").count()).toBeGreaterThan(1);
     expect(await page.locator("#report-1 table.samples tbody tr").count()).toBeGreaterThan(0);
-    await page.screenshot({ path: join(DOCS, "run-page.png"), fullPage: true });
+    if (where === "embedded") await page.screenshot({ path: join(DOCS, "run-page.png"), fullPage: true });
 
     await page.goto(web.url);
     const run = await page.$$eval('#runs tr[data-run="watched-1"] td', (tds) => tds.map((td) => td.textContent));
