@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type StageEnv, commitCheckpoint, silentLogger, stageEnv } from "@baton/stage-kit";
+import { type StageEnv, commitCheckpoint, stageEnv } from "@baton/stage-kit";
 import { startTestServices, type TestServices } from "@baton/stage-kit/testing";
 import { tinyCheckpoint } from "@baton/stage-contract";
 import { type Role, type RunningWeb, type StartWebOptions, UserFile, startWeb } from "@baton/web";
