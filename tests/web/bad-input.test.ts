@@ -3,7 +3,8 @@
 // flood from one user, and 50 raters submitting at once. Each gets its own status code, and the
 // store ends with exactly the valid submissions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BatonEvent, decodeEvent, keys, subjects } from "@baton/stage-kit";
+import { type BatonEvent, decodeEvent, keys, silentLogger, subjects } from "@baton/stage-kit";
+import { CampaignBook } from "@baton/web";
 import { type Client, type WebWorld, createCampaign, login, nextTask, startWebWorld } from "./web-fixture.ts";
 
 const errorOf = async (res: Response) => ((await res.json()) as { error: string }).error;
@@ -175,6 +176,20 @@ describe("web app: bad input", () => {
     expect(exported).toHaveLength(50);
     expect((mine[0]!.data as { rankings: number }).rankings).toBe(50);
     expect(new Set(exported.map((l) => JSON.parse(l).rater)).size).toBe(50);
+  });
+
+  it("a restarted app reads every campaign back from the store: the same counts, the export not made again", async () => {
+    const before = await w.env.store.list(keys.judgements("crowd"));
+    const seen: BatonEvent[] = [];
+    const unwatch = await w.env.bus.watch(subjects.feedbackReady(), (m) => seen.push(decodeEvent(m.data, m.subject)), { from: "new" });
+    const restarted = new CampaignBook(w.env.store, w.env.bus, silentLogger);
+    await restarted.load();
+    expect(restarted.summary("crowd")).toMatchObject({ rankings: 50, state: { phase: "complete", export: { count: 50 } } });
+    expect(restarted.summary("bad")).toMatchObject({ rankings: 1, state: { phase: "open" } });
+    await new Promise((r) => setTimeout(r, 200));
+    await unwatch();
+    expect(seen).toHaveLength(0);
+    expect(await w.env.store.list(keys.judgements("crowd"))).toEqual(before);
   });
 
   it("no token or session cookie appears in the app's logs", () => {
