@@ -1,16 +1,17 @@
 // The ranking page in a real browser (chromium via playwright-core) on real services: a rater ranks
 // three prompts (one by dragging, one by keyboard alone, one with a tie) and skips one; a second rater
 // ranks the same prompts; the stored records are exactly what the page showed; the admin sees the
-// counts and the agreement; the campaign reaches its count, feedback.ready is emitted once, and its
-// export trains the reward stage.
+// counts and the agreement; the campaign reaches its count, feedback.ready is emitted once, and the
+// retraining trigger turns it into a run whose reward step trains on the export.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BatonEvent, decodeEvent, keys, subjects } from "@baton/stage-kit";
-import { localContext } from "@baton/stage-contract";
+import { type BatonEvent, type StageService, awaitRun, decodeEvent, keys, readManifest, serveStage, silentLogger, subjects } from "@baton/stage-kit";
 import { createStage as createRewardStage } from "@baton/stage-reward";
+import { type TriggerService, loadRules, serveTrigger } from "@baton/trigger";
+import { stringify } from "yaml";
 import { type Judgement, type RankingRecord, agreement } from "@baton/web";
 import { judged, launchBrowser, logInPage, shownResponses } from "./browser.ts";
 import { type WebWorld, startWebWorld } from "./web-fixture.ts";
@@ -23,6 +24,9 @@ describe("ranking page in a browser", () => {
   let browser: Browser;
   let rita: Page;
   const feedback: BatonEvent[] = [];
+  let trigger: TriggerService;
+  let reward: StageService;
+  const triggered: string[] = [];
   /** what rita's page showed, in the order she left it, per item */
   const ritaOrders = new Map<number, { text: string; tied: boolean }[]>();
 
@@ -39,7 +43,29 @@ describe("ranking page in a browser", () => {
     await w.user("rob", "rater");
     browser = await launchBrowser();
     rita = await logInPage(browser, w.web.url, w.tokens.get("rita")!);
+    await startRetraining();
   });
+
+  /**
+   * The cluster side of the loop: a recipe whose reward step trains on rankings plus a held-out set
+   * in the store, a trigger rule that runs it on feedback.ready from the checkpoint the rankings
+   * ranked (the export replaces the step's rankings.train file), and a reward stage service.
+   */
+  async function startRetraining(): Promise<void> {
+    const store = w.env.store;
+    const held = [["tac", "cat", "no"], ["god", "dog", "x"], ["ih", "hi", "?"]].map((responses, i) => ({ prompt: ["rev cat", "rev dog", "rev hi"][i], responses, ranking: [0, 1, 2] }));
+    const jsonl = (rows: unknown[]) => new TextEncoder().encode(rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const train = store.uri(keys.dataset("feedback-base", "rankings.train.jsonl"));
+    const test = store.uri(keys.dataset("feedback-base", "rankings.test.jsonl"));
+    await store.putBytes(store.keyOf(train), jsonl(held));
+    await store.putBytes(store.keyOf(test), jsonl(held));
+    const rewardConfig = { train: { steps: 3, batchSize: 2, warmupSteps: 1, evalEvery: 3, snapshotEvery: 0 }, eval: { maxGroups: 2, samples: 1 } };
+    await writeFile(join(w.dir, "reward.yaml"), stringify({ name: "web-feedback", seed: 2, steps: [{ name: "reward", stage: "reward", config: rewardConfig, data: [train, test] }] }));
+    await writeFile(join(w.dir, "rules.yaml"), stringify({ window: "300ms", rules: [{ name: "rankings", on: { feedback: {} }, recipe: "reward.yaml", from: "reward", checkpoint: "event", data: { reward: "rankings\\.train" } }] }));
+    trigger = await serveTrigger({ bus: w.env.bus, ledger: w.env.ledger, rules: await loadRules(join(w.dir, "rules.yaml")), logger: silentLogger, tickMs: 100, onRunStarted: (r) => triggered.push(r.runId) });
+    const def = createRewardStage({ store, dataAccess: w.env.dataAccess, threads: 1 });
+    reward = serveStage({ ...def, step: "reward", bus: w.env.bus, store, ledger: w.env.ledger, retry: w.env.retry, dataAccess: w.env.dataAccess, pullExpiresMs: 500, logger: silentLogger });
+  }
 
   it("admin: creates a campaign with the form (checkpoint, prompt file, K, count, guidelines); its responses are sampled", async () => {
     const admin = await logInPage(browser, w.web.url, w.tokens.get("ada")!);
@@ -63,6 +89,8 @@ describe("ranking page in a browser", () => {
     await admin.close();
   });
   afterAll(async () => {
+    await trigger?.stop();
+    await reward?.stop();
     await browser?.close();
     await w?.close();
   });
@@ -177,26 +205,20 @@ describe("ranking page in a browser", () => {
     expect(await admin.textContent("#export")).toContain(keys.campaignExport("first"));
   });
 
-  it("the export is one dataset of the six rankings, and it trains the reward stage", async () => {
+  it("the export is one dataset of the six rankings; the trigger runs the reward step on it from the ranked checkpoint", { timeout: 90_000 }, async () => {
     const event = feedback.find((e) => e.subject === "first")!;
     const data = event.data as { uri: string; sha256: string; rankings: number; checkpoint: { uri: string } };
     expect(data).toMatchObject({ rankings: 6, checkpoint: { uri: w.checkpointUri } });
     const bytes = await w.env.store.getBytes(w.env.store.keyOf(data.uri), { sha256: data.sha256 });
-    const lines = new TextDecoder().decode(bytes).trim().split("\n");
-    expect(lines).toHaveLength(6);
-    // the reward stage reads a training file and a held-out one: the export, and its first two records as held-out
-    await writeFile(join(w.dir, "rankings.train.jsonl"), bytes);
-    await writeFile(join(w.dir, "rankings.test.jsonl"), `${lines.slice(0, 2).join("\n")}\n`);
-    const step = {
-      name: "reward",
-      stage: "reward",
-      config: { train: { steps: 3, batchSize: 2, warmupSteps: 1, evalEvery: 3, snapshotEvery: 0 }, eval: { maxGroups: 2, samples: 1 } },
-      data: [`file://${join(w.dir, "rankings.train.jsonl")}`, `file://${join(w.dir, "rankings.test.jsonl")}`],
-    };
-    const { ctx, progress } = await localContext({ step, inputDir: join(w.dir, "tiny") });
-    const result = await createRewardStage({ threads: 1 }).train(ctx);
-    expect(progress.length).toBeGreaterThan(0);
-    expect(result.metrics?.pairwise_accuracy).toBeGreaterThanOrEqual(0);
-    expect(result.metrics?.pairwise_accuracy).toBeLessThanOrEqual(1);
+    expect(new TextDecoder().decode(bytes).trim().split("\n")).toHaveLength(6);
+
+    await expect.poll(() => triggered.length, { timeout: 30_000 }).toBe(1);
+    const completed = await awaitRun(w.env.bus, triggered[0]!, { timeoutMs: 80_000 });
+    const manifest = await readManifest(w.env.store, completed.checkpoint);
+    expect(manifest.stage).toBe("reward");
+    expect(manifest.parent?.uri).toBe(w.checkpointUri);
+    expect(manifest.datasets).toContainEqual({ uri: data.uri, sha256: data.sha256 });
+    expect(manifest.metrics.pairwise_accuracy).toBeGreaterThanOrEqual(0);
+    expect(manifest.metrics.pairwise_accuracy).toBeLessThanOrEqual(1);
   });
 });
