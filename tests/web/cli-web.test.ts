@@ -23,7 +23,7 @@ describe("baton web commands", () => {
     await rm(home, { recursive: true, force: true });
   });
 
-  it("add-user prints the token once on stdout and stores only its hash; users lists names and roles", async () => {
+  it("add-user prints the token once on stdout and stores only its hash; users lists names and roles", { timeout: 120_000 }, async () => {
     const env = { BATON_HOME: join(home, "users-home") };
     const added = await cli(["web", "add-user", "ann", "--role", "rater"], env);
     expect(added.code, added.stderr).toBe(0);
