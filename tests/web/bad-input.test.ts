@@ -97,7 +97,7 @@ describe("web app: bad input", () => {
       const f = new FormData();
       for (const [k, v] of Object.entries({ _csrf: admin.csrf, id: "formcheck", checkpoint: w.checkpointUri, k: "3", wanted: "5", guidelines: "g", ...fields })) f.set(k, v);
       if (prompts) f.set("prompts", new Blob([prompts]), "prompts.jsonl");
-      return fetch(`${w.web.url}/rate`, { method: "POST", body: f, headers: { cookie: admin.cookie } });
+      return fetch(`${w.web.url}/rate`, { method: "POST", body: f, headers: { cookie: admin.cookie }, redirect: "manual" });
     };
     const cases: [Promise<Response>, RegExp][] = [
       [form({ k: "12" }), /K \(responses per prompt\) must be an integer in 2\.\.9, got &quot;12&quot;/],
@@ -113,6 +113,11 @@ describe("web app: bad input", () => {
       expect(await r.text()).toMatch(message);
     }
     expect((await rater.post("/rate", {})).status).toBe(403);
+    // a form that is fine but a prompt the model has no room to answer: the campaign fails, saying why
+    expect((await form({ id: "toolong" }, `${JSON.stringify({ instruction: "x".repeat(200), input: "", output: "y" })}\n`)).status).toBe(303);
+    await expect.poll(() => w.web.campaigns.state("toolong").phase, { timeout: 30_000 }).toBe("failed");
+    const page = await (await admin.get("/rate/toolong/summary", { headers: { accept: "text/html" } })).text();
+    expect(page).toMatch(/failed: campaign toolong: prompt 1 leaves no room to answer in the model&#39;s block of 48 tokens; shorten it/);
     expect(await w.env.store.head(keys.campaign("formcheck"))).toBeNull();
   });
 

@@ -53,6 +53,8 @@ interface Loaded {
   /** `${rater}\u0000${item}` -> the response ids in the order shown to that rater */
   shown: Map<string, string[]>;
   queue: Promise<unknown>;
+  /** the background sampling of a campaign created by this app, until it ends */
+  sampling?: Promise<void>;
 }
 
 const encode = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
@@ -103,6 +105,7 @@ export class CampaignBook {
       loaded.state = { phase: "failed", message: err.message };
       this.log.error("campaign sampling failed", { campaign: campaign.id, error: err.message });
     });
+    loaded.sampling = sampled;
     return { sampled };
   }
 
@@ -169,9 +172,9 @@ export class CampaignBook {
     };
   }
 
-  /** Waits for every queued submission (tests, shutdown). */
+  /** Waits for every sampling and queued submission (tests, shutdown). */
   async settled(): Promise<void> {
-    await Promise.all([...this.campaigns.values()].map((c) => c.queue));
+    await Promise.all([...this.campaigns.values()].flatMap((c) => [c.queue, c.sampling]));
   }
 
   private async record(c: Loaded, rater: string, s: Submission): Promise<{ judgement: Judgement; progress: Progress }> {
