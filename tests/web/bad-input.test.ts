@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BatonEvent, decodeEvent, keys, silentLogger, subjects } from "@baton/stage-kit";
 import { CampaignBook } from "@baton/web";
-import { type Client, type WebWorld, createCampaign, login, nextTask, startWebWorld } from "./web-fixture.ts";
+import { type Client, type WebWorld, createCampaign, login, nextTask, postLargeBody, startWebWorld } from "./web-fixture.ts";
 
 const errorOf = async (res: Response) => ((await res.json()) as { error: string }).error;
 const PROMPTS = ["say hi", "count to 3", "name a colour", "rev cat"];
@@ -121,11 +121,12 @@ describe("web app: bad input", () => {
     expect(await w.env.store.head(keys.campaign("formcheck"))).toBeNull();
   });
 
-  it("a 10 MB body is refused with 413", async () => {
-    const huge = JSON.stringify({ submissionId: "s".repeat(10), item: 0, action: "rank", order: ["x".repeat(10 * 1024 * 1024)] });
-    const res = await rater.post("/rate/bad/submit", huge);
+  it("a 10 MB body is refused with 413, before the app reads it", async () => {
+    const res = await postLargeBody(w.web.url, "/rate/bad/submit", { cookie: rater.cookie, "x-csrf-token": rater.csrf, "content-type": "application/json" }, 10 * 1024 * 1024);
     expect(res.status).toBe(413);
-    expect((await errorOf(res))).toMatch(/over the limit of 1048576 bytes/);
+    expect((JSON.parse(res.body) as { error: string }).error).toMatch(/over the limit of 1048576 bytes/);
+    // the app still answers, and recorded nothing
+    expect((await rater.get("/rate/bad")).status).toBe(200);
     expect(await judgements("bad")).toBe(0);
   });
 

@@ -2,6 +2,7 @@
 // a committed tiny checkpoint in the store to rank, users with tokens, the app on a free port, and
 // helpers to log in and to create a campaign over HTTP as the admin's form does.
 import { mkdtemp, rm } from "node:fs/promises";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type StageEnv, commitCheckpoint, stageEnv } from "@baton/stage-kit";
@@ -131,4 +132,40 @@ export async function nextTask(client: Client, campaign: string): Promise<{ item
   const m = /data-item="(\d+)" data-submission="([^"]+)"/.exec(page);
   if (!m) return null;
   return { item: Number(m[1]), submissionId: m[2]!, ids: [...page.matchAll(/<li data-id="([^"]+)"/g)].map((x) => x[1]!) };
+}
+
+/**
+ * POSTs `size` bytes the way a browser uploads: headers first (with Content-Length), then the body in
+ * chunks, stopping as soon as the server answers. A server that refuses a body early may close the
+ * connection before the upload ends; what the client gets is that early answer.
+ */
+export function postLargeBody(url: string, path: string, headers: Record<string, string>, size: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method: "POST", headers: { ...headers, "content-length": String(size) } });
+    let answered = false;
+    req.once("response", (res) => {
+      answered = true;
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.once("end", () => {
+        resolve({ status: res.statusCode ?? 0, body });
+        req.destroy();
+      });
+    });
+    req.once("error", (err) => {
+      if (!answered) reject(err);
+    });
+    const chunk = Buffer.alloc(64 * 1024, "x");
+    let sent = 0;
+    const pump = () => {
+      while (!answered && sent < size) {
+        const n = Math.min(chunk.length, size - sent);
+        sent += n;
+        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void req.once("drain", pump);
+      }
+      if (!answered) req.end();
+    };
+    pump();
+  });
 }
