@@ -17,6 +17,8 @@ import { type RunningWeb, UserFile, startWeb } from "@baton/web";
 import { launchBrowser, logInPage } from "./browser.ts";
 
 const DOCS = fileURLToPath(new URL("../../docs/", import.meta.url));
+// run ids of this run: the bus may be a shared one (NATS_URL from the environment)
+const [WATCHED, BROKEN] = ["watched", "broken"].map((r) => `${r}-${Date.now().toString(36)}`) as [string, string];
 const RECIPE = `name: console-tiny
 seed: 3
 steps:
@@ -67,9 +69,9 @@ describe.each(["embedded", "cluster"] as const)("console in a browser (%s)", (wh
 
   it("a run's page shows progress moving while it trains, then every stage committed with its charts", { timeout: 120_000 }, async () => {
     const file = join(dir, "data", "recipe.yaml");
-    const done = runPipeline({ recipe: await readRecipeFile(file), file, env, runId: "watched-1", timeoutMs: 110_000, threads: 1, logger: silentLogger });
-    await expect.poll(() => web.runs.run("watched-1") !== null, { timeout: 20_000 }).toBe(true);
-    await page.goto(`${web.url}/runs/watched-1`);
+    const done = runPipeline({ recipe: await readRecipeFile(file), file, env, runId: WATCHED, timeoutMs: 110_000, threads: 1, logger: silentLogger });
+    await expect.poll(() => web.runs.run(WATCHED) !== null, { timeout: 20_000 }).toBe(true);
+    await page.goto(`${web.url}/runs/${WATCHED}`);
     // what the page shows for pretrain, sampled until the run ends: the step must be seen to move
     const seen = new Set<number>();
     let finished = false;
@@ -95,12 +97,12 @@ describe.each(["embedded", "cluster"] as const)("console in a browser (%s)", (wh
     if (where === "embedded") await page.screenshot({ path: join(DOCS, "run-page.png"), fullPage: true });
 
     await page.goto(web.url);
-    const run = await page.$$eval('#runs tr[data-run="watched-1"] td', (tds) => tds.map((td) => td.textContent));
-    expect(run.slice(0, 4)).toEqual(["watched-1", "completed", "console-tiny", "2 / 2"]);
+    const run = await page.$$eval(`#runs tr[data-run="${WATCHED}"] td`, (tds) => tds.map((td) => td.textContent));
+    expect(run.slice(0, 4)).toEqual([WATCHED, "completed", "console-tiny", "2 / 2"]);
   });
 
   it("a checkpoint's page shows its lineage back to random init and serves its files as stored", async () => {
-    const last = web.runs.run("watched-1")!.completed!;
+    const last = web.runs.run(WATCHED)!.completed!;
     await page.goto(`${web.url}/checkpoints?uri=${encodeURIComponent(last)}`);
     expect(await page.$$eval("#lineage .hop", (hops) => hops.map((h) => h.getAttribute("data-step")))).toEqual(["finetune", "pretrain"]);
     expect(await page.locator("#lineage-graph rect.node").count()).toBe(2);
@@ -117,16 +119,16 @@ describe.each(["embedded", "cluster"] as const)("console in a browser (%s)", (wh
     await writeFile(join(dir, "data", "broken.train.jsonl"), '{"text": "fine"}\n{"text": \n');
     await copyFile(join(dir, "data", "general.val.jsonl"), join(dir, "data", "broken.val.jsonl"));
     await writeFile(bad, (await readFile(join(dir, "data", "recipe.yaml"), "utf8")).replace("name: console-tiny", "name: console-bad").replace("[general.train.jsonl, general.val.jsonl]", "[broken.train.jsonl, broken.val.jsonl]"));
-    const failed = await runPipeline({ recipe: await readRecipeFile(bad), file: bad, env, runId: "broken-1", timeoutMs: 60_000, threads: 1, logger: silentLogger }).then(() => null, (e: Error) => e);
+    const failed = await runPipeline({ recipe: await readRecipeFile(bad), file: bad, env, runId: BROKEN, timeoutMs: 60_000, threads: 1, logger: silentLogger }).then(() => null, (e: Error) => e);
     expect(failed?.message).toMatch(/broken\.train\.jsonl:2/);
     const republished: number[] = [];
     await env.bus.watch(subjects.checkpointReady("pretrain"), (m) => republished.push(m.seq), { from: "new" });
     await page.goto(`${web.url}/dead-letters`);
-    const row = page.locator("#dead-letters tr", { hasText: "broken-1" });
+    const row = page.locator("#dead-letters tr", { hasText: BROKEN });
     expect(await row.locator(".reason").textContent()).toMatch(/broken\.train\.jsonl:2/);
     await row.locator('button:text("Replay")').click();
     await page.waitForURL(/\/dead-letters$/);
-    expect(await page.locator("#dead-letters tr", { hasText: "broken-1" }).textContent()).toContain("replayed");
+    expect(await page.locator("#dead-letters tr", { hasText: BROKEN }).textContent()).toContain("replayed");
     await expect.poll(() => republished.length).toBe(1);
     const seq = await row.getAttribute("data-seq");
     const again = await page.request.post(`${web.url}/dead-letters/${seq}/replay`, { headers: { "x-csrf-token": (await page.getAttribute('meta[name="csrf-token"]', "content"))! } });

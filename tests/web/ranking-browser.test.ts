@@ -17,6 +17,8 @@ import { judged, launchBrowser, logInPage, shownResponses } from "./browser.ts";
 import { type WebWorld, startWebWorld } from "./web-fixture.ts";
 
 const DOCS = fileURLToPath(new URL("../../docs/", import.meta.url));
+// the campaign id of this run: the store may be a shared one (S3_ENDPOINT from the environment)
+const FIRST = `first-${Date.now().toString(36)}`;
 const PROMPTS = ["say hi", "count to 3", "name a colour", "rev cat", "spell dog"];
 
 describe("ranking page in a browser", () => {
@@ -31,7 +33,7 @@ describe("ranking page in a browser", () => {
   const ritaOrders = new Map<number, { text: string; tied: boolean }[]>();
 
   const stored = async (): Promise<Judgement[]> =>
-    Promise.all((await w.env.store.list(keys.judgements("first"))).map(async (k) => JSON.parse(new TextDecoder().decode(await w.env.store.getBytes(k))) as Judgement));
+    Promise.all((await w.env.store.list(keys.judgements(FIRST))).map(async (k) => JSON.parse(new TextDecoder().decode(await w.env.store.getBytes(k))) as Judgement));
   const inOrder = (r: RankingRecord) => r.ranking.map((i) => r.responses[i]);
   const itemOf = async (page: Page) => Number(await page.getAttribute("#task", "data-item"));
 
@@ -62,18 +64,18 @@ describe("ranking page in a browser", () => {
     const rewardConfig = { train: { steps: 3, batchSize: 2, warmupSteps: 1, evalEvery: 3, snapshotEvery: 0 }, eval: { maxGroups: 2, samples: 1 } };
     await writeFile(join(w.dir, "reward.yaml"), stringify({ name: "web-feedback", seed: 2, steps: [{ name: "reward", stage: "reward", config: rewardConfig, data: [train, test] }] }));
     await writeFile(join(w.dir, "rules.yaml"), stringify({ window: "300ms", rules: [{ name: "rankings", on: { feedback: {} }, recipe: "reward.yaml", from: "reward", checkpoint: "event", data: { reward: "rankings\\.train" } }] }));
-    trigger = await serveTrigger({ bus: w.env.bus, ledger: w.env.ledger, rules: await loadRules(join(w.dir, "rules.yaml")), logger: silentLogger, tickMs: 100, onRunStarted: (r) => triggered.push(r.runId) });
+    trigger = await serveTrigger({ bus: w.env.bus, ledger: w.env.ledger, rules: await loadRules(join(w.dir, "rules.yaml")), logger: silentLogger, tickMs: 100, onRunStarted: (r) => r.uris.includes(store.uri(keys.campaignExport(FIRST))) && triggered.push(r.runId) });
     const def = createRewardStage({ store, dataAccess: w.env.dataAccess, threads: 1 });
     reward = serveStage({ ...def, step: "reward", bus: w.env.bus, store, ledger: w.env.ledger, retry: w.env.retry, dataAccess: w.env.dataAccess, pullExpiresMs: 500, logger: silentLogger });
   }
 
-  it("admin: creates a campaign with the form (checkpoint, prompt file, K, count, guidelines); its responses are sampled", async () => {
+  it("admin: creates a campaign with the form (checkpoint, prompt file, K, count, guidelines); its responses are sampled", { timeout: 120_000 }, async () => {
     const admin = await logInPage(browser, w.web.url, w.tokens.get("ada")!);
     await admin.goto(`${w.web.url}/rate`);
     await admin.click('a[href="/rate/new"]');
     const prompts = join(w.dir, "prompts.jsonl");
     await writeFile(prompts, PROMPTS.map((p) => JSON.stringify({ instruction: p, input: "", output: "x" })).join("\n") + "\n");
-    await admin.fill('input[name="id"]', "first");
+    await admin.fill('input[name="id"]', FIRST);
     await admin.fill('input[name="checkpoint"]', w.checkpointUri);
     await admin.setInputFiles('input[name="prompts"]', prompts);
     await admin.fill('input[name="k"]', "3");
@@ -81,9 +83,9 @@ describe("ranking page in a browser", () => {
     await admin.fill('input[name="maxTokens"]', "6");
     await admin.fill('textarea[name="guidelines"]', "Put the most sensible answer first. Tie answers that are equally good.");
     await admin.click('button:text("Create and sample")');
-    await admin.waitForURL(/\/rate\/first\/summary$/);
-    await expect.poll(() => w.web.campaigns.state("first").phase, { timeout: 30_000 }).toBe("open");
-    const items = JSON.parse(new TextDecoder().decode(await w.env.store.getBytes(keys.campaignItems("first")))) as { prompt: string; responses: unknown[] }[];
+    await admin.waitForURL(new RegExp(`/rate/${FIRST}/summary$`));
+    await expect.poll(() => w.web.campaigns.state(FIRST).phase, { timeout: 30_000 }).toBe("open");
+    const items = JSON.parse(new TextDecoder().decode(await w.env.store.getBytes(keys.campaignItems(FIRST)))) as { prompt: string; responses: unknown[] }[];
     expect(items.map((i) => i.prompt)).toEqual(PROMPTS);
     expect(items.every((i) => i.responses.length === 3)).toBe(true);
     await admin.close();
@@ -95,9 +97,9 @@ describe("ranking page in a browser", () => {
     await w?.close();
   });
 
-  it("rater: one prompt ranked by dragging, one by keyboard alone, one with a tie, one skipped, one flagged; the store holds exactly those", async () => {
+  it("rater: one prompt ranked by dragging, one by keyboard alone, one with a tie, one skipped, one flagged; the store holds exactly those", { timeout: 120_000 }, async () => {
     await rita.goto(`${w.web.url}/rate`);
-    await rita.click('a[href="/rate/first"]');
+    await rita.click(`a[href="/rate/${FIRST}"]`);
     await rita.waitForSelector("#task");
     expect(await rita.textContent(".guidelines")).toContain("Put the most sensible answer first");
     expect(await rita.textContent("#progress")).toContain("0 of 6 rankings");
@@ -171,9 +173,9 @@ describe("ranking page in a browser", () => {
     expect(mine.find((j) => j.item === item3)!.record!.ties).toEqual([1]);
   });
 
-  it("a second rater's rankings complete the campaign: feedback.ready once, the admin sees counts and agreement", async () => {
+  it("a second rater's rankings complete the campaign: feedback.ready once, the admin sees counts and agreement", { timeout: 120_000 }, async () => {
     const rob = await logInPage(browser, w.web.url, w.tokens.get("rob")!);
-    await rob.goto(`${w.web.url}/rate/first`);
+    await rob.goto(`${w.web.url}/rate/${FIRST}`);
     for (let n = 1; n <= 3; n++) {
       await rob.waitForSelector("#task");
       await rob.keyboard.press("ArrowDown");
@@ -186,12 +188,12 @@ describe("ranking page in a browser", () => {
 
     const all = await stored();
     expect(all.filter((j) => j.kind === "ranking")).toHaveLength(6);
-    await expect.poll(() => feedback.filter((e) => e.subject === "first").length).toBe(1);
+    await expect.poll(() => feedback.filter((e) => e.subject === FIRST).length).toBe(1);
     await new Promise((r) => setTimeout(r, 200));
-    expect(feedback.filter((e) => e.subject === "first")).toHaveLength(1);
+    expect(feedback.filter((e) => e.subject === FIRST)).toHaveLength(1);
 
     const admin = await logInPage(browser, w.web.url, w.tokens.get("ada")!);
-    await admin.goto(`${w.web.url}/rate/first/summary`);
+    await admin.goto(`${w.web.url}/rate/${FIRST}/summary`);
     expect(await admin.textContent("#state")).toBe("complete");
     expect(await admin.textContent("#rankings")).toBe("6 / 6");
     const rows = await admin.$$eval("#raters tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
@@ -202,11 +204,11 @@ describe("ranking page in a browser", () => {
     expect(expected.prompts).toBe(3);
     expect(await admin.textContent("#pairwise")).toBe(expected.pairwise.toFixed(2));
     expect(await admin.textContent("#tau")).toBe(expected.kendallTau.toFixed(2));
-    expect(await admin.textContent("#export")).toContain(keys.campaignExport("first"));
+    expect(await admin.textContent("#export")).toContain(keys.campaignExport(FIRST));
   });
 
   it("the export is one dataset of the six rankings; the trigger runs the reward step on it from the ranked checkpoint", { timeout: 90_000 }, async () => {
-    const event = feedback.find((e) => e.subject === "first")!;
+    const event = feedback.find((e) => e.subject === FIRST)!;
     const data = event.data as { uri: string; sha256: string; rankings: number; checkpoint: { uri: string } };
     expect(data).toMatchObject({ rankings: 6, checkpoint: { uri: w.checkpointUri } });
     const bytes = await w.env.store.getBytes(w.env.store.keyOf(data.uri), { sha256: data.sha256 });

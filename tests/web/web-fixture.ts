@@ -30,7 +30,8 @@ export async function startWebWorld(options: Partial<StartWebOptions> = {}): Pro
   const services = await startTestServices();
   const env = await stageEnv({ ...services.env, BATON_HOME: join(dir, "home") });
   const committed = await commitCheckpoint(env.store, {
-    prefix: "checkpoints/web-fixture/0-instruct/a1/",
+    // a folder of this world's own: the store may be shared (S3_ENDPOINT from the environment)
+    prefix: `checkpoints/web-fixture-${Date.now().toString(36)}-${process.pid}/0-instruct/a1/`,
     dir: await tinyCheckpoint(join(dir, "tiny")),
     manifest: { runId: "web-fixture", cursor: 0, step: "instruct", stage: "instruct", implementation: "fixture", version: "0", parent: null, config: {}, datasets: [], metrics: {}, traceId: null, startedAt: new Date().toISOString() },
   });
