@@ -77,30 +77,33 @@ describe("the demo pipeline as six services over NATS + S3", () => {
     const cpt = m("cpt");
     const ft = m("finetune");
     const ins = m("instruct");
-    // pretraining: from ~ln(V) at random init (4.66) to 1.33 (seeds 1, 2: 1.329, 1.333)
+    // The bounds are the demo's promises (issue 16), asserted on the full demo recipe; over seeds 1-3
+    // every stage clears them with room (docs/benchmarks.md has each seed's figures).
+    // pretraining: from ~ln(V) at random init (4.63) to under 0.75 (seeds 1-3: 0.686-0.70)
     expect(pre.val_loss).toBeLessThan(0.6 * (pre.random_init_val_loss as number));
-    // CPT: the domain loss falls by over half (seeds 1, 2: 3.18 -> 1.20, 3.14 -> 1.19) while general
-    // text loses at most 0.25 nats (seeds 1, 2: +0.079, +0.081 with half of every batch replayed)
-    expect(cpt.domain_val_loss).toBeLessThan(0.6 * (cpt.domain_val_loss_before as number));
-    expect((cpt.general_val_loss as number) - (cpt.general_val_loss_before as number)).toBeLessThan(0.25);
-    // finetune: exact match on nouns it never saw, from 0 to far above (seeds 1, 2: 0 -> 0.50, 0.925)
+    // CPT: the domain loss falls by over half (seeds 1-3: -82% or more) while general text loses at
+    // most 5% (seeds 1-3: within 1%, with 12 of every 16 rows replayed)
+    expect(cpt.domain_val_loss).toBeLessThan(0.5 * (cpt.domain_val_loss_before as number));
+    expect(cpt.general_val_loss).toBeLessThanOrEqual(1.05 * (cpt.general_val_loss_before as number));
+    // finetune: exact match on nouns it never saw, from 0 to at least 0.9 (seeds 1-3: 0.99-1.00)
     expect(ft.exact_match_before).toBeLessThanOrEqual(0.05);
-    expect(ft.exact_match).toBeGreaterThanOrEqual(0.2);
+    expect(ft.exact_match).toBeGreaterThanOrEqual(0.9);
     expect(ft.rouge_l).toBeGreaterThan(ft.rouge_l_before as number);
-    // instruct: instructions phrased with templates it never saw. Exact answers rise from 0 (seeds 1, 2:
-    // 0.175 and 0.05-0.09 over 40-100 examples; scored over all 300 here, so one answer is 0.3%), the
-    // held-out loss falls by more than half (5.44 -> 1.87, 4.88 -> 1.73), and the model stops by
-    // itself: every answer ended with EOS in both seeds
-    expect(ins.heldout_template_accuracy).toBeGreaterThanOrEqual((ins.heldout_template_accuracy_before as number) + 0.03);
+    // instruct: instructions phrased with templates it never saw, 300 of them (one answer is 0.3%):
+    // exact answers from 0 to at least 0.7 (seeds 1-3: 0.80 and above), the held-out loss falls by
+    // more than half, and the model stops by itself
+    expect(ins.heldout_template_accuracy).toBeGreaterThanOrEqual(0.7);
     expect(ins.heldout_loss).toBeLessThan(0.5 * (ins.heldout_loss_before as number));
-    expect(ins.eos_rate).toBeGreaterThanOrEqual(0.9);
+    expect(ins.eos_rate).toBeGreaterThanOrEqual(0.95);
     // reward: held-out pairwise accuracy from a random head's chance level to clearly above it
     const rm = m("reward");
     expect(rm.pairwise_accuracy).toBeGreaterThan((rm.pairwise_accuracy_before as number) + 0.1);
     expect(rm.pairwise_accuracy).toBeGreaterThanOrEqual(0.7);
-    // rlhf: the reward model scores the policy's held-out answers higher than the instruct model's
+    // rlhf: the reward model scores the policy's held-out answers higher than the instruct model's,
+    // and the KL leash keeps the policy's own answers: within 0.1 of the instruct model's accuracy
     const rl = m("rlhf");
     expect(rl.heldout_reward).toBeGreaterThan(rl.heldout_reward_before as number);
+    expect(rl.heldout_accuracy).toBeGreaterThanOrEqual((rl.heldout_accuracy_before as number) - 0.1);
     expect(rl.eos_rate).toBeGreaterThanOrEqual(0.9);
   });
 });

@@ -1,8 +1,9 @@
 // Retraining end to end over a real nats-server and S3 server, every service its own OS process:
-// the pretrain, cpt and instruct stages (`baton stage serve`) and the trigger (`baton trigger serve`).
-// A pretrain run sets the pipeline's latest pretrain checkpoint; `baton data push` of a new domain
-// corpus then runs cpt -> instruct from it to run.completed, and the new checkpoints' lineage names
-// the pushed files' sha256; a feedback.ready then runs instruct from the checkpoint it names.
+// the five stages (`baton stage serve`) and the trigger (`baton trigger serve`). A pretrain run sets
+// the pipeline's latest pretrain checkpoint; `baton data push` of a new domain corpus then runs
+// cpt -> instruct -> reward -> rlhf from it to run.completed, and the new checkpoints' lineage names
+// the pushed files' sha256; a feedback.ready for a rankings export then runs reward -> rlhf from the
+// checkpoint whose outputs were ranked, the reward model trained on the export.
 import { mkdir, copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -38,7 +39,7 @@ describe("event-triggered retraining, end to end", () => {
     await cluster?.close();
   });
 
-  it("a pushed domain corpus runs cpt -> instruct from the latest pretrain checkpoint; rankings run instruct from the ranked checkpoint", { timeout: 600_000 }, async () => {
+  it("a pushed domain corpus runs cpt -> instruct -> reward -> rlhf from the latest pretrain checkpoint; rankings run reward -> rlhf from the ranked checkpoint", { timeout: 600_000 }, async () => {
     const recipe = await recipeWith("tiny-retrain.yaml", await uploadDatasets(cluster.env, dataDir, "base"));
     const recipeFile = join(cluster.workDir, "retrain.yaml");
     await writeFile(recipeFile, stringify(recipe));
@@ -47,11 +48,11 @@ describe("event-triggered retraining, end to end", () => {
       window: "1s",
       rules: [
         { name: "legal-corpus", on: { dataset: { prefix: "s3://baton/datasets/legal/" } }, recipe: "retrain.yaml", from: "cpt", checkpoint: { latest: "pretrain" }, data: { cpt: "domain" } },
-        { name: "rankings", on: { feedback: {} }, recipe: "retrain.yaml", from: "instruct", checkpoint: "event", data: { instruct: "instruct\\.train" } },
+        { name: "rankings", on: { feedback: {} }, recipe: "retrain.yaml", from: "reward", checkpoint: "event", data: { reward: "feedback\\.train" } },
       ],
     }));
-    for (const step of ["pretrain", "cpt", "instruct"]) await cluster.env.bus.ensureConsumer(step);
-    services = [serve(cluster, "pretrain", "pretrain"), serve(cluster, "cpt", "cpt"), serve(cluster, "instruct", "instruct")];
+    for (const step of ["pretrain", "cpt", "instruct", "reward", "rlhf"]) await cluster.env.bus.ensureConsumer(step);
+    services = [serve(cluster, "pretrain", "pretrain"), serve(cluster, "cpt", "cpt"), serve(cluster, "instruct", "instruct"), serve(cluster, "reward", "reward"), serve(cluster, "rlhf-ppo", "rlhf")];
     trigger = startTrigger(cluster, rulesFile);
     await trigger.waitFor("trigger serving");
 
@@ -69,31 +70,35 @@ describe("event-triggered retraining, end to end", () => {
     expect(pushed.code, pushed.stderr).toBe(0);
 
     const first = await runStartedBy("legal-corpus");
-    expect(first.data.pipeline.map((s) => s.name)).toEqual(["cpt", "instruct"]);
+    expect(first.data.pipeline.map((s) => s.name)).toEqual(["cpt", "instruct", "reward", "rlhf"]);
     expect(first.data.checkpoint?.uri).toBe(pretrained.uri);
     const completed = await awaitRun(cluster.env.bus, first.data.runId, { timeoutMs: 300_000 }).catch((err: Error) => { throw new Error(`${err.message}\n${output()}`); });
     const hops = await lineage(cluster.env.store, completed.checkpoint);
-    expect(hops.map((h) => h.manifest.step)).toEqual(["instruct", "cpt", "pretrain"]);
-    expect(hops[2]!.uri).toBe(pretrained.uri);
-    const cpt = hops[1]!.manifest;
+    expect(hops.map((h) => h.manifest.step)).toEqual(["rlhf", "reward", "instruct", "cpt", "pretrain"]);
+    expect(hops[4]!.uri).toBe(pretrained.uri);
+    const cpt = hops[3]!.manifest;
     for (const f of ["domain.train.jsonl", "domain.val.jsonl"]) {
       expect(cpt.datasets, f).toContainEqual({ uri: `s3://baton/datasets/legal/v2/${f}`, sha256: await sha256File(join(corpus, f)) });
     }
     expect(cpt.datasets.some((d) => d.uri.includes("/datasets/base/domain."))).toBe(false); // the old domain corpus was replaced
     expect(cpt.metrics.domain_val_loss).toBeLessThan(cpt.metrics.domain_val_loss_before as number);
 
-    // raters ranked the cpt checkpoint's outputs: feedback.ready names it and the export
+    // raters ranked the instruct checkpoint's outputs: feedback.ready names it and the export
     const exportUri = cluster.env.store.uri("feedback/export-1.jsonl");
-    const put = await cluster.env.store.putFile("feedback/export-1.jsonl", join(dataDir, "instruct.train.jsonl"));
-    const rankedCheckpoint = await checkpointAt(cluster.env.store, hops[1]!.uri);
-    await cluster.env.bus.publish(subjects.feedbackReady(), createEvent({ type: "dev.baton.feedback.ready", source: "baton://tests", data: { uri: exportUri, sha256: put.sha256, rankings: 25, checkpoint: rankedCheckpoint } }));
+    const put = await cluster.env.store.putFile("feedback/export-1.jsonl", join(dataDir, "ranking.train.jsonl"));
+    const rankedCheckpoint = await checkpointAt(cluster.env.store, hops[2]!.uri);
+    await cluster.env.bus.publish(subjects.feedbackReady(), createEvent({ type: "dev.baton.feedback.ready", source: "baton://tests", data: { uri: exportUri, sha256: put.sha256, rankings: 120, checkpoint: rankedCheckpoint } }));
     const ranked = await runStartedBy("rankings");
-    expect(ranked.data.pipeline.map((s) => s.name)).toEqual(["instruct"]);
-    const again = await awaitRun(cluster.env.bus, ranked.data.runId, { timeoutMs: 240_000 }).catch((err: Error) => { throw new Error(`${err.message}\n${output()}`); });
+    expect(ranked.data.pipeline.map((s) => s.name)).toEqual(["reward", "rlhf"]);
     expect(ranked.data.checkpoint).toEqual(rankedCheckpoint);
-    const [instruct, parent] = await lineage(cluster.env.store, again.checkpoint);
+    const again = await awaitRun(cluster.env.bus, ranked.data.runId, { timeoutMs: 300_000 }).catch((err: Error) => { throw new Error(`${err.message}\n${output()}`); });
+    const [rlhf, reward, parent] = await lineage(cluster.env.store, again.checkpoint);
+    expect([rlhf!.manifest.step, reward!.manifest.step]).toEqual(["rlhf", "reward"]);
     expect(parent!.uri).toBe(rankedCheckpoint.uri);
-    expect(instruct!.manifest.datasets).toContainEqual({ uri: exportUri, sha256: put.sha256 });
+    // the reward model learned from the export; the policy it optimised is the ranked checkpoint
+    expect(reward!.manifest.datasets).toContainEqual({ uri: exportUri, sha256: put.sha256 });
+    expect(reward!.manifest.datasets.some((d) => d.uri.includes("feedback.train"))).toBe(false);
+    expect(rlhf!.manifest.inputs).toEqual([{ role: "policy", checkpoint: rankedCheckpoint }]);
   });
 
 });

@@ -13,6 +13,8 @@ export const commands: Record<string, Command> = {
   version: { summary: "print the Baton version", load: () => import("./commands/version.ts") },
   run: { summary: "run a recipe (here, or on the cluster when NATS_URL is set)", load: () => import("./commands/run.ts") },
   stage: { summary: "serve one stage implementation (baton stage serve <name>)", load: () => import("./commands/stage.ts") },
+  consumers: { summary: "create every step's durable consumer on the cluster (what baton run does first)", load: () => import("./commands/consumers.ts") },
+  k8s: { summary: "render a recipe as a kustomize overlay, a KEDA ScaledJob per step (k8s render ...)", load: () => import("./commands/k8s.ts") },
   status: { summary: "where a run is, from the cluster's events", load: () => import("./commands/status.ts") },
   gc: { summary: "list (--dry-run) or delete checkpoints and snapshots no ledger entry references", load: () => import("./commands/gc.ts") },
   trigger: { summary: "start retraining runs on new data and rankings (trigger serve --rules <file>)", load: () => import("./commands/trigger.ts") },
@@ -25,5 +27,6 @@ export const commands: Record<string, Command> = {
   feedback: { summary: "rank a checkpoint's own answers with the demo's rule rater (feedback simulate ...)", load: () => import("./commands/feedback.ts") },
   web: { summary: "the web app: ranking pages and the console for runs (web [--port], web add-user)", load: () => import("./commands/web.ts") },
   sample: { summary: "continue a prompt with a trained model folder", load: () => import("./commands/sample.ts") },
+  export: { summary: "a trained model as an ONNX serving folder (export onnx <checkpoint> --out <dir>)", load: () => import("./commands/export.ts") },
   bench: { summary: "benchmark pretraining throughput and loss (bench pretrain ...)", load: () => import("./commands/bench.ts") },
 };

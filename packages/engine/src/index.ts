@@ -14,6 +14,8 @@ export type { StepResult } from "./compile.ts";
 export { planTrainStep } from "./plan.ts";
 export type { TrainStepConfig, TrainPlan, PlannedModel } from "./plan.ts";
 export { compileInference, InferenceProgram, exportOnnx } from "./infer.ts";
+export { encodeModel, OPSET } from "./onnx/model.ts";
+export type { OnnxGraph, OnnxNode, OnnxTensor, OnnxValueInfo, AttrValue } from "./onnx/model.ts";
 export type { InferenceConfig } from "./infer.ts";
 export { adamw, sgd, clipByGlobalNorm } from "./optim.ts";
 export type { Optimizer, AdamWConfig } from "./optim.ts";

@@ -6,3 +6,6 @@ export { PRESETS, getPreset, presetModel, PresetError } from "./presets.ts";
 export type { Preset, TrainDefaults } from "./presets.ts";
 export { Sampler, pickToken, checkSampleOptions } from "./sample.ts";
 export type { SampleOptions, Generation } from "./sample.ts";
+export { exportDecoderOnnx, pastKeyValueName, presentKeyValueName } from "./export/onnx-decoder.ts";
+export { exportServingFolder } from "./export/serving-folder.ts";
+export type { ExportedFolder } from "./export/serving-folder.ts";

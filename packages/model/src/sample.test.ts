@@ -84,4 +84,31 @@ describe("Sampler", () => {
     await expect(s.generate([], { maxTokens: 3 })).rejects.toThrow(/prompt is empty/);
     await s.dispose();
   });
+
+  it("generates a batch of rows at different lengths as each row alone would, in one call per token", async () => {
+    const s = await Sampler.create(cfg, params(9), { threads: 1 });
+    const requests = [
+      { prompt: [3], options: { maxTokens: 6, temperature: 0, stopTokens: [EOS] } },
+      { prompt: [3, 4, 5, 6], options: { maxTokens: 4, temperature: 1, seed: 11, stopTokens: [EOS] } },
+      { prompt: [7, 2], options: { maxTokens: 5, temperature: 1.5, seed: 12, topK: 4, stopTokens: [] } },
+      { prompt: [3, 4, 5, 6, 7, 8], options: { maxTokens: 6, temperature: 1, seed: 13, stopTokens: [] } }, // past the block: alone
+    ];
+    const alone = [];
+    for (const r of requests) alone.push(await s.generate(r.prompt, r.options));
+    const together = await s.generateBatch(requests);
+    expect(together).toEqual(alone);
+    expect(together[3]?.tokens).toHaveLength(6);
+    // a different batch composition does not change a row's draw
+    expect((await s.generateBatch([requests[1]!, requests[1]!]))[1]).toEqual(alone[1]);
+    await expect(s.generateBatch([{ prompt: [], options: { maxTokens: 2 } }])).rejects.toThrow(/request 0's prompt is empty/);
+    await expect(s.generateBatch([{ prompt: [99], options: { maxTokens: 2 } }])).rejects.toThrow(/request 0: token id 99 is outside/);
+    await s.dispose();
+  });
+
+  it("ends every row of a batch at its own EOS", async () => {
+    const s = await Sampler.create(cfg, params(9, alwaysEos), { threads: 1 });
+    const out = await s.generateBatch([3, 4].map((t) => ({ prompt: [t], options: { maxTokens: 5, seed: t, stopTokens: [EOS] } })));
+    expect(out).toEqual([{ tokens: [EOS], finishReason: "stop-token" }, { tokens: [EOS], finishReason: "stop-token" }]);
+    await s.dispose();
+  });
 });

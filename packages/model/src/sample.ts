@@ -1,5 +1,6 @@
-// Sampling with the KV-cache decoding graph: one onnxruntime call per token, the caches fed back as
-// inputs. Temperature, top-k and top-p (nucleus) filtering, seeded, stopping at EOS or max tokens.
+// Sampling with the KV-cache decoding graph: one onnxruntime call per token (for a whole batch of
+// rows), the caches kept here and fed as inputs, each token's key and value written into them.
+// Temperature, top-k and top-p (nucleus) filtering, seeded, stopping at EOS or max tokens.
 import { rng as seededRandom } from "@baton/data";
 import { compileInference, type InferenceProgram } from "@baton/engine";
 import { checkModelConfig, type GptModelConfig } from "./gpt/config.ts";
@@ -63,35 +64,70 @@ export function pickToken(logits: ArrayLike<number>, o: Pick<SampleOptions, "tem
   return order[order.length - 1] as number;
 }
 
+/** One row of a batched generation: its prompt and its own options (seed, length, stops). */
+export interface GenerationRequest {
+  prompt: number[];
+  options: SampleOptions;
+}
+
+/** The compiled decoding and prefill graphs for one batch size. */
+interface Programs {
+  decode: InferenceProgram;
+  /** whole prompts in one call instead of one call per prompt token */
+  prefill: InferenceProgram;
+}
+
 export class Sampler {
+  /** batch sizes compiled on first use; 1 at creation */
+  private readonly programs = new Map<number, Programs>();
+  private params: ReadonlyMap<string, Float32Array>;
+
   private constructor(
     readonly config: GptModelConfig,
-    private readonly program: InferenceProgram,
-    /** the whole prompt in one call instead of one call per prompt token */
-    private readonly prefillProgram: InferenceProgram,
-  ) {}
+    private readonly threads: number,
+    params: ReadonlyMap<string, Float32Array>,
+  ) {
+    this.params = params;
+  }
 
   static async create(config: GptModelConfig, params: ReadonlyMap<string, Float32Array>, opts: { threads?: number } = {}): Promise<Sampler> {
     checkModelConfig(config);
-    const threads = opts.threads ?? 2;
-    const decoder = traceDecoder(config, { batch: 1 });
-    const program = await compileInference({ graph: decoder.g, outputs: decoder.outputs, threads });
-    const prefill = tracePrefill(config);
-    const prefillProgram = await compileInference({ graph: prefill.g, outputs: prefill.outputs, threads });
-    const s = new Sampler(config, program, prefillProgram);
-    s.loadParams(params);
+    const s = new Sampler(config, opts.threads ?? 2, params);
+    await s.at(1);
     return s;
   }
 
-  /** Swaps in other weights (a stage samples before and after training with one compiled graph). */
-  loadParams(params: ReadonlyMap<string, Float32Array>): void {
-    this.program.loadParams(params);
-    this.prefillProgram.loadParams(params);
+  private async at(batch: number): Promise<Programs> {
+    const have = this.programs.get(batch);
+    if (have) return have;
+    const decoder = traceDecoder(this.config, { batch });
+    const prefill = tracePrefill(this.config, { batch });
+    const p: Programs = {
+      decode: await compileInference({ graph: decoder.g, outputs: decoder.outputs, threads: this.threads }),
+      prefill: await compileInference({ graph: prefill.g, outputs: prefill.outputs, threads: this.threads }),
+    };
+    p.decode.loadParams(this.params);
+    p.prefill.loadParams(this.params);
+    this.programs.set(batch, p);
+    return p;
   }
 
-  private emptyCache(): Record<string, Float32Array> {
+  private get one(): Programs {
+    return this.programs.get(1) as Programs;
+  }
+
+  /** Swaps in other weights (a stage samples before and after training with the same compiled graphs). */
+  loadParams(params: ReadonlyMap<string, Float32Array>): void {
+    this.params = params;
+    for (const p of this.programs.values()) {
+      p.decode.loadParams(params);
+      p.prefill.loadParams(params);
+    }
+  }
+
+  private emptyCache(batch = 1): Record<string, Float32Array> {
     const { nLayer, nHead, nEmbd, blockSize } = this.config;
-    const size = nHead * blockSize * (nEmbd / nHead); // [1, H, S, D]
+    const size = batch * nHead * blockSize * (nEmbd / nHead); // [B, H, S, D]
     const cache: Record<string, Float32Array> = {};
     for (let l = 0; l < nLayer; l++) {
       cache[pastName(l, "key")] = new Float32Array(size);
@@ -100,15 +136,27 @@ export class Sampler {
     return cache;
   }
 
-  /** Feeds `token` at `position`; returns its next-token logits [V] and writes the new caches into `cache`. */
+  /** Feeds `token` at `position`; returns its next-token logits [V] and writes its key and value into `cache`. */
   private async feed(token: number, position: number, cache: Record<string, Float32Array>): Promise<Float32Array> {
     if (token < 0 || token >= this.config.vocabSize) throw new Error(`sample: token id ${token} is outside the model's vocabulary [0, ${this.config.vocabSize})`);
-    const out = await this.program.run({ tokens: BigInt64Array.of(BigInt(token)), position: BigInt64Array.of(BigInt(position)), ...cache });
-    for (let l = 0; l < this.config.nLayer; l++) {
-      cache[pastName(l, "key")] = out[presentName(l, "key")] as Float32Array;
-      cache[pastName(l, "value")] = out[presentName(l, "value")] as Float32Array;
-    }
+    const out = await this.one.decode.run({ tokens: BigInt64Array.of(BigInt(token)), position: BigInt64Array.of(BigInt(position)), ...cache });
+    this.writeSlots(cache, out, [position]);
     return out.logits as Float32Array;
+  }
+
+  /** Writes each row's new key and value (present.* [B, H, 1, D]) into the caches [B, H, S, D] at the row's position. */
+  private writeSlots(cache: Record<string, Float32Array>, out: Record<string, unknown>, positions: readonly number[]): void {
+    const { nLayer, nHead: H, nEmbd, blockSize: S } = this.config;
+    const D = nEmbd / H;
+    for (let l = 0; l < nLayer; l++) {
+      for (const kind of ["key", "value"] as const) {
+        const into = cache[pastName(l, kind)] as Float32Array;
+        const fresh = out[presentName(l, kind)] as Float32Array;
+        positions.forEach((pos, b) => {
+          for (let h = 0; h < H; h++) into.set(fresh.subarray((b * H + h) * D, (b * H + h + 1) * D), ((b * H + h) * S + pos) * D);
+        });
+      }
+    }
   }
 
   /** Runs `tokens` through a fresh cache in one call; returns the logits after the last one. */
@@ -120,7 +168,7 @@ export class Sampler {
       if (t < 0 || t >= V) throw new Error(`sample: token id ${t} is outside the model's vocabulary [0, ${V})`);
       ids[i] = BigInt(t);
     }
-    const out = await this.prefillProgram.run({ tokens: ids });
+    const out = await this.one.prefill.run({ tokens: ids });
     for (let l = 0; l < nLayer; l++) {
       cache[pastName(l, "key")] = out[presentName(l, "key")] as Float32Array;
       cache[pastName(l, "value")] = out[presentName(l, "value")] as Float32Array;
@@ -172,8 +220,77 @@ export class Sampler {
     return { tokens, finishReason: "max-tokens" };
   }
 
+  /**
+   * Continues every request's prompt at once, one model call per token for the whole batch: what
+   * rollouts, rankings and evaluations use. Each row draws from its own seeded stream, so a row gives
+   * what `generate` gives it alone (up to float rounding in the batched kernels). Rows whose prompt
+   * and maxTokens do not fit in one block (they would need the cache restart) go through `generate`.
+   */
+  async generateBatch(requests: readonly GenerationRequest[]): Promise<Generation[]> {
+    const S = this.config.blockSize;
+    const V = this.config.vocabSize;
+    const out: Generation[] = new Array(requests.length);
+    const rows: number[] = [];
+    for (const [i, r] of requests.entries()) {
+      checkSampleOptions(r.options);
+      if (r.prompt.length === 0) throw new Error(`sample: request ${i}'s prompt is empty; give at least one token (for example the tokenizer's BOS)`);
+      for (const t of r.prompt) if (t < 0 || t >= V) throw new Error(`sample: request ${i}: token id ${t} is outside the model's vocabulary [0, ${V})`);
+      if (r.prompt.length + r.options.maxTokens <= S && r.options.maxTokens > 0) rows.push(i);
+      else out[i] = await this.generate(r.prompt, r.options);
+    }
+    if (rows.length === 0) return out;
+    const B = rows.length;
+    const p = await this.at(B);
+    const req = rows.map((i) => requests[i] as GenerationRequest);
+    const ids = new BigInt64Array(B * S);
+    req.forEach((r, b) => r.prompt.forEach((t, j) => (ids[b * S + j] = BigInt(t))));
+    const first = await p.prefill.run({ tokens: ids });
+    const cache = this.emptyCache(B);
+    const takeCache = (o: Record<string, unknown>) => {
+      for (let l = 0; l < this.config.nLayer; l++) {
+        cache[pastName(l, "key")] = o[presentName(l, "key")] as Float32Array;
+        cache[pastName(l, "value")] = o[presentName(l, "value")] as Float32Array;
+      }
+    };
+    takeCache(first);
+    const prefillLogits = first.logits as Float32Array;
+    let logits = req.map((r, b) => prefillLogits.subarray((b * S + r.prompt.length - 1) * V, (b * S + r.prompt.length) * V));
+    const random = req.map((r) => seededRandom(r.options.seed ?? 0));
+    const stops = req.map((r) => new Set(r.options.stopTokens ?? []));
+    const made: number[][] = req.map(() => []);
+    const done: (Generation["finishReason"] | null)[] = req.map(() => null);
+    const tokens = new BigInt64Array(B);
+    const position = new BigInt64Array(B);
+    for (;;) {
+      req.forEach((r, b) => {
+        if (done[b]) return;
+        const next = pickToken(logits[b] as Float32Array, r.options, random[b] as () => number);
+        (made[b] as number[]).push(next);
+        r.options.onToken?.(next);
+        if ((stops[b] as Set<number>).has(next)) done[b] = "stop-token";
+        else if ((made[b] as number[]).length === r.options.maxTokens) done[b] = "max-tokens";
+      });
+      if (done.every((d) => d !== null)) break;
+      req.forEach((r, b) => {
+        // a finished row keeps its slot in the batch: it rewrites its last slot, and its logits go unread
+        const n = r.prompt.length + (made[b] as number[]).length;
+        tokens[b] = BigInt((made[b] as number[]).at(-1) as number);
+        position[b] = BigInt(Math.min(n - 1, S - 1));
+      });
+      const o = await p.decode.run({ tokens, position, ...cache });
+      this.writeSlots(cache, o, Array.from(position, Number));
+      const all = o.logits as Float32Array;
+      logits = req.map((_, b) => all.subarray(b * V, (b + 1) * V));
+    }
+    rows.forEach((i, b) => (out[i] = { tokens: made[b] as number[], finishReason: done[b] as Generation["finishReason"] }));
+    return out;
+  }
+
   async dispose(): Promise<void> {
-    await this.program.dispose();
-    await this.prefillProgram.dispose();
+    for (const p of this.programs.values()) {
+      await p.decode.dispose();
+      await p.prefill.dispose();
+    }
+    this.programs.clear();
   }
 }

@@ -51,7 +51,7 @@ export type {
   StageOutcome,
   RunStageOptions,
 } from "./runner/types.ts";
-export { runStage, serveStage, startRun, awaitRun } from "./runner/run.ts";
+export { runStage, serveStage, startRun, awaitRun, ensureStepConsumers } from "./runner/run.ts";
 export type { ServeStageOptions, StageService, StartRunOptions } from "./runner/run.ts";
 export { emitNext, defaultWorker } from "./runner/relay.ts";
 export { findGarbage, collectGarbage } from "./runner/gc.ts";

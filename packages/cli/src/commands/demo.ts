@@ -107,7 +107,7 @@ async function demoRuns(o: DemoOptions): Promise<number> {
 }
 
 /** Prompts ranked for the demo's reward step: training-template ones to learn from, held-out-template ones to judge by. */
-export const DEMO_FEEDBACK = { k: 4, train: 240, test: 80, maxTokens: 24 } as const;
+export const DEMO_FEEDBACK = { k: 4, train: 400, test: 120, maxTokens: 24 } as const;
 
 /**
  * The demo's stand-in for a ranking campaign: K answers of the reward step's input checkpoint (the

@@ -27,6 +27,8 @@ export interface OnnxValueInfo {
   name: string;
   dtype: DType;
   dims: number[];
+  /** names of dynamic axes (ONNX dim_param, e.g. "batch_size"), by axis; such an axis's `dims` entry is ignored */
+  dimParams?: readonly (string | null)[];
 }
 
 export interface OnnxGraph {
@@ -74,7 +76,10 @@ function writeValueInfo(w: ProtoWriter, v: OnnxValueInfo): void {
     type.message(1, (tt) => {
       tt.int(1, ONNX_DTYPE[v.dtype]);
       tt.message(2, (shape) => {
-        for (const d of v.dims) shape.message(1, (dim) => dim.int(1, d));
+        v.dims.forEach((d, i) => {
+          const param = v.dimParams?.[i];
+          shape.message(1, (dim) => (param ? dim.string(2, param) : dim.int(1, d)));
+        });
       });
     }),
   );

@@ -1,7 +1,7 @@
 // The GPT-2 forward pass, written once for every graph that needs it: training (full causal
 // attention, dropout), evaluation and logits (no dropout), and one-token decoding with a KV cache.
 // Glossary: B batch, T sequence, C width, H heads, D = C / H head size, V vocab, S cache length.
-import { type Graph, nn, type Tensor, where } from "@baton/engine";
+import { concat, type Graph, nn, type Tensor, where } from "@baton/engine";
 import type { GptModelConfig } from "./config.ts";
 import type { BlockParams, GptParams, LinearParams, NormParams } from "./params.ts";
 
@@ -12,7 +12,7 @@ export interface LayerCache {
 }
 
 export interface DecodeState {
-  /** int64 [1]: where the new token goes */
+  /** int64 [B]: where each row's new token goes (rows of a batch may be at different lengths) */
   position: Tensor;
   /** int64 [S] constant 0..S-1 */
   slots: Tensor;
@@ -37,7 +37,7 @@ export interface ForwardOptions {
 
 export interface ForwardResult {
   hidden: Tensor; // [B, T, C] after the final norm
-  /** decoding: the caches with this token written in, per layer; keepCache: every position's */
+  /** decoding: this token's key and value [B, H, 1, D] per layer, for the caller to write at its position; keepCache: every position's */
   present: LayerCache[];
 }
 
@@ -69,24 +69,24 @@ function attention(x: Tensor, p: BlockParams, cfg: GptModelConfig, opts: Forward
   const qkv = linear(x, p.attn); // [B,T,3C]
   const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, D]).transpose([0, 2, 1, 3]); // [B,H,T,D]
   const q = heads(0).mul(1 / Math.sqrt(D)); // scale q ([.., T, D]) rather than the scores ([.., T, T])
-  let k = heads(1);
+  const k = heads(1);
   let v = heads(2);
-  let scores: Tensor;
-  let present: LayerCache | undefined;
   if (cache && opts.decode) {
+    // The new token attends to the cache's written slots and to itself. The cache is read, never
+    // rewritten here: only this token's key and value leave the graph, and the caller writes them
+    // at the row's position (a whole new [B,H,S,D] cache per token would cost B times a row's work).
     const S = cache.pastKey.shape[2] as number;
     const { position, slots } = opts.decode;
-    const slot = slots.eq(position).reshape([1, 1, S, 1]); // bool: the slot this token fills
-    k = where(slot, k, cache.pastKey); // [B,H,S,D]
-    v = where(slot, v, cache.pastValue);
-    present = { pastKey: k, pastValue: v };
-    const future = slots.gt(position).reshape([1, 1, 1, S]); // slots not written yet
-    scores = where(future, NEG, q.matmul(k.mT())); // [B,H,1,S]
-  } else {
-    scores = q.matmul(k.mT()); // [B,H,T,T]
-    if (bias) scores = scores.add(bias);
-    if (opts.keepCache) present = { pastKey: k, pastValue: v };
+    const written = slots.reshape([1, S]).lt(position.reshape([B, 1])).reshape([B, 1, 1, S]);
+    const past = where(written, q.matmul(cache.pastKey.mT()), NEG); // [B,H,1,S]
+    const self = q.mul(k).sum(-1, true); // [B,H,1,1]
+    const probs = concat([past, self], 3).softmax(-1); // [B,H,1,S+1]
+    const y = probs.slice(3, 0, S).matmul(cache.pastValue).add(probs.slice(3, S, S + 1).mul(v)); // [B,H,1,D]
+    return { y: linear(y.transpose([0, 2, 1, 3]).reshape([B, T, C]), p.proj), present: { pastKey: k, pastValue: v } };
   }
+  let scores = q.matmul(k.mT()); // [B,H,T,T]
+  if (bias) scores = scores.add(bias);
+  const present = opts.keepCache ? { pastKey: k, pastValue: v } : undefined;
   // dropout's 1/(1-p) goes on the values ([B,H,T,D]) instead of the probabilities ([B,H,T,T]): the same product
   const probs = nn.dropoutUnscaled(scores.softmax(-1), opts.dropout);
   if (opts.dropout > 0) v = v.mul(1 / (1 - opts.dropout));
@@ -101,9 +101,9 @@ function mlp(x: Tensor, p: BlockParams, opts: ForwardOptions): Tensor {
 
 /** Token ids [B, T] (int64) -> final hidden states [B, T, C] (pre-LN blocks, learned positions). */
 export function gptForward(g: Graph, p: GptParams, cfg: GptModelConfig, tokens: Tensor, opts: ForwardOptions): ForwardResult {
-  const [, T] = tokens.shape as [number, number];
+  const [B, T] = tokens.shape as [number, number];
   if (T > cfg.blockSize) throw new Error(`gptForward: sequence of ${T} tokens is longer than the block size ${cfg.blockSize}`);
-  const positions = opts.positions ?? opts.decode?.position ?? nn.arange(g, T);
+  const positions = opts.positions ?? opts.decode?.position.reshape([B, 1]) ?? nn.arange(g, T);
   let x = nn.dropout(p.wte.gather(tokens).add(p.wpe.gather(positions)), opts.dropout); // [B,T,C]
   if (opts.segments && opts.decode) throw new Error("gptForward: segments apply to whole sequences, not to one-token decoding");
   const bias = opts.decode || (T === 1 && !opts.segments) ? null : attentionBias(g, T, opts.segments);

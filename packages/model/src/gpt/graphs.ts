@@ -108,18 +108,19 @@ export const pastName = (l: number, kind: "key" | "value"): string => `past.${l}
 export const presentName = (l: number, kind: "key" | "value"): string => `present.${l}.${kind}`;
 
 /**
- * A whole prompt at once into a fresh cache: tokens [1, S] (S = blockSize; positions past the prompt
- * hold anything) -> logits [S, V] and present.<l>.key / value [1, H, S, D]. Decoding then continues at
- * the prompt's length: it masks the slots it has not written and overwrites them as it goes.
+ * Whole prompts at once into a fresh cache: tokens [B, S] (S = blockSize; positions past a row's
+ * prompt hold anything) -> logits [B*S, V] and present.<l>.key / value [B, H, S, D]. Decoding then
+ * continues at each row's prompt length: it masks the slots it has not written and overwrites them.
  */
-export function tracePrefill(cfg: GptModelConfig): { g: Graph; outputs: Record<string, Tensor> } {
+export function tracePrefill(cfg: GptModelConfig, opts: { batch: number } = { batch: 1 }): { g: Graph; outputs: Record<string, Tensor> } {
   checkModelConfig(cfg);
+  const B = opts.batch;
   const S = cfg.blockSize;
   const g = new Graph();
   const params = declareGptParams(g, cfg);
-  const tokens = g.input("tokens", [1, S], "int64");
+  const tokens = g.input("tokens", [B, S], "int64");
   const { hidden, present } = gptForward(g, params, cfg, tokens, { dropout: 0, keepCache: true });
-  const outputs: Record<string, Tensor> = { logits: lmHead(params, hidden.reshape([S, cfg.nEmbd])) };
+  const outputs: Record<string, Tensor> = { logits: lmHead(params, hidden.reshape([B * S, cfg.nEmbd])) };
   present.forEach((c, l) => {
     outputs[presentName(l, "key")] = c.pastKey;
     outputs[presentName(l, "value")] = c.pastValue;
@@ -128,8 +129,8 @@ export function tracePrefill(cfg: GptModelConfig): { g: Graph; outputs: Record<s
 }
 
 /**
- * One decoding step with a KV cache of S = blockSize slots: tokens [B, 1] at `position` -> logits
- * [B, V] and the caches with this token written in. The caller feeds present.* back as past.*.
+ * One decoding step with a KV cache of S = blockSize slots: tokens [B, 1], row b's at position[b]
+ * -> logits [B, V] and the caches with these tokens written in. The caller feeds present.* back as past.*.
  */
 export function traceDecoder(cfg: GptModelConfig, opts: { batch: number }): { g: Graph; outputs: Record<string, Tensor> } {
   checkModelConfig(cfg);
@@ -140,7 +141,7 @@ export function traceDecoder(cfg: GptModelConfig, opts: { batch: number }): { g:
   const g = new Graph();
   const params = declareGptParams(g, cfg);
   const tokens = g.input("tokens", [B, 1], "int64");
-  const position = g.input("position", [1], "int64");
+  const position = g.input("position", [B], "int64");
   const layers = params.blocks.map((_, l) => ({
     pastKey: g.input(pastName(l, "key"), [B, H, S, D], "float32"),
     pastValue: g.input(pastName(l, "value"), [B, H, S, D], "float32"),

@@ -91,6 +91,8 @@ export function runBusContract(adapter: string, make: (settings: BusSettings) =>
       const first = await h.bus.pull(s, { expiresMs: 2_000 });
       expect(first && runOf(first)).toBe("a");
       expect(first!.headers.traceparent).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+      // ...and as the event's CloudEvents distributed-tracing attribute
+      expect(decodeEvent(first!.data, "test").traceparent).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
       expect(first!.deliveryCount).toBe(1);
       const beat = setInterval(() => first!.working(), CONTRACT_SETTINGS.ackWaitMs / 3);
       try {

@@ -48,7 +48,7 @@ export class MemoryBus implements Bus {
   }
 
   async publish(subject: string, event: BatonEvent, options: PublishOptions = {}): Promise<PublishAck> {
-    return this.publishRaw(subject, encodeForPublish(subject, event), { msgId: options.msgId ?? event.id, headers: options.headers ?? {} });
+    return this.publishRaw(subject, encodeForPublish(subject, event, options.headers), { msgId: options.msgId ?? event.id, headers: options.headers ?? {} });
   }
 
   async publishRaw(subject: string, payload: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {

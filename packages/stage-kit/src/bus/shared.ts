@@ -1,8 +1,13 @@
 import { encodeEvent, validateEvent, type BatonEvent } from "../contracts/events.ts";
+import { withTraceAttributes } from "../telemetry/propagation.ts";
 
-/** Every publish validates first: a producer bug is caught where it is made, not downstream. */
-export function encodeForPublish(subject: string, event: BatonEvent): Uint8Array {
-  return encodeEvent(validateEvent(event, `event ${event.id} published to ${subject}`));
+/**
+ * Every publish validates first: a producer bug is caught where it is made, not downstream. The trace
+ * context of the headers also becomes the event's distributed-tracing attributes (traceparent,
+ * tracestate), so a consumer that reads only the event (another broker, a log) still finds its trace.
+ */
+export function encodeForPublish(subject: string, event: BatonEvent, headers?: Record<string, string>): Uint8Array {
+  return encodeEvent(validateEvent(withTraceAttributes(event, headers), `event ${event.id} published to ${subject}`));
 }
 
 /** NATS subject match with `*` (one token) and `>` (the rest). */

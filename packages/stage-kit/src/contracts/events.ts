@@ -15,7 +15,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   "dev.baton.feedback.ready",
 ];
 
-type EnvelopeAttributes = Pick<CloudEventEnvelope, "specversion" | "id" | "source" | "subject" | "time" | "datacontenttype" | "traceparent">;
+type EnvelopeAttributes = Pick<CloudEventEnvelope, "specversion" | "id" | "source" | "subject" | "time" | "datacontenttype" | "traceparent" | "tracestate">;
 
 /** A CloudEvent whose data is typed by its `type`. */
 export type BatonEvent<T extends EventType = EventType> = {

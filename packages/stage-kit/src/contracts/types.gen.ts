@@ -53,8 +53,10 @@ export interface CloudEventEnvelope {
   subject?: string;
   time: string;
   datacontenttype?: "application/json";
-  /** CloudEvents distributed-tracing extension (W3C traceparent). */
+  /** CloudEvents distributed-tracing extension: the producer's W3C traceparent (set on publish from the trace context headers). */
   traceparent?: string;
+  /** CloudEvents distributed-tracing extension: the producer's W3C tracestate, when it has one. */
+  tracestate?: string;
   data: Record<string, unknown>;
   [key: string]: unknown;
 }

@@ -12,6 +12,7 @@ import { BatonError, toBatonError } from "../errors.ts";
 import { keys } from "../keys.ts";
 import { HEADERS, msgId, subjects } from "../subjects.ts";
 import { redactText } from "../redact.ts";
+import { traceCarrierOf } from "../telemetry/propagation.ts";
 import { jsonLogger, withFields } from "./log.ts";
 import { Watched } from "./observe.ts";
 import { backoffFor, DEFAULT_RETRY, isLastAttempt } from "./retry.ts";
@@ -41,7 +42,7 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
   const where = `${d.subject}#${d.streamSeq}`;
   let w = new Watched(undefined, log);
   try {
-    w = new Watched(o.observer?.onWork?.({ step: o.step, stage: o.stage, subject: d.subject, headers: d.headers, deliveryCount: d.deliveryCount, receivedAt: started }), log);
+    w = new Watched(o.observer?.onWork?.({ step: o.step, stage: o.stage, subject: d.subject, headers: traceCarrierOf(d.headers, d.data), deliveryCount: d.deliveryCount, receivedAt: started }), log);
   } catch (err) {
     log.warn("observer onWork threw; continuing without it", { error: (err as Error).message });
   }

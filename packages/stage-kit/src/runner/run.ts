@@ -4,7 +4,7 @@ import { sleep } from "../bus/shared.ts";
 import { decodeEvent, type BatonEvent } from "../contracts/events.ts";
 import type { RunCompletedData, StageFailedData } from "../contracts/types.gen.ts";
 import { BatonError, type BatonErrorCode } from "../errors.ts";
-import { HEADERS, subjects } from "../subjects.ts";
+import { HEADERS, STREAM, durableName, subjects } from "../subjects.ts";
 import { firstEvent, type RunStart } from "./first-event.ts";
 import { jsonLogger, withFields } from "./log.ts";
 import { sweepWorkRoot } from "./attempts.ts";
@@ -93,11 +93,27 @@ export interface StartRunOptions extends RunStart {
   headers?: Record<string, string>;
 }
 
-/** Publishes the first checkpoint.ready of a run (see firstEvent: the recipe, or its tail from `from`). */
+/**
+ * Publishes the first checkpoint.ready of a run (see firstEvent: the recipe, or its tail from `from`),
+ * after creating the durable consumer of every step of its routing slip. An autoscaler reads a missing
+ * consumer's lag as the stream's whole backlog (KEDA's nats-jetstream scaler does), so a step whose
+ * consumer exists before the run reaches it starts no worker until its own event is published.
+ */
 export async function startRun(bus: Bus, options: StartRunOptions): Promise<BatonEvent<"dev.baton.checkpoint.ready">> {
   const event = firstEvent(options);
+  await ensureStepConsumers(bus, event.data.pipeline.map((s) => s.name));
   await bus.publish(subjects.checkpointReady(event.data.pipeline[0]!.name), event, { ...(options.headers ? { headers: options.headers } : {}) });
   return event;
+}
+
+/** Creates the durable consumer of each named step (idempotent; a step named twice is created once). */
+export async function ensureStepConsumers(bus: Bus, steps: readonly string[]): Promise<void> {
+  for (const step of new Set(steps)) {
+    await bus.ensureConsumer(step).catch((err: unknown) => {
+      if (err instanceof BatonError) throw err;
+      throw BatonError.retry("BUS_UNAVAILABLE", `cannot create the durable consumer ${durableName(step)} of step "${step}" on stream ${STREAM}: ${(err as Error).message}. The run was not started; check that this NATS user may call $JS.API.CONSUMER.* (nats-auth.conf) and start it again`, err);
+    });
+  }
 }
 
 /**

@@ -50,3 +50,29 @@ export function extractTraceContext(headers: HeaderCarrier | undefined): SpanCon
   const spanContext = trace.getSpanContext(context);
   return spanContext && trace.isSpanContextValid(spanContext) ? spanContext : undefined;
 }
+
+/**
+ * The event with the CloudEvents distributed-tracing attributes of `headers` (W3C traceparent and
+ * tracestate), unless it already carries its own traceparent.
+ */
+export function withTraceAttributes<E extends { traceparent?: string; tracestate?: string }>(event: E, headers: Record<string, string> | undefined): E {
+  const traceparent = headers?.["traceparent"];
+  if (!traceparent || event.traceparent !== undefined || !extractTraceContext({ traceparent })) return event;
+  const tracestate = headers?.["tracestate"];
+  return { ...event, traceparent, ...(tracestate ? { tracestate } : {}) };
+}
+
+/**
+ * Where a received message's trace context is: its headers, else the event's own distributed-tracing
+ * attributes (a producer that set only those, or a bridge that dropped the headers).
+ */
+export function traceCarrierOf(headers: Record<string, string>, body: Uint8Array): Record<string, string> {
+  if (headers["traceparent"]) return headers;
+  try {
+    const e = JSON.parse(Buffer.from(body).toString("utf8")) as { traceparent?: unknown; tracestate?: unknown };
+    if (typeof e.traceparent !== "string") return headers;
+    return { ...headers, traceparent: e.traceparent, ...(typeof e.tracestate === "string" ? { tracestate: e.tracestate } : {}) };
+  } catch {
+    return headers; // not JSON: the relay dead-letters it, with no producer to link to
+  }
+}

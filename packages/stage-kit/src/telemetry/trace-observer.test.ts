@@ -1,11 +1,11 @@
 import { SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
 import { describe, expect, it } from "vitest";
-import { createEvent } from "../contracts/events.ts";
+import { createEvent, encodeEvent } from "../contracts/events.ts";
 import { exampleData } from "../contracts/examples.ts";
 import { BatonError } from "../errors.ts";
 import type { Phase, WorkInfo } from "../runner/types.ts";
-import { injectTraceContext } from "./propagation.ts";
+import { injectTraceContext, traceCarrierOf, withTraceAttributes } from "./propagation.ts";
 import { startPublishSpan } from "./stage-trace.ts";
 import { traceObserver } from "./trace-observer.ts";
 import { createTelemetry } from "./tracing.ts";
@@ -47,6 +47,28 @@ describe("traceObserver", () => {
     expect(children.map((s) => s.name)).toEqual(["receive", "download", "train", "upload", "commit", "emit"]);
     const emit = children.find((s) => s.name === "emit")!;
     expect(published[0]?.["traceparent"]).toContain(emit.spanContext().spanId);
+  });
+
+  it("links to the producer named only by the event's traceparent attribute (no trace headers)", () => {
+    const exporter = new InMemorySpanExporter();
+    const { tracer } = createTelemetry({ serviceName: "instruct", exporter, env: {} });
+    const producer = startPublishSpan(tracer, "baton.checkpoint.ready.sft", ready.id);
+    const headers: Record<string, string> = {};
+    injectTraceContext(producer, headers);
+    producer.end();
+    const event = withTraceAttributes(ready, { ...headers, tracestate: "baton=1" });
+    expect(event).toMatchObject({ traceparent: headers["traceparent"], tracestate: "baton=1" });
+    expect(withTraceAttributes(event, { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" }).traceparent).toBe(headers["traceparent"]); // its own wins
+    expect(withTraceAttributes(ready, { traceparent: "not-a-trace" })).toBe(ready);
+
+    const carrier = traceCarrierOf({ "Nats-Msg-Id": ready.id }, encodeEvent(event));
+    expect(carrier).toEqual({ "Nats-Msg-Id": ready.id, traceparent: headers["traceparent"], tracestate: "baton=1" });
+    const w = traceObserver(tracer).onWork!(work(carrier))!;
+    w.onEvent!(event);
+    w.onEnd!({ kind: "committed", runId: "run-1", cursor: 1, checkpoint: ref, next: "run.completed", durationMs: 5 });
+    const root = exporter.getFinishedSpans().find((s) => s.name === "sft process")!;
+    expect(root.links[0]?.context.spanId).toBe(producer.spanContext().spanId);
+    expect(traceCarrierOf({}, new TextEncoder().encode("not json"))).toEqual({});
   });
 
   it("marks the trace failed with the reason when the event is dead-lettered before it decodes", () => {

@@ -36,3 +36,36 @@ export async function continueText(
   const ids = g.endedWithEos ? g.ids.slice(0, -1) : g.ids;
   return { text: tokenizer.decode(ids), endedWithEos: g.endedWithEos };
 }
+
+export interface TextRequest {
+  prompt: readonly number[];
+  maxTokens: number;
+  /** 0 (default) = greedy */
+  temperature?: number;
+  seed?: number;
+}
+
+/** Rows per batched sampler call: enough to keep the kernels busy, few enough to keep the caches small. */
+export const GENERATION_BATCH = 32;
+
+/**
+ * Continues many prompts with the session's current weights, GENERATION_BATCH rows per model call
+ * (each row as `generate` would continue it alone); decoded without the final EOS.
+ */
+export async function continueTexts(
+  session: LmSession,
+  tokenizer: { decode(ids: number[]): string; special: { eos: number } },
+  requests: readonly TextRequest[],
+): Promise<{ text: string; ids: number[]; endedWithEos: boolean }[]> {
+  const sampler = await session.sampling();
+  const out: { text: string; ids: number[]; endedWithEos: boolean }[] = [];
+  for (let i = 0; i < requests.length; i += GENERATION_BATCH) {
+    const chunk = requests.slice(i, i + GENERATION_BATCH);
+    const gens = await sampler.generateBatch(chunk.map((r) => ({ prompt: [...r.prompt], options: { maxTokens: r.maxTokens, temperature: r.temperature ?? 0, seed: r.seed ?? 0, stopTokens: [tokenizer.special.eos] } })));
+    for (const g of gens) {
+      const ended = g.finishReason === "stop-token";
+      out.push({ text: tokenizer.decode(ended ? g.tokens.slice(0, -1) : g.tokens), ids: g.tokens, endedWithEos: ended });
+    }
+  }
+  return out;
+}

@@ -22,7 +22,7 @@ import {
 import { type ChatMessage, DatasetError } from "@baton/data";
 import { fromSupervisedBatch, meanLoss } from "./batches.ts";
 import { exactMatch, rougeL } from "@baton/data";
-import { continueText } from "./sample.ts";
+import { continueTexts } from "./sample.ts";
 import type { LmBatch, LmSession } from "./session.ts";
 import type { SampleBeforeAfter } from "./stage-report.ts";
 
@@ -152,8 +152,9 @@ export async function scoreTask(session: LmSession, data: SftData, tokenizer: Te
   let rl = 0;
   let eos = 0;
   const answers: string[] = [];
-  for (const q of data.heldOut) {
-    const out = await continueText(session, tokenizer, q.promptIds, maxTokens);
+  const outs = await continueTexts(session, tokenizer, data.heldOut.map((q) => ({ prompt: q.promptIds, maxTokens })));
+  for (const [i, q] of data.heldOut.entries()) {
+    const out = outs[i] as { text: string; endedWithEos: boolean };
     answers.push(out.text);
     em += exactMatch(out.text, q.reference);
     rl += rougeL(out.text, q.reference);

@@ -1,13 +1,16 @@
 // The DPO objective as a graph over 2B rows: row 2i is pair i's chosen response, row 2i+1 its
 // rejected one (prompt + response, loss_mask on the response's tokens). With log-ratios
 //   d = sum_t log pi(y_t) - ref_logp          (per row; ref_logp from the frozen reference)
-// the loss of pair i is -log sigmoid(beta * (d_chosen - d_rejected)), weighted by pair_weight [B]
-// (0 for padding), normalised over the pairs.
+// the loss of pair i is -log sigmoid(beta * (d_chosen - d_rejected)), plus sftWeight times the chosen
+// response's mean negative log-likelihood (RPO, Pang et al. 2024; TRL's rpo_alpha): without it DPO can
+// widen the margin by pushing both responses down, and a right answer's probability falls with the
+// wrong one's when they share most of their tokens. Weighted by pair_weight [B] (0 for padding),
+// normalised over the pairs.
 import { nn } from "@baton/engine";
 import type { LossTerms, Objective } from "@baton/model";
 import { targetLogProbs } from "@baton/stage-lm";
 
-export function dpoLoss(beta: number): Objective {
+export function dpoLoss(beta: number, sftWeight = 0): Objective {
   return (t): LossTerms => {
     const R = t.batch; // 2B
     const B = R / 2;
@@ -16,7 +19,13 @@ export function dpoLoss(beta: number): Objective {
     const d = seqLogp.sub(t.g.input("ref_logp", [R], "float32")).reshape([B, 2]);
     const margin = d.slice(1, 0, 1).sub(d.slice(1, 1, 2)).reshape([B]).mul(beta);
     const weight = t.g.input("pair_weight", [B], "float32");
-    return { sum: nn.logSigmoid(margin).mul(weight).sum().neg(), count: weight.sum() };
+    let perPair = nn.logSigmoid(margin).neg(); // [B]
+    if (sftWeight > 0) {
+      const chosen = (x: typeof seqLogp) => x.reshape([B, 2]).slice(1, 0, 1).reshape([B]);
+      const tokens = chosen(mask.reshape([R, t.seq]).sum(-1)).add(1e-6); // a padding pair has none
+      perPair = perPair.add(chosen(seqLogp).div(tokens).mul(-sftWeight));
+    }
+    return { sum: perPair.mul(weight).sum(), count: weight.sum() };
   };
 }
 

@@ -2,7 +2,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { localContext, stageContract, tempDir, tinyCheckpoint, writeJsonl } from "@baton/stage-contract";
 import { isBatonError } from "@baton/stage-kit";
-import { readStageReport } from "@baton/stage-lm";
+import { Evaluator } from "@baton/model";
+import { DEFAULT_CHAT_TEMPLATE } from "@baton/data";
+import { SeqProgram, loadModel, promptIds, readStageReport, responseIds, rowsBatch, seqRows } from "@baton/stage-lm";
+import { dpoLoss, responseLogp } from "./dpo-loss.ts";
 import { createStage } from "./index.ts";
 
 const WORDS = ["cat", "sun", "map", "red", "box", "pen"];
@@ -27,6 +30,33 @@ async function fixture(dir: string) {
 stageContract({ stage: "rlhf", create: () => createStage({ threads: 1 }), fixture });
 
 describe("rlhf-dpo", () => {
+  it("costs -log sigmoid(beta * margin) plus sftWeight times the chosen answer's mean NLL, per pair", async () => {
+    const model = await loadModel(await tinyCheckpoint(join(await tempDir(), "m")), "fixture");
+    const tok = model.tokenizer;
+    const T = model.config.blockSize;
+    const seqs = (p: string, c: string, r: string) => ({ prompt: p, chosen: { prompt: promptIds(tok, DEFAULT_CHAT_TEMPLATE, p), response: responseIds(tok, c) }, rejected: { prompt: promptIds(tok, DEFAULT_CHAT_TEMPLATE, p), response: responseIds(tok, r) } });
+    const pairs = [{ ...seqs("rev cat", "tac", "cat"), ref: [-9, -7] as [number, number] }, { ...seqs("rev sun", "nus", "sunny"), ref: [-8, -12] as [number, number] }];
+    const lp = await SeqProgram.compile(model.config, { rows: 4, seq: T, threads: 1, outputs: ["logprobs"] });
+    lp.load(model.weights);
+    const rows = seqRows(pairs.flatMap((p) => [p.chosen, p.rejected]), 4, T, tok.special.pad);
+    const logp = responseLogp((await lp.run(rows)).logprobs as Float32Array, rows.responseMask, 4, T);
+    const beta = 0.3;
+    const alpha = 0.7;
+    const expected = pairs.reduce((acc, p, i) => {
+      const margin = beta * ((logp[2 * i] as number) - p.ref[0] - ((logp[2 * i + 1] as number) - p.ref[1]));
+      return acc + Math.log1p(Math.exp(-margin)) - (alpha * (logp[2 * i] as number)) / p.chosen.response.length;
+    }, 0);
+    for (const [weight, want] of [[alpha, expected], [0, expected + pairs.reduce((a, p, i) => a + (alpha * (logp[2 * i] as number)) / p.chosen.response.length, 0)]] as const) {
+      const ev = await Evaluator.compile(model.config, { batch: 4, seq: T, threads: 1, objective: dpoLoss(beta, weight) });
+      ev.loadParams(model.weights);
+      const terms = await ev.lossTerms(rowsBatch(rows, { ref_logp: Float32Array.from(pairs.flatMap((p) => p.ref)), pair_weight: Float32Array.of(1, 1) }));
+      expect(terms.count).toBeCloseTo(2, 6);
+      expect(terms.sum).toBeCloseTo(want, 4);
+      await ev.dispose();
+    }
+    await lp.dispose();
+  });
+
   it("moves probability from rejected to chosen answers on held-out pairs", async () => {
     const f = await fixture(await tempDir());
     const step = { name: "rlhf", stage: "rlhf", config: { ...f.config, train: { steps: 40, batchSize: 4, warmupSteps: 4, evalEvery: 20, snapshotEvery: 0 }, optim: { lr: 3e-3 }, beta: 0.5 }, data: f.data };

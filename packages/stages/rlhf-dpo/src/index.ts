@@ -7,7 +7,7 @@
 //             and held-out answer accuracy and EOS rate before and after
 import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
 import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
-import { SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, finish, openSession, readPrompts, readRankings, readingData, requireData, stepProblems, rlhfModels, splitByRole, storeOpener, trainLoop } from "@baton/stage-lm";
+import { SeqProgram, type StageDeps, answerPrompts, datasetCounts, EVAL_SEED, heldOutWinRate, sampledEffects, finish, openSession, readPrompts, readRankings, readingData, requireData, stepProblems, rlhfModels, splitByRole, storeOpener, trainLoop } from "@baton/stage-lm";
 import { dpoConfig } from "./config.ts";
 import { dpoLoss } from "./dpo-loss.ts";
 import { type PairShape, pairLogps, pairMetrics, pairsBatch, pairsOf } from "./pairs.ts";
@@ -53,7 +53,11 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
         return pairMetrics(heldPairs, await pairLogps(logps, heldPairs, shape), cfg.beta);
       };
 
-      const before = await answerPrompts(session, tok, prompts, cfg.eval.maxTokens);
+      const answer = async () => ({
+        greedy: await answerPrompts(session, tok, prompts, cfg.eval.maxTokens),
+        sampled: cfg.eval.sampled > 0 ? await answerPrompts(session, tok, prompts, cfg.eval.maxTokens, { samples: cfg.eval.sampled, seed: EVAL_SEED }) : null,
+      });
+      const { greedy: before, sampled: sampledBefore } = await answer();
       const run = await trainLoop({
         ctx,
         session,
@@ -62,11 +66,11 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
         evaluate: async () => ({ ...(await heldMetrics()) }),
         evalEvery: cfg.train.evalEvery,
         snapshotEvery: cfg.train.snapshotEvery,
-        objective: dpoLoss(cfg.beta),
+        objective: dpoLoss(cfg.beta, cfg.sftWeight),
         packed: false,
       });
       const held = await heldMetrics();
-      const after = await answerPrompts(session, tok, prompts, cfg.eval.maxTokens);
+      const { greedy: after, sampled: sampledAfter } = await answer();
       await logps.dispose();
 
       return {
@@ -78,6 +82,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
             ...(Number.isFinite(after.accuracy) ? { heldout_accuracy: { before: before.accuracy, after: after.accuracy } } : {}),
             eos_rate: { before: before.eosRate, after: after.eosRate },
             ...heldOutWinRate(prompts, before, after),
+            ...sampledEffects(prompts, sampledBefore, sampledAfter, cfg.eval.sampled),
             "rewards/accuracies": { before: 0, after: held["rewards/accuracies"] },
             "rewards/margins": { before: 0, after: held["rewards/margins"] },
           },

@@ -11,7 +11,7 @@ export const PPO_DEFAULTS = {
   policyStep: null as string | null,
   iterations: 20,
   rollouts: 32, // prompts answered per iteration (one sampled response each)
-  minibatches: 4, // rollouts / minibatches responses per update
+  minibatches: 2, // rollouts / minibatches responses per update (16: fewer, fuller train steps on CPU)
   epochs: 2, // passes over an iteration's rollouts
   maxNewTokens: 24,
   temperature: 1.0, // rollouts sample the policy as it is: PPO's ratios assume it
@@ -23,15 +23,18 @@ export const PPO_DEFAULTS = {
   noEosPenalty: 1.0, // subtracted from the reward of a response that ran out of tokens without EOS
   kl: {
     mode: "adaptive", // adaptive: beta follows the KL towards `target` (Ziegler et al. 2019); fixed: beta stays
-    beta: 0.1, // initial KL coefficient
-    target: 1.0, // nats per response
-    horizon: 500, // rollouts over which a steady KL error moves beta by its clipped size (20%)
+    beta: 0.2, // initial KL coefficient
+    target: 0.1, // nats per response (answers of a few tokens: about 0.02 nats a token)
+    horizon: 64, // rollouts over which a steady KL error moves beta by its clipped size (20%): two iterations
   },
-  policyOptim: { ...OPTIM_DEFAULTS, lr: 1e-4, weightDecay: 0.0 },
+  // a small step: on the demo, 1e-4 and 3e-5 let the policy find what the reward model wrongly
+  // rewards within 20 iterations (held-out accuracy 0.79 -> 0.38, and 0.86 -> 0.63-0.82), 1e-5 kept it
+  policyOptim: { ...OPTIM_DEFAULTS, lr: 1e-5, weightDecay: 0.0 },
   valueOptim: { ...OPTIM_DEFAULTS, lr: 3e-4, weightDecay: 0.0 },
   snapshotEvery: 5, // iterations (0: only when stopped)
   eval: {
     maxPrompts: 100, // held-out prompts answered greedily and scored before and after
+    sampled: 4, // and answered this many times at temperature 1, as the policy is sampled (0: not)
     maxTokens: 32,
     samples: 3,
   },
@@ -64,6 +67,7 @@ export const PPO_RULES: ConfigRules = {
   ...prefixed(SCHEDULE_RULES, "/optim/", "/valueOptim/"),
   "/snapshotEvery": { integer: true, min: 0, max: 100_000 },
   "/eval/maxPrompts": { integer: true, min: 1, max: 100_000 },
+  "/eval/sampled": { integer: true, min: 0, max: 64 },
   "/eval/maxTokens": { integer: true, min: 1, max: 4096 },
   "/eval/samples": { integer: true, min: 0, max: 100 },
   "/policy": { oneOf: ["skip", "fail"] },

@@ -17,7 +17,7 @@ import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
 import { adamw, compileTrainStep, type TrainStep } from "@baton/engine";
 import { SCORE_WEIGHT, type Objective, traceGpt } from "@baton/model";
 import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
-import { type LmSession, type LoadedModel, type PromptItem, SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, finish, openSession, readPrompts, readingData, requireData, stepProblems, rlhfModels, seqRows, splitByRole, storeOpener } from "@baton/stage-lm";
+import { type LmSession, type LoadedModel, type PromptItem, SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, sampledEffects, EVAL_SEED, finish, openSession, readPrompts, readingData, requireData, stepProblems, rlhfModels, seqRows, splitByRole, storeOpener } from "@baton/stage-lm";
 import { KlController } from "./advantages.ts";
 import { type PpoConfig, ppoConfig } from "./config.ts";
 import { type Shape, advantagesOf, movement, scoreRollouts, update } from "./iteration.ts";
@@ -150,7 +150,8 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
               heldout_reward: { before: before.reward, after: after.reward },
               ...(Number.isFinite(after.answers.accuracy) ? { heldout_accuracy: { before: before.answers.accuracy, after: after.answers.accuracy } } : {}),
               eos_rate: { before: before.answers.eosRate, after: after.answers.eosRate },
-            ...heldOutWinRate(heldOut, before.answers, after.answers),
+              ...heldOutWinRate(heldOut, before.answers, after.answers),
+              ...sampledEffects(heldOut, before.sampled, after.sampled, cfg.eval.sampled),
               response_length: { before: before.answers.meanLength, after: after.answers.meanLength },
             },
             samples: heldOut.slice(0, cfg.eval.samples).map((p, i) => ({
@@ -196,6 +197,7 @@ async function resume(ctx: StageContext, plan: string): Promise<PpoState | null>
 async function heldOutScores(session: LmSession, weights: ReadonlyMap<string, Float32Array>, vs: SeqProgram, rewardWeights: ReadonlyMap<string, Float32Array>, bias: number, prompts: readonly PromptItem[], tok: LoadedModel["tokenizer"], cfg: PpoConfig, s: Shape) {
   session.loadWeights(weights);
   const answers = await answerPrompts(session, tok, prompts, cfg.eval.maxTokens);
+  const sampled = cfg.eval.sampled > 0 ? await answerPrompts(session, tok, prompts, cfg.eval.maxTokens, { samples: cfg.eval.sampled, seed: EVAL_SEED }) : null;
   vs.load(rewardWeights);
   const perPrompt: number[] = [];
   for (let i = 0; i < prompts.length; i += s.rows) {
@@ -205,5 +207,5 @@ async function heldOutScores(session: LmSession, weights: ReadonlyMap<string, Fl
     usable.forEach((q, j) => perPrompt.push(q ? (scores[j] as number) + bias : Number.NaN));
   }
   const finite = perPrompt.filter(Number.isFinite);
-  return { answers, perPrompt, reward: mean(finite) };
+  return { answers, sampled, perPrompt, reward: mean(finite) };
 }
