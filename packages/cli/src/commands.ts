@@ -25,6 +25,7 @@ export const commands: Record<string, Command> = {
   demo: { summary: "demo data + pretrain -> cpt -> finetune -> instruct -> reward -> rlhf, with a report", load: () => import("./commands/demo.ts") },
   train: { summary: "train a model from a preset and text (train pretrain ...)", load: () => import("./commands/train.ts") },
   feedback: { summary: "rank a checkpoint's own answers with the demo's rule rater (feedback simulate ...)", load: () => import("./commands/feedback.ts") },
+  web: { summary: "the web app: ranking pages and the console for runs (web [--port], web add-user)", load: () => import("./commands/web.ts") },
   sample: { summary: "continue a prompt with a trained model folder", load: () => import("./commands/sample.ts") },
   export: { summary: "a trained model as an ONNX serving folder (export onnx <checkpoint> --out <dir>)", load: () => import("./commands/export.ts") },
   bench: { summary: "benchmark pretraining (bench pretrain ...) and rollout sampling against PyTorch (bench rollout ...)", load: () => import("./commands/bench.ts") },

@@ -60,6 +60,8 @@ export { sweepWorkRoot } from "./runner/attempts.ts";
 export { firstEvent, tail, checkpointAt } from "./runner/first-event.ts";
 export type { RunStart } from "./runner/first-event.ts";
 export { composeObservers } from "./runner/observe.ts";
+export { RunStatus } from "./runner/run-status.ts";
+export type { RunSummary, StepStatus } from "./runner/run-status.ts";
 export { jsonLogger, withFields, silentLogger } from "./runner/log.ts";
 export { isLastAttempt } from "./runner/retry.ts";
 export { stageEnv } from "./env.ts";

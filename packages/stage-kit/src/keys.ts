@@ -7,6 +7,11 @@
  *   datasets/<name>/<file>                               datasets pushed with `baton data push`
  *   datasets/sha256/<hex>/<file>                         a recipe's local datasets, uploaded by `baton run` (content-addressed)
  *   <dataset folder>/_dataset.json                       a pushed dataset's manifest (written after its files)
+ *   campaigns/<id>/campaign.json                         a ranking campaign of the web app (checkpoint, K, count wanted)
+ *   campaigns/<id>/items.json                            its prompts with the K sampled responses each (written once)
+ *   campaigns/<id>/judgements/<submissionId>.json        one rater's ranking, skip or flag of one prompt (one object each)
+ *   campaigns/<id>/exported.json                         written after the campaign's export was announced
+ *   datasets/feedback/<id>/rankings.jsonl                a complete campaign's rankings, the dataset feedback.ready names
  *
  * A checkpoint folder carries an attempt id because two workers may race on one step: each uploads
  * its own folder, the ledger picks one, the loser deletes its copy. Nothing ever overwrites a
@@ -33,6 +38,13 @@ export const keys = {
   /** The file name stays: a dataset's role (held-out, replay) comes from its name. */
   datasetBlob: (sha256: string, file: string): string => `datasets/sha256/${hex(sha256)}/${seg(file)}`,
   datasetManifest: (folder: string): string => `${dir(folder)}${DATASET_MANIFEST_FILE}`,
+  campaigns: (): string => "campaigns/",
+  campaign: (id: string): string => `campaigns/${seg(id)}/campaign.json`,
+  campaignItems: (id: string): string => `campaigns/${seg(id)}/items.json`,
+  judgements: (id: string): string => `campaigns/${seg(id)}/judgements/`,
+  judgement: (id: string, submissionId: string): string => `${keys.judgements(id)}${seg(submissionId)}.json`,
+  campaignExported: (id: string): string => `campaigns/${seg(id)}/exported.json`,
+  campaignExport: (id: string): string => `datasets/feedback/${seg(id)}/rankings.jsonl`,
 } as const;
 
 /** Train step of a snapshot key (inverse of keys.snapshot), or null if the key is not one. */

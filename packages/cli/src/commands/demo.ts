@@ -9,13 +9,14 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { StageContext } from "@baton/stage-kit";
+import { type StageContext, type StageEnv, stageEnv } from "@baton/stage-kit";
 import { readPromptTexts, simulateRankings } from "@baton/stage-lm";
 import { parseDocument } from "yaml";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 import { textTable } from "../report/progress.ts";
 import { type SeedRun, seedsMarkdown, spreadRows, spreadTableRows } from "../report/seeds.ts";
 import { writeDemoData } from "./demo-data.ts";
+import { keepServing, serveConsole, takeWebFlag } from "../web-flag.ts";
 import { defaultRunId, parseChoices, runRecipe } from "./run.ts";
 
 export const DEMO_RECIPE = fileURLToPath(new URL("../../recipes/demo.yaml", import.meta.url));
@@ -27,7 +28,8 @@ const USAGE = `usage: baton demo [--dir <dir>] [--seed <n>] [--seeds <n>] [--rec
   --seeds <n>      run n times, with seeds seed .. seed+n-1 (data in <dir>/seed-<s>), and report each
                    metric's mean and range over them (default 1)
   --recipe <file>  another recipe over the demo data (default: packages/cli/recipes/demo.yaml)
-  --impl ...       as for \`baton run\``;
+  --impl ...       as for \`baton run\`
+  --web [port]     watch it in the web console (default port 8080), which stays up until Ctrl-C`;
 
 /** The recipe, copied beside the data it names with its run seed set, so `baton run <dir>/recipe.yaml` repeats it. */
 async function placeRecipe(from: string, dir: string, seed: number): Promise<string> {
@@ -39,30 +41,58 @@ async function placeRecipe(from: string, dir: string, seed: number): Promise<str
   return recipe;
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(args: string[]): Promise<number> {
+  const { argv, web } = takeWebFlag(args);
   const { values } = parseCommandArgs(argv, { dir: { type: "string" }, seed: { type: "string" }, seeds: { type: "string" }, recipe: { type: "string" }, impl: { type: "string", multiple: true } }, USAGE, false);
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const began = Date.now();
-  const root = resolve(values.dir ?? join(process.env.BATON_HOME ?? "./runs", "demo-data"));
   const first = numberFlag("seed", values.seed, 1, 0);
   const count = numberFlag("seeds", values.seeds, 1, 1);
   if (!Number.isInteger(first) || !Number.isInteger(count)) throw new CliError(`--seed and --seeds take whole numbers, got ${values.seed ?? first} and ${values.seeds ?? count}`);
-  const choices = parseChoices(values.impl);
+  const o: DemoOptions = {
+    root: resolve(values.dir ?? join(process.env.BATON_HOME ?? "./runs", "demo-data")),
+    first,
+    count,
+    recipe: resolve(values.recipe ?? DEMO_RECIPE),
+    choices: parseChoices(values.impl),
+  };
+  if (web === null) return demoRuns(o);
+  // one bus and store for every seed's run and the console that watches them
+  const env = await stageEnv();
+  const watching = await serveConsole(env, web);
+  try {
+    return await demoRuns({ ...o, env });
+  } finally {
+    await keepServing(watching);
+    await env.close();
+  }
+}
+
+interface DemoOptions {
+  root: string;
+  first: number;
+  count: number;
+  recipe: string;
+  choices: Record<string, string>;
+  env?: StageEnv;
+}
+
+async function demoRuns(o: DemoOptions): Promise<number> {
+  const began = Date.now();
   const runs: SeedRun[] = [];
-  for (let seed = first; seed < first + count; seed++) {
-    const dir = count === 1 ? root : join(root, `seed-${seed}`);
+  for (let seed = o.first; seed < o.first + o.count; seed++) {
+    const dir = o.count === 1 ? o.root : join(o.root, `seed-${seed}`);
     const t0 = Date.now();
-    console.log(`${count > 1 ? `\n[seed ${seed}: ${seed - first + 1} of ${count}] ` : ""}generating demo data (seed ${seed}) in ${dir}`);
+    console.log(`${o.count > 1 ? `\n[seed ${seed}: ${seed - o.first + 1} of ${o.count}] ` : ""}generating demo data (seed ${seed}) in ${dir}`);
     await writeDemoData(dir, seed);
-    const recipe = await placeRecipe(resolve(values.recipe ?? DEMO_RECIPE), dir, seed);
-    const outcome = await runRecipe(recipe, { choices, prepare: { reward: rankInstructAnswers(dir) } });
+    const recipe = await placeRecipe(o.recipe, dir, seed);
+    const outcome = await runRecipe(recipe, { choices: o.choices, prepare: { reward: rankInstructAnswers(dir) }, ...(o.env && { env: o.env }) });
     if (!outcome) return 1;
     runs.push({ seed, report: outcome.report, reportDir: outcome.reportDir, seconds: (Date.now() - t0) / 1000 });
   }
-  if (count > 1) {
+  if (o.count > 1) {
     const name = runs[0]?.report.recipe ?? "demo";
     const dir = resolve(process.env.BATON_HOME ?? "./runs", "reports", `${defaultRunId({ name: `${name}-seeds`, steps: [] })}`);
     await mkdir(dir, { recursive: true });
@@ -70,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     await writeFile(join(dir, "report.md"), seedsMarkdown(name, runs, dir));
     await writeFile(join(dir, "report.json"), JSON.stringify({ recipe: name, seeds: runs.map((r) => ({ seed: r.seed, runId: r.report.runId, seconds: r.seconds, reportDir: r.reportDir })), effects: rows }, null, 2));
     const table = textTable(["step", "stage", "metric", "before: mean (min-max)", "after: mean (min-max)"], spreadTableRows(rows));
-    console.log(`\n${count} seeds (${runs.map((r) => r.seed).join(", ")}), each metric's mean over them and (lowest-highest):\n\n${table}\n\nreport: ${join(dir, "report.md")}`);
+    console.log(`\n${o.count} seeds (${runs.map((r) => r.seed).join(", ")}), each metric's mean over them and (lowest-highest):\n\n${table}\n\nreport: ${join(dir, "report.md")}`);
   }
   console.log(`\ndemo finished in ${((Date.now() - began) / 1000).toFixed(0)} s`);
   return 0;

@@ -11,6 +11,7 @@ import type { RunReport } from "../report/collect.ts";
 import { effectRows } from "../report/markdown.ts";
 import { progressPrinter, textTable } from "../report/progress.ts";
 import { writeReport } from "../report/write.ts";
+import { keepServing, serveConsole, takeWebFlag } from "../web-flag.ts";
 
 const USAGE = `usage: baton run <recipe.yaml|recipe.json> [options]
 
@@ -21,6 +22,8 @@ const USAGE = `usage: baton run <recipe.yaml|recipe.json> [options]
   --timeout-min <n>         give up after n minutes (default 60)
   --threads <n>             onnxruntime threads per stage (default 2)
   --wait                    with NATS_URL set: wait for run.completed and write the report
+  --web [port]              serve the web console (default port 8080) over this run's bus and store,
+                            to watch it live; it stays up after the run until Ctrl-C
   --check                   only check the whole recipe (every step's config, stages, data URIs),
                             print every problem and exit (1 when there is one); nothing is published
   --from <step>             run only the recipe's steps from <step> to the end
@@ -129,7 +132,8 @@ export async function checkOnly(file: string, choices: Record<string, string>): 
   }
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(args: string[]): Promise<number> {
+  const { argv, web } = takeWebFlag(args);
   const { values, positionals } = parseCommandArgs(
     argv,
     { "run-id": { type: "string" }, from: { type: "string" }, checkpoint: { type: "string" }, impl: { type: "string", multiple: true }, report: { type: "string" }, "timeout-min": { type: "string" }, threads: { type: "string" }, wait: { type: "boolean" }, check: { type: "boolean" } },
@@ -147,7 +151,10 @@ export async function run(argv: string[]): Promise<number> {
       throw err;
     });
   }
+  const env = web === null ? undefined : await stageEnv();
+  const watching = env && web !== null ? await serveConsole(env, web) : null;
   await runRecipe(file, {
+    ...(env && { env }),
     ...(values["run-id"] && { runId: values["run-id"] }),
     choices: parseChoices(values.impl),
     ...(values.report && { reportDir: resolve(values.report) }),
@@ -160,6 +167,9 @@ export async function run(argv: string[]): Promise<number> {
     // a bad recipe or a failed run: the message says what and where; a stack would only hide it
     if (isBatonError(err)) throw new CliError(err.message, 1);
     throw err;
+  }).finally(async () => {
+    if (watching) await keepServing(watching);
+    await env?.close();
   });
   return 0;
 }

@@ -1,8 +1,8 @@
 // Gathering a run's report from the store: the lineage of its last checkpoint (oldest first), each
 // hop's manifest, and the stage-report.json the stage wrote beside its weights (verified against
 // the manifest's sha256 like every other read).
-import { type CheckpointManifest, type CheckpointRef, type Store, lineage } from "@baton/stage-kit";
-import { STAGE_REPORT_FILE, type StageReport } from "@baton/stage-lm";
+import { type CheckpointRef, type Store, lineage } from "@baton/stage-kit";
+import { type StageReport, storedStageReport } from "@baton/stage-lm";
 
 export interface ReportStage {
   /** Position in the pipeline. */
@@ -30,13 +30,6 @@ export interface RunReport {
   stages: ReportStage[];
 }
 
-async function stageReportOf(store: Store, uri: string, manifest: CheckpointManifest): Promise<StageReport | null> {
-  const file = manifest.files.find((f) => f.path === STAGE_REPORT_FILE);
-  if (!file) return null;
-  const bytes = await store.getBytes(store.keyOf(uri) + STAGE_REPORT_FILE, { sha256: file.sha256, size: file.size, what: `${uri}${STAGE_REPORT_FILE}` });
-  return JSON.parse(new TextDecoder().decode(bytes)) as StageReport;
-}
-
 /** The report of the run whose last checkpoint is `at`: one entry per hop of its lineage, in order. */
 export async function collectReport(store: Store, at: CheckpointRef | string, recipe = ""): Promise<RunReport> {
   const hops = (await lineage(store, at)).reverse();
@@ -45,7 +38,7 @@ export async function collectReport(store: Store, at: CheckpointRef | string, re
   const stages: ReportStage[] = [];
   for (const hop of hops) {
     const m = hop.manifest;
-    const sr = await stageReportOf(store, hop.uri, m);
+    const sr = await storedStageReport(store, hop.uri, m);
     const counts = new Map((sr?.datasets ?? []).map((d) => [d.uri, d]));
     stages.push({
       cursor: m.cursor,

@@ -27,7 +27,7 @@ const BUSY_BODY = JSON.stringify({ error: "too many connections to this service;
 const BUSY = `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(BUSY_BODY)}\r\n\r\n${BUSY_BODY}`;
 
 /** Serves a Hono app over HTTP with @hono/node-server; port 0 picks a free port. */
-export async function serveStageApp(app: Hono, options: ServeOptions = {}): Promise<ServedApp> {
+export async function serveStageApp(app: Pick<Hono, "fetch">, options: ServeOptions = {}): Promise<ServedApp> {
   const hostname = options.hostname ?? DEFAULT_HTTP_HOST;
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   return await new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type F32Tensor, type GptConfig, type ScoreHead, type Tokenizer, gptTensorSpecs, loadHfFolder, saveHfFolder } from "@baton/model";
-import { BatonError, redactor } from "@baton/stage-kit";
+import { BatonError, type CheckpointManifest, type Store, redactor } from "@baton/stage-kit";
 import type { StageReport } from "./stage-report.ts";
 
 export const STAGE_REPORT_FILE = "stage-report.json";
@@ -44,6 +44,15 @@ export async function saveModel(dir: string, m: LoadedModel): Promise<void> {
 export async function writeStageReport(dir: string, report: StageReport): Promise<void> {
   // stored with the checkpoint and read by people: its strings (errors, samples) go through the one redactor
   await writeFile(join(dir, STAGE_REPORT_FILE), JSON.stringify(redactor().strings(report), null, 1));
+}
+
+/** The stage report of a committed checkpoint in the store (verified against its manifest), or null when it has none. */
+export async function storedStageReport(store: Store, uri: string, manifest: CheckpointManifest): Promise<StageReport | null> {
+  const file = manifest.files.find((f) => f.path === STAGE_REPORT_FILE);
+  if (!file) return null;
+  const folder = uri.endsWith("/") ? uri : `${uri}/`;
+  const bytes = await store.getBytes(store.keyOf(folder) + STAGE_REPORT_FILE, { sha256: file.sha256, size: file.size, what: `${folder}${STAGE_REPORT_FILE}` });
+  return JSON.parse(new TextDecoder().decode(bytes)) as StageReport;
 }
 
 export async function readStageReport(dir: string): Promise<StageReport | null> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createEvent, type BatonEvent, type RecipeStep } from "@baton/stage-kit";
+import { createEvent, type BatonEvent } from "../contracts/events.ts";
+import type { RecipeStep } from "../contracts/types.gen.ts";
 import { RunStatus } from "./run-status.ts";
 
 const pipeline: RecipeStep[] = [
@@ -19,7 +20,8 @@ describe("run status", () => {
     for (const e of [ready(0, null), started(0, 1), failed(0, "retry", "ledger commit failed: NATS away"), started(0, 2), ready(1, ref("0-pre")), started(0, 3), failed(0, "retry", "late duplicate"), started(1, 1)]) s.see(e);
     const { steps, completed } = s.summary();
     expect(completed).toBeNull();
-    expect(steps[0]).toEqual({ cursor: 0, step: "pre", stage: "pretrain", state: "committed", checkpoint: ref("0-pre").uri });
+    expect(steps[0]).toEqual({ cursor: 0, step: "pre", stage: "pretrain", implementation: "i", state: "committed", checkpoint: ref("0-pre").uri, startedAt: expect.any(String), endedAt: expect.any(String) });
+    expect(Date.parse(steps[0]!.endedAt!)).toBeGreaterThanOrEqual(Date.parse(steps[0]!.startedAt!));
     expect(steps[1]).toMatchObject({ cursor: 1, step: "ft", state: "running" });
   });
 
