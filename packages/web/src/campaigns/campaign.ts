@@ -1,6 +1,7 @@
 // A ranking campaign: people order K sampled responses of one checkpoint to each of a set of
 // prompts, until `wanted` rankings are in; then the rankings become one dataset (export.ts).
 import type { CheckpointRef } from "@baton/stage-kit";
+import type { RankingRecord } from "@baton/stage-lm";
 
 export interface Campaign {
   id: string;
@@ -36,15 +37,8 @@ export interface Judgement {
   record?: RankingRecord;
 }
 
-/** schemas/datasets/ranking.schema.json, with the rater and the checkpoint always set. */
-export interface RankingRecord {
-  prompt: string;
-  responses: string[];
-  ranking: number[];
-  ties?: number[];
-  rater: string;
-  checkpoint: string;
-}
+/** schemas/datasets/ranking.schema.json, with the rater and the checkpoint always set: the record the rule rater writes too. */
+export type { RankingRecord };
 
 export type CampaignState =
   | { phase: "sampling" }
