@@ -125,9 +125,9 @@ export class Sampler {
     }
   }
 
-  private emptyCache(batch = 1): Record<string, Float32Array> {
+  private emptyCache(): Record<string, Float32Array> {
     const { nLayer, nHead, nEmbd, blockSize } = this.config;
-    const size = batch * nHead * blockSize * (nEmbd / nHead); // [B, H, S, D]
+    const size = nHead * blockSize * (nEmbd / nHead); // [1, H, S, D]
     const cache: Record<string, Float32Array> = {};
     for (let l = 0; l < nLayer; l++) {
       cache[pastName(l, "key")] = new Float32Array(size);
@@ -245,7 +245,7 @@ export class Sampler {
     const ids = new BigInt64Array(B * S);
     req.forEach((r, b) => r.prompt.forEach((t, j) => (ids[b * S + j] = BigInt(t))));
     const first = await p.prefill.run({ tokens: ids });
-    const cache = this.emptyCache(B);
+    const cache: Record<string, Float32Array> = {}; // the prefill's caches, [B, H, S, D]
     const takeCache = (o: Record<string, unknown>) => {
       for (let l = 0; l < this.config.nLayer; l++) {
         cache[pastName(l, "key")] = o[presentName(l, "key")] as Float32Array;
