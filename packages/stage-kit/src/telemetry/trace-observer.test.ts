@@ -17,14 +17,20 @@ function work(headers: Record<string, string>): WorkInfo {
   return { step: "sft", stage: "instruct", subject: "baton.checkpoint.ready.sft", headers, deliveryCount: 2, receivedAt: Date.now() };
 }
 
+/** A tracer over an in-memory exporter, and the trace headers of a producer's (ended) publish span for `ready`. */
+function producedEvent() {
+  const exporter = new InMemorySpanExporter();
+  const { tracer } = createTelemetry({ serviceName: "instruct", exporter, env: {} });
+  const producer = startPublishSpan(tracer, "baton.checkpoint.ready.sft", ready.id);
+  const headers: Record<string, string> = {};
+  injectTraceContext(producer, headers);
+  producer.end();
+  return { exporter, tracer, producer, headers };
+}
+
 describe("traceObserver", () => {
   it("follows a delivery as the runner drives it: one new trace linked to the producer, phase spans, emit context on the next event", async () => {
-    const exporter = new InMemorySpanExporter();
-    const { tracer } = createTelemetry({ serviceName: "instruct", exporter, env: {} });
-    const producer = startPublishSpan(tracer, "baton.checkpoint.ready.sft", ready.id);
-    const headers: Record<string, string> = {};
-    injectTraceContext(producer, headers);
-    producer.end();
+    const { exporter, tracer, producer, headers } = producedEvent();
 
     const w = traceObserver(tracer).onWork!(work(headers))!;
     w.onEvent!(ready);
@@ -50,12 +56,7 @@ describe("traceObserver", () => {
   });
 
   it("links to the producer named only by the event's traceparent attribute (no trace headers)", () => {
-    const exporter = new InMemorySpanExporter();
-    const { tracer } = createTelemetry({ serviceName: "instruct", exporter, env: {} });
-    const producer = startPublishSpan(tracer, "baton.checkpoint.ready.sft", ready.id);
-    const headers: Record<string, string> = {};
-    injectTraceContext(producer, headers);
-    producer.end();
+    const { exporter, tracer, producer, headers } = producedEvent();
     const event = withTraceAttributes(ready, { ...headers, tracestate: "baton=1" });
     expect(event).toMatchObject({ traceparent: headers["traceparent"], tracestate: "baton=1" });
     expect(withTraceAttributes(event, { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" }).traceparent).toBe(headers["traceparent"]); // its own wins

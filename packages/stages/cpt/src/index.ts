@@ -10,7 +10,7 @@ import { BatonError, type RecipeStep, type StageContext, type StageDefinition, t
 import {
   type SampleBeforeAfter,
   type StageDeps,
-  continueText,
+  continueTexts,
   datasetCounts,
   finish,
   fromTokenBatch,
@@ -71,7 +71,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       const evaluate = async () => ({ domain_val_loss: await valLoss(session, domain), general_val_loss: await valLoss(session, general) });
       const domainHeld = splitByRole(domainUris, cfg.heldOut);
       const prompts = await openings(domainHeld.heldOut.length > 0 ? domainHeld.heldOut : domainHeld.train, cfg.samples.count, cfg.samples.promptChars, opener);
-      const sample = () => Promise.all(prompts.map((p) => continueText(session, model.tokenizer, model.tokenizer.encode(p), cfg.samples.maxTokens)));
+      const sample = () => continueTexts(session, model.tokenizer, prompts.map((p) => ({ prompt: model.tokenizer.encode(p), maxTokens: cfg.samples.maxTokens })));
       const before = { ...(await evaluate()), samples: await sample() };
 
       const run = await trainLoop({

@@ -8,7 +8,7 @@ export { LmSession } from "./session.ts";
 export type { LmBatch, OptimConfig, SessionOptions } from "./session.ts";
 export { trainLoop } from "./train-loop.ts";
 export type { Schedule, CurvePoint, LoopOptions, LoopResult } from "./train-loop.ts";
-export { generate, continueText, continueTexts, GENERATION_BATCH, type TextRequest } from "./sample.ts";
+export { generate, continueTexts, GENERATION_BATCH, type TextRequest } from "./sample.ts";
 export { lmCorpus, valLoss, openings } from "./lm-data.ts";
 export type { LmCorpus, LmCorpusOptions } from "./lm-data.ts";
 export type { GenerateOptions, Generation } from "./sample.ts";

@@ -25,18 +25,6 @@ export async function generate(session: LmSession, prompt: readonly number[], o:
   return { ids: g.tokens, endedWithEos: g.finishReason === "stop-token" };
 }
 
-/** Greedy text continuation of `prompt` ids, decoded without the final EOS. */
-export async function continueText(
-  session: LmSession,
-  tokenizer: { decode(ids: number[]): string; special: { eos: number } },
-  prompt: readonly number[],
-  maxTokens: number,
-): Promise<{ text: string; endedWithEos: boolean }> {
-  const g = await generate(session, prompt, { maxTokens, eos: tokenizer.special.eos });
-  const ids = g.endedWithEos ? g.ids.slice(0, -1) : g.ids;
-  return { text: tokenizer.decode(ids), endedWithEos: g.endedWithEos };
-}
-
 export interface TextRequest {
   prompt: readonly number[];
   maxTokens: number;

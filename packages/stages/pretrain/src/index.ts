@@ -12,7 +12,7 @@ import {
   type SampleBeforeAfter,
   type SplitData,
   type StageDeps,
-  continueText,
+  continueTexts,
   datasetCounts,
   finish,
   lmCorpus,
@@ -77,7 +77,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       const session = await openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
 
       const prompts = await openings(split.heldOut.length > 0 ? split.heldOut : split.train, cfg.samples.count, cfg.samples.promptChars, opener);
-      const sample = async () => Promise.all(prompts.map((p) => continueText(session, model.tokenizer, model.tokenizer.encode(p), cfg.samples.maxTokens)));
+      const sample = async () => continueTexts(session, model.tokenizer, prompts.map((p) => ({ prompt: model.tokenizer.encode(p), maxTokens: cfg.samples.maxTokens })));
       const before = { val_loss: await valLoss(session, corpus), samples: await sample() };
 
       const run = await trainLoop({
