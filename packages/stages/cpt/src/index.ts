@@ -6,10 +6,11 @@
 //   emits     the checkpoint with domain and general val loss before and after: the gain on the
 //             domain, and the forgetting on general text
 import type { BadRecordPolicy } from "@baton/data";
-import { BatonError, type RecipeStep, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
+import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
 import {
   type SampleBeforeAfter,
   type StageDeps,
+  StepInvalid,
   continueTexts,
   datasetCounts,
   finish,
@@ -43,8 +44,13 @@ export function isReplayRow(t: number, r: number, rows: number, share: number): 
 function checkedStep(step: RecipeStep): { cfg: CptConfig; generalUris: string[]; domainUris: string[] } {
   const cfg = cptConfig(step);
   const [generalUris, domainUris] = partition(step.data, cfg.replay.match);
-  if (domainUris.length === 0) throw BatonError.fatal("CONFIG_INVALID", `recipe step "${step.name}": /data has no domain corpus (every file name matches /config/replay/match "${cfg.replay.match}"); add one`);
-  if (generalUris.length === 0) throw BatonError.fatal("CONFIG_INVALID", `recipe step "${step.name}": /data has no general text (no file name matches /config/replay/match "${cfg.replay.match}"); add the general corpus to measure forgetting and to replay`);
+  const match = `/config/replay/match "${cfg.replay.match}"`;
+  const problems: string[] = [];
+  if (domainUris.length === 0) problems.push(`/data: no domain corpus (every file name matches ${match}); add one`);
+  if (generalUris.length === 0) {
+    problems.push(`/data: no general text (no file name matches ${match}); add the general corpus to measure forgetting and to replay`);
+  }
+  if (problems.length > 0) throw new StepInvalid(step.name, problems);
   return { cfg, generalUris, domainUris };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigInvalid, loadConfig, stepProblems } from "./config.ts";
+import { ConfigInvalid, closestName, loadConfig, stepProblems } from "./config.ts";
 import { scheduleProblems } from "./train-defaults.ts";
 
 const defaults = { model: { nLayer: 2, nEmbd: 64 }, policy: "fail", init: null as string | null, steps: 10 };
@@ -13,7 +13,7 @@ describe("loadConfig", () => {
   it("names the JSON path of an unknown key and of a wrong type, all at once", () => {
     const bad = () => loadConfig(defaults, { model: { nLayers: 4 }, steps: "20" }, 'recipe step "pretrain" config');
     expect(bad).toThrow(/recipe step "pretrain" config is invalid/);
-    expect(bad).toThrow(/\/model\/nLayers: unknown key; known keys here: nLayer, nEmbd/);
+    expect(bad).toThrow('/model/nLayers: unknown key (did you mean "nLayer"?); known keys here: nLayer, nEmbd');
     expect(bad).toThrow(/\/steps: expected number, got string/);
   });
 
@@ -23,6 +23,13 @@ describe("loadConfig", () => {
     expect(() => loadConfig(defaults, { steps: 2.5 }, "w", rules)).toThrow(/\/steps: must be an integer/);
     expect(() => loadConfig(defaults, { init: 3 }, "w", rules)).toThrow(/\/init: expected string, got number/);
     expect(loadConfig(defaults, { init: "file:///x" }, "w", rules).init).toBe("file:///x");
+  });
+
+  it("suggests the known name a typo is closest to, and nothing for a name far from all of them", () => {
+    expect(closestName("stpes", ["steps", "batchSize"])).toBe("steps");
+    expect(closestName("LR", ["lr", "minLr"])).toBe("lr");
+    expect(closestName("warmup", ["steps", "batchSize", "warmupSteps"])).toBeNull();
+    expect(() => loadConfig(defaults, { zebra: 1 }, "w")).toThrow("/zebra: unknown key; known keys here: model, policy, init, steps");
   });
 
   it("refuses a config that is not an object", () => {

@@ -25,6 +25,7 @@ export interface KeyRule {
 
 export type ConfigRules = Record<string, KeyRule>;
 
+
 /** Rules across keys, checked on the merged config once every key is valid: "/path: problem" lines. */
 export type CrossRules<T> = (config: T) => string[];
 
@@ -38,6 +39,19 @@ export class ConfigInvalid extends BatonError {
     // A problem of the config as a whole (": expected an object") reads after `where` itself.
     const whole = problems.length === 1 && problems[0]!.startsWith(":");
     super("CONFIG_INVALID", "fatal", whole ? `${where}${problems[0]}` : `${where} is invalid:\n  - ${problems.join("\n  - ")}\nFix the recipe step's config; the defaults and their meaning are in the stage's config.ts.`);
+    this.problems = problems;
+  }
+}
+
+/**
+ * A step that can never run for a reason outside its config's keys (the roles of its data, say).
+ * Carries each problem as "/json/path: what" relative to the step ("/data: ..."), as ConfigInvalid
+ * does for /config.
+ */
+export class StepInvalid extends BatonError {
+  readonly problems: string[];
+  constructor(step: string, problems: string[]) {
+    super("CONFIG_INVALID", "fatal", `recipe step "${step}": ${problems.join("; ")}`);
     this.problems = problems;
   }
 }
@@ -74,7 +88,9 @@ function merge(defaults: Record<string, unknown>, overrides: Record<string, unkn
   for (const [key, value] of Object.entries(overrides)) {
     const p = `${path}/${key}`;
     if (!(key in defaults)) {
-      problems.push(`${p}: unknown key; known keys here: ${Object.keys(defaults).join(", ")}`);
+      const known = Object.keys(defaults);
+      const near = closestName(key, known);
+      problems.push(`${p}: unknown key${near ? ` (did you mean "${near}"?)` : ""}; known keys here: ${known.join(", ")}`);
       continue;
     }
     const def = defaults[key];
@@ -101,6 +117,35 @@ function merge(defaults: Record<string, unknown>, overrides: Record<string, unkn
     out[key] = value;
   }
   return out;
+}
+
+/**
+ * The name of `known` that `name` is most likely a typo of (at most one edit per three characters,
+ * case aside), or null: what an error message suggests ("did you mean ...").
+ */
+export function closestName(name: string, known: readonly string[]): string | null {
+  const limit = Math.max(1, Math.min(3, Math.floor(name.length / 3)));
+  let best: string | null = null;
+  let bestDistance = limit + 1;
+  for (const k of known) {
+    const d = editDistance(name.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit (stpes -> steps). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      const prev = d[i - 1]!;
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 /** A string a recipe sets (a pattern, a template) is short unless its rule says otherwise. */
@@ -137,6 +182,7 @@ export function stepProblems(check: () => void): string[] {
     return [];
   } catch (err) {
     if (err instanceof ConfigInvalid) return err.problems.map((p) => `/config${p}`);
+    if (err instanceof StepInvalid) return err.problems;
     if (err instanceof BatonError && err.disposition === "fatal") return [err.message];
     throw err;
   }

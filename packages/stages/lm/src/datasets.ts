@@ -8,6 +8,7 @@
 // the event before training, and the opener checks again before each read.
 import type { SourceOpener } from "@baton/data";
 import { BatonError, type DataAccess, type DatasetRef, type Store } from "@baton/stage-kit";
+import { StepInvalid } from "./config.ts";
 
 export const HELD_OUT = "(^|[._-])(val|valid|validation|test|heldout|held-out)([._-]|$)";
 
@@ -61,10 +62,10 @@ export function partition(uris: readonly string[], pattern: string): [string[], 
 /** The step must name at least one training dataset (and a held-out one when `needHeldOut`). */
 export function requireData(step: { name: string; data: string[] }, split: SplitData, needHeldOut: boolean, what: string): void {
   if (split.train.length === 0) {
-    throw BatonError.fatal("CONFIG_INVALID", `recipe step "${step.name}": /data lists no training dataset for ${what} (got ${JSON.stringify(step.data)}); add one`);
+    throw new StepInvalid(step.name, [`/data: no training dataset for ${what} (got ${JSON.stringify(step.data)}); add one`]);
   }
   if (needHeldOut && split.heldOut.length === 0) {
-    throw BatonError.fatal("CONFIG_INVALID", `recipe step "${step.name}": /data lists no held-out dataset (a file name with .val. or .test.) for ${what}; add one`);
+    throw new StepInvalid(step.name, [`/data: no held-out dataset (a file name with .val. or .test.) for ${what}; add one`]);
   }
 }
 

@@ -2,7 +2,7 @@
 // recipe: strict config, a session holding the weights that scores and samples them (@baton/model's
 // GPT and sampler), @baton/model's trainer wired to the relay (progress, snapshots, SIGTERM),
 // checkpoint I/O and task metrics.
-export { ConfigInvalid, DEFAULT_MAX_STRING, loadConfig, stepProblems, unboundedKeys } from "./config.ts";
+export { ConfigInvalid, DEFAULT_MAX_STRING, StepInvalid, closestName, loadConfig, stepProblems, unboundedKeys } from "./config.ts";
 export type { ConfigRules, CrossRules, KeyRule, ConfigValue } from "./config.ts";
 export { LmSession } from "./session.ts";
 export type { LmBatch, OptimConfig, SessionOptions } from "./session.ts";

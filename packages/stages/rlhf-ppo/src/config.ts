@@ -4,7 +4,7 @@
 // the reward model. Sizes are for small models on CPU; the rates suit a model that is already
 // instruction-tuned (RL only nudges it).
 import { type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
-import { BatonError, type RecipeStep } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/stage-kit";
 
 export const PPO_DEFAULTS = {
   // the earlier step whose checkpoint is the policy; null: the reward model's parent
@@ -76,11 +76,13 @@ export const PPO_RULES: ConfigRules = {
 
 export function ppoConfig(step: RecipeStep): PpoConfig {
   const where = `recipe step "${step.name}" (rlhf-ppo) /config`;
-  const cfg = loadConfig(PPO_DEFAULTS, step.config, where, PPO_RULES);
-  if (cfg.rollouts % cfg.minibatches !== 0) {
-    throw BatonError.fatal("CONFIG_INVALID", `${where}/minibatches: ${cfg.minibatches} does not divide /rollouts ${cfg.rollouts}; every minibatch holds the same number of responses`);
-  }
-  return cfg;
+  return loadConfig(PPO_DEFAULTS, step.config, where, PPO_RULES, minibatchProblems);
+}
+
+/** Cross-key rule: every minibatch holds the same number of responses. */
+function minibatchProblems(c: PpoConfig): string[] {
+  if (c.rollouts % c.minibatches === 0) return [];
+  return [`/minibatches: ${c.minibatches} does not divide /rollouts (${c.rollouts}); every minibatch holds the same number of responses`];
 }
 
 function prefixed(rules: typeof SCHEDULE_RULES, from: string, to: string): typeof SCHEDULE_RULES {
