@@ -49,8 +49,9 @@ export function defaultRunId(recipe: Recipe): string {
 export function parseChoices(values: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values ?? []) {
-    const [step, impl] = v.split("=");
-    if (!step || !impl) throw new CliError(`--impl takes <step>=<implementation>, got "${v}"`);
+    const [step, impl, ...rest] = v.split("=");
+    if (!step || !impl || rest.length > 0) throw new CliError(`--impl takes <step>=<implementation>, got "${v}"; e.g. --impl finetune=finetune-last-layers`);
+    if (Object.hasOwn(out, step)) throw new CliError(`--impl ${step}=... is given twice (${out[step]}, ${impl}); choose one implementation for step "${step}"`);
     out[step] = impl;
   }
   return out;

@@ -32,7 +32,7 @@ export { SeqProgram } from "./prefs/programs.ts";
 export type { SeqOutput } from "./prefs/programs.ts";
 export { readRankings, readPrompts, readPromptTexts, promptIds, responseIds } from "./prefs/data.ts";
 export type { SeqGroup, PromptItem, Readings } from "./prefs/data.ts";
-export { rlhfModels } from "./prefs/policy.ts";
+export { rlhfModels, rlhfPlacement } from "./prefs/policy.ts";
 export type { RlhfModels } from "./prefs/policy.ts";
 export { answerPrompts, EVAL_SEED, heldOutWinRate, repeatPrompts, sampledEffects } from "./prefs/answers.ts";
 export type { Answers, AnswerSampling } from "./prefs/answers.ts";

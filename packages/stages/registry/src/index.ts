@@ -1,7 +1,7 @@
 // @baton/stage-registry: the stage implementations this build serves, and the pipeline run on one
 // machine (every step served in-process over the memory bus and a local folder store).
 export { IMPLEMENTATIONS, defaultImplementation, implementation, resolveSteps } from "./registry.ts";
-export type { Implementation, ResolvedStep } from "./registry.ts";
+export type { Implementation, ResolvedStep, StageModule } from "./registry.ts";
 export { checkRecipe, recipeProblems } from "./check.ts";
 export type { CheckOptions } from "./check.ts";
 export { readRecipeFile } from "./recipe-file.ts";

@@ -60,13 +60,41 @@ describe("whole-recipe check", () => {
     };
     const problems = await recipeProblems(r, "r.yaml", { local: true });
     expect(problems).toEqual([
-      expect.stringContaining("r.yaml: /steps/2/stage: unknown stage \"polish\""),
       expect.stringContaining("r.yaml: /steps/0/config/model/nEmbd: 30 is not a multiple of /model/nHead (4)"),
       expect.stringContaining("r.yaml: /steps/0/data/0: s3://b/general.txt: s3:// datasets need S3_ENDPOINT"),
       expect.stringContaining("r.yaml: /steps/1/config/train/warmupSteps: 3 warmup steps exceed /train/steps (2)"),
       expect.stringContaining("r.yaml: /steps/1/data/0: /nonexistent/task.train.jsonl does not exist"),
+      expect.stringContaining("r.yaml: /steps/2/stage: unknown stage \"polish\""),
     ]);
     await expect(checkRecipe(r, "r.yaml", { local: true })).rejects.toMatchObject({ code: "CONFIG_INVALID", disposition: "fatal", message: expect.stringContaining("5 problems; nothing was published or trained") });
+  });
+
+  it("names an unknown implementation, the step it was chosen for and the ones that serve its stage", async () => {
+    const r = recipe(["pretrain", "finetune", "rlhf"]);
+    const problems = await recipeProblems(r, "r.yaml", { choices: { s1: "finetune-lastlayers", s2: "rlhf-dpo", s3: "cpt" } });
+    expect(problems.join("\n")).not.toContain("unknown stage");
+    expect(problems[0]).toBe('--impl s3=cpt: the recipe has no step "s3" (did you mean "s0"?); its steps: s0, s1, s2');
+    expect(problems).toContainEqual(
+      '--impl s1=finetune-lastlayers: unknown implementation "finetune-lastlayers" for step "s1" (r.yaml: /steps/1, stage finetune); did you mean "finetune-last-layers"? stage finetune is served by finetune (its default), finetune-last-layers',
+    );
+    expect(() => resolveSteps(recipe(["finetune"]), "r.yaml", { s0: "nope" })).toThrow(/unknown implementation "nope" for step "s0"/);
+  });
+
+  it("checks what a step needs of the steps before it: PPO after a reward step, policyStep an earlier policy", async () => {
+    const steps = [
+      { name: "instruct", stage: "instruct", config: {}, data: [] },
+      { name: "reward", stage: "reward", config: {}, data: [] },
+      { name: "ppo", stage: "rlhf", config: { policyStep: "instrct" }, data: [] },
+      { name: "ppo-early", stage: "rlhf", config: { policyStep: "reward" }, data: [] },
+    ];
+    const placement = async (impl: string, i: number) => (await IMPLEMENTATIONS[impl]!.load()).placementProblems!(steps[i]!, steps.slice(0, i));
+    expect(await placement("rlhf-ppo", 2)).toEqual([expect.stringMatching(/^\/config\/policyStep: "instrct" is not an earlier step of the recipe \(did you mean "instruct"\?\)/)]);
+    expect(await placement("rlhf-ppo", 3)).toEqual([
+      'PPO optimises the policy against a reward model, the step before\'s checkpoint, but the step before is "ppo" (stage rlhf); put a reward step right before it',
+      expect.stringMatching(/^\/config\/policyStep: "reward" is a reward step/),
+    ]);
+    expect(await placement("rlhf-dpo", 3)).toEqual([expect.stringMatching(/^\/config\/policyStep: "reward" is a reward step/)]);
+    expect(await placement("rlhf-dpo", 1)).toEqual([]);
   });
 
   it("gives every implementation a validate() that finds a data problem a config loader cannot", async () => {

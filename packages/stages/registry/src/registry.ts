@@ -3,14 +3,24 @@
 // so a service pulls in one stage's code. Swapping an implementation of a step = serving another
 // name on the step (`baton stage serve finetune-last-layers --step finetune`), or choosing it for a
 // local run (`baton run recipe.yaml --impl finetune=finetune-last-layers`); nothing else changes.
-import { BatonError, type Recipe, type StageDefinition } from "@baton/stage-kit";
-import type { StageDeps } from "@baton/stage-lm";
+import { BatonError, type Recipe, type RecipeStep, type StageDefinition } from "@baton/stage-kit";
+import { type StageDeps, closestName } from "@baton/stage-lm";
+
+/** What an implementation's package exports. */
+export interface StageModule {
+  createStage(deps?: StageDeps): StageDefinition;
+  /**
+   * What the step needs of the steps before it in the recipe (an earlier step it reads a checkpoint
+   * of, say): problems as "/json/path: what" relative to the step, as validate() gives them.
+   */
+  placementProblems?(step: RecipeStep, earlier: readonly RecipeStep[]): string[];
+}
 
 export interface Implementation {
   /** The stage kind it serves (recipe steps' `stage`). */
   stage: string;
   summary: string;
-  load(): Promise<{ createStage(deps?: StageDeps): StageDefinition }>;
+  load(): Promise<StageModule>;
 }
 
 export const IMPLEMENTATIONS: Record<string, Implementation> = {
@@ -60,16 +70,53 @@ export function resolveSteps(recipe: Recipe, file: string, choices: Record<strin
 
 /** resolveSteps without the throw: the steps (implementation "" where none fits) and every problem found. */
 export function recipeStepProblems(recipe: Recipe, file: string, choices: Record<string, string> = {}): { steps: ResolvedStep[]; problems: string[] } {
-  const problems: string[] = [];
-  const names = new Set(recipe.steps.map((s) => s.name));
-  for (const step of Object.keys(choices)) if (!names.has(step)) problems.push(`--impl ${step}=...: the recipe has no step "${step}" (steps: ${[...names].join(", ")})`);
+  const problems = unknownChoices(recipe, choices);
   const steps = recipe.steps.map((s, i) => {
-    const name = choices[s.name] ?? defaultImplementation(s.stage);
-    const impl = name ? IMPLEMENTATIONS[name] : undefined;
-    if (!name || !impl) problems.push(`${file}: /steps/${i}/stage: unknown stage "${s.stage}" in step "${s.name}"; this build serves ${known()}`);
-    else if (impl.stage !== s.stage) problems.push(`--impl ${s.name}=${name}: ${name} serves stage "${impl.stage}", but step "${s.name}" (/steps/${i}) is a "${s.stage}" step`);
-    const ok = impl !== undefined && impl.stage === s.stage;
-    return { step: s.name, stage: s.stage, implementation: ok ? name! : "" };
+    const { implementation, problem } = resolveStep(s, i, file, choices[s.name]);
+    if (problem) problems.push(problem);
+    return { step: s.name, stage: s.stage, implementation };
   });
   return { steps, problems };
+}
+
+/** The --impl choices that name no step of the recipe. */
+export function unknownChoices(recipe: Recipe, choices: Record<string, string>): string[] {
+  const names = recipe.steps.map((s) => s.name);
+  return Object.entries(choices)
+    .filter(([step]) => !names.includes(step))
+    .map(([step, impl]) => {
+      const near = closestName(step, names);
+      return `--impl ${step}=${impl}: the recipe has no step "${step}"${near ? ` (did you mean "${near}"?)` : ""}; its steps: ${names.join(", ")}`;
+    });
+}
+
+/** One step's implementation ("" when none fits) and, when none does, what is wrong and what to do. */
+export function resolveStep(s: RecipeStep, i: number, file: string, chosen: string | undefined): { implementation: string; problem?: string } {
+  const stages = [...new Set(Object.values(IMPLEMENTATIONS).map((impl) => impl.stage))];
+  if (!stages.includes(s.stage)) {
+    const near = closestName(s.stage, stages);
+    const hint = near ? `did you mean "${near}"? ` : "";
+    return { implementation: "", problem: `${file}: /steps/${i}/stage: unknown stage "${s.stage}" in step "${s.name}"; ${hint}this build serves ${known()}` };
+  }
+  if (chosen === undefined) {
+    const name = defaultImplementation(s.stage);
+    if (name) return { implementation: name };
+    return { implementation: "", problem: `${file}: /steps/${i}/stage: stage "${s.stage}" has no default implementation; choose one with --impl ${s.name}=<name> (${servingStage(s.stage)})` };
+  }
+  const impl = IMPLEMENTATIONS[chosen];
+  if (!impl) {
+    const near = closestName(chosen, Object.keys(IMPLEMENTATIONS).filter((n) => IMPLEMENTATIONS[n]!.stage === s.stage));
+    const hint = near ? `did you mean "${near}"? ` : "";
+    return { implementation: "", problem: `--impl ${s.name}=${chosen}: unknown implementation "${chosen}" for step "${s.name}" (${file}: /steps/${i}, stage ${s.stage}); ${hint}stage ${s.stage} is served by ${servingStage(s.stage)}` };
+  }
+  if (impl.stage !== s.stage) {
+    return { implementation: "", problem: `--impl ${s.name}=${chosen}: ${chosen} serves stage "${impl.stage}", but step "${s.name}" (/steps/${i}) is a "${s.stage}" step; stage ${s.stage} is served by ${servingStage(s.stage)}` };
+  }
+  return { implementation: chosen };
+}
+
+/** The implementations of one stage kind, its default marked. */
+function servingStage(stage: string): string {
+  const names = Object.keys(IMPLEMENTATIONS).filter((n) => IMPLEMENTATIONS[n]!.stage === stage);
+  return names.map((n) => (defaultImplementation(stage) === n ? `${n} (its default)` : n)).join(", ");
 }

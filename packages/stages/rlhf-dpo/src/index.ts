@@ -6,8 +6,8 @@
 //   emits     the policy, rewards/chosen, rewards/rejected, accuracy and margin on held-out pairs,
 //             and held-out answer accuracy and EOS rate before and after
 import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
-import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
-import { SeqProgram, type StageDeps, answerPrompts, datasetCounts, EVAL_SEED, heldOutWinRate, sampledEffects, finish, openSession, readPrompts, readRankings, readingData, requireData, stepProblems, rlhfModels, splitByRole, storeOpener, trainLoop } from "@baton/stage-lm";
+import { BatonError, type RecipeStep, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
+import { SeqProgram, type StageDeps, answerPrompts, datasetCounts, EVAL_SEED, heldOutWinRate, sampledEffects, finish, openSession, readPrompts, readRankings, readingData, requireData, stepProblems, rlhfModels, rlhfPlacement, splitByRole, storeOpener, trainLoop } from "@baton/stage-lm";
 import { dpoConfig } from "./config.ts";
 import { dpoLoss } from "./dpo-loss.ts";
 import { type PairShape, pairLogps, pairMetrics, pairsBatch, pairsOf } from "./pairs.ts";
@@ -16,6 +16,11 @@ export { DPO_DEFAULTS, DPO_RULES, dpoConfig } from "./config.ts";
 export type { DpoConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-rlhf-dpo";
 export const VERSION = "0.1.0";
+
+/** What the step needs of the steps before it (baton run checks it once validate() finds nothing). */
+export function placementProblems(step: RecipeStep, earlier: readonly RecipeStep[]): string[] {
+  return rlhfPlacement(earlier, { policyStep: dpoConfig(step).policyStep, needReward: false, what: "DPO" });
+}
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
   const opener = storeOpener(deps.store, deps.dataAccess);

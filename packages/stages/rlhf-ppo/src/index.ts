@@ -16,8 +16,8 @@ import { join } from "node:path";
 import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
 import { adamw, compileTrainStep, type TrainStep } from "@baton/engine";
 import { SCORE_WEIGHT, type Objective, traceGpt } from "@baton/model";
-import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
-import { type LmSession, type LoadedModel, type PromptItem, SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, sampledEffects, EVAL_SEED, finish, openSession, readPrompts, readingData, requireData, stepProblems, rlhfModels, seqRows, splitByRole, storeOpener } from "@baton/stage-lm";
+import { BatonError, type RecipeStep, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
+import { type LmSession, type LoadedModel, type PromptItem, SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, sampledEffects, EVAL_SEED, finish, openSession, readPrompts, readingData, requireData, stepProblems, rlhfModels, rlhfPlacement, seqRows, splitByRole, storeOpener } from "@baton/stage-lm";
 import { KlController } from "./advantages.ts";
 import { type PpoConfig, ppoConfig } from "./config.ts";
 import { type Shape, advantagesOf, movement, scoreRollouts, update } from "./iteration.ts";
@@ -30,6 +30,11 @@ export type { PpoConfig } from "./config.ts";
 export { gae, whiten, KlController } from "./advantages.ts";
 export const IMPLEMENTATION = "baton-gpt-rlhf-ppo";
 export const VERSION = "0.1.0";
+
+/** What the step needs of the steps before it (baton run checks it once validate() finds nothing). */
+export function placementProblems(step: RecipeStep, earlier: readonly RecipeStep[]): string[] {
+  return rlhfPlacement(earlier, { policyStep: ppoConfig(step).policyStep, needReward: true, what: "PPO" });
+}
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
   const opener = storeOpener(deps.store, deps.dataAccess);

@@ -2,8 +2,9 @@
 // step ran before (its manifest's parent is the policy it was trained from: by default the step
 // before the reward step); `policyStep` names another earlier step of the run instead. A step after
 // a plain LM checkpoint (DPO straight after instruct) starts its policy from that checkpoint.
-import { BatonError, type CheckpointRef, type InputRef, type StageContext } from "@baton/stage-kit";
+import { BatonError, type CheckpointRef, type InputRef, type RecipeStep, type StageContext } from "@baton/stage-kit";
 import { type LoadedModel, loadModel } from "../checkpoint-io.ts";
+import { closestName } from "../config.ts";
 import { startFrom } from "../stage-steps.ts";
 
 export interface RlhfModels {
@@ -12,6 +13,32 @@ export interface RlhfModels {
   reward: LoadedModel | null;
   /** the policy's checkpoint, for the manifest's `inputs`, when it is not the incoming one */
   inputs: InputRef[];
+}
+
+/**
+ * Where an RLHF step can sit in a recipe, checked before anything runs (rlhfModels finds the same at
+ * train time, after every earlier step has trained): `policyStep` names an earlier step that trains
+ * a policy, and with `needReward` the step right before is a reward step (its checkpoint is the
+ * input). Problems are relative to the step, as validate() gives them.
+ */
+export function rlhfPlacement(earlier: readonly RecipeStep[], o: { policyStep: string | null; needReward: boolean; what: string }): string[] {
+  const problems: string[] = [];
+  const before = earlier.at(-1);
+  if (o.needReward && before?.stage !== "reward") {
+    const which = before ? `"${before.name}" (stage ${before.stage})` : "none (it is the first step)";
+    problems.push(`${o.what} optimises the policy against a reward model, the step before's checkpoint, but the step before is ${which}; put a reward step right before it`);
+  }
+  if (o.policyStep !== null) {
+    const named = earlier.find((s) => s.name === o.policyStep);
+    const names = earlier.map((s) => s.name).join(", ") || "none";
+    if (!named) {
+      const near = closestName(o.policyStep, earlier.map((s) => s.name));
+      const hint = near ? ` (did you mean "${near}"?)` : "";
+      problems.push(`/config/policyStep: "${o.policyStep}" is not an earlier step of the recipe${hint}; earlier steps: ${names}; name the step whose checkpoint is the policy, or remove the key`);
+    }
+    else if (named.stage === "reward") problems.push(`/config/policyStep: "${o.policyStep}" is a reward step, whose checkpoint is a reward model; name the step that trained the policy (instruct, say)`);
+  }
+  return problems;
 }
 
 export async function rlhfModels(ctx: StageContext, o: { policyStep: string | null; needReward: boolean; configPath: string }): Promise<RlhfModels> {
