@@ -1,7 +1,7 @@
 // Continued-pretraining defaults: next-token training on a domain corpus with a share of general
 // text replayed so the base model's general ability is not overwritten, after a fresh warmup (the
 // lr "re-warm": the optimizer state is new, so a cold start at full lr would jolt the weights).
-import { type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const CPT_DEFAULTS = {
@@ -22,7 +22,7 @@ export const CPT_DEFAULTS = {
   },
   evalBatches: 4,
   valFraction: 0.1,
-  policy: "fail",
+  policy: choice(BAD_RECORD_POLICIES, "fail"),
   maxChars: 100_000,
   heldOut: HELD_OUT,
   samples: { count: 2, promptChars: 16, maxTokens: 48 },

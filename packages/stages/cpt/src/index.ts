@@ -5,7 +5,6 @@
 //             text; warmup from zero again (lr re-warm), then cosine decay
 //   emits     the checkpoint with domain and general val loss before and after: the gain on the
 //             domain, and the forgetting on general text
-import type { BadRecordPolicy } from "@baton/data";
 import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
 import {
   type SampleBeforeAfter,
@@ -68,7 +67,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       const B = cfg.train.batchSize;
       const corpusOf = (uris: string[], name: string) =>
         readingData(ctx.step.name, () =>
-          lmCorpus({ ...splitByRole(uris, cfg.heldOut), tokenizer: model.tokenizer, dir: ctx.workdir, name, batchSize: B, blockSize: model.config.blockSize, evalBatches: cfg.evalBatches, valFraction: cfg.valFraction, policy: cfg.policy as BadRecordPolicy, maxChars: cfg.maxChars, opener }),
+          lmCorpus({ ...splitByRole(uris, cfg.heldOut), tokenizer: model.tokenizer, dir: ctx.workdir, name, batchSize: B, blockSize: model.config.blockSize, evalBatches: cfg.evalBatches, valFraction: cfg.valFraction, policy: cfg.policy, maxChars: cfg.maxChars, opener }),
         );
       const domain = await corpusOf(domainUris, "domain");
       const general = await corpusOf(generalUris, "general");

@@ -1,6 +1,6 @@
 // Task fine-tuning defaults: a few hundred steps on {"prompt","completion"} pairs at a lower learning
 // rate than pretraining, so the task is learned without tearing up the base model.
-import { type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, PACKINGS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const FINETUNE_DEFAULTS = {
@@ -15,13 +15,13 @@ export const FINETUNE_DEFAULTS = {
   optim: { ...OPTIM_DEFAULTS, lr: 2e-3, weightDecay: 0.0 },
   // packed: several examples per row, attention and positions kept inside each (short task examples
   // would otherwise leave most of a row as masked padding); rows: one example per row
-  packing: "packed",
+  packing: choice(PACKINGS, "packed"),
   eval: {
     maxExamples: 100, // held-out prompts answered greedily for exact match and ROUGE-L (answers are short)
     maxTokens: 32, // longest answer generated
     samples: 3, // shown before / after in the report
   },
-  policy: "fail",
+  policy: choice(BAD_RECORD_POLICIES, "fail"),
   maxChars: 4000,
   heldOut: HELD_OUT,
 };
@@ -32,7 +32,7 @@ export type FinetuneConfig = typeof FINETUNE_DEFAULTS;
 export const FINETUNE_RULES: ConfigRules = {
   ...SCHEDULE_RULES,
   ...LIMIT_RULES,
-  "/packing": { oneOf: ["rows", "packed"] },
+  "/packing": { oneOf: PACKINGS },
 };
 
 /** The step's config over the defaults (`lr` replaces the default learning rate of a variant). */

@@ -2,7 +2,6 @@
 //   consumes  the previous checkpoint and {"prompt","completion"} JSONL (training + a held-out split)
 //   trains    every weight, with the loss on completion tokens (and the EOS after them) only
 //   emits     the checkpoint with exact match and ROUGE-L on the held-out split, before and after
-import type { BadRecordPolicy } from "@baton/data";
 import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
 import { type StageDeps, finish, openSession, promptCompletion, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
 import { finetuneConfig } from "./config.ts";
@@ -48,7 +47,7 @@ export function createFinetune(deps: StageDeps, variant: FinetuneVariant): Stage
       const model = await startFrom(ctx);
       const tok = model.tokenizer;
       const data = await readingData(ctx.step.name, () =>
-        sftData({ ...split, formats: ["prompt-completion"], render: promptCompletion(tok), blockSize: model.config.blockSize, batchSize: cfg.train.batchSize, padId: tok.special.pad, mode: cfg.packing as "rows" | "packed", policy: cfg.policy as BadRecordPolicy, maxChars: cfg.maxChars, opener, maxHeldOut: cfg.eval.maxExamples }),
+        sftData({ ...split, formats: ["prompt-completion"], render: promptCompletion(tok), blockSize: model.config.blockSize, batchSize: cfg.train.batchSize, padId: tok.special.pad, mode: cfg.packing, policy: cfg.policy, maxChars: cfg.maxChars, opener, maxHeldOut: cfg.eval.maxExamples }),
       );
       const only = variant.trainable;
       const trainable = only ? (name: string) => only(name, model.config.nLayer) : undefined;

@@ -1,6 +1,6 @@
 // Instruction-tuning defaults: conversations rendered with the chat template, loss on assistant
 // turns only, several short conversations packed per row (attention kept inside each one).
-import { type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, PACKINGS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const INSTRUCT_DEFAULTS = {
@@ -18,13 +18,13 @@ export const INSTRUCT_DEFAULTS = {
   // prompts exactly as training did.
   chatTemplate: null as string | null,
   // packed: several conversations per row, attention limited to each; rows: one per row
-  packing: "packed",
+  packing: choice(PACKINGS, "packed"),
   eval: {
     maxExamples: 300, // held-out-template instructions answered greedily: the whole demo test set (short answers)
     maxTokens: 32,
     samples: 3,
   },
-  policy: "fail",
+  policy: choice(BAD_RECORD_POLICIES, "fail"),
   maxChars: 4000,
   heldOut: HELD_OUT,
 };
@@ -36,7 +36,7 @@ export const INSTRUCT_RULES: ConfigRules = {
   ...SCHEDULE_RULES,
   ...LIMIT_RULES,
   "/chatTemplate": { type: "string", maxLength: 20_000 },
-  "/packing": { oneOf: ["rows", "packed"] },
+  "/packing": { oneOf: PACKINGS },
 };
 
 export function instructConfig(step: RecipeStep): InstructConfig {

@@ -5,7 +5,7 @@
 //             rendered by the chat template and packed without attention across them
 //   emits     the checkpoint with the chat template in tokenizer_config.json, accuracy on the
 //             held-out templates before and after, and how often generation stops at EOS
-import { type BadRecordPolicy, chatTemplateOf, tokenizerConfigFor } from "@baton/data";
+import { chatTemplateOf, tokenizerConfigFor } from "@baton/data";
 import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
 import { type SplitData, type StageDeps, chatTurns, finish, openSession, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
 import { type InstructConfig, instructConfig } from "./config.ts";
@@ -37,7 +37,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       const tok = model.tokenizer;
       const template = cfg.chatTemplate ?? chatTemplateOf(model.tokenizerConfig);
       const data = await readingData(ctx.step.name, () =>
-        sftData({ ...split, formats: ["alpaca", "chat"], render: chatTurns(tok, template), blockSize: model.config.blockSize, batchSize: cfg.train.batchSize, padId: tok.special.pad, mode: cfg.packing as "rows" | "packed", policy: cfg.policy as BadRecordPolicy, maxChars: cfg.maxChars, opener, maxHeldOut: cfg.eval.maxExamples }),
+        sftData({ ...split, formats: ["alpaca", "chat"], render: chatTurns(tok, template), blockSize: model.config.blockSize, batchSize: cfg.train.batchSize, padId: tok.special.pad, mode: cfg.packing, policy: cfg.policy, maxChars: cfg.maxChars, opener, maxHeldOut: cfg.eval.maxExamples }),
       );
       const session = await openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
 

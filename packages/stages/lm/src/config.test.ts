@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigInvalid, closestName, loadConfig, stepProblems } from "./config.ts";
+import { ConfigInvalid, choice, closestName, loadConfig, stepProblems } from "./config.ts";
 import { scheduleProblems } from "./train-defaults.ts";
 
 const defaults = { model: { nLayer: 2, nEmbd: 64 }, policy: "fail", init: null as string | null, steps: 10 };
@@ -30,6 +30,14 @@ describe("loadConfig", () => {
     expect(closestName("LR", ["lr", "minLr"])).toBe("lr");
     expect(closestName("warmup", ["steps", "batchSize", "warmupSteps"])).toBeNull();
     expect(() => loadConfig(defaults, { zebra: 1 }, "w")).toThrow("/zebra: unknown key; known keys here: model, policy, init, steps");
+  });
+
+  it("types a choice() default as its options, which the rule checks from the same list", () => {
+    const MODES = ["rows", "packed"] as const;
+    const load = (over: unknown) => loadConfig({ packing: choice(MODES, "packed") }, over, "w", { "/packing": { oneOf: MODES } });
+    const mode: "rows" | "packed" = load({ packing: "rows" }).packing; // no cast: the type checker holds the test to it
+    expect(mode).toBe("rows");
+    expect(() => load({ packing: "zip" })).toThrow('/packing: must be one of "rows", "packed", got "zip"');
   });
 
   it("refuses a config that is not an object", () => {

@@ -25,6 +25,13 @@ export interface KeyRule {
 
 export type ConfigRules = Record<string, KeyRule>;
 
+/**
+ * A default that may be any of `options`: typed as their union, so a stage reads the loaded value
+ * without a cast. Its key's rule names the same list (`{ oneOf: options }`).
+ */
+export function choice<T extends string>(options: readonly T[], value: NoInfer<T>): T {
+  return value;
+}
 
 /** Rules across keys, checked on the merged config once every key is valid: "/path: problem" lines. */
 export type CrossRules<T> = (config: T) => string[];

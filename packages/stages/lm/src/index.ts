@@ -2,7 +2,7 @@
 // recipe: strict config, a session holding the weights that scores and samples them (@baton/model's
 // GPT and sampler), @baton/model's trainer wired to the relay (progress, snapshots, SIGTERM),
 // checkpoint I/O and task metrics.
-export { ConfigInvalid, DEFAULT_MAX_STRING, StepInvalid, closestName, loadConfig, stepProblems, unboundedKeys } from "./config.ts";
+export { ConfigInvalid, DEFAULT_MAX_STRING, StepInvalid, choice, closestName, loadConfig, stepProblems, unboundedKeys } from "./config.ts";
 export type { ConfigRules, CrossRules, KeyRule, ConfigValue } from "./config.ts";
 export { LmSession } from "./session.ts";
 export type { LmBatch, OptimConfig, SessionOptions } from "./session.ts";
@@ -20,7 +20,7 @@ export { storeOpener, splitByRole, partition, requireData, HELD_OUT } from "./da
 export type { SplitData } from "./datasets.ts";
 export { startFrom, openSession, readingData, datasetCounts, finish } from "./stage-steps.ts";
 export type { StageDeps, Finish } from "./stage-steps.ts";
-export { LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, scheduleProblems, type TrainDefaults } from "./train-defaults.ts";
+export { BAD_RECORD_POLICIES, LIMIT_RULES, OPTIM_DEFAULTS, PACKINGS, SCHEDULE_RULES, scheduleProblems, type TrainDefaults } from "./train-defaults.ts";
 export { sftData, scoreTask, sampleTable, promptCompletion, chatTurns } from "./sft-data.ts";
 export { trainScored } from "./supervised-run.ts";
 export type { ScoredRun, SupervisedTrain } from "./supervised-run.ts";

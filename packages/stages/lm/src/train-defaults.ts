@@ -1,5 +1,6 @@
 // The training knobs every LM stage has, with their rules. A stage's config embeds these under
 // `train` and `optim` and sets its own defaults (pretraining and fine-tuning want different ones).
+import type { BadRecordPolicy } from "@baton/data";
 import type { ConfigRules } from "./config.ts";
 import type { OptimConfig } from "./session.ts";
 
@@ -25,6 +26,12 @@ export const OPTIM_DEFAULTS: OptimConfig = {
   clipNorm: 1.0, // global-norm clipping; 0 disables
 };
 
+/** What a stage does with a bad record: "fail" stops at the first (file:line), "skip" drops and counts it. */
+export const BAD_RECORD_POLICIES: readonly BadRecordPolicy[] = ["skip", "fail"];
+
+/** How supervised examples become rows: one per row, or several packed (attention kept inside each). */
+export const PACKINGS: readonly ("rows" | "packed")[] = ["rows", "packed"];
+
 export const SCHEDULE_RULES: ConfigRules = {
   "/train/steps": { integer: true, min: 1, max: 1_000_000 },
   "/train/batchSize": { integer: true, min: 1, max: 4096 },
@@ -37,7 +44,7 @@ export const SCHEDULE_RULES: ConfigRules = {
   "/optim/beta2": { min: 0, max: 1 },
   "/optim/weightDecay": { min: 0, max: 10 },
   "/optim/clipNorm": { min: 0, max: 1_000_000 },
-  "/policy": { oneOf: ["skip", "fail"] },
+  "/policy": { oneOf: BAD_RECORD_POLICIES },
   "/heldOut": { regex: true },
 };
 

@@ -1,8 +1,10 @@
 // Pretraining defaults: a tiny character-level GPT that learns the demo corpus in a couple of minutes
 // on 2 CPU cores. Every key may be overridden by the recipe step's `config`; an unknown key or a value
 // of another type is an error naming its JSON path.
-import { type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
+
+const TOKENIZERS = ["char", "bpe"] as const;
 
 export const PRETRAIN_DEFAULTS = {
   model: {
@@ -15,7 +17,7 @@ export const PRETRAIN_DEFAULTS = {
   },
   // char: one token per character (printable ASCII is always included, so every later stage's
   // text encodes); bpe: GPT-2 byte-level BPE learned from the training data, to bpeVocabSize ids.
-  tokenizer: "char",
+  tokenizer: choice(TOKENIZERS, "char"),
   bpeVocabSize: 512,
   train: {
     steps: 400,
@@ -32,7 +34,7 @@ export const PRETRAIN_DEFAULTS = {
   valFraction: 0.1,
   // Data validation: "fail" stops at the first bad line (file:line in the error); "skip" drops bad
   // lines and counts them in the report.
-  policy: "fail",
+  policy: choice(BAD_RECORD_POLICIES, "fail"),
   maxChars: 100_000,
   heldOut: HELD_OUT, // file names matching this regular expression are held-out data
   samples: { count: 2, promptChars: 16, maxTokens: 48 },
@@ -49,7 +51,7 @@ export const PRETRAIN_RULES: ConfigRules = {
   "/model/nEmbd": { integer: true, min: 1, max: 16_384 },
   "/model/blockSize": { integer: true, min: 2, max: 32_768 },
   "/model/dropout": { min: 0, max: 0.9 },
-  "/tokenizer": { oneOf: ["char", "bpe"] },
+  "/tokenizer": { oneOf: TOKENIZERS },
   "/bpeVocabSize": { integer: true, min: 300, max: 262_144 },
   "/valFraction": { min: 0.01, max: 0.5 },
 };

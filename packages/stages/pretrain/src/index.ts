@@ -4,7 +4,7 @@
 //   trains    a GPT with next-token loss on packed sequences (every target counts), warmup + cosine
 //   emits     the checkpoint (HF GPT-2 folder + tokenizer) with val loss and tokens/s, and samples
 //             before / after for the report
-import { type BadRecordPolicy, corpusTexts, tokenizerConfigFor } from "@baton/data";
+import { corpusTexts, tokenizerConfigFor } from "@baton/data";
 import { DEFAULT_GPT_CONFIG, type GptConfig, type Tokenizer, parseTokenizerSpec, trainTokenizer } from "@baton/model";
 import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
 import {
@@ -46,7 +46,7 @@ async function* withPrintable(texts: AsyncIterable<string>): AsyncGenerator<stri
 /** Random init: a tokenizer learned from the training data and a GPT of the configured size. */
 async function freshModel(cfg: PretrainConfig, train: string[], opener: ReturnType<typeof storeOpener>): Promise<LoadedModel> {
   const spec = parseTokenizerSpec(cfg.tokenizer === "bpe" ? `bpe:${cfg.bpeVocabSize}` : cfg.tokenizer);
-  const tokenizer: Tokenizer = await trainTokenizer(spec, withPrintable(corpusTexts(train, { opener, policy: cfg.policy as BadRecordPolicy })));
+  const tokenizer: Tokenizer = await trainTokenizer(spec, withPrintable(corpusTexts(train, { opener, policy: cfg.policy })));
   const config: GptConfig = { ...DEFAULT_GPT_CONFIG, ...cfg.model, vocabSize: tokenizer.vocabSize };
   return { config, weights: new Map(), tokenizer, tokenizerConfig: tokenizerConfigFor(tokenizer, { modelMaxLength: config.blockSize }) };
 }
@@ -72,7 +72,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
 
       const model = await readingData(ctx.step.name, () => (ctx.input ? loadModel(ctx.input.dir, `input checkpoint ${ctx.input.ref.uri}`) : freshModel(cfg, split.train, opener)));
       const corpus = await readingData(ctx.step.name, () =>
-        lmCorpus({ ...split, tokenizer: model.tokenizer, dir: ctx.workdir, name: "corpus", batchSize: cfg.train.batchSize, blockSize: model.config.blockSize, evalBatches: cfg.evalBatches, valFraction: cfg.valFraction, policy: cfg.policy as BadRecordPolicy, maxChars: cfg.maxChars, opener }),
+        lmCorpus({ ...split, tokenizer: model.tokenizer, dir: ctx.workdir, name: "corpus", batchSize: cfg.train.batchSize, blockSize: model.config.blockSize, evalBatches: cfg.evalBatches, valFraction: cfg.valFraction, policy: cfg.policy, maxChars: cfg.maxChars, opener }),
       );
       const session = await openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
 

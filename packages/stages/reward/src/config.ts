@@ -1,7 +1,7 @@
 // Reward-model defaults: the instruct checkpoint's trunk plus a one-number head, trained with the
 // Bradley-Terry loss on every pair of each ranking. Small learning rate: the trunk already knows the
 // tasks, the head has to learn which answers people prefer, not the language again.
-import { type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const REWARD_DEFAULTS = {
@@ -20,7 +20,7 @@ export const REWARD_DEFAULTS = {
   },
   // the scores of at most this many training responses set the bias that centres them on 0
   normalizeOn: 2000,
-  policy: "fail",
+  policy: choice(BAD_RECORD_POLICIES, "fail"),
   maxChars: 4000,
   heldOut: HELD_OUT,
 };

@@ -6,7 +6,7 @@
 //             pairs of a prompt at once, each response scored once per step
 //   emits     the reward model, its scores centred on the training responses (reward_bias in
 //             config.json), and held-out pairwise accuracy and margin before and after
-import { type BadRecordPolicy, chatTemplateOf, rng } from "@baton/data";
+import { chatTemplateOf, rng } from "@baton/data";
 import { SCORE_WEIGHT } from "@baton/model";
 import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
 import {
@@ -50,7 +50,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       requireData(ctx.step, split, true, "reward modelling");
       const model = await startFrom(ctx);
       const tok = model.tokenizer;
-      const read = { policy: cfg.policy as BadRecordPolicy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(model.tokenizerConfig), blockSize: model.config.blockSize };
+      const read = { policy: cfg.policy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(model.tokenizerConfig), blockSize: model.config.blockSize };
       const train = await readingData(ctx.step.name, () => readRankings(split.train, tok, read));
       const held = await readingData(ctx.step.name, () => readRankings(split.heldOut, tok, read));
       const heldOut = held.items.slice(0, cfg.eval.maxGroups);

@@ -1,7 +1,7 @@
 // DPO defaults (Rafailov et al. 2023): the policy learns straight from preference pairs, each pair's
 // log-probability ratio to a frozen reference pushed apart by beta. Shared with rlhf-ppo: the step,
 // the data list and where the policy comes from (policyStep).
-import { type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
 
 export const DPO_DEFAULTS = {
@@ -26,7 +26,7 @@ export const DPO_DEFAULTS = {
     maxTokens: 32,
     samples: 3,
   },
-  policy: "fail",
+  policy: choice(BAD_RECORD_POLICIES, "fail"),
   maxChars: 4000,
   heldOut: HELD_OUT,
 };

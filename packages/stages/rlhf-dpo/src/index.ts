@@ -5,7 +5,7 @@
 //             log-probability ratio to the frozen starting policy, chosen over rejected, by beta
 //   emits     the policy, rewards/chosen, rewards/rejected, accuracy and margin on held-out pairs,
 //             and held-out answer accuracy and EOS rate before and after
-import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
+import { chatTemplateOf } from "@baton/data";
 import { BatonError, type RecipeStep, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
 import { SeqProgram, type StageDeps, answerPrompts, datasetCounts, EVAL_SEED, heldOutWinRate, sampledEffects, finish, openSession, readPrompts, readRankings, readingData, requireData, stepProblems, rlhfModels, rlhfPlacement, splitByRole, storeOpener, trainLoop } from "@baton/stage-lm";
 import { dpoConfig } from "./config.ts";
@@ -38,7 +38,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       const { policy, inputs } = await rlhfModels(ctx, { policyStep: cfg.policyStep, needReward: false, configPath: "/config" });
       const tok = policy.tokenizer;
       const T = policy.config.blockSize;
-      const read = { policy: cfg.policy as BadRecordPolicy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(policy.tokenizerConfig), blockSize: T };
+      const read = { policy: cfg.policy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(policy.tokenizerConfig), blockSize: T };
       const train = await readingData(ctx.step.name, () => readRankings(split.train, tok, read));
       const heldRanks = await readingData(ctx.step.name, () => readRankings(split.heldOut, tok, read));
       const heldPrompts = await readingData(ctx.step.name, () => readPrompts(split.heldOut, tok, { ...read, room: 4 }));

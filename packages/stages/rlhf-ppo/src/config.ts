@@ -3,8 +3,10 @@
 // advantages, and a few epochs of clipped updates of the policy and of a value model initialised from
 // the reward model. Sizes are for small models on CPU; the rates suit a model that is already
 // instruction-tuned (RL only nudges it).
-import { type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
+import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig } from "@baton/stage-lm";
 import type { RecipeStep } from "@baton/stage-kit";
+
+const KL_MODES = ["adaptive", "fixed"] as const;
 
 export const PPO_DEFAULTS = {
   // the earlier step whose checkpoint is the policy; null: the reward model's parent
@@ -22,7 +24,7 @@ export const PPO_DEFAULTS = {
   whitenAdvantages: true,
   noEosPenalty: 1.0, // subtracted from the reward of a response that ran out of tokens without EOS
   kl: {
-    mode: "adaptive", // adaptive: beta follows the KL towards `target` (Ziegler et al. 2019); fixed: beta stays
+    mode: choice(KL_MODES, "adaptive"), // adaptive: beta follows the KL towards `target` (Ziegler et al. 2019); fixed: beta stays
     beta: 0.2, // initial KL coefficient
     target: 0.1, // nats per response (answers of a few tokens: about 0.02 nats a token)
     horizon: 64, // rollouts over which a steady KL error moves beta by its clipped size (20%): two iterations
@@ -38,7 +40,7 @@ export const PPO_DEFAULTS = {
     maxTokens: 32,
     samples: 3,
   },
-  policy: "fail",
+  policy: choice(BAD_RECORD_POLICIES, "fail"),
   maxChars: 4000,
   heldOut: HELD_OUT,
 };
@@ -59,7 +61,7 @@ export const PPO_RULES: ConfigRules = {
   "/clipRange": { min: 0, max: 10 },
   "/clipRangeValue": { min: 0, max: 1e6 },
   "/noEosPenalty": { min: 0, max: 1e6 },
-  "/kl/mode": { oneOf: ["adaptive", "fixed"] },
+  "/kl/mode": { oneOf: KL_MODES },
   "/kl/beta": { min: 0, max: 100 },
   "/kl/target": { min: 1e-6, max: 1e6 },
   "/kl/horizon": { min: 1, max: 1e9 },
@@ -70,7 +72,7 @@ export const PPO_RULES: ConfigRules = {
   "/eval/sampled": { integer: true, min: 0, max: 64 },
   "/eval/maxTokens": { integer: true, min: 1, max: 4096 },
   "/eval/samples": { integer: true, min: 0, max: 100 },
-  "/policy": { oneOf: ["skip", "fail"] },
+  "/policy": { oneOf: BAD_RECORD_POLICIES },
   "/maxChars": { integer: true, min: 1, max: 1_000_000 },
 };
 

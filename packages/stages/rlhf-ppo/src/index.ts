@@ -13,7 +13,7 @@
 //             length and EOS rate per iteration, and held-out reward and accuracy before and after
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
+import { chatTemplateOf } from "@baton/data";
 import { adamw, compileTrainStep, type TrainStep } from "@baton/engine";
 import { SCORE_WEIGHT, type Objective, traceGpt } from "@baton/model";
 import { BatonError, type RecipeStep, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
@@ -54,7 +54,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       const rm = reward as LoadedModel & { score: NonNullable<LoadedModel["score"]> };
       const tok = policy.tokenizer;
       const T = policy.config.blockSize;
-      const read = { policy: cfg.policy as BadRecordPolicy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(policy.tokenizerConfig), blockSize: T };
+      const read = { policy: cfg.policy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(policy.tokenizerConfig), blockSize: T };
       const train = await readingData(ctx.step.name, () => readPrompts(split.train, tok, { ...read, room: 2 }));
       const held = await readingData(ctx.step.name, () => readPrompts(split.heldOut, tok, { ...read, room: 4 }));
       if (train.items.length === 0) throw BatonError.fatal("DATASET_INVALID", `recipe step "${ctx.step.name}": PPO needs prompts, and no training file of /data gives one (instructions: alpaca, chat or prompt/completion records)`);
