@@ -1,5 +1,8 @@
 // Named model shapes with the training hyper-parameters their reference runs use, so
-// `baton train pretrain --preset nanogpt-baby` reproduces nanoGPT's run without more flags.
+// `baton train pretrain --preset nanogpt-baby` reproduces nanoGPT's run without more flags. The one
+// table of pretraining configurations: `baton train pretrain --preset X`, `baton bench pretrain
+// --preset X` and a recipe's pretrain step with `preset: X` all start from the same row, and a
+// pretrain step without one starts from the "pretrain-default" row.
 import { DEFAULT_GPT_CONFIG, type GptConfig } from "./checkpoint/gpt-config.ts";
 import type { GptModelConfig } from "./gpt/config.ts";
 
@@ -60,6 +63,13 @@ export const PRESETS: Record<string, Preset> = {
     model: gpt2({ nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16 }),
     train: { ...NANOGPT_CHAR, batchSize: 8, iters: 200, lr: 3e-3, minLr: 3e-4, warmupIters: 10, decayIters: 200, evalInterval: 50, evalBatches: 4 },
   },
+  "pretrain-default": {
+    name: "pretrain-default",
+    summary: "2 layers, 4 heads, 64 wide, block 64: the pretrain stage's defaults (a small corpus in minutes on 2 cores)",
+    model: gpt2({ nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 64 }),
+    // a small corpus learns fast at a high peak rate; dropout only slows it (the default 0)
+    train: { ...NANOGPT_CHAR, batchSize: 16, iters: 400, lr: 3e-3, minLr: 1e-4, warmupIters: 30, decayIters: 400, evalInterval: 100, evalBatches: 4 },
+  },
   "nanogpt-baby": {
     name: "nanogpt-baby",
     summary: "4 layers, 4 heads, 128 wide, block 64, no bias: nanoGPT's CPU Shakespeare run",
@@ -96,8 +106,18 @@ export function getPreset(name: string): Preset {
   return p;
 }
 
-/** The preset's model for a tokenizer with `vocabSize` ids (a preset's own vocab size wins if larger). */
-export function presetModel(preset: Preset, vocabSize: number): GptModelConfig {
+/** The names of the presets, in table order. */
+export const PRESET_NAMES: readonly string[] = Object.keys(PRESETS);
+
+/** What a run may change of a preset's model: its shape, dropout and biases (the rest is the architecture). */
+export type ModelOverrides = Partial<Pick<GptConfig, "nLayer" | "nHead" | "nEmbd" | "blockSize" | "dropout" | "bias">>;
+
+/**
+ * The preset's model for a tokenizer with `vocabSize` ids (a preset's own vocab size wins if larger),
+ * with `over` replacing its shape; the CLI's flags and a recipe step's config.model both come here.
+ */
+export function presetModel(preset: Preset, vocabSize: number, over: ModelOverrides = {}): GptModelConfig {
   const v = Math.max(vocabSize, preset.model.vocabSize ?? 0);
-  return { ...preset.model, vocabSize: v };
+  const defined = Object.fromEntries(Object.entries(over).filter(([, value]) => value !== undefined));
+  return { ...preset.model, ...defined, vocabSize: v };
 }

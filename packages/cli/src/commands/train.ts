@@ -2,12 +2,13 @@
 // on Ctrl-C / SIGTERM with a resume snapshot in <out>/_resume; `--resume` continues it exactly.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { folderSnapshots, PresetError, preparePretraining, type PretrainOverrides, saveModelFolder, type TrainEvent, trainLanguageModel, TrainingInterrupted } from "@baton/model";
+import { folderSnapshots, PRESET_NAMES, PresetError, preparePretraining, type PretrainOverrides, saveModelFolder, type TrainEvent, trainLanguageModel, TrainingInterrupted } from "@baton/model";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 
 const USAGE = `usage: baton train pretrain --preset <name> --data <file> [--data <file> ...] --out <dir> [options]
 
-  --preset NAME          tiny | nanogpt-baby | nanogpt-shakespeare-char | gpt2-124m (sets every default below)
+  --preset NAME          ${PRESET_NAMES.join(" | ")}
+                         (sets every default below; a recipe's pretrain step takes the same names as preset:)
   --data FILE            text file or {"text"} JSONL (repeatable); EOS after each document
   --val FILE             held-out text (default: the last 10% of --data)
   --tokenizer T          char | bpe | path/to/tokenizer.json (default char)

@@ -63,9 +63,7 @@ export async function preparePretraining(p: {
   for (const k of Object.keys(hyper) as (keyof TrainDefaults)[]) if (o[k] !== undefined) hyper[k] = o[k] as number;
   if (o.iters !== undefined && o.decayIters === undefined) hyper.decayIters = Math.max(hyper.warmupIters, o.iters); // decay over the run, as nanoGPT's lr_decay_iters = max_iters
   const tokenizer = typeof p.tokenizer === "object" ? p.tokenizer : await prepareTokenizer(p.tokenizer, p.data, p.vocabSize === undefined ? {} : { vocabSize: p.vocabSize });
-  let model = presetModel(preset, tokenizer.vocabSize);
-  if (o.dropout !== undefined) model = { ...model, dropout: o.dropout };
-  if (o.blockSize !== undefined) model = { ...model, blockSize: o.blockSize };
+  const model = presetModel(preset, tokenizer.vocabSize, { dropout: o.dropout, blockSize: o.blockSize });
   const corpus = await buildTokenCorpus({ train: p.data, ...(p.val ? { val: p.val } : {}), tokenizer, dir: p.workDir, cacheKey: tokenizerKey(tokenizer) });
   const batches = new LmBatches(corpus, { batchSize: hyper.batchSize, blockSize: model.blockSize });
   const options: TrainLanguageModelOptions = {

@@ -36,6 +36,8 @@ export interface LoopOptions {
   objective?: Objective;
   /** rows carry positions and segment ids, examples in one row do not attend to each other (default true) */
   packed?: boolean;
+  /** micro-batches of batch(t) per optimizer step, their gradients summed (default 1) */
+  accumSteps?: number;
 }
 
 export interface LoopResult {
@@ -57,7 +59,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
   try {
     const r = await trainLanguageModel({
       model: session.config,
-      // the trainer's data step is 0-based, the stage's batches 1-based; validation is the stage's own
+      // the trainer's data step is 0-based, the stage's batches 1-based (with accumulation, one
+      // per micro-batch); validation is the stage's own
       data: {
         train: (_seed, step) => o.batch(step + 1),
         val: () => {
@@ -74,6 +77,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       init: session.weights(),
       frozen: session.frozen(),
       packed: o.packed ?? true,
+      ...(o.accumSteps !== undefined && o.accumSteps > 1 ? { accumSteps: o.accumSteps } : {}),
       ...(o.objective ? { objective: o.objective } : {}),
       // step 0 too: every curve in the report starts from the value the effect table calls "before",
       // so a gain or a loss of general ability shows in the plot as in the table

@@ -1,36 +1,49 @@
-// Pretraining defaults: a tiny character-level GPT that learns the demo corpus in a couple of minutes
-// on 2 CPU cores. Every key may be overridden by the recipe step's `config`; an unknown key or a value
-// of another type is an error naming its JSON path.
-import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
+// Pretraining defaults: a row of @baton/model's preset table (the one `baton train pretrain --preset`
+// reads), so a recipe step with `preset: X` builds and trains the model the CLI does. Every key may be
+// overridden by the recipe step's `config`; an unknown key or a value of another type is an error
+// naming its JSON path.
+import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
+import { type GptModelConfig, PRESET_NAMES, getPreset, presetModel } from "@baton/model";
 import type { RecipeStep } from "@baton/stage-kit";
 
 const TOKENIZERS = ["char", "bpe"] as const;
 
+/** The keys a preset row gives (its model and training), in the stage's shape. */
+function fromPreset(name: string) {
+  const { model: m, train: t } = getPreset(name);
+  return {
+    model: {
+      nLayer: m.nLayer,
+      nHead: m.nHead,
+      nEmbd: m.nEmbd, // C; head size C / nHead
+      blockSize: m.blockSize, // T: learned positions, so sampling sees at most T tokens
+      dropout: m.dropout,
+      bias: m.bias,
+    },
+    // warmup, then cosine decay to minLr over the whole run (the presets decay over their iters)
+    train: { steps: t.iters, batchSize: t.batchSize, warmupSteps: t.warmupIters, minLr: t.minLr, evalEvery: t.evalInterval, accumSteps: t.accumSteps },
+    optim: { lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: t.weightDecay, clipNorm: t.clipNorm },
+    evalBatches: t.evalBatches, // validation: the mean loss over this many fixed held-out batches
+  };
+}
+
+const BASE = fromPreset("pretrain-default");
+
 export const PRETRAIN_DEFAULTS = {
-  model: {
-    nLayer: 2,
-    nHead: 4,
-    nEmbd: 64, // C; head size C / nHead = 16
-    blockSize: 64, // T: learned positions, so sampling sees at most T tokens
-    dropout: 0, // the demo corpus is small but varied enough that dropout only slows learning
-    bias: true,
-  },
+  // The row of @baton/model's preset table (PRESETS) that model, train, optim and evalBatches come
+  // from: "pretrain-default" is a small GPT that learns the demo corpus in minutes on 2 CPU cores;
+  // nanogpt-baby, nanogpt-shakespeare-char and gpt2-124m are the models `baton train pretrain
+  // --preset` trains. The step's other keys override the row's.
+  preset: choice(PRESET_NAMES, "pretrain-default"),
+  model: BASE.model,
   // char: one token per character (printable ASCII is always included, so every later stage's
   // text encodes); bpe: GPT-2 byte-level BPE learned from the training data, to bpeVocabSize ids.
   tokenizer: choice(TOKENIZERS, "char"),
   bpeVocabSize: 512,
-  train: {
-    steps: 400,
-    batchSize: 16,
-    warmupSteps: 30,
-    minLr: 1e-4,
-    evalEvery: 100,
-    snapshotEvery: 100,
-  },
-  optim: { ...OPTIM_DEFAULTS, lr: 3e-3 },
-  // Validation: mean loss over this many fixed held-out batches. Without a held-out dataset in the
-  // step's data, the last valFraction of the training tokens is held out.
-  evalBatches: 4,
+  train: { ...BASE.train, snapshotEvery: 100 },
+  optim: BASE.optim,
+  evalBatches: BASE.evalBatches,
+  // Without a held-out dataset in the step's data, the last valFraction of the training tokens is held out.
   valFraction: 0.1,
   // Data validation: "fail" stops at the first bad line (file:line in the error); "skip" drops bad
   // lines and counts them in the report.
@@ -51,13 +64,30 @@ export const PRETRAIN_RULES: ConfigRules = {
   "/model/nEmbd": { integer: true, min: 1, max: 16_384 },
   "/model/blockSize": { integer: true, min: 2, max: 32_768 },
   "/model/dropout": { min: 0, max: 0.9 },
+  "/preset": { oneOf: PRESET_NAMES },
+  "/train/accumSteps": { integer: true, min: 1, max: 1024 },
   "/tokenizer": { oneOf: TOKENIZERS },
   "/bpeVocabSize": { integer: true, min: 300, max: 262_144 },
   "/valFraction": { min: 0.01, max: 0.5 },
 };
 
+/** The step's config over its preset's row (the stage's defaults when it names none, or one that does not exist). */
 export function pretrainConfig(step: RecipeStep): PretrainConfig {
-  return loadConfig(PRETRAIN_DEFAULTS, step.config, `recipe step "${step.name}" (pretrain) /config`, PRETRAIN_RULES, modelAndSchedule);
+  const named = step.config?.preset;
+  const preset = typeof named === "string" && PRESET_NAMES.includes(named) ? named : PRETRAIN_DEFAULTS.preset;
+  const where = `recipe step "${step.name}" (pretrain) /config`;
+  return loadConfig(presetDefaults(preset), step.config, where, PRETRAIN_RULES, modelAndSchedule);
+}
+
+/** The stage's defaults with a preset's row in place of "pretrain-default"'s. */
+export function presetDefaults(preset: string): PretrainConfig {
+  const row = fromPreset(preset);
+  return { ...PRETRAIN_DEFAULTS, preset, ...row, train: { ...row.train, snapshotEvery: PRETRAIN_DEFAULTS.train.snapshotEvery } };
+}
+
+/** The GPT a step trains from random init: its preset's, with the step's config.model over it. */
+export function pretrainModel(cfg: PretrainConfig, vocabSize: number): GptModelConfig {
+  return presetModel(getPreset(cfg.preset), vocabSize, cfg.model);
 }
 
 /** Cross-key rules: the schedule's, and attention heads that split the embedding evenly. */

@@ -5,7 +5,7 @@
 //   emits     the checkpoint (HF GPT-2 folder + tokenizer) with val loss and tokens/s, and samples
 //             before / after for the report
 import { corpusTexts, tokenizerConfigFor } from "@baton/data";
-import { DEFAULT_GPT_CONFIG, type GptConfig, type Tokenizer, parseTokenizerSpec, trainTokenizer } from "@baton/model";
+import { type Tokenizer, parseTokenizerSpec, trainTokenizer } from "@baton/model";
 import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
 import {
   type LoadedModel,
@@ -28,9 +28,10 @@ import {
   loadModel,
   fromTokenBatch as fromTokens,
 } from "@baton/stage-lm";
-import { type PretrainConfig, pretrainConfig } from "./config.ts";
+import { type PretrainConfig, pretrainConfig, pretrainModel } from "./config.ts";
 
-export { PRETRAIN_DEFAULTS, PRETRAIN_RULES, pretrainConfig } from "./config.ts";
+export { PRETRAIN_DEFAULTS, PRETRAIN_RULES, presetDefaults, pretrainConfig, pretrainModel } from "./config.ts";
+export type { PretrainConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-pretrain";
 export const VERSION = "0.1.0";
 
@@ -47,7 +48,7 @@ async function* withPrintable(texts: AsyncIterable<string>): AsyncGenerator<stri
 async function freshModel(cfg: PretrainConfig, train: string[], opener: ReturnType<typeof storeOpener>): Promise<LoadedModel> {
   const spec = parseTokenizerSpec(cfg.tokenizer === "bpe" ? `bpe:${cfg.bpeVocabSize}` : cfg.tokenizer);
   const tokenizer: Tokenizer = await trainTokenizer(spec, withPrintable(corpusTexts(train, { opener, policy: cfg.policy })));
-  const config: GptConfig = { ...DEFAULT_GPT_CONFIG, ...cfg.model, vocabSize: tokenizer.vocabSize };
+  const config = pretrainModel(cfg, tokenizer.vocabSize);
   return { config, weights: new Map(), tokenizer, tokenizerConfig: tokenizerConfigFor(tokenizer, { modelMaxLength: config.blockSize }) };
 }
 
@@ -88,6 +89,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
         evaluate: async () => ({ val_loss: await valLoss(session, corpus) }),
         evalEvery: cfg.train.evalEvery,
         snapshotEvery: cfg.train.snapshotEvery,
+        accumSteps: cfg.train.accumSteps,
       });
 
       const after = { val_loss: await valLoss(session, corpus), samples: await sample() };
