@@ -28,7 +28,14 @@ const OPEN_ROWS = 32; // first fit over the last few rows: near-optimal and line
 
 export function packSupervised(
   examples: readonly SupervisedExample[],
-  options: { blockSize: number; mode?: "rows" | "packed"; padId: number; policy?: BadRecordPolicy },
+  options: {
+    blockSize: number;
+    mode?: "rows" | "packed";
+    padId: number;
+    policy?: BadRecordPolicy;
+    /** Told of each example dropped under policy "skip" (its index in `examples`), so a caller can count it against its dataset. */
+    onSkip?: (index: number, message: string) => void;
+  },
 ): SupervisedRows {
   const T = options.blockSize;
   const width = T + 1;
@@ -43,13 +50,14 @@ export function packSupervised(
     used.push(0);
     return out.ids.length - 1;
   };
-  for (const ex of examples) {
+  for (const [index, ex] of examples.entries()) {
     const n = ex.ids.length;
     if (n > width) {
       const msg = `${ex.where}: example is ${n} tokens, over blockSize + 1 = ${width}; raise blockSize or shorten the record`;
       if (options.policy !== "skip") throw new DatasetError(msg, ex.where);
       out.skipped++;
       if (out.errors.length < MAX_KEPT_ERRORS) out.errors.push(msg);
+      options.onSkip?.(index, msg);
       continue;
     }
     if (!ex.target.some((t) => t === 1)) throw new DatasetError(`${ex.where}: example has no trained token (empty completion or no assistant turn)`, ex.where);

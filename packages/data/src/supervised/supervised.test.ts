@@ -110,9 +110,11 @@ describe("packing and batches", () => {
   it("names an over-long example, or skips and counts it", () => {
     const long = [...examples, promptCompletionExample(codec, { prompt: "a".repeat(30), completion: "b", where: "f.jsonl:11" })];
     expect(() => packSupervised(long, { blockSize: 12, padId: 2 })).toThrow(/f\.jsonl:11: example is 32 tokens, over blockSize \+ 1 = 13/);
-    const rows = packSupervised(long, { blockSize: 12, padId: 2, policy: "skip" });
+    const told: number[] = [];
+    const rows = packSupervised(long, { blockSize: 12, padId: 2, policy: "skip", onSkip: (i) => told.push(i) });
     expect(rows.skipped).toBe(1);
     expect(rows.errors[0]).toMatch(/^f\.jsonl:11:/);
+    expect(told).toEqual([examples.length]); // the index of the dropped example, for its dataset's count
   });
 
   it("serves the trainer: shuffled train batches and fixed, cycling val batches", () => {

@@ -3,7 +3,7 @@
 //   trains    every weight, with the loss on completion tokens (and the EOS after them) only
 //   emits     the checkpoint with exact match and ROUGE-L on the held-out split, before and after
 import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
-import { type StageDeps, finish, openSession, promptCompletion, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
+import { type StageDeps, datasetCounts, finish, openSession, promptCompletion, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
 import { finetuneConfig } from "./config.ts";
 
 export { FINETUNE_DEFAULTS, FINETUNE_RULES, finetuneConfig } from "./config.ts";
@@ -65,7 +65,7 @@ export function createFinetune(deps: StageDeps, variant: FinetuneVariant): Stage
           heldout_loss: { before: before.scores.heldout_loss, after: after.scores.heldout_loss },
         },
         samples: sampleTable(data, before.answers, after.answers, cfg.eval.samples),
-        datasets: data.datasets.map((d) => ({ uri: d.uri, sha256: d.sha256, records: d.records, skipped: d.skipped + (d === data.datasets[0] ? data.rows.skipped : 0), errors: d.errors.slice(0, 10) })),
+        datasets: datasetCounts(data.datasets),
         implementation: variant.implementation,
         startedAt,
       });

@@ -7,7 +7,7 @@
 //             held-out templates before and after, and how often generation stops at EOS
 import { chatTemplateOf, tokenizerConfigFor } from "@baton/data";
 import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
-import { type SplitData, type StageDeps, chatTurns, finish, openSession, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
+import { type SplitData, type StageDeps, chatTurns, datasetCounts, finish, openSession, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
 import { type InstructConfig, instructConfig } from "./config.ts";
 
 export { INSTRUCT_DEFAULTS, INSTRUCT_RULES, instructConfig } from "./config.ts";
@@ -54,7 +54,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
           heldout_loss: { before: before.scores.heldout_loss, after: after.scores.heldout_loss },
         },
         samples: sampleTable(data, before.answers, after.answers, cfg.eval.samples),
-        datasets: data.datasets.map((d) => ({ uri: d.uri, sha256: d.sha256, records: d.records, skipped: d.skipped, errors: d.errors.slice(0, 10) })),
+        datasets: datasetCounts(data.datasets),
         implementation: IMPLEMENTATION,
         startedAt,
         metrics: { rouge_l: after.scores.rouge_l },

@@ -83,8 +83,17 @@ export function chatTurns(tokenizer: TextCodec, template: string): Renderer {
   };
 }
 
-async function readRecords(uris: readonly string[], formats: readonly DatasetFormat[], o: { policy: BadRecordPolicy; maxChars: number; opener: SourceOpener }) {
+/** A split's records, the report of each dataset, and which report each record came from. */
+interface ReadRecords {
+  records: SftRecord[];
+  /** records[i] came from reports[source[i]] */
+  source: number[];
+  reports: DatasetReport[];
+}
+
+async function readRecords(uris: readonly string[], formats: readonly DatasetFormat[], o: { policy: BadRecordPolicy; maxChars: number; opener: SourceOpener }): Promise<ReadRecords> {
   const records: SftRecord[] = [];
+  const source: number[] = [];
   const reports: DatasetReport[] = [];
   for (const uri of uris) {
     const ds = readDataset(uri, { format: "auto", policy: o.policy, maxChars: o.maxChars, opener: o.opener });
@@ -93,10 +102,36 @@ async function readRecords(uris: readonly string[], formats: readonly DatasetFor
       if (rec.kind === "prompt-completion") records.push({ kind: rec.kind, prompt: rec.prompt, completion: rec.completion, where: rec.where });
       else if (rec.kind === "alpaca") records.push({ kind: "chat", messages: alpacaToMessages(rec), where: rec.where });
       else if (rec.kind === "chat") records.push({ kind: "chat", messages: rec.messages, where: rec.where });
+      else continue;
+      source.push(reports.length);
     }
     reports.push(ds.report());
   }
-  return { records, reports };
+  return { records, source, reports };
+}
+
+/** Messages kept per dataset, as the reader keeps them. */
+const MAX_KEPT_ERRORS = 50;
+
+/**
+ * Packs a split's records into rows. An example dropped under policy "skip" (longer than the block)
+ * was read as a good record but is not trained on: it moves from its dataset's records to its
+ * skipped, with its message, so the stage report counts what was actually left out.
+ */
+function packRecords(read: ReadRecords, o: SftDataOptions): SupervisedRows {
+  const examples = read.records.map((r) => o.render.example(r));
+  return packSupervised(examples, {
+    blockSize: o.blockSize,
+    mode: o.mode,
+    padId: o.padId,
+    policy: o.policy,
+    onSkip: (i, message) => {
+      const report = read.reports[read.source[i]!]!;
+      report.records--;
+      report.skipped++;
+      if (report.errors.length < MAX_KEPT_ERRORS) report.errors.push(message);
+    },
+  });
 }
 
 /** A record of a kind the stage does not take; a DatasetError so the stage dead-letters it. */
@@ -122,9 +157,8 @@ export async function sftData(o: SftDataOptions): Promise<SftData> {
   const read = { policy: o.policy, maxChars: o.maxChars, opener: o.opener };
   const train = await readRecords(o.train, o.formats, read);
   const held = await readRecords(o.heldOut, o.formats, read);
-  const pack = (recs: SftRecord[]) => packSupervised(recs.map((r) => o.render.example(r)), { blockSize: o.blockSize, mode: o.mode, padId: o.padId, policy: o.policy });
-  const rows = pack(train.records);
-  const heldOutRows = pack(held.records);
+  const rows = packRecords(train, o);
+  const heldOutRows = packRecords(held, o);
   const T = o.blockSize;
   // a question must leave room to answer inside the window
   const heldOut = held.records.map((r) => o.render.question(r)).filter((q) => q.promptIds.length < T - 4).slice(0, o.maxHeldOut);
