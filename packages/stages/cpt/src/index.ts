@@ -7,24 +7,24 @@
 //             domain, and the forgetting on general text
 import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
 import {
-  type SampleBeforeAfter,
   type StageDeps,
   StepInvalid,
-  continueTexts,
+  beforeAfter,
+  continuePrompts,
   datasetCounts,
   finish,
   fromTokenBatch,
-  lmCorpus,
   mixRows,
-  openSession,
-  openings,
   partition,
-  readingData,
+  samplePrompts,
+  scheduleOf,
   splitByRole,
   startFrom,
+  stepCorpus,
   stepProblems,
   storeOpener,
   trainLoop,
+  trainingSession,
   valLoss,
 } from "@baton/stage-lm";
 import { type CptConfig, cptConfig } from "./config.ts";
@@ -47,7 +47,8 @@ function checkedStep(step: RecipeStep): { cfg: CptConfig; generalUris: string[];
   const problems: string[] = [];
   if (domainUris.length === 0) problems.push(`/data: no domain corpus (every file name matches ${match}); add one`);
   if (generalUris.length === 0) {
-    problems.push(`/data: no general text (no file name matches ${match}); add the general corpus to measure forgetting and to replay`);
+    const why = "add the general corpus to measure forgetting and to replay";
+    problems.push(`/data: no general text (no file name matches ${match}); ${why}`);
   }
   if (problems.length > 0) throw new StepInvalid(step.name, problems);
   return { cfg, generalUris, domainUris };
@@ -64,33 +65,35 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       const startedAt = performance.now();
       const { cfg, generalUris, domainUris } = checkedStep(ctx.step);
       const model = await startFrom(ctx);
-      const B = cfg.train.batchSize;
-      const corpusOf = (uris: string[], name: string) =>
-        readingData(ctx.step.name, () =>
-          lmCorpus({ ...splitByRole(uris, cfg.heldOut), tokenizer: model.tokenizer, dir: ctx.workdir, name, batchSize: B, blockSize: model.config.blockSize, evalBatches: cfg.evalBatches, valFraction: cfg.valFraction, policy: cfg.policy, maxChars: cfg.maxChars, opener }),
-        );
-      const domain = await corpusOf(domainUris, "domain");
-      const general = await corpusOf(generalUris, "general");
-      const session = await openSession(model, { batchSize: B, optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
+      const domainSplit = splitByRole(domainUris, cfg.heldOut);
+      const generalSplit = splitByRole(generalUris, cfg.heldOut);
+      const domain = await stepCorpus(ctx, model, cfg, { split: domainSplit, name: "domain", opener });
+      const general = await stepCorpus(ctx, model, cfg, { split: generalSplit, name: "general", opener });
+      const session = await trainingSession(ctx, model, cfg, deps);
 
-      const evaluate = async () => ({ domain_val_loss: await valLoss(session, domain), general_val_loss: await valLoss(session, general) });
-      const domainHeld = splitByRole(domainUris, cfg.heldOut);
-      const prompts = await openings(domainHeld.heldOut.length > 0 ? domainHeld.heldOut : domainHeld.train, cfg.samples.count, cfg.samples.promptChars, opener);
-      const sample = () => continueTexts(session, model.tokenizer, prompts.map((p) => ({ prompt: model.tokenizer.encode(p), maxTokens: cfg.samples.maxTokens })));
+      const evaluate = async () => ({
+        domain_val_loss: await valLoss(session, domain),
+        general_val_loss: await valLoss(session, general),
+      });
+      const prompts = await samplePrompts(domainSplit, cfg.samples, opener);
+      const sample = () => continuePrompts(session, model.tokenizer, prompts, cfg.samples.maxTokens);
       const before = { ...(await evaluate()), samples: await sample() };
 
+      const B = cfg.train.batchSize;
       const run = await trainLoop({
         ctx,
         session,
-        schedule: { steps: cfg.train.steps, lr: cfg.optim.lr, minLr: cfg.train.minLr, warmupSteps: cfg.train.warmupSteps },
-        batch: (t) => mixRows(fromTokenBatch(domain.batches.train(ctx.seed, t)), fromTokenBatch(general.batches.train(ctx.seed + 1, t)), B, (r) => isReplayRow(t, r, B, cfg.replay.share)),
+        ...scheduleOf(cfg),
+        // rows of domain text, and at the replay rows general text (its own stream of batches)
+        batch: (t) => {
+          const domainRows = fromTokenBatch(domain.batches.train(ctx.seed, t));
+          const generalRows = fromTokenBatch(general.batches.train(ctx.seed + 1, t));
+          return mixRows(domainRows, generalRows, B, (r) => isReplayRow(t, r, B, cfg.replay.share));
+        },
         evaluate,
-        evalEvery: cfg.train.evalEvery,
-        snapshotEvery: cfg.train.snapshotEvery,
       });
 
       const after = { ...(await evaluate()), samples: await sample() };
-      const samples: SampleBeforeAfter[] = prompts.map((prompt, i) => ({ prompt, before: before.samples[i]?.text ?? "", after: after.samples[i]?.text ?? "" }));
       domain.close();
       general.close();
       return finish(ctx, {
@@ -101,7 +104,7 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
           domain_val_loss: { before: before.domain_val_loss, after: after.domain_val_loss },
           general_val_loss: { before: before.general_val_loss, after: after.general_val_loss },
         },
-        samples,
+        samples: beforeAfter(prompts, before.samples, after.samples),
         datasets: datasetCounts([...domain.datasets, ...general.datasets]),
         implementation: IMPLEMENTATION,
         startedAt,

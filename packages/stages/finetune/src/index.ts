@@ -3,7 +3,20 @@
 //   trains    every weight, with the loss on completion tokens (and the EOS after them) only
 //   emits     the checkpoint with exact match and ROUGE-L on the held-out split, before and after
 import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
-import { type StageDeps, datasetCounts, finish, openSession, promptCompletion, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
+import {
+  type StageDeps,
+  datasetCounts,
+  finish,
+  promptCompletion,
+  requireSplit,
+  sampleTable,
+  startFrom,
+  stepProblems,
+  stepSftData,
+  storeOpener,
+  trainScored,
+  trainingSession,
+} from "@baton/stage-lm";
 import { finetuneConfig } from "./config.ts";
 
 export { FINETUNE_DEFAULTS, FINETUNE_RULES, finetuneConfig } from "./config.ts";
@@ -32,8 +45,7 @@ export function createFinetune(deps: StageDeps, variant: FinetuneVariant): Stage
   // The step's config and its data split by role: every check that needs no training (train() runs it first).
   const checked = (step: RecipeStep) => {
     const cfg = finetuneConfig(step, variant.lr);
-    const split = splitByRole(step.data, cfg.heldOut);
-    requireData(step, split, true, "fine-tuning");
+    const split = requireSplit(step, cfg.heldOut, true, "fine-tuning");
     return { cfg, split };
   };
   return {
@@ -46,14 +58,13 @@ export function createFinetune(deps: StageDeps, variant: FinetuneVariant): Stage
       const { cfg, split } = checked(ctx.step);
       const model = await startFrom(ctx);
       const tok = model.tokenizer;
-      const data = await readingData(ctx.step.name, () =>
-        sftData({ ...split, formats: ["prompt-completion"], render: promptCompletion(tok), blockSize: model.config.blockSize, batchSize: cfg.train.batchSize, padId: tok.special.pad, mode: cfg.packing, policy: cfg.policy, maxChars: cfg.maxChars, opener, maxHeldOut: cfg.eval.maxExamples }),
-      );
+      const render = promptCompletion(tok);
+      const data = await stepSftData(ctx, model, cfg, { split, formats: ["prompt-completion"], render, opener });
       const only = variant.trainable;
       const trainable = only ? (name: string) => only(name, model.config.nLayer) : undefined;
-      const session = await openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: deps.threads, trainable });
+      const session = await trainingSession(ctx, model, cfg, { threads: deps.threads, trainable });
 
-      const { before, run, after } = await trainScored({ ctx, session, data, tokenizer: tok, train: cfg.train, lr: cfg.optim.lr, maxTokens: cfg.eval.maxTokens });
+      const { before, run, after } = await trainScored({ ctx, session, data, tokenizer: tok, config: cfg });
 
       return finish(ctx, {
         model,

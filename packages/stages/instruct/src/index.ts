@@ -7,7 +7,21 @@
 //             held-out templates before and after, and how often generation stops at EOS
 import { chatTemplateOf, tokenizerConfigFor } from "@baton/data";
 import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
-import { type SplitData, type StageDeps, chatTurns, datasetCounts, finish, openSession, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
+import {
+  type SplitData,
+  type StageDeps,
+  chatTurns,
+  datasetCounts,
+  finish,
+  requireSplit,
+  sampleTable,
+  startFrom,
+  stepProblems,
+  stepSftData,
+  storeOpener,
+  trainScored,
+  trainingSession,
+} from "@baton/stage-lm";
 import { type InstructConfig, instructConfig } from "./config.ts";
 
 export { INSTRUCT_DEFAULTS, INSTRUCT_RULES, instructConfig } from "./config.ts";
@@ -18,8 +32,7 @@ export const VERSION = "0.1.0";
 /** The step's config and its data split by role: every check that needs no training (train() runs it first). */
 function checkedStep(step: RecipeStep): { cfg: InstructConfig; split: SplitData } {
   const cfg = instructConfig(step);
-  const split = splitByRole(step.data, cfg.heldOut);
-  requireData(step, split, true, "instruction tuning");
+  const split = requireSplit(step, cfg.heldOut, true, "instruction tuning");
   return { cfg, split };
 }
 
@@ -36,16 +49,16 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       const model = await startFrom(ctx);
       const tok = model.tokenizer;
       const template = cfg.chatTemplate ?? chatTemplateOf(model.tokenizerConfig);
-      const data = await readingData(ctx.step.name, () =>
-        sftData({ ...split, formats: ["alpaca", "chat"], render: chatTurns(tok, template), blockSize: model.config.blockSize, batchSize: cfg.train.batchSize, padId: tok.special.pad, mode: cfg.packing, policy: cfg.policy, maxChars: cfg.maxChars, opener, maxHeldOut: cfg.eval.maxExamples }),
-      );
-      const session = await openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
+      const render = chatTurns(tok, template);
+      const data = await stepSftData(ctx, model, cfg, { split, formats: ["alpaca", "chat"], render, opener });
+      const session = await trainingSession(ctx, model, cfg, deps);
 
-      const { before, run, after } = await trainScored({ ctx, session, data, tokenizer: tok, train: cfg.train, lr: cfg.optim.lr, maxTokens: cfg.eval.maxTokens });
+      const { before, run, after } = await trainScored({ ctx, session, data, tokenizer: tok, config: cfg });
 
+      // the template travels with the weights: sampling renders prompts as training did
+      const stored = tokenizerConfigFor(tok, { template, modelMaxLength: model.config.blockSize });
       return finish(ctx, {
-        // the template travels with the weights: sampling renders prompts as training did
-        model: { ...model, tokenizerConfig: { ...model.tokenizerConfig, ...tokenizerConfigFor(tok, { template, modelMaxLength: model.config.blockSize }) } },
+        model: { ...model, tokenizerConfig: { ...model.tokenizerConfig, ...stored } },
         session,
         run,
         effect: {

@@ -69,6 +69,13 @@ export function requireData(step: { name: string; data: string[] }, split: Split
   }
 }
 
+/** The step's data split by role, with at least one training dataset (and a held-out one when `needHeldOut`). */
+export function requireSplit(step: { name: string; data: string[] }, heldOutPattern: string, needHeldOut: boolean, what: string): SplitData {
+  const split = splitByRole(step.data, heldOutPattern);
+  requireData(step, split, needHeldOut, what);
+  return split;
+}
+
 export function datasetRefs(reports: readonly { uri: string; sha256: string }[]): DatasetRef[] {
   return reports.map((r) => ({ uri: r.uri, sha256: r.sha256 }));
 }

@@ -3,8 +3,12 @@
 // few held-out openings to sample from for the report.
 import { join } from "node:path";
 import { type BadRecordPolicy, type DatasetReport, LmBatches, type SourceOpener, type TextCodec, buildTokenCorpus, readDataset } from "@baton/data";
+import type { StageContext } from "@baton/stage-kit";
 import { fromTokenBatch, meanLoss } from "./batches.ts";
+import type { LoadedModel } from "./checkpoint-io.ts";
+import type { SplitData } from "./datasets.ts";
 import type { LmBatch, LmSession } from "./session.ts";
+import { readingData } from "./stage-steps.ts";
 
 export interface LmCorpus {
   batches: LmBatches;
@@ -44,6 +48,37 @@ export async function lmCorpus(o: LmCorpusOptions): Promise<LmCorpus> {
   return { batches, datasets: corpus.datasets, val, close: () => corpus.close() };
 }
 
+/** What a next-token stage's config says about its corpus (pretrain and cpt have these keys). */
+export interface CorpusSettings {
+  train: { batchSize: number };
+  evalBatches: number;
+  valFraction: number;
+  policy: BadRecordPolicy;
+  maxChars: number;
+}
+
+/**
+ * The step's corpus `name` of `split`, tokenised for `model` in the attempt's work folder; a bad
+ * dataset is a fatal relay error naming the step.
+ */
+export function stepCorpus(ctx: StageContext, model: LoadedModel, cfg: CorpusSettings, o: { split: SplitData; name: string; opener: SourceOpener }): Promise<LmCorpus> {
+  return readingData(ctx.step.name, () =>
+    lmCorpus({
+      ...o.split,
+      tokenizer: model.tokenizer,
+      dir: ctx.workdir,
+      name: o.name,
+      batchSize: cfg.train.batchSize,
+      blockSize: model.config.blockSize,
+      evalBatches: cfg.evalBatches,
+      valFraction: cfg.valFraction,
+      policy: cfg.policy,
+      maxChars: cfg.maxChars,
+      opener: o.opener,
+    }),
+  );
+}
+
 /** Mean next-token loss on the corpus's validation batches. */
 export function valLoss(session: LmSession, corpus: LmCorpus): Promise<number> {
   return meanLoss(session, corpus.val);
@@ -61,4 +96,9 @@ export async function openings(uris: readonly string[], count: number, chars: nu
     }
   }
   return out;
+}
+
+/** The report's prompts: openings of the held-out texts (of the training texts when there are none). */
+export function samplePrompts(split: SplitData, samples: { count: number; promptChars: number }, opener: SourceOpener): Promise<string[]> {
+  return openings(split.heldOut.length > 0 ? split.heldOut : split.train, samples.count, samples.promptChars, opener);
 }

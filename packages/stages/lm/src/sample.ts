@@ -1,6 +1,7 @@
 // Generation for evaluation and the report's before/after samples, through @baton/model's KV-cache
 // Sampler. Greedy by default (temperature 0) so a metric is a function of the weights alone.
 import type { LmSession } from "./session.ts";
+import type { SampleBeforeAfter } from "./stage-report.ts";
 
 export interface GenerateOptions {
   maxTokens: number;
@@ -56,4 +57,19 @@ export async function continueTexts(
     }
   }
   return out;
+}
+
+/** Continues each prompt text greedily by up to maxTokens tokens (one batched call). */
+export function continuePrompts(
+  session: LmSession,
+  tokenizer: { encode(text: string): number[]; decode(ids: number[]): string; special: { eos: number } },
+  prompts: readonly string[],
+  maxTokens: number,
+): Promise<{ text: string; ids: number[]; endedWithEos: boolean }[]> {
+  return continueTexts(session, tokenizer, prompts.map((p) => ({ prompt: tokenizer.encode(p), maxTokens })));
+}
+
+/** The report's samples: each prompt with what was generated for it before and after training. */
+export function beforeAfter(prompts: readonly string[], before: readonly { text: string }[], after: readonly { text: string }[]): SampleBeforeAfter[] {
+  return prompts.map((prompt, i) => ({ prompt, before: before[i]?.text ?? "", after: after[i]?.text ?? "" }));
 }

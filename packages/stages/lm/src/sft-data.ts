@@ -23,8 +23,12 @@ import { type ChatMessage, DatasetError } from "@baton/data";
 import { fromSupervisedBatch, meanLoss } from "./batches.ts";
 import { exactMatch, rougeL } from "@baton/data";
 import { continueTexts } from "./sample.ts";
+import type { StageContext } from "@baton/stage-kit";
+import type { LoadedModel } from "./checkpoint-io.ts";
+import type { SplitData } from "./datasets.ts";
 import type { LmBatch, LmSession } from "./session.ts";
 import type { SampleBeforeAfter } from "./stage-report.ts";
+import { readingData } from "./stage-steps.ts";
 
 /** One held-out question: the ids the model is given and the answer it should produce. */
 export interface HeldOutItem {
@@ -170,6 +174,42 @@ export async function sftData(o: SftDataOptions): Promise<SftData> {
     batch: (seed, step) => fromSupervisedBatch(supervisedBatch(rows, { seed, step, batchSize: o.batchSize })),
     heldOutBatches: [...supervisedEvalBatches(heldOutRows, o.batchSize)].map(fromSupervisedBatch),
   };
+}
+
+/** What a supervised stage's config says about its data (finetune and instruct have these keys). */
+export interface SftSettings {
+  train: { batchSize: number };
+  packing: "rows" | "packed";
+  policy: BadRecordPolicy;
+  maxChars: number;
+  eval: { maxExamples: number };
+}
+
+/**
+ * The step's supervised data of `split` for `model`: records of `formats`, rendered by `render`,
+ * packed into the model's block; a bad dataset is a fatal relay error naming the step.
+ */
+export function stepSftData(
+  ctx: StageContext,
+  model: LoadedModel,
+  cfg: SftSettings,
+  o: { split: SplitData; formats: readonly DatasetFormat[]; render: Renderer; opener: SourceOpener },
+): Promise<SftData> {
+  return readingData(ctx.step.name, () =>
+    sftData({
+      ...o.split,
+      formats: o.formats,
+      render: o.render,
+      blockSize: model.config.blockSize,
+      batchSize: cfg.train.batchSize,
+      padId: model.tokenizer.special.pad,
+      mode: cfg.packing,
+      policy: cfg.policy,
+      maxChars: cfg.maxChars,
+      opener: o.opener,
+      maxHeldOut: cfg.eval.maxExamples,
+    }),
+  );
 }
 
 export interface TaskScores {

@@ -36,6 +36,16 @@ export async function openSession(model: LoadedModel, o: { batchSize: number; op
   return session;
 }
 
+/** A session for a stage whose config has train.batchSize and optim: seeded by the run. */
+export function trainingSession(
+  ctx: StageContext,
+  model: LoadedModel,
+  cfg: { train: { batchSize: number }; optim: OptimConfig },
+  o: { threads?: number; trainable?: (name: string) => boolean },
+): Promise<LmSession> {
+  return openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: o.threads, trainable: o.trainable });
+}
+
 /**
  * Runs `fn`, turning dataset errors (bad lines under policy fail, a missing file, an unknown format)
  * into fatal relay errors: retrying can not fix the data, so the event is dead-lettered with the reason.

@@ -5,7 +5,7 @@ import type { TextCodec } from "@baton/data";
 import type { StageContext } from "@baton/stage-kit";
 import type { LmSession } from "./session.ts";
 import { type SftData, type TaskScores, scoreTask } from "./sft-data.ts";
-import { type LoopResult, trainLoop } from "./train-loop.ts";
+import { type LoopResult, scheduleOf, trainLoop } from "./train-loop.ts";
 
 export interface SupervisedTrain {
   steps: number;
@@ -21,19 +21,25 @@ export interface ScoredRun {
   after: { scores: TaskScores; answers: string[] };
 }
 
-export async function trainScored(o: { ctx: StageContext; session: LmSession; data: SftData; tokenizer: TextCodec; train: SupervisedTrain; lr: number; maxTokens: number }): Promise<ScoredRun> {
-  const { ctx, session, data, tokenizer, train } = o;
-  const before = await scoreTask(session, data, tokenizer, o.maxTokens);
+export async function trainScored(o: {
+  ctx: StageContext;
+  session: LmSession;
+  data: SftData;
+  tokenizer: TextCodec;
+  /** the stage's config: its schedule (train, optim.lr) and the longest answer generated (eval.maxTokens) */
+  config: { train: SupervisedTrain; optim: { lr: number }; eval: { maxTokens: number } };
+}): Promise<ScoredRun> {
+  const { ctx, session, data, tokenizer, config } = o;
+  const maxTokens = config.eval.maxTokens;
+  const before = await scoreTask(session, data, tokenizer, maxTokens);
   const run = await trainLoop({
     ctx,
     session,
-    schedule: { steps: train.steps, lr: o.lr, minLr: train.minLr, warmupSteps: train.warmupSteps },
+    ...scheduleOf(config),
     batch: (t) => data.batch(ctx.seed, t),
     // held-out loss only (no generation) while training: generation is the costly part of scoring
     evaluate: async () => ({ heldout_loss: (await scoreTask(session, { ...data, heldOut: [] }, tokenizer, 0)).scores.heldout_loss }),
-    evalEvery: train.evalEvery,
-    snapshotEvery: train.snapshotEvery,
   });
-  const after = await scoreTask(session, data, tokenizer, o.maxTokens);
+  const after = await scoreTask(session, data, tokenizer, maxTokens);
   return { before, run, after };
 }

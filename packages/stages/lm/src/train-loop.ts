@@ -49,6 +49,15 @@ export interface LoopResult {
   resumedFrom: number;
 }
 
+/** A stage config's schedule and its evaluation and snapshot cadence, as trainLoop takes them. */
+export function scheduleOf(c: {
+  train: { steps: number; minLr: number; warmupSteps: number; evalEvery: number; snapshotEvery: number };
+  optim: { lr: number };
+}): Pick<LoopOptions, "schedule" | "evalEvery" | "snapshotEvery"> {
+  const t = c.train;
+  return { schedule: { steps: t.steps, lr: c.optim.lr, minLr: t.minLr, warmupSteps: t.warmupSteps }, evalEvery: t.evalEvery, snapshotEvery: t.snapshotEvery };
+}
+
 /**
  * Trains the session's weights for steps 1..schedule.steps (resuming from the newest snapshot) with
  * the session's optimizer settings and frozen weights; the session holds the trained weights after.

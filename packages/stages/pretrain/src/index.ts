@@ -4,29 +4,29 @@
 //   trains    a GPT with next-token loss on packed sequences (every target counts), warmup + cosine
 //   emits     the checkpoint (HF GPT-2 folder + tokenizer) with val loss and tokens/s, and samples
 //             before / after for the report
-import { corpusTexts, tokenizerConfigFor } from "@baton/data";
-import { type Tokenizer, parseTokenizerSpec, trainTokenizer } from "@baton/model";
+import { type SourceOpener, corpusTexts, tokenizerConfigFor } from "@baton/data";
+import { parseTokenizerSpec, trainTokenizer } from "@baton/model";
 import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
 import {
   type LoadedModel,
-  type SampleBeforeAfter,
   type SplitData,
   type StageDeps,
-  continueTexts,
+  beforeAfter,
+  continuePrompts,
   datasetCounts,
   finish,
-  lmCorpus,
-  openSession,
-  openings,
+  fromTokenBatch,
+  loadModel,
   readingData,
-  requireData,
-  splitByRole,
+  requireSplit,
+  samplePrompts,
+  scheduleOf,
+  stepCorpus,
   stepProblems,
   storeOpener,
   trainLoop,
+  trainingSession,
   valLoss,
-  loadModel,
-  fromTokenBatch as fromTokens,
 } from "@baton/stage-lm";
 import { type PretrainConfig, pretrainConfig, pretrainModel } from "./config.ts";
 
@@ -44,19 +44,19 @@ async function* withPrintable(texts: AsyncIterable<string>): AsyncGenerator<stri
   yield* texts;
 }
 
-/** Random init: a tokenizer learned from the training data and a GPT of the configured size. */
-async function freshModel(cfg: PretrainConfig, train: string[], opener: ReturnType<typeof storeOpener>): Promise<LoadedModel> {
+/** Random init: a tokenizer learned from the training data and the GPT of the step's preset and model. */
+async function freshModel(cfg: PretrainConfig, train: string[], opener: SourceOpener): Promise<LoadedModel> {
   const spec = parseTokenizerSpec(cfg.tokenizer === "bpe" ? `bpe:${cfg.bpeVocabSize}` : cfg.tokenizer);
-  const tokenizer: Tokenizer = await trainTokenizer(spec, withPrintable(corpusTexts(train, { opener, policy: cfg.policy })));
+  const tokenizer = await trainTokenizer(spec, withPrintable(corpusTexts(train, { opener, policy: cfg.policy })));
   const config = pretrainModel(cfg, tokenizer.vocabSize);
-  return { config, weights: new Map(), tokenizer, tokenizerConfig: tokenizerConfigFor(tokenizer, { modelMaxLength: config.blockSize }) };
+  const tokenizerConfig = tokenizerConfigFor(tokenizer, { modelMaxLength: config.blockSize });
+  return { config, weights: new Map(), tokenizer, tokenizerConfig };
 }
 
 /** The step's config and its data split by role: every check that needs no training (train() runs it first). */
 function checkedStep(step: RecipeStep): { cfg: PretrainConfig; split: SplitData } {
   const cfg = pretrainConfig(step);
-  const split = splitByRole(step.data, cfg.heldOut);
-  requireData(step, split, false, "pretraining");
+  const split = requireSplit(step, cfg.heldOut, false, "pretraining");
   return { cfg, split };
 }
 
@@ -71,36 +71,34 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       const startedAt = performance.now();
       const { cfg, split } = checkedStep(ctx.step);
 
-      const model = await readingData(ctx.step.name, () => (ctx.input ? loadModel(ctx.input.dir, `input checkpoint ${ctx.input.ref.uri}`) : freshModel(cfg, split.train, opener)));
-      const corpus = await readingData(ctx.step.name, () =>
-        lmCorpus({ ...split, tokenizer: model.tokenizer, dir: ctx.workdir, name: "corpus", batchSize: cfg.train.batchSize, blockSize: model.config.blockSize, evalBatches: cfg.evalBatches, valFraction: cfg.valFraction, policy: cfg.policy, maxChars: cfg.maxChars, opener }),
+      const input = ctx.input;
+      const model = await readingData(ctx.step.name, () =>
+        input ? loadModel(input.dir, `input checkpoint ${input.ref.uri}`) : freshModel(cfg, split.train, opener),
       );
-      const session = await openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
+      const corpus = await stepCorpus(ctx, model, cfg, { split, name: "corpus", opener });
+      const session = await trainingSession(ctx, model, cfg, deps);
 
-      const prompts = await openings(split.heldOut.length > 0 ? split.heldOut : split.train, cfg.samples.count, cfg.samples.promptChars, opener);
-      const sample = async () => continueTexts(session, model.tokenizer, prompts.map((p) => ({ prompt: model.tokenizer.encode(p), maxTokens: cfg.samples.maxTokens })));
+      const prompts = await samplePrompts(split, cfg.samples, opener);
+      const sample = () => continuePrompts(session, model.tokenizer, prompts, cfg.samples.maxTokens);
       const before = { val_loss: await valLoss(session, corpus), samples: await sample() };
 
       const run = await trainLoop({
         ctx,
         session,
-        schedule: { steps: cfg.train.steps, lr: cfg.optim.lr, minLr: cfg.train.minLr, warmupSteps: cfg.train.warmupSteps },
-        batch: (t) => fromTokens(corpus.batches.train(ctx.seed, t)),
+        ...scheduleOf(cfg),
+        batch: (t) => fromTokenBatch(corpus.batches.train(ctx.seed, t)),
         evaluate: async () => ({ val_loss: await valLoss(session, corpus) }),
-        evalEvery: cfg.train.evalEvery,
-        snapshotEvery: cfg.train.snapshotEvery,
         accumSteps: cfg.train.accumSteps,
       });
 
       const after = { val_loss: await valLoss(session, corpus), samples: await sample() };
-      const samples: SampleBeforeAfter[] = prompts.map((prompt, i) => ({ prompt, before: before.samples[i]?.text ?? "", after: after.samples[i]?.text ?? "" }));
       corpus.close();
       return finish(ctx, {
         model,
         session,
         run,
         effect: { val_loss: { before: ctx.input ? before.val_loss : null, after: after.val_loss } },
-        samples,
+        samples: beforeAfter(prompts, before.samples, after.samples),
         datasets: datasetCounts(corpus.datasets),
         implementation: IMPLEMENTATION,
         startedAt,

@@ -6,6 +6,7 @@ import { exactMatch, hashKey, winRate } from "@baton/data";
 import { continueTexts } from "../sample.ts";
 import type { LmSession } from "../session.ts";
 import type { PromptItem } from "./data.ts";
+import type { SampleBeforeAfter } from "../stage-report.ts";
 
 export interface Answers {
   texts: string[];
@@ -79,4 +80,24 @@ export function sampledEffects(prompts: readonly PromptItem[], before: Answers |
     sampled_accuracy: { before: before.accuracy, after: after.accuracy },
     ...heldOutWinRate(repeatPrompts(prompts, samples), before, after, "sampled_win_rate"),
   };
+}
+
+/** The report's samples: the first prompts with the answers before and after, and their references. */
+export function answerSamples(prompts: readonly PromptItem[], before: readonly string[], after: readonly string[]): SampleBeforeAfter[] {
+  return prompts.map((p, i) => ({ prompt: p.prompt, before: before[i] ?? "", after: after[i] ?? "", ...(p.reference !== undefined ? { reference: p.reference } : {}) }));
+}
+
+/**
+ * Greedy answers to `prompts`, and with `samples` > 0 that many sampled answers each (temperature 1,
+ * EVAL_SEED): what the RLHF stages score before and after training.
+ */
+export async function answersOf(session: LmSession, tok: { decode(ids: number[]): string; special: { eos: number } }, prompts: readonly PromptItem[], o: { maxTokens: number; sampled: number }): Promise<{ greedy: Answers; sampled: Answers | null }> {
+  const greedy = await answerPrompts(session, tok, prompts, o.maxTokens);
+  const sampled = o.sampled > 0 ? await answerPrompts(session, tok, prompts, o.maxTokens, { samples: o.sampled, seed: EVAL_SEED }) : null;
+  return { greedy, sampled };
+}
+
+/** The held-out accuracy effect row, when some prompt has a reference answer (accuracy is NaN without one). */
+export function accuracyEffect(before: Answers, after: Answers): Record<string, { before: number; after: number }> {
+  return Number.isFinite(after.accuracy) ? { heldout_accuracy: { before: before.accuracy, after: after.accuracy } } : {};
 }

@@ -12,15 +12,22 @@ import {
   type TextCodec,
   alpacaToMessages,
   chatPromptIds,
+  chatTemplateOf,
   rankedGroup,
   readDataset,
 } from "@baton/data";
+import type { LoadedModel } from "../checkpoint-io.ts";
 import { fits, type ResponseSeq } from "./sequences.ts";
 
 export interface ReadOptions {
   policy: BadRecordPolicy;
   maxChars: number;
   opener: SourceOpener;
+}
+
+/** How a preference stage reads its data for `model`: the step's policy and maxChars, the model's chat template and block. */
+export function prefsReading(model: LoadedModel, cfg: { policy: BadRecordPolicy; maxChars: number }, opener: SourceOpener): ReadOptions & { template: string; blockSize: number } {
+  return { policy: cfg.policy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(model.tokenizerConfig), blockSize: model.config.blockSize };
 }
 
 /** A ranked group as token sequences: one per response, pairs as indices into them. */
