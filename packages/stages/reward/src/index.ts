@@ -6,27 +6,31 @@
 //             pairs of a prompt at once, each response scored once per step
 //   emits     the reward model, its scores centred on the training responses (reward_bias in
 //             config.json), and held-out pairwise accuracy and margin before and after
-import { chatTemplateOf, rng } from "@baton/data";
+import { rng } from "@baton/data";
 import { SCORE_WEIGHT } from "@baton/model";
-import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
+import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import { BatonError } from "@baton/stage-kit";
 import {
   type SeqGroup,
   SeqProgram,
+  type SplitData,
   type StageDeps,
   bradleyTerry,
   datasetCounts,
   finish,
   openSession,
+  prefsReading,
   readRankings,
   readingData,
-  requireData, stepProblems,
+  requireSplit,
+  scheduleOf,
   seqRows,
-  splitByRole,
   startFrom,
+  stepProblems,
   storeOpener,
   trainLoop,
 } from "@baton/stage-lm";
-import { rewardConfig } from "./config.ts";
+import { type RewardConfig, rewardConfig } from "./config.ts";
 import { type GroupShape, pairScores, pairSlotsOf, rowsOf, trainingBatch } from "./rankings.ts";
 
 export { REWARD_DEFAULTS, REWARD_RULES, rewardConfig } from "./config.ts";
@@ -35,32 +39,39 @@ export { groupsBatch, pairScores } from "./rankings.ts";
 export const IMPLEMENTATION = "baton-gpt-reward";
 export const VERSION = "0.1.0";
 
+/** The step's config and its data split by role: every check that needs no training (train() runs it first). */
+function checkedStep(step: RecipeStep): { cfg: RewardConfig; split: SplitData } {
+  const cfg = rewardConfig(step);
+  return { cfg, split: requireSplit(step, cfg.heldOut, true, "reward modelling") };
+}
+
 export function createStage(deps: StageDeps = {}): StageDefinition {
   const opener = storeOpener(deps.store, deps.dataAccess);
+  const threads = deps.threads ?? 2;
   return {
     stage: "reward",
     implementation: IMPLEMENTATION,
     version: VERSION,
-    // The checks train() starts with, run before anything is published (baton run, the relay).
-    validate: (step) => stepProblems(() => requireData(step, splitByRole(step.data, rewardConfig(step).heldOut), true, "reward modelling")),
+    validate: (step) => stepProblems(() => checkedStep(step)),
     async train(ctx: StageContext): Promise<TrainResult> {
       const startedAt = performance.now();
-      const cfg = rewardConfig(ctx.step);
-      const split = splitByRole(ctx.step.data, cfg.heldOut);
-      requireData(ctx.step, split, true, "reward modelling");
+      const { cfg, split } = checkedStep(ctx.step);
       const model = await startFrom(ctx);
       const tok = model.tokenizer;
-      const read = { policy: cfg.policy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(model.tokenizerConfig), blockSize: model.config.blockSize };
+      const read = prefsReading(model, cfg, opener);
       const train = await readingData(ctx.step.name, () => readRankings(split.train, tok, read));
       const held = await readingData(ctx.step.name, () => readRankings(split.heldOut, tok, read));
       const heldOut = held.items.slice(0, cfg.eval.maxGroups);
       requireGroups(ctx, train.items, "training");
       requireGroups(ctx, heldOut, "held-out");
-      const shape: GroupShape = { prompts: cfg.train.batchSize, k: Math.max(...[...train.items, ...heldOut].map((g) => g.seqs.length)), seq: model.config.blockSize, pad: tok.special.pad };
+      // B prompts of up to K responses each: one row per response
+      const k = Math.max(...[...train.items, ...heldOut].map((g) => g.seqs.length));
+      const shape: GroupShape = { prompts: cfg.train.batchSize, k, seq: model.config.blockSize, pad: tok.special.pad };
 
-      const session = await openSession(model, { batchSize: rowsOf(shape), optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
+      const rows = rowsOf(shape);
+      const session = await openSession(model, { batchSize: rows, optim: cfg.optim, seed: ctx.seed, threads });
       session.setHead(SCORE_WEIGHT, model.score?.weight ?? headInit(model.config.nEmbd, ctx.seed));
-      const scorer = await SeqProgram.compile(model.config, { rows: rowsOf(shape), seq: shape.seq, threads: deps.threads ?? 2, outputs: ["scores"] });
+      const scorer = await SeqProgram.compile(model.config, { rows, seq: shape.seq, threads, outputs: ["scores"] });
       const score = (groups: readonly SeqGroup[]) => scoreGroups(scorer, session.weights(), groups, shape);
       const evaluate = async () => {
         const s = pairScores(heldOut, await score(heldOut));
@@ -72,18 +83,17 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       const run = await trainLoop({
         ctx,
         session,
-        schedule: { steps: cfg.train.steps, lr: cfg.optim.lr, minLr: cfg.train.minLr, warmupSteps: cfg.train.warmupSteps },
+        ...scheduleOf(cfg),
         batch: (t) => trainingBatch(train.items, shape, ctx.seed, t),
         evaluate,
-        evalEvery: cfg.train.evalEvery,
-        snapshotEvery: cfg.train.snapshotEvery,
         objective: bradleyTerry(pairSlotsOf(shape)),
         packed: false,
       });
       const afterScores = await score(heldOut);
       const after = pairScores(heldOut, afterScores);
       // centre the rewards: the training responses (the reference policy's answers) score 0 on average
-      const reference = (await score(train.items.slice(0, Math.ceil(cfg.normalizeOn / shape.k)))).flatMap((s) => [...s]);
+      const referenceGroups = train.items.slice(0, Math.ceil(cfg.normalizeOn / shape.k));
+      const reference = (await score(referenceGroups)).flatMap((s) => [...s]);
       const mean = reference.reduce((a, b) => a + b, 0) / reference.length;
       const std = Math.sqrt(reference.reduce((a, b) => a + (b - mean) ** 2, 0) / reference.length);
       await scorer.dispose();
@@ -98,22 +108,35 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
         },
         samples: heldOut.slice(0, cfg.eval.samples).map((g, i) => ({
           prompt: g.prompt,
-          before: ranked(g, beforeScores[i] as Float32Array, 0),
-          after: ranked(g, afterScores[i] as Float32Array, -mean),
-          reference: g.pairs.length > 0 ? `best: ${JSON.stringify(g.responses[(g.pairs[0] as [number, number])[0]])}` : "",
+          before: ranked(g, beforeScores[i], 0),
+          after: ranked(g, afterScores[i], -mean),
+          reference: bestResponse(g),
         })),
         datasets: datasetCounts([...train.reports, ...held.reports]),
         implementation: IMPLEMENTATION,
         startedAt,
-        metrics: { reward_bias: -mean, reward_std: std, heldout_pairs: after.pairs, too_long_skipped: train.tooLong + held.tooLong },
+        metrics: {
+          reward_bias: -mean,
+          reward_std: std,
+          heldout_pairs: after.pairs,
+          too_long_skipped: train.tooLong + held.tooLong,
+        },
       });
     },
   };
 }
 
+/** The group's first preferred response, as the report's reference. */
+function bestResponse(g: SeqGroup): string {
+  const first = g.pairs[0];
+  return first ? `best: ${JSON.stringify(g.responses[first[0]])}` : "";
+}
+
 function requireGroups(ctx: StageContext, groups: readonly SeqGroup[], what: string): void {
   if (groups.length > 0) return;
-  throw BatonError.fatal("DATASET_INVALID", `recipe step "${ctx.step.name}": no ${what} ranking gives a training pair (each one is all ties, too long for the model's block, or not a ranking); check the step's /data`);
+  const why = "each one is all ties, too long for the model's block, or not a ranking";
+  const problem = `no ${what} ranking gives a training pair (${why})`;
+  throw BatonError.fatal("DATASET_INVALID", `recipe step "${ctx.step.name}": ${problem}; check the step's /data`);
 }
 
 /** HF's init of a classifier head: N(0, 0.02), seeded by the run (Box-Muller on the seeded uniform). */
@@ -123,7 +146,12 @@ function headInit(C: number, seed: number): Float32Array {
 }
 
 /** Scores of every response of every group [group][response], chunked through the scorer. */
-async function scoreGroups(scorer: SeqProgram, weights: ReadonlyMap<string, Float32Array>, groups: readonly SeqGroup[], s: GroupShape): Promise<Float32Array[]> {
+async function scoreGroups(
+  scorer: SeqProgram,
+  weights: ReadonlyMap<string, Float32Array>,
+  groups: readonly SeqGroup[],
+  s: GroupShape,
+): Promise<Float32Array[]> {
   scorer.load(weights);
   const out: Float32Array[] = [];
   for (let i = 0; i < groups.length; i += s.prompts) {
@@ -137,9 +165,9 @@ async function scoreGroups(scorer: SeqProgram, weights: ReadonlyMap<string, Floa
 }
 
 /** `"a" (+0.41) > "b" (-0.22)`: a group's responses ordered by score. */
-function ranked(g: SeqGroup, scores: Float32Array, bias: number): string {
+function ranked(g: SeqGroup, scores: Float32Array | undefined, bias: number): string {
   return g.responses
-    .map((r, i) => ({ r, s: (scores[i] as number) + bias }))
+    .map((r, i) => ({ r, s: (scores?.[i] ?? Number.NaN) + bias }))
     .sort((a, b) => b.s - a.s)
     .map(({ r, s }) => `${JSON.stringify(r)} (${s >= 0 ? "+" : ""}${s.toFixed(2)})`)
     .join(" > ");

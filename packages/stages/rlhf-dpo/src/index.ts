@@ -5,10 +5,34 @@
 //             log-probability ratio to the frozen starting policy, chosen over rejected, by beta
 //   emits     the policy, rewards/chosen, rewards/rejected, accuracy and margin on held-out pairs,
 //             and held-out answer accuracy and EOS rate before and after
-import { chatTemplateOf } from "@baton/data";
-import { BatonError, type RecipeStep, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
-import { SeqProgram, type StageDeps, answerPrompts, datasetCounts, EVAL_SEED, heldOutWinRate, sampledEffects, finish, openSession, readPrompts, readRankings, readingData, requireData, stepProblems, rlhfModels, rlhfPlacement, splitByRole, storeOpener, trainLoop } from "@baton/stage-lm";
-import { dpoConfig } from "./config.ts";
+import type { DatasetReport } from "@baton/data";
+import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import { BatonError } from "@baton/stage-kit";
+import {
+  SeqProgram,
+  type SplitData,
+  type StageDeps,
+  accuracyEffect,
+  answerSamples,
+  answersOf,
+  datasetCounts,
+  finish,
+  heldOutWinRate,
+  openSession,
+  prefsReading,
+  readPrompts,
+  readRankings,
+  readingData,
+  requireSplit,
+  rlhfModels,
+  rlhfPlacement,
+  sampledEffects,
+  scheduleOf,
+  stepProblems,
+  storeOpener,
+  trainLoop,
+} from "@baton/stage-lm";
+import { type DpoConfig, dpoConfig } from "./config.ts";
 import { dpoLoss } from "./dpo-loss.ts";
 import { type PairShape, pairLogps, pairMetrics, pairsBatch, pairsOf } from "./pairs.ts";
 
@@ -17,6 +41,12 @@ export type { DpoConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-rlhf-dpo";
 export const VERSION = "0.1.0";
 
+/** The step's config and its data split by role: every check that needs no training (train() runs it first). */
+function checkedStep(step: RecipeStep): { cfg: DpoConfig; split: SplitData } {
+  const cfg = dpoConfig(step);
+  return { cfg, split: requireSplit(step, cfg.heldOut, true, "DPO") };
+}
+
 /** What the step needs of the steps before it (baton run checks it once validate() finds nothing). */
 export function placementProblems(step: RecipeStep, earlier: readonly RecipeStep[]): string[] {
   return rlhfPlacement(earlier, { policyStep: dpoConfig(step).policyStep, needReward: false, what: "DPO" });
@@ -24,53 +54,56 @@ export function placementProblems(step: RecipeStep, earlier: readonly RecipeStep
 
 export function createStage(deps: StageDeps = {}): StageDefinition {
   const opener = storeOpener(deps.store, deps.dataAccess);
+  const threads = deps.threads ?? 2;
   return {
     stage: "rlhf",
     implementation: IMPLEMENTATION,
     version: VERSION,
-    // The checks train() starts with, run before anything is published (baton run, the relay).
-    validate: (step) => stepProblems(() => requireData(step, splitByRole(step.data, dpoConfig(step).heldOut), true, "DPO")),
+    validate: (step) => stepProblems(() => checkedStep(step)),
     async train(ctx: StageContext): Promise<TrainResult> {
       const startedAt = performance.now();
-      const cfg = dpoConfig(ctx.step);
-      const split = splitByRole(ctx.step.data, cfg.heldOut);
-      requireData(ctx.step, split, true, "DPO");
-      const { policy, inputs } = await rlhfModels(ctx, { policyStep: cfg.policyStep, needReward: false, configPath: "/config" });
+      const { cfg, split } = checkedStep(ctx.step);
+      const models = { policyStep: cfg.policyStep, needReward: false, configPath: "/config" };
+      const { policy, inputs } = await rlhfModels(ctx, models);
       const tok = policy.tokenizer;
       const T = policy.config.blockSize;
-      const read = { policy: cfg.policy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(policy.tokenizerConfig), blockSize: T };
+      const read = prefsReading(policy, cfg, opener);
       const train = await readingData(ctx.step.name, () => readRankings(split.train, tok, read));
       const heldRanks = await readingData(ctx.step.name, () => readRankings(split.heldOut, tok, read));
       const heldPrompts = await readingData(ctx.step.name, () => readPrompts(split.heldOut, tok, { ...read, room: 4 }));
       const pairs = pairsOf(train.items);
       const heldPairs = pairsOf(heldRanks.items).slice(0, cfg.eval.maxPairs);
       const prompts = heldPrompts.items.slice(0, cfg.eval.maxPrompts);
-      if (pairs.length === 0) throw BatonError.fatal("DATASET_INVALID", `recipe step "${ctx.step.name}": DPO needs preference pairs, and no training file of /data gives one (rankings or {"prompt","chosen","rejected"} records)`);
+      if (pairs.length === 0) {
+        const records = 'rankings or {"prompt","chosen","rejected"} records';
+        const problem = `DPO needs preference pairs, and no training file of /data gives one (${records})`;
+        throw BatonError.fatal("DATASET_INVALID", `recipe step "${ctx.step.name}": ${problem}`);
+      }
 
+      // B pairs: rows 2i (chosen) and 2i+1 (rejected)
       const shape: PairShape = { pairs: cfg.train.batchSize, seq: T, pad: tok.special.pad };
-      const session = await openSession(policy, { batchSize: 2 * shape.pairs, optim: cfg.optim, seed: ctx.seed, threads: deps.threads });
-      const logps = await SeqProgram.compile(policy.config, { rows: 2 * shape.pairs, seq: T, threads: deps.threads ?? 2, outputs: ["logprobs"] });
+      const rows = 2 * shape.pairs;
+      const session = await openSession(policy, { batchSize: rows, optim: cfg.optim, seed: ctx.seed, threads });
+      const logps = await SeqProgram.compile(policy.config, { rows, seq: T, threads, outputs: ["logprobs"] });
       // the reference is the policy as it starts: its log-probabilities, once
       logps.load(session.weights());
-      for (const [list, refs] of [[pairs, await pairLogps(logps, pairs, shape)], [heldPairs, await pairLogps(logps, heldPairs, shape)]] as const) list.forEach((p, i) => (p.ref = refs[i] as [number, number]));
+      for (const list of [pairs, heldPairs]) {
+        const refs = await pairLogps(logps, list, shape);
+        list.forEach((p, i) => (p.ref = refs[i] ?? p.ref));
+      }
       const heldMetrics = async () => {
         logps.load(session.weights());
         return pairMetrics(heldPairs, await pairLogps(logps, heldPairs, shape), cfg.beta);
       };
 
-      const answer = async () => ({
-        greedy: await answerPrompts(session, tok, prompts, cfg.eval.maxTokens),
-        sampled: cfg.eval.sampled > 0 ? await answerPrompts(session, tok, prompts, cfg.eval.maxTokens, { samples: cfg.eval.sampled, seed: EVAL_SEED }) : null,
-      });
+      const answer = () => answersOf(session, tok, prompts, cfg.eval);
       const { greedy: before, sampled: sampledBefore } = await answer();
       const run = await trainLoop({
         ctx,
         session,
-        schedule: { steps: cfg.train.steps, lr: cfg.optim.lr, minLr: cfg.train.minLr, warmupSteps: cfg.train.warmupSteps },
+        ...scheduleOf(cfg),
         batch: (t) => pairsBatch(pairs, shape, ctx.seed, t),
         evaluate: async () => ({ ...(await heldMetrics()) }),
-        evalEvery: cfg.train.evalEvery,
-        snapshotEvery: cfg.train.snapshotEvery,
         objective: dpoLoss(cfg.beta, cfg.sftWeight),
         packed: false,
       });
@@ -78,27 +111,39 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
       const { greedy: after, sampled: sampledAfter } = await answer();
       await logps.dispose();
 
+      const shown = prompts.slice(0, cfg.eval.samples);
       return {
         ...(await finish(ctx, {
           model: policy,
           session,
           run,
           effect: {
-            ...(Number.isFinite(after.accuracy) ? { heldout_accuracy: { before: before.accuracy, after: after.accuracy } } : {}),
+            ...accuracyEffect(before, after),
             eos_rate: { before: before.eosRate, after: after.eosRate },
             ...heldOutWinRate(prompts, before, after),
             ...sampledEffects(prompts, sampledBefore, sampledAfter, cfg.eval.sampled),
             "rewards/accuracies": { before: 0, after: held["rewards/accuracies"] },
             "rewards/margins": { before: 0, after: held["rewards/margins"] },
           },
-          samples: prompts.slice(0, cfg.eval.samples).map((p, i) => ({ prompt: p.prompt, before: before.texts[i] ?? "", after: after.texts[i] ?? "", ...(p.reference !== undefined ? { reference: p.reference } : {}) })),
-          datasets: datasetCounts([...train.reports, ...heldRanks.reports, ...heldPrompts.reports.filter((r) => !heldRanks.reports.some((x) => x.uri === r.uri))]),
+          samples: answerSamples(shown, before.texts, after.texts),
+          // the held-out files are read twice (as rankings and as prompts): each counted once
+          datasets: datasetCounts(onePerUri([...train.reports, ...heldRanks.reports, ...heldPrompts.reports])),
           implementation: IMPLEMENTATION,
           startedAt,
-          metrics: { "rewards/chosen": held["rewards/chosen"], "rewards/rejected": held["rewards/rejected"], beta: cfg.beta, train_pairs: pairs.length },
+          metrics: {
+            "rewards/chosen": held["rewards/chosen"],
+            "rewards/rejected": held["rewards/rejected"],
+            beta: cfg.beta,
+            train_pairs: pairs.length,
+          },
         })),
         inputs,
       };
     },
   };
+}
+
+/** The first report of each dataset. */
+function onePerUri(reports: readonly DatasetReport[]): DatasetReport[] {
+  return reports.filter((r, i) => reports.findIndex((x) => x.uri === r.uri) === i);
 }

@@ -13,16 +13,42 @@
 //             length and EOS rate per iteration, and held-out reward and accuracy before and after
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { chatTemplateOf } from "@baton/data";
 import { adamw, compileTrainStep, type TrainStep } from "@baton/engine";
 import { SCORE_WEIGHT, type Objective, traceGpt } from "@baton/model";
-import { BatonError, type RecipeStep, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
-import { type LmSession, type LoadedModel, type PromptItem, SeqProgram, type StageDeps, answerPrompts, datasetCounts, heldOutWinRate, sampledEffects, EVAL_SEED, finish, openSession, readPrompts, readingData, requireData, stepProblems, rlhfModels, rlhfPlacement, seqRows, splitByRole, storeOpener } from "@baton/stage-lm";
-import { KlController } from "./advantages.ts";
+import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import { BatonError } from "@baton/stage-kit";
+import {
+  type Answers,
+  type LmSession,
+  type LoadedModel,
+  type PromptItem,
+  SeqProgram,
+  type SplitData,
+  type StageDeps,
+  accuracyEffect,
+  answerSamples,
+  answersOf,
+  datasetCounts,
+  finish,
+  heldOutWinRate,
+  openSession,
+  prefsReading,
+  readPrompts,
+  readingData,
+  requireSplit,
+  rlhfModels,
+  rlhfPlacement,
+  sampledEffects,
+  seqRows,
+  stepProblems,
+  storeOpener,
+} from "@baton/stage-lm";
+import { type Advantaged, KlController } from "./advantages.ts";
 import { type PpoConfig, ppoConfig } from "./config.ts";
-import { type Shape, advantagesOf, movement, scoreRollouts, update } from "./iteration.ts";
+import { type Scored, type Shape, type UpdateStats } from "./iteration.ts";
+import { advantagesOf, movement, scoreRollouts, update } from "./iteration.ts";
 import { clippedPolicyLoss, clippedValueLoss } from "./losses.ts";
-import { sampleRollouts } from "./rollout.ts";
+import { type Rollout, sampleRollouts } from "./rollout.ts";
 import { type IterationLog, type PpoState, decodeState, encodeState } from "./state.ts";
 
 export { PPO_DEFAULTS, PPO_RULES, ppoConfig } from "./config.ts";
@@ -30,6 +56,12 @@ export type { PpoConfig } from "./config.ts";
 export { gae, whiten, KlController } from "./advantages.ts";
 export const IMPLEMENTATION = "baton-gpt-rlhf-ppo";
 export const VERSION = "0.1.0";
+
+/** The step's config and its data split by role: every check that needs no training (train() runs it first). */
+function checkedStep(step: RecipeStep): { cfg: PpoConfig; split: SplitData } {
+  const cfg = ppoConfig(step);
+  return { cfg, split: requireSplit(step, cfg.heldOut, true, "PPO") };
+}
 
 /** What the step needs of the steps before it (baton run checks it once validate() finds nothing). */
 export function placementProblems(step: RecipeStep, earlier: readonly RecipeStep[]): string[] {
@@ -43,34 +75,39 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
     stage: "rlhf",
     implementation: IMPLEMENTATION,
     version: VERSION,
-    // The checks train() starts with, run before anything is published (baton run, the relay).
-    validate: (step) => stepProblems(() => requireData(step, splitByRole(step.data, ppoConfig(step).heldOut), true, "PPO")),
+    validate: (step) => stepProblems(() => checkedStep(step)),
     async train(ctx: StageContext): Promise<TrainResult> {
       const startedAt = performance.now();
-      const cfg = ppoConfig(ctx.step);
-      const split = splitByRole(ctx.step.data, cfg.heldOut);
-      requireData(ctx.step, split, true, "PPO");
-      const { policy, reward, inputs } = await rlhfModels(ctx, { policyStep: cfg.policyStep, needReward: true, configPath: "/config" });
+      const { cfg, split } = checkedStep(ctx.step);
+      const models = { policyStep: cfg.policyStep, needReward: true, configPath: "/config" };
+      const { policy, reward, inputs } = await rlhfModels(ctx, models);
       const rm = reward as LoadedModel & { score: NonNullable<LoadedModel["score"]> };
       const tok = policy.tokenizer;
       const T = policy.config.blockSize;
-      const read = { policy: cfg.policy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(policy.tokenizerConfig), blockSize: T };
+      const read = prefsReading(policy, cfg, opener);
       const train = await readingData(ctx.step.name, () => readPrompts(split.train, tok, { ...read, room: 2 }));
       const held = await readingData(ctx.step.name, () => readPrompts(split.heldOut, tok, { ...read, room: 4 }));
-      if (train.items.length === 0) throw BatonError.fatal("DATASET_INVALID", `recipe step "${ctx.step.name}": PPO needs prompts, and no training file of /data gives one (instructions: alpaca, chat or prompt/completion records)`);
+      if (train.items.length === 0) {
+        const records = "instructions: alpaca, chat or prompt/completion records";
+        const problem = `PPO needs prompts, and no training file of /data gives one (${records})`;
+        throw BatonError.fatal("DATASET_INVALID", `recipe step "${ctx.step.name}": ${problem}`);
+      }
       const heldOut = held.items.slice(0, cfg.eval.maxPrompts);
       const shape: Shape = { rows: cfg.rollouts / cfg.minibatches, seq: T, pad: tok.special.pad };
 
-      // the four roles
-      const session = await openSession(policy, { batchSize: shape.rows, optim: cfg.policyOptim, seed: ctx.seed, threads });
+      // the four roles: policy (trained), reference (its starting weights), reward model, value model (trained)
+      const program = { rows: shape.rows, seq: T, threads };
+      const seed = ctx.seed;
+      const session = await openSession(policy, { batchSize: shape.rows, optim: cfg.policyOptim, seed, threads });
       const reference = session.weights();
       const rewardWeights = new Map(rm.weights).set(SCORE_WEIGHT, rm.score.weight);
-      const policyStep = await trainStep(policy, clippedPolicyLoss(cfg.clipRange), cfg.policyOptim, shape, ctx.seed, threads);
-      const valueStep = await trainStep(rm, clippedValueLoss(cfg.clipRangeValue), cfg.valueOptim, shape, ctx.seed, threads);
+      const compiled = { shape, seed, threads };
+      const policyStep = await trainStep(policy, clippedPolicyLoss(cfg.clipRange), cfg.policyOptim, compiled);
+      const valueStep = await trainStep(rm, clippedValueLoss(cfg.clipRangeValue), cfg.valueOptim, compiled);
       policyStep.loadParams(reference);
       valueStep.loadParams(rewardWeights); // the value model starts as the reward model (InstructGPT, TRL)
-      const lp = await SeqProgram.compile(policy.config, { rows: shape.rows, seq: T, threads, outputs: ["logprobs", "entropy"] });
-      const vs = await SeqProgram.compile(rm.config, { rows: shape.rows, seq: T, threads, outputs: ["values", "scores"] });
+      const lp = await SeqProgram.compile(policy.config, { ...program, outputs: ["logprobs", "entropy"] });
+      const vs = await SeqProgram.compile(rm.config, { ...program, outputs: ["values", "scores"] });
       const kl = new KlController(cfg.kl.beta, cfg.kl);
       const plan = JSON.stringify({ ...cfg, eval: undefined, snapshotEvery: undefined });
       let done = 0;
@@ -88,87 +125,109 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
           ctx.log.info("resumed from snapshot", { iteration: done });
         }
         const snapshot = async () => {
-          const state: PpoState = { iteration: done, updates, beta: kl.beta, log, plan, policy: { params: policyStep.params(), optimizer: policyStep.optimizerState() }, value: { params: valueStep.params(), optimizer: valueStep.optimizerState() } };
+          const state: PpoState = {
+            iteration: done,
+            updates,
+            beta: kl.beta,
+            log,
+            plan,
+            policy: { params: policyStep.params(), optimizer: policyStep.optimizerState() },
+            value: { params: valueStep.params(), optimizer: valueStep.optimizerState() },
+          };
           await ctx.snapshot.save(done, encodeState(state));
         };
-        const judge = (weights: ReadonlyMap<string, Float32Array>) => heldOutScores(session, weights, vs, rewardWeights, rm.score.rewardBias, heldOut, tok, cfg, shape);
+        const judged = { vs, rewardWeights, bias: rm.score.rewardBias, prompts: heldOut, tok, cfg, shape };
+        const judge = (weights: ReadonlyMap<string, Float32Array>) => heldOutScores(session, weights, judged);
         const before = await judge(reference);
 
         while (done < cfg.iterations) {
           if (ctx.signal.aborted) {
             await snapshot();
-            throw BatonError.retry("INTERRUPTED", `step ${ctx.step.name} stopped after PPO iteration ${done} of ${cfg.iterations}; snapshot saved, another worker resumes`);
+            const where = `step ${ctx.step.name} stopped after PPO iteration ${done} of ${cfg.iterations}`;
+            throw BatonError.retry("INTERRUPTED", `${where}; snapshot saved, another worker resumes`);
           }
           const iteration = done + 1;
           const policyNow = policyStep.params();
           const t0 = performance.now();
+          // 1. rollout
           session.loadWeights(policyNow);
-          const rollouts = await sampleRollouts(await session.sampling(), train.items, { count: cfg.rollouts, seed: ctx.seed, iteration, maxNewTokens: cfg.maxNewTokens, temperature: cfg.temperature, eos: tok.special.eos, blockSize: T });
+          const rollouts = await sampleRollouts(await session.sampling(), train.items, {
+            count: cfg.rollouts,
+            seed,
+            iteration,
+            maxNewTokens: cfg.maxNewTokens,
+            temperature: cfg.temperature,
+            eos: tok.special.eos,
+            blockSize: T,
+          });
           const t1 = performance.now();
-          const scored = await scoreRollouts(rollouts, { lp, vs, policy: policyNow, reference, value: valueStep.params(), reward: rewardWeights, rewardBias: rm.score.rewardBias }, shape);
-          const adv = advantagesOf(rollouts, scored, { beta: kl.beta, gamma: cfg.gamma, lam: cfg.lam, noEosPenalty: cfg.noEosPenalty, whiten: cfg.whitenAdvantages });
+          // 2. score
+          const weights = { policy: policyNow, reference, value: valueStep.params(), reward: rewardWeights };
+          const scored = await scoreRollouts(rollouts, { lp, vs, ...weights, rewardBias: rm.score.rewardBias }, shape);
+          // 3. advantage
+          const { gamma, lam, noEosPenalty, whitenAdvantages: whiten } = cfg;
+          const adv = advantagesOf(rollouts, scored, { beta: kl.beta, gamma, lam, noEosPenalty, whiten });
           const t2 = performance.now();
-          const stats = await update(rollouts, scored, adv, { policy: policyStep, value: valueStep, policyLr: cfg.policyOptim.lr, valueLr: cfg.valueOptim.lr }, { epochs: cfg.epochs, seed: ctx.seed, iteration, updates }, shape);
+          // 4. update
+          const lrs = { policyLr: cfg.policyOptim.lr, valueLr: cfg.valueOptim.lr };
+          const steps = { policy: policyStep, value: valueStep, ...lrs };
+          const order = { epochs: cfg.epochs, seed, iteration, updates };
+          const stats = await update(rollouts, scored, adv, steps, order, shape);
           const t3 = performance.now();
           if (!Number.isFinite(stats.policyLoss) || !Number.isFinite(stats.valueLoss)) {
-            throw BatonError.fatal("TRAIN_FAILED", `step ${ctx.step.name}: PPO iteration ${iteration} gave policy loss ${stats.policyLoss} and value loss ${stats.valueLoss}; lower policyOptim.lr / valueOptim.lr`);
+            const losses = `policy loss ${stats.policyLoss} and value loss ${stats.valueLoss}`;
+            const gave = `step ${ctx.step.name}: PPO iteration ${iteration} gave ${losses}`;
+            throw BatonError.fatal("TRAIN_FAILED", `${gave}; lower policyOptim.lr / valueOptim.lr`);
           }
           const moved = await movement(lp, policyStep.params(), rollouts, scored, cfg.clipRange, shape);
           updates = stats.updates;
-          const meanKl = mean(adv.map((a) => a.kl));
-          const tokens = rollouts.reduce((n, r) => n + r.response.length, 0);
-          const metrics: Record<string, number> = {
-            "objective/score": mean(scored.scores),
-            "objective/reward": mean(adv.map((a) => a.reward)),
-            "objective/kl": meanKl,
-            "objective/beta": kl.beta,
-            "objective/entropy": scored.entropy.reduce((s, e) => s + e.reduce((a, b) => a + b, 0), 0) / Math.max(tokens, 1),
-            "policy/clipfrac": moved.clipFrac,
-            "policy/approxkl": moved.approxKl,
-            "loss/policy": stats.policyLoss,
-            "loss/value": stats.valueLoss,
-            "response/length": tokens / rollouts.length,
-            "response/eos_rate": rollouts.filter((r) => r.endedWithEos).length / rollouts.length,
-            "time/rollout_s": (t1 - t0) / 1000,
-            "time/score_s": (t2 - t1) / 1000,
-            "time/update_s": (t3 - t2) / 1000,
-            "time/rollout_tokens_per_s": tokens / ((t1 - t0) / 1000),
-          };
-          kl.update(meanKl, rollouts.length);
+          const seconds: [number, number, number, number] = [t0, t1, t2, t3];
+          const metrics = iterationMetrics({ rollouts, scored, adv, stats, moved, beta: kl.beta, seconds });
+          kl.update(metrics["objective/kl"], rollouts.length);
           done = iteration;
           log.push({ iteration, metrics });
-          ctx.progress({ trainStep: iteration, totalSteps: cfg.iterations, metrics: { loss: stats.policyLoss, reward: metrics["objective/score"] as number, kl: meanKl } });
+          const shown = { loss: stats.policyLoss, reward: metrics["objective/score"], kl: metrics["objective/kl"] };
+          ctx.progress({ trainStep: iteration, totalSteps: cfg.iterations, metrics: shown });
           if (cfg.snapshotEvery > 0 && done % cfg.snapshotEvery === 0 && done < cfg.iterations) await snapshot();
         }
         const trained = policyStep.params();
         const after = await judge(trained);
         session.loadWeights(trained);
         const last = log.at(-1)?.metrics ?? {};
-        const rolloutSeconds = log.reduce((s, l) => s + (l.metrics["time/rollout_s"] as number), 0);
-        const rolloutTokens = log.reduce((s, l) => s + (l.metrics["response/length"] as number) * cfg.rollouts, 0);
+        const rolloutSeconds = log.reduce((s, l) => s + (l.metrics["time/rollout_s"] ?? 0), 0);
+        const rolloutTokens = log.reduce((s, l) => s + (l.metrics["response/length"] ?? 0) * cfg.rollouts, 0);
+        const rolloutTokensPerS = rolloutTokens / Math.max(rolloutSeconds, 1e-9);
+        const curve = log.map((l) => ({ step: l.iteration, loss: l.metrics["loss/policy"] ?? Number.NaN }));
+        const evals = log.map((l) => ({ step: l.iteration, metrics: l.metrics }));
+        const withReward = (a: Judged, i: number) => `${a.answers.texts[i] ?? ""}  [reward ${fmt(a.perPrompt[i])}]`;
+        const shown = heldOut.slice(0, cfg.eval.samples);
         return {
           ...(await finish(ctx, {
             model: policy,
             session,
-            run: { curve: log.map((l) => ({ step: l.iteration, loss: l.metrics["loss/policy"] as number })), evals: log.map((l) => ({ step: l.iteration, metrics: l.metrics })), tokensPerSecond: rolloutTokens / Math.max(rolloutSeconds, 1e-9), resumedFrom: 0 },
+            run: { curve, evals, tokensPerSecond: rolloutTokensPerS, resumedFrom: 0 },
             effect: {
               heldout_reward: { before: before.reward, after: after.reward },
-              ...(Number.isFinite(after.answers.accuracy) ? { heldout_accuracy: { before: before.answers.accuracy, after: after.answers.accuracy } } : {}),
+              ...accuracyEffect(before.answers, after.answers),
               eos_rate: { before: before.answers.eosRate, after: after.answers.eosRate },
               ...heldOutWinRate(heldOut, before.answers, after.answers),
               ...sampledEffects(heldOut, before.sampled, after.sampled, cfg.eval.sampled),
               response_length: { before: before.answers.meanLength, after: after.answers.meanLength },
             },
-            samples: heldOut.slice(0, cfg.eval.samples).map((p, i) => ({
-              prompt: p.prompt,
-              before: `${before.answers.texts[i] ?? ""}  [reward ${fmt(before.perPrompt[i])}]`,
-              after: `${after.answers.texts[i] ?? ""}  [reward ${fmt(after.perPrompt[i])}]`,
-              ...(p.reference !== undefined ? { reference: p.reference } : {}),
-            })),
+            samples: answerSamples(
+              shown,
+              shown.map((_, i) => withReward(before, i)),
+              shown.map((_, i) => withReward(after, i)),
+            ),
             datasets: datasetCounts([...train.reports, ...held.reports]),
             implementation: IMPLEMENTATION,
             startedAt,
-            metrics: { kl: last["objective/kl"] ?? 0, beta: kl.beta, iterations: done, rollout_tokens_per_s: rolloutTokens / Math.max(rolloutSeconds, 1e-9) },
+            metrics: {
+              kl: last["objective/kl"] ?? 0,
+              beta: kl.beta,
+              iterations: done,
+              rollout_tokens_per_s: rolloutTokensPerS,
+            },
           })),
           inputs,
         };
@@ -182,10 +241,51 @@ export function createStage(deps: StageDeps = {}): StageDefinition {
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
 const fmt = (x: number | undefined): string => (x === undefined ? "?" : `${x >= 0 ? "+" : ""}${x.toFixed(2)}`);
 
+/** The diagnostics of one iteration, named as TRL names them; `seconds` are the phase boundaries t0..t3 (ms). */
+function iterationMetrics(o: {
+  rollouts: readonly Rollout[];
+  scored: Scored;
+  adv: readonly Advantaged[];
+  stats: UpdateStats;
+  moved: { clipFrac: number; approxKl: number };
+  beta: number;
+  seconds: [number, number, number, number];
+}): Record<string, number> & { "objective/kl": number; "objective/score": number } {
+  const { rollouts, scored, adv, stats, moved } = o;
+  const [t0, t1, t2, t3] = o.seconds;
+  const tokens = rollouts.reduce((n, r) => n + r.response.length, 0);
+  const entropy = scored.entropy.reduce((s, e) => s + e.reduce((a, b) => a + b, 0), 0);
+  return {
+    "objective/score": mean(scored.scores),
+    "objective/reward": mean(adv.map((a) => a.reward)),
+    "objective/kl": mean(adv.map((a) => a.kl)),
+    "objective/beta": o.beta,
+    "objective/entropy": entropy / Math.max(tokens, 1),
+    "policy/clipfrac": moved.clipFrac,
+    "policy/approxkl": moved.approxKl,
+    "loss/policy": stats.policyLoss,
+    "loss/value": stats.valueLoss,
+    "response/length": tokens / rollouts.length,
+    "response/eos_rate": rollouts.filter((r) => r.endedWithEos).length / rollouts.length,
+    "time/rollout_s": (t1 - t0) / 1000,
+    "time/score_s": (t2 - t1) / 1000,
+    "time/update_s": (t3 - t2) / 1000,
+    "time/rollout_tokens_per_s": tokens / ((t1 - t0) / 1000),
+  };
+}
+
 /** A clipped-loss train step over M rows, no dropout (PPO's ratios compare like with like). */
-async function trainStep(model: LoadedModel, objective: Objective, optim: PpoConfig["policyOptim"], s: Shape, seed: number, threads: number): Promise<TrainStep> {
+async function trainStep(
+  model: LoadedModel,
+  objective: Objective,
+  optim: PpoConfig["policyOptim"],
+  o: { shape: Shape; seed: number; threads: number },
+): Promise<TrainStep> {
+  const { shape: s, seed, threads } = o;
   const trace = traceGpt(model.config, { batch: s.rows, seq: s.seq, dropout: 0 });
-  return compileTrainStep({ graph: trace.g, loss: objective(trace), optimizer: adamw({ beta1: optim.beta1, beta2: optim.beta2, eps: 1e-8, weightDecay: optim.weightDecay }), ...(optim.clipNorm > 0 ? { clipNorm: optim.clipNorm } : {}), seed, threads });
+  const optimizer = adamw({ beta1: optim.beta1, beta2: optim.beta2, eps: 1e-8, weightDecay: optim.weightDecay });
+  const clip = optim.clipNorm > 0 ? { clipNorm: optim.clipNorm } : {};
+  return compileTrainStep({ graph: trace.g, loss: objective(trace), optimizer, ...clip, seed, threads });
 }
 
 async function resume(ctx: StageContext, plan: string): Promise<PpoState | null> {
@@ -194,22 +294,49 @@ async function resume(ctx: StageContext, plan: string): Promise<PpoState | null>
   const files: Record<string, Uint8Array> = {};
   for (const name of await readdir(latest.dir)) files[name] = new Uint8Array(await readFile(join(latest.dir, name)));
   const state = decodeState(files, `snapshot ${latest.trainStep}`);
-  if (state.plan !== plan) throw BatonError.fatal("CONFIG_INVALID", `step ${ctx.step.name}: the resume snapshot at iteration ${state.iteration} was taken with another config; restore it or start a new run`);
+  if (state.plan !== plan) {
+    const what = `the resume snapshot at iteration ${state.iteration} was taken with another config`;
+    throw BatonError.fatal("CONFIG_INVALID", `step ${ctx.step.name}: ${what}; restore it or start a new run`);
+  }
   return state;
 }
 
+/** The held-out prompts' answers under some weights, each greedy answer scored by the reward model. */
+interface Judged {
+  answers: Answers;
+  sampled: Answers | null;
+  /** the reward of each greedy answer (NaN: empty, or too long for the block) */
+  perPrompt: number[];
+  reward: number;
+}
+
 /** Greedy answers to the held-out prompts under `weights`, each scored by the reward model. */
-async function heldOutScores(session: LmSession, weights: ReadonlyMap<string, Float32Array>, vs: SeqProgram, rewardWeights: ReadonlyMap<string, Float32Array>, bias: number, prompts: readonly PromptItem[], tok: LoadedModel["tokenizer"], cfg: PpoConfig, s: Shape) {
+async function heldOutScores(
+  session: LmSession,
+  weights: ReadonlyMap<string, Float32Array>,
+  o: {
+    vs: SeqProgram;
+    rewardWeights: ReadonlyMap<string, Float32Array>;
+    bias: number;
+    prompts: readonly PromptItem[];
+    tok: LoadedModel["tokenizer"];
+    cfg: PpoConfig;
+    shape: Shape;
+  },
+): Promise<Judged> {
+  const { vs, prompts, tok, shape: s } = o;
   session.loadWeights(weights);
-  const answers = await answerPrompts(session, tok, prompts, cfg.eval.maxTokens);
-  const sampled = cfg.eval.sampled > 0 ? await answerPrompts(session, tok, prompts, cfg.eval.maxTokens, { samples: cfg.eval.sampled, seed: EVAL_SEED }) : null;
-  vs.load(rewardWeights);
+  const { greedy: answers, sampled } = await answersOf(session, tok, prompts, o.cfg.eval);
+  vs.load(o.rewardWeights);
   const perPrompt: number[] = [];
   for (let i = 0; i < prompts.length; i += s.rows) {
-    const seqs = prompts.slice(i, i + s.rows).map((p, j) => ({ prompt: p.ids, response: [...tok.encode(answers.texts[i + j] ?? ""), ...(answers.endedWithEos[i + j] ? [tok.special.eos] : [])] }));
+    const seqs = prompts.slice(i, i + s.rows).map((p, j) => {
+      const eos = answers.endedWithEos[i + j] ? [tok.special.eos] : [];
+      return { prompt: p.ids, response: [...tok.encode(answers.texts[i + j] ?? ""), ...eos] };
+    });
     const usable = seqs.map((q) => (q.response.length > 0 && q.prompt.length + q.response.length <= s.seq ? q : null));
-    const scores = (await vs.run(seqRows(usable, s.rows, s.seq, s.pad))).scores as Float32Array;
-    usable.forEach((q, j) => perPrompt.push(q ? (scores[j] as number) + bias : Number.NaN));
+    const { scores } = await vs.run(seqRows(usable, s.rows, s.seq, s.pad));
+    usable.forEach((q, j) => perPrompt.push(q && scores ? (scores[j] ?? Number.NaN) + o.bias : Number.NaN));
   }
   const finite = perPrompt.filter(Number.isFinite);
   return { answers, sampled, perPrompt, reward: mean(finite) };
