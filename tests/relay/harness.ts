@@ -5,8 +5,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEvent, injectTraceContext, msgId, stageEnv, startPublishSpan, subjects, type BatonEvent, type CheckpointRef, type Recipe, type RecipeStep, type Tracer } from "@baton/stage-kit";
-import { reapOnExit, startTestServices, tsxNodeArgs, type TestServices } from "@baton/stage-kit/testing";
+import { createEvent, msgId, subjects, type BatonEvent, type CheckpointRef, type Recipe, type RecipeStep } from "@baton/contracts";
+import { injectTraceContext } from "@baton/bus";
+import { stageEnv } from "@baton/runner";
+import { startPublishSpan, type Tracer } from "@baton/service";
+import { reapOnExit, startTestServices, tsxNodeArgs, type TestServices } from "@baton/testing";
 
 type StageEnv = Awaited<ReturnType<typeof stageEnv>>;
 

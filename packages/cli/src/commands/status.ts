@@ -2,7 +2,8 @@
 // failed, next checkpoint, completed) and the ledger's commits, then the newest checkpoint of each of
 // its recipe's steps. `baton status` alone lists those pointers for every pipeline: where retraining
 // would start. Needs NATS_URL: the memory bus of an embedded run lives only inside that run's process.
-import { type LatestCheckpoint, RunStatus, type StageEnv, decodeEvent, stageEnv } from "@baton/stage-kit";
+import { type LatestCheckpoint, RunStatus, type StageEnv, stageEnv } from "@baton/runner";
+import { decodeEvent } from "@baton/contracts";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 
 const USAGE = `usage: baton status [<runId>] [--json] [--wait-ms <n>]

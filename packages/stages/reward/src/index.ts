@@ -8,7 +8,8 @@
 //             config.json), and held-out pairwise accuracy and margin before and after
 import { type BadRecordPolicy, chatTemplateOf, rng } from "@baton/data";
 import { SCORE_WEIGHT } from "@baton/model";
-import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
+import { BatonError } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
   type SeqGroup,
   SeqProgram,
