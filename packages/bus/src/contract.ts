@@ -60,7 +60,7 @@ export function runBusContract(adapter: string, make: (settings: BusSettings) =>
     it("a named durable consumer takes any subject filter: only its subjects, each once, kept across pulls", async () => {
       const name = `d-${randomUUID().slice(0, 8)}`;
       // only this case publishes dataset.updated on the shared stream
-      const consumer = { durable: `trigger-${name}`, filter: "baton.dataset.updated.*" };
+      const consumer = { durable: `trigger-${name}`, filter: subjects.allDatasetUpdated() };
       const updated = (dataset: string) => createEvent({ type: "dev.baton.dataset.updated", source: "baton://contract", data: { dataset, uri: `s3://b/datasets/${dataset}/x.jsonl` } });
       await h.bus.publish(subjects.datasetUpdated(`${name}-a`), updated(`${name}-a`));
       await h.bus.publish(subjects.checkpointReady(name), work("elsewhere", name));
@@ -75,7 +75,7 @@ export function runBusContract(adapter: string, make: (settings: BusSettings) =>
       expect(await h.bus.pullDurable(consumer, { expiresMs: 1_000 })).toBeNull();
 
       // from "new": what the stream held before the consumer existed is not its work; what follows is
-      const fresh = { durable: `late-${name}`, filter: "baton.dataset.updated.*", from: "new" as const };
+      const fresh = { durable: `late-${name}`, filter: subjects.allDatasetUpdated(), from: "new" as const };
       await h.bus.ensureConsumer(fresh);
       await h.bus.publish(subjects.datasetUpdated(`${name}-c`), updated(`${name}-c`));
       const d = await h.bus.pullDurable(fresh, { expiresMs: 2_000 });

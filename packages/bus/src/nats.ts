@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy,
 import { readFileSync } from "node:fs";
 import { connect, credsAuthenticator, headers as natsHeaders, nanos, type ConnectionOptions, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { BatonEvent } from "@baton/contracts";
-import { BatonError } from "@baton/contracts";
+import { BatonError, faultBackoffMs } from "@baton/contracts";
 import { createRedactor } from "@baton/contracts";
 import { durableName, STREAM, STREAM_SUBJECTS, subjects } from "@baton/contracts";
 import { DEFAULT_BUS_SETTINGS, type Bus, type BusSettings, type Delivery, type DurableConsumer, type Observed, type PublishAck, type PublishOptions, type Unwatch } from "./bus.ts";
@@ -107,16 +107,27 @@ export class NatsBus implements Bus {
         if (attempt >= WATCH_ATTEMPTS || this.nc.isClosed()) {
           throw BatonError.retry("BUS_UNAVAILABLE", `cannot watch ${filter} on stream ${STREAM}: ${(err as Error).message}`, err);
         }
-        await sleep(Math.min(2_000, 100 * 2 ** attempt));
+        await sleep(faultBackoffMs(attempt, 2_000));
       }
     }
     const live = messages;
     const loop = (async () => {
-      for await (const m of live) handler({ subject: m.subject, seq: m.seq, data: m.data, headers: headerRecord(m.headers) });
+      for await (const m of live) {
+        try {
+          handler({ subject: m.subject, seq: m.seq, data: m.data, headers: headerRecord(m.headers) });
+        } catch (err) {
+          // One message's handler fault must not end the watch for every later message.
+          process.emitWarning(`a watcher of ${filter} threw on stream message ${m.seq}; the watch goes on: ${(err as Error).message}`);
+        }
+      }
     })();
     return async () => {
       await live.close();
-      await loop.catch(() => undefined);
+      // Closing ends the iteration. An iteration that failed earlier failed because the connection
+      // closed under it (expected at shutdown); anything else is said, not dropped.
+      await loop.catch((err: unknown) => {
+        if (!this.nc.isClosed()) process.emitWarning(`the watch of ${filter} had ended with an error: ${(err as Error).message}`);
+      });
     };
   }
 

@@ -16,7 +16,8 @@ import type { EventType } from "./events.ts";
 
 export const STREAM = "BATON";
 /** Everything Baton publishes lives under this root, captured by the one stream. */
-export const STREAM_SUBJECTS = ["baton.>"];
+const ROOT = "baton.>";
+export const STREAM_SUBJECTS = [ROOT];
 
 export const subjects = {
   checkpointReady: (step: string) => `baton.checkpoint.ready.${token(step, "step")}`,
@@ -32,8 +33,15 @@ export const subjects = {
   /** Wildcards for watchers and the trigger's consumers. */
   allDatasetUpdated: () => "baton.dataset.updated.*",
   allStage: () => "baton.stage.>",
+  allStageProgress: () => "baton.stage.progress.*",
+  allStageFailed: () => "baton.stage.failed.*",
   allDeadLetters: () => "baton.dlq.>",
+  /** Every subject of the stream: what a console or `baton status --follow` watches. */
+  all: () => ROOT,
 } as const;
+
+/** Whether a subject is a dead letter (baton.dlq.<step>). */
+export const isDeadLetter = (subject: string): boolean => subject.startsWith("baton.dlq.");
 
 /** Subject for an event of `type` concerning `step` (or dataset name for dataset.updated). */
 export function subjectFor(type: EventType, step: string): string {

@@ -32,7 +32,7 @@ export async function attemptFolders(store: Store, runId: string, cursor: number
  * config), every file verified against its manifest, or null. A folder whose manifest does not verify
  * is deleted: its upload finished, so no live attempt still writes it.
  */
-export async function earlierAttempt(store: Store, data: CheckpointReadyData, step: RecipeStep, scratchDir: string, log: Logger): Promise<{ ref: CheckpointRef; manifest: CheckpointManifest; bytes: number } | null> {
+export async function earlierAttempt(store: Store, data: CheckpointReadyData, step: RecipeStep, scratchDir: string, log: Logger): Promise<{ ref: CheckpointRef; prefix: string; manifest: CheckpointManifest; bytes: number } | null> {
   for (const [prefix, found] of await attemptFolders(store, data.runId, data.cursor, step.name)) {
     if (!found.includes(keys.manifest(prefix))) continue; // still uploading, or killed mid-upload
     try {
@@ -43,7 +43,7 @@ export async function earlierAttempt(store: Store, data: CheckpointReadyData, st
       const ref: CheckpointRef = { uri: store.uri(prefix), manifestSha256: sha256Hex(bytes), files: manifest.files };
       const opened = await openCheckpoint(store, ref, scratchDir); // every file against its sha256
       log.info("found a verified checkpoint of an earlier attempt; committing it instead of training again", { checkpoint: ref.uri });
-      return { ref, manifest, bytes: opened.bytes };
+      return { ref, prefix, manifest, bytes: opened.bytes };
     } catch (err) {
       if (!isBatonError(err) || err.retryable) throw err; // the store is away: the retry looks again
       log.warn("an earlier attempt's checkpoint does not verify; deleting it", { checkpoint: store.uri(prefix), error: err.message });
@@ -77,7 +77,11 @@ export async function sweepCommittedStep(store: Store, runId: string, cursor: nu
  */
 export async function sweepWorkRoot(root: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const name of await readdir(root).catch(() => [] as string[])) {
+  const names = await readdir(root).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return [] as string[]; // no work root yet: nothing to sweep
+    throw err;
+  });
+  for (const name of names) {
     const pid = /^baton-.+-p(\d+)$/.exec(name)?.[1];
     if (!pid || Number(pid) === process.pid || alive(Number(pid))) continue;
     await rm(join(root, name), { recursive: true, force: true });

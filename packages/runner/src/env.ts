@@ -8,7 +8,7 @@ import { BatonError } from "@baton/contracts";
 import type { Ledger } from "./ledger/ledger.ts";
 import { MemoryLedger } from "./ledger/memory.ts";
 import { NatsLedger } from "./ledger/nats.ts";
-import { DEFAULT_RETRY, type RetryPolicy } from "./retry.ts";
+import { DEFAULT_RETRY, type RetryPolicy } from "@baton/contracts";
 import { FsStore } from "@baton/store";
 import { S3Store } from "@baton/store";
 import type { Store } from "@baton/store";

@@ -7,8 +7,6 @@ export { MemoryLedger } from "./ledger/memory.ts";
 export { NatsLedger } from "./ledger/nats.ts";
 export { commitCheckpoint, openCheckpoint, readManifest, lineage } from "./checkpoint/checkpoint.ts";
 export type { ManifestDraft, CommittedCheckpoint, OpenedCheckpoint, LineageHop } from "./checkpoint/checkpoint.ts";
-export type { RetryPolicy } from "./retry.ts";
-export { DEFAULT_RETRY, backoffFor } from "./retry.ts";
 export type {
   StageDefinition,
   StageContext,
@@ -37,7 +35,6 @@ export { composeObservers } from "./observe.ts";
 export { RunStatus } from "./run-status.ts";
 export type { RunSummary, StepStatus } from "./run-status.ts";
 export { jsonLogger, withFields, silentLogger } from "./log.ts";
-export { isLastAttempt } from "./retry.ts";
 export { stageEnv } from "./env.ts";
 export type { StageEnv } from "./env.ts";
 export { createLogger, redact, secretsFromEnv } from "./logger.ts";

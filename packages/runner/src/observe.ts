@@ -43,7 +43,8 @@ export class Watched {
   headers(): Record<string, string> {
     try {
       return this.work?.headers?.() ?? {};
-    } catch {
+    } catch (err) {
+      this.log.warn("observer headers threw; publishing without trace headers", { error: (err as Error).message });
       return {};
     }
   }
@@ -51,7 +52,8 @@ export class Watched {
   traceId(): string | null {
     try {
       return this.work?.traceId?.() ?? null;
-    } catch {
+    } catch (err) {
+      this.log.warn("observer traceId threw; going on without a trace id", { error: (err as Error).message });
       return null;
     }
   }

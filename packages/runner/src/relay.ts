@@ -15,10 +15,20 @@ import { redactText } from "@baton/contracts";
 import { traceCarrierOf } from "@baton/bus";
 import { jsonLogger, withFields } from "./log.ts";
 import { Watched } from "./observe.ts";
-import { backoffFor, DEFAULT_RETRY, isLastAttempt } from "./retry.ts";
+import { backoffFor, DEFAULT_RETRY, isLastAttempt } from "@baton/contracts";
 import { earlierAttempt, sweepCommittedStep } from "./attempts.ts";
-import { deletePrefix, snapshotApi } from "./snapshot.ts";
+import { completeSnapshotSteps, deletePrefix, snapshotApi } from "./snapshot.ts";
 import type { Logger, Progress, RunStageOptions, StageContext, StageOutcome } from "./types.ts";
+
+/** One delivery being relayed: what each part of the relay below needs to act and to report. */
+interface Attempt {
+  o: RunStageOptions;
+  d: Delivery;
+  log: Logger;
+  w: Watched;
+  worker: string;
+  started: number;
+}
 
 export function defaultWorker(): string {
   return `${hostname()}:${process.pid}`;
@@ -107,7 +117,7 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
     // A redelivery after an attempt that uploaded its checkpoint but could not commit it (NATS away
     // for a moment): commit that verified checkpoint instead of training again.
     const earlier = d.deliveryCount > 1 ? await w.phase("resume", () => earlierAttempt(o.store, data, step, join(workdir!, "earlier"), log)) : null;
-    if (earlier) return end(await commitAndHandOn(o, d, log, w, data, step, worker, earlier.ref, started));
+    if (earlier) return end(await commitAndHandOn({ o, d, log, w, worker, started, data, step, checkpoint: earlier.ref, prefix: earlier.prefix }));
     await mkdir(outputDir, { recursive: true });
     await mkdir(scratch, { recursive: true });
     const snapshots = snapshotApi(o.store, data.runId, data.cursor, join(workdir, "resume"), log);
@@ -148,12 +158,14 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
       dir: outputDir,
       manifest: { runId: data.runId, cursor: data.cursor, step: step.name, stage: o.stage, implementation: o.implementation, version: o.version, parent: data.checkpoint, ...(result.inputs?.length ? { inputs: result.inputs } : {}), config: step.config, datasets: result.datasets ?? [], metrics: result.metrics ?? {}, traceId: w.traceId(), startedAt },
     }), (c) => c.bytes);
-    return end(await commitAndHandOn(o, d, log, w, data, step, worker, checkpoint.ref, started));
+    return end(await commitAndHandOn({ o, d, log, w, worker, started, data, step, checkpoint: checkpoint.ref, prefix }));
   } catch (thrown) {
-    return end(await fail(o, d, log, w, worker, event, thrown, started));
+    return end(await fail({ o, d, log, w, worker, started, event, thrown }));
   } finally {
     clearInterval(heartbeat);
-    if (workdir) await rm(workdir, { recursive: true, force: true }).catch(() => undefined);
+    if (workdir) {
+      await rm(workdir, { recursive: true, force: true }).catch((err: unknown) => log.warn("could not remove the work folder; the next start of this service sweeps it", { workdir, error: (err as Error).message }));
+    }
   }
 }
 
@@ -162,14 +174,17 @@ export async function relay(o: RunStageOptions, d: Delivery): Promise<StageOutco
  * once for it; everything else of the step is deleted before the ack, so a worker killed on the way
  * leaves a redelivery that finishes the job.
  */
-async function commitAndHandOn(o: RunStageOptions, d: Delivery, log: Logger, w: Watched, data: CheckpointReadyData, step: RecipeStep, worker: string, checkpoint: CheckpointRef, started: number): Promise<StageOutcome> {
+async function commitAndHandOn(a: Attempt & { data: CheckpointReadyData; step: RecipeStep; checkpoint: CheckpointRef; prefix: string }): Promise<StageOutcome> {
+  const { o, d, log, w, worker, started, data, step, checkpoint, prefix } = a;
   let won: CommitResult;
   try {
     won = await w.phase("commit", () => o.ledger.commit(data.runId, data.cursor, { checkpoint, step: step.name, worker, committedAt: new Date().toISOString() }));
   } catch (err) {
     // Not committed. A retry finds this verified checkpoint and commits it without training; after
     // the last attempt none will, so it goes now (what a crash leaves is `baton gc`'s).
-    if (isLastAttempt(o.retry ?? DEFAULT_RETRY, d.deliveryCount)) await deletePrefix(o.store, o.store.keyOf(checkpoint.uri)).catch(() => undefined);
+    if (isLastAttempt(o.retry ?? DEFAULT_RETRY, d.deliveryCount)) {
+      await deletePrefix(o.store, prefix).catch((e: unknown) => log.warn("could not delete the uncommitted checkpoint; `baton gc` will", { prefix, error: (e as Error).message }));
+    }
     throw err;
   }
   // Our commit: hand it on. Another worker's: hand theirs on unless it already went out.
@@ -230,9 +245,8 @@ function checkReadable(access: DataAccess, step: RecipeStep, checkpoint: Checkpo
 }
 
 async function newestSnapshotStep(o: RunStageOptions, data: CheckpointReadyData): Promise<number | null> {
-  const prefix = keys.resume(data.runId, data.cursor);
-  const steps = (await o.store.list(prefix)).filter((k) => k.endsWith("/_complete.json")).map((k) => Number(k.slice(prefix.length).split("/")[0]));
-  return steps.length > 0 ? Math.max(...steps) : null;
+  const [newest] = await completeSnapshotSteps(o.store, data.runId, data.cursor);
+  return newest ?? null;
 }
 
 /**
@@ -302,7 +316,8 @@ function progressReporter(o: RunStageOptions, log: Logger, w: Watched, data: Che
   };
 }
 
-async function fail(o: RunStageOptions, d: Delivery, log: Logger, w: Watched, worker: string, event: BatonEvent<"dev.baton.checkpoint.ready"> | undefined, thrown: unknown, started: number): Promise<StageOutcome> {
+async function fail(f: Attempt & { event: BatonEvent<"dev.baton.checkpoint.ready"> | undefined; thrown: unknown }): Promise<StageOutcome> {
+  const { o, d, log, w, worker, started, event, thrown } = f;
   const retry = o.retry ?? DEFAULT_RETRY;
   const error = toBatonError(thrown, "TRAIN_FAILED");
   const peeked = event ? null : peek(d.data);

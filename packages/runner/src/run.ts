@@ -3,7 +3,7 @@ import type { Bus, Unwatch } from "@baton/bus";
 import { sleep } from "@baton/bus";
 import { decodeEvent, type BatonEvent } from "@baton/contracts";
 import type { RunCompletedData, StageFailedData } from "@baton/contracts";
-import { BatonError, type BatonErrorCode } from "@baton/contracts";
+import { BatonError, type BatonErrorCode, faultBackoffMs } from "@baton/contracts";
 import { HEADERS, STREAM, durableName, subjects } from "@baton/contracts";
 import { firstEvent, type RunStart } from "./first-event.ts";
 import { jsonLogger, withFields } from "./log.ts";
@@ -57,9 +57,13 @@ export function serveStage(options: ServeStageOptions): StageService {
   const done = (async () => {
     let faults = 0;
     // Work folders of this machine's dead workers (kill -9 skips their cleanup).
-    const swept = await sweepWorkRoot(options.workRoot ?? tmpdir()).catch(() => []);
+    const swept = await sweepWorkRoot(options.workRoot ?? tmpdir()).catch((err: unknown) => {
+      log.warn("could not sweep the work folders of dead workers; they stay until the next start", { error: (err as Error).message });
+      return [];
+    });
     if (swept.length > 0) log.info("removed the work folders of dead workers", { folders: swept.length });
-    await options.bus.ensureConsumer(options.step).catch(() => undefined);
+    // The pull below creates the consumer as well and waits out a bus that is not there yet.
+    await options.bus.ensureConsumer(options.step).catch((err: unknown) => log.warn("could not create the step's consumer yet; the pull loop retries", { error: (err as Error).message }));
     while (!controller.signal.aborted) {
       try {
         const outcome = await runStage(relayOptions);
@@ -67,7 +71,7 @@ export function serveStage(options: ServeStageOptions): StageService {
         if (outcome) options.onOutcome?.(outcome);
       } catch (err) {
         faults++;
-        const waitMs = Math.min(5_000, 100 * 2 ** Math.min(faults, 6));
+        const waitMs = faultBackoffMs(faults);
         log.warn("bus fault; waiting before the next pull", { error: (err as Error).message, waitMs });
         await sleep(waitMs, controller.signal);
       }
@@ -130,14 +134,14 @@ export async function awaitRun(bus: Bus, runId: string, options: { timeoutMs: nu
         try {
           return decodeEvent(data, subject);
         } catch {
-          return null;
+          return null; // not a valid event: not this run's news (the relay dead-letters it)
         }
       };
       const watching = bus.watch(subjects.runCompleted(), (m) => {
         const e = read(m.data, m.subject);
         if (e?.type === "dev.baton.run.completed" && e.data.runId === runId) resolve(e.data);
       });
-      const watchingFailures = bus.watch("baton.stage.failed.*", (m) => {
+      const watchingFailures = bus.watch(subjects.allStageFailed(), (m) => {
         const e = read(m.data, m.subject);
         if (e?.type !== "dev.baton.stage.failed") return;
         const f: StageFailedData = e.data;
@@ -151,6 +155,12 @@ export async function awaitRun(bus: Bus, runId: string, options: { timeoutMs: nu
     });
   } finally {
     clearTimeout(timer);
-    await Promise.all(watches.map((w) => w.then((unwatch) => unwatch()).catch(() => undefined)));
+    // A watch that never opened has already ended the wait with its error; one that cannot close is said.
+    const closeWatch = (w: Promise<Unwatch>): Promise<void> =>
+      w.then(
+        (unwatch) => unwatch().catch((err: unknown) => jsonLogger().warn("could not close a watch of the run", { runId, error: (err as Error).message })),
+        () => undefined,
+      );
+    await Promise.all(watches.map(closeWatch));
   }
 }

@@ -12,24 +12,27 @@ interface SnapshotIndex {
 /** Snapshots kept per step after a save: the newest and one before it, in case the newest is damaged. */
 const KEEP = 2;
 
+/** The train steps of a step's complete snapshots (their index written), newest first. */
+export async function completeSnapshotSteps(store: Store, runId: string, cursor: number): Promise<number[]> {
+  const resumePrefix = keys.resume(runId, cursor);
+  const found = new Set<number>();
+  for (const key of await store.list(resumePrefix)) {
+    const step = snapshotStepOf(resumePrefix, key);
+    if (step !== null && key.endsWith(`/${SNAPSHOT_COMPLETE_FILE}`)) found.add(step);
+  }
+  return [...found].sort((a, b) => b - a);
+}
+
 /**
  * Resume snapshots of one step under runs/<runId>/<cursor>/_resume/<trainStep>/. Like a checkpoint,
  * a snapshot's index (_complete.json, with every file's sha256) is written last, so a worker killed
  * mid-save leaves nothing that a resume would trust.
  */
 export function snapshotApi(store: Store, runId: string, cursor: number, localDir: string, log: Logger): SnapshotApi & { touched(): boolean } {
-  const resumePrefix = keys.resume(runId, cursor);
   // Whether this attempt saved or found a snapshot (so the runner knows there is something to clean).
   let touched = false;
 
-  const completeSteps = async (): Promise<number[]> => {
-    const found = new Set<number>();
-    for (const key of await store.list(resumePrefix)) {
-      const step = snapshotStepOf(resumePrefix, key);
-      if (step !== null && key.endsWith(`/${SNAPSHOT_COMPLETE_FILE}`)) found.add(step);
-    }
-    return [...found].sort((a, b) => b - a);
-  };
+  const completeSteps = (): Promise<number[]> => completeSnapshotSteps(store, runId, cursor);
 
   return {
     touched: () => touched,

@@ -4,7 +4,7 @@ import type { Bus } from "@baton/bus";
 import type { BatonError } from "@baton/contracts";
 import type { Ledger } from "./ledger/ledger.ts";
 import type { Store } from "@baton/store";
-import type { RetryPolicy } from "./retry.ts";
+import type { RetryPolicy } from "@baton/contracts";
 import type { DataAccess } from "@baton/store";
 
 /** What a stage package provides: its identity and its training function. */

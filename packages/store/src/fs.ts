@@ -92,8 +92,9 @@ export class FsStore implements Store {
     try {
       const s = await stat(this.path(key));
       return s.isFile() ? { size: s.size, modified: s.mtime } : null;
-    } catch {
-      return null;
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
     }
   }
 
@@ -106,8 +107,9 @@ export class FsStore implements Store {
       let entries;
       try {
         entries = await readdir(join(this.root, relDir), { withFileTypes: true });
-      } catch {
-        return;
+      } catch (err) {
+        if (isMissing(err)) return; // nothing stored under this prefix yet
+        throw err;
       }
       for (const e of entries) {
         const rel = `${relDir}${e.name}`;
@@ -139,8 +141,17 @@ export class FsStore implements Store {
 
   private async open(key: string): Promise<Readable> {
     const path = this.path(key);
-    const s = await stat(path).catch(() => null);
+    const s = await stat(path).catch((err: unknown) => {
+      if (isMissing(err)) return null;
+      throw err;
+    });
     if (!s?.isFile()) throw BatonError.fatal("STORE_NOT_FOUND", `${this.uri(key)} does not exist; check the URI, or whether the step that writes it committed`);
     return createReadStream(path);
   }
+}
+
+/** A path that is not there (or runs through a file): what a store reports as "no such key". */
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR";
 }

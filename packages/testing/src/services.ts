@@ -39,7 +39,7 @@ export async function startTestServices(options: TestServicesOptions = {}): Prom
   const docker = needsDocker && (await (options.docker ?? (() => dockerAnswers(env)))());
   const stops: (() => Promise<void>)[] = [];
   const close = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => console.warn(`test services: a server did not stop cleanly: ${(err as Error).message}`));
   };
 
   try {

@@ -113,7 +113,9 @@ export async function openCheckpoint(store: Store, ref: CheckpointRef, destDir: 
   } catch (err) {
     // Every transfer has settled (mapLimit waits for them), so nothing writes here any more; a failed
     // cleanup must not replace the reason (a CHECKPOINT_CORRUPT stays one, and stays fatal).
-    await rm(destDir, { recursive: true, force: true }).catch(() => undefined);
+    await rm(destDir, { recursive: true, force: true }).catch((cleanup: unknown) => {
+      if (err instanceof Error) err.message += ` (and the partial download in ${destDir} could not be removed: ${(cleanup as Error).message})`;
+    });
     throw err;
   }
 }

@@ -2,7 +2,7 @@
 // environment gives: the memory bus and a local folder by default), the run started, and awaited.
 // The relay is the same one the distributed services run; only the transport is local.
 import { type Logger, type StageContext, type StageEnv, type StageService, awaitRun, serveStage, startRun } from "@baton/runner";
-import { type Recipe, type RunCompletedData, decodeEvent } from "@baton/contracts";
+import { type Recipe, type RunCompletedData, decodeEvent, subjects } from "@baton/contracts";
 import type { CheckpointRef, StageProgressData } from "@baton/contracts";
 import { IMPLEMENTATIONS, resolveSteps } from "./registry.ts";
 
@@ -32,7 +32,7 @@ export async function runPipeline(o: PipelineOptions): Promise<RunCompletedData>
   const services: StageService[] = [];
   const unwatch = o.onProgress
     ? await o.env.bus.watch(
-        "baton.stage.progress.*",
+        subjects.allStageProgress(),
         (m) => {
           try {
             const e = decodeEvent(m.data, m.subject);

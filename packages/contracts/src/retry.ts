@@ -18,3 +18,11 @@ export function backoffFor(policy: RetryPolicy, attempt: number): number {
 export function isLastAttempt(policy: RetryPolicy, attempt: number): boolean {
   return attempt >= policy.maxAttempts;
 }
+
+/**
+ * The wait before retrying after the bus or store faulted `faults` times in a row (a pull loop, a
+ * watch being opened while nats-server restarts): doubling from 200 ms, at most `capMs`.
+ */
+export function faultBackoffMs(faults: number, capMs = 5_000): number {
+  return Math.min(capMs, 100 * 2 ** Math.min(Math.max(faults, 1), 6));
+}
