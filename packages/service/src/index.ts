@@ -5,8 +5,6 @@ export { serveStageApp, DEFAULT_HTTP_HOST, DEFAULT_MAX_CONNECTIONS } from "./htt
 export type { ServedApp, ServeOptions } from "./http/serve.ts";
 export { StageMonitor } from "./http/stage-monitor.ts";
 export type { StageStatus, ProgressEvent, ProgressListener, FailureDisposition } from "./http/stage-monitor.ts";
-export { MetricsRegistry, Counter, Gauge, Histogram } from "./http/metrics.ts";
-export type { Labels } from "./http/metrics.ts";
 export { monitorObserver } from "./http/monitor-observer.ts";
 export { startServiceFace, DEFAULT_HTTP_PORT } from "./http/service-face.ts";
 export type { ServiceFace, ServiceFaceOptions } from "./http/service-face.ts";

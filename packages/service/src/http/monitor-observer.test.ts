@@ -4,6 +4,7 @@ import { exampleData } from "@baton/contracts/testing";
 import { BatonError } from "@baton/contracts";
 import type { WorkInfo } from "@baton/runner";
 import { monitorObserver } from "./monitor-observer.ts";
+import { sampleValue } from "./exposition.ts";
 import { StageMonitor } from "./stage-monitor.ts";
 
 const ready = createEvent({ type: "dev.baton.checkpoint.ready", source: "test", data: exampleData["dev.baton.checkpoint.ready"] });
@@ -11,7 +12,7 @@ const ref = exampleData["dev.baton.checkpoint.ready"].checkpoint!;
 const work: WorkInfo = { step: "sft", stage: "instruct", subject: "baton.checkpoint.ready.sft", headers: {}, deliveryCount: 1, receivedAt: Date.now() };
 
 describe("monitorObserver", () => {
-  it("turns the runner's hooks into status, progress and metrics", () => {
+  it("turns the runner's hooks into status, progress and metrics", async () => {
     const monitor = new StageMonitor("instruct");
     const observer = monitorObserver(monitor);
 
@@ -26,21 +27,22 @@ describe("monitorObserver", () => {
     const bad = observer.onWork!(work)!;
     bad.onEnd!({ kind: "dead-lettered", runId: null, cursor: null, error: BatonError.fatal("EVENT_MALFORMED", "not JSON"), durationMs: 1 });
 
-    const text = monitor.registry.render();
-    expect(text).toContain('baton_events_consumed_total{stage="instruct"} 2');
-    expect(text).toContain('baton_events_failed_total{disposition="dead-lettered",stage="instruct"} 1');
-    expect(text).toContain('baton_bytes_moved_total{direction="download",stage="instruct"} 4096');
-    expect(text).toContain('baton_bytes_moved_total{direction="upload",stage="instruct"} 100');
-    expect(text).toContain('baton_step_duration_seconds_sum{stage="instruct"} 2.5');
+    const text = await monitor.registry.metrics();
+    const stage = { stage: "instruct" };
+    expect(sampleValue(text, "baton_events_consumed_total", stage)).toBe(2);
+    expect(sampleValue(text, "baton_events_failed_total", { ...stage, disposition: "dead-lettered" })).toBe(1);
+    expect(sampleValue(text, "baton_bytes_moved_total", { ...stage, direction: "download" })).toBe(4096);
+    expect(sampleValue(text, "baton_bytes_moved_total", { ...stage, direction: "upload" })).toBe(100);
+    expect(text).toMatch(/^baton_step_duration_seconds_sum\{stage="instruct"\} 2\.5$/m);
     expect(monitor.status()).toMatchObject({ state: "failed", lastError: "EVENT_MALFORMED: not JSON", stepsCompleted: 1 });
   });
 
-  it("counts an interrupted step as interrupted, not as finished", () => {
+  it("counts an interrupted step as interrupted, not as finished", async () => {
     const monitor = new StageMonitor("instruct");
     const w = monitorObserver(monitor).onWork!(work)!;
     w.onEvent!(ready);
     w.onEnd!({ kind: "interrupted", runId: "run-1", cursor: 1, durationMs: 10 });
     expect(monitor.status()).toMatchObject({ state: "idle", stepsCompleted: 0 });
-    expect(monitor.registry.render()).toContain('baton_events_failed_total{disposition="interrupted",stage="instruct"} 1');
+    expect(sampleValue(await monitor.registry.metrics(), "baton_events_failed_total", { stage: "instruct", disposition: "interrupted" })).toBe(1);
   });
 });

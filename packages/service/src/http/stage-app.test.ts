@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createStageApp } from "./stage-app.ts";
 import { serveStageApp } from "./serve.ts";
+import { families, sampleValue } from "./exposition.ts";
 import { StageMonitor, type ProgressEvent, type StageStatus } from "./stage-monitor.ts";
 
 const ok = async () => undefined;
@@ -70,12 +71,15 @@ describe("stage HTTP app", () => {
     const res = await app.request("/metrics");
     expect(res.headers.get("content-type")).toContain("text/plain; version=0.0.4");
     const text = await res.text();
-    expect(text).toContain('baton_events_consumed_total{stage="pretrain"} 2');
-    expect(text).toContain('baton_events_failed_total{disposition="dead-lettered",stage="pretrain"} 1');
-    expect(text).toContain('baton_bytes_moved_total{direction="download",stage="pretrain"} 1024');
-    expect(text).toContain('baton_step_duration_seconds_count{stage="pretrain"} 1');
-    expect(text).toContain('baton_step_duration_seconds_bucket{le="5",stage="pretrain"} 1');
-    expect(text).toContain('baton_loss{stage="pretrain"} 3.25');
+    const stage = { stage: "pretrain" };
+    expect(sampleValue(text, "baton_events_consumed_total", stage)).toBe(2);
+    expect(sampleValue(text, "baton_events_failed_total", { ...stage, disposition: "dead-lettered" })).toBe(1);
+    expect(sampleValue(text, "baton_bytes_moved_total", { ...stage, direction: "download" })).toBe(1024);
+    expect(sampleValue(text, "baton_loss", stage)).toBe(3.25);
+    // Histogram buckets are cumulative: the 1.5 s step is in every bucket from le=5 up, none below.
+    const buckets = families(text).find((f) => f.name === "baton_step_duration_seconds")?.metrics[0]?.buckets;
+    expect(buckets).toMatchObject({ "1": "0", "5": "1", "+Inf": "1" });
+    expect(text).toMatch(/^baton_step_duration_seconds_count\{stage="pretrain"\} 1$/m);
 
     const after = (await (await app.request("/status")).json()) as StageStatus;
     expect(after).toMatchObject({ state: "failed", runId: "r2", lastError: "manifest.json missing", stepsCompleted: 1 });

@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import { MetricsRegistry } from "./metrics.ts";
 import type { ProgressEvent, StageMonitor } from "./stage-monitor.ts";
 
 /** A readiness check: resolves when the dependency answers, throws (with a reason) when it does not. */
@@ -66,7 +65,7 @@ export function createStageApp(options: StageAppOptions): Hono {
     return c.json({ ready, checks }, ready ? 200 : 503);
   });
 
-  app.get("/metrics", (c) => c.body(monitor.registry.render(), 200, { "content-type": MetricsRegistry.contentType }));
+  app.get("/metrics", async (c) => c.body(await monitor.registry.metrics(), 200, { "content-type": monitor.registry.contentType }));
 
   app.get("/status", (c) => c.json(monitor.status()));
 

@@ -1,4 +1,4 @@
-import { MetricsRegistry, type Counter, type Gauge, type Histogram } from "./metrics.ts";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { redactText } from "@baton/contracts";
 
 /** What a service is doing now, as served by GET /status. */
@@ -47,26 +47,29 @@ const STEP_SECONDS_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600
  * while training, `bytesMoved` for checkpoint transfers, then `stepFinished` or `eventFailed`.
  */
 export class StageMonitor {
-  readonly registry: MetricsRegistry;
-  private readonly consumed: Counter;
-  private readonly failed: Counter;
-  private readonly durations: Histogram;
-  private readonly bytes: Counter;
-  private readonly loss: Gauge;
-  private readonly progressRatio: Gauge;
+  /** What GET /metrics renders: these series plus the process and Node.js metrics of prom-client. */
+  readonly registry: Registry;
+  private readonly consumed: Counter<"stage">;
+  private readonly failed: Counter<"stage" | "disposition">;
+  private readonly durations: Histogram<"stage">;
+  private readonly bytes: Counter<"stage" | "direction">;
+  private readonly loss: Gauge<"stage">;
+  private readonly progressRatio: Gauge<"stage">;
   private readonly listeners = new Set<ProgressListener>();
   private current: StageStatus;
   private readonly labels: { stage: string };
 
-  constructor(readonly stage: string, registry = new MetricsRegistry()) {
+  constructor(readonly stage: string, registry = new Registry()) {
     this.registry = registry;
     this.labels = { stage };
-    this.consumed = registry.counter("baton_events_consumed_total", "Events this service took from the bus.");
-    this.failed = registry.counter("baton_events_failed_total", "Events that failed, by what happened to them.");
-    this.durations = registry.histogram("baton_step_duration_seconds", "Wall time of a recipe step, event taken to next event emitted.", STEP_SECONDS_BUCKETS);
-    this.bytes = registry.counter("baton_bytes_moved_total", "Checkpoint bytes moved to or from the store.");
-    this.loss = registry.gauge("baton_loss", "Most recent training loss of the current step.");
-    this.progressRatio = registry.gauge("baton_step_progress_ratio", "Fraction of the current step's optimizer steps done.");
+    const registers = [registry];
+    this.consumed = new Counter({ name: "baton_events_consumed_total", help: "Events this service took from the bus.", labelNames: ["stage"], registers });
+    this.failed = new Counter({ name: "baton_events_failed_total", help: "Events that failed, by what happened to them.", labelNames: ["stage", "disposition"], registers });
+    this.durations = new Histogram({ name: "baton_step_duration_seconds", help: "Wall time of a recipe step, event taken to next event emitted.", labelNames: ["stage"], buckets: STEP_SECONDS_BUCKETS, registers });
+    this.bytes = new Counter({ name: "baton_bytes_moved_total", help: "Checkpoint bytes moved to or from the store.", labelNames: ["stage", "direction"], registers });
+    this.loss = new Gauge({ name: "baton_loss", help: "Most recent training loss of the current step.", labelNames: ["stage"], registers });
+    this.progressRatio = new Gauge({ name: "baton_step_progress_ratio", help: "Fraction of the current step's optimizer steps done.", labelNames: ["stage"], registers });
+    collectDefaultMetrics({ register: registry });
     this.current = { stage, state: "idle", updatedAt: now(), stepsCompleted: 0 };
   }
 
@@ -89,7 +92,7 @@ export class StageMonitor {
   workStarted(e: { runId: string; step: string; cursor: number; eventId: string }): void {
     const at = now();
     this.current = { stage: this.stage, state: "working", runId: e.runId, step: e.step, cursor: e.cursor, startedAt: at, updatedAt: at, stepsCompleted: this.current.stepsCompleted };
-    this.progressRatio.set(0, this.labels);
+    this.progressRatio.set(this.labels, 0);
     this.emit({ type: "started", ...e, at });
   }
 
@@ -98,10 +101,10 @@ export class StageMonitor {
     this.current.progress = { done: p.done, total: p.total, fraction };
     if (p.loss !== undefined) {
       this.current.loss = p.loss;
-      this.loss.set(p.loss, this.labels);
+      this.loss.set(this.labels, p.loss);
     }
     this.current.updatedAt = now();
-    this.progressRatio.set(fraction, this.labels);
+    this.progressRatio.set(this.labels, fraction);
     const event: ProgressEvent = { type: "progress", runId: this.current.runId ?? "", step: this.current.step ?? "", done: p.done, total: p.total, at: this.current.updatedAt };
     if (p.loss !== undefined) event.loss = p.loss;
     this.emit(event);
@@ -112,7 +115,7 @@ export class StageMonitor {
   }
 
   stepFinished(durationMs: number): void {
-    this.durations.observe(durationMs / 1000, this.labels);
+    this.durations.observe(this.labels, durationMs / 1000);
     const { runId = "", step = "" } = this.current;
     this.current = { stage: this.stage, state: "idle", updatedAt: now(), stepsCompleted: this.current.stepsCompleted + 1 };
     this.emit({ type: "finished", runId, step, durationMs, at: this.current.updatedAt });
