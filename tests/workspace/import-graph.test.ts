@@ -38,6 +38,9 @@ const SIDE_EFFECT = /^[ \t]*import\s*["']([^"'\n]+)["']/gm;
 const DYNAMIC = /\bimport\s*\(\s*["']([^"'\n]+)["']\s*\)/g;
 // lines that are comments: `// ...`, ` * ...` inside a block comment, `/* ...`
 const COMMENT_LINE = /^[ \t]*(?:\/\/|\/\*|\*).*$/gm;
+// `require("x")`, `require.resolve("x")`, `createRequire(import.meta.url).resolve("x")`, `import.meta.resolve("x")`:
+// a package found by name at run time, which must be declared as an import must
+const RESOLVE = /(?:\b(?:require|createRequire\([^)]*\))(?:\.resolve)?|\bimport\.meta\.resolve)\(\s*["']([^"'\n]+)["']\s*[,)]/g;
 
 /** Every module specifier a source imports or re-exports, in order of appearance. */
 export function specifiers(source: string): string[] {
@@ -45,6 +48,11 @@ export function specifiers(source: string): string[] {
   const found: { at: number; spec: string }[] = [];
   for (const re of [STATIC_FROM, SIDE_EFFECT, DYNAMIC]) for (const m of code.matchAll(re)) found.push({ at: m.index, spec: m[1] as string });
   return found.sort((a, b) => a.at - b.at).map((f) => f.spec);
+}
+
+/** Every module a source resolves or requires by a literal name (not a graph edge: it may not load it). */
+export function resolvedSpecifiers(source: string): string[] {
+  return [...source.replace(COMMENT_LINE, "").matchAll(RESOLVE)].map((m) => m[1] as string);
 }
 
 // ---- the workspace ----------------------------------------------------------------------------
@@ -124,7 +132,12 @@ function importGraph(): ImportGraph {
     for (const file of pkg.files) {
       const out = new Set<string>();
       g.edges.set(file, out);
-      for (const spec of specifiers(readFileSync(file, "utf8"))) {
+      const source = readFileSync(file, "utf8");
+      for (const spec of resolvedSpecifiers(source)) {
+        const name = packageName(spec);
+        if (!spec.startsWith(".") && !isBuiltin(spec) && !declared.has(name) && !ROOT_TOOLING.has(name)) g.undeclared.push(`${rel(file)} resolves ${name}, which ${rel(join(pkg.dir, "package.json"))} does not declare`);
+      }
+      for (const spec of specifiers(source)) {
         if (spec.startsWith(".")) {
           const target = resolveRelative(file, spec);
           if (!target) g.unresolved.push(`${rel(file)} imports "${spec}", which is no file`);
@@ -234,6 +247,19 @@ describe("reading import specifiers", () => {
       `const s = "not an import from here";`,
     ].join("\n");
     expect(specifiers(source)).toEqual(["./a.ts", "@scope/b", "c", "node:fs", "../e.ts", "./side-effect.ts", "./g.ts", "@scope/h/sub", "./i.ts", "./j.ts", "./k.ts"]);
+  });
+
+  it("finds the packages a source resolves by name at run time", () => {
+    const source = [
+      `const require = createRequire(import.meta.url);`,
+      `const a = readFileSync(require.resolve("a/dist/a.min.js"), "utf8");`,
+      `const b = createRequire(import.meta.url).resolve("@scope/b");`,
+      `const c = require("c");`,
+      `const d = import.meta.resolve("d");`,
+      `// require.resolve("commented")`,
+      `const e = path.resolve("not-a-package");`,
+    ].join("\n");
+    expect(resolvedSpecifiers(source)).toEqual(["a/dist/a.min.js", "@scope/b", "c", "d"]);
   });
 
   it("names one cycle per strongly connected component, and none in a tree", () => {
