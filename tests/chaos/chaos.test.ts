@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { readDataset } from "@baton/data";
-import { awaitRun, createEvent, encodeEvent, HEADERS, msgId, readManifest, subjects, type CheckpointManifest, type CheckpointRef, type Observed, type Recipe } from "@baton/stage-kit";
+import { awaitRun, readManifest } from "@baton/runner";
+import { createEvent, encodeEvent, HEADERS, msgId, subjects, type CheckpointManifest, type CheckpointRef, type Recipe } from "@baton/contracts";
+import type { Observed } from "@baton/bus";
 import { firstEvent, publishRun, spawnStage, spawnStages, startRelay, tensorRecipe, waitFor, type Relay, type StageProcess } from "../relay/harness.ts";
 import { expectClean, expectUp, leftWorkDirs, line, prng, StreamLog, workingOn, type RunFigures } from "./world.ts";
 

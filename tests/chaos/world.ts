@@ -5,7 +5,9 @@ import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { expect } from "vitest";
 import { rng } from "@baton/rng";
-import { keys, readManifest, type CheckpointManifest, type Observed, type RunCompletedData } from "@baton/stage-kit";
+import { keys, type CheckpointManifest, type RunCompletedData } from "@baton/contracts";
+import { readManifest } from "@baton/runner";
+import type { Observed } from "@baton/bus";
 import { getJson, waitFor, type Relay, type StageProcess } from "../relay/harness.ts";
 
 /** Whole numbers in [lo, hi] from the workspace's seeded generator: a failing run can be replayed with CHAOS_SEED. */

@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HEADERS, type Recipe, type StageEnv, keys, runStage, silentLogger, stageEnv, subjects } from "@baton/stage-kit";
-import { startTestServices, type TestServices } from "@baton/stage-kit/testing";
+import { HEADERS, type Recipe, keys, subjects } from "@baton/contracts";
+import { type StageEnv, runStage, silentLogger, stageEnv } from "@baton/runner";
+import { startTestServices, type TestServices } from "@baton/testing";
 import { implementation, runPipeline } from "@baton/stage-registry";
 import { cli, sha256File } from "./cluster.ts";
 

@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type StageEnv, keys, stageEnv } from "@baton/stage-kit";
-import { freePort, startTestServices, tsxNodeArgs, type TestServices } from "@baton/stage-kit/testing";
+import { type StageEnv, stageEnv } from "@baton/runner";
+import { keys } from "@baton/contracts";
+import { freePort, startTestServices, tsxNodeArgs, type TestServices } from "@baton/testing";
 import { cli } from "./cluster.ts";
 
 const CLI = fileURLToPath(new URL("../../packages/cli/src/main.ts", import.meta.url));

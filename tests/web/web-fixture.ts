@@ -5,8 +5,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type StageEnv, commitCheckpoint, stageEnv } from "@baton/stage-kit";
-import { startTestServices, type TestServices } from "@baton/stage-kit/testing";
+import { type StageEnv, commitCheckpoint, stageEnv } from "@baton/runner";
+import { startTestServices, type TestServices } from "@baton/testing";
 import { tinyCheckpoint } from "@baton/stage-contract";
 import { type Role, type RunningWeb, type StartWebOptions, UserFile, startWeb } from "@baton/web";
 

@@ -19,7 +19,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDocument, stringify } from "yaml";
-import { BatonError } from "@baton/stage-kit";
+import { BatonError } from "@baton/contracts";
 import { type ResolvedStep, readRecipeFile, resolveSteps } from "@baton/stage-registry";
 import { loadRules } from "@baton/trigger";
 import { natsAuthConf, natsPasswordVariable, natsUserProblems, natsUsers } from "./nats-auth.ts";

@@ -2,7 +2,7 @@
 // waits on the step's durable consumer (scale to zero), and the Job that creates every step's
 // consumer before the first run (a missing consumer reads to KEDA as the whole stream's backlog).
 // k8s/base/stages/*.yaml are these objects for the demo recipe (tests/k8s checks they agree).
-import { STREAM, durableName } from "@baton/stage-kit";
+import { STREAM, durableName } from "@baton/contracts";
 import { STARTER_USER } from "./nats-auth.ts";
 import { OWN_RESOURCES_LABEL, type PodResources, STAGE_RESOURCES } from "./resources.ts";
 

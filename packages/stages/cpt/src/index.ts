@@ -6,7 +6,8 @@
 //   emits     the checkpoint with domain and general val loss before and after: the gain on the
 //             domain, and the forgetting on general text
 import type { BadRecordPolicy } from "@baton/data";
-import { BatonError, type RecipeStep, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
+import { BatonError, type RecipeStep } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
   type SampleBeforeAfter,
   type StageDeps,

@@ -3,7 +3,8 @@
 //   trains    every weight, with the loss on completion tokens (and the EOS after them) only
 //   emits     the checkpoint with exact match and ROUGE-L on the held-out split, before and after
 import type { BadRecordPolicy } from "@baton/data";
-import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import { type StageDeps, finish, openSession, promptCompletion, readingData, requireData, sampleTable, sftData, splitByRole, startFrom, stepProblems, storeOpener, trainScored } from "@baton/stage-lm";
 import { finetuneConfig } from "./config.ts";
 

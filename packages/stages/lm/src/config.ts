@@ -3,7 +3,7 @@
 // that names the JSON path: an unknown key (with the keys that exist), or a value whose type differs
 // from the default's. nanoGPT's configurator works the same way, and for the same reason: a typo in a
 // recipe must not silently train with the default.
-import { BatonError } from "@baton/stage-kit";
+import { BatonError } from "@baton/contracts";
 
 export type ConfigValue = string | number | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
 

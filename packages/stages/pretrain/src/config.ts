@@ -2,7 +2,7 @@
 // on 2 CPU cores. Every key may be overridden by the recipe step's `config`; an unknown key or a value
 // of another type is an error naming its JSON path.
 import { type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig, scheduleProblems } from "@baton/stage-lm";
-import type { RecipeStep } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
 
 export const PRETRAIN_DEFAULTS = {
   model: {

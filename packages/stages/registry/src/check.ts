@@ -5,7 +5,8 @@
 // All problems come back at once, each with the recipe file and its JSON path.
 import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { BatonError, type Recipe, type Store } from "@baton/stage-kit";
+import { BatonError, type Recipe } from "@baton/contracts";
+import type { Store } from "@baton/store";
 import { IMPLEMENTATIONS, recipeStepProblems } from "./registry.ts";
 
 export interface CheckOptions {

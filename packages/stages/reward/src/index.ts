@@ -9,7 +9,8 @@
 import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
 import { SCORE_WEIGHT } from "@baton/model";
 import { rng } from "@baton/rng";
-import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
+import { BatonError } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
   type SeqGroup,
   SeqProgram,

@@ -6,7 +6,8 @@
 //   emits     the policy, rewards/chosen, rewards/rejected, accuracy and margin on held-out pairs,
 //             and held-out answer accuracy and EOS rate before and after
 import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
-import { BatonError, type StageContext, type StageDefinition, type TrainResult } from "@baton/stage-kit";
+import { BatonError } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import { SeqProgram, type StageDeps, answerPrompts, datasetCounts, EVAL_SEED, heldOutWinRate, sampledEffects, finish, openSession, readPrompts, readRankings, readingData, requireData, stepProblems, rlhfModels, splitByRole, storeOpener, trainLoop } from "@baton/stage-lm";
 import { dpoConfig } from "./config.ts";
 import { dpoLoss } from "./dpo-loss.ts";

@@ -4,7 +4,7 @@
 // the reward model. Sizes are for small models on CPU; the rates suit a model that is already
 // instruction-tuned (RL only nudges it).
 import { type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, loadConfig } from "@baton/stage-lm";
-import { BatonError, type RecipeStep } from "@baton/stage-kit";
+import { BatonError, type RecipeStep } from "@baton/contracts";
 
 export const PPO_DEFAULTS = {
   // the earlier step whose checkpoint is the policy; null: the reward model's parent

@@ -1,7 +1,9 @@
 // A complete campaign's rankings as one dataset (JSONL of ranking records, in item then rater order),
 // announced once with feedback.ready: the event id is the campaign's, so even a second announcement
 // after a restart is the same event, and the exported.json marker stops this app from making one.
-import { type Bus, type Store, keys, publishEvent } from "@baton/stage-kit";
+import { type Bus, publishEvent } from "@baton/bus";
+import type { Store } from "@baton/store";
+import { keys } from "@baton/contracts";
 import type { Campaign, Judgement } from "./campaign.ts";
 
 export interface CampaignExport {

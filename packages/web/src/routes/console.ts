@@ -3,7 +3,10 @@
 import { Readable } from "node:stream";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import { type Bus, type Store, isBatonError, keys, lineage, readManifest } from "@baton/stage-kit";
+import type { Bus } from "@baton/bus";
+import type { Store } from "@baton/store";
+import { isBatonError, keys } from "@baton/contracts";
+import { lineage, readManifest } from "@baton/runner";
 import { type StageReport, storedStageReport } from "@baton/stage-lm";
 import type { RunIndex, RunView } from "../console/run-index.ts";
 import { DOWNLOADS, checkpointPage } from "../pages/checkpoint.ts";
