@@ -6,8 +6,9 @@
 //             pairs of a prompt at once, each response scored once per step
 //   emits     the reward model, its scores centred on the training responses (reward_bias in
 //             config.json), and held-out pairwise accuracy and margin before and after
-import { type BadRecordPolicy, chatTemplateOf, rng } from "@baton/data";
+import { type BadRecordPolicy, chatTemplateOf } from "@baton/data";
 import { SCORE_WEIGHT } from "@baton/model";
+import { rng } from "@baton/rng";
 import { BatonError } from "@baton/contracts";
 import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
