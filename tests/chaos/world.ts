@@ -80,7 +80,7 @@ export async function expectClean(relay: Relay, runId: string, steps: number, do
   const committed = new Set(records.map((r) => relay.env.store.keyOf(r!.checkpoint.uri)));
   // The committing worker cleans up before its ack: poll until it has.
   const leftovers = async () => {
-    const folders = new Set((await relay.env.store.list(`checkpoints/${runId}/`)).map((k) => k.split("/").slice(0, 4).join("/") + "/"));
+    const folders = new Set((await relay.env.store.list(`checkpoints/${runId}/`)).map((k) => `${k.split("/").slice(0, 4).join("/")}/`));
     const snapshots = await relay.env.store.list(`runs/${runId}/`);
     return { folders, extra: [...folders].filter((f) => !committed.has(f)).length + snapshots.length };
   };

@@ -37,9 +37,9 @@ describe("data access over NATS + S3", () => {
     services = await startTestServices();
     dir = await mkdtemp(join(tmpdir(), "baton-access-"));
     env = await stageEnv({ ...process.env, ...services.env, BATON_HOME: join(dir, "home"), BATON_MAX_ATTEMPTS: "2" });
-    await writeFile(join(dir, "general.train.jsonl"), Array.from({ length: 40 }, (_, i) => line(i)).join("\n") + "\n");
+    await writeFile(join(dir, "general.train.jsonl"), `${Array.from({ length: 40 }, (_, i) => line(i)).join("\n")}\n`);
     await writeFile(join(dir, "passwd"), `${CANARY}:x:0:0:root:/root:/bin/bash\n`);
-    const val = Array.from({ length: 8 }, (_, i) => JSON.stringify({ text: `a held out line number ${i} about the mat.` })).join("\n") + "\n";
+    const val = `${Array.from({ length: 8 }, (_, i) => JSON.stringify({ text: `a held out line number ${i} about the mat.` })).join("\n")}\n`;
     await env.store.putBytes(keys.dataset("access", "general.val.jsonl"), new TextEncoder().encode(val));
     valUri = env.store.uri(keys.dataset("access", "general.val.jsonl"));
     http = createServer((req, res) => {

@@ -6,7 +6,7 @@ import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { generateDemoData } from "@baton/data";
-import { NatsBus } from "@baton/bus";
+import type { NatsBus } from "@baton/bus";
 import { STREAM, durableName, subjects } from "@baton/contracts";
 import { type Cluster, RECIPES, cli, startCluster } from "./cluster.ts";
 

@@ -95,7 +95,7 @@ function typeOf(s: JsonSchema, ctx: Ctx, indent: string): string {
 }
 
 function objectType(s: JsonSchema, ctx: Ctx, indent: string): string {
-  const inner = indent + "  ";
+  const inner = `${indent}  `;
   const required = new Set(s.required ?? []);
   const lines = ["{"];
   for (const [key, prop] of Object.entries(s.properties ?? {})) {

@@ -47,7 +47,7 @@ export function redact(value: unknown, secrets: readonly string[]): unknown {
 export function createLogger(options: JsonLoggerOptions = {}): JsonLogger {
   const envLevel = process.env["BATON_LOG_LEVEL"] as LogLevel | undefined;
   const level = options.level ?? (envLevel && envLevel in ORDER ? envLevel : "info");
-  const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const r = createRedactor(options.secrets ?? secretsFromEnv());
   return make(options.context ?? {}, ORDER[level], write, r);
 }

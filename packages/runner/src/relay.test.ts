@@ -186,7 +186,7 @@ describe("relay over the in-memory bus and a folder store", () => {
     const base = options("pre");
     const refusing = serveStage({ ...base, validate: (step) => (step.config["add"] === 1 ? ["/config/train/warmupSteps: 5 warmup steps exceed /train/steps (3)"] : []), train: async (ctx) => (trained.push(ctx.attempt), base.train(ctx)) });
     await startRun(bus, { runId: "refused", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
-    await expect(awaitRun(bus, "refused", { timeoutMs: 10_000 })).rejects.toThrow(/can never train:\n  - \/config\/train\/warmupSteps/);
+    await expect(awaitRun(bus, "refused", { timeoutMs: 10_000 })).rejects.toThrow(/can never train:\n {2}- \/config\/train\/warmupSteps/);
     await refusing.stop();
     expect(trained).toEqual([]);
 
@@ -311,7 +311,7 @@ describe("relay over the in-memory bus and a folder store", () => {
     for (const name of [`baton-r-0-1-ab-p${dead}`, `baton-r-0-1-cd-p${process.ppid}`, "baton-unowned", "other"]) await mkdir(join(work, name, "input"), { recursive: true });
     const service = serveStage(options("pre"));
     await service.stop();
-    expect((await readdir(work)).sort()).toEqual(["baton-r-0-1-cd-p" + process.ppid, "baton-unowned", "other"].sort());
+    expect((await readdir(work)).sort()).toEqual([`baton-r-0-1-cd-p${process.ppid}`, "baton-unowned", "other"].sort());
   });
 
   it("tells observers every phase in order and carries their headers onto published events", async () => {

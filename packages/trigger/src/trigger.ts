@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { type Bus, type Delivery, type DurableConsumer, KvState } from "@baton/bus";
 import { HEADERS, KV_BUCKETS, faultBackoffMs, isBatonError, subjects, toBatonError } from "@baton/contracts";
 import { type Ledger, type Logger, latestCheckpoint, startRun } from "@baton/runner";
-import { matches, recipeFor, type Rule, type Rules } from "./rules.ts";
+import { matches, recipeFor, type Rules } from "./rules.ts";
 import { fromBucketNotification, fromEvent, type Parsed } from "./updates.ts";
 import { runIdOf, type Seen, type Window, Windows } from "./windows.ts";
 

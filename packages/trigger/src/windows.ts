@@ -8,7 +8,7 @@
 // the window's deletion. A restarted trigger finds closing windows and finishes them.
 import { createHash } from "node:crypto";
 import type { CheckpointRef } from "@baton/contracts";
-import { KvState, type Versioned } from "@baton/bus";
+import type { KvState, Versioned } from "@baton/bus";
 import type { Rule } from "./rules.ts";
 import type { Update } from "./updates.ts";
 

@@ -17,7 +17,7 @@ export async function exportCampaign(store: Store, bus: Bus, c: Campaign, judgem
     .filter((j) => j.kind === "ranking" && j.record)
     .sort((a, b) => a.item - b.item || a.rater.localeCompare(b.rater))
     .map((j) => j.record!);
-  const bytes = new TextEncoder().encode(rankings.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  const bytes = new TextEncoder().encode(`${rankings.map((r) => JSON.stringify(r)).join("\n")}\n`);
   const key = keys.campaignExport(c.id);
   const put = await store.putBytes(key, bytes);
   const done: CampaignExport = { uri: store.uri(key), sha256: put.sha256, count: rankings.length };
