@@ -184,7 +184,10 @@ describe("relay over the in-memory bus and a folder store", () => {
     const seen = collect();
     const trained: number[] = [];
     const base = options("pre");
-    const refusing = serveStage({ ...base, validate: (step) => (step.config["add"] === 1 ? ["/config/train/warmupSteps: 5 warmup steps exceed /train/steps (3)"] : []), train: async (ctx) => (trained.push(ctx.attempt), base.train(ctx)) });
+    const refusing = serveStage({ ...base, validate: (step) => (step.config["add"] === 1 ? ["/config/train/warmupSteps: 5 warmup steps exceed /train/steps (3)"] : []), train: async (ctx) => {
+      trained.push(ctx.attempt);
+      return base.train(ctx);
+    } });
     await startRun(bus, { runId: "refused", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
     await expect(awaitRun(bus, "refused", { timeoutMs: 10_000 })).rejects.toThrow(/can never train:\n {2}- \/config\/train\/warmupSteps/);
     await refusing.stop();
@@ -247,7 +250,10 @@ describe("relay over the in-memory bus and a folder store", () => {
     const seen = collect(subjects.checkpointReady("mid"));
     const trained: number[] = [];
     const opts = options("pre");
-    const watchTrain = { ...opts, train: async (ctx: Parameters<typeof opts.train>[0]) => (trained.push(ctx.attempt), opts.train(ctx)) };
+    const watchTrain = { ...opts, train: async (ctx: Parameters<typeof opts.train>[0]) => {
+      trained.push(ctx.attempt);
+      return opts.train(ctx);
+    } };
     const redelivered = (runId: string, id: string) => bus.publish(subjects.checkpointReady("pre"), createEvent({ type: "dev.baton.checkpoint.ready", id, source: "t", data: { runId, recipe: "three", cursor: 0, pipeline: recipe.steps, checkpoint: null } }));
     await redelivered("again", "again-redelivered");
     expect(await runStage(watchTrain)).toMatchObject({ kind: "already-committed", checkpoint: ref });
@@ -276,7 +282,10 @@ describe("relay over the in-memory bus and a folder store", () => {
     const flakyLedger = Object.assign(Object.create(ledger) as MemoryLedger, {
       commit: (...a: Parameters<MemoryLedger["commit"]>) => (refusals-- > 0 ? Promise.reject(new BatonError("LEDGER_UNAVAILABLE", "retry", "ledger commit failed: NATS away")) : ledger.commit(...a)),
     });
-    const service = serveStage({ ...base, ledger: flakyLedger, train: async (ctx) => (trained.push(ctx.attempt), base.train(ctx)) });
+    const service = serveStage({ ...base, ledger: flakyLedger, train: async (ctx) => {
+      trained.push(ctx.attempt);
+      return base.train(ctx);
+    } });
     await startRun(bus, { runId: "blip", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
     const done = await awaitRun(bus, "blip", { timeoutMs: 10_000 });
     await service.stop();

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, type Dirent } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
@@ -104,7 +104,7 @@ export class FsStore implements Store {
     const base = slash >= 0 ? prefix.slice(0, slash + 1) : "";
     const out: string[] = [];
     const walk = async (relDir: string): Promise<void> => {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await readdir(join(this.root, relDir), { withFileTypes: true });
       } catch (err) {

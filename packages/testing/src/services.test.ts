@@ -144,7 +144,10 @@ describe("no server outlives its test", () => {
     const open = () =>
       new Promise<boolean>((resolve) => {
         const socket = tcpConnect({ host: "127.0.0.1", port });
-        socket.once("connect", () => (socket.destroy(), resolve(true)));
+        socket.once("connect", () => {
+          socket.destroy();
+          resolve(true);
+        });
         socket.once("error", () => resolve(false));
       });
     expect(await open()).toBe(true);

@@ -5,7 +5,7 @@
 // Beyond those windows and their dedupe marks the trigger keeps no run state.
 import { hostname } from "node:os";
 import { type Bus, type Delivery, type DurableConsumer, KvState } from "@baton/bus";
-import { HEADERS, KV_BUCKETS, faultBackoffMs, isBatonError, subjects, toBatonError } from "@baton/contracts";
+import { type CheckpointRef, HEADERS, KV_BUCKETS, faultBackoffMs, isBatonError, subjects, toBatonError } from "@baton/contracts";
 import { type Ledger, type Logger, latestCheckpoint, startRun } from "@baton/runner";
 import { matches, recipeFor, type Rules } from "./rules.ts";
 import { fromBucketNotification, fromEvent, type Parsed } from "./updates.ts";
@@ -122,7 +122,7 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
     if (!windows.due(rule, current.value)) return;
     let frozen = current;
     if (current.value.state === "open") {
-      let start;
+      let start: CheckpointRef | null;
       try {
         start = rule.checkpoint.kind === "event" ? current.value.checkpoint : await latestCheckpoint(o.ledger, rule.checkpoint.pipeline, rule.checkpoint.step);
       } catch (err) {
