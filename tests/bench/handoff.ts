@@ -5,8 +5,8 @@
 // Runs are sent one after another (no queueing), each a two-step recipe: give -> take.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { awaitRun } from "@baton/stage-kit";
-import { BareS3 } from "@baton/stage-kit/testing";
+import { awaitRun } from "@baton/runner";
+import { BareS3 } from "@baton/testing";
 import { publishRun, spawnStage, startRelay, tensorRecipe } from "../relay/harness.ts";
 import { machine, median, percentile } from "./stats.ts";
 

@@ -9,8 +9,8 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
-import { stageEnv } from "@baton/stage-kit";
-import { BareS3, startTestServices } from "@baton/stage-kit/testing";
+import { stageEnv } from "@baton/runner";
+import { BareS3, startTestServices } from "@baton/testing";
 import { machine, median } from "./stats.ts";
 
 const RUNS = Number(process.env["RUNS"] ?? 5);

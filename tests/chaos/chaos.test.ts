@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { readDataset } from "@baton/data";
-import { awaitRun, createEvent, encodeEvent, HEADERS, msgId, readManifest, subjects, type CheckpointManifest, type CheckpointRef, type Observed, type Recipe } from "@baton/stage-kit";
+import { awaitRun, readManifest } from "@baton/runner";
+import { createEvent, encodeEvent, HEADERS, msgId, subjects, type CheckpointManifest, type CheckpointRef, type Recipe } from "@baton/contracts";
+import type { Observed } from "@baton/bus";
 import { firstEvent, publishRun, spawnStage, spawnStages, startRelay, tensorRecipe, waitFor, type Relay, type StageProcess } from "../relay/harness.ts";
 import { expectClean, expectUp, leftWorkDirs, line, prng, StreamLog, workingOn, type RunFigures } from "./world.ts";
 
@@ -59,7 +61,7 @@ describe(`chaos (seed ${SEED})`, () => {
 
   afterAll(async () => {
     console.log(`chaos seed ${SEED}\n| scenario | runs | completed | dead-lettered | commits per step | orphans | identical weights | messages |\n|---|---|---|---|---|---|---|---|\n${rows.map((r) => `| ${r.scenario} | ${r.runs} | ${r.completed} | ${r.deadLettered} | ${r.commitsPerStep} | ${r.orphans} | ${r.identical} | ${r.messages} |`).join("\n")}`);
-    if (process.env["CHAOS_REPORT"]) await writeFile(process.env["CHAOS_REPORT"], JSON.stringify({ seed: SEED, rows }, null, 2) + "\n");
+    if (process.env["CHAOS_REPORT"]) await writeFile(process.env["CHAOS_REPORT"], `${JSON.stringify({ seed: SEED, rows }, null, 2)}\n`);
     await Promise.allSettled(respawns);
     await Promise.all([...fixed, ...pool].map((s) => s.stop()));
     await relay?.close();
@@ -147,7 +149,7 @@ describe(`chaos (seed ${SEED})`, () => {
     });
     // The retry committed the killed attempt's checkpoint (attempt 1's folder) instead of training again.
     const rec = await relay.env.ledger.get(commit.runId, 1);
-    expect(relay.env.store.keyOf(rec!.checkpoint.uri)).toMatch(new RegExp(`/1-v2/1-[0-9a-f]+/$`));
+    expect(relay.env.store.keyOf(rec!.checkpoint.uri)).toMatch(/\/1-v2\/1-[0-9a-f]+\/$/);
     expect((await StreamLog.read(relay)).of("baton.stage.started.v2", commit.runId)).toHaveLength(1);
     const emit = await victimRun("pre-emit", "v3", { TEST_PAUSE_BEFORE: "emit:60000" }, async (victim) => {
       await line(victim, '"pausing before phase"', '"emit"'); // committed, next event not sent
@@ -324,7 +326,7 @@ describe(`chaos (seed ${SEED})`, () => {
     );
     const lines = fc.sample(lineArb, { numRuns: FUZZ, seed: SEED }).map((l) => (/^\s*$/.test(l) ? "{}" : noBreaks(l)));
     const file = join(relay.workDir, "fuzz.train.jsonl");
-    await writeFile(file, lines.join("\n") + "\n");
+    await writeFile(file, `${lines.join("\n")}\n`);
     const uri = `file://${file}`;
     const ds = readDataset(uri, { format: "prompt-completion", policy: "skip" });
     let records = 0;

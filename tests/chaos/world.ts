@@ -4,20 +4,16 @@
 import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { expect } from "vitest";
-import { keys, readManifest, type CheckpointManifest, type Observed, type RunCompletedData } from "@baton/stage-kit";
+import { rng } from "@baton/rng";
+import { keys, type CheckpointManifest, type RunCompletedData } from "@baton/contracts";
+import { readManifest } from "@baton/runner";
+import type { Observed } from "@baton/bus";
 import { getJson, waitFor, type Relay, type StageProcess } from "../relay/harness.ts";
 
-/** A small seeded PRNG (mulberry32): a failing run can be replayed with CHAOS_SEED. */
+/** Whole numbers in [lo, hi] from the workspace's seeded generator: a failing run can be replayed with CHAOS_SEED. */
 export function prng(seed: number): (lo: number, hi: number) => number {
-  let a = seed >>> 0;
-  return (lo, hi) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return lo + Math.floor(u * (hi - lo + 1));
-  };
+  const next = rng(seed);
+  return (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
 }
 
 /**
@@ -84,7 +80,7 @@ export async function expectClean(relay: Relay, runId: string, steps: number, do
   const committed = new Set(records.map((r) => relay.env.store.keyOf(r!.checkpoint.uri)));
   // The committing worker cleans up before its ack: poll until it has.
   const leftovers = async () => {
-    const folders = new Set((await relay.env.store.list(`checkpoints/${runId}/`)).map((k) => k.split("/").slice(0, 4).join("/") + "/"));
+    const folders = new Set((await relay.env.store.list(`checkpoints/${runId}/`)).map((k) => `${k.split("/").slice(0, 4).join("/")}/`));
     const snapshots = await relay.env.store.list(`runs/${runId}/`);
     return { folders, extra: [...folders].filter((f) => !committed.has(f)).length + snapshots.length };
   };

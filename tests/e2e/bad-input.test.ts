@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HEADERS, type Recipe, type StageEnv, stageEnv, subjects } from "@baton/stage-kit";
+import { HEADERS, type Recipe, subjects } from "@baton/contracts";
+import { type StageEnv, stageEnv } from "@baton/runner";
 import { readRecipeFile, runPipeline } from "@baton/stage-registry";
 import { readStageReport } from "@baton/stage-lm";
 import { cli } from "./cluster.ts";
@@ -30,8 +31,8 @@ describe("bad input", () => {
     env = await stageEnv({ BATON_HOME: join(dir, "home"), BATON_MAX_ATTEMPTS: "2" });
     // line 3: bad JSON; line 5: empty text; the rest valid
     const lines = [good(1), good(2), '{"text": "unterminated', good(4), '{"text": ""}', ...Array.from({ length: 30 }, (_, i) => good(i + 6))];
-    await writeFile(join(dir, "general.train.jsonl"), lines.join("\n") + "\n");
-    await writeFile(join(dir, "general.val.jsonl"), Array.from({ length: 8 }, (_, i) => good(i)).join("\n") + "\n");
+    await writeFile(join(dir, "general.train.jsonl"), `${lines.join("\n")}\n`);
+    await writeFile(join(dir, "general.val.jsonl"), `${Array.from({ length: 8 }, (_, i) => good(i)).join("\n")}\n`);
     trainUri = `file://${join(dir, "general.train.jsonl")}`;
     valUri = `file://${join(dir, "general.val.jsonl")}`;
   });

@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readRecipeFile } from "@baton/stage-registry";
-import { type Recipe, type StageEnv, keys, parseRecipe, stageEnv } from "@baton/stage-kit";
-import { startTestServices, tsxNodeArgs, type TestServices } from "@baton/stage-kit/testing";
+import { type Recipe, keys, parseRecipe } from "@baton/contracts";
+import { type StageEnv, stageEnv } from "@baton/runner";
+import { startTestServices, tsxNodeArgs, type TestServices } from "@baton/testing";
 
 const CLI = fileURLToPath(new URL("../../packages/cli/src/main.ts", import.meta.url));
 export const RECIPES = fileURLToPath(new URL("./recipes/", import.meta.url));

@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HEADERS, type Recipe, type StageEnv, keys, runStage, silentLogger, stageEnv, subjects } from "@baton/stage-kit";
-import { startTestServices, type TestServices } from "@baton/stage-kit/testing";
+import { HEADERS, type Recipe, keys, subjects } from "@baton/contracts";
+import { type StageEnv, runStage, silentLogger, stageEnv } from "@baton/runner";
+import { startTestServices, type TestServices } from "@baton/testing";
 import { implementation, runPipeline } from "@baton/stage-registry";
 import { cli, sha256File } from "./cluster.ts";
 
@@ -36,9 +37,9 @@ describe("data access over NATS + S3", () => {
     services = await startTestServices();
     dir = await mkdtemp(join(tmpdir(), "baton-access-"));
     env = await stageEnv({ ...process.env, ...services.env, BATON_HOME: join(dir, "home"), BATON_MAX_ATTEMPTS: "2" });
-    await writeFile(join(dir, "general.train.jsonl"), Array.from({ length: 40 }, (_, i) => line(i)).join("\n") + "\n");
+    await writeFile(join(dir, "general.train.jsonl"), `${Array.from({ length: 40 }, (_, i) => line(i)).join("\n")}\n`);
     await writeFile(join(dir, "passwd"), `${CANARY}:x:0:0:root:/root:/bin/bash\n`);
-    const val = Array.from({ length: 8 }, (_, i) => JSON.stringify({ text: `a held out line number ${i} about the mat.` })).join("\n") + "\n";
+    const val = `${Array.from({ length: 8 }, (_, i) => JSON.stringify({ text: `a held out line number ${i} about the mat.` })).join("\n")}\n`;
     await env.store.putBytes(keys.dataset("access", "general.val.jsonl"), new TextEncoder().encode(val));
     valUri = env.store.uri(keys.dataset("access", "general.val.jsonl"));
     http = createServer((req, res) => {

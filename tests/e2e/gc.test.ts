@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { commitCheckpoint, keys, openCheckpoint, stageEnv, type StageEnv } from "@baton/stage-kit";
-import { startTestServices, type TestServices } from "@baton/stage-kit/testing";
+import { commitCheckpoint, openCheckpoint, stageEnv, type StageEnv } from "@baton/runner";
+import { keys } from "@baton/contracts";
+import { startTestServices, type TestServices } from "@baton/testing";
 import { cli } from "./cluster.ts";
 
 describe("baton gc", () => {

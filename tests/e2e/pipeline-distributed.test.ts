@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { generateDemoData } from "@baton/data";
-import { awaitRun, lineage, startRun, type LineageHop } from "@baton/stage-kit";
+import { awaitRun, lineage, startRun, type LineageHop } from "@baton/runner";
 import { type Cluster, DEMO_RECIPE, type ServiceProcess, recipeWith, serve, sha256File, startCluster, uploadDatasets } from "./cluster.ts";
 
 const STEPS = [

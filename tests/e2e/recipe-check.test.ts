@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stageEnv, type StageEnv } from "@baton/stage-kit";
-import { startTestServices, type TestServices } from "@baton/stage-kit/testing";
+import { stageEnv, type StageEnv } from "@baton/runner";
+import { startTestServices, type TestServices } from "@baton/testing";
 import { cli } from "./cluster.ts";
 
 const TINY = "model: { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 32 }\n      train: { steps: 4, batchSize: 4, warmupSteps: 1 }";

@@ -6,7 +6,8 @@ import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { generateDemoData } from "@baton/data";
-import { NatsBus, STREAM, durableName, subjects } from "@baton/stage-kit";
+import type { NatsBus } from "@baton/bus";
+import { STREAM, durableName, subjects } from "@baton/contracts";
 import { type Cluster, RECIPES, cli, startCluster } from "./cluster.ts";
 
 describe("baton run on a cluster", () => {

@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type StageEnv, keys, stageEnv } from "@baton/stage-kit";
-import { freePort, startTestServices, tsxNodeArgs, type TestServices } from "@baton/stage-kit/testing";
+import { type StageEnv, stageEnv } from "@baton/runner";
+import { keys } from "@baton/contracts";
+import { freePort, startTestServices, tsxNodeArgs, type TestServices } from "@baton/testing";
 import { cli } from "./cluster.ts";
 
 const CLI = fileURLToPath(new URL("../../packages/cli/src/main.ts", import.meta.url));
@@ -108,7 +109,7 @@ describe("no secret leaves a process", () => {
       await env.bus.ensureConsumer("good");
       await env.bus.ensureConsumer("doomed");
 
-      await writeFile(join(dir, "general.train.jsonl"), Array.from({ length: 40 }, (_, i) => JSON.stringify({ text: `the cat sat on the mat number ${i}; the dog ran home.` })).join("\n") + "\n");
+      await writeFile(join(dir, "general.train.jsonl"), `${Array.from({ length: 40 }, (_, i) => JSON.stringify({ text: `the cat sat on the mat number ${i}; the dog ran home.` })).join("\n")}\n`);
       await writeFile(join(dir, "good.yaml"), `name: good\nsteps:\n  - name: good\n    stage: pretrain\n    data: [general.train.jsonl]\n    config: ${JSON.stringify(TINY)}\n`);
       await env.store.putFile(keys.dataset("secrets", "general.train.jsonl"), join(dir, "general.train.jsonl"));
       await writeFile(join(dir, "doomed.yaml"), `name: doomed\nsteps:\n  - name: doomed\n    stage: pretrain\n    data: [${env.store.uri(keys.dataset("secrets", "general.train.jsonl"))}]\n    config: ${JSON.stringify(TINY)}\n`);

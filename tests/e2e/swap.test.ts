@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { generateDemoData } from "@baton/data";
-import { awaitRun, lineage, openCheckpoint, startRun } from "@baton/stage-kit";
+import { awaitRun, lineage, openCheckpoint, startRun } from "@baton/runner";
 import { loadModel } from "@baton/stage-lm";
 import { type Cluster, type ServiceProcess, cli, recipeWith, serve, startCluster, uploadDatasets } from "./cluster.ts";
 

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { generateDemoData } from "@baton/data";
-import { type Recipe, awaitRun, decodeEvent, keys, lineage, startRun, subjects } from "@baton/stage-kit";
+import { type Recipe, decodeEvent, keys, subjects } from "@baton/contracts";
+import { awaitRun, lineage, startRun } from "@baton/runner";
 import { type Cluster, recipeWith, startCluster, uploadDatasets } from "../e2e/cluster.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

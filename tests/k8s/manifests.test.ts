@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, parseAllDocuments } from "yaml";
-import { STREAM, durableName, subjects } from "@baton/stage-kit";
+import { STREAM, durableName, subjects } from "@baton/contracts";
 import { IMPLEMENTATIONS, readRecipeFile } from "@baton/stage-registry";
 import { loadRules } from "@baton/trigger";
 

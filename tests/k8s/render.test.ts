@@ -6,8 +6,9 @@ import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { natsAuthConf, natsPasswordVariable } from "@baton/cli";
-import { NatsBus, STREAM, connectNats, durableName, subjects } from "@baton/stage-kit";
-import { type LocalNats, startNats } from "@baton/stage-kit/testing";
+import { NatsBus, connectNats } from "@baton/bus";
+import { STREAM, durableName, subjects } from "@baton/contracts";
+import { type LocalNats, startNats } from "@baton/testing";
 import { RECIPES, cli } from "../e2e/cluster.ts";
 import { type Manifest, k8sWithCredentials, kustomize, manifestProblems } from "./kustomize.ts";
 

@@ -2,7 +2,9 @@
 // missing or a corrupted checkpoint are dead-lettered with a reason a person can act on, while a good
 // run on the same step, published among them, completes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awaitRun, createEvent, msgId, subjects, HEADERS, type CheckpointRef, type Observed } from "@baton/stage-kit";
+import { awaitRun } from "@baton/runner";
+import { createEvent, msgId, subjects, HEADERS, type CheckpointRef } from "@baton/contracts";
+import type { Observed } from "@baton/bus";
 import { firstEvent, publishRun, spawnStages, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 const recipe = tensorRecipe("sturdy", [{ name: "maker" }, { name: "sturdy", config: { steps: 2 } }]);

@@ -2,7 +2,7 @@
 // another worker resumes from the newest snapshot, and the final checkpoint is byte-identical to the
 // one an uninterrupted run makes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awaitRun, readManifest } from "@baton/stage-kit";
+import { awaitRun, readManifest } from "@baton/runner";
 import { getJson, publishRun, spawnStage, spawnStages, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 // 12 train steps of 150 ms with a snapshot every 3: killed after step 7, the newest snapshot is step 6.

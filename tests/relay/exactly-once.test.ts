@@ -2,7 +2,9 @@
 // both train one step (one frozen past ack_wait, so the event went to the other), give exactly one
 // ledger commit, one stored checkpoint and one next event.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awaitRun, encodeEvent, subjects, type Observed } from "@baton/stage-kit";
+import { awaitRun } from "@baton/runner";
+import { encodeEvent, subjects } from "@baton/contracts";
+import type { Observed } from "@baton/bus";
 import { firstEvent, getJson, publishRun, spawnStages, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 /** Collects every message on `filter` (from the stream's start) until stopped. */

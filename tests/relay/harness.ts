@@ -5,8 +5,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createEvent, injectTraceContext, msgId, stageEnv, startPublishSpan, subjects, type BatonEvent, type CheckpointRef, type Recipe, type RecipeStep, type Tracer } from "@baton/stage-kit";
-import { reapOnExit, startTestServices, tsxNodeArgs, type TestServices } from "@baton/stage-kit/testing";
+import { subjects, type BatonEvent, type CheckpointRef, type Recipe, type RecipeStep } from "@baton/contracts";
+import { injectTraceContext } from "@baton/bus";
+import { firstEvent as runFirstEvent, stageEnv } from "@baton/runner";
+import { startPublishSpan, type Tracer } from "@baton/service";
+import { reapOnExit, startTestServices, tsxNodeArgs, type TestServices } from "@baton/testing";
 
 type StageEnv = Awaited<ReturnType<typeof stageEnv>>;
 
@@ -180,12 +183,7 @@ export async function readSpans(relay: Relay): Promise<SpanRecord[]> {
 
 /** The first checkpoint.ready of a run (cursor 0), as `baton run` would publish it. */
 export function firstEvent(recipe: Recipe, runId: string, checkpoint: CheckpointRef | null = null): BatonEvent<"dev.baton.checkpoint.ready"> {
-  return createEvent({
-    type: "dev.baton.checkpoint.ready",
-    source: "tests/relay",
-    id: msgId(runId, 0, "dev.baton.checkpoint.ready"),
-    data: { runId, recipe: recipe.name, seed: recipe.seed ?? 0, cursor: 0, pipeline: recipe.steps, checkpoint },
-  });
+  return runFirstEvent({ runId, recipe, checkpoint, source: "tests/relay" });
 }
 
 /**

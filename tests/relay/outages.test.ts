@@ -1,7 +1,9 @@
 // The relay rides out its services going away: nats-server restarted in the middle of a step, and the
 // S3 server unreachable for a while (retries with backoff), and the run still completes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awaitRun, lineage, subjects, type Observed } from "@baton/stage-kit";
+import { awaitRun, lineage } from "@baton/runner";
+import { subjects } from "@baton/contracts";
+import type { Observed } from "@baton/bus";
 import { getJson, publishRun, spawnStages, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";
 
 const recipe = tensorRecipe("outage", [

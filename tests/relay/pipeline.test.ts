@@ -4,7 +4,8 @@
 // each service's HTTP face reports the work.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { awaitRun, createTelemetry, InMemorySpanExporter, lineage, openCheckpoint } from "@baton/stage-kit";
+import { awaitRun, lineage, openCheckpoint } from "@baton/runner";
+import { createTelemetry, InMemorySpanExporter } from "@baton/service";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeTensor, initialTensor, stepConfig, update } from "../fixtures/tensor-stage.ts";
 import { getJson, publishRun, readSpans, spawnStages, startRelay, tensorRecipe, waitFor, RELAY_TEST_TIMEOUT_MS, type Relay, type StageProcess } from "./harness.ts";

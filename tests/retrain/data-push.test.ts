@@ -4,7 +4,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BatonEvent, decodeEvent, readDatasetManifest, subjects } from "@baton/stage-kit";
+import { type BatonEvent, decodeEvent, subjects } from "@baton/contracts";
+import { readDatasetManifest } from "@baton/runner";
 import { type Cluster, cli, sha256File, startCluster } from "../e2e/cluster.ts";
 
 describe("baton data push", () => {

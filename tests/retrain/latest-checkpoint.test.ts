@@ -8,7 +8,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awaitRun, countingStage, latestCheckpoint, lineage, serveStage, silentLogger, startRun, type Recipe, type StageService } from "@baton/stage-kit";
+import { awaitRun, latestCheckpoint, lineage, serveStage, silentLogger, startRun, type StageService } from "@baton/runner";
+import { countingStage } from "@baton/runner/testing";
+import type { Recipe } from "@baton/contracts";
 import { type Cluster, cli, startCluster } from "../e2e/cluster.ts";
 
 // The steps name data that exists (beforeAll puts it in the store): `baton run` checks the whole

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { generateDemoData } from "@baton/data";
-import { type BatonEvent, awaitRun, checkpointAt, createEvent, decodeEvent, latestCheckpoint, lineage, startRun, subjects } from "@baton/stage-kit";
+import { type BatonEvent, createEvent, decodeEvent, subjects } from "@baton/contracts";
+import { awaitRun, checkpointAt, latestCheckpoint, lineage, startRun } from "@baton/runner";
 import { type Cluster, type ServiceProcess, cli, recipeWith, serve, sha256File, startCluster, uploadDatasets } from "../e2e/cluster.ts";
 import { type TriggerProcess, startTrigger } from "./trigger-process.ts";
 

@@ -1,7 +1,7 @@
 // `baton trigger serve` as its own OS process, as a Deployment runs it, for the retraining tests.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { tsxNodeArgs } from "@baton/stage-kit/testing";
+import { tsxNodeArgs } from "@baton/testing";
 import type { Cluster } from "../e2e/cluster.ts";
 
 const CLI = fileURLToPath(new URL("../../packages/cli/src/main.ts", import.meta.url));

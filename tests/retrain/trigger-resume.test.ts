@@ -5,7 +5,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { type BatonEvent, KV_BUCKETS, KvState, createEvent, decodeEvent, silentLogger, subjects } from "@baton/stage-kit";
+import { type BatonEvent, KV_BUCKETS, createEvent, decodeEvent, subjects } from "@baton/contracts";
+import { KvState } from "@baton/bus";
+import { silentLogger } from "@baton/runner";
 import { loadRules, serveTrigger, updateId, type TriggerService } from "@baton/trigger";
 import { type Cluster, startCluster } from "../e2e/cluster.ts";
 

@@ -3,7 +3,8 @@
 // flood from one user, and 50 raters submitting at once. Each gets its own status code, and the
 // store ends with exactly the valid submissions.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BatonEvent, decodeEvent, keys, silentLogger, subjects } from "@baton/stage-kit";
+import { type BatonEvent, decodeEvent, keys, subjects } from "@baton/contracts";
+import { silentLogger } from "@baton/runner";
 import { CampaignBook } from "@baton/web";
 import { type Client, type WebWorld, createCampaign, login, nextTask, postLargeBody, startWebWorld } from "./web-fixture.ts";
 

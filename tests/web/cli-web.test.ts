@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateDemoData } from "@baton/data";
-import { tsxNodeArgs } from "@baton/stage-kit/testing";
+import { tsxNodeArgs } from "@baton/testing";
 import { cli } from "../e2e/cluster.ts";
 
 const CLI = fileURLToPath(new URL("../../packages/cli/src/main.ts", import.meta.url));

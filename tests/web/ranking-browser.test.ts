@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BatonEvent, type StageService, awaitRun, decodeEvent, keys, readManifest, serveStage, silentLogger, subjects } from "@baton/stage-kit";
+import { type BatonEvent, decodeEvent, keys, subjects } from "@baton/contracts";
+import { type StageService, awaitRun, readManifest, serveStage, silentLogger } from "@baton/runner";
 import { createStage as createRewardStage } from "@baton/stage-reward";
 import { type TriggerService, loadRules, serveTrigger } from "@baton/trigger";
 import { stringify } from "yaml";
@@ -56,7 +57,7 @@ describe("ranking page in a browser", () => {
   async function startRetraining(): Promise<void> {
     const store = w.env.store;
     const held = [["tac", "cat", "no"], ["god", "dog", "x"], ["ih", "hi", "?"]].map((responses, i) => ({ prompt: ["rev cat", "rev dog", "rev hi"][i], responses, ranking: [0, 1, 2] }));
-    const jsonl = (rows: unknown[]) => new TextEncoder().encode(rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const jsonl = (rows: unknown[]) => new TextEncoder().encode(`${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
     const train = store.uri(keys.dataset("feedback-base", "rankings.train.jsonl"));
     const test = store.uri(keys.dataset("feedback-base", "rankings.test.jsonl"));
     await store.putBytes(store.keyOf(train), jsonl(held));
@@ -74,7 +75,7 @@ describe("ranking page in a browser", () => {
     await admin.goto(`${w.web.url}/rate`);
     await admin.click('a[href="/rate/new"]');
     const prompts = join(w.dir, "prompts.jsonl");
-    await writeFile(prompts, PROMPTS.map((p) => JSON.stringify({ instruction: p, input: "", output: "x" })).join("\n") + "\n");
+    await writeFile(prompts, `${PROMPTS.map((p) => JSON.stringify({ instruction: p, input: "", output: "x" })).join("\n")}\n`);
     await admin.fill('input[name="id"]', FIRST);
     await admin.fill('input[name="checkpoint"]', w.checkpointUri);
     await admin.setInputFiles('input[name="prompts"]', prompts);

@@ -5,8 +5,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type StageEnv, commitCheckpoint, stageEnv } from "@baton/stage-kit";
-import { startTestServices, type TestServices } from "@baton/stage-kit/testing";
+import { type StageEnv, commitCheckpoint, stageEnv } from "@baton/runner";
+import { startTestServices, type TestServices } from "@baton/testing";
 import { tinyCheckpoint } from "@baton/stage-contract";
 import { type Role, type RunningWeb, type StartWebOptions, UserFile, startWeb } from "@baton/web";
 
@@ -115,7 +115,7 @@ export async function createCampaign(w: WebWorld, admin: Client, f: CampaignForm
   form.set("wanted", String(f.wanted));
   form.set("maxTokens", String(f.maxTokens ?? 6));
   form.set("guidelines", f.guidelines ?? "Best answer first. Tie answers that are equally good.");
-  form.set("prompts", new Blob([f.prompts.map((p) => JSON.stringify({ instruction: p, input: "", output: "x" })).join("\n") + "\n"]), "prompts.jsonl");
+  form.set("prompts", new Blob([`${f.prompts.map((p) => JSON.stringify({ instruction: p, input: "", output: "x" })).join("\n")}\n`]), "prompts.jsonl");
   const res = await fetch(`${w.web.url}/rate`, { method: "POST", body: form, redirect: "manual", headers: { cookie: admin.cookie } });
   if (res.status !== 303) throw new Error(`creating campaign ${f.id} answered ${res.status}: ${await res.text()}`);
   for (let i = 0; i < 600; i++) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `baton` command: `baton <command> [args]`. Each command lives in commands/<name>.ts and is
 // loaded only when called, so `baton sample` does not pay for the NATS or S3 clients.
-import { redactStandardStreams } from "@baton/stage-kit/redact";
+import { redactStandardStreams } from "@baton/contracts";
 import { commands } from "./commands.ts";
 import { CliError } from "./args.ts";
 

@@ -1,7 +1,7 @@
 // `--web [port]` on `baton run` and `baton demo`: the web console over this process's own bus and
 // store, so a local run (memory bus) can be watched live. The flag's value is optional, which
 // node:util's parseArgs cannot say, so it is taken out of argv before the command parses the rest.
-import { type StageEnv, jsonLogger } from "@baton/stage-kit";
+import { type StageEnv, jsonLogger } from "@baton/runner";
 import { DEFAULT_WEB_PORT, type RunningWeb, UserFile, startWeb, usersFileFor } from "@baton/web";
 import { CliError } from "./args.ts";
 

@@ -18,7 +18,7 @@ export type {
   RankingRecord,
 } from "./read/formats.ts";
 export type { TextCodec } from "./codec.ts";
-export { hashKey, rng, keyedIndex, keyedPermutation } from "./random.ts";
+export { hashKey, keyedIndex, keyedPermutation } from "./random.ts";
 export { TokenFile, TokenFileWriter, tokenDtypeFor } from "./tokens/token-file.ts";
 export type { TokenDtype } from "./tokens/token-file.ts";
 export { buildTokenCorpus, corpusTexts } from "./tokens/corpus.ts";

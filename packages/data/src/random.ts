@@ -1,7 +1,9 @@
 /**
  * Deterministic randomness for data order. Every draw is a pure function of its key (seed, step, row...),
  * so a resumed run reads exactly the batches an uninterrupted one would, with no RNG state to save.
+ * The generator is the workspace's one (@baton/rng), seeded with the hash of the key.
  */
+import { rng } from "@baton/rng";
 
 /** Mixes integer keys into one 32-bit hash (murmur3's finaliser over a running combination). */
 export function hashKey(...keys: number[]): number {
@@ -22,18 +24,6 @@ export function hashKey(...keys: number[]): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
-
-/** mulberry32: a small, fast, well-mixed 32-bit generator; returns floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** An integer in [0, n) from the key, with 53 bits so corpora of billions of tokens are covered evenly. */

@@ -1,10 +1,10 @@
 // check_vjp in the JAX sense: the dot-product test <u, J v> (numerical, central differences) against
 // <J^T u, v> (our reverse mode), in float64 through onnxruntime itself, so lowering is checked too.
+import { rng } from "@baton/rng";
 import type { AnyTypedArray } from "./dtype.ts";
 import { numel } from "./dtype.ts";
 import { grad } from "./grad.ts";
 import { compileInference } from "./infer.ts";
-import { rng } from "./init.ts";
 import { Graph, type Tensor } from "./tensor.ts";
 
 export interface CheckInput {

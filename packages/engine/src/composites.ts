@@ -69,20 +69,20 @@ function keepMask(x: Tensor, p: number): Tensor {
   return x.graph.bernoulli([...x.shape], 1 - p).cast(x.dtype); // 0 or 1
 }
 
-/** Bool [T, T], true where query t may attend to key s (s <= t). */
-export function causalMask(g: Graph, T: number): Tensor {
-  const m = new Uint8Array(T * T);
-  for (let t = 0; t < T; t++) for (let s = 0; s <= t; s++) m[t * T + s] = 1;
-  return g.const(m, [T, T]);
-}
+/**
+ * The attention score of a key a query may not see: "minus infinity" that stays finite, so a fully
+ * masked row stays finite too, and softmax gives exactly 0 to it after its max shift. Every mask
+ * (causal, packed segments, unwritten cache slots, the serving decoder's padding) uses this value.
+ */
+export const MASKED_SCORE = -1e9;
 
 /**
- * Float [T, T]: 0 where query t may attend to key s (s <= t), -1e9 elsewhere. Added to the scores it
- * masks like `where(causalMask, att, -1e9)` but its gradient is free (an add, not a select).
+ * The causal mask, float [T, T]: 0 where query t may attend to key s (s <= t), MASKED_SCORE above
+ * the diagonal. Added to the scores it masks like a select would, but its gradient is free (an add).
  */
 export function causalBias(g: Graph, T: number, dtype: "float32" | "float64" = "float32"): Tensor {
   const m = dtype === "float64" ? new Float64Array(T * T) : new Float32Array(T * T);
-  for (let t = 0; t < T; t++) for (let s = t + 1; s < T; s++) m[t * T + s] = -1e9;
+  for (let t = 0; t < T; t++) for (let s = t + 1; s < T; s++) m[t * T + s] = MASKED_SCORE;
   return g.const(m, [T, T]);
 }
 

@@ -1,10 +1,11 @@
 // One generic finite-difference check (float64, dot-product form) looped over EVERY entry of the
 // gradient table, with random shapes including broadcasting.
 import { describe, expect, it } from "vitest";
+import { rng } from "@baton/rng";
 import { checkVjp, type CheckInput } from "./check.ts";
 import { layerNorm } from "./composites.ts";
 import { VJP } from "./grad.ts";
-import { normal, rng } from "./init.ts";
+import { normal } from "./init.ts";
 import type { Op } from "./ops.ts";
 import { concat, type Graph, scatterAdd, type Tensor, where } from "./tensor.ts";
 

@@ -1,4 +1,4 @@
-// Parameter initialisers. Draws come from a seeded generator so init is a pure function of the seed.
+// Parameter initialisers. Draws come from the seeded generator (@baton/rng) so init is a pure function of the seed.
 
 export type Init =
   | { kind: "normal"; std: number }
@@ -9,18 +9,6 @@ export const normal = (std: number): Init => ({ kind: "normal", std });
 export const uniform = (low: number, high: number): Init => ({ kind: "uniform", low, high });
 export const zeros = (): Init => ({ kind: "constant", value: 0 });
 export const ones = (): Init => ({ kind: "constant", value: 1 });
-
-/** mulberry32: small, fast, good enough for initialisation; the state is one uint32. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fill `out` according to `init`, drawing from `next` (Box-Muller for normals). */
 export function fill(out: Float32Array, init: Init, next: () => number): void {

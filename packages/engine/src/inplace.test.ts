@@ -1,10 +1,11 @@
 // Writing the new weights and optimizer state over the old ones: the rule that allows it, and train
 // steps that give the same losses and weights, bit for bit, with one buffer as with two.
 import { describe, expect, it } from "vitest";
+import { rng } from "@baton/rng";
 import { crossEntropy, dropout, layerNorm } from "./composites.ts";
 import { compileTrainStep } from "./compile.ts";
 import { canWriteOver } from "./inplace.ts";
-import { normal, ones, rng, zeros } from "./init.ts";
+import { normal, ones, zeros } from "./init.ts";
 import type { OnnxNode } from "./onnx/model.ts";
 import { adamw, type Optimizer, sgd } from "./optim.ts";
 import { Graph } from "./tensor.ts";

@@ -1,7 +1,7 @@
 // A KV-cache inference graph (static shapes: a cache of S slots and a position input) written with
 // the engine's primitives gives the same attention outputs, token by token, as the full causal pass.
 import { describe, expect, it } from "vitest";
-import { arange, causalBias } from "./composites.ts";
+import { MASKED_SCORE, arange, causalBias } from "./composites.ts";
 import { compileInference } from "./infer.ts";
 import { normal } from "./init.ts";
 import { Graph, type Tensor, where } from "./tensor.ts";
@@ -34,7 +34,7 @@ describe("KV-cache inference", () => {
     const k = where(slot, split(kvNew.slice(2, 0, C), 1), pastK); // [1,H,S,D]
     const v = where(slot, split(kvNew.slice(2, C, 2 * C), 1), pastV);
     const future = arange(g, S).gt(pos).reshape([1, 1, 1, S]); // slots not written yet
-    const scores = where(future, -1e9, split(x.matmul(p.wq), 1).matmul(k.mT()).mul(1 / Math.sqrt(D))); // [1,H,1,S]
+    const scores = where(future, MASKED_SCORE, split(x.matmul(p.wq), 1).matmul(k.mT()).mul(1 / Math.sqrt(D))); // [1,H,1,S]
     const y = scores.softmax(-1).matmul(v); // [1,H,1,D]
     const step = await compileInference({ graph: g, outputs: { y, "present.key": k, "present.value": v }, seed: 3, threads: 1 });
 

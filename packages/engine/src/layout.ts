@@ -2,8 +2,9 @@
 // parameters first (in declaration order), then the rest. Optimizer state uses the same layout.
 // Both regions are padded to a multiple of BLOCK zeros, so the buffer viewed as [P/BLOCK, BLOCK]
 // takes weight decay as one broadcast multiply by a [P/BLOCK, 1] factor (no slicing).
+import { rng } from "@baton/rng";
 import { fmtShape, numel } from "./dtype.ts";
-import { fill, hashString, rng } from "./init.ts";
+import { fill, hashString } from "./init.ts";
 import type { Graph, ParamInfo } from "./tensor.ts";
 
 /** alignment of the decayed region and of the total (floats) */

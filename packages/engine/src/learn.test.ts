@@ -1,7 +1,7 @@
 // Tiny models learn: an MLP separates two 2-D classes; a one-layer transformer learns to reverse.
 import { describe, expect, it } from "vitest";
+import { rng } from "@baton/rng";
 import { adamw, compileInference, compileTrainStep, Graph, nn, normal, zeros } from "./index.ts";
-import { rng } from "./init.ts";
 
 function mlp(g: Graph, x: ReturnType<Graph["input"]>, H: number) {
   const w1 = g.param("fc1.weight", [2, H], { init: normal(1) });

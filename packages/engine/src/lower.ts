@@ -1,26 +1,11 @@
 // ONNX lowering: one entry per op (same keys as ops.ts), plus the Emitter that walks the live
 // part of a trace in creation (topological) order and collects nodes and initializers.
 import { type AnyTypedArray, type DType, dtypeOfArray, numel } from "./dtype.ts";
+import type { LowerCtx } from "./lower-context.ts";
 import { type AttrValue, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "./onnx/model.ts";
 import type { Op, OpAttrs } from "./ops.ts";
 import { lowerBernoulli, lowerUniform } from "./random.ts";
 import type { Tensor } from "./tensor.ts";
-
-/** What a lowering rule may do: emit ONNX nodes and reference constants and leaves. */
-export interface LowerCtx {
-  /** Emit one node; returns its (fresh) output name. */
-  emit(op: string, inputs: string[], attrs?: Record<string, AttrValue>, domain?: string): string;
-  /** The node emitted last (to attach extra outputs). */
-  lastNode(): OnnxNode;
-  /** A 1-D int64 initializer (shapes, axes, pads), shared between uses. */
-  ints(values: number[]): string;
-  /** A constant initializer. */
-  constant(data: AnyTypedArray, dims: number[]): string;
-  /** The ONNX value of a `param` leaf (an input, or a slice of the flat parameter buffer). */
-  param(name: string): string;
-  /** The scalar int64 key of this run (< 2^32): a pure function of (seed, step, micro-batch); see random.ts. */
-  rngSeed(): string;
-}
 
 type Lower<K extends Op> = (cx: LowerCtx, t: Tensor, attrs: OpAttrs[K], ins: string[]) => string;
 

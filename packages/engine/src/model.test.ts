@@ -2,7 +2,7 @@
 // transformer block (layer norm, attention with a causal mask, GELU MLP) under a loss.
 import { describe, expect, it } from "vitest";
 import { checkVjp } from "./check.ts";
-import { crossEntropy, gelu, geluFromPrimitives, layerNorm, layerNormFromPrimitives, logSigmoid, rmsNorm } from "./composites.ts";
+import { crossEntropy, gelu, geluFromPrimitives, layerNorm, layerNormFromPrimitives, logSigmoid, rmsNorm, tokenLogProbs } from "./composites.ts";
 import { compileInference } from "./infer.ts";
 import { Graph } from "./tensor.ts";
 import type { Tensor } from "./tensor.ts";
@@ -20,6 +20,26 @@ describe("whole-model gradients against finite differences", () => {
       [{ shape: [N, I] }, { shape: [I, H] }, { shape: [H] }, { shape: [H, V] }],
     );
     expect(res.error, `${res.analytic} vs ${res.numeric}`).toBeLessThan(1e-6);
+  });
+
+  it("tokenLogProbs: every row's gradient, its log-softmax value, 0 for a target outside [0, V)", async () => {
+    const [N, V] = [5, 7];
+    const picked = [3n, 0n, 6n, -1n, 3n];
+    const targets = (g: Graph) => g.const(BigInt64Array.from(picked), [N]);
+    const res = await checkVjp((g, [logits]) => tokenLogProbs((logits as Tensor).mul(3), targets(g)), [{ shape: [N, V] }]);
+    expect(res.error, `${res.analytic} vs ${res.numeric}`).toBeLessThan(1e-6);
+
+    const g = new Graph();
+    const logits = g.input("logits", [N, V], "float64");
+    const prog = await compileInference({ graph: g, outputs: { lp: tokenLogProbs(logits, targets(g)) }, threads: 1 });
+    const x = Float64Array.from({ length: N * V }, (_, i) => Math.sin(i * 1.7) * 4);
+    const lp = (await prog.run({ logits: x })).lp as Float64Array;
+    picked.forEach((t, n) => {
+      const row = x.subarray(n * V, (n + 1) * V);
+      const logZ = Math.log(row.reduce((a, v) => a + Math.exp(v), 0));
+      expect(lp[n]).toBeCloseTo(t >= 0n ? (row[Number(t)] as number) - logZ : 0, 10);
+    });
+    expect(() => tokenLogProbs(logits, g.const(BigInt64Array.of(0n), [1]))).toThrow(/want logits \[N,V\] and targets \[N\]/);
   });
 
   it("one transformer block (pre-LN, causal attention, GELU MLP)", async () => {

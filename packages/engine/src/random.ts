@@ -10,7 +10,7 @@
 // A Bernoulli mask is then one int32 compare (3 passes over 4-byte words in all, where the float64
 // sine hash this replaces made ~14 passes over 8-byte ones).
 import { numel } from "./dtype.ts";
-import type { LowerCtx } from "./lower.ts";
+import type { LowerCtx } from "./lower-context.ts";
 import type { Tensor } from "./tensor.ts";
 
 const MASK32 = 0xffffffff;

@@ -1,11 +1,12 @@
 // Train-step semantics: determinism, dropout as a function of (seed, step), gradient accumulation
 // normalised over all unmasked tokens, exact resume from params + optimizer state, export.
 import { describe, expect, it } from "vitest";
+import { rng } from "@baton/rng";
 import { crossEntropy, dropout, linear } from "./composites.ts";
 import { compileTrainStep, memoryOptions } from "./compile.ts";
 import type { TrainStepConfig } from "./plan.ts";
 import { compileInference, exportOnnx } from "./infer.ts";
-import { normal, rng, zeros } from "./init.ts";
+import { normal, zeros } from "./init.ts";
 import { adamw, sgd } from "./optim.ts";
 import { Program } from "./runner.ts";
 import { Graph } from "./tensor.ts";

@@ -1,10 +1,11 @@
 // A one-layer transformer learns to reverse short sequences: tokens = s1..sL SEP r1..r(L-1), and
 // the loss counts only the reversed half (ignore-index elsewhere).
 import { describe, expect, it } from "vitest";
+import { rng } from "@baton/rng";
 import { arange, crossEntropy, layerNorm } from "./composites.ts";
 import { compileInference } from "./infer.ts";
 import { compileTrainStep } from "./compile.ts";
-import { normal, ones, rng, zeros } from "./init.ts";
+import { normal, ones, zeros } from "./init.ts";
 import { adamw } from "./optim.ts";
 import { Graph, type Tensor } from "./tensor.ts";
 import { type BlockWeights, block, blockShapes } from "./testing/block.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { rng as seededRandom } from "@baton/rng";
 import { gptTensorSpecs } from "./checkpoint/hf-gpt2.ts";
 import type { GptModelConfig } from "./gpt/config.ts";
-import { rng as seededRandom } from "@baton/data";
 import { pickToken, Sampler } from "./sample.ts";
 
 const cfg: GptModelConfig = {

@@ -1,8 +1,8 @@
 // Sampling with the KV-cache decoding graph: one onnxruntime call per token (for a whole batch of
 // rows), the caches kept here and fed as inputs, each token's key and value written into them.
 // Temperature, top-k and top-p (nucleus) filtering, seeded, stopping at EOS or max tokens.
-import { rng as seededRandom } from "@baton/data";
 import { compileInference, type InferenceProgram } from "@baton/engine";
+import { rng as seededRandom } from "@baton/rng";
 import { checkModelConfig, type GptModelConfig } from "./gpt/config.ts";
 import { pastName, presentName, traceDecoder, tracePrefill } from "./gpt/graphs.ts";
 

@@ -5,7 +5,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { BatonError, type Recipe, type TriggerRule, type TriggerRules, assertValid, tail } from "@baton/stage-kit";
+import { BatonError, type Recipe, type TriggerRule, type TriggerRules, assertValid } from "@baton/contracts";
+import { tail } from "@baton/runner";
 import { readRecipeFile, resolveSteps } from "@baton/stage-registry";
 import { durationMs } from "./duration.ts";
 

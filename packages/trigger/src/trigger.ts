@@ -4,8 +4,10 @@
 // windows by publishing each run's first checkpoint.ready (firstEvent in stage-kit, as `baton run`).
 // Beyond those windows and their dedupe marks the trigger keeps no run state.
 import { hostname } from "node:os";
-import { type Bus, type Delivery, type DurableConsumer, HEADERS, KV_BUCKETS, KvState, type Ledger, type Logger, isBatonError, latestCheckpoint, startRun, subjects, toBatonError } from "@baton/stage-kit";
-import { matches, recipeFor, type Rule, type Rules } from "./rules.ts";
+import { type Bus, type Delivery, type DurableConsumer, KvState } from "@baton/bus";
+import { type CheckpointRef, HEADERS, KV_BUCKETS, faultBackoffMs, isBatonError, subjects, toBatonError } from "@baton/contracts";
+import { type Ledger, type Logger, latestCheckpoint, startRun } from "@baton/runner";
+import { matches, recipeFor, type Rules } from "./rules.ts";
 import { fromBucketNotification, fromEvent, type Parsed } from "./updates.ts";
 import { runIdOf, type Seen, type Window, Windows } from "./windows.ts";
 
@@ -120,7 +122,7 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
     if (!windows.due(rule, current.value)) return;
     let frozen = current;
     if (current.value.state === "open") {
-      let start;
+      let start: CheckpointRef | null;
       try {
         start = rule.checkpoint.kind === "event" ? current.value.checkpoint : await latestCheckpoint(o.ledger, rule.checkpoint.pipeline, rule.checkpoint.step);
       } catch (err) {
@@ -153,7 +155,7 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
       } catch (err) {
         faults++;
         log.warn("bus fault; waiting before the next pull", { consumer: s.consumer.durable, error: (err as Error).message });
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(faults, 6)), signal);
+        await sleep(faultBackoffMs(faults), signal);
       }
     }
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createEvent, encodeEvent } from "@baton/stage-kit";
+import { createEvent, encodeEvent } from "@baton/contracts";
 import { minioNotification as minioRecord } from "./minio-record.ts";
 import { fromBucketNotification, fromEvent } from "./updates.ts";
 

@@ -2,7 +2,7 @@
 // feedback.ready CloudEvents, or the object store's own S3 event notification records (MinIO's
 // documented format: {EventName, Key, Records: [{eventVersion, eventSource, eventName, s3: {bucket:
 // {name}, object: {key, size, eTag}}}]}), so a plain `mc cp` starts retraining like `baton data push`.
-import { BatonError, type CheckpointRef, DATASET_MANIFEST_FILE, decodeEvent } from "@baton/stage-kit";
+import { BatonError, type CheckpointRef, DATASET_MANIFEST_FILE, decodeEvent } from "@baton/contracts";
 
 export interface Update {
   kind: "dataset" | "feedback";

@@ -7,7 +7,8 @@
 // the first event (its id derives from the run id, so a replay after a crash is the same event), then
 // the window's deletion. A restarted trigger finds closing windows and finishes them.
 import { createHash } from "node:crypto";
-import { type CheckpointRef, KvState, type Versioned } from "@baton/stage-kit";
+import type { CheckpointRef } from "@baton/contracts";
+import type { KvState, Versioned } from "@baton/bus";
 import type { Rule } from "./rules.ts";
 import type { Update } from "./updates.ts";
 

@@ -1,7 +1,9 @@
 // The web app: one Hono app with two faces over the same bus and store, the ranking pages (/rate)
 // and the console for runs (/), behind the security middleware (security.ts) applied once.
 import { Hono } from "hono";
-import type { Bus, Logger, Store } from "@baton/stage-kit";
+import type { Bus } from "@baton/bus";
+import type { Logger } from "@baton/runner";
+import type { Store } from "@baton/store";
 import type { RateLimit } from "./auth/rate-limit.ts";
 import { Sessions } from "./auth/sessions.ts";
 import type { UserFile } from "./auth/users.ts";

@@ -12,9 +12,9 @@ import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { secureHeaders } from "hono/secure-headers";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import type { Logger } from "@baton/stage-kit";
+import type { Logger } from "@baton/runner";
 import { RateLimiter, type RateLimit } from "./auth/rate-limit.ts";
-import { CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, type Session, Sessions, csrfMatches } from "./auth/sessions.ts";
+import { CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, type Session, type Sessions, csrfMatches } from "./auth/sessions.ts";
 import type { Role } from "./auth/users.ts";
 
 export interface SecurityOptions {

@@ -1,7 +1,10 @@
 // `baton web`: the app on a port, over the bus and store of this environment (stageEnv: NATS_URL,
 // S3_ENDPOINT, ... as the stage services read them; else the in-memory bus and the local folder store),
 // or over those of a running `baton run --web` in this process.
-import { type Bus, type Logger, type Store, serveStageApp } from "@baton/stage-kit";
+import type { Bus } from "@baton/bus";
+import type { Logger } from "@baton/runner";
+import type { Store } from "@baton/store";
+import { serveStageApp } from "@baton/service";
 import { UserFile, usersFileFor } from "./auth/users.ts";
 import { type WebAppOptions, type WebApp, createWebApp } from "./app.ts";
 

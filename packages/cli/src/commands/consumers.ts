@@ -2,7 +2,8 @@
 // cluster's stream (NATS_URL), what `baton run` does before it publishes. An autoscaler then reads
 // each step's own lag: KEDA reads a missing consumer's as the whole stream's. The rendered overlay's
 // Job runs it once per deployment (packages/cli/src/k8s/stage-job.ts); it is idempotent.
-import { durableName, ensureStepConsumers, isBatonError, stageEnv, subjects } from "@baton/stage-kit";
+import { durableName, isBatonError, subjects } from "@baton/contracts";
+import { ensureStepConsumers, stageEnv } from "@baton/runner";
 import { readRecipeFile } from "@baton/stage-registry";
 import { CliError, parseCommandArgs } from "../args.ts";
 

@@ -1,7 +1,8 @@
 // `baton data push <local file or folder> <uri>`: uploads a dataset through the store, writes the
 // folder's manifest (_dataset.json: each file's sha256 and size) and publishes dataset.updated, which
 // a retraining trigger (`baton trigger serve`) turns into a run.
-import { isBatonError, pushDataset, stageEnv } from "@baton/stage-kit";
+import { isBatonError } from "@baton/contracts";
+import { pushDataset, stageEnv } from "@baton/runner";
 import { CliError, parseCommandArgs } from "../args.ts";
 
 const USAGE = `usage: baton data push <local file or folder> <s3://bucket/folder/ | s3://bucket/key> [options]

@@ -9,7 +9,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type StageContext, type StageEnv, stageEnv } from "@baton/stage-kit";
+import { type StageContext, type StageEnv, stageEnv } from "@baton/runner";
 import { readPromptTexts, simulateRankings } from "@baton/stage-lm";
 import { parseDocument } from "yaml";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";

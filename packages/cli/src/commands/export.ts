@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportServingFolder } from "@baton/model";
-import { checkpointAt, openCheckpoint, stageEnv } from "@baton/stage-kit";
+import { checkpointAt, openCheckpoint, stageEnv } from "@baton/runner";
 import { CliError, parseCommandArgs } from "../args.ts";
 
 const USAGE = `usage: baton export onnx <checkpoint> --out <dir>

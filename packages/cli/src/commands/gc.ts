@@ -1,7 +1,7 @@
 // `baton gc`: lists, then deletes, what no ledger entry references: checkpoint folders of attempts
 // that lost, died mid-upload or never got committed, and resume snapshots of finished or abandoned
 // steps. Needs the cluster's ledger (NATS_URL): without it every checkpoint would look unreferenced.
-import { collectGarbage, findGarbage, stageEnv } from "@baton/stage-kit";
+import { collectGarbage, findGarbage, stageEnv } from "@baton/runner";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 
 const USAGE = `usage: baton gc [--dry-run] [--older-than-min <n>] [--json]

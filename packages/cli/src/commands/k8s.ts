@@ -1,7 +1,7 @@
 // `baton k8s render <recipe> --out <dir>`: a kustomize overlay that deploys the recipe as it is, each
 // step its own KEDA ScaledJob (its subject, its implementation, its NATS user), with the Job that
 // creates every step's consumer. `kubectl apply -k <dir>` deploys it (packages/cli/src/k8s/render.ts).
-import { isBatonError } from "@baton/stage-kit";
+import { isBatonError } from "@baton/contracts";
 import { CliError, parseCommandArgs } from "../args.ts";
 import { readRecipeFile } from "@baton/stage-registry";
 import { OVERLAYS, type Overlay, renderOverlay } from "../k8s/render.ts";

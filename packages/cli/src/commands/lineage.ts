@@ -1,6 +1,6 @@
 // `baton lineage <checkpoint>`: the chain of checkpoints back to random init, with the stage,
 // implementation, config, datasets (and their sha256) and metrics of every hop.
-import { lineage, stageEnv } from "@baton/stage-kit";
+import { lineage, stageEnv } from "@baton/runner";
 import { CliError, parseCommandArgs } from "../args.ts";
 
 const USAGE = `usage: baton lineage <checkpoint-uri> [--json]

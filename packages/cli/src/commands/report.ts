@@ -1,7 +1,7 @@
 // `baton report <checkpoint>`: (re)writes the report of the run that ended at a checkpoint, from the
 // store alone: report.md, report.json and the loss-curve SVGs.
 import { resolve } from "node:path";
-import { readManifest, stageEnv } from "@baton/stage-kit";
+import { readManifest, stageEnv } from "@baton/runner";
 import { CliError, parseCommandArgs } from "../args.ts";
 import { writeReport } from "../report/write.ts";
 

@@ -4,7 +4,8 @@
 // (`--wait` follows it to run.completed and writes the report); the recipe's local datasets are
 // uploaded to the store first and the event names their s3:// URIs.
 import { resolve } from "node:path";
-import { type CheckpointRef, type Logger, type Recipe, type StageEnv, awaitRun, checkpointAt, isBatonError, latestCheckpoint, stageEnv, startRun, tail } from "@baton/stage-kit";
+import { type CheckpointRef, type Recipe, isBatonError } from "@baton/contracts";
+import { type Logger, type StageEnv, awaitRun, checkpointAt, latestCheckpoint, stageEnv, startRun, tail } from "@baton/runner";
 import { type PipelineOptions, checkRecipe, readRecipeFile, recipeProblems, runPipeline, uploadLocalData } from "@baton/stage-registry";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 import type { RunReport } from "../report/collect.ts";

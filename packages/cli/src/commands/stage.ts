@@ -3,7 +3,8 @@
 // event; SIGTERM stops at the next train-step boundary after a snapshot, and the event is redelivered
 // to another worker. `--once` takes one event, finishes it and exits: the KEDA ScaledJob mode, where
 // a pod exists only while an event waits.
-import { type StageOutcome, runStage, serveStage, stageEnv, startServiceFace } from "@baton/stage-kit";
+import { type StageOutcome, runStage, serveStage, stageEnv } from "@baton/runner";
+import { startServiceFace } from "@baton/service";
 import { IMPLEMENTATIONS, implementation } from "@baton/stage-registry";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 

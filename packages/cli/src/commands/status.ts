@@ -2,7 +2,8 @@
 // failed, next checkpoint, completed) and the ledger's commits, then the newest checkpoint of each of
 // its recipe's steps. `baton status` alone lists those pointers for every pipeline: where retraining
 // would start. Needs NATS_URL: the memory bus of an embedded run lives only inside that run's process.
-import { type LatestCheckpoint, RunStatus, type StageEnv, decodeEvent, stageEnv } from "@baton/stage-kit";
+import { type LatestCheckpoint, RunStatus, type StageEnv, stageEnv } from "@baton/runner";
+import { decodeEvent, subjects } from "@baton/contracts";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 
 const USAGE = `usage: baton status [<runId>] [--json] [--wait-ms <n>]
@@ -52,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const status = new RunStatus(runId);
   try {
-    const unwatch = await env.bus.watch("baton.>", (m) => {
+    const unwatch = await env.bus.watch(subjects.all(), (m) => {
       try {
         status.see(decodeEvent(m.data, m.subject));
       } catch {

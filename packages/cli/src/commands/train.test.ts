@@ -1,12 +1,13 @@
 // One table of pretraining configurations: `baton train pretrain --preset X` (and `baton bench
 // pretrain`, which prepares the same way) and a recipe's pretrain step with `preset: X` build the same
 // GPT and train it with the same settings, with or without overrides.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PRESET_NAMES, type TrainDefaults } from "@baton/model";
 import { type PretrainConfig, pretrainConfig, pretrainModel } from "@baton/stage-pretrain";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareFromFlags } from "./train.ts";
 
 const step = (config: Record<string, unknown>) => ({ name: "pretrain", stage: "pretrain", config, data: [] });
@@ -38,7 +39,10 @@ describe("a preset on the command line and in a recipe step", () => {
     dir = await mkdtemp(join(tmpdir(), "baton-presets-"));
     data = join(dir, "corpus.txt");
     // longer than the largest preset's block (1024) in both the 90% and the 10% split
-    const lines = Array.from({ length: 1200 }, (_, i) => `line ${i}: the quick brown fox jumps over the lazy dog ${i % 7}.`);
+    const lines = Array.from(
+      { length: 1200 },
+      (_, i) => `line ${i}: the quick brown fox jumps over the lazy dog ${i % 7}.`,
+    );
     await writeFile(data, lines.join("\n"));
   });
   afterAll(async () => {
@@ -58,10 +62,27 @@ describe("a preset on the command line and in a recipe step", () => {
   });
 
   it("the same overrides, as flags and as the step's config, give the same model and settings", async () => {
-    const flags = { preset: "nanogpt-baby", data: [data], tokenizer: "char", "block-size": "32", dropout: "0.1", iters: "50", "batch-size": "4", warmup: "5", lr: "0.01" };
+    const flags = {
+      preset: "nanogpt-baby",
+      data: [data],
+      tokenizer: "char",
+      "block-size": "32",
+      dropout: "0.1",
+      iters: "50",
+      "batch-size": "4",
+      warmup: "5",
+      lr: "0.01",
+    };
     const prep = await prepareFromFlags(flags, "usage", join(dir, "overrides"));
     try {
-      const cfg = pretrainConfig(step({ preset: "nanogpt-baby", model: { blockSize: 32, dropout: 0.1 }, train: { steps: 50, batchSize: 4, warmupSteps: 5 }, optim: { lr: 0.01 } }));
+      const cfg = pretrainConfig(
+        step({
+          preset: "nanogpt-baby",
+          model: { blockSize: 32, dropout: 0.1 },
+          train: { steps: 50, batchSize: 4, warmupSteps: 5 },
+          optim: { lr: 0.01 },
+        }),
+      );
       expect(pretrainModel(cfg, prep.tokenizer.vocabSize)).toEqual(prep.model);
       expect(prep.model).toMatchObject({ nLayer: 4, nEmbd: 128, blockSize: 32, dropout: 0.1, bias: false });
       expect(trainerSettings(cfg)).toEqual(prep.hyper);

@@ -1,7 +1,9 @@
 // `baton trigger serve --rules <file>`: the retraining trigger. New data (dataset.updated from `baton
 // data push`, or the bucket's own notifications) and new rankings (feedback.ready) start the recipe
 // tails the rules name, by publishing their first checkpoint.ready, as `baton run` does on a cluster.
-import { isBatonError, jsonLogger, stageEnv, startServiceFace } from "@baton/stage-kit";
+import { isBatonError } from "@baton/contracts";
+import { jsonLogger, stageEnv } from "@baton/runner";
+import { startServiceFace } from "@baton/service";
 import { loadRules, serveTrigger } from "@baton/trigger";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 

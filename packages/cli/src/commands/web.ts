@@ -1,7 +1,7 @@
 // `baton web`: the web app (ranking pages for people, console for runs) over the bus and store of
 // this environment: NATS_URL / S3_ENDPOINT as the stage services read them, else the in-memory bus
 // and the local folder store. `baton web add-user` issues a login token, printed once, stored hashed.
-import { jsonLogger, stageEnv } from "@baton/stage-kit";
+import { jsonLogger, stageEnv } from "@baton/runner";
 import { DEFAULT_WEB_PORT, ROLES, type Role, UserFile, startWeb, usersFileFor } from "@baton/web";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 

@@ -3,7 +3,7 @@
 // One user per step, named like the step: it consumes its own step's events, reports on its own step,
 // writes the ledger, and hands on to the NEXT step only (or completes the run, for the last step).
 // Every subject comes from stage-kit's subjects module, so a renamed subject renames the permission.
-import { KV_BUCKETS, STREAM, durableName, subjects } from "@baton/stage-kit";
+import { KV_BUCKETS, STREAM, durableName, subjects } from "@baton/contracts";
 
 /** The users every deployment has besides one per step. */
 export const STARTER_USER = "cli";

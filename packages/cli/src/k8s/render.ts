@@ -19,11 +19,12 @@ import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDocument, stringify } from "yaml";
-import { BatonError } from "@baton/stage-kit";
+import { BatonError } from "@baton/contracts";
 import { type ResolvedStep, readRecipeFile, resolveSteps } from "@baton/stage-registry";
 import { loadRules } from "@baton/trigger";
 import { natsAuthConf, natsPasswordVariable, natsUserProblems, natsUsers } from "./nats-auth.ts";
-import { type PodResources, RECIPE_CONFIG_MAP, consumersJob, scaledJobName, stageScaledJob } from "./stage-job.ts";
+import type { PodResources } from "./resources.ts";
+import { RECIPE_CONFIG_MAP, consumersJob, scaledJobName, stageScaledJob } from "./stage-job.ts";
 
 /** The repository's k8s/ folder (base, components, overlays). */
 export const K8S_DIR = fileURLToPath(new URL("../../../../k8s/", import.meta.url));

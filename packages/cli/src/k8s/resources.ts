@@ -1,7 +1,14 @@
 // What a rendered step's pod asks for, when the step needs other than the overlay's default (a
 // pretrain step that wants more memory than a finetune): `--resources <step>=cpu=4,memory=16Gi,gpu=1`.
 // Such a ScaledJob carries the label below, and the overlays' components leave its resources alone.
-import type { PodResources } from "./stage-job.ts";
+
+export interface PodResources {
+  requests: Record<string, string>;
+  limits: Record<string, string>;
+}
+
+/** Every stage pod's resources unless an overlay patches them (cpu-dev: smaller; gpu: one GPU). */
+export const STAGE_RESOURCES: PodResources = { requests: { cpu: "2", memory: "4Gi" }, limits: { memory: "8Gi" } };
 
 /** The label that tells k8s/components/* a ScaledJob's resources were chosen for its step. */
 export const OWN_RESOURCES_LABEL = "baton.dev/resources";

@@ -2,9 +2,9 @@
 // waits on the step's durable consumer (scale to zero), and the Job that creates every step's
 // consumer before the first run (a missing consumer reads to KEDA as the whole stream's backlog).
 // k8s/base/stages/*.yaml are these objects for the demo recipe (tests/k8s checks they agree).
-import { STREAM, durableName } from "@baton/stage-kit";
+import { STREAM, durableName } from "@baton/contracts";
 import { STARTER_USER } from "./nats-auth.ts";
-import { OWN_RESOURCES_LABEL } from "./resources.ts";
+import { OWN_RESOURCES_LABEL, type PodResources, STAGE_RESOURCES } from "./resources.ts";
 
 /** The image name every Baton manifest uses; k8s/components/image maps it to the released image. */
 export const IMAGE = "baton";
@@ -18,14 +18,6 @@ export interface StepDeployment {
   stage: string;
   implementation: string;
 }
-
-export interface PodResources {
-  requests: Record<string, string>;
-  limits: Record<string, string>;
-}
-
-/** Every stage pod's resources unless an overlay patches them (cpu-dev: smaller; gpu: one GPU). */
-export const STAGE_RESOURCES: PodResources = { requests: { cpu: "2", memory: "4Gi" }, limits: { memory: "8Gi" } };
 
 const PART_OF = { "app.kubernetes.io/part-of": "baton" };
 /** Baton's image runs as a numeric non-root user (infra/Dockerfile), so the kubelet can enforce it. */

@@ -1,7 +1,9 @@
 // Gathering a run's report from the store: the lineage of its last checkpoint (oldest first), each
 // hop's manifest, and the stage-report.json the stage wrote beside its weights (verified against
 // the manifest's sha256 like every other read).
-import { type CheckpointRef, type Store, lineage } from "@baton/stage-kit";
+import type { CheckpointRef } from "@baton/contracts";
+import type { Store } from "@baton/store";
+import { lineage } from "@baton/runner";
 import { type StageReport, storedStageReport } from "@baton/stage-lm";
 
 export interface ReportStage {

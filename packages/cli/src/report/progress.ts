@@ -1,6 +1,6 @@
 // Progress of a run on the terminal: one line per step, rewritten in place on a TTY (step, train
 // step / total, loss, validation metrics, tokens/s, ETA), or a line every 10% otherwise (CI logs).
-import type { StageProgressData } from "@baton/stage-kit";
+import type { StageProgressData } from "@baton/contracts";
 
 const fmt = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(d));
 

@@ -2,7 +2,8 @@
 // and into the store under reports/<runId>/ (so a distributed run's report sits beside its checkpoints).
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type CheckpointRef, type Store, keys, redactor } from "@baton/stage-kit";
+import { type CheckpointRef, keys, redactor } from "@baton/contracts";
+import type { Store } from "@baton/store";
 import { type RunReport, collectReport } from "./collect.ts";
 import { reportMarkdown } from "./markdown.ts";
 import { lineChart } from "./svg.ts";

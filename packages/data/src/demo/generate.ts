@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { hashKey, rng } from "../random.ts";
+import { rng } from "@baton/rng";
+import { hashKey } from "../random.ts";
 import { domainDocuments, generalDocuments } from "./corpora.ts";
 import { INSTRUCTION_TASKS, TASK_DESCRIPTION, instructionRows, preferenceRows, rankingRows, splitNouns, taskPrompt } from "./tasks.ts";
 import { GENERAL } from "./words.ts";

@@ -12,13 +12,13 @@ export interface RatedResponse {
   endedWithEos: boolean;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Every demo instruction form, as a pattern capturing the word. */
 const FORMS: Array<{ task: InstructionTask; pattern: RegExp }> = INSTRUCTION_TASKS.flatMap((task) =>
   [...task.train, ...task.heldOut].map((template) => {
     const [text, slot] = template.split("|") as [string, string | undefined];
-    const body = slot === "input" ? `${escape(text)}\\n\\n([a-z]+)` : escape(text).replace(escape("{w}"), "([a-z]+)");
+    const body = slot === "input" ? `${escapeRegex(text)}\\n\\n([a-z]+)` : escapeRegex(text).replace(escapeRegex("{w}"), "([a-z]+)");
     return { task, pattern: new RegExp(`^${body}$`) };
   }),
 );

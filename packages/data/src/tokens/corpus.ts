@@ -99,7 +99,10 @@ export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCor
   const train = await write(options.train, "train");
   if (options.val && options.val.length > 0) {
     const val = await write(options.val, "val");
-    return { train: train.file, val: val.file, datasets, documents: { train: train.documents, val: val.documents }, reused, close: () => (train.file.close(), val.file.close()) };
+    return { train: train.file, val: val.file, datasets, documents: { train: train.documents, val: val.documents }, reused, close: () => {
+      train.file.close();
+      val.file.close();
+    } };
   }
   const fraction = options.valFraction ?? 0.1;
   if (!(fraction > 0 && fraction < 1)) throw new DatasetError(`valFraction must be in (0, 1), got ${fraction}`);

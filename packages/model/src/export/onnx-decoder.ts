@@ -11,14 +11,13 @@
 //   outputs  logits [batch_size, sequence_length, V] float32
 //            present.<l>.key / .value [batch_size, H, past_sequence_length + sequence_length, D]
 // Glossary: B batch, T new tokens, P cached tokens, L = P + T, C width, H heads, D = C / H, V vocab.
-import { type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo, encodeModel } from "@baton/engine";
+import { type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo, encodeModel, nn } from "@baton/engine";
 import { gptTensorSpecs } from "../checkpoint/hf-gpt2.ts";
 import { checkModelConfig, type GptModelConfig } from "../gpt/config.ts";
 
 export const pastKeyValueName = (l: number, kind: "key" | "value"): string => `past_key_values.${l}.${kind}`;
 export const presentKeyValueName = (l: number, kind: "key" | "value"): string => `present.${l}.${kind}`;
 
-const NEG = -1e9; // the engine's "minus infinity": softmax gives exactly 0 to a masked key
 const TO_BOOL = 9; // TensorProto.BOOL
 
 class GraphWriter {
@@ -82,7 +81,7 @@ export function exportDecoderOnnx(cfg: GptModelConfig, params: ReadonlyMap<strin
   const causal = w.op("LessOrEqual", [keyPos, queryPos]); // [T, L]
   const notPad = w.op("Unsqueeze", [w.op("Cast", ["attention_mask"], { to: TO_BOOL }), w.int64([1, 2])]); // [B, 1, 1, L]
   const allowed = w.op("And", [causal, notPad]); // [B, 1, T, L]
-  const neg = w.float(NEG);
+  const neg = w.float(nn.MASKED_SCORE);
   const scale = w.float(1 / Math.sqrt(D));
   const headsShape = w.int64([0, 0, H, D]);
   const widthShape = w.int64([0, 0, C]);

@@ -41,25 +41,16 @@ export interface ForwardResult {
   present: LayerCache[];
 }
 
-const NEG = -1e9; // "minus infinity" that stays finite: softmax gives exactly 0 after the max shift
-
 const linear = (x: Tensor, p: LinearParams): Tensor => nn.linear(x, p.w, p.b);
 const norm = (x: Tensor, p: NormParams, eps: number): Tensor => nn.layerNorm(x, p.w, p.b, eps);
 
-/** Float [T, T] additive causal mask: 0 where query t may see key s (s <= t), NEG above the diagonal. */
-function causalBias(g: Graph, T: number): Tensor {
-  const m = new Float32Array(T * T);
-  for (let t = 0; t < T; t++) for (let s = t + 1; s < T; s++) m[t * T + s] = NEG;
-  return g.const(m, [T, T]);
-}
-
-/** The causal mask, plus NEG between keys and queries of different segments: [T, T] or [B, 1, T, T]. */
+/** The causal mask, plus the masked score between keys and queries of different segments: [T, T] or [B, 1, T, T]. */
 function attentionBias(g: Graph, T: number, segments: Tensor | undefined): Tensor {
-  const causal = causalBias(g, T);
+  const causal = nn.causalBias(g, T);
   if (!segments) return causal;
   const [B] = segments.shape as [number, number];
   const same = segments.reshape([B, 1, T, 1]).eq(segments.reshape([B, 1, 1, T])); // bool [B,1,T,T]
-  return causal.add(where(same, 0, NEG)); // NEG or 2*NEG where masked: softmax gives 0 either way
+  return causal.add(where(same, 0, nn.MASKED_SCORE)); // once or twice the masked score: softmax gives 0 either way
 }
 
 function attention(x: Tensor, p: BlockParams, cfg: GptModelConfig, opts: ForwardOptions, bias: Tensor | null, cache?: LayerCache): { y: Tensor; present?: LayerCache } {
@@ -78,7 +69,7 @@ function attention(x: Tensor, p: BlockParams, cfg: GptModelConfig, opts: Forward
     const S = cache.pastKey.shape[2] as number;
     const { position, slots } = opts.decode;
     const written = slots.reshape([1, S]).lt(position.reshape([B, 1])).reshape([B, 1, 1, S]);
-    const past = where(written, q.matmul(cache.pastKey.mT()), NEG); // [B,H,1,S]
+    const past = where(written, q.matmul(cache.pastKey.mT()), nn.MASKED_SCORE); // [B,H,1,S]
     const self = q.mul(k).sum(-1, true); // [B,H,1,1]
     const probs = concat([past, self], 3).softmax(-1); // [B,H,1,S+1]
     const y = probs.slice(3, 0, S).matmul(cache.pastValue).add(probs.slice(3, S, S + 1).mul(v)); // [B,H,1,D]

@@ -44,13 +44,6 @@ export const nextTokenLoss: Objective = (t) => {
   return { sum: ce.sum, count: ce.count };
 };
 
-/** log p(target) per row: logits [N, V], targets [N] int64 -> [N] (for scoring and RLHF rollouts). */
-export function tokenLogProbs(logits: Tensor, targets: Tensor): Tensor {
-  const [N, V] = logits.shape as [number, number];
-  const hit = nn.arange(logits.graph, V).reshape([1, V]).eq(targets.reshape([N, 1])); // [N,V]
-  return logits.logSoftmax(-1).mul(hit.cast("float32")).sum(-1); // [N]
-}
-
 export interface TraceOptions {
   batch: number;
   /** sequence length (default: the block size) */

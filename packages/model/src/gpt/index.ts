@@ -4,5 +4,5 @@ export { declareGptParams } from "./params.ts";
 export type { GptParams, BlockParams, LinearParams, NormParams } from "./params.ts";
 export { gptForward, lmHead } from "./forward.ts";
 export type { ForwardOptions, ForwardResult, DecodeState, LayerCache } from "./forward.ts";
-export { traceGpt, traceTraining, traceEvaluation, traceLogits, traceDecoder, tracePrefill, nextTokenLoss, tokenLogProbs, pastName, presentName } from "./graphs.ts";
+export { traceGpt, traceTraining, traceEvaluation, traceLogits, traceDecoder, tracePrefill, nextTokenLoss, pastName, presentName } from "./graphs.ts";
 export type { GptTrace, LossTerms, Objective, TraceOptions } from "./graphs.ts";

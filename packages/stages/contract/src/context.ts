@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, readdir, writeFile, copyFile, rename, rm } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
-import { BatonError, type CheckpointManifest, type CheckpointRef, type InputCheckpoint, type Progress, type RecipeStep, type StageContext } from "@baton/stage-kit";
+import { BatonError, type CheckpointManifest, type CheckpointRef, type RecipeStep } from "@baton/contracts";
+import type { InputCheckpoint, Progress, StageContext } from "@baton/runner";
 
 export interface ContextOptions {
   step: RecipeStep;

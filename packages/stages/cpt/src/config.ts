@@ -2,7 +2,7 @@
 // text replayed so the base model's general ability is not overwritten, after a fresh warmup (the
 // lr "re-warm": the optimizer state is new, so a cold start at full lr would jolt the weights).
 import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
-import type { RecipeStep } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
 
 export const CPT_DEFAULTS = {
   train: {

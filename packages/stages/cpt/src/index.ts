@@ -5,7 +5,8 @@
 //             text; warmup from zero again (lr re-warm), then cosine decay
 //   emits     the checkpoint with domain and general val loss before and after: the gain on the
 //             domain, and the forgetting on general text
-import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
   type StageDeps,
   StepInvalid,

@@ -4,7 +4,7 @@
 // them. Cheaper per step, and it keeps the base model's general text intact. Deploy it on the
 // finetune step's subject (`baton stage serve finetune-last-layers --step <name>`) and nothing else
 // changes: the recipe, the events and the next stage are the same.
-import type { StageDefinition } from "@baton/stage-kit";
+import type { StageDefinition } from "@baton/runner";
 import type { StageDeps } from "@baton/stage-lm";
 import { createFinetune } from "@baton/stage-finetune";
 

@@ -1,7 +1,7 @@
 // Task fine-tuning defaults: a few hundred steps on {"prompt","completion"} pairs at a lower learning
 // rate than pretraining, so the task is learned without tearing up the base model.
 import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, PACKINGS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
-import type { RecipeStep } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
 
 export const FINETUNE_DEFAULTS = {
   train: {

@@ -2,7 +2,8 @@
 //   consumes  the previous checkpoint and {"prompt","completion"} JSONL (training + a held-out split)
 //   trains    every weight, with the loss on completion tokens (and the EOS after them) only
 //   emits     the checkpoint with exact match and ROUGE-L on the held-out split, before and after
-import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
   type StageDeps,
   datasetCounts,

@@ -1,7 +1,7 @@
 // Instruction-tuning defaults: conversations rendered with the chat template, loss on assistant
 // turns only, several short conversations packed per row (attention kept inside each one).
 import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, PACKINGS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
-import type { RecipeStep } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
 
 export const INSTRUCT_DEFAULTS = {
   train: {

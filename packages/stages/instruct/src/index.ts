@@ -6,7 +6,8 @@
 //   emits     the checkpoint with the chat template in tokenizer_config.json, accuracy on the
 //             held-out templates before and after, and how often generation stops at EOS
 import { chatTemplateOf, tokenizerConfigFor } from "@baton/data";
-import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
   type SplitData,
   type StageDeps,

@@ -4,7 +4,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type F32Tensor, type GptConfig, type ScoreHead, type Tokenizer, gptTensorSpecs, loadHfFolder, saveHfFolder } from "@baton/model";
-import { BatonError, type CheckpointManifest, type Store, redactor } from "@baton/stage-kit";
+import { BatonError, type CheckpointManifest, redactor } from "@baton/contracts";
+import type { Store } from "@baton/store";
 import type { StageReport } from "./stage-report.ts";
 
 export const STAGE_REPORT_FILE = "stage-report.json";

@@ -3,7 +3,7 @@
 // that names the JSON path: an unknown key (with the keys that exist), or a value whose type differs
 // from the default's. nanoGPT's configurator works the same way, and for the same reason: a typo in a
 // recipe must not silently train with the default.
-import { BatonError } from "@baton/stage-kit";
+import { BatonError } from "@baton/contracts";
 
 export type ConfigValue = string | number | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
 
@@ -29,7 +29,7 @@ export type ConfigRules = Record<string, KeyRule>;
  * A default that may be any of `options`: typed as their union, so a stage reads the loaded value
  * without a cast. Its key's rule names the same list (`{ oneOf: options }`).
  */
-export function choice<T extends string>(options: readonly T[], value: NoInfer<T>): T {
+export function choice<T extends string>(_options: readonly T[], value: NoInfer<T>): T {
   return value;
 }
 

@@ -7,7 +7,8 @@
 // What a service may read at all is its operator's choice (stage-kit's access.ts): the relay checks
 // the event before training, and the opener checks again before each read.
 import type { SourceOpener } from "@baton/data";
-import { BatonError, type DataAccess, type DatasetRef, type Store } from "@baton/stage-kit";
+import { BatonError, type DatasetRef } from "@baton/contracts";
+import type { DataAccess, Store } from "@baton/store";
 import { StepInvalid } from "./config.ts";
 
 export const HELD_OUT = "(^|[._-])(val|valid|validation|test|heldout|held-out)([._-]|$)";

@@ -3,7 +3,7 @@
 // few held-out openings to sample from for the report.
 import { join } from "node:path";
 import { type BadRecordPolicy, type DatasetReport, LmBatches, type SourceOpener, type TextCodec, buildTokenCorpus, readDataset } from "@baton/data";
-import type { StageContext } from "@baton/stage-kit";
+import type { StageContext } from "@baton/runner";
 import { fromTokenBatch, meanLoss } from "./batches.ts";
 import type { LoadedModel } from "./checkpoint-io.ts";
 import type { SplitData } from "./datasets.ts";

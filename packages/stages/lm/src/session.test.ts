@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_GPT_CONFIG, type GptConfig } from "@baton/model";
-import type { StageContext } from "@baton/stage-kit";
+import type { StageContext } from "@baton/runner";
 import { meanLoss } from "./batches.ts";
 import { generate } from "./sample.ts";
 import { type LmBatch, LmSession } from "./session.ts";

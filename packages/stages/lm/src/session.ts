@@ -2,7 +2,7 @@
 // needs around training, both from @baton/model: scoring (summed loss and counted tokens of packed
 // batches) and KV-cache sampling. Training itself is @baton/model's trainer (see train-loop.ts); the
 // session carries the settings it trains with, so a stage's recipe opens one session and passes it on.
-import { BatonError } from "@baton/stage-kit";
+import { BatonError } from "@baton/contracts";
 import { compileInference } from "@baton/engine";
 import { Evaluator, type GptConfig, type LmBatch, Sampler, traceEvaluation } from "@baton/model";
 

@@ -23,7 +23,7 @@ import { type ChatMessage, DatasetError } from "@baton/data";
 import { fromSupervisedBatch, meanLoss } from "./batches.ts";
 import { exactMatch, rougeL } from "@baton/data";
 import { continueTexts } from "./sample.ts";
-import type { StageContext } from "@baton/stage-kit";
+import type { StageContext } from "@baton/runner";
 import type { LoadedModel } from "./checkpoint-io.ts";
 import type { SplitData } from "./datasets.ts";
 import type { LmBatch, LmSession } from "./session.ts";

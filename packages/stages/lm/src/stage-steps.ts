@@ -2,7 +2,9 @@
 // checkpoint, open a session on it, train, then write the checkpoint and its stage report.
 import { DatasetError, type DatasetReport } from "@baton/data";
 import { TrainingSetupInvalid } from "@baton/model";
-import { BatonError, type DataAccess, type DatasetRef, type Metrics, type StageContext, type Store, type TrainResult } from "@baton/stage-kit";
+import { BatonError, type DatasetRef, type Metrics } from "@baton/contracts";
+import type { DataAccess, Store } from "@baton/store";
+import type { StageContext, TrainResult } from "@baton/runner";
 import { type LoadedModel, loadModel, saveModel, writeStageReport } from "./checkpoint-io.ts";
 import { LmSession, type OptimConfig } from "./session.ts";
 import type { DatasetCounts, SampleBeforeAfter, StageReport } from "./stage-report.ts";

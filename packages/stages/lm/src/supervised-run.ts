@@ -2,7 +2,7 @@
 // packed rows with the held-out loss as the running evaluation, score again. One place, so each
 // stage's index.ts keeps only what differs: its data format and what it reports.
 import type { TextCodec } from "@baton/data";
-import type { StageContext } from "@baton/stage-kit";
+import type { StageContext } from "@baton/runner";
 import type { LmSession } from "./session.ts";
 import { type SftData, type TaskScores, scoreTask } from "./sft-data.ts";
 import { type LoopResult, scheduleOf, trainLoop } from "./train-loop.ts";

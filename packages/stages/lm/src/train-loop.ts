@@ -4,7 +4,8 @@
 // the snapshot is written, so another worker resumes; a diverged loss is fatal. Batch t (1-based) is
 // the stage's batch(t): a pure function of (seed, step), so a resumed run sees the data an
 // uninterrupted one would have seen from that step on.
-import { BatonError, type StageContext } from "@baton/stage-kit";
+import { BatonError } from "@baton/contracts";
+import type { StageContext } from "@baton/runner";
 import { type LmBatch, type Objective, stageProgress, stageSnapshots, TrainingDiverged, TrainingInterrupted, TrainingSetupInvalid, trainLanguageModel } from "@baton/model";
 import type { LmSession } from "./session.ts";
 

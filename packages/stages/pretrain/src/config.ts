@@ -4,7 +4,7 @@
 // naming its JSON path.
 import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
 import { type GptModelConfig, PRESET_NAMES, getPreset, presetModel } from "@baton/model";
-import type { RecipeStep } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
 
 const TOKENIZERS = ["char", "bpe"] as const;
 

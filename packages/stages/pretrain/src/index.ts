@@ -6,7 +6,8 @@
 //             before / after for the report
 import { type SourceOpener, corpusTexts, tokenizerConfigFor } from "@baton/data";
 import { parseTokenizerSpec, trainTokenizer } from "@baton/model";
-import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
   type LoadedModel,
   type SplitData,

@@ -8,7 +8,8 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { BatonError, type Recipe, type Store } from "@baton/stage-kit";
+import { BatonError, type Recipe } from "@baton/contracts";
+import type { Store } from "@baton/store";
 import { IMPLEMENTATIONS, resolveStep, unknownChoices } from "./registry.ts";
 
 export interface CheckOptions {

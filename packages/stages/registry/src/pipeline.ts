@@ -1,8 +1,9 @@
 // A whole recipe on one machine: every step served in this process (over whatever bus and store the
 // environment gives: the memory bus and a local folder by default), the run started, and awaited.
 // The relay is the same one the distributed services run; only the transport is local.
-import { type Logger, type Recipe, type RunCompletedData, type StageContext, type StageEnv, type StageService, awaitRun, decodeEvent, serveStage, startRun } from "@baton/stage-kit";
-import type { CheckpointRef, StageProgressData } from "@baton/stage-kit";
+import { type Logger, type StageContext, type StageEnv, type StageService, awaitRun, serveStage, startRun } from "@baton/runner";
+import { type Recipe, type RunCompletedData, decodeEvent, subjects } from "@baton/contracts";
+import type { CheckpointRef, StageProgressData } from "@baton/contracts";
 import { IMPLEMENTATIONS, resolveSteps } from "./registry.ts";
 
 export interface PipelineOptions {
@@ -31,7 +32,7 @@ export async function runPipeline(o: PipelineOptions): Promise<RunCompletedData>
   const services: StageService[] = [];
   const unwatch = o.onProgress
     ? await o.env.bus.watch(
-        "baton.stage.progress.*",
+        subjects.allStageProgress(),
         (m) => {
           try {
             const e = decodeEvent(m.data, m.subject);

@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BatonError, type Recipe, type Store, keys } from "@baton/stage-kit";
+import { BatonError, type Recipe, keys } from "@baton/contracts";
+import type { Store } from "@baton/store";
 
 export interface UploadedData {
   recipe: Recipe;

@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
-import { BatonError, type Recipe, parseRecipe } from "@baton/stage-kit";
+import { BatonError, type Recipe, parseRecipe } from "@baton/contracts";
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 

@@ -3,7 +3,8 @@
 // so a service pulls in one stage's code. Swapping an implementation of a step = serving another
 // name on the step (`baton stage serve finetune-last-layers --step finetune`), or choosing it for a
 // local run (`baton run recipe.yaml --impl finetune=finetune-last-layers`); nothing else changes.
-import { BatonError, type Recipe, type RecipeStep, type StageDefinition } from "@baton/stage-kit";
+import { BatonError, type Recipe, type RecipeStep } from "@baton/contracts";
+import type { StageDefinition } from "@baton/runner";
 import { type StageDeps, closestName } from "@baton/stage-lm";
 
 /** What an implementation's package exports. */

@@ -2,7 +2,7 @@
 // Bradley-Terry loss on every pair of each ranking. Small learning rate: the trunk already knows the
 // tasks, the head has to learn which answers people prefer, not the language again.
 import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
-import type { RecipeStep } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
 
 export const REWARD_DEFAULTS = {
   train: {

@@ -6,10 +6,10 @@
 //             pairs of a prompt at once, each response scored once per step
 //   emits     the reward model, its scores centred on the training responses (reward_bias in
 //             config.json), and held-out pairwise accuracy and margin before and after
-import { rng } from "@baton/data";
+import { rng } from "@baton/rng";
 import { SCORE_WEIGHT } from "@baton/model";
-import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
-import { BatonError } from "@baton/stage-kit";
+import { BatonError, type RecipeStep } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
   type SeqGroup,
   SeqProgram,

@@ -4,7 +4,7 @@ import { Evaluator, SCORE_WEIGHT } from "@baton/model";
 import { localContext, stageContract, tempDir, tinyCheckpoint, writeJsonl } from "@baton/stage-contract";
 import { SeqProgram, bradleyTerry, loadModel, promptIds, readStageReport, responseIds, seqRows } from "@baton/stage-lm";
 import { DEFAULT_CHAT_TEMPLATE } from "@baton/data";
-import { isBatonError } from "@baton/stage-kit";
+import { isBatonError } from "@baton/contracts";
 import { createStage } from "./index.ts";
 import { groupsBatch } from "./rankings.ts";
 

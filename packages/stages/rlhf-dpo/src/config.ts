@@ -2,7 +2,7 @@
 // log-probability ratio to a frozen reference pushed apart by beta. Shared with rlhf-ppo: the step,
 // the data list and where the policy comes from (policyStep).
 import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
-import type { RecipeStep } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
 
 export const DPO_DEFAULTS = {
   // the earlier step whose checkpoint is the policy; null: the reward model's parent, or the input

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { localContext, stageContract, tempDir, tinyCheckpoint, writeJsonl } from "@baton/stage-contract";
-import { isBatonError } from "@baton/stage-kit";
+import { isBatonError } from "@baton/contracts";
 import { Evaluator } from "@baton/model";
 import { DEFAULT_CHAT_TEMPLATE } from "@baton/data";
 import { SeqProgram, loadModel, promptIds, readStageReport, responseIds, rowsBatch, seqRows } from "@baton/stage-lm";

@@ -6,8 +6,8 @@
 //   emits     the policy, rewards/chosen, rewards/rejected, accuracy and margin on held-out pairs,
 //             and held-out answer accuracy and EOS rate before and after
 import type { DatasetReport } from "@baton/data";
-import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
-import { BatonError } from "@baton/stage-kit";
+import { BatonError, type RecipeStep } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
   SeqProgram,
   type SplitData,

@@ -4,7 +4,7 @@
 // the reward model. Sizes are for small models on CPU; the rates suit a model that is already
 // instruction-tuned (RL only nudges it).
 import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig } from "@baton/stage-lm";
-import type { RecipeStep } from "@baton/stage-kit";
+import type { RecipeStep } from "@baton/contracts";
 
 const KL_MODES = ["adaptive", "fixed"] as const;
 

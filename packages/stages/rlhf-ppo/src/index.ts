@@ -15,8 +15,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { adamw, compileTrainStep, type TrainStep } from "@baton/engine";
 import { SCORE_WEIGHT, type Objective, traceGpt } from "@baton/model";
-import type { RecipeStep, StageContext, StageDefinition, TrainResult } from "@baton/stage-kit";
-import { BatonError } from "@baton/stage-kit";
+import { BatonError, type RecipeStep } from "@baton/contracts";
+import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
   type Answers,
   type LmSession,
@@ -45,7 +45,7 @@ import {
 } from "@baton/stage-lm";
 import { type Advantaged, KlController } from "./advantages.ts";
 import { type PpoConfig, ppoConfig } from "./config.ts";
-import { type Scored, type Shape, type UpdateStats } from "./iteration.ts";
+import type { Scored, Shape, UpdateStats } from "./iteration.ts";
 import { advantagesOf, movement, scoreRollouts, update } from "./iteration.ts";
 import { clippedPolicyLoss, clippedValueLoss } from "./losses.ts";
 import { type Rollout, sampleRollouts } from "./rollout.ts";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { localContext, stageContract, tempDir, tinyCheckpoint, writeJsonl } from "@baton/stage-contract";
-import { isBatonError } from "@baton/stage-kit";
+import { isBatonError } from "@baton/contracts";
 import { loadModel, readStageReport, saveModel } from "@baton/stage-lm";
 import { KlController, gae, whiten } from "./advantages.ts";
 import { createStage } from "./index.ts";

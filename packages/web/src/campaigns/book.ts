@@ -4,8 +4,10 @@
 // judged by them, count not reached) and the write happen as one step, so concurrent raters neither
 // lose nor duplicate a ranking and the export happens once.
 import { randomInt } from "node:crypto";
-import type { Bus, Logger, Store } from "@baton/stage-kit";
-import { keys } from "@baton/stage-kit";
+import type { Bus } from "@baton/bus";
+import type { Logger } from "@baton/runner";
+import type { Store } from "@baton/store";
+import { keys } from "@baton/contracts";
 import { type Agreement, agreement } from "./agreement.ts";
 import { type Campaign, type CampaignItem, type CampaignState, type Judgement, type JudgementKind, type RankingRecord, SUBMISSION_ID } from "./campaign.ts";
 import { type CampaignExport, exportCampaign, readExport } from "./export.ts";

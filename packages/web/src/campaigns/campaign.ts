@@ -1,6 +1,6 @@
 // A ranking campaign: people order K sampled responses of one checkpoint to each of a set of
 // prompts, until `wanted` rankings are in; then the rankings become one dataset (export.ts).
-import type { CheckpointRef } from "@baton/stage-kit";
+import type { CheckpointRef } from "@baton/contracts";
 import type { RankingRecord } from "@baton/stage-lm";
 
 export interface Campaign {

@@ -1,7 +1,9 @@
 // A complete campaign's rankings as one dataset (JSONL of ranking records, in item then rater order),
 // announced once with feedback.ready: the event id is the campaign's, so even a second announcement
 // after a restart is the same event, and the exported.json marker stops this app from making one.
-import { type Bus, type Store, keys, publishEvent } from "@baton/stage-kit";
+import { type Bus, publishEvent } from "@baton/bus";
+import type { Store } from "@baton/store";
+import { keys } from "@baton/contracts";
 import type { Campaign, Judgement } from "./campaign.ts";
 
 export interface CampaignExport {
@@ -15,7 +17,7 @@ export async function exportCampaign(store: Store, bus: Bus, c: Campaign, judgem
     .filter((j) => j.kind === "ranking" && j.record)
     .sort((a, b) => a.item - b.item || a.rater.localeCompare(b.rater))
     .map((j) => j.record!);
-  const bytes = new TextEncoder().encode(rankings.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  const bytes = new TextEncoder().encode(`${rankings.map((r) => JSON.stringify(r)).join("\n")}\n`);
   const key = keys.campaignExport(c.id);
   const put = await store.putBytes(key, bytes);
   const done: CampaignExport = { uri: store.uri(key), sha256: put.sha256, count: rankings.length };

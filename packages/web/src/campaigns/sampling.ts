@@ -5,7 +5,9 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CheckpointRef, type Store, keys, openCheckpoint, readManifest, sha256Hex } from "@baton/stage-kit";
+import { type CheckpointRef, keys } from "@baton/contracts";
+import { type Store, sha256Hex } from "@baton/store";
+import { openCheckpoint, readManifest } from "@baton/runner";
 import { sampleResponses } from "@baton/stage-lm";
 import type { Campaign, CampaignItem } from "./campaign.ts";
 

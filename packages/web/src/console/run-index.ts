@@ -2,7 +2,9 @@
 // (RunStatus: the same fold as `baton status`), each step's progress points for its charts, and the
 // dead letters with their reasons. On the memory bus this sees the runs of this process; on NATS,
 // every run the stream still holds.
-import { type BatonEvent, type Bus, HEADERS, RunStatus, type RunSummary, type Unwatch, decodeEvent } from "@baton/stage-kit";
+import { type BatonEvent, HEADERS, decodeEvent, isDeadLetter, subjects } from "@baton/contracts";
+import type { Bus, Unwatch } from "@baton/bus";
+import { RunStatus, type RunSummary } from "@baton/runner";
 
 export interface ProgressPoint {
   trainStep: number;
@@ -41,8 +43,8 @@ export class RunIndex {
   private unwatch: Unwatch | null = null;
 
   async start(bus: Bus): Promise<void> {
-    this.unwatch = await bus.watch("baton.>", (m) => {
-      if (m.subject.startsWith("baton.dlq.")) return this.seeDeadLetter(m.seq, m.subject, m.data, m.headers);
+    this.unwatch = await bus.watch(subjects.all(), (m) => {
+      if (isDeadLetter(m.subject)) return this.seeDeadLetter(m.seq, m.subject, m.data, m.headers);
       let e: BatonEvent;
       try {
         e = decodeEvent(m.data, m.subject);

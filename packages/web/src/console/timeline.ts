@@ -1,6 +1,6 @@
 // A run's steps as a timeline (inline SVG): one bar per step from its first start to its commit (or
 // to now while it runs), on one time axis from the run's first event.
-import type { StepStatus } from "@baton/stage-kit";
+import type { StepStatus } from "@baton/runner";
 
 const W = 640;
 const ROW = 22;

@@ -1,7 +1,7 @@
 // A checkpoint's page: its lineage as a graph back to random init (each hop's stage, data with their
 // hashes, config), the other checkpoints a hop read (an RLHF policy's reward model), and downloads.
 import { html, raw } from "hono/html";
-import type { LineageHop } from "@baton/stage-kit";
+import type { LineageHop } from "@baton/runner";
 import type { Session } from "../auth/sessions.ts";
 import { type Html, layout } from "./layout.ts";
 

@@ -3,7 +3,10 @@
 import { Readable } from "node:stream";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import { type Bus, type Store, isBatonError, keys, lineage, readManifest } from "@baton/stage-kit";
+import type { Bus } from "@baton/bus";
+import type { Store } from "@baton/store";
+import { isBatonError, keys } from "@baton/contracts";
+import { lineage, readManifest } from "@baton/runner";
 import { type StageReport, storedStageReport } from "@baton/stage-lm";
 import type { RunIndex, RunView } from "../console/run-index.ts";
 import { DOWNLOADS, checkpointPage } from "../pages/checkpoint.ts";
@@ -58,7 +61,12 @@ export function consoleRoutes(index: RunIndex, store: Store, bus: Bus): Hono<Web
         while (!stream.aborted) {
           const next = queue.shift();
           if (next) await stream.writeSSE(next);
-          else await new Promise<void>((r) => ((wake = r), setTimeout(r, 15_000)));
+          else {
+            await new Promise<void>((r) => {
+              wake = r;
+              setTimeout(r, 15_000);
+            });
+          }
           wake = null;
         }
       } finally {
@@ -80,7 +88,7 @@ export function consoleRoutes(index: RunIndex, store: Store, bus: Bus): Hono<Web
     const uri = c.req.query("uri") ?? "";
     const name = c.req.query("name") ?? "";
     if (!(DOWNLOADS as readonly string[]).includes(name)) return c.json({ error: `download one of ${DOWNLOADS.join(", ")}, not ${JSON.stringify(name)}` }, 400);
-    let manifest;
+    let manifest: Awaited<ReturnType<typeof readManifest>>;
     try {
       manifest = await readManifest(store, uri);
     } catch (err) {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Hono } from "hono";
-import type { Store } from "@baton/stage-kit";
+import type { Store } from "@baton/store";
 import { readPromptTexts } from "@baton/stage-lm";
 import { CampaignError, type CampaignBook, type Submission } from "../campaigns/book.ts";
 import { CAMPAIGN_ID, type Campaign } from "../campaigns/campaign.ts";

@@ -2,7 +2,8 @@
 // step ran before (its manifest's parent is the policy it was trained from: by default the step
 // before the reward step); `policyStep` names another earlier step of the run instead. A step after
 // a plain LM checkpoint (DPO straight after instruct) starts its policy from that checkpoint.
-import { BatonError, type CheckpointRef, type InputRef, type RecipeStep, type StageContext } from "@baton/stage-kit";
+import { BatonError, type CheckpointRef, type InputRef, type RecipeStep } from "@baton/contracts";
+import type { StageContext } from "@baton/runner";
 import { type LoadedModel, loadModel } from "../checkpoint-io.ts";
 import { closestName } from "../config.ts";
 import { startFrom } from "../stage-steps.ts";
