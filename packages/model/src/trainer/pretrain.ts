@@ -1,7 +1,8 @@
 // Everything between "a preset and some text files" and trainLanguageModel: the tokenizer (trained
 // from the corpus or loaded), the token corpus on disk with its 90/10 split, the batches, and the
-// trainer options from the preset's defaults plus overrides. `baton train pretrain`, `baton bench
-// pretrain` and the pretrain stage share it, so they can not drift apart.
+// trainer options from the preset's defaults plus overrides. `baton train pretrain` and `baton bench
+// pretrain` share it; the pretrain stage reads its data through stage-lm but builds its model from
+// the same preset row with the same presetModel, so the two can not drift apart.
 import { createHash } from "node:crypto";
 import { buildTokenCorpus, corpusTexts, LmBatches, type TokenCorpus } from "@baton/data";
 import { getPreset, type Preset, presetModel, type TrainDefaults } from "../presets.ts";
