@@ -1,7 +1,7 @@
 // `baton trigger serve`: new data and new rankings start the right part of the pipeline, with no
 // central scheduler. Three durable pull consumers (dataset.updated, feedback.ready, and the bucket's
 // own notifications when configured) feed the pending windows in NATS KV; a sweep closes the due
-// windows by publishing each run's first checkpoint.ready (firstEvent in stage-kit, as `baton run`).
+// windows by publishing each run's first checkpoint.ready (firstEvent in @baton/runner, as `baton run`).
 // Beyond those windows and their dedupe marks the trigger keeps no run state.
 import { hostname } from "node:os";
 import { type Bus, type Delivery, type DurableConsumer, KvState } from "@baton/bus";

@@ -2,7 +2,7 @@
 // (infra/nats-auth.conf is this function's output for the demo recipe; tests/k8s checks they agree).
 // One user per step, named like the step: it consumes its own step's events, reports on its own step,
 // writes the ledger, and hands on to the NEXT step only (or completes the run, for the last step).
-// Every subject comes from stage-kit's subjects module, so a renamed subject renames the permission.
+// Every subject comes from the contracts' subjects module, so a renamed subject renames the permission.
 import { KV_BUCKETS, STREAM, durableName, subjects } from "@baton/contracts";
 
 /** The users every deployment has besides one per step. */

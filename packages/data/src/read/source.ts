@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { DatasetError } from "../errors.ts";
 
 /**
- * Serves URIs this package does not know (s3:// through stage-kit's store): return the bytes as a
+ * Serves URIs this package does not know (s3:// through @baton/store): return the bytes as a
  * stream, or undefined to decline the URI.
  */
 export type SourceOpener = (uri: string) => Promise<AsyncIterable<Uint8Array>> | undefined;

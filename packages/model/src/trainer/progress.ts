@@ -45,7 +45,7 @@ export function formatDuration(sec: number): string {
 }
 
 /**
- * Trainer events as a stage's progress reports (stage-kit's `ctx.progress`, typed structurally):
+ * Trainer events as a stage's progress reports (the runner's `ctx.progress`, typed structurally):
  * `onEvent: stageProgress(ctx.progress)`. Metric names follow the relay's snake_case: steps carry
  * loss, lr, grad_norm and tokens_per_s; an evaluation repeats its step's numbers and adds val_loss /
  * train_loss (when measured) and the caller's own metrics, so every report reads on its own.

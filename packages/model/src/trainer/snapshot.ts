@@ -128,7 +128,7 @@ export function folderSnapshots(dir: string, keep = 2): SnapshotStore {
 }
 
 /**
- * The SnapshotStore over a stage's snapshot API (stage-kit's `ctx.snapshot`, typed structurally so
+ * The SnapshotStore over a stage's snapshot API (the runner's `ctx.snapshot`, typed structurally so
  * the model does not depend on the relay): `snapshots: { every, store: stageSnapshots(ctx.snapshot) }`.
  */
 export function stageSnapshots(api: {

@@ -118,7 +118,7 @@ describe("trainLanguageModel", () => {
     try {
       const opts = baseOptions({ iters: 6, eval: { every: 0, batches: 0 } });
       const full = await trainLanguageModel(opts);
-      // the shape of stage-kit's ctx.snapshot: files saved under <step>/, the newest read back from disk
+      // the shape of the runner's ctx.snapshot: files saved under <step>/, the newest read back from disk
       let newest: { trainStep: number; dir: string } | null = null;
       const api = {
         async save(trainStep: number, files: Record<string, string | Uint8Array>) {

@@ -4,7 +4,7 @@
 //   held-out  names matching `heldOut` (default: a ".val." / ".test." / "-val" ... part)
 //   replay    (cpt) names matching the step's replay pattern
 // s3:// URIs are read through the relay's store, so a service needs no second set of credentials.
-// What a service may read at all is its operator's choice (stage-kit's access.ts): the relay checks
+// What a service may read at all is its operator's choice (@baton/store's access.ts): the relay checks
 // the event before training, and the opener checks again before each read.
 import type { SourceOpener } from "@baton/data";
 import { BatonError, type DatasetRef } from "@baton/contracts";

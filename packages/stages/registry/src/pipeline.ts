@@ -21,7 +21,7 @@ export interface PipelineOptions {
   onProgress?(p: StageProgressData): void;
   /** step name -> work done in that step's attempt before it trains (the demo ranks the input's answers there) */
   prepare?: Record<string, (ctx: StageContext) => Promise<void>>;
-  /** Run only the recipe's tail from this step, on this checkpoint (see firstEvent in stage-kit). */
+  /** Run only the recipe's tail from this step, on this checkpoint (see firstEvent in @baton/runner). */
   from?: string;
   checkpoint?: CheckpointRef | null;
 }

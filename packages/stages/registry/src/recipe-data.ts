@@ -1,5 +1,5 @@
 // `baton run` against a cluster: the stage services must never need a path on the submitter's
-// machine (and may not read one: stage-kit's access.ts), so the recipe's local datasets go into the
+// machine (and may not read one: @baton/store's access.ts), so the recipe's local datasets go into the
 // store first, content-addressed by sha256 (an object already there is not uploaded again), and the
 // published recipe names their s3:// URIs. The file name is kept: it gives a dataset its role.
 import { createHash } from "node:crypto";
