@@ -28,5 +28,5 @@ export const commands: Record<string, Command> = {
   web: { summary: "the web app: ranking pages and the console for runs (web [--port], web add-user)", load: () => import("./commands/web.ts") },
   sample: { summary: "continue a prompt with a trained model folder", load: () => import("./commands/sample.ts") },
   export: { summary: "a trained model as an ONNX serving folder (export onnx <checkpoint> --out <dir>)", load: () => import("./commands/export.ts") },
-  bench: { summary: "benchmark pretraining (bench pretrain ...) and rollout sampling against PyTorch (bench rollout ...)", load: () => import("./commands/bench.ts") },
+  bench: { summary: "benchmark pretraining (bench pretrain ...), pretraining against PyTorch (bench compare <preset>) and rollout sampling against PyTorch (bench rollout ...)", load: () => import("./commands/bench.ts") },
 };

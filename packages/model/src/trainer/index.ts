@@ -18,3 +18,5 @@ export { preparePretraining, prepareTokenizer } from "./pretrain.ts";
 export type { PreparedPretraining, PretrainOverrides, TokenizerChoice } from "./pretrain.ts";
 /** The PyTorch KV-cache sampler that `baton bench rollout` runs beside Baton's (python3 with torch). */
 export const KV_SAMPLER_SCRIPT = fileURLToPath(new URL("./baseline/kv_sampler.py", import.meta.url));
+/** nanoGPT's training loop restated for CPU timing (python3 with torch): the PyTorch side of `baton bench compare`. */
+export const NANOGPT_EQUIVALENT_SCRIPT = fileURLToPath(new URL("./baseline/nanogpt_equivalent.py", import.meta.url));

@@ -14,6 +14,7 @@
 # BLAS); "mkldnn" = oneDNN's inner product, which torch bundles, independent of the system BLAS.
 import json, math, os, struct, sys, time
 import numpy as np, torch
+import torch_info
 from torch.nn import functional as F
 
 a = dict(arg.split("=", 1) for arg in sys.argv[1:])
@@ -90,12 +91,7 @@ def generate(prompts, tokens, temperature, seed, mode):
         logits = forward(nxt[:, None], pos[:, at:at + 1], valid[:, None, None, :at + 1], ks, vs, at, mode)
     return torch.stack(out, 1).tolist()
 
-def blas_library():  # the shared library BLAS calls resolve to (Debian's libblas.so.3 is an alternative)
-    libs = {line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.lower() and "/" in line}
-    return sorted(os.path.realpath(p) for p in libs)
-show = torch.__config__.show()
-blas = next((part.split("=", 1)[1] for part in show.replace(",", "\n").split() if part.startswith("BLAS_INFO=")), "unknown")
-print(json.dumps(dict(torch=torch.__version__, blas=blas, blasLibrary=blas_library(), mkldnn=torch.backends.mkldnn.is_available(), threads=torch.get_num_threads())), flush=True)
+print(json.dumps(torch_info.describe()), flush=True)
 for line in sys.stdin:
     r = json.loads(line)
     torch.set_num_threads(int(r.get("threads", torch.get_num_threads())))
