@@ -16,9 +16,14 @@ const WARMUP = 5;
 const relay = await startRelay();
 const timings = join(relay.workDir, "handoffs.jsonl");
 // No span files here: a real service exports spans in batches, not one file append per delivery.
-const stages = await Promise.all(["give", "take"].map((step) => spawnStage(relay, step, step, { TEST_TIMINGS_FILE: timings, TEST_SPANS_FILE: "" })));
+const stages = await Promise.all(
+  ["give", "take"].map((step) => spawnStage(relay, step, step, { TEST_TIMINGS_FILE: timings, TEST_SPANS_FILE: "" })),
+);
 try {
-  const recipe = tensorRecipe("handoff", [{ name: "give", config: { steps: 1 } }, { name: "take", config: { steps: 1 } }]);
+  const recipe = tensorRecipe("handoff", [
+    { name: "give", config: { steps: 1 } },
+    { name: "take", config: { steps: 1 } },
+  ]);
   const runIds: string[] = [];
   for (let i = 0; i < WARMUP + HANDOFFS; i++) {
     const runId = `handoff-${i}`;
@@ -28,12 +33,17 @@ try {
     if (i >= WARMUP) runIds.push(runId);
   }
 
-  const marks = (await readFile(timings, "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { runId: string; cursor: number; mark: string; t: number });
-  const at = (runId: string, cursor: number, mark: string) => marks.find((m) => m.runId === runId && m.cursor === cursor && m.mark === mark)?.t;
+  const marks = (await readFile(timings, "utf8"))
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { runId: string; cursor: number; mark: string; t: number });
+  const at = (runId: string, cursor: number, mark: string) =>
+    marks.find((m) => m.runId === runId && m.cursor === cursor && m.mark === mark)?.t;
   const latencies = runIds.map((runId) => {
     const committed = at(runId, 0, "commit-end");
     const started = at(runId, 1, "train-start");
-    if (committed === undefined || started === undefined) throw new Error(`run ${runId}: missing a timing mark (commit-end ${committed}, train-start ${started})`);
+    if (committed === undefined || started === undefined)
+      throw new Error(`run ${runId}: missing a timing mark (commit-end ${committed}, train-start ${started})`);
     return started - committed;
   });
   // Where the time goes, segment by segment (medians over the same handoffs).
@@ -69,11 +79,25 @@ try {
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);
   console.log(`machine: ${await machine()}`);
-  console.log(`servers: NATS ${relay.services.nats.source} (${relay.services.nats.url}), S3 ${relay.services.s3.source} (${relay.services.s3.endpoint})`);
-  console.log(`handoff commit -> next train() start over ${latencies.length} handoffs: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, median ${median(latencies).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms (${p50 < 50 ? "meets" : "MISSES"} p50 < 50 ms)`);
+  console.log(
+    `servers: NATS ${relay.services.nats.source} (${relay.services.nats.url}), S3 ${relay.services.s3.source} (${relay.services.s3.endpoint})`,
+  );
+  console.log(
+    `handoff commit -> next train() start over ${latencies.length} handoffs: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, median ${median(latencies).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms (${p50 < 50 ? "meets" : "MISSES"} p50 < 50 ms)`,
+  );
   console.log(`median breakdown: ${breakdown.join("; ")}`);
-  console.log(`calibration: bare GetObject of 350 bytes on the same server p50 ${median(roundTrips).toFixed(1)} ms; load average (1 min) ${load.toFixed(1)} on ${(await import("node:os")).cpus().length} cores`);
-  console.log(JSON.stringify({ bench: "handoff", handoffs: latencies.length, p50, p99, latencies: latencies.map((l) => Math.round(l * 10) / 10) }));
+  console.log(
+    `calibration: bare GetObject of 350 bytes on the same server p50 ${median(roundTrips).toFixed(1)} ms; load average (1 min) ${load.toFixed(1)} on ${(await import("node:os")).cpus().length} cores`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: "handoff",
+      handoffs: latencies.length,
+      p50,
+      p99,
+      latencies: latencies.map((l) => Math.round(l * 10) / 10),
+    }),
+  );
   process.exitCode = p50 < 50 ? 0 : 1;
 } finally {
   await Promise.all(stages.map((s) => s.stop()));

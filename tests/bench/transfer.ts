@@ -4,11 +4,11 @@
 //   pnpm exec tsx tests/bench/transfer.ts          (RUNS=5 SIZE_MIB=256 by default)
 // The S3 server comes from the test services: S3_ENDPOINT, else a MinIO container, else local s3rver.
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { once } from "node:events";
 import { stageEnv } from "@baton/runner";
 import { BareS3, startTestServices } from "@baton/testing";
 import { machine, median } from "./stats.ts";
@@ -27,7 +27,12 @@ try {
   const bytes = (await stat(source)).size;
   console.log(`transfer: ${SIZE_MIB} MiB x ${RUNS} runs against ${services.s3.source} S3 at ${services.s3.endpoint}`);
 
-  const rates = { storeUp: [] as number[], bareUp: [] as number[], storeDown: [] as number[], bareDown: [] as number[] };
+  const rates = {
+    storeUp: [] as number[],
+    bareUp: [] as number[],
+    storeDown: [] as number[],
+    bareDown: [] as number[],
+  };
   for (let run = 0; run < RUNS; run++) {
     const storeKey = `bench/transfer/${run}/store.bin`;
     const bareKey = `bench/transfer/${run}/bare.bin`;
@@ -59,10 +64,23 @@ try {
   const pairedDown = paired(rates.storeDown, rates.bareDown);
   const verdict = (r: number) => (r >= 0.9 ? "meets >= 0.9" : "MISSES 0.9");
   console.log(`machine: ${await machine()}`);
-  console.log(`upload:   store ${median(rates.storeUp).toFixed(1)} MiB/s, bare ${median(rates.bareUp).toFixed(1)} MiB/s, ratio of medians ${up.toFixed(3)} (${verdict(up)}), median per-run ratio ${pairedUp.toFixed(3)}`);
-  console.log(`download: store ${median(rates.storeDown).toFixed(1)} MiB/s, bare ${median(rates.bareDown).toFixed(1)} MiB/s, ratio of medians ${down.toFixed(3)} (${verdict(down)}), median per-run ratio ${pairedDown.toFixed(3)}`);
+  console.log(
+    `upload:   store ${median(rates.storeUp).toFixed(1)} MiB/s, bare ${median(rates.bareUp).toFixed(1)} MiB/s, ratio of medians ${up.toFixed(3)} (${verdict(up)}), median per-run ratio ${pairedUp.toFixed(3)}`,
+  );
+  console.log(
+    `download: store ${median(rates.storeDown).toFixed(1)} MiB/s, bare ${median(rates.bareDown).toFixed(1)} MiB/s, ratio of medians ${down.toFixed(3)} (${verdict(down)}), median per-run ratio ${pairedDown.toFixed(3)}`,
+  );
   console.log(`load average (1 min) at the end: ${(await import("node:os")).loadavg()[0]!.toFixed(1)}`);
-  console.log(JSON.stringify({ bench: "transfer", sizeMiB: SIZE_MIB, runs: RUNS, rates, ratio: { upload: up, download: down }, pairedRatio: { upload: pairedUp, download: pairedDown } }));
+  console.log(
+    JSON.stringify({
+      bench: "transfer",
+      sizeMiB: SIZE_MIB,
+      runs: RUNS,
+      rates,
+      ratio: { upload: up, download: down },
+      pairedRatio: { upload: pairedUp, download: pairedDown },
+    }),
+  );
   process.exitCode = up >= 0.9 && down >= 0.9 ? 0 : 1;
 } finally {
   bare.close();

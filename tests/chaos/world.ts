@@ -3,12 +3,12 @@
 // the invariants every scenario ends with.
 import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { expect } from "vitest";
-import { rng } from "@baton/rng";
-import { keys, type CheckpointManifest, type RunCompletedData } from "@baton/contracts";
-import { readManifest } from "@baton/runner";
 import type { Observed } from "@baton/bus";
-import { getJson, waitFor, type Relay, type StageProcess } from "../relay/harness.ts";
+import { type CheckpointManifest, keys, type RunCompletedData } from "@baton/contracts";
+import { rng } from "@baton/rng";
+import { readManifest } from "@baton/runner";
+import { expect } from "vitest";
+import { getJson, type Relay, type StageProcess, waitFor } from "../relay/harness.ts";
 
 /** Whole numbers in [lo, hi] from the workspace's seeded generator: a failing run can be replayed with CHAOS_SEED. */
 export function prng(seed: number): (lo: number, hi: number) => number {
@@ -24,16 +24,27 @@ export class StreamLog {
   private constructor(private readonly messages: Observed[]) {}
 
   static async read(relay: Relay): Promise<StreamLog> {
-    const mark = await relay.env.bus.publishRaw("baton.test.mark", new Uint8Array(0), { msgId: `mark-${process.hrtime.bigint()}` });
+    const mark = await relay.env.bus.publishRaw("baton.test.mark", new Uint8Array(0), {
+      msgId: `mark-${process.hrtime.bigint()}`,
+    });
     const messages: Observed[] = [];
     let reached: () => void = () => {};
     const caughtUp = new Promise<void>((r) => (reached = r));
-    const stop = await relay.env.bus.watch("baton.>", (m) => {
-      messages.push(m);
-      if (m.seq >= mark.seq) reached();
-    }, { from: "all" });
+    const stop = await relay.env.bus.watch(
+      "baton.>",
+      (m) => {
+        messages.push(m);
+        if (m.seq >= mark.seq) reached();
+      },
+      { from: "all" },
+    );
     try {
-      await Promise.race([caughtUp, new Promise((_, reject) => setTimeout(() => reject(new Error(`the stream was not read up to seq ${mark.seq} in 60 s`)), 60_000))]);
+      await Promise.race([
+        caughtUp,
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`the stream was not read up to seq ${mark.seq} in 60 s`)), 60_000),
+        ),
+      ]);
     } finally {
       await stop();
     }
@@ -74,28 +85,63 @@ export interface RunFigures {
  * per step, the ledger's), nothing unreferenced left (other attempts, snapshots), every next event
  * emitted once, one run.completed, and the final weights byte-identical to the clean run's.
  */
-export async function expectClean(relay: Relay, runId: string, steps: number, done: RunCompletedData, reference: CheckpointManifest): Promise<RunFigures> {
+export async function expectClean(
+  relay: Relay,
+  runId: string,
+  steps: number,
+  done: RunCompletedData,
+  reference: CheckpointManifest,
+): Promise<RunFigures> {
   const records = await Promise.all(Array.from({ length: steps }, (_, i) => relay.env.ledger.get(runId, i)));
-  expect(records.every((r) => r !== null), `every step of ${runId} committed`).toBe(true);
+  expect(
+    records.every((r) => r !== null),
+    `every step of ${runId} committed`,
+  ).toBe(true);
   const committed = new Set(records.map((r) => relay.env.store.keyOf(r!.checkpoint.uri)));
   // The committing worker cleans up before its ack: poll until it has.
   const leftovers = async () => {
-    const folders = new Set((await relay.env.store.list(`checkpoints/${runId}/`)).map((k) => `${k.split("/").slice(0, 4).join("/")}/`));
+    const folders = new Set(
+      (await relay.env.store.list(`checkpoints/${runId}/`)).map((k) => `${k.split("/").slice(0, 4).join("/")}/`),
+    );
     const snapshots = await relay.env.store.list(`runs/${runId}/`);
     return { folders, extra: [...folders].filter((f) => !committed.has(f)).length + snapshots.length };
   };
-  const left = await waitFor(`no unreferenced checkpoint or snapshot of ${runId}`, async () => {
-    const l = await leftovers();
-    return l.extra === 0 ? l : undefined;
-  }, 30_000, 200).catch(() => leftovers());
+  const left = await waitFor(
+    `no unreferenced checkpoint or snapshot of ${runId}`,
+    async () => {
+      const l = await leftovers();
+      return l.extra === 0 ? l : undefined;
+    },
+    30_000,
+    200,
+  ).catch(() => leftovers());
   // checkpoints/<runId>/<cursor>-<step>/<attempt>/
-  const commitsPerStep = Array.from({ length: steps }, (_, i) => [...left.folders].filter((f) => f.split("/")[2]!.startsWith(`${i}-`)).length);
+  const commitsPerStep = Array.from(
+    { length: steps },
+    (_, i) => [...left.folders].filter((f) => f.split("/")[2]!.startsWith(`${i}-`)).length,
+  );
   const manifest = await readManifest(relay.env.store, done.checkpoint);
   const emitted = await Promise.all(Array.from({ length: steps }, (_, i) => relay.env.ledger.emitted(runId, i)));
   const log = await StreamLog.read(relay);
-  const nextEvents = Array.from({ length: steps - 1 }, (_, i) => log.of("baton.checkpoint.ready.", runId).filter((m) => m.data.cursor === i + 1).length);
-  const figures: RunFigures = { runId, commitsPerStep, orphans: left.extra, identical: JSON.stringify(manifest.files) === JSON.stringify(reference.files), nextEvents, completedEvents: log.of("baton.run.completed", runId).length };
-  expect(figures, `invariants of ${runId}`).toMatchObject({ commitsPerStep: Array(steps).fill(1), orphans: 0, identical: true, nextEvents: Array(steps - 1).fill(1), completedEvents: 1 });
+  const nextEvents = Array.from(
+    { length: steps - 1 },
+    (_, i) => log.of("baton.checkpoint.ready.", runId).filter((m) => m.data.cursor === i + 1).length,
+  );
+  const figures: RunFigures = {
+    runId,
+    commitsPerStep,
+    orphans: left.extra,
+    identical: JSON.stringify(manifest.files) === JSON.stringify(reference.files),
+    nextEvents,
+    completedEvents: log.of("baton.run.completed", runId).length,
+  };
+  expect(figures, `invariants of ${runId}`).toMatchObject({
+    commitsPerStep: Array(steps).fill(1),
+    orphans: 0,
+    identical: true,
+    nextEvents: Array(steps - 1).fill(1),
+    completedEvents: 1,
+  });
   expect(emitted.every(Boolean)).toBe(true);
   return figures;
 }
@@ -109,10 +155,16 @@ export async function expectUp(processes: readonly StageProcess[]): Promise<void
 }
 
 /** The worker among `pool` that works on runId past train step `atLeast`, or undefined. */
-export async function workingOn(pool: readonly StageProcess[], runId: string, atLeast: number): Promise<StageProcess | undefined> {
+export async function workingOn(
+  pool: readonly StageProcess[],
+  runId: string,
+  atLeast: number,
+): Promise<StageProcess | undefined> {
   for (const w of pool) {
     if (w.child.exitCode !== null || w.child.signalCode !== null) continue;
-    const s = await getJson<{ state: string; runId?: string; progress?: { done: number } }>(w, "/status").catch(() => null);
+    const s = await getJson<{ state: string; runId?: string; progress?: { done: number } }>(w, "/status").catch(
+      () => null,
+    );
     if (s?.state === "working" && s.runId === runId && (s.progress?.done ?? 0) >= atLeast) return w;
   }
   return undefined;
@@ -120,7 +172,12 @@ export async function workingOn(pool: readonly StageProcess[], runId: string, at
 
 /** Waits for a line of a process's output that contains every one of `parts`. */
 export function line(p: StageProcess, ...parts: string[]): Promise<string> {
-  return waitFor(`stage ${p.step} (pid ${p.pid}) to print ${parts.join(" + ")}`, () => p.output.find((l) => parts.every((x) => l.includes(x))), 60_000, 20);
+  return waitFor(
+    `stage ${p.step} (pid ${p.pid}) to print ${parts.join(" + ")}`,
+    () => p.output.find((l) => parts.every((x) => l.includes(x))),
+    60_000,
+    20,
+  );
 }
 
 /** Work folders of the given (dead) pids still under the temporary directory. */

@@ -1,16 +1,16 @@
 // The pipeline end-to-end tests' world: real nats-server and a real S3 server (local processes unless
 // NATS_URL / S3_ENDPOINT are set), the demo data uploaded to S3, and stage services as separate OS
 // processes started exactly as a deployment starts them: `baton stage serve <implementation>`.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readRecipeFile } from "@baton/stage-registry";
-import { type Recipe, keys, parseRecipe } from "@baton/contracts";
+import { keys, parseRecipe, type Recipe } from "@baton/contracts";
 import { type StageEnv, stageEnv } from "@baton/runner";
-import { startTestServices, tsxNodeArgs, type TestServices } from "@baton/testing";
+import { readRecipeFile } from "@baton/stage-registry";
+import { startTestServices, type TestServices, tsxNodeArgs } from "@baton/testing";
 
 const CLI = fileURLToPath(new URL("../../packages/cli/src/main.ts", import.meta.url));
 export const RECIPES = fileURLToPath(new URL("./recipes/", import.meta.url));
@@ -28,7 +28,13 @@ export async function startCluster(): Promise<Cluster> {
   const workDir = await mkdtemp(join(tmpdir(), "baton-e2e-"));
   // heartbeats (working()) keep a training event alive; a short ack_wait only matters for crashes
   // BATON_HTTP_PORT 0: each service's HTTP face on a free port (they share one machine here)
-  const processEnv = { ...services.env, BATON_ACK_WAIT_MS: "10000", BATON_HOME: workDir, BATON_MAX_ATTEMPTS: "2", BATON_HTTP_PORT: "0" };
+  const processEnv = {
+    ...services.env,
+    BATON_ACK_WAIT_MS: "10000",
+    BATON_HOME: workDir,
+    BATON_MAX_ATTEMPTS: "2",
+    BATON_HTTP_PORT: "0",
+  };
   const env = await stageEnv({ ...process.env, ...processEnv });
   return {
     services,
@@ -53,11 +59,20 @@ export interface ServiceProcess {
 }
 
 /** `baton stage serve <implementation> --step <step>` as its own process. */
-export function serve(cluster: Cluster, implementation: string, step: string, extraArgs: string[] = []): ServiceProcess {
-  const child = spawn(process.execPath, [...tsxNodeArgs(), CLI, "stage", "serve", implementation, "--step", step, "--threads", "2", ...extraArgs], {
-    env: { ...process.env, ...cluster.processEnv },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+export function serve(
+  cluster: Cluster,
+  implementation: string,
+  step: string,
+  extraArgs: string[] = [],
+): ServiceProcess {
+  const child = spawn(
+    process.execPath,
+    [...tsxNodeArgs(), CLI, "stage", "serve", implementation, "--step", step, "--threads", "2", ...extraArgs],
+    {
+      env: { ...process.env, ...cluster.processEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const output: string[] = [];
   child.stdout!.on("data", (b: Buffer) => output.push(b.toString()));
   child.stderr!.on("data", (b: Buffer) => output.push(b.toString()));
@@ -77,8 +92,14 @@ export function serve(cluster: Cluster, implementation: string, step: string, ex
 }
 
 /** Runs the CLI to completion; returns its exit code and output. */
-export function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [...tsxNodeArgs(), CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...tsxNodeArgs(), CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (b: Buffer) => (stdout += b.toString()));
@@ -86,7 +107,10 @@ export function cli(args: string[], env: Record<string, string>): Promise<{ code
   return new Promise((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
 }
 
-export const sha256File = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
+export const sha256File = async (path: string) =>
+  createHash("sha256")
+    .update(await readFile(path))
+    .digest("hex");
 
 /** Uploads every .jsonl of `dir` to the store under datasets/<name>/; file name -> s3:// URI. */
 export async function uploadDatasets(env: StageEnv, dir: string, name: string): Promise<Map<string, string>> {
@@ -108,7 +132,10 @@ export async function recipeWith(file: string, uris: ReadonlyMap<string, string>
   for (const step of value.steps) {
     step.data = step.data.map((d) => {
       const uri = uris.get(d.slice(d.lastIndexOf("/") + 1));
-      if (!uri) throw new Error(`recipe ${file}: step ${step.name} names ${d}, which is not among the datasets (${[...uris.keys()].join(", ")})`);
+      if (!uri)
+        throw new Error(
+          `recipe ${file}: step ${step.name} names ${d}, which is not among the datasets (${[...uris.keys()].join(", ")})`,
+        );
       return uri;
     });
   }

@@ -3,15 +3,16 @@
 // local file, a /etc/passwd-style path or a URL of a local HTTP server is dead-lettered with the
 // reason, the HTTP server sees no request and the file's contents appear nowhere in the store.
 // The operator's BATON_ALLOW_DATA opens a folder on purpose.
-import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HEADERS, type Recipe, keys, subjects } from "@baton/contracts";
-import { type StageEnv, runStage, silentLogger, stageEnv } from "@baton/runner";
-import { startTestServices, type TestServices } from "@baton/testing";
+import { HEADERS, keys, type Recipe, subjects } from "@baton/contracts";
+import { runStage, type StageEnv, silentLogger, stageEnv } from "@baton/runner";
 import { implementation, runPipeline } from "@baton/stage-registry";
+import { startTestServices, type TestServices } from "@baton/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, sha256File } from "./cluster.ts";
 
 const TINY = {
@@ -57,15 +58,30 @@ describe("data access over NATS + S3", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const recipe = (data: string[]): Recipe => ({ name: "access", seed: 1, steps: [{ name: "pretrain", stage: "pretrain", config: TINY, data }] });
+  const recipe = (data: string[]): Recipe => ({
+    name: "access",
+    seed: 1,
+    steps: [{ name: "pretrain", stage: "pretrain", config: TINY, data }],
+  });
 
   async function attempt(runId: string, r: Recipe, e = env) {
     const letters: { reason: string; code: string }[] = [];
     await e.bus.ensureConsumer("pretrain");
-    const unwatch = await e.bus.watch(subjects.deadLetter("pretrain"), (m) => {
-      if ((m.headers[HEADERS.deadLetterEventId] ?? "").startsWith(`${runId}:`)) letters.push({ reason: m.headers[HEADERS.deadLetterReason] ?? "", code: m.headers[HEADERS.deadLetterCode] ?? "" });
-    }, { from: "all" });
-    const err = await runPipeline({ recipe: r, file: "inline", env: e, runId, timeoutMs: 60_000, threads: 1 }).then(() => null, (x: Error) => x);
+    const unwatch = await e.bus.watch(
+      subjects.deadLetter("pretrain"),
+      (m) => {
+        if ((m.headers[HEADERS.deadLetterEventId] ?? "").startsWith(`${runId}:`))
+          letters.push({
+            reason: m.headers[HEADERS.deadLetterReason] ?? "",
+            code: m.headers[HEADERS.deadLetterCode] ?? "",
+          });
+      },
+      { from: "all" },
+    );
+    const err = await runPipeline({ recipe: r, file: "inline", env: e, runId, timeoutMs: 60_000, threads: 1 }).then(
+      () => null,
+      (x: Error) => x,
+    );
     await new Promise((res) => setTimeout(res, 200));
     await unwatch();
     return { err, letters, committed: await e.ledger.get(runId, 0) };
@@ -74,7 +90,8 @@ describe("data access over NATS + S3", () => {
   /** Every object in the bucket, read back: the canary must be in none. */
   async function storeHolds(text: string): Promise<string[]> {
     const found: string[] = [];
-    for (const key of await env.store.list("")) if (new TextDecoder().decode(await env.store.getBytes(key)).includes(text)) found.push(key);
+    for (const key of await env.store.list(""))
+      if (new TextDecoder().decode(await env.store.getBytes(key)).includes(text)) found.push(key);
     return found;
   }
 
@@ -82,19 +99,58 @@ describe("data access over NATS + S3", () => {
    * Publishes a checkpoint.ready event as any client on the bus could (raw bytes, no producer-side
    * validation) and lets the real pretrain stage take it, with the service's own policy.
    */
-  async function crafted(runId: string, data: string[], checkpoint?: { uri: string; manifestSha256: string; files: [] }) {
+  async function crafted(
+    runId: string,
+    data: string[],
+    checkpoint?: { uri: string; manifestSha256: string; files: [] },
+  ) {
     const event = {
-      specversion: "1.0", id: `${runId}:0:dev.baton.checkpoint.ready`, source: "baton://elsewhere", type: "dev.baton.checkpoint.ready", time: new Date().toISOString(), datacontenttype: "application/json", subject: "pretrain",
-      data: { runId, recipe: "access", seed: 1, cursor: 0, pipeline: [{ name: "pretrain", stage: "pretrain", config: TINY, data }], checkpoint: checkpoint ?? null },
+      specversion: "1.0",
+      id: `${runId}:0:dev.baton.checkpoint.ready`,
+      source: "baton://elsewhere",
+      type: "dev.baton.checkpoint.ready",
+      time: new Date().toISOString(),
+      datacontenttype: "application/json",
+      subject: "pretrain",
+      data: {
+        runId,
+        recipe: "access",
+        seed: 1,
+        cursor: 0,
+        pipeline: [{ name: "pretrain", stage: "pretrain", config: TINY, data }],
+        checkpoint: checkpoint ?? null,
+      },
     };
     const letters: { reason: string; code: string }[] = [];
     await env.bus.ensureConsumer("pretrain");
-    const unwatch = await env.bus.watch(subjects.deadLetter("pretrain"), (m) => {
-      if ((m.headers[HEADERS.deadLetterEventId] ?? "").startsWith(`${runId}:`)) letters.push({ reason: m.headers[HEADERS.deadLetterReason] ?? "", code: m.headers[HEADERS.deadLetterCode] ?? "" });
-    }, { from: "all" });
+    const unwatch = await env.bus.watch(
+      subjects.deadLetter("pretrain"),
+      (m) => {
+        if ((m.headers[HEADERS.deadLetterEventId] ?? "").startsWith(`${runId}:`))
+          letters.push({
+            reason: m.headers[HEADERS.deadLetterReason] ?? "",
+            code: m.headers[HEADERS.deadLetterCode] ?? "",
+          });
+      },
+      { from: "all" },
+    );
     await env.bus.publishRaw(subjects.checkpointReady("pretrain"), new TextEncoder().encode(JSON.stringify(event)));
-    const def = (await implementation("pretrain", "test").load()).createStage({ store: env.store, dataAccess: env.dataAccess, threads: 1 });
-    const outcome = await runStage({ ...def, step: "pretrain", bus: env.bus, store: env.store, ledger: env.ledger, retry: env.retry, dataAccess: env.dataAccess, logger: silentLogger, pullExpiresMs: 5_000 });
+    const def = (await implementation("pretrain", "test").load()).createStage({
+      store: env.store,
+      dataAccess: env.dataAccess,
+      threads: 1,
+    });
+    const outcome = await runStage({
+      ...def,
+      step: "pretrain",
+      bus: env.bus,
+      store: env.store,
+      ledger: env.ledger,
+      retry: env.retry,
+      dataAccess: env.dataAccess,
+      logger: silentLogger,
+      pullExpiresMs: 5_000,
+    });
     await new Promise((res) => setTimeout(res, 200));
     await unwatch();
     return { outcome, letters, committed: await env.ledger.get(runId, 0) };
@@ -114,7 +170,9 @@ describe("data access over NATS + S3", () => {
       expect(outcome?.kind).toBe("dead-lettered");
       expect(letters).toHaveLength(1);
       expect(letters[0]?.code).toBe("DATA_NOT_ALLOWED");
-      expect(letters[0]?.reason).toContain(`step "pretrain" /data/0 ${JSON.stringify(uri())} is outside the locations this service may read (s3://baton/)`);
+      expect(letters[0]?.reason).toContain(
+        `step "pretrain" /data/0 ${JSON.stringify(uri())} is outside the locations this service may read (s3://baton/)`,
+      );
       expect(letters[0]?.reason).toContain("BATON_ALLOW_DATA");
       expect(committed).toBeNull();
       expect(requests).toEqual([]);
@@ -133,7 +191,11 @@ describe("data access over NATS + S3", () => {
 
   it("an input checkpoint outside the store is refused before any download", { timeout: 60_000 }, async () => {
     for (const [i, uri] of [`file://${dir}/`, "s3://other-bucket/checkpoints/r/0-pretrain/a/"].entries()) {
-      const { outcome, letters } = await crafted(`access-ckpt-${i}`, [valUri], { uri, manifestSha256: "0".repeat(64), files: [] });
+      const { outcome, letters } = await crafted(`access-ckpt-${i}`, [valUri], {
+        uri,
+        manifestSha256: "0".repeat(64),
+        files: [],
+      });
       expect(outcome?.kind).toBe("dead-lettered");
       expect(letters[0]?.code).toBe("DATA_NOT_ALLOWED");
       expect(letters[0]?.reason).toContain(`input checkpoint ${JSON.stringify(uri)} is outside the locations`);
@@ -141,9 +203,19 @@ describe("data access over NATS + S3", () => {
   });
 
   it("the operator's BATON_ALLOW_DATA opens a folder: the same local file trains", { timeout: 90_000 }, async () => {
-    const allowed = await stageEnv({ ...process.env, ...services.env, BATON_HOME: join(dir, "home2"), BATON_MAX_ATTEMPTS: "2", BATON_ALLOW_DATA: `file://${dir}/` });
+    const allowed = await stageEnv({
+      ...process.env,
+      ...services.env,
+      BATON_HOME: join(dir, "home2"),
+      BATON_MAX_ATTEMPTS: "2",
+      BATON_ALLOW_DATA: `file://${dir}/`,
+    });
     try {
-      const { err, letters, committed } = await attempt("access-allowed", recipe([`file://${join(dir, "general.train.jsonl")}`]), allowed);
+      const { err, letters, committed } = await attempt(
+        "access-allowed",
+        recipe([`file://${join(dir, "general.train.jsonl")}`]),
+        allowed,
+      );
       expect(err).toBeNull();
       expect(letters).toEqual([]);
       expect(committed?.checkpoint.uri).toMatch(/^s3:\/\/baton\/checkpoints\/access-allowed\//);
@@ -156,9 +228,14 @@ describe("data access over NATS + S3", () => {
     }
   });
 
-  it("baton run against the cluster uploads the recipe's local datasets by sha256 (once) and publishes s3:// URIs", { timeout: 90_000 }, async () => {
+  it("baton run against the cluster uploads the recipe's local datasets by sha256 (once) and publishes s3:// URIs", {
+    timeout: 90_000,
+  }, async () => {
     const file = join(dir, "upload.yaml");
-    await writeFile(file, `name: upload\nsteps:\n  - { name: upload-step, stage: pretrain, config: {}, data: [general.train.jsonl, passwd] }\n`);
+    await writeFile(
+      file,
+      `name: upload\nsteps:\n  - { name: upload-step, stage: pretrain, config: {}, data: [general.train.jsonl, passwd] }\n`,
+    );
     const processEnv = { ...services.env, BATON_HOME: join(dir, "cli-home") };
     const first = await cli(["run", file, "--run-id", "upload-1"], processEnv);
     expect(first.code, first.stderr).toBe(0);
@@ -167,10 +244,14 @@ describe("data access over NATS + S3", () => {
     expect(again.stdout).toContain("datasets: 0 uploaded, 2 already in the store");
 
     const published: string[][] = [];
-    const unwatch = await env.bus.watch(subjects.checkpointReady("upload-step"), (m) => {
-      const e = JSON.parse(new TextDecoder().decode(m.data)) as { data: { pipeline: { data: string[] }[] } };
-      published.push(e.data.pipeline[0]!.data);
-    }, { from: "all" });
+    const unwatch = await env.bus.watch(
+      subjects.checkpointReady("upload-step"),
+      (m) => {
+        const e = JSON.parse(new TextDecoder().decode(m.data)) as { data: { pipeline: { data: string[] }[] } };
+        published.push(e.data.pipeline[0]!.data);
+      },
+      { from: "all" },
+    );
     await new Promise((res) => setTimeout(res, 300));
     await unwatch();
     expect(published).toHaveLength(2);
@@ -178,7 +259,9 @@ describe("data access over NATS + S3", () => {
     for (const [i, name] of ["general.train.jsonl", "passwd"].entries()) {
       const sha = await sha256File(join(dir, name));
       expect(published[0]![i]).toBe(`s3://baton/datasets/sha256/${sha}/${name}`);
-      expect(Buffer.from(await env.store.getBytes(env.store.keyOf(published[0]![i]!), { sha256: sha }))).toEqual(await readFile(join(dir, name)));
+      expect(Buffer.from(await env.store.getBytes(env.store.keyOf(published[0]![i]!), { sha256: sha }))).toEqual(
+        await readFile(join(dir, name)),
+      );
     }
   });
 });

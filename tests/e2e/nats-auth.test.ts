@@ -3,23 +3,34 @@
 // step's checkpoint.ready, start a run, or complete one it does not end; and the demo recipe still runs
 // to completion, each stage service on its own user, the run started with the CLI's user.
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateDemoData } from "@baton/data";
-import { type StageEnv, type StageService, awaitRun, serveStage, silentLogger, stageEnv, startRun } from "@baton/runner";
-import { connectNats } from "@baton/bus";
-import { type LocalNats, type LocalS3, endpointOf, serviceEnv, startNats, startS3 } from "@baton/testing";
-import { implementation } from "@baton/stage-registry";
-import { DEMO_RECIPE, recipeWith, uploadDatasets } from "./cluster.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { connectNats } from "@baton/bus";
+import { generateDemoData } from "@baton/data";
+import {
+  awaitRun,
+  type StageEnv,
+  type StageService,
+  serveStage,
+  silentLogger,
+  stageEnv,
+  startRun,
+} from "@baton/runner";
+import { implementation } from "@baton/stage-registry";
+import { endpointOf, type LocalNats, type LocalS3, serviceEnv, startNats, startS3 } from "@baton/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_RECIPE, recipeWith, uploadDatasets } from "./cluster.ts";
 
 const AUTH = fileURLToPath(new URL("../../infra/nats-auth.conf", import.meta.url));
 const USERS = ["cli", "pretrain", "cpt", "finetune", "instruct", "reward", "rlhf", "minio"] as const;
 // nats-server parses a referenced variable as a config value: a password starts with a letter
 const STEPS = ["pretrain", "cpt", "finetune", "instruct", "reward", "rlhf"] as const;
-const password = Object.fromEntries(USERS.map((u) => [u, `p${randomBytes(12).toString("hex")}`])) as Record<(typeof USERS)[number], string>;
+const password = Object.fromEntries(USERS.map((u) => [u, `p${randomBytes(12).toString("hex")}`])) as Record<
+  (typeof USERS)[number],
+  string
+>;
 
 describe("NATS with the shipped authorisation", () => {
   let nats: LocalNats;
@@ -28,16 +39,32 @@ describe("NATS with the shipped authorisation", () => {
   let base: Record<string, string>;
   const envs: StageEnv[] = [];
   const as = async (user: (typeof USERS)[number]) => {
-    const e = await stageEnv({ ...process.env, ...base, NATS_USER: user, NATS_PASSWORD: password[user], BATON_SERVICE_NAME: user });
+    const e = await stageEnv({
+      ...process.env,
+      ...base,
+      NATS_USER: user,
+      NATS_PASSWORD: password[user],
+      BATON_SERVICE_NAME: user,
+    });
     envs.push(e);
     return e;
   };
 
   beforeAll(async () => {
-    nats = await startNats({ authorization: { file: AUTH, env: Object.fromEntries(USERS.map((u) => [`BATON_NATS_${u.toUpperCase()}_PASSWORD`, password[u]])) } });
+    nats = await startNats({
+      authorization: {
+        file: AUTH,
+        env: Object.fromEntries(USERS.map((u) => [`BATON_NATS_${u.toUpperCase()}_PASSWORD`, password[u]])),
+      },
+    });
     s3 = await startS3({ bucket: "baton" });
     dir = await mkdtemp(join(tmpdir(), "baton-nats-auth-"));
-    base = { ...serviceEnv(nats.url, endpointOf(s3)), BATON_HOME: join(dir, "home"), BATON_MAX_ATTEMPTS: "2", BATON_ACK_WAIT_MS: "10000" };
+    base = {
+      ...serviceEnv(nats.url, endpointOf(s3)),
+      BATON_HOME: join(dir, "home"),
+      BATON_MAX_ATTEMPTS: "2",
+      BATON_ACK_WAIT_MS: "10000",
+    };
   }, 60_000);
 
   afterAll(async () => {
@@ -49,18 +76,33 @@ describe("NATS with the shipped authorisation", () => {
 
   it("a client without credentials, or with a wrong password, cannot connect", async () => {
     await expect(connectNats(nats.url)).rejects.toThrow(/refused this client's credentials/);
-    await expect(connectNats(nats.url, "x", { user: "pretrain", pass: "wrong" })).rejects.toThrow(/refused this client's credentials/);
-    await expect(stageEnv({ ...base, NATS_USER: "cli", NATS_PASSWORD: "nope" })).rejects.toMatchObject({ code: "BUS_UNAVAILABLE", disposition: "fatal" });
+    await expect(connectNats(nats.url, "x", { user: "pretrain", pass: "wrong" })).rejects.toThrow(
+      /refused this client's credentials/,
+    );
+    await expect(stageEnv({ ...base, NATS_USER: "cli", NATS_PASSWORD: "nope" })).rejects.toMatchObject({
+      code: "BUS_UNAVAILABLE",
+      disposition: "fatal",
+    });
   });
 
-  it("a stage's user cannot publish another step's checkpoint.ready, start a run, or complete one", { timeout: 60_000 }, async () => {
+  it("a stage's user cannot publish another step's checkpoint.ready, start a run, or complete one", {
+    timeout: 60_000,
+  }, async () => {
     const cli = await as("cli");
-    const recipe = { name: "probe", steps: [{ name: "pretrain", stage: "pretrain", config: {}, data: [] }, { name: "cpt", stage: "cpt", config: {}, data: [] }] };
+    const recipe = {
+      name: "probe",
+      steps: [
+        { name: "pretrain", stage: "pretrain", config: {}, data: [] },
+        { name: "cpt", stage: "cpt", config: {}, data: [] },
+      ],
+    };
     const pretrain = await as("pretrain");
     const cpt = await as("cpt");
     const payload = new TextEncoder().encode("{}");
     // its own next step is allowed (the server answers with a stream ack)
-    await expect(pretrain.bus.publishRaw("baton.checkpoint.ready.cpt", payload, { msgId: "probe-allowed" })).resolves.toMatchObject({ seq: expect.any(Number) });
+    await expect(
+      pretrain.bus.publishRaw("baton.checkpoint.ready.cpt", payload, { msgId: "probe-allowed" }),
+    ).resolves.toMatchObject({ seq: expect.any(Number) });
     for (const [who, e, subject] of [
       ["pretrain", pretrain, "baton.checkpoint.ready.finetune"],
       ["pretrain", pretrain, "baton.run.completed"],
@@ -68,13 +110,20 @@ describe("NATS with the shipped authorisation", () => {
       ["cpt", cpt, "baton.checkpoint.ready.pretrain"],
       ["cpt", cpt, "baton.dataset.updated.general"],
     ] as const) {
-      await expect(e.bus.publishRaw(subject, payload, { msgId: `probe-${who}-${subject}` }), `${who} -> ${subject}`).rejects.toThrow(/permission/i);
+      await expect(
+        e.bus.publishRaw(subject, payload, { msgId: `probe-${who}-${subject}` }),
+        `${who} -> ${subject}`,
+      ).rejects.toThrow(/permission/i);
     }
     // the run starter's user may start runs
-    await expect(startRun(cli.bus, { runId: "probe-start", recipe })).resolves.toMatchObject({ type: "dev.baton.checkpoint.ready" });
+    await expect(startRun(cli.bus, { runId: "probe-start", recipe })).resolves.toMatchObject({
+      type: "dev.baton.checkpoint.ready",
+    });
   });
 
-  it("the six-step demo recipe runs to completion with every service on its own user", { timeout: 600_000 }, async () => {
+  it("the six-step demo recipe runs to completion with every service on its own user", {
+    timeout: 600_000,
+  }, async () => {
     const cli = await as("cli");
     const data = join(dir, "demo-data");
     await generateDemoData(data, { seed: 1 });
@@ -84,35 +133,66 @@ describe("NATS with the shipped authorisation", () => {
       const c = step.config as Record<string, Record<string, unknown>>;
       c["train"] = { ...c["train"], steps: 4, batchSize: 4, warmupSteps: 1, evalEvery: 2, snapshotEvery: 2 };
       if (step.stage === "pretrain") c["model"] = { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 64 };
-      if (step.stage === "pretrain" || step.stage === "cpt") Object.assign(c, { evalBatches: 1, samples: { count: 1, promptChars: 8, maxTokens: 4 } });
-      if (step.stage === "finetune" || step.stage === "instruct") c["eval"] = { maxExamples: 4, maxTokens: 8, samples: 1 };
+      if (step.stage === "pretrain" || step.stage === "cpt")
+        Object.assign(c, { evalBatches: 1, samples: { count: 1, promptChars: 8, maxTokens: 4 } });
+      if (step.stage === "finetune" || step.stage === "instruct")
+        c["eval"] = { maxExamples: 4, maxTokens: 8, samples: 1 };
       if (step.stage === "reward") Object.assign(c, { eval: { maxGroups: 4, samples: 1 }, normalizeOn: 16 });
       if (step.stage === "rlhf") {
         delete c["train"];
-        Object.assign(c, { iterations: 1, rollouts: 4, minibatches: 1, epochs: 1, maxNewTokens: 6, snapshotEvery: 0, eval: { maxPrompts: 2, maxTokens: 6, samples: 1 } });
+        Object.assign(c, {
+          iterations: 1,
+          rollouts: 4,
+          minibatches: 1,
+          epochs: 1,
+          maxNewTokens: 6,
+          snapshotEvery: 0,
+          eval: { maxPrompts: 2, maxTokens: 6, samples: 1 },
+        });
       }
     }
     const services: StageService[] = [];
     try {
       for (const step of STEPS) {
         const e = await as(step);
-        const def = (await implementation(step === "rlhf" ? "rlhf-ppo" : step, "test").load()).createStage({ store: e.store, dataAccess: e.dataAccess, threads: 1 });
-        services.push(serveStage({ ...def, step, bus: e.bus, store: e.store, ledger: e.ledger, retry: e.retry, dataAccess: e.dataAccess, logger: silentLogger, pullExpiresMs: 500 }));
+        const def = (await implementation(step === "rlhf" ? "rlhf-ppo" : step, "test").load()).createStage({
+          store: e.store,
+          dataAccess: e.dataAccess,
+          threads: 1,
+        });
+        services.push(
+          serveStage({
+            ...def,
+            step,
+            bus: e.bus,
+            store: e.store,
+            ledger: e.ledger,
+            retry: e.retry,
+            dataAccess: e.dataAccess,
+            logger: silentLogger,
+            pullExpiresMs: 500,
+          }),
+        );
       }
       const done = awaitRun(cli.bus, "auth-demo", { timeoutMs: 580_000 });
       await startRun(cli.bus, { runId: "auth-demo", recipe, source: "baton://tests/e2e" });
       const completed = await done;
       expect(completed.checkpoint.uri).toMatch(/^s3:\/\/baton\/checkpoints\/auth-demo\/5-rlhf\//);
-      for (let cursor = 0; cursor < STEPS.length; cursor++) expect(await cli.ledger.get("auth-demo", cursor)).not.toBeNull();
+      for (let cursor = 0; cursor < STEPS.length; cursor++)
+        expect(await cli.ledger.get("auth-demo", cursor)).not.toBeNull();
       // what the relay publishes quietly went out too: a denied publish would only be a warning
       const seen = new Set<string>();
-      const unwatch = await cli.bus.watch("baton.stage.>", (m) => seen.add(m.subject.replace(/^baton\.stage\./, "")), { from: "all" });
+      const unwatch = await cli.bus.watch("baton.stage.>", (m) => seen.add(m.subject.replace(/^baton\.stage\./, "")), {
+        from: "all",
+      });
       await new Promise((r) => setTimeout(r, 500));
       await unwatch();
       for (const step of STEPS) {
         expect(seen, step).toContain(`started.${step}`);
         expect(seen, step).toContain(`progress.${step}`);
-        expect((await cli.ledger.latest(recipe.name, step))?.checkpoint.uri, step).toMatch(/^s3:\/\/baton\/checkpoints\/auth-demo\//);
+        expect((await cli.ledger.latest(recipe.name, step))?.checkpoint.uri, step).toMatch(
+          /^s3:\/\/baton\/checkpoints\/auth-demo\//,
+        );
       }
     } finally {
       await Promise.all(services.map((s) => s.stop()));

@@ -8,11 +8,21 @@
 // Bounds (checked with seeds 1 and 2 of the demo data and recipe; the numbers are in the comments):
 // they sit well inside what every seed achieved, and far from what an untrained or a broken stage
 // gives.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { join } from "node:path";
 import { generateDemoData } from "@baton/data";
-import { awaitRun, lineage, startRun, type LineageHop } from "@baton/runner";
-import { type Cluster, DEMO_RECIPE, type ServiceProcess, recipeWith, serve, sha256File, startCluster, uploadDatasets } from "./cluster.ts";
+import { awaitRun, type LineageHop, lineage, startRun } from "@baton/runner";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Cluster,
+  DEMO_RECIPE,
+  recipeWith,
+  type ServiceProcess,
+  serve,
+  sha256File,
+  startCluster,
+  uploadDatasets,
+} from "./cluster.ts";
 
 const STEPS = [
   { step: "pretrain", implementation: "pretrain" },
@@ -40,7 +50,9 @@ describe("the demo pipeline as six services over NATS + S3", () => {
     await cluster?.close();
   });
 
-  it("reaches run.completed; the last checkpoint's lineage has six hops with dataset digests and both RLHF parents", { timeout: 900_000 }, async () => {
+  it("reaches run.completed; the last checkpoint's lineage has six hops with dataset digests and both RLHF parents", {
+    timeout: 900_000,
+  }, async () => {
     const uris = await uploadDatasets(cluster.env, dataDir, "demo");
     const recipe = await recipeWith(DEMO_RECIPE, uris);
     for (const s of STEPS) await cluster.env.bus.ensureConsumer(s.step);
@@ -49,7 +61,9 @@ describe("the demo pipeline as six services over NATS + S3", () => {
     const done = awaitRun(cluster.env.bus, runId, { timeoutMs: 880_000 });
     await startRun(cluster.env.bus, { runId, recipe, source: "baton://tests/e2e" });
     const completed = await done.catch((err: Error) => {
-      throw new Error(`${err.message}\n--- service output ---\n${services.map((s) => s.output.join("")).join("\n---\n")}`);
+      throw new Error(
+        `${err.message}\n--- service output ---\n${services.map((s) => s.output.join("")).join("\n---\n")}`,
+      );
     });
     expect(completed.checkpoint.uri).toMatch(/^s3:\/\//);
 

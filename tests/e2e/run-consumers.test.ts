@@ -1,14 +1,15 @@
 // `baton run` on a cluster creates the durable consumer of every step before it publishes the run's
 // first event. KEDA's nats-jetstream scaler reads a missing consumer's lag as the stream's last
 // sequence; with every consumer there, only the first step has work and every later step reads 0.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { generateDemoData } from "@baton/data";
 import type { NatsBus } from "@baton/bus";
-import { STREAM, durableName, subjects } from "@baton/contracts";
-import { type Cluster, RECIPES, cli, startCluster } from "./cluster.ts";
+import { durableName, STREAM, subjects } from "@baton/contracts";
+import { generateDemoData } from "@baton/data";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Cluster, cli, RECIPES, startCluster } from "./cluster.ts";
 
 describe("baton run on a cluster", () => {
   let cluster: Cluster;
@@ -19,7 +20,9 @@ describe("baton run on a cluster", () => {
     await cluster?.close();
   });
 
-  it("creates every step's consumer before publishing: the first step has lag 1, the others 0", { timeout: 120_000 }, async () => {
+  it("creates every step's consumer before publishing: the first step has lag 1, the others 0", {
+    timeout: 120_000,
+  }, async () => {
     const dir = join(cluster.workDir, "recipe");
     await generateDemoData(dir, { seed: 2, scale: 0.2 });
     const file = join(dir, "two-finetunes.yaml");
@@ -28,9 +31,13 @@ describe("baton run on a cluster", () => {
 
     const bus = cluster.env.bus as NatsBus;
     const jsm = await jetstreamManager(bus.nc);
-    for (const step of steps) await expect(jsm.consumers.info(STREAM, durableName(step))).rejects.toThrow(/consumer not found/);
+    for (const step of steps)
+      await expect(jsm.consumers.info(STREAM, durableName(step))).rejects.toThrow(/consumer not found/);
 
-    const run = await cli(["run", file, "--run-id", "consumers-1", "--impl", "finetune-again=finetune-last-layers"], cluster.processEnv);
+    const run = await cli(
+      ["run", file, "--run-id", "consumers-1", "--impl", "finetune-again=finetune-last-layers"],
+      cluster.processEnv,
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('published dev.baton.checkpoint.ready for step "pretrain"');
 

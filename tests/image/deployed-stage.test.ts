@@ -3,15 +3,16 @@
 // it: `tini -- node dist/baton.mjs stage serve <impl> --once`, no tsx, no pnpm, no workspace sources.
 // It takes one event over real nats-server and S3 and commits; sent SIGTERM mid-training it snapshots
 // at a step boundary, hands the event back for redelivery and exits.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { decodeEvent, keys, type Recipe, subjects } from "@baton/contracts";
 import { generateDemoData } from "@baton/data";
-import { type Recipe, decodeEvent, keys, subjects } from "@baton/contracts";
 import { awaitRun, lineage, startRun } from "@baton/runner";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Cluster, recipeWith, startCluster, uploadDatasets } from "../e2e/cluster.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -23,7 +24,11 @@ describe("the deployed stage, started as the image starts it", () => {
   const children: ChildProcess[] = [];
 
   const start = (args: string[]) => {
-    const child = spawn("tini", ["--", process.execPath, join(app, "dist", "baton.mjs"), "stage", "serve", ...args], { cwd: app, env: { PATH: process.env.PATH ?? "", HOME: cluster.workDir, ...cluster.processEnv }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("tini", ["--", process.execPath, join(app, "dist", "baton.mjs"), "stage", "serve", ...args], {
+      cwd: app,
+      env: { PATH: process.env.PATH ?? "", HOME: cluster.workDir, ...cluster.processEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     children.push(child);
     let output = "";
     child.stdout!.on("data", (b: Buffer) => (output += b.toString()));
@@ -50,7 +55,14 @@ describe("the deployed stage, started as the image starts it", () => {
     expect(existsSync(join(app, "dist", "baton.mjs"))).toBe(true);
     expect(existsSync(join(app, "dist", "schemas", "cloudevent.schema.json"))).toBe(true);
     expect(existsSync(join(app, "node_modules", "onnxruntime-node"))).toBe(true);
-    for (const gone of ["src", "node_modules/@baton", "node_modules/vitest", "node_modules/tsx", "node_modules/typescript"]) expect(existsSync(join(app, gone)), gone).toBe(false);
+    for (const gone of [
+      "src",
+      "node_modules/@baton",
+      "node_modules/vitest",
+      "node_modules/tsx",
+      "node_modules/typescript",
+    ])
+      expect(existsSync(join(app, gone)), gone).toBe(false);
   });
 
   it("takes one event over real nats-server and S3, commits, and exits 0", { timeout: 180_000 }, async () => {
@@ -66,22 +78,50 @@ describe("the deployed stage, started as the image starts it", () => {
 
     // the same built command exports the committed checkpoint, straight from the store, for serving
     const serving = join(cluster.workDir, "serving");
-    const exported = await promisify(execFile)(process.execPath, [join(app, "dist", "baton.mjs"), "export", "onnx", completed.checkpoint.uri, "--out", serving], { env: { PATH: process.env.PATH ?? "", ...cluster.processEnv } });
+    const exported = await promisify(execFile)(
+      process.execPath,
+      [join(app, "dist", "baton.mjs"), "export", "onnx", completed.checkpoint.uri, "--out", serving],
+      { env: { PATH: process.env.PATH ?? "", ...cluster.processEnv } },
+    );
     expect(exported.stdout).toContain(`${serving}/onnx/model.onnx`);
-    for (const f of ["onnx/model.onnx", "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"]) expect(existsSync(join(serving, f)), f).toBe(true);
+    for (const f of [
+      "onnx/model.onnx",
+      "config.json",
+      "generation_config.json",
+      "tokenizer.json",
+      "tokenizer_config.json",
+    ])
+      expect(existsSync(join(serving, f)), f).toBe(true);
   });
 
   it("on SIGTERM snapshots at a step boundary, hands the event back, and exits", { timeout: 180_000 }, async () => {
-    const long = { ...recipe, steps: recipe.steps.map((s) => ({ ...s, config: { ...s.config, train: { ...(s.config.train as object), steps: 5000, evalEvery: 5000, snapshotEvery: 5 } } })) };
+    const long = {
+      ...recipe,
+      steps: recipe.steps.map((s) => ({
+        ...s,
+        config: {
+          ...s.config,
+          train: { ...(s.config.train as object), steps: 5000, evalEvery: 5000, snapshotEvery: 5 },
+        },
+      })),
+    };
     await startRun(cluster.env.bus, { runId: "deployed-term", recipe: long });
     const training = new Promise<number>((resolve) => {
-      void cluster.env.bus.watch(subjects.stageProgress("pretrain"), (m) => {
-        const e = decodeEvent(m.data, m.subject);
-        if (e.type === "dev.baton.stage.progress" && e.data.runId === "deployed-term" && e.data.trainStep >= 6) resolve(e.data.trainStep);
-      }, { from: "new" });
+      void cluster.env.bus.watch(
+        subjects.stageProgress("pretrain"),
+        (m) => {
+          const e = decodeEvent(m.data, m.subject);
+          if (e.type === "dev.baton.stage.progress" && e.data.runId === "deployed-term" && e.data.trainStep >= 6)
+            resolve(e.data.trainStep);
+        },
+        { from: "new" },
+      );
     });
     const stage = start(["pretrain", "--once", "--idle-exit-s", "150", "--threads", "1"]);
-    const reached = await Promise.race([training, stage.exited.then(() => Promise.reject(new Error(`the stage exited before training: ${stage.output()}`)))]);
+    const reached = await Promise.race([
+      training,
+      stage.exited.then(() => Promise.reject(new Error(`the stage exited before training: ${stage.output()}`))),
+    ]);
     stage.child.kill("SIGTERM"); // to tini, PID 1 in the image: it forwards the signal to node
     expect(await stage.exited, stage.output()).toBe(0);
     expect(stage.output()).toContain("interrupted");

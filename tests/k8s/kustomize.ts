@@ -2,8 +2,8 @@
 // validates against its schema (kubernetes-models for the Kubernetes API, @kubernetes-models/keda for
 // KEDA 2.19's ScaledJob), each problem naming the resource and the field.
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
+import { cp, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,7 +26,10 @@ export async function kustomize(dir: string): Promise<Manifest[]> {
     ({ stdout } = await promisify(execFile)("kubectl", ["kustomize", dir], { maxBuffer: 64 << 20 }));
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === "ENOENT") throw new Error("kubectl was not found on PATH: install it (Debian: apt-get install kubernetes-client; .ci/run does) to build the overlays");
+    if (e.code === "ENOENT")
+      throw new Error(
+        "kubectl was not found on PATH: install it (Debian: apt-get install kubernetes-client; .ci/run does) to build the overlays",
+      );
     throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr ?? e.message}`);
   }
   return parseAllDocuments(stdout).map((d) => d.toJS() as Manifest);
@@ -49,7 +52,9 @@ export async function manifestProblems(manifests: Manifest[]): Promise<string[]>
     const load = MODELS[m.apiVersion];
     const Model = load ? ((await load())[m.kind] as (new (v: unknown) => { validate(): void }) | undefined) : undefined;
     if (!Model) {
-      problems.push(`${where}: no schema for apiVersion ${m.apiVersion} kind ${m.kind}; add its model to tests/k8s/kustomize.ts`);
+      problems.push(
+        `${where}: no schema for apiVersion ${m.apiVersion} kind ${m.kind}; add its model to tests/k8s/kustomize.ts`,
+      );
       continue;
     }
     try {
@@ -73,7 +78,10 @@ export async function k8sWithCredentials(): Promise<string> {
   const credentials = join(dir, "base", "credentials");
   for (const example of (await readdir(credentials)).filter((f) => f.endsWith(".env.example"))) {
     const text = await readFile(join(credentials, example), "utf8");
-    await writeFile(join(credentials, example.replace(/\.example$/, "")), text.replace(/^([^#=\s]+)=$/gm, (_l, key: string) => `${key}=p${randomBytes(12).toString("hex")}`));
+    await writeFile(
+      join(credentials, example.replace(/\.example$/, "")),
+      text.replace(/^([^#=\s]+)=$/gm, (_l, key: string) => `${key}=p${randomBytes(12).toString("hex")}`),
+    );
   }
   return dir;
 }

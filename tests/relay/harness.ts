@@ -1,15 +1,15 @@
 // What every relay test needs: real NATS + S3 (local processes unless NATS_URL / S3_ENDPOINT are set),
 // the test process's own view of the relay (bus, store, ledger), and stage services as OS processes.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { subjects, type BatonEvent, type CheckpointRef, type Recipe, type RecipeStep } from "@baton/contracts";
 import { injectTraceContext } from "@baton/bus";
+import { type BatonEvent, type CheckpointRef, type Recipe, type RecipeStep, subjects } from "@baton/contracts";
 import { firstEvent as runFirstEvent, stageEnv } from "@baton/runner";
 import { startPublishSpan, type Tracer } from "@baton/service";
-import { reapOnExit, startTestServices, tsxNodeArgs, type TestServices } from "@baton/testing";
+import { reapOnExit, startTestServices, type TestServices, tsxNodeArgs } from "@baton/testing";
 
 type StageEnv = Awaited<ReturnType<typeof stageEnv>>;
 
@@ -77,7 +77,9 @@ const STAGE_ENTRY = fileURLToPath(new URL("../fixtures/relay-stage.ts", import.m
  * start stops the ones that did start before it rethrows, so none is left running.
  */
 export async function spawnStages(relay: Relay, steps: (string | [string, string])[]): Promise<StageProcess[]> {
-  const results = await Promise.allSettled(steps.map((s) => (typeof s === "string" ? spawnStage(relay, s) : spawnStage(relay, s[0], s[1]))));
+  const results = await Promise.allSettled(
+    steps.map((s) => (typeof s === "string" ? spawnStage(relay, s) : spawnStage(relay, s[0], s[1]))),
+  );
   const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {
@@ -88,16 +90,33 @@ export async function spawnStages(relay: Relay, steps: (string | [string, string
 }
 
 /** Starts a stage service process serving `step`; resolves once it pulls from the bus. */
-export async function spawnStage(relay: Relay, step: string, stage = step, extraEnv: Record<string, string> = {}): Promise<StageProcess> {
+export async function spawnStage(
+  relay: Relay,
+  step: string,
+  stage = step,
+  extraEnv: Record<string, string> = {},
+): Promise<StageProcess> {
   const child = spawn(process.execPath, [...tsxNodeArgs(), STAGE_ENTRY], {
-    env: { ...process.env, ...relay.processEnv, BATON_STEP: step, BATON_STAGE: stage, TEST_SPANS_FILE: relay.spansFile, ...extraEnv },
+    env: {
+      ...process.env,
+      ...relay.processEnv,
+      BATON_STEP: step,
+      BATON_STAGE: stage,
+      TEST_SPANS_FILE: relay.spansFile,
+      ...extraEnv,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   reapOnExit(child);
   const output: string[] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const http = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stage ${step} (pid ${child.pid}) did not get ready in 60 s:\n${output.join("\n")}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`stage ${step} (pid ${child.pid}) did not get ready in 60 s:\n${output.join("\n")}`)),
+      60_000,
+    );
     const onLine = (line: string) => {
       output.push(line);
       if (!line.includes('"stage ready"')) return;
@@ -108,7 +127,9 @@ export async function spawnStage(relay: Relay, step: string, stage = step, extra
     lines(child.stderr!, (l) => output.push(l));
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`stage ${step} exited before it was ready (code ${code}, signal ${signal}):\n${output.join("\n")}`));
+      reject(
+        new Error(`stage ${step} exited before it was ready (code ${code}, signal ${signal}):\n${output.join("\n")}`),
+      );
     });
   });
   return {
@@ -141,13 +162,27 @@ function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): v
 }
 
 /** A recipe of tensor-stage steps; `config` per step is the tensor stage's step config. */
-export function tensorRecipe(name: string, steps: { name: string; stage?: string; config?: Record<string, number> }[], seed = 7): Recipe {
-  const pipeline: RecipeStep[] = steps.map((s) => ({ name: s.name, stage: s.stage ?? s.name, config: s.config ?? {}, data: [] }));
+export function tensorRecipe(
+  name: string,
+  steps: { name: string; stage?: string; config?: Record<string, number> }[],
+  seed = 7,
+): Recipe {
+  const pipeline: RecipeStep[] = steps.map((s) => ({
+    name: s.name,
+    stage: s.stage ?? s.name,
+    config: s.config ?? {},
+    data: [],
+  }));
   return { name, seed, steps: pipeline };
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs` saying what it waited for. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -178,11 +213,18 @@ export interface SpanRecord {
 
 export async function readSpans(relay: Relay): Promise<SpanRecord[]> {
   const text = await readFile(relay.spansFile, "utf8").catch(() => "");
-  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as SpanRecord);
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as SpanRecord);
 }
 
 /** The first checkpoint.ready of a run (cursor 0), as `baton run` would publish it. */
-export function firstEvent(recipe: Recipe, runId: string, checkpoint: CheckpointRef | null = null): BatonEvent<"dev.baton.checkpoint.ready"> {
+export function firstEvent(
+  recipe: Recipe,
+  runId: string,
+  checkpoint: CheckpointRef | null = null,
+): BatonEvent<"dev.baton.checkpoint.ready"> {
   return runFirstEvent({ runId, recipe, checkpoint, source: "tests/relay" });
 }
 
@@ -190,7 +232,12 @@ export function firstEvent(recipe: Recipe, runId: string, checkpoint: Checkpoint
  * Publishes the first event of a run to its first step; with a tracer, inside a publish span whose
  * context travels in the headers (the producer the first stage links to). Returns that span's id.
  */
-export async function publishRun(relay: Relay, recipe: Recipe, runId: string, tracer?: Tracer): Promise<string | undefined> {
+export async function publishRun(
+  relay: Relay,
+  recipe: Recipe,
+  runId: string,
+  tracer?: Tracer,
+): Promise<string | undefined> {
   const event = firstEvent(recipe, runId);
   const subject = subjects.checkpointReady(recipe.steps[0]!.name);
   const headers: Record<string, string> = {};

@@ -1,5 +1,5 @@
 // `baton trigger serve` as its own OS process, as a Deployment runs it, for the retraining tests.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { tsxNodeArgs } from "@baton/testing";
 import type { Cluster } from "../e2e/cluster.ts";
@@ -19,10 +19,14 @@ export interface TriggerProcess {
 }
 
 export function startTrigger(cluster: Cluster, rulesFile: string, tickMs = 200): TriggerProcess {
-  const child = spawn(process.execPath, [...tsxNodeArgs(), CLI, "trigger", "serve", "--rules", rulesFile, "--tick-ms", String(tickMs)], {
-    env: { ...process.env, ...cluster.processEnv },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...tsxNodeArgs(), CLI, "trigger", "serve", "--rules", rulesFile, "--tick-ms", String(tickMs)],
+    {
+      env: { ...process.env, ...cluster.processEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const output: string[] = [];
   child.stdout!.on("data", (b: Buffer) => output.push(b.toString()));
   child.stderr!.on("data", (b: Buffer) => output.push(b.toString()));
@@ -37,11 +41,15 @@ export function startTrigger(cluster: Cluster, rulesFile: string, tickMs = 200):
       const hit = () => (typeof pattern === "string" ? text().includes(pattern) : pattern.test(text()));
       while (!hit()) {
         if (Date.now() > until) throw new Error(`trigger output never showed ${String(pattern)}:\n${text()}`);
-        if (child.exitCode !== null) throw new Error(`trigger exited ${child.exitCode} before showing ${String(pattern)}:\n${text()}`);
+        if (child.exitCode !== null)
+          throw new Error(`trigger exited ${child.exitCode} before showing ${String(pattern)}:\n${text()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
-    count: (needle) => text().split("\n").filter((l) => l.includes(needle)).length,
+    count: (needle) =>
+      text()
+        .split("\n")
+        .filter((l) => l.includes(needle)).length,
     kill: (signal) => child.kill(signal),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

@@ -1,16 +1,22 @@
 // A real browser for the web tests: Debian's chromium (installed by .ci/run when missing), driven by
 // playwright-core. BATON_CHROMIUM names another binary.
 import { existsSync } from "node:fs";
-import { type Browser, type Page, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string {
   const path = env.BATON_CHROMIUM ?? "/usr/bin/chromium";
-  if (!existsSync(path)) throw new Error(`no chromium at ${path}: install it (apt-get install -y chromium, as .ci/run does) or set BATON_CHROMIUM to a Chromium binary`);
+  if (!existsSync(path))
+    throw new Error(
+      `no chromium at ${path}: install it (apt-get install -y chromium, as .ci/run does) or set BATON_CHROMIUM to a Chromium binary`,
+    );
   return path;
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
 }
 
 /** Logs in through the login form, as a person does. */
@@ -27,7 +33,13 @@ export async function logInPage(browser: Browser, url: string, token: string): P
 
 /** The response ids and texts of the task on the page, top to bottom. */
 export async function shownResponses(page: Page): Promise<{ id: string; text: string; tied: boolean }[]> {
-  return page.$$eval("#responses > li", (lis) => lis.map((li) => ({ id: li.getAttribute("data-id") ?? "", text: li.querySelector("pre")?.textContent ?? "", tied: li.getAttribute("data-tie") === "1" })));
+  return page.$$eval("#responses > li", (lis) =>
+    lis.map((li) => ({
+      id: li.getAttribute("data-id") ?? "",
+      text: li.querySelector("pre")?.textContent ?? "",
+      tied: li.getAttribute("data-tie") === "1",
+    })),
+  );
 }
 
 /** Waits until the page shows that the rater has judged `n` prompts. */

@@ -7,14 +7,14 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keys, subjects } from "@baton/contracts";
 import { generateDemoData } from "@baton/data";
 import { type StageEnv, silentLogger, stageEnv } from "@baton/runner";
-import { keys, subjects } from "@baton/contracts";
-import { type TestServices, startTestServices } from "@baton/testing";
 import { readRecipeFile, runPipeline } from "@baton/stage-registry";
-import { type RunningWeb, UserFile, startWeb } from "@baton/web";
+import { startTestServices, type TestServices } from "@baton/testing";
+import { type RunningWeb, startWeb, UserFile } from "@baton/web";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, logInPage } from "./browser.ts";
 
 const DOCS = fileURLToPath(new URL("../../docs/", import.meta.url));
@@ -51,7 +51,11 @@ describe.each(["embedded", "cluster"] as const)("console in a browser (%s)", (wh
     dir = await mkdtemp(join(tmpdir(), "baton-console-"));
     // on the cluster, stage code reads local data only where BATON_ALLOW_DATA says, as a service would
     services = where === "cluster" ? await startTestServices() : undefined;
-    env = await stageEnv({ ...services?.env, BATON_HOME: join(dir, "home"), ...(services && { BATON_ALLOW_DATA: `file://${join(dir, "data")}/` }) });
+    env = await stageEnv({
+      ...services?.env,
+      BATON_HOME: join(dir, "home"),
+      ...(services && { BATON_ALLOW_DATA: `file://${join(dir, "data")}/` }),
+    });
     const users = new UserFile(join(dir, "home", "web-users.json"));
     const token = await users.add("ada", "admin");
     web = await startWeb({ bus: env.bus, store: env.store, log: silentLogger, users, port: 0 });
@@ -68,9 +72,19 @@ describe.each(["embedded", "cluster"] as const)("console in a browser (%s)", (wh
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("a run's page shows progress moving while it trains, then every stage committed with its charts", { timeout: 120_000 }, async () => {
+  it("a run's page shows progress moving while it trains, then every stage committed with its charts", {
+    timeout: 120_000,
+  }, async () => {
     const file = join(dir, "data", "recipe.yaml");
-    const done = runPipeline({ recipe: await readRecipeFile(file), file, env, runId: WATCHED, timeoutMs: 110_000, threads: 1, logger: silentLogger });
+    const done = runPipeline({
+      recipe: await readRecipeFile(file),
+      file,
+      env,
+      runId: WATCHED,
+      timeoutMs: 110_000,
+      threads: 1,
+      logger: silentLogger,
+    });
     await expect.poll(() => web.runs.run(WATCHED) !== null, { timeout: 20_000 }).toBe(true);
     await page.goto(`${web.url}/runs/${WATCHED}`);
     // what the page shows for pretrain, sampled until the run ends: the step must be seen to move
@@ -86,11 +100,18 @@ describe.each(["embedded", "cluster"] as const)("console in a browser (%s)", (wh
     await done;
     expect(seen.size).toBeGreaterThanOrEqual(2);
     await page.locator("#run-state", { hasText: "completed" }).waitFor({ timeout: 10_000 });
-    const rows = await page.$$eval("#steps tbody tr", (trs) => trs.map((tr) => [tr.getAttribute("data-state"), tr.children[1]?.textContent, tr.children[2]?.textContent]));
-    expect(rows).toEqual([["committed", "pretrain", "pretrain"], ["committed", "finetune", "finetune"]]);
+    const rows = await page.$$eval("#steps tbody tr", (trs) =>
+      trs.map((tr) => [tr.getAttribute("data-state"), tr.children[1]?.textContent, tr.children[2]?.textContent]),
+    );
+    expect(rows).toEqual([
+      ["committed", "pretrain", "pretrain"],
+      ["committed", "finetune", "finetune"],
+    ]);
     expect(await page.locator("#timeline rect.tl-bar.committed").count()).toBe(2);
     for (const step of ["pretrain", "finetune"]) {
-      const points = Number(await page.getAttribute(`figure[data-step="${step}"] svg[data-metric="loss"]`, "data-points"));
+      const points = Number(
+        await page.getAttribute(`figure[data-step="${step}"] svg[data-metric="loss"]`, "data-points"),
+      );
       expect(points, step).toBeGreaterThan(1);
     }
     expect(await page.locator("#report-0 table.effect tr").count()).toBeGreaterThan(1);
@@ -105,22 +126,49 @@ describe.each(["embedded", "cluster"] as const)("console in a browser (%s)", (wh
   it("a checkpoint's page shows its lineage back to random init and serves its files as stored", async () => {
     const last = web.runs.run(WATCHED)!.completed!;
     await page.goto(`${web.url}/checkpoints?uri=${encodeURIComponent(last)}`);
-    expect(await page.$$eval("#lineage .hop", (hops) => hops.map((h) => h.getAttribute("data-step")))).toEqual(["finetune", "pretrain"]);
+    expect(await page.$$eval("#lineage .hop", (hops) => hops.map((h) => h.getAttribute("data-step")))).toEqual([
+      "finetune",
+      "pretrain",
+    ]);
     expect(await page.locator("#lineage-graph rect.node").count()).toBe(2);
     expect(await page.textContent("#lineage")).toMatch(/task\.train\.jsonl sha256 [0-9a-f]{16}/);
     const href = await page.getAttribute('#downloads a:text("config.json")', "href");
     const res = await page.request.get(`${web.url}${href}`);
     expect(res.status()).toBe(200);
-    expect(Buffer.from(await res.body()).equals(Buffer.from(await env.store.getBytes(keys.file(env.store.keyOf(last), "config.json"))))).toBe(true);
-    expect((await page.request.get(`${web.url}/checkpoints/file?uri=${encodeURIComponent(last)}&name=manifest.json`)).status()).toBe(400);
+    expect(
+      Buffer.from(await res.body()).equals(
+        Buffer.from(await env.store.getBytes(keys.file(env.store.keyOf(last), "config.json"))),
+      ),
+    ).toBe(true);
+    expect(
+      (
+        await page.request.get(`${web.url}/checkpoints/file?uri=${encodeURIComponent(last)}&name=manifest.json`)
+      ).status(),
+    ).toBe(400);
   });
 
   it("a dead-lettered run shows its reason; an admin's replay republishes the event once", async () => {
     const bad = join(dir, "data", "bad.yaml");
     await writeFile(join(dir, "data", "broken.train.jsonl"), '{"text": "fine"}\n{"text": \n');
     await copyFile(join(dir, "data", "general.val.jsonl"), join(dir, "data", "broken.val.jsonl"));
-    await writeFile(bad, (await readFile(join(dir, "data", "recipe.yaml"), "utf8")).replace("name: console-tiny", "name: console-bad").replace("[general.train.jsonl, general.val.jsonl]", "[broken.train.jsonl, broken.val.jsonl]"));
-    const failed = await runPipeline({ recipe: await readRecipeFile(bad), file: bad, env, runId: BROKEN, timeoutMs: 60_000, threads: 1, logger: silentLogger }).then(() => null, (e: Error) => e);
+    await writeFile(
+      bad,
+      (await readFile(join(dir, "data", "recipe.yaml"), "utf8"))
+        .replace("name: console-tiny", "name: console-bad")
+        .replace("[general.train.jsonl, general.val.jsonl]", "[broken.train.jsonl, broken.val.jsonl]"),
+    );
+    const failed = await runPipeline({
+      recipe: await readRecipeFile(bad),
+      file: bad,
+      env,
+      runId: BROKEN,
+      timeoutMs: 60_000,
+      threads: 1,
+      logger: silentLogger,
+    }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(failed?.message).toMatch(/broken\.train\.jsonl:2/);
     const republished: number[] = [];
     await env.bus.watch(subjects.checkpointReady("pretrain"), (m) => republished.push(m.seq), { from: "new" });
@@ -132,7 +180,9 @@ describe.each(["embedded", "cluster"] as const)("console in a browser (%s)", (wh
     expect(await page.locator("#dead-letters tr", { hasText: BROKEN }).textContent()).toContain("replayed");
     await expect.poll(() => republished.length).toBe(1);
     const seq = await row.getAttribute("data-seq");
-    const again = await page.request.post(`${web.url}/dead-letters/${seq}/replay`, { headers: { "x-csrf-token": (await page.getAttribute('meta[name="csrf-token"]', "content"))! } });
+    const again = await page.request.post(`${web.url}/dead-letters/${seq}/replay`, {
+      headers: { "x-csrf-token": (await page.getAttribute('meta[name="csrf-token"]', "content"))! },
+    });
     expect(again.status()).toBe(409);
     expect(republished).toHaveLength(1);
   });

@@ -6,16 +6,16 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type BatonEvent, decodeEvent, keys, subjects } from "@baton/contracts";
+import { awaitRun, readManifest, type StageService, serveStage, silentLogger } from "@baton/runner";
+import { createStage as createRewardStage } from "@baton/stage-reward";
+import { loadRules, serveTrigger, type TriggerService } from "@baton/trigger";
+import { agreement, type Judgement, type RankingRecord } from "@baton/web";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BatonEvent, decodeEvent, keys, subjects } from "@baton/contracts";
-import { type StageService, awaitRun, readManifest, serveStage, silentLogger } from "@baton/runner";
-import { createStage as createRewardStage } from "@baton/stage-reward";
-import { type TriggerService, loadRules, serveTrigger } from "@baton/trigger";
 import { stringify } from "yaml";
-import { type Judgement, type RankingRecord, agreement } from "@baton/web";
 import { judged, launchBrowser, logInPage, shownResponses } from "./browser.ts";
-import { type WebWorld, startWebWorld } from "./web-fixture.ts";
+import { startWebWorld, type WebWorld } from "./web-fixture.ts";
 
 const DOCS = fileURLToPath(new URL("../../docs/", import.meta.url));
 // the campaign id of this run: the store may be a shared one (S3_ENDPOINT from the environment)
@@ -34,13 +34,19 @@ describe("ranking page in a browser", () => {
   const ritaOrders = new Map<number, { text: string; tied: boolean }[]>();
 
   const stored = async (): Promise<Judgement[]> =>
-    Promise.all((await w.env.store.list(keys.judgements(FIRST))).map(async (k) => JSON.parse(new TextDecoder().decode(await w.env.store.getBytes(k))) as Judgement));
+    Promise.all(
+      (await w.env.store.list(keys.judgements(FIRST))).map(
+        async (k) => JSON.parse(new TextDecoder().decode(await w.env.store.getBytes(k))) as Judgement,
+      ),
+    );
   const inOrder = (r: RankingRecord) => r.ranking.map((i) => r.responses[i]);
   const itemOf = async (page: Page) => Number(await page.getAttribute("#task", "data-item"));
 
   beforeAll(async () => {
     w = await startWebWorld();
-    await w.env.bus.watch(subjects.feedbackReady(), (m) => feedback.push(decodeEvent(m.data, m.subject)), { from: "all" });
+    await w.env.bus.watch(subjects.feedbackReady(), (m) => feedback.push(decodeEvent(m.data, m.subject)), {
+      from: "all",
+    });
     await w.user("ada", "admin");
     await w.user("rita", "rater");
     await w.user("rob", "rater");
@@ -56,37 +62,94 @@ describe("ranking page in a browser", () => {
    */
   async function startRetraining(): Promise<void> {
     const store = w.env.store;
-    const held = [["tac", "cat", "no"], ["god", "dog", "x"], ["ih", "hi", "?"]].map((responses, i) => ({ prompt: ["rev cat", "rev dog", "rev hi"][i], responses, ranking: [0, 1, 2] }));
+    const held = [
+      ["tac", "cat", "no"],
+      ["god", "dog", "x"],
+      ["ih", "hi", "?"],
+    ].map((responses, i) => ({ prompt: ["rev cat", "rev dog", "rev hi"][i], responses, ranking: [0, 1, 2] }));
     const jsonl = (rows: unknown[]) => new TextEncoder().encode(`${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
     const train = store.uri(keys.dataset("feedback-base", "rankings.train.jsonl"));
     const test = store.uri(keys.dataset("feedback-base", "rankings.test.jsonl"));
     await store.putBytes(store.keyOf(train), jsonl(held));
     await store.putBytes(store.keyOf(test), jsonl(held));
-    const rewardConfig = { train: { steps: 3, batchSize: 2, warmupSteps: 1, evalEvery: 3, snapshotEvery: 0 }, eval: { maxGroups: 2, samples: 1 } };
-    await writeFile(join(w.dir, "reward.yaml"), stringify({ name: "web-feedback", seed: 2, steps: [{ name: "reward", stage: "reward", config: rewardConfig, data: [train, test] }] }));
-    await writeFile(join(w.dir, "rules.yaml"), stringify({ window: "300ms", rules: [{ name: "rankings", on: { feedback: {} }, recipe: "reward.yaml", from: "reward", checkpoint: "event", data: { reward: "rankings\\.train" } }] }));
-    trigger = await serveTrigger({ bus: w.env.bus, ledger: w.env.ledger, rules: await loadRules(join(w.dir, "rules.yaml")), logger: silentLogger, tickMs: 100, onRunStarted: (r) => r.uris.includes(store.uri(keys.campaignExport(FIRST))) && triggered.push(r.runId) });
+    const rewardConfig = {
+      train: { steps: 3, batchSize: 2, warmupSteps: 1, evalEvery: 3, snapshotEvery: 0 },
+      eval: { maxGroups: 2, samples: 1 },
+    };
+    await writeFile(
+      join(w.dir, "reward.yaml"),
+      stringify({
+        name: "web-feedback",
+        seed: 2,
+        steps: [{ name: "reward", stage: "reward", config: rewardConfig, data: [train, test] }],
+      }),
+    );
+    await writeFile(
+      join(w.dir, "rules.yaml"),
+      stringify({
+        window: "300ms",
+        rules: [
+          {
+            name: "rankings",
+            on: { feedback: {} },
+            recipe: "reward.yaml",
+            from: "reward",
+            checkpoint: "event",
+            data: { reward: "rankings\\.train" },
+          },
+        ],
+      }),
+    );
+    trigger = await serveTrigger({
+      bus: w.env.bus,
+      ledger: w.env.ledger,
+      rules: await loadRules(join(w.dir, "rules.yaml")),
+      logger: silentLogger,
+      tickMs: 100,
+      onRunStarted: (r) => r.uris.includes(store.uri(keys.campaignExport(FIRST))) && triggered.push(r.runId),
+    });
     const def = createRewardStage({ store, dataAccess: w.env.dataAccess, threads: 1 });
-    reward = serveStage({ ...def, step: "reward", bus: w.env.bus, store, ledger: w.env.ledger, retry: w.env.retry, dataAccess: w.env.dataAccess, pullExpiresMs: 500, logger: silentLogger });
+    reward = serveStage({
+      ...def,
+      step: "reward",
+      bus: w.env.bus,
+      store,
+      ledger: w.env.ledger,
+      retry: w.env.retry,
+      dataAccess: w.env.dataAccess,
+      pullExpiresMs: 500,
+      logger: silentLogger,
+    });
   }
 
-  it("admin: creates a campaign with the form (checkpoint, prompt file, K, count, guidelines); its responses are sampled", { timeout: 120_000 }, async () => {
+  it("admin: creates a campaign with the form (checkpoint, prompt file, K, count, guidelines); its responses are sampled", {
+    timeout: 120_000,
+  }, async () => {
     const admin = await logInPage(browser, w.web.url, w.tokens.get("ada")!);
     await admin.goto(`${w.web.url}/rate`);
     await admin.click('a[href="/rate/new"]');
     const prompts = join(w.dir, "prompts.jsonl");
-    await writeFile(prompts, `${PROMPTS.map((p) => JSON.stringify({ instruction: p, input: "", output: "x" })).join("\n")}\n`);
+    await writeFile(
+      prompts,
+      `${PROMPTS.map((p) => JSON.stringify({ instruction: p, input: "", output: "x" })).join("\n")}\n`,
+    );
     await admin.fill('input[name="id"]', FIRST);
     await admin.fill('input[name="checkpoint"]', w.checkpointUri);
     await admin.setInputFiles('input[name="prompts"]', prompts);
     await admin.fill('input[name="k"]', "3");
     await admin.fill('input[name="wanted"]', "6");
     await admin.fill('input[name="maxTokens"]', "6");
-    await admin.fill('textarea[name="guidelines"]', "Put the most sensible answer first. Tie answers that are equally good.");
+    await admin.fill(
+      'textarea[name="guidelines"]',
+      "Put the most sensible answer first. Tie answers that are equally good.",
+    );
     await admin.click('button:text("Create and sample")');
     await admin.waitForURL(new RegExp(`/rate/${FIRST}/summary$`));
     await expect.poll(() => w.web.campaigns.state(FIRST).phase, { timeout: 30_000 }).toBe("open");
-    const items = JSON.parse(new TextDecoder().decode(await w.env.store.getBytes(keys.campaignItems(FIRST)))) as { prompt: string; responses: unknown[] }[];
+    const items = JSON.parse(new TextDecoder().decode(await w.env.store.getBytes(keys.campaignItems(FIRST)))) as {
+      prompt: string;
+      responses: unknown[];
+    }[];
     expect(items.map((i) => i.prompt)).toEqual(PROMPTS);
     expect(items.every((i) => i.responses.length === 3)).toBe(true);
     await admin.close();
@@ -98,7 +161,9 @@ describe("ranking page in a browser", () => {
     await w?.close();
   });
 
-  it("rater: one prompt ranked by dragging, one by keyboard alone, one with a tie, one skipped, one flagged; the store holds exactly those", { timeout: 120_000 }, async () => {
+  it("rater: one prompt ranked by dragging, one by keyboard alone, one with a tie, one skipped, one flagged; the store holds exactly those", {
+    timeout: 120_000,
+  }, async () => {
     await rita.goto(`${w.web.url}/rate`);
     await rita.click(`a[href="/rate/${FIRST}"]`);
     await rita.waitForSelector("#task");
@@ -174,7 +239,9 @@ describe("ranking page in a browser", () => {
     expect(mine.find((j) => j.item === item3)!.record!.ties).toEqual([1]);
   });
 
-  it("a second rater's rankings complete the campaign: feedback.ready once, the admin sees counts and agreement", { timeout: 120_000 }, async () => {
+  it("a second rater's rankings complete the campaign: feedback.ready once, the admin sees counts and agreement", {
+    timeout: 120_000,
+  }, async () => {
     const rob = await logInPage(browser, w.web.url, w.tokens.get("rob")!);
     await rob.goto(`${w.web.url}/rate/${FIRST}`);
     for (let n = 1; n <= 3; n++) {
@@ -197,8 +264,13 @@ describe("ranking page in a browser", () => {
     await admin.goto(`${w.web.url}/rate/${FIRST}/summary`);
     expect(await admin.textContent("#state")).toBe("complete");
     expect(await admin.textContent("#rankings")).toBe("6 / 6");
-    const rows = await admin.$$eval("#raters tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
-    expect(rows).toEqual([["rita", "3", "1", "1"], ["rob", "3", "0", "0"]]);
+    const rows = await admin.$$eval("#raters tbody tr", (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)),
+    );
+    expect(rows).toEqual([
+      ["rita", "3", "1", "1"],
+      ["rob", "3", "0", "0"],
+    ]);
     const byItem = new Map<number, RankingRecord[]>();
     for (const j of all.filter((x) => x.record)) byItem.set(j.item, [...(byItem.get(j.item) ?? []), j.record!]);
     const expected = agreement(byItem);
@@ -208,7 +280,9 @@ describe("ranking page in a browser", () => {
     expect(await admin.textContent("#export")).toContain(keys.campaignExport(FIRST));
   });
 
-  it("the export is one dataset of the six rankings; the trigger runs the reward step on it from the ranked checkpoint", { timeout: 90_000 }, async () => {
+  it("the export is one dataset of the six rankings; the trigger runs the reward step on it from the ranked checkpoint", {
+    timeout: 90_000,
+  }, async () => {
     const event = feedback.find((e) => e.subject === FIRST)!;
     const data = event.data as { uri: string; sha256: string; rankings: number; checkpoint: { uri: string } };
     expect(data).toMatchObject({ rankings: 6, checkpoint: { uri: w.checkpointUri } });

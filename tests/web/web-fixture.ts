@@ -5,10 +5,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type StageEnv, commitCheckpoint, stageEnv } from "@baton/runner";
-import { startTestServices, type TestServices } from "@baton/testing";
+import { commitCheckpoint, type StageEnv, stageEnv } from "@baton/runner";
 import { tinyCheckpoint } from "@baton/stage-contract";
-import { type Role, type RunningWeb, type StartWebOptions, UserFile, startWeb } from "@baton/web";
+import { startTestServices, type TestServices } from "@baton/testing";
+import { type Role, type RunningWeb, type StartWebOptions, startWeb, UserFile } from "@baton/web";
 
 export interface WebWorld {
   dir: string;
@@ -33,7 +33,20 @@ export async function startWebWorld(options: Partial<StartWebOptions> = {}): Pro
     // a folder of this world's own: the store may be shared (S3_ENDPOINT from the environment)
     prefix: `checkpoints/web-fixture-${Date.now().toString(36)}-${process.pid}/0-instruct/a1/`,
     dir: await tinyCheckpoint(join(dir, "tiny")),
-    manifest: { runId: "web-fixture", cursor: 0, step: "instruct", stage: "instruct", implementation: "fixture", version: "0", parent: null, config: {}, datasets: [], metrics: {}, traceId: null, startedAt: new Date().toISOString() },
+    manifest: {
+      runId: "web-fixture",
+      cursor: 0,
+      step: "instruct",
+      stage: "instruct",
+      implementation: "fixture",
+      version: "0",
+      parent: null,
+      config: {},
+      datasets: [],
+      metrics: {},
+      traceId: null,
+      startedAt: new Date().toISOString(),
+    },
   });
   const logs: string[] = [];
   const log = {
@@ -42,7 +55,15 @@ export async function startWebWorld(options: Partial<StartWebOptions> = {}): Pro
     error: (msg: string, f?: Record<string, unknown>) => logs.push(JSON.stringify({ msg, ...f })),
   };
   const users = new UserFile(join(dir, "home", "web-users.json"));
-  const web = await startWeb({ bus: env.bus, store: env.store, log: options.log ?? log, users, port: 0, threads: 1, ...options });
+  const web = await startWeb({
+    bus: env.bus,
+    store: env.store,
+    log: options.log ?? log,
+    users,
+    port: 0,
+    threads: 1,
+    ...options,
+  });
   const tokens = new Map<string, string>();
   return {
     dir,
@@ -71,7 +92,11 @@ export interface Client {
   cookie: string;
   csrf: string;
   get(path: string, init?: RequestInit): Promise<Response>;
-  post(path: string, body: unknown, init?: { csrf?: string | null; headers?: Record<string, string> }): Promise<Response>;
+  post(
+    path: string,
+    body: unknown,
+    init?: { csrf?: string | null; headers?: Record<string, string> },
+  ): Promise<Response>;
 }
 
 /** Logs in with a token as the login form does; the session cookie and the page's CSRF token. */
@@ -85,12 +110,22 @@ export async function login(url: string, token: string): Promise<Client> {
   return {
     cookie,
     csrf,
-    get: (path, init) => fetch(`${url}${path}`, { ...init, redirect: "manual", headers: { cookie, ...(init?.headers as Record<string, string>) } }),
+    get: (path, init) =>
+      fetch(`${url}${path}`, {
+        ...init,
+        redirect: "manual",
+        headers: { cookie, ...(init?.headers as Record<string, string>) },
+      }),
     post: (path, body, init) =>
       fetch(`${url}${path}`, {
         method: "POST",
         redirect: "manual",
-        headers: { cookie, "content-type": "application/json", ...(init?.csrf === null ? {} : { "x-csrf-token": init?.csrf ?? csrf }), ...init?.headers },
+        headers: {
+          cookie,
+          "content-type": "application/json",
+          ...(init?.csrf === null ? {} : { "x-csrf-token": init?.csrf ?? csrf }),
+          ...init?.headers,
+        },
         body: typeof body === "string" ? body : JSON.stringify(body),
       }),
   };
@@ -115,8 +150,17 @@ export async function createCampaign(w: WebWorld, admin: Client, f: CampaignForm
   form.set("wanted", String(f.wanted));
   form.set("maxTokens", String(f.maxTokens ?? 6));
   form.set("guidelines", f.guidelines ?? "Best answer first. Tie answers that are equally good.");
-  form.set("prompts", new Blob([`${f.prompts.map((p) => JSON.stringify({ instruction: p, input: "", output: "x" })).join("\n")}\n`]), "prompts.jsonl");
-  const res = await fetch(`${w.web.url}/rate`, { method: "POST", body: form, redirect: "manual", headers: { cookie: admin.cookie } });
+  form.set(
+    "prompts",
+    new Blob([`${f.prompts.map((p) => JSON.stringify({ instruction: p, input: "", output: "x" })).join("\n")}\n`]),
+    "prompts.jsonl",
+  );
+  const res = await fetch(`${w.web.url}/rate`, {
+    method: "POST",
+    body: form,
+    redirect: "manual",
+    headers: { cookie: admin.cookie },
+  });
   if (res.status !== 303) throw new Error(`creating campaign ${f.id} answered ${res.status}: ${await res.text()}`);
   for (let i = 0; i < 600; i++) {
     const phase = w.web.campaigns.state(f.id).phase;
@@ -128,11 +172,18 @@ export async function createCampaign(w: WebWorld, admin: Client, f: CampaignForm
 }
 
 /** The next item the app shows a rater, read from the task page (its ids in the order shown). */
-export async function nextTask(client: Client, campaign: string): Promise<{ item: number; submissionId: string; ids: string[] } | null> {
+export async function nextTask(
+  client: Client,
+  campaign: string,
+): Promise<{ item: number; submissionId: string; ids: string[] } | null> {
   const page = await (await client.get(`/rate/${campaign}`, { headers: { accept: "text/html" } })).text();
   const m = /data-item="(\d+)" data-submission="([^"]+)"/.exec(page);
   if (!m) return null;
-  return { item: Number(m[1]), submissionId: m[2]!, ids: [...page.matchAll(/<li data-id="([^"]+)"/g)].map((x) => x[1]!) };
+  return {
+    item: Number(m[1]),
+    submissionId: m[2]!,
+    ids: [...page.matchAll(/<li data-id="([^"]+)"/g)].map((x) => x[1]!),
+  };
 }
 
 /**
@@ -140,7 +191,12 @@ export async function nextTask(client: Client, campaign: string): Promise<{ item
  * chunks, stopping as soon as the server answers. A server that refuses a body early may close the
  * connection before the upload ends; what the client gets is that early answer.
  */
-export function postLargeBody(url: string, path: string, headers: Record<string, string>, size: number): Promise<{ status: number; body: string }> {
+export function postLargeBody(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  size: number,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}${path}`, { method: "POST", headers: { ...headers, "content-length": String(size) } });
     let answered = false;

@@ -31,7 +31,8 @@ interface WorkspacePackage {
 
 // `import x from`, `import x, { a } from`, `import * as n from`, `import { a,\n b } from`,
 // `import type ...`, `export * from`, `export * as n from`, `export { a } from`, `export type { a } from`
-const STATIC_FROM = /^[ \t]*(?:import|export)\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?(?:\*\s*(?:as\s+[\w$]+\s*)?|\{[^}]*\}\s*|[\w$]+\s+)from\s*["']([^"'\n]+)["']/gm;
+const STATIC_FROM =
+  /^[ \t]*(?:import|export)\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?(?:\*\s*(?:as\s+[\w$]+\s*)?|\{[^}]*\}\s*|[\w$]+\s+)from\s*["']([^"'\n]+)["']/gm;
 // `import "./side-effect.ts"`
 const SIDE_EFFECT = /^[ \t]*import\s*["']([^"'\n]+)["']/gm;
 // `await import("x")` and `typeof import("x")`
@@ -40,13 +41,15 @@ const DYNAMIC = /\bimport\s*\(\s*["']([^"'\n]+)["']\s*\)/g;
 const COMMENT_LINE = /^[ \t]*(?:\/\/|\/\*|\*).*$/gm;
 // `require("x")`, `require.resolve("x")`, `createRequire(import.meta.url).resolve("x")`, `import.meta.resolve("x")`:
 // a package found by name at run time, which must be declared as an import must
-const RESOLVE = /(?:\b(?:require|createRequire\([^)]*\))(?:\.resolve)?|\bimport\.meta\.resolve)\(\s*["']([^"'\n]+)["']\s*[,)]/g;
+const RESOLVE =
+  /(?:\b(?:require|createRequire\([^)]*\))(?:\.resolve)?|\bimport\.meta\.resolve)\(\s*["']([^"'\n]+)["']\s*[,)]/g;
 
 /** Every module specifier a source imports or re-exports, in order of appearance. */
 export function specifiers(source: string): string[] {
   const code = source.replace(COMMENT_LINE, "");
   const found: { at: number; spec: string }[] = [];
-  for (const re of [STATIC_FROM, SIDE_EFFECT, DYNAMIC]) for (const m of code.matchAll(re)) found.push({ at: m.index, spec: m[1] as string });
+  for (const re of [STATIC_FROM, SIDE_EFFECT, DYNAMIC])
+    for (const m of code.matchAll(re)) found.push({ at: m.index, spec: m[1] as string });
   return found.sort((a, b) => a.at - b.at).map((f) => f.spec);
 }
 
@@ -81,7 +84,11 @@ function packageDirs(dir: string): string[] {
 function readWorkspace(): WorkspacePackage[] {
   const dirs = packageDirs(join(ROOT, "packages"));
   const all = new Set(dirs);
-  return dirs.map((dir) => ({ dir, json: readJson<PackageJson>(join(dir, "package.json")), files: sourceFiles(join(dir, "src"), all) }));
+  return dirs.map((dir) => ({
+    dir,
+    json: readJson<PackageJson>(join(dir, "package.json")),
+    files: sourceFiles(join(dir, "src"), all),
+  }));
 }
 
 /** The file a workspace package's name (or `name/subpath`) resolves to, through its `exports`. */
@@ -103,7 +110,8 @@ function resolveRelative(from: string, spec: string): string | null {
   return null;
 }
 
-const packageName = (spec: string): string => (spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] as string));
+const packageName = (spec: string): string =>
+  spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] as string);
 const BUILTIN = new Set(builtinModules);
 const isBuiltin = (spec: string): boolean => spec.startsWith("node:") || BUILTIN.has(packageName(spec));
 
@@ -128,28 +136,41 @@ function importGraph(): ImportGraph {
   const owner = new Map(packages.flatMap((p) => p.files.map((f) => [f, p] as const)));
   const g: ImportGraph = { packages, edges: new Map(), owner, undeclared: [], unresolved: [], reachingIn: [] };
   for (const pkg of packages) {
-    const declared = new Set([pkg.json.name, ...Object.keys(pkg.json.dependencies ?? {}), ...Object.keys(pkg.json.devDependencies ?? {})]);
+    const declared = new Set([
+      pkg.json.name,
+      ...Object.keys(pkg.json.dependencies ?? {}),
+      ...Object.keys(pkg.json.devDependencies ?? {}),
+    ]);
     for (const file of pkg.files) {
       const out = new Set<string>();
       g.edges.set(file, out);
       const source = readFileSync(file, "utf8");
       for (const spec of resolvedSpecifiers(source)) {
         const name = packageName(spec);
-        if (!spec.startsWith(".") && !isBuiltin(spec) && !declared.has(name) && !ROOT_TOOLING.has(name)) g.undeclared.push(`${rel(file)} resolves ${name}, which ${rel(join(pkg.dir, "package.json"))} does not declare`);
+        if (!spec.startsWith(".") && !isBuiltin(spec) && !declared.has(name) && !ROOT_TOOLING.has(name))
+          g.undeclared.push(
+            `${rel(file)} resolves ${name}, which ${rel(join(pkg.dir, "package.json"))} does not declare`,
+          );
       }
       for (const spec of specifiers(source)) {
         if (spec.startsWith(".")) {
           const target = resolveRelative(file, spec);
           if (!target) g.unresolved.push(`${rel(file)} imports "${spec}", which is no file`);
           else if (owner.has(target)) {
-            if (owner.get(target) !== pkg) g.reachingIn.push(`${rel(file)} imports ${rel(target)} of ${owner.get(target)?.json.name} by a relative path; import the package by name`);
+            if (owner.get(target) !== pkg)
+              g.reachingIn.push(
+                `${rel(file)} imports ${rel(target)} of ${owner.get(target)?.json.name} by a relative path; import the package by name`,
+              );
             out.add(target);
           }
           continue;
         }
         if (isBuiltin(spec)) continue;
         const name = packageName(spec);
-        if (!declared.has(name) && !ROOT_TOOLING.has(name)) g.undeclared.push(`${rel(file)} imports ${name}, which ${rel(join(pkg.dir, "package.json"))} does not declare`);
+        if (!declared.has(name) && !ROOT_TOOLING.has(name))
+          g.undeclared.push(
+            `${rel(file)} imports ${name}, which ${rel(join(pkg.dir, "package.json"))} does not declare`,
+          );
         const target = byName.get(name);
         if (!target) continue; // a package from the registry: a leaf of this graph
         const entry = entryFile(target, spec.slice(name.length + 1));
@@ -246,7 +267,19 @@ describe("reading import specifiers", () => {
       `type K = typeof import("./k.ts");`,
       `const s = "not an import from here";`,
     ].join("\n");
-    expect(specifiers(source)).toEqual(["./a.ts", "@scope/b", "c", "node:fs", "../e.ts", "./side-effect.ts", "./g.ts", "@scope/h/sub", "./i.ts", "./j.ts", "./k.ts"]);
+    expect(specifiers(source)).toEqual([
+      "./a.ts",
+      "@scope/b",
+      "c",
+      "node:fs",
+      "../e.ts",
+      "./side-effect.ts",
+      "./g.ts",
+      "@scope/h/sub",
+      "./i.ts",
+      "./j.ts",
+      "./k.ts",
+    ]);
   });
 
   it("finds the packages a source resolves by name at run time", () => {
@@ -270,8 +303,19 @@ describe("reading import specifiers", () => {
       ["d", new Set(["d"])],
       ["e", new Set(["a"])],
     ]);
-    expect(cycles(g)).toEqual([["a", "b", "c", "a"], ["d", "d"]]);
-    expect(cycles(new Map([["a", new Set(["b", "c"])], ["b", new Set(["c"])], ["c", new Set<string>()]]))).toEqual([]);
+    expect(cycles(g)).toEqual([
+      ["a", "b", "c", "a"],
+      ["d", "d"],
+    ]);
+    expect(
+      cycles(
+        new Map([
+          ["a", new Set(["b", "c"])],
+          ["b", new Set(["c"])],
+          ["c", new Set<string>()],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -294,7 +338,8 @@ describe("the workspace's import graph", () => {
       const from = g.owner.get(file)?.json.name as string;
       const to = between.get(from) ?? new Set<string>();
       between.set(from, to);
-      for (const target of out) if (g.owner.get(target)?.json.name !== from) to.add(g.owner.get(target)?.json.name as string);
+      for (const target of out)
+        if (g.owner.get(target)?.json.name !== from) to.add(g.owner.get(target)?.json.name as string);
     }
     expect(cycles(between).map((c) => c.join(" -> "))).toEqual([]);
   });

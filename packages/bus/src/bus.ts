@@ -28,7 +28,10 @@ export interface Bus {
    * dataset.updated / feedback.ready / bucket-notification consumers), with the same settings and
    * delivery semantics as a step's consumer.
    */
-  pullDurable(consumer: DurableConsumer, options?: { expiresMs?: number; signal?: AbortSignal }): Promise<Delivery | null>;
+  pullDurable(
+    consumer: DurableConsumer,
+    options?: { expiresMs?: number; signal?: AbortSignal },
+  ): Promise<Delivery | null>;
   /**
    * Watches a subject filter (wildcards allowed) without taking work from anyone. from "all" replays
    * what the stream holds first (so a test cannot miss an event published before it watched).

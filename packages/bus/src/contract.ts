@@ -1,9 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEvent, decodeEvent, type BatonEvent } from "@baton/contracts";
+import { BatonError, type BatonEvent, createEvent, decodeEvent, msgId, subjects } from "@baton/contracts";
 import { exampleData } from "@baton/contracts/testing";
-import { BatonError } from "@baton/contracts";
-import { msgId, subjects } from "@baton/contracts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Bus, BusSettings, Delivery, Observed } from "./bus.ts";
 
 /** Settings the contract runs with: short ackWait so redelivery is observable in a unit test. */
@@ -34,9 +32,16 @@ export function runBusContract(adapter: string, make: (settings: BusSettings) =>
         type: "dev.baton.checkpoint.ready",
         id: msgId(runId, 0, "dev.baton.checkpoint.ready"),
         source: "baton://contract",
-        data: { ...exampleData["dev.baton.checkpoint.ready"], runId, cursor: 0, pipeline: [{ name: stepName, stage: "pretrain", config: {}, data: [] }], checkpoint: null },
+        data: {
+          ...exampleData["dev.baton.checkpoint.ready"],
+          runId,
+          cursor: 0,
+          pipeline: [{ name: stepName, stage: "pretrain", config: {}, data: [] }],
+          checkpoint: null,
+        },
       });
-    const runOf = (d: Delivery): string => (decodeEvent(d.data, d.subject) as BatonEvent<"dev.baton.checkpoint.ready">).data.runId;
+    const runOf = (d: Delivery): string =>
+      (decodeEvent(d.data, d.subject) as BatonEvent<"dev.baton.checkpoint.ready">).data.runId;
 
     it("refuses to publish an invalid event, naming the JSON path", async () => {
       const s = step();
@@ -61,7 +66,12 @@ export function runBusContract(adapter: string, make: (settings: BusSettings) =>
       const name = `d-${randomUUID().slice(0, 8)}`;
       // only this case publishes dataset.updated on the shared stream
       const consumer = { durable: `trigger-${name}`, filter: subjects.allDatasetUpdated() };
-      const updated = (dataset: string) => createEvent({ type: "dev.baton.dataset.updated", source: "baton://contract", data: { dataset, uri: `s3://b/datasets/${dataset}/x.jsonl` } });
+      const updated = (dataset: string) =>
+        createEvent({
+          type: "dev.baton.dataset.updated",
+          source: "baton://contract",
+          data: { dataset, uri: `s3://b/datasets/${dataset}/x.jsonl` },
+        });
       await h.bus.publish(subjects.datasetUpdated(`${name}-a`), updated(`${name}-a`));
       await h.bus.publish(subjects.checkpointReady(name), work("elsewhere", name));
       await h.bus.publish(subjects.datasetUpdated(`${name}-b`), updated(`${name}-b`));
@@ -86,13 +96,17 @@ export function runBusContract(adapter: string, make: (settings: BusSettings) =>
 
     it("hands out one message at a time (max_ack_pending 1), in order, with headers", async () => {
       const s = step();
-      await h.bus.publish(subjects.checkpointReady(s), work("a", s), { headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } });
+      await h.bus.publish(subjects.checkpointReady(s), work("a", s), {
+        headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+      });
       await h.bus.publish(subjects.checkpointReady(s), work("b", s));
       const first = await h.bus.pull(s, { expiresMs: 2_000 });
       expect(first && runOf(first)).toBe("a");
       expect(first!.headers.traceparent).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
       // ...and as the event's CloudEvents distributed-tracing attribute
-      expect(decodeEvent(first!.data, "test").traceparent).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+      expect(decodeEvent(first!.data, "test").traceparent).toBe(
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      );
       expect(first!.deliveryCount).toBe(1);
       const beat = setInterval(() => first!.working(), CONTRACT_SETTINGS.ackWaitMs / 3);
       try {
@@ -164,11 +178,20 @@ export function runBusContract(adapter: string, make: (settings: BusSettings) =>
       const seen: Observed[] = [];
       const unwatch = await h.bus.watch(`baton.*.ready.${s}`, (m) => seen.push(m));
       await h.bus.publish(subjects.checkpointReady(s), work("w2", s));
-      await h.bus.publish(subjects.stageFailed(s), createEvent({ type: "dev.baton.stage.failed", source: "t", data: { ...exampleData["dev.baton.stage.failed"], step: s } }));
+      await h.bus.publish(
+        subjects.stageFailed(s),
+        createEvent({
+          type: "dev.baton.stage.failed",
+          source: "t",
+          data: { ...exampleData["dev.baton.stage.failed"], step: s },
+        }),
+      );
       const until = Date.now() + 5_000;
       while (seen.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       await unwatch();
-      expect(seen.map((m) => (decodeEvent(m.data, m.subject) as BatonEvent<"dev.baton.checkpoint.ready">).data.runId)).toEqual(["w1", "w2"]);
+      expect(
+        seen.map((m) => (decodeEvent(m.data, m.subject) as BatonEvent<"dev.baton.checkpoint.ready">).data.runId),
+      ).toEqual(["w1", "w2"]);
       expect(seen[0]!.seq).toBeLessThan(seen[1]!.seq);
     });
 

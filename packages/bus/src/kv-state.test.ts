@@ -1,8 +1,8 @@
+import { type LocalNats, startNats } from "@baton/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KvState } from "./kv-state.ts";
 import { MemoryBus } from "./memory.ts";
 import { NatsBus } from "./nats.ts";
-import { startNats, type LocalNats } from "@baton/testing";
-import { KvState } from "./kv-state.ts";
 
 // Against a real nats-server: the compare-and-set is the server's.
 describe("KvState over NATS KV", () => {

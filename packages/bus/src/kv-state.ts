@@ -1,8 +1,8 @@
-import { Kvm, type KV } from "@nats-io/kv";
+import { BatonError } from "@baton/contracts";
 import { StorageType } from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
 import type { Bus } from "./bus.ts";
 import { NatsBus } from "./nats.ts";
-import { BatonError } from "@baton/contracts";
 
 const encoder = new TextEncoder();
 
@@ -24,11 +24,19 @@ export class KvState<T> {
   ) {}
 
   static async open<T>(bus: Bus, bucket: string): Promise<KvState<T>> {
-    if (!(bus instanceof NatsBus)) throw BatonError.fatal("CONFIG_INVALID", `KV bucket ${bucket} needs NATS: set NATS_URL (the in-memory bus keeps no state across processes)`);
+    if (!(bus instanceof NatsBus))
+      throw BatonError.fatal(
+        "CONFIG_INVALID",
+        `KV bucket ${bucket} needs NATS: set NATS_URL (the in-memory bus keeps no state across processes)`,
+      );
     try {
       return new KvState<T>(await new Kvm(bus.nc).create(bucket, { history: 1, storage: StorageType.File }), bucket);
     } catch (err) {
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `cannot open NATS KV bucket ${bucket}: ${(err as Error).message}. Is JetStream enabled (nats-server -js)?`, err);
+      throw BatonError.retry(
+        "LEDGER_UNAVAILABLE",
+        `cannot open NATS KV bucket ${bucket}: ${(err as Error).message}. Is JetStream enabled (nats-server -js)?`,
+        err,
+      );
     }
   }
 
@@ -86,6 +94,10 @@ export class KvState<T> {
   }
 
   private fault(what: string, key: string, err: unknown): BatonError {
-    return BatonError.retry("LEDGER_UNAVAILABLE", `KV ${what} of ${key} in bucket ${this.bucket} failed: ${(err as Error).message}`, err);
+    return BatonError.retry(
+      "LEDGER_UNAVAILABLE",
+      `KV ${what} of ${key} in bucket ${this.bucket} failed: ${(err as Error).message}`,
+      err,
+    );
   }
 }

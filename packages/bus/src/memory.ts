@@ -1,7 +1,16 @@
 import type { BatonEvent } from "@baton/contracts";
-import { BatonError } from "@baton/contracts";
-import { durableName, subjects } from "@baton/contracts";
-import { DEFAULT_BUS_SETTINGS, type Bus, type BusSettings, type Delivery, type DurableConsumer, type Observed, type PublishAck, type PublishOptions, type Unwatch } from "./bus.ts";
+import { BatonError, durableName, subjects } from "@baton/contracts";
+import {
+  type Bus,
+  type BusSettings,
+  DEFAULT_BUS_SETTINGS,
+  type Delivery,
+  type DurableConsumer,
+  type Observed,
+  type PublishAck,
+  type PublishOptions,
+  type Unwatch,
+} from "./bus.ts";
 import { encodeForPublish, headerValue, subjectMatches } from "./shared.ts";
 
 interface Stored extends Observed {
@@ -48,7 +57,10 @@ export class MemoryBus implements Bus {
   }
 
   async publish(subject: string, event: BatonEvent, options: PublishOptions = {}): Promise<PublishAck> {
-    return this.publishRaw(subject, encodeForPublish(subject, event, options.headers), { msgId: options.msgId ?? event.id, headers: options.headers ?? {} });
+    return this.publishRaw(subject, encodeForPublish(subject, event, options.headers), {
+      msgId: options.msgId ?? event.id,
+      headers: options.headers ?? {},
+    });
   }
 
   async publishRaw(subject: string, payload: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
@@ -56,7 +68,8 @@ export class MemoryBus implements Bus {
     const now = Date.now();
     const msgId = options.msgId;
     if (this.dedupe.size > 10_000) {
-      for (const [id, seen] of this.dedupe) if (now - seen.at >= this.settings.duplicateWindowMs) this.dedupe.delete(id);
+      for (const [id, seen] of this.dedupe)
+        if (now - seen.at >= this.settings.duplicateWindowMs) this.dedupe.delete(id);
     }
     if (msgId !== undefined) {
       const seen = this.dedupe.get(msgId);
@@ -76,14 +89,19 @@ export class MemoryBus implements Bus {
   }
 
   async ensureConsumer(step: string | DurableConsumer): Promise<void> {
-    this.consumer(typeof step === "string" ? { durable: durableName(step), filter: subjects.checkpointReady(step) } : step);
+    this.consumer(
+      typeof step === "string" ? { durable: durableName(step), filter: subjects.checkpointReady(step) } : step,
+    );
   }
 
   pull(step: string, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
     return this.pullDurable({ durable: durableName(step), filter: subjects.checkpointReady(step) }, options);
   }
 
-  async pullDurable(consumer: DurableConsumer, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
+  async pullDurable(
+    consumer: DurableConsumer,
+    options: { expiresMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Delivery | null> {
     this.assertOpen();
     const c = this.consumer(consumer);
     const until = Date.now() + (options.expiresMs ?? 5_000);
@@ -97,7 +115,11 @@ export class MemoryBus implements Bus {
     }
   }
 
-  async watch(filter: string, handler: (m: Observed) => void, options: { from?: "all" | "new" } = {}): Promise<Unwatch> {
+  async watch(
+    filter: string,
+    handler: (m: Observed) => void,
+    options: { from?: "all" | "new" } = {},
+  ): Promise<Unwatch> {
     const w = { filter, handler };
     if ((options.from ?? "all") === "all") for (const m of this.log) if (subjectMatches(filter, m.subject)) handler(m);
     this.watchers.add(w);
@@ -124,7 +146,12 @@ export class MemoryBus implements Bus {
   private consumer(spec: DurableConsumer): ConsumerState {
     let c = this.consumers.get(spec.durable);
     if (!c) {
-      c = { filter: spec.filter, cursor: spec.from === "new" ? this.log.length : 0, tracked: new Map(), terminated: new Map() };
+      c = {
+        filter: spec.filter,
+        cursor: spec.from === "new" ? this.log.length : 0,
+        tracked: new Map(),
+        terminated: new Map(),
+      };
       this.consumers.set(spec.durable, c);
     }
     return c;
@@ -134,7 +161,8 @@ export class MemoryBus implements Bus {
     // Pull in new messages that match the filter.
     for (; c.cursor < this.log.length; c.cursor++) {
       const m = this.log[c.cursor]!;
-      if (subjectMatches(c.filter, m.subject)) c.tracked.set(m.seq, { deliveries: 0, inflight: false, deadline: 0, availableAt: m.at, done: false });
+      if (subjectMatches(c.filter, m.subject))
+        c.tracked.set(m.seq, { deliveries: 0, inflight: false, deadline: 0, availableAt: m.at, done: false });
     }
     // Expire in-flight deliveries whose deadline passed; they become redeliverable (or exhausted).
     let pending = 0;
@@ -147,7 +175,8 @@ export class MemoryBus implements Bus {
       } else pending++;
     }
     // A nak'ed message waiting out its delay still counts against max_ack_pending, as on JetStream.
-    for (const t of c.tracked.values()) if (!t.done && !t.inflight && t.deliveries > 0 && t.availableAt > now) pending++;
+    for (const t of c.tracked.values())
+      if (!t.done && !t.inflight && t.deliveries > 0 && t.availableAt > now) pending++;
     if (pending >= 1) return null;
     // Settled messages need no more bookkeeping.
     for (const [seq, t] of c.tracked) if (t.done) c.tracked.delete(seq);
@@ -231,6 +260,10 @@ export class MemoryBus implements Bus {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw BatonError.retry("BUS_UNAVAILABLE", "the in-memory bus is closed; create a new MemoryBus (or stageEnv()) for the next run");
+    if (this.closed)
+      throw BatonError.retry(
+        "BUS_UNAVAILABLE",
+        "the in-memory bus is closed; create a new MemoryBus (or stageEnv()) for the next run",
+      );
   }
 }

@@ -1,11 +1,47 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { readFileSync } from "node:fs";
-import { connect, credsAuthenticator, headers as natsHeaders, nanos, type ConnectionOptions, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { BatonEvent } from "@baton/contracts";
-import { BatonError, faultBackoffMs } from "@baton/contracts";
-import { createRedactor } from "@baton/contracts";
-import { durableName, STREAM, STREAM_SUBJECTS, subjects } from "@baton/contracts";
-import { DEFAULT_BUS_SETTINGS, type Bus, type BusSettings, type Delivery, type DurableConsumer, type Observed, type PublishAck, type PublishOptions, type Unwatch } from "./bus.ts";
+import {
+  BatonError,
+  createRedactor,
+  durableName,
+  faultBackoffMs,
+  STREAM,
+  STREAM_SUBJECTS,
+  subjects,
+} from "@baton/contracts";
+import {
+  AckPolicy,
+  type Consumer,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
+import {
+  type ConnectionOptions,
+  connect,
+  credsAuthenticator,
+  type MsgHdrs,
+  type NatsConnection,
+  nanos,
+  headers as natsHeaders,
+} from "@nats-io/transport-node";
+import {
+  type Bus,
+  type BusSettings,
+  DEFAULT_BUS_SETTINGS,
+  type Delivery,
+  type DurableConsumer,
+  type Observed,
+  type PublishAck,
+  type PublishOptions,
+  type Unwatch,
+} from "./bus.ts";
 import { encodeForPublish, headerValue, sleep } from "./shared.ts";
 
 const STREAM_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
@@ -45,7 +81,11 @@ export class NatsBus implements Bus {
   }
 
   /** Uses an existing connection (shared with the ledger); close() then leaves it open. */
-  static async fromConnection(nc: NatsConnection, settings: Partial<BusSettings> = {}, ownsConnection = false): Promise<NatsBus> {
+  static async fromConnection(
+    nc: NatsConnection,
+    settings: Partial<BusSettings> = {},
+    ownsConnection = false,
+  ): Promise<NatsBus> {
     const all = { ...DEFAULT_BUS_SETTINGS, ...settings };
     const jsm = await jetstreamManager(nc);
     await ensureStream(jsm, all);
@@ -53,29 +93,44 @@ export class NatsBus implements Bus {
   }
 
   async publish(subject: string, event: BatonEvent, options: PublishOptions = {}): Promise<PublishAck> {
-    return this.publishRaw(subject, encodeForPublish(subject, event, options.headers), { msgId: options.msgId ?? event.id, headers: options.headers ?? {} });
+    return this.publishRaw(subject, encodeForPublish(subject, event, options.headers), {
+      msgId: options.msgId ?? event.id,
+      headers: options.headers ?? {},
+    });
   }
 
   async publishRaw(subject: string, payload: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
     const h = natsHeaders();
     for (const [k, v] of Object.entries(options.headers ?? {})) h.set(k, headerValue(v));
     try {
-      const ack = await this.js.publish(subject, payload, { headers: h, ...(options.msgId !== undefined ? { msgID: options.msgId } : {}) });
+      const ack = await this.js.publish(subject, payload, {
+        headers: h,
+        ...(options.msgId !== undefined ? { msgID: options.msgId } : {}),
+      });
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
-      throw BatonError.retry("BUS_UNAVAILABLE", `publish to ${subject} failed: ${(err as Error).message}. Is NATS reachable and JetStream enabled (nats-server -js)?`, err);
+      throw BatonError.retry(
+        "BUS_UNAVAILABLE",
+        `publish to ${subject} failed: ${(err as Error).message}. Is NATS reachable and JetStream enabled (nats-server -js)?`,
+        err,
+      );
     }
   }
 
   ensureConsumer(step: string | DurableConsumer): Promise<void> {
-    return this.consumer(typeof step === "string" ? { durable: durableName(step), filter: subjects.checkpointReady(step) } : step).then(() => undefined);
+    return this.consumer(
+      typeof step === "string" ? { durable: durableName(step), filter: subjects.checkpointReady(step) } : step,
+    ).then(() => undefined);
   }
 
   pull(step: string, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
     return this.pullDurable({ durable: durableName(step), filter: subjects.checkpointReady(step) }, options);
   }
 
-  async pullDurable(consumer: DurableConsumer, options: { expiresMs?: number; signal?: AbortSignal } = {}): Promise<Delivery | null> {
+  async pullDurable(
+    consumer: DurableConsumer,
+    options: { expiresMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Delivery | null> {
     if (options.signal?.aborted) return null;
     const step = consumer.durable;
     let m: JsMsg | null;
@@ -85,12 +140,20 @@ export class NatsBus implements Bus {
       m = await c.next({ expires: Math.max(1_000, options.expiresMs ?? 5_000) });
     } catch (err) {
       this.consumers.delete(step); // re-resolve after a reconnect or a recreated stream
-      throw BatonError.retry("BUS_UNAVAILABLE", `pull from consumer ${step} (${consumer.filter}) on stream ${STREAM} failed: ${(err as Error).message}`, err);
+      throw BatonError.retry(
+        "BUS_UNAVAILABLE",
+        `pull from consumer ${step} (${consumer.filter}) on stream ${STREAM} failed: ${(err as Error).message}`,
+        err,
+      );
     }
     return m ? toDelivery(m) : null;
   }
 
-  async watch(filter: string, handler: (m: Observed) => void, options: { from?: "all" | "new" } = {}): Promise<Unwatch> {
+  async watch(
+    filter: string,
+    handler: (m: Observed) => void,
+    options: { from?: "all" | "new" } = {},
+  ): Promise<Unwatch> {
     const open = async (): Promise<ConsumerMessages> => {
       const c = await this.js.consumers.get(STREAM, {
         filter_subjects: filter, // a string, not an array: servers before 2.10 take one filter_subject only
@@ -105,7 +168,11 @@ export class NatsBus implements Bus {
         messages = await open();
       } catch (err) {
         if (attempt >= WATCH_ATTEMPTS || this.nc.isClosed()) {
-          throw BatonError.retry("BUS_UNAVAILABLE", `cannot watch ${filter} on stream ${STREAM}: ${(err as Error).message}`, err);
+          throw BatonError.retry(
+            "BUS_UNAVAILABLE",
+            `cannot watch ${filter} on stream ${STREAM}: ${(err as Error).message}`,
+            err,
+          );
         }
         await sleep(faultBackoffMs(attempt, 2_000));
       }
@@ -117,7 +184,9 @@ export class NatsBus implements Bus {
           handler({ subject: m.subject, seq: m.seq, data: m.data, headers: headerRecord(m.headers) });
         } catch (err) {
           // One message's handler fault must not end the watch for every later message.
-          process.emitWarning(`a watcher of ${filter} threw on stream message ${m.seq}; the watch goes on: ${(err as Error).message}`);
+          process.emitWarning(
+            `a watcher of ${filter} threw on stream message ${m.seq}; the watch goes on: ${(err as Error).message}`,
+          );
         }
       }
     })();
@@ -126,7 +195,8 @@ export class NatsBus implements Bus {
       // Closing ends the iteration. An iteration that failed earlier failed because the connection
       // closed under it (expected at shutdown); anything else is said, not dropped.
       await loop.catch((err: unknown) => {
-        if (!this.nc.isClosed()) process.emitWarning(`the watch of ${filter} had ended with an error: ${(err as Error).message}`);
+        if (!this.nc.isClosed())
+          process.emitWarning(`the watch of ${filter} had ended with an error: ${(err as Error).message}`);
       });
     };
   }
@@ -136,7 +206,11 @@ export class NatsBus implements Bus {
       await this.nc.flush();
       await this.jsm.streams.info(STREAM);
     } catch (err) {
-      throw BatonError.retry("BUS_UNAVAILABLE", `NATS at ${this.nc.getServer()} does not answer for stream ${STREAM}: ${(err as Error).message}`, err);
+      throw BatonError.retry(
+        "BUS_UNAVAILABLE",
+        `NATS at ${this.nc.getServer()} does not answer for stream ${STREAM}: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 
@@ -170,7 +244,11 @@ export class NatsBus implements Bus {
       await this.jsm.consumers.add(STREAM, config);
     } catch {
       // Exists with other settings (e.g. a changed ack_wait): bring it in line.
-      await this.jsm.consumers.update(STREAM, durable, { ack_wait: config.ack_wait, max_deliver: config.max_deliver, max_ack_pending: 1 });
+      await this.jsm.consumers.update(STREAM, durable, {
+        ack_wait: config.ack_wait,
+        max_deliver: config.max_deliver,
+        max_ack_pending: 1,
+      });
     }
     return this.js.consumers.get(STREAM, durable);
   }
@@ -191,7 +269,11 @@ export interface NatsAuth {
  * NATS_TLS_KEY (files) turn TLS on (a tls:// URL does too). Credentials in the URL (nats://u:p@host) work as well.
  */
 export function natsAuthFromEnv(env: NodeJS.ProcessEnv): NatsAuth {
-  const tls = { ...(env.NATS_TLS_CA && { caFile: env.NATS_TLS_CA }), ...(env.NATS_TLS_CERT && { certFile: env.NATS_TLS_CERT }), ...(env.NATS_TLS_KEY && { keyFile: env.NATS_TLS_KEY }) };
+  const tls = {
+    ...(env.NATS_TLS_CA && { caFile: env.NATS_TLS_CA }),
+    ...(env.NATS_TLS_CERT && { certFile: env.NATS_TLS_CERT }),
+    ...(env.NATS_TLS_KEY && { keyFile: env.NATS_TLS_KEY }),
+  };
   return {
     ...(env.NATS_USER && { user: env.NATS_USER }),
     ...(env.NATS_PASSWORD && { pass: env.NATS_PASSWORD }),
@@ -202,7 +284,13 @@ export function natsAuthFromEnv(env: NodeJS.ProcessEnv): NatsAuth {
 }
 
 export function connectNats(servers: string | string[], name = "baton", auth: NatsAuth = {}): Promise<NatsConnection> {
-  const options: ConnectionOptions = { servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true };
+  const options: ConnectionOptions = {
+    servers,
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: true,
+  };
   if (auth.user !== undefined) options.user = auth.user;
   if (auth.pass !== undefined) options.pass = auth.pass;
   if (auth.token !== undefined) options.token = auth.token;
@@ -212,15 +300,29 @@ export function connectNats(servers: string | string[], name = "baton", auth: Na
     try {
       options.authenticator = credsAuthenticator(readFileSync(file));
     } catch (err) {
-      return Promise.reject(BatonError.fatal("CONFIG_INVALID", `NATS_CREDS=${file}: cannot read the credentials file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`));
+      return Promise.reject(
+        BatonError.fatal(
+          "CONFIG_INVALID",
+          `NATS_CREDS=${file}: cannot read the credentials file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        ),
+      );
     }
   }
   // servers may carry user:password: the message names them through the redactor
   const where = createRedactor([]).text(String(servers));
   return connect(options).catch((err: unknown) => {
     const authFailed = /authoriz|authentic/i.test((err as Error).message ?? "");
-    if (authFailed) throw BatonError.fatal("BUS_UNAVAILABLE", `NATS at ${where} refused this client's credentials: set NATS_USER/NATS_PASSWORD (or NATS_CREDS) to this service's user (see docs/security.md)`, err);
-    throw BatonError.retry("BUS_UNAVAILABLE", `cannot connect to NATS at ${where}: ${createRedactor([]).text((err as Error).message)}. Start nats-server with -js, or unset NATS_URL for the embedded bus.`, err);
+    if (authFailed)
+      throw BatonError.fatal(
+        "BUS_UNAVAILABLE",
+        `NATS at ${where} refused this client's credentials: set NATS_USER/NATS_PASSWORD (or NATS_CREDS) to this service's user (see docs/security.md)`,
+        err,
+      );
+    throw BatonError.retry(
+      "BUS_UNAVAILABLE",
+      `cannot connect to NATS at ${where}: ${createRedactor([]).text((err as Error).message)}. Start nats-server with -js, or unset NATS_URL for the embedded bus.`,
+      err,
+    );
   });
 }
 
@@ -241,7 +343,11 @@ async function ensureStream(jsm: JetStreamManager, settings: BusSettings): Promi
     } catch (err) {
       // Another service created it between our info and add.
       await jsm.streams.info(STREAM).catch(() => {
-        throw BatonError.retry("BUS_UNAVAILABLE", `cannot create JetStream stream ${STREAM}: ${(err as Error).message}. Is JetStream enabled (nats-server -js)?`, err);
+        throw BatonError.retry(
+          "BUS_UNAVAILABLE",
+          `cannot create JetStream stream ${STREAM}: ${(err as Error).message}. Is JetStream enabled (nats-server -js)?`,
+          err,
+        );
       });
     }
   }
@@ -265,7 +371,11 @@ function toDelivery(m: JsMsg): Delivery {
     streamSeq: m.seq,
     working: () => quietly(() => m.working()),
     ack: async () => {
-      if (!(await m.ackAck())) throw BatonError.retry("BUS_UNAVAILABLE", `ack of ${m.subject}#${m.seq} was not confirmed by the server; it will be redelivered`);
+      if (!(await m.ackAck()))
+        throw BatonError.retry(
+          "BUS_UNAVAILABLE",
+          `ack of ${m.subject}#${m.seq} was not confirmed by the server; it will be redelivered`,
+        );
     },
     nak: (delayMs?: number) => quietly(() => m.nak(delayMs)),
     // nats-server before 2.10 ignores "+TERM <reason>" (and redelivers), so the reason travels in the

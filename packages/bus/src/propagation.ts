@@ -1,10 +1,10 @@
 import {
   ROOT_CONTEXT,
-  trace,
   type Span,
   type SpanContext,
   type TextMapGetter,
   type TextMapSetter,
+  trace,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 
@@ -12,11 +12,15 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
  * Message headers as the buses carry them: NATS `MsgHdrs` (get returns "" when missing) or a plain
  * record for the in-memory bus. Only `traceparent` and `tracestate` are read or written.
  */
-export type HeaderCarrier = { get(key: string): string | undefined | null; set(key: string, value: string): void } | Record<string, string>;
+export type HeaderCarrier =
+  | { get(key: string): string | undefined | null; set(key: string, value: string): void }
+  | Record<string, string>;
 
 const propagator = new W3CTraceContextPropagator();
 
-function isMap(c: HeaderCarrier): c is { get(key: string): string | undefined | null; set(key: string, value: string): void } {
+function isMap(
+  c: HeaderCarrier,
+): c is { get(key: string): string | undefined | null; set(key: string, value: string): void } {
   return typeof (c as { get?: unknown }).get === "function" && typeof (c as { set?: unknown }).set === "function";
 }
 
@@ -55,7 +59,10 @@ export function extractTraceContext(headers: HeaderCarrier | undefined): SpanCon
  * The event with the CloudEvents distributed-tracing attributes of `headers` (W3C traceparent and
  * tracestate), unless it already carries its own traceparent.
  */
-export function withTraceAttributes<E extends { traceparent?: string; tracestate?: string }>(event: E, headers: Record<string, string> | undefined): E {
+export function withTraceAttributes<E extends { traceparent?: string; tracestate?: string }>(
+  event: E,
+  headers: Record<string, string> | undefined,
+): E {
   const traceparent = headers?.["traceparent"];
   if (!traceparent || event.traceparent !== undefined || !extractTraceContext({ traceparent })) return event;
   const tracestate = headers?.["tracestate"];
@@ -71,7 +78,11 @@ export function traceCarrierOf(headers: Record<string, string>, body: Uint8Array
   try {
     const e = JSON.parse(Buffer.from(body).toString("utf8")) as { traceparent?: unknown; tracestate?: unknown };
     if (typeof e.traceparent !== "string") return headers;
-    return { ...headers, traceparent: e.traceparent, ...(typeof e.tracestate === "string" ? { tracestate: e.tracestate } : {}) };
+    return {
+      ...headers,
+      traceparent: e.traceparent,
+      ...(typeof e.tracestate === "string" ? { tracestate: e.tracestate } : {}),
+    };
   } catch {
     return headers; // not JSON: the relay dead-letters it, with no producer to link to
   }

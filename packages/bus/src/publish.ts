@@ -1,6 +1,5 @@
+import { type BatonEvent, createEvent, type EventType, type NewEvent, subjectFor } from "@baton/contracts";
 import type { Bus, PublishAck } from "./bus.ts";
-import { createEvent, type BatonEvent, type EventType, type NewEvent } from "@baton/contracts";
-import { subjectFor } from "@baton/contracts";
 
 /**
  * The subject an event belongs on, read from the event itself: checkpoint.ready goes to the step at
@@ -10,7 +9,10 @@ export function subjectOf(event: BatonEvent): string {
   switch (event.type) {
     case "dev.baton.checkpoint.ready": {
       const step = event.data.pipeline[event.data.cursor];
-      if (!step) throw new Error(`event ${event.id}: cursor ${event.data.cursor} is past the end of its pipeline (${event.data.pipeline.length} steps); emit run.completed instead`);
+      if (!step)
+        throw new Error(
+          `event ${event.id}: cursor ${event.data.cursor} is past the end of its pipeline (${event.data.pipeline.length} steps); emit run.completed instead`,
+        );
       return subjectFor(event.type, step.name);
     }
     case "dev.baton.stage.started":
@@ -26,7 +28,11 @@ export function subjectOf(event: BatonEvent): string {
 }
 
 /** Builds, validates and publishes an event on its subject (for producers outside the runner: CLI, feedback app, bucket notifications). */
-export async function publishEvent<T extends EventType>(bus: Bus, e: NewEvent<T>, headers?: Record<string, string>): Promise<PublishAck & { event: BatonEvent<T>; subject: string }> {
+export async function publishEvent<T extends EventType>(
+  bus: Bus,
+  e: NewEvent<T>,
+  headers?: Record<string, string>,
+): Promise<PublishAck & { event: BatonEvent<T>; subject: string }> {
   const event = createEvent(e);
   const any = event as unknown as BatonEvent; // the generic T narrows to one member of the union
   const subject = subjectOf(any);

@@ -1,4 +1,4 @@
-import { encodeEvent, validateEvent, type BatonEvent } from "@baton/contracts";
+import { type BatonEvent, encodeEvent, validateEvent } from "@baton/contracts";
 import { withTraceAttributes } from "./propagation.ts";
 
 /**

@@ -3,13 +3,19 @@ import { CliError, numberFlag, parseCommandArgs } from "./args.ts";
 
 describe("parseCommandArgs", () => {
   it("parses known flags", () => {
-    const { values, positionals } = parseCommandArgs(["ckpt", "--iters", "5"], { iters: { type: "string" } }, "usage: x");
+    const { values, positionals } = parseCommandArgs(
+      ["ckpt", "--iters", "5"],
+      { iters: { type: "string" } },
+      "usage: x",
+    );
     expect(values.iters).toBe("5");
     expect(positionals).toEqual(["ckpt"]);
   });
 
   it("rejects an unknown flag naming it and showing usage", () => {
-    expect(() => parseCommandArgs(["--iterz", "5"], { iters: { type: "string" } }, "usage: baton x")).toThrowError(/--iterz[\s\S]*usage: baton x/);
+    expect(() => parseCommandArgs(["--iterz", "5"], { iters: { type: "string" } }, "usage: baton x")).toThrowError(
+      /--iterz[\s\S]*usage: baton x/,
+    );
   });
 });
 

@@ -1,5 +1,5 @@
-export { commands, type Command, type CommandModule } from "./commands.ts";
-export { CliError, parseCommandArgs, numberFlag } from "./args.ts";
-export { natsAuthConf, natsPasswordVariable, natsUsers, natsUserProblems } from "./k8s/nats-auth.ts";
+export { CliError, numberFlag, parseCommandArgs } from "./args.ts";
+export { type Command, type CommandModule, commands } from "./commands.ts";
+export { natsAuthConf, natsPasswordVariable, natsUserProblems, natsUsers } from "./k8s/nats-auth.ts";
+export { OVERLAYS, type Overlay, type RenderedOverlay, type RenderOptions, renderOverlay } from "./k8s/render.ts";
 export { consumersJob, scaledJobName, stageScaledJob } from "./k8s/stage-job.ts";
-export { renderOverlay, OVERLAYS, type Overlay, type RenderOptions, type RenderedOverlay } from "./k8s/render.ts";

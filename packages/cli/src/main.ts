@@ -2,12 +2,19 @@
 // The `baton` command: `baton <command> [args]`. Each command lives in commands/<name>.ts and is
 // loaded only when called, so `baton sample` does not pay for the NATS or S3 clients.
 import { redactStandardStreams } from "@baton/contracts";
-import { commands } from "./commands.ts";
 import { CliError } from "./args.ts";
+import { commands } from "./commands.ts";
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`);
-  return ["usage: baton <command> [options]", "", "commands:", ...rows, "", "`baton <command> --help` shows a command's options."].join("\n");
+  return [
+    "usage: baton <command> [options]",
+    "",
+    "commands:",
+    ...rows,
+    "",
+    "`baton <command> --help` shows a command's options.",
+  ].join("\n");
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,8 +1,8 @@
 // `--web [port]` on `baton run` and `baton demo`: the web console over this process's own bus and
 // store, so a local run (memory bus) can be watched live. The flag's value is optional, which
 // node:util's parseArgs cannot say, so it is taken out of argv before the command parses the rest.
-import { type StageEnv, jsonLogger } from "@baton/runner";
-import { DEFAULT_WEB_PORT, type RunningWeb, UserFile, startWeb, usersFileFor } from "@baton/web";
+import { jsonLogger, type StageEnv } from "@baton/runner";
+import { DEFAULT_WEB_PORT, type RunningWeb, startWeb, UserFile, usersFileFor } from "@baton/web";
 import { CliError } from "./args.ts";
 
 /** Removes `--web` (and a port right after it) from argv; web is the port, or null without the flag. */
@@ -20,7 +20,8 @@ export function takeWebFlag(argv: readonly string[]): { argv: string[]; web: num
   rest.splice(at, take);
   if (value === undefined) return { argv: rest, web: DEFAULT_WEB_PORT };
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--web takes a port number (0..65535), got "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliError(`--web takes a port number (0..65535), got "${value}"`);
   return { argv: rest, web: port };
 }
 
@@ -32,9 +33,17 @@ export async function serveConsole(env: StageEnv, port: number): Promise<Running
   const users = new UserFile(usersFileFor());
   if ((await users.list()).length === 0) {
     const token = await users.add("local", "admin");
-    process.stderr.write(`web: no user in ${users.path} yet; added admin "local", log in with this token (shown only now):\n${token}\n`);
+    process.stderr.write(
+      `web: no user in ${users.path} yet; added admin "local", log in with this token (shown only now):\n${token}\n`,
+    );
   }
-  const web = await startWeb({ bus: env.bus, store: env.store, log: { ...jsonLogger({ service: "web" }), info: () => {} }, users, port });
+  const web = await startWeb({
+    bus: env.bus,
+    store: env.store,
+    log: { ...jsonLogger({ service: "web" }), info: () => {} },
+    users,
+    port,
+  });
   process.stderr.write(`web console: ${web.url}\n`);
   return web;
 }

@@ -9,7 +9,8 @@ export function generateTypes(docs: SchemaDoc[]): string {
   const names = new Map<string, string>(); // absolute schema URI -> type name
   for (const { schema } of docs) {
     const id = schema.$id!;
-    if (schema.title && (schema.type || schema.oneOf || schema.anyOf || schema.$ref)) names.set(id, typeName(schema.title));
+    if (schema.title && (schema.type || schema.oneOf || schema.anyOf || schema.$ref))
+      names.set(id, typeName(schema.title));
     for (const key of Object.keys(schema.$defs ?? {})) names.set(`${id}#/$defs/${key}`, key);
   }
   const seen = new Set<string>();
@@ -28,7 +29,8 @@ export function generateTypes(docs: SchemaDoc[]): string {
     const id = schema.$id!;
     const ctx: Ctx = { base: id, names, where: `schemas/${file}` };
     if (names.has(id)) out.push(...declare(names.get(id)!, schema, ctx));
-    for (const [key, def] of Object.entries(schema.$defs ?? {})) out.push(...declare(key, def, { ...ctx, where: `${ctx.where}#/$defs/${key}` }));
+    for (const [key, def] of Object.entries(schema.$defs ?? {}))
+      out.push(...declare(key, def, { ...ctx, where: `${ctx.where}#/$defs/${key}` }));
     const eventType = schema["x-baton-event-type"];
     if (eventType) events.push([eventType, names.get(id)!]);
   }
@@ -42,7 +44,8 @@ export function generateTypes(docs: SchemaDoc[]): string {
 export function typeName(title: string): string {
   const words = title.split(/[^A-Za-z0-9]+/).filter((w) => w.length > 0);
   const name = words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join("");
-  if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) throw new Error(`schema title ${JSON.stringify(title)} gives no type name; start it with a letter`);
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(name))
+    throw new Error(`schema title ${JSON.stringify(title)} gives no type name; start it with a letter`);
   return name;
 }
 
@@ -85,12 +88,15 @@ function typeOf(s: JsonSchema, ctx: Ctx, indent: string): string {
     }
     case "object":
       if (s.properties) return objectType(s, ctx, indent);
-      if (typeof s.additionalProperties === "object") return `Record<string, ${typeOf(s.additionalProperties, ctx, indent)}>`;
+      if (typeof s.additionalProperties === "object")
+        return `Record<string, ${typeOf(s.additionalProperties, ctx, indent)}>`;
       return "Record<string, unknown>";
     case undefined:
       return "unknown";
     default:
-      throw new Error(`${ctx.where}: type ${JSON.stringify(s.type)} is not handled by the type generator; use string, integer, number, boolean, null, array or object`);
+      throw new Error(
+        `${ctx.where}: type ${JSON.stringify(s.type)} is not handled by the type generator; use string, integer, number, boolean, null, array or object`,
+      );
   }
 }
 
@@ -101,7 +107,9 @@ function objectType(s: JsonSchema, ctx: Ctx, indent: string): string {
   for (const [key, prop] of Object.entries(s.properties ?? {})) {
     if (prop.description) lines.push(`${inner}/** ${prop.description} */`);
     const k = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : JSON.stringify(key);
-    lines.push(`${inner}${k}${required.has(key) ? "" : "?"}: ${typeOf(prop, { ...ctx, where: `${ctx.where}/properties/${key}` }, inner)};`);
+    lines.push(
+      `${inner}${k}${required.has(key) ? "" : "?"}: ${typeOf(prop, { ...ctx, where: `${ctx.where}/properties/${key}` }, inner)};`,
+    );
   }
   if (s.additionalProperties !== false && s.additionalProperties !== undefined) {
     const extra = typeof s.additionalProperties === "object" ? typeOf(s.additionalProperties, ctx, inner) : "unknown";
@@ -116,6 +124,9 @@ function objectType(s: JsonSchema, ctx: Ctx, indent: string): string {
 function refName(ref: string, ctx: Ctx): string {
   const abs = new URL(ref, ctx.base).href;
   const name = ctx.names.get(abs);
-  if (!name) throw new Error(`${ctx.where}: $ref ${JSON.stringify(ref)} resolves to ${abs}, which names no schema title or $defs entry`);
+  if (!name)
+    throw new Error(
+      `${ctx.where}: $ref ${JSON.stringify(ref)} resolves to ${abs}, which names no schema title or $defs entry`,
+    );
   return name;
 }

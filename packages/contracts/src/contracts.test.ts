@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { BatonError } from "./errors.ts";
 import { generateTypes } from "./codegen.ts";
-import { createEvent, decodeEvent, encodeEvent, EVENT_TYPES, type EventType } from "./events.ts";
+import { BatonError } from "./errors.ts";
+import { createEvent, decodeEvent, EVENT_TYPES, type EventType, encodeEvent } from "./events.ts";
 import { exampleData, exampleManifest, exampleRecipe } from "./examples.ts";
 import { TYPES_FILE } from "./gen-types.ts";
 import { parseRecipe } from "./recipe.ts";
@@ -25,11 +25,17 @@ describe("generated types", () => {
 describe("event contracts", () => {
   // One breaking change per event type, with the JSON path the error must name.
   const broken: { [K in EventType]: [string, (d: Record<string, unknown>) => void] } = {
-    "dev.baton.checkpoint.ready": ["/data/pipeline/0/name", (d) => ((d.pipeline as { name: string }[])[0]!.name = "Bad Name")],
+    "dev.baton.checkpoint.ready": [
+      "/data/pipeline/0/name",
+      (d) => ((d.pipeline as { name: string }[])[0]!.name = "Bad Name"),
+    ],
     "dev.baton.stage.started": ["/data/attempt", (d) => (d.attempt = 0)],
     "dev.baton.stage.progress": ["/data/metrics/loss", (d) => (d.metrics = { loss: "low" })],
     "dev.baton.stage.failed": ["/data/disposition", (d) => (d.disposition = "maybe")],
-    "dev.baton.run.completed": ["/data/checkpoint/manifestSha256", (d) => ((d.checkpoint as { manifestSha256: string }).manifestSha256 = "xyz")],
+    "dev.baton.run.completed": [
+      "/data/checkpoint/manifestSha256",
+      (d) => ((d.checkpoint as { manifestSha256: string }).manifestSha256 = "xyz"),
+    ],
     "dev.baton.dataset.updated": ["/data/uri", (d) => (d.uri = "ftp://host/x")],
     "dev.baton.feedback.ready": ["/data", (d) => delete d.rankings],
   };
@@ -59,14 +65,20 @@ describe("event contracts", () => {
   }
 
   it("refuses an envelope that is not CloudEvents 1.0", () => {
-    const event = createEvent({ type: "dev.baton.feedback.ready", data: exampleData["dev.baton.feedback.ready"], source: "s" });
+    const event = createEvent({
+      type: "dev.baton.feedback.ready",
+      data: exampleData["dev.baton.feedback.ready"],
+      source: "s",
+    });
     const bad = { ...event, specversion: "0.3", type: "dev.baton.unknown" };
     const found = violations("envelope", bad).map((v) => v.path);
     expect(found).toEqual(expect.arrayContaining(["/specversion", "/type"]));
   });
 
   it("calls non-JSON bytes malformed and shows the first bytes", () => {
-    expect(() => decodeEvent(new TextEncoder().encode("not json {"), "baton.checkpoint.ready.x#9")).toThrow(/EVENT_MALFORMED|not UTF-8 JSON.*not json/);
+    expect(() => decodeEvent(new TextEncoder().encode("not json {"), "baton.checkpoint.ready.x#9")).toThrow(
+      /EVENT_MALFORMED|not UTF-8 JSON.*not json/,
+    );
     try {
       decodeEvent(new Uint8Array([0xff, 0xfe, 0x00]), "s#1");
     } catch (err) {
@@ -84,7 +96,9 @@ describe("manifest and recipe contracts", () => {
     expect(violations("manifest", bad).map((v) => v.path)).toContain("/files/0/path");
     const noSize = clone(exampleManifest) as unknown as { files: Record<string, unknown>[] };
     delete noSize.files[1]!.size;
-    expect(() => assertValid("manifest", noSize, "manifest.json", "MANIFEST_INVALID")).toThrow(/\/files\/1: missing required property "size"/);
+    expect(() => assertValid("manifest", noSize, "manifest.json", "MANIFEST_INVALID")).toThrow(
+      /\/files\/1: missing required property "size"/,
+    );
   });
 
   it("accepts a recipe and refuses duplicate step names, unknown keys and bad data URIs", () => {

@@ -15,7 +15,10 @@ export const EVENT_TYPES: readonly EventType[] = [
   "dev.baton.feedback.ready",
 ];
 
-type EnvelopeAttributes = Pick<CloudEventEnvelope, "specversion" | "id" | "source" | "subject" | "time" | "datacontenttype" | "traceparent" | "tracestate">;
+type EnvelopeAttributes = Pick<
+  CloudEventEnvelope,
+  "specversion" | "id" | "source" | "subject" | "time" | "datacontenttype" | "traceparent" | "tracestate"
+>;
 
 /** A CloudEvent whose data is typed by its `type`. */
 export type BatonEvent<T extends EventType = EventType> = {
@@ -80,8 +83,13 @@ export function decodeEvent(bytes: Uint8Array, where: string): BatonEvent {
   try {
     value = JSON.parse(decoder.decode(bytes));
   } catch (err) {
-    const preview = Buffer.from(bytes.subarray(0, 80)).toString("utf8").replace(/[^\x20-\x7e]/g, "?");
-    throw BatonError.fatal("EVENT_MALFORMED", `event at ${where} is not UTF-8 JSON (${(err as Error).message}); first bytes: ${JSON.stringify(preview)}. Publish CloudEvents 1.0 structured JSON (see schemas/cloudevent.schema.json).`);
+    const preview = Buffer.from(bytes.subarray(0, 80))
+      .toString("utf8")
+      .replace(/[^\x20-\x7e]/g, "?");
+    throw BatonError.fatal(
+      "EVENT_MALFORMED",
+      `event at ${where} is not UTF-8 JSON (${(err as Error).message}); first bytes: ${JSON.stringify(preview)}. Publish CloudEvents 1.0 structured JSON (see schemas/cloudevent.schema.json).`,
+    );
   }
   return validateEvent(value, `event at ${where}`);
 }
@@ -89,7 +97,10 @@ export function decodeEvent(bytes: Uint8Array, where: string): BatonEvent {
 /** Narrows an event to one type or throws (e.g. a run.completed on a checkpoint.ready subject). */
 export function expectType<T extends EventType>(event: BatonEvent, type: T, where: string): BatonEvent<T> {
   if (event.type !== type) {
-    throw BatonError.fatal("ROUTING_MISMATCH", `event ${event.id} at ${where} has type ${event.type}; this subject carries only ${type}. Publish it to the subject for its type (see packages/contracts/src/subjects.ts).`);
+    throw BatonError.fatal(
+      "ROUTING_MISMATCH",
+      `event ${event.id} at ${where} has type ${event.type}; this subject carries only ${type}. Publish it to the subject for its type (see packages/contracts/src/subjects.ts).`,
+    );
   }
   return event as BatonEvent<T>;
 }

@@ -5,11 +5,15 @@ describe("key layout", () => {
   it("places checkpoints, snapshots, reports and datasets", () => {
     expect(keys.checkpoint("run-1", 2, "sft", "a1b2")).toBe("checkpoints/run-1/2-sft/a1b2/");
     expect(keys.manifest("checkpoints/run-1/2-sft/a1b2/")).toBe("checkpoints/run-1/2-sft/a1b2/manifest.json");
-    expect(keys.file("checkpoints/run-1/2-sft/a1b2", "model.safetensors")).toBe("checkpoints/run-1/2-sft/a1b2/model.safetensors");
+    expect(keys.file("checkpoints/run-1/2-sft/a1b2", "model.safetensors")).toBe(
+      "checkpoints/run-1/2-sft/a1b2/model.safetensors",
+    );
     expect(keys.resume("run-1", 2)).toBe("runs/run-1/2/_resume/");
     expect(keys.report("run-1", "eval.json")).toBe("reports/run-1/eval.json");
     expect(keys.dataset("chat", "part-0.jsonl")).toBe("datasets/chat/part-0.jsonl");
-    expect(keys.datasetBlob("ab".repeat(32), "general.val.jsonl")).toBe(`datasets/sha256/${"ab".repeat(32)}/general.val.jsonl`);
+    expect(keys.datasetBlob("ab".repeat(32), "general.val.jsonl")).toBe(
+      `datasets/sha256/${"ab".repeat(32)}/general.val.jsonl`,
+    );
     expect(() => keys.datasetBlob("AB", "x.jsonl")).toThrow(/not a sha256/);
   });
 
@@ -22,7 +26,8 @@ describe("key layout", () => {
   });
 
   it("refuses keys that could escape the store", () => {
-    for (const bad of ["", "/abs", "a/../b", "a\\b", "./a"]) expect(() => assertKey(bad)).toThrow(/not a safe relative key/);
+    for (const bad of ["", "/abs", "a/../b", "a\\b", "./a"])
+      expect(() => assertKey(bad)).toThrow(/not a safe relative key/);
     expect(() => keys.checkpoint("run/1", 0, "x", "y")).toThrow(/cannot be one segment/);
   });
 });

@@ -27,12 +27,14 @@ export const keys = {
   checkpoint: (runId: string, cursor: number, step: string, attemptId: string): string =>
     `${keys.stepCheckpoints(runId, cursor, step)}${seg(attemptId)}/`,
   /** Every attempt's checkpoint folder of one step of a run (one of them is committed, at most). */
-  stepCheckpoints: (runId: string, cursor: number, step: string): string => `checkpoints/${seg(runId)}/${cursor}-${seg(step)}/`,
+  stepCheckpoints: (runId: string, cursor: number, step: string): string =>
+    `checkpoints/${seg(runId)}/${cursor}-${seg(step)}/`,
   manifest: (checkpointPrefix: string): string => `${dir(checkpointPrefix)}${MANIFEST_FILE}`,
   file: (prefix: string, relativePath: string): string => `${dir(prefix)}${assertKey(relativePath)}`,
   resume: (runId: string, cursor: number): string => `runs/${seg(runId)}/${cursor}/_resume/`,
   /** Zero-padded so lexical order is step order. */
-  snapshot: (runId: string, cursor: number, trainStep: number): string => `${keys.resume(runId, cursor)}${String(trainStep).padStart(12, "0")}/`,
+  snapshot: (runId: string, cursor: number, trainStep: number): string =>
+    `${keys.resume(runId, cursor)}${String(trainStep).padStart(12, "0")}/`,
   report: (runId: string, name: string): string => `reports/${seg(runId)}/${assertKey(name)}`,
   dataset: (name: string, file: string): string => `datasets/${seg(name)}/${assertKey(file)}`,
   /** The file name stays: a dataset's role (held-out, replay) comes from its name. */
@@ -56,8 +58,15 @@ export function snapshotStepOf(resumePrefix: string, key: string): number | null
 
 /** Throws unless `key` is a safe relative key (no leading '/', no '..' segment, no backslash, not empty). */
 export function assertKey(key: string): string {
-  if (key.length === 0 || key.startsWith("/") || key.includes("\\") || key.split("/").some((s) => s === ".." || s === ".")) {
-    throw new Error(`store key ${JSON.stringify(key)} is not a safe relative key: use '/'-separated names without '.', '..', a leading '/' or '\\'`);
+  if (
+    key.length === 0 ||
+    key.startsWith("/") ||
+    key.includes("\\") ||
+    key.split("/").some((s) => s === ".." || s === ".")
+  ) {
+    throw new Error(
+      `store key ${JSON.stringify(key)} is not a safe relative key: use '/'-separated names without '.', '..', a leading '/' or '\\'`,
+    );
   }
   return key;
 }
@@ -74,7 +83,9 @@ function hex(sha256: string): string {
 
 function seg(value: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value) || value.includes("..")) {
-    throw new Error(`${JSON.stringify(value)} cannot be one segment of a store key: use letters, digits, '.', '_' and '-'`);
+    throw new Error(
+      `${JSON.stringify(value)} cannot be one segment of a store key: use letters, digits, '.', '_' and '-'`,
+    );
   }
   return value;
 }

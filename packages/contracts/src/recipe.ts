@@ -12,7 +12,10 @@ export function parseRecipe(value: unknown, where: string): Recipe {
   recipe.steps.forEach((step, i) => {
     const first = seen.get(step.name);
     if (first !== undefined) {
-      throw BatonError.fatal("CONFIG_INVALID", `recipe ${where}: /steps/${i}/name ${JSON.stringify(step.name)} repeats /steps/${first}/name; give every step a distinct name (it names the NATS subject and consumer).`);
+      throw BatonError.fatal(
+        "CONFIG_INVALID",
+        `recipe ${where}: /steps/${i}/name ${JSON.stringify(step.name)} repeats /steps/${first}/name; give every step a distinct name (it names the NATS subject and consumer).`,
+      );
     }
     seen.set(step.name, i);
   });

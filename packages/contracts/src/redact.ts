@@ -10,7 +10,8 @@
  * Field names whose values are secrets: AWS keys, passwords, auth headers, and tokens
  * (`token`, `NATS_TOKEN`, `sessionToken`) but not token counts (`tokens`, `tokensPerSecond`) or `tokenizer`.
  */
-const SECRET_WORD = /(secret|password|passwd|passphrase|authorization|credential|api[-_]?key|access[-_]?key|private[-_]?key|nkey)/i;
+const SECRET_WORD =
+  /(secret|password|passwd|passphrase|authorization|credential|api[-_]?key|access[-_]?key|private[-_]?key|nkey)/i;
 const TOKEN_NAME = /(^|[-_.])token$|[a-z]Token$/i;
 export const isSecretName = (name: string): boolean => SECRET_WORD.test(name) || TOKEN_NAME.test(name);
 export const REDACTED = "[redacted]";
@@ -63,7 +64,9 @@ export interface Redactor {
 
 export function createRedactor(secrets: readonly string[] = secretsFromEnv()): Redactor {
   const text = (s: string): string => {
-    let out = s.replace(URL_PASSWORD, `$1:${REDACTED}@`).replace(URL_TOKEN, (whole, scheme: string) => (whole.includes(REDACTED) ? whole : `${scheme}${REDACTED}@`));
+    let out = s
+      .replace(URL_PASSWORD, `$1:${REDACTED}@`)
+      .replace(URL_TOKEN, (whole, scheme: string) => (whole.includes(REDACTED) ? whole : `${scheme}${REDACTED}@`));
     for (const secret of secrets) if (secret) out = out.split(secret).join(REDACTED);
     return out;
   };
@@ -114,6 +117,14 @@ export const redactText = (s: string): string => redactor().text(s);
 export function redactStandardStreams(r: Redactor = redactor()): void {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => write(typeof chunk === "string" ? r.text(chunk) : chunk instanceof Uint8Array ? r.text(Buffer.from(chunk).toString("utf8")) : chunk, ...rest)) as typeof stream.write;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) =>
+      write(
+        typeof chunk === "string"
+          ? r.text(chunk)
+          : chunk instanceof Uint8Array
+            ? r.text(Buffer.from(chunk).toString("utf8"))
+            : chunk,
+        ...rest,
+      )) as typeof stream.write;
   }
 }

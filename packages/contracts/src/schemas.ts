@@ -57,7 +57,9 @@ export function loadSchemaDocs(dir: string = SCHEMAS_DIR): SchemaDoc[] {
     }
     const expectedId = SCHEMA_ID_BASE + file;
     if (schema.$id !== expectedId) {
-      throw new Error(`schemas/${file} has $id ${JSON.stringify(schema.$id)}; it must be ${JSON.stringify(expectedId)} so relative $refs resolve.`);
+      throw new Error(
+        `schemas/${file} has $id ${JSON.stringify(schema.$id)}; it must be ${JSON.stringify(expectedId)} so relative $refs resolve.`,
+      );
     }
     return { file, schema };
   });

@@ -74,7 +74,12 @@ export function durableName(step: string): string {
  * step in runs of that recipe; trigger: the retraining trigger's dedupe marks and pending windows
  * (packages/trigger).
  */
-export const KV_BUCKETS = { ledger: "baton-ledger", emitted: "baton-emitted", latest: "baton-latest", trigger: "baton-trigger" } as const;
+export const KV_BUCKETS = {
+  ledger: "baton-ledger",
+  emitted: "baton-emitted",
+  latest: "baton-latest",
+  trigger: "baton-trigger",
+} as const;
 
 export function ledgerKey(runId: string, cursor: number): string {
   return `${token(runId, "runId")}.${cursor}`;
@@ -85,7 +90,8 @@ export function ledgerKey(runId: string, cursor: number): string {
  * name that is not one KV token is written as '=' + base64url of it ('=' never starts a plain name).
  */
 export function latestKey(pipeline: string, step: string): string {
-  if (pipeline.length === 0) throw new Error("pipeline (recipe name) is empty; a latest-checkpoint pointer needs the recipe's name");
+  if (pipeline.length === 0)
+    throw new Error("pipeline (recipe name) is empty; a latest-checkpoint pointer needs the recipe's name");
   const p = /^[A-Za-z0-9_-]+$/.test(pipeline) ? pipeline : `=${Buffer.from(pipeline, "utf8").toString("base64url")}`;
   return `${p}.${token(step, "step")}`;
 }
@@ -112,7 +118,9 @@ export const HEADERS = {
 
 function token(value: string, what: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(value)) {
-    throw new Error(`${what} ${JSON.stringify(value)} cannot be a NATS subject token: use letters, digits, '-' and '_' only (no dots, spaces or wildcards)`);
+    throw new Error(
+      `${what} ${JSON.stringify(value)} cannot be a NATS subject token: use letters, digits, '-' and '_' only (no dots, spaces or wildcards)`,
+    );
   }
   return value;
 }

@@ -4,7 +4,9 @@ import { BatonError, type BatonErrorCode } from "./errors.ts";
 import { loadSchemaDocs, SCHEMA_ID_BASE } from "./schemas.ts";
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv2020,
+) => Ajv2020;
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
@@ -53,7 +55,10 @@ export function violations(contract: ContractName, value: unknown, pathPrefix = 
     compiled.set(file, validate);
   }
   if (validate(value)) return [];
-  return (validate.errors ?? []).map((e) => ({ path: pathPrefix + (e.instancePath || "") || "/", message: describe(e) }));
+  return (validate.errors ?? []).map((e) => ({
+    path: pathPrefix + (e.instancePath || "") || "/",
+    message: describe(e),
+  }));
 }
 
 function describe(e: ErrorObject): string {
@@ -78,12 +83,21 @@ function describe(e: ErrorObject): string {
  * Throws a fatal BatonError listing every violation with its JSON path, or returns the value typed.
  * `what` says where the value came from (a file path, an event id) so the message points at it.
  */
-export function assertValid<T>(contract: ContractName, value: unknown, what: string, code: BatonErrorCode = "EVENT_INVALID", pathPrefix = ""): T {
+export function assertValid<T>(
+  contract: ContractName,
+  value: unknown,
+  what: string,
+  code: BatonErrorCode = "EVENT_INVALID",
+  pathPrefix = "",
+): T {
   const found = violations(contract, value, pathPrefix);
   if (found.length > 0) {
     const lines = found.slice(0, 10).map((v) => `  at ${v.path}: ${v.message}`);
     if (found.length > 10) lines.push(`  ... and ${found.length - 10} more`);
-    throw BatonError.fatal(code, `${what} does not match schemas/${SCHEMA_FILES[contract]}:\n${lines.join("\n")}\nFix the producer of this value; see schemas/ for the contract.`);
+    throw BatonError.fatal(
+      code,
+      `${what} does not match schemas/${SCHEMA_FILES[contract]}:\n${lines.join("\n")}\nFix the producer of this value; see schemas/ for the contract.`,
+    );
   }
   return value as T;
 }

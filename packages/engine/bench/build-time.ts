@@ -26,5 +26,18 @@ for (let i = 0; i < 3; i++) {
 const pick = (k: "traceMs" | "buildMs" | "sessionMs") => +median(rows.map((r) => r[k])).toFixed(1);
 const total = median(rows.map((r) => r.traceMs + r.buildMs + r.sessionMs));
 console.log(
-  JSON.stringify({ bench: "build-time", preset: name, layers: s.L, width: s.C, block: s.T, threads, traceMs: pick("traceMs"), buildMs: pick("buildMs"), sessionMs: pick("sessionMs"), totalMs: +total.toFixed(1), onnxNodes: rows[0]?.nodes, modelBytes: rows[0]?.bytes }),
+  JSON.stringify({
+    bench: "build-time",
+    preset: name,
+    layers: s.L,
+    width: s.C,
+    block: s.T,
+    threads,
+    traceMs: pick("traceMs"),
+    buildMs: pick("buildMs"),
+    sessionMs: pick("sessionMs"),
+    totalMs: +total.toFixed(1),
+    onnxNodes: rows[0]?.nodes,
+    modelBytes: rows[0]?.bytes,
+  }),
 );

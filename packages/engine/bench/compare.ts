@@ -7,7 +7,9 @@ import { compileGpt, SHAPES } from "./gpt-shape.ts";
 const args = process.argv.slice(2);
 const name = args.find((a) => !a.startsWith("--") && SHAPES[a]) ?? "nanogpt-baby";
 const rounds = args.includes("--rounds") ? Number(args[args.indexOf("--rounds") + 1]) : 7;
-const wanted = (args.includes("--variants") ? (args[args.indexOf("--variants") + 1] as string) : "fused,unfused,threads1,parallel").split(",");
+const wanted = (
+  args.includes("--variants") ? (args[args.indexOf("--variants") + 1] as string) : "fused,unfused,threads1,parallel"
+).split(",");
 const preset = SHAPES[name];
 if (!preset) throw new Error(`unknown preset ${name}`);
 const s = args.includes("--batch") ? { ...preset, B: Number(args[args.indexOf("--batch") + 1]) } : preset;
@@ -45,5 +47,17 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const base = median(times.get(wanted[0] as string) ?? []);
 const load = (await import("node:os")).loadavg()[0];
 for (const [v, ts] of times) {
-  console.log(JSON.stringify({ bench: "compare", preset: name, B: s.B, dropout, variant: v, msPerStep: +median(ts).toFixed(2), ratioToFirst: +(median(ts) / base).toFixed(3), rounds, loadAvg1m: load }));
+  console.log(
+    JSON.stringify({
+      bench: "compare",
+      preset: name,
+      B: s.B,
+      dropout,
+      variant: v,
+      msPerStep: +median(ts).toFixed(2),
+      ratioToFirst: +(median(ts) / base).toFixed(3),
+      rounds,
+      loadAvg1m: load,
+    }),
+  );
 }

@@ -1,6 +1,16 @@
 // A GPT-2-shaped train step for benchmarks (the real model lives in @baton/model): pre-LN blocks
 // without biases, tanh GELU, learned positions, tied embeddings, as in nanoGPT's bias=False runs.
-import { adamw, compileTrainStep, Graph, nn, normal, ones, type SessionConfig, type Tensor, type TrainStep } from "../src/index.ts";
+import {
+  adamw,
+  compileTrainStep,
+  Graph,
+  nn,
+  normal,
+  ones,
+  type SessionConfig,
+  type Tensor,
+  type TrainStep,
+} from "../src/index.ts";
 
 export interface GptShape {
   name: string;
@@ -28,7 +38,10 @@ export function flopsPerToken(s: GptShape): number {
  * `unfused`: GELU and layer norm from primitives (the reference), to measure what fusing wins.
  * `dropout`: nanoGPT's placement (embeddings, attention probabilities, both residual branches).
  */
-export function traceGpt(s: GptShape, opts: { unfused?: boolean; dropout?: number } = {}): { g: Graph; loss: { sum: Tensor; count: Tensor } } {
+export function traceGpt(
+  s: GptShape,
+  opts: { unfused?: boolean; dropout?: number } = {},
+): { g: Graph; loss: { sum: Tensor; count: Tensor } } {
   const drop = (t: Tensor) => nn.dropout(t, opts.dropout ?? 0);
   const layerNorm = opts.unfused ? nn.layerNormFromPrimitives : nn.layerNorm;
   const gelu = opts.unfused ? nn.geluFromPrimitives : nn.gelu;
@@ -47,8 +60,14 @@ export function traceGpt(s: GptShape, opts: { unfused?: boolean; dropout?: numbe
     const p = `transformer.h.${l}`;
     const a = layerNorm(x, g.param(`${p}.ln_1.weight`, [C], { init: ones() }), null);
     const qkv = a.matmul(g.param(`${p}.attn.c_attn.weight`, [C, 3 * C], { init: normal(std) })); // [B,T,3C]
-    const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, D]).transpose([0, 2, 1, 3]); // [B,H,T,D]
-    const att = heads(0).mul(1 / Math.sqrt(D)).matmul(heads(1).mT()); // [B,H,T,T]; scale q ([..,T,D]), not the scores
+    const heads = (i: number) =>
+      qkv
+        .slice(2, i * C, (i + 1) * C)
+        .reshape([B, T, H, D])
+        .transpose([0, 2, 1, 3]); // [B,H,T,D]
+    const att = heads(0)
+      .mul(1 / Math.sqrt(D))
+      .matmul(heads(1).mT()); // [B,H,T,T]; scale q ([..,T,D]), not the scores
     // attention dropout as the model does it: the 0/1 mask on the probabilities, 1/(1-p) on the 4x smaller values
     const p0 = opts.dropout ?? 0;
     const probs = nn.dropoutUnscaled(att.add(bias).softmax(-1), p0); // [B,H,T,T]
@@ -64,7 +83,10 @@ export function traceGpt(s: GptShape, opts: { unfused?: boolean; dropout?: numbe
   return { g, loss: nn.crossEntropy(logits, tgt) };
 }
 
-export async function compileGpt(s: GptShape, opts: SessionConfig & { unfused?: boolean; dropout?: number } = {}): Promise<{ step: TrainStep; traceMs: number }> {
+export async function compileGpt(
+  s: GptShape,
+  opts: SessionConfig & { unfused?: boolean; dropout?: number } = {},
+): Promise<{ step: TrainStep; traceMs: number }> {
   const t0 = performance.now();
   const { unfused, dropout, ...session } = opts;
   const { g, loss } = traceGpt(s, { unfused: unfused ?? false, dropout: dropout ?? 0 });

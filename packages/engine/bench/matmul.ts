@@ -14,7 +14,10 @@ async function bench(label: string, M: number, K: number, N: number, transA = fa
   const a = g.input("a", transA ? [K, M] : [M, K]);
   const b = g.input("b", [K, N]);
   const prog = await compileInference({ graph: g, outputs: { c: (transA ? a.mT() : a).matmul(b) }, threads });
-  const feeds = { a: Float32Array.from({ length: M * K }, (_, i) => (i % 7) / 7), b: Float32Array.from({ length: K * N }, (_, i) => (i % 5) / 5) };
+  const feeds = {
+    a: Float32Array.from({ length: M * K }, (_, i) => (i % 7) / 7),
+    b: Float32Array.from({ length: K * N }, (_, i) => (i % 5) / 5),
+  };
   await prog.run(feeds);
   const ms: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -23,7 +26,19 @@ async function bench(label: string, M: number, K: number, N: number, transA = fa
     ms.push(performance.now() - t0);
   }
   const m = median(ms);
-  console.log(JSON.stringify({ bench: "matmul", label, M, K, N, transA, threads, ms: +m.toFixed(3), gflops: +((2 * M * K * N) / m / 1e6).toFixed(1) }));
+  console.log(
+    JSON.stringify({
+      bench: "matmul",
+      label,
+      M,
+      K,
+      N,
+      transA,
+      threads,
+      ms: +m.toFixed(3),
+      gflops: +((2 * M * K * N) / m / 1e6).toFixed(1),
+    }),
+  );
   await prog.dispose();
 }
 

@@ -15,7 +15,11 @@ const s = { ...preset, B: Number(opt("--batch", String(preset.B))) };
 const dropout = Number(opt("--dropout", "0.2"));
 const steps = Number(opt("--steps", "2"));
 const flag = (on: string, off: string) => (args.includes(on) ? true : args.includes(off) ? false : undefined);
-const session = { threads: Number(opt("--threads", "1")), memoryArena: flag("--arena", "--no-arena"), memoryPattern: flag("--mem-pattern", "--no-mem-pattern") };
+const session = {
+  threads: Number(opt("--threads", "1")),
+  memoryArena: flag("--arena", "--no-arena"),
+  memoryPattern: flag("--mem-pattern", "--no-mem-pattern"),
+};
 const mb = () => Math.round(resourceUsage().maxRSS / 1024);
 const { step } = await compileGpt(s, { ...session, dropout });
 const afterCompile = mb();
@@ -26,5 +30,16 @@ const cpu0 = process.cpuUsage();
 for (let t = 1; t <= steps; t++) await step.run({ tokens, targets }, { lr: 1e-3, step: t });
 const cpu = process.cpuUsage(cpu0);
 console.log(
-  JSON.stringify({ bench: "memory", preset: name, B: s.B, dropout, ...session, memory: session.memoryArena === undefined && session.memoryPattern === undefined ? "default" : "explicit", steps, peakRssMB: mb(), rssAfterCompileMB: afterCompile, cpuSPerStep: +((cpu.user + cpu.system) / 1e6 / steps).toFixed(2) }),
+  JSON.stringify({
+    bench: "memory",
+    preset: name,
+    B: s.B,
+    dropout,
+    ...session,
+    memory: session.memoryArena === undefined && session.memoryPattern === undefined ? "default" : "explicit",
+    steps,
+    peakRssMB: mb(),
+    rssAfterCompileMB: afterCompile,
+    cpuSPerStep: +((cpu.user + cpu.system) / 1e6 / steps).toFixed(2),
+  }),
 );

@@ -23,7 +23,8 @@ function sineHashModel(): Uint8Array {
   const iota = em.emit("Range", [f64(0), f64(n), f64(1)]);
   const s = em.emit("Add", [em.rngSeed(), f64(78.233)]);
   const fract = (x: string) => em.emit("Sub", [x, em.emit("Floor", [x])]);
-  const round = (x: string) => fract(em.emit("Mul", [em.emit("Sin", [em.emit("Add", [em.emit("Mul", [x, f64(12.9898)]), s])]), f64(43758.5453)]));
+  const round = (x: string) =>
+    fract(em.emit("Mul", [em.emit("Sin", [em.emit("Add", [em.emit("Mul", [x, f64(12.9898)]), s])]), f64(43758.5453)]));
   const h2 = round(em.emit("Add", [em.emit("Mul", [round(iota), f64(1e4)]), iota]));
   const u = em.emit("Cast", [em.emit("Reshape", [h2, em.ints(shape)])], { to: 1 });
   em.nameOutput(em.emit("Less", [u, em.constant(Float32Array.of(0.9), [])]), "keep");
@@ -39,8 +40,16 @@ function intHashModel(): Uint8Array {
 }
 
 const variants = [
-  { name: "sine-f64", program: await Program.open(sineHashModel(), { threads }), seed: (r: number) => Program.tensor({ data: Float64Array.of(r * 17.3), dims: [] }) },
-  { name: "int32-hash", program: await Program.open(intHashModel(), { threads }), seed: (r: number) => Program.tensor({ data: BigInt64Array.of(rngKey(1, r)), dims: [] }) },
+  {
+    name: "sine-f64",
+    program: await Program.open(sineHashModel(), { threads }),
+    seed: (r: number) => Program.tensor({ data: Float64Array.of(r * 17.3), dims: [] }),
+  },
+  {
+    name: "int32-hash",
+    program: await Program.open(intHashModel(), { threads }),
+    seed: (r: number) => Program.tensor({ data: BigInt64Array.of(rngKey(1, r)), dims: [] }),
+  },
 ];
 const out = Program.tensor({ data: new Uint8Array(n), dims: shape });
 const times = new Map(variants.map((v) => [v.name, { wall: [] as number[], cpu: [] as number[] }]));
@@ -62,5 +71,18 @@ const load = (await import("node:os")).loadavg()[0];
 for (const [name, t] of times) {
   const wall = median(t.wall);
   const cpu = median(t.cpu);
-  console.log(JSON.stringify({ bench: "random", variant: name, shape, elements: n, threads, msWall: +wall.toFixed(1), msCpu: +cpu.toFixed(1), nsCpuPerElement: +((cpu * 1e6) / n).toFixed(2), rounds, loadAvg1m: load }));
+  console.log(
+    JSON.stringify({
+      bench: "random",
+      variant: name,
+      shape,
+      elements: n,
+      threads,
+      msWall: +wall.toFixed(1),
+      msCpu: +cpu.toFixed(1),
+      nsCpuPerElement: +((cpu * 1e6) / n).toFixed(2),
+      rounds,
+      loadAvg1m: load,
+    }),
+  );
 }

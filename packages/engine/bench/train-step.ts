@@ -12,15 +12,25 @@ const opt = (k: string, d: string) => {
 const threads = Number(opt("--threads", "2"));
 const steps = Number(opt("--steps", "5"));
 const dump = opt("--dump", "");
-const parallel = args.includes("--parallel") ? (args.splice(args.indexOf("--parallel"), 1), true) : false;
-const unfused = args.includes("--unfused") ? (args.splice(args.indexOf("--unfused"), 1), true) : false;
+/** Whether the flag was given; it is taken out of the argument list either way. */
+const takeFlag = (name: string): boolean => {
+  const i = args.indexOf(name);
+  if (i >= 0) args.splice(i, 1);
+  return i >= 0;
+};
+const parallel = takeFlag("--parallel");
+const unfused = takeFlag("--unfused");
 const presets = args.length ? args : ["nanogpt-baby"];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 // The MatMul ceiling (1024^3) is timed between train steps, so the fraction compares like with like
 // on a shared, noisy machine.
 const mg = new Graph();
-const ceiling = await compileInference({ graph: mg, outputs: { c: mg.input("a", [1024, 1024]).matmul(mg.input("b", [1024, 1024])) }, threads });
+const ceiling = await compileInference({
+  graph: mg,
+  outputs: { c: mg.input("a", [1024, 1024]).matmul(mg.input("b", [1024, 1024])) },
+  threads,
+});
 const mfeeds = { a: new Float32Array(1024 * 1024).fill(0.5), b: new Float32Array(1024 * 1024).fill(0.25) };
 /** [wall GFLOP/s, GFLOP per CPU-second]: the second stays meaningful when other work preempts us */
 const ceilingGflops = async (): Promise<[number, number]> => {

@@ -23,7 +23,11 @@ export interface VjpCheck {
 }
 
 /** Compare reverse-mode gradients of `build` with central differences at a random point. */
-export async function checkVjp(build: (g: Graph, xs: Tensor[]) => Tensor, inputs: CheckInput[], opts: { seed?: number; eps?: number } = {}): Promise<VjpCheck> {
+export async function checkVjp(
+  build: (g: Graph, xs: Tensor[]) => Tensor,
+  inputs: CheckInput[],
+  opts: { seed?: number; eps?: number } = {},
+): Promise<VjpCheck> {
   const r = rng(opts.seed ?? 7);
   const eps = opts.eps ?? 1e-5;
   const g = new Graph();
@@ -35,7 +39,8 @@ export async function checkVjp(build: (g: Graph, xs: Tensor[]) => Tensor, inputs
   const outputs: Record<string, Tensor> = { loss };
   grads.forEach((t, i) => (outputs[`g${i}`] = t));
   const prog = await compileInference({ graph: g, outputs, threads: 1, randomSeed: 0 });
-  const sample = (n: number, pos = false) => Float64Array.from({ length: n }, () => (pos ? 0.5 + 1.5 * r() : 2 * r() - 1));
+  const sample = (n: number, pos = false) =>
+    Float64Array.from({ length: n }, () => (pos ? 0.5 + 1.5 * r() : 2 * r() - 1));
   const x0 = inputs.map((s) => sample(numel(s.shape), s.positive));
   const v = inputs.map((s) => sample(numel(s.shape)));
   const feedsAt = (sign: number): Record<string, AnyTypedArray> => {
@@ -56,6 +61,7 @@ export async function checkVjp(build: (g: Graph, xs: Tensor[]) => Tensor, inputs
     const vi = v[i] as Float64Array;
     for (let j = 0; j < vi.length; j++) analytic += (gi[j] as number) * (vi[j] as number);
   });
-  const numeric = (((plus.loss as Float64Array)[0] as number) - ((minus.loss as Float64Array)[0] as number)) / (2 * eps);
+  const numeric =
+    (((plus.loss as Float64Array)[0] as number) - ((minus.loss as Float64Array)[0] as number)) / (2 * eps);
   return { analytic, numeric, error: Math.abs(analytic - numeric) / (1 + Math.abs(analytic)) };
 }

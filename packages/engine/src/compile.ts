@@ -7,7 +7,7 @@ import { checkFeeds, type Feeds } from "./feeds.ts";
 import type { ParamLayout } from "./layout.ts";
 import type { OnnxValueInfo } from "./onnx/model.ts";
 import type { Optimizer } from "./optim.ts";
-import { paramInput, type PlannedModel, planTrainStep, type TrainStepConfig } from "./plan.ts";
+import { type PlannedModel, paramInput, planTrainStep, type TrainStepConfig } from "./plan.ts";
 import { rngKey } from "./random.ts";
 import { Program, type SessionConfig } from "./runner.ts";
 
@@ -27,9 +27,17 @@ class Swapped {
   private views: [Record<string, ort.Tensor>, Record<string, ort.Tensor>];
   constructor(initial: Float32Array, layout?: ParamLayout, inPlace = false) {
     this.bufs = [initial, inPlace ? initial : new Float32Array(initial.length)];
-    this.wrapped = [Program.tensor({ data: this.bufs[0], dims: [initial.length] }), Program.tensor({ data: this.bufs[1], dims: [initial.length] })];
+    this.wrapped = [
+      Program.tensor({ data: this.bufs[0], dims: [initial.length] }),
+      Program.tensor({ data: this.bufs[1], dims: [initial.length] }),
+    ];
     const viewsOf = (buf: Float32Array) =>
-      Object.fromEntries((layout?.slots ?? []).map((s) => [paramInput(s.name), Program.tensor({ data: buf.subarray(s.offset, s.offset + s.size), dims: s.shape })]));
+      Object.fromEntries(
+        (layout?.slots ?? []).map((s) => [
+          paramInput(s.name),
+          Program.tensor({ data: buf.subarray(s.offset, s.offset + s.size), dims: s.shape }),
+        ]),
+      );
     this.views = [viewsOf(this.bufs[0]), viewsOf(this.bufs[1])];
   }
   get current(): Float32Array {
@@ -74,7 +82,9 @@ export function memoryOptions<C extends SessionConfig>(cfg: C, valueBytes: numbe
 
 /** Write `output` over its input's buffer: the plan says it is safe, and nodes run one at a time. */
 function overwrites(cfg: TrainStepConfig, m: PlannedModel, output: string): boolean {
-  return (cfg.inPlaceUpdates ?? true) && (cfg.executionMode ?? "sequential") === "sequential" && m.overwrites.has(output);
+  return (
+    (cfg.inPlaceUpdates ?? true) && (cfg.executionMode ?? "sequential") === "sequential" && m.overwrites.has(output)
+  );
 }
 
 export class TrainStep {
@@ -108,9 +118,16 @@ export class TrainStep {
       return { program, inputs: m.inputs };
     };
     const main = await open(plan.main);
-    const inPlace = ["params.next", ...cfg.optimizer.state.map((n) => `${n}.next`)].filter((o) => overwrites(cfg, plan.main, o));
+    const inPlace = ["params.next", ...cfg.optimizer.state.map((n) => `${n}.next`)].filter((o) =>
+      overwrites(cfg, plan.main, o),
+    );
     if (plan.micro && overwrites(cfg, plan.micro, "grad.acc.next")) inPlace.push("grad.acc.next");
-    const micro = plan.micro ? { ...(await open(plan.micro)), acc: new Swapped(new Float32Array(P), undefined, inPlace.includes("grad.acc.next")) } : null;
+    const micro = plan.micro
+      ? {
+          ...(await open(plan.micro)),
+          acc: new Swapped(new Float32Array(P), undefined, inPlace.includes("grad.acc.next")),
+        }
+      : null;
     const seed = cfg.seed ?? 0;
     const t0 = performance.now();
     const initial = layout.init(seed);
@@ -144,23 +161,33 @@ export class TrainStep {
   private userFeeds(feeds: Feeds, where: string): Record<string, ort.Tensor> {
     checkFeeds(feeds, this.userInputs, where);
     const out: Record<string, ort.Tensor> = {};
-    for (const i of this.userInputs) out[i.name] = Program.tensor({ data: feeds[i.name] as AnyTypedArray, dims: i.dims });
+    for (const i of this.userInputs)
+      out[i.name] = Program.tensor({ data: feeds[i.name] as AnyTypedArray, dims: i.dims });
     return out;
   }
 
   /** One optimizer step. `feeds` is one batch, or accumSteps micro-batches. `step` is 1-based. */
   async run(feeds: Feeds | Feeds[], hp: { lr: number; step: number }): Promise<StepResult> {
     const micros = Array.isArray(feeds) ? feeds : [feeds];
-    if (!Number.isInteger(hp.step) || hp.step < 1) throw new Error(`run: step must be an integer >= 1 (bias correction uses it), got ${hp.step}`);
-    const base: Record<string, ort.Tensor> = { ...this.paramBuf.viewFeeds(this.main.inputs), lr: scalar(hp.lr), step: scalar(hp.step) };
+    if (!Number.isInteger(hp.step) || hp.step < 1)
+      throw new Error(`run: step must be an integer >= 1 (bias correction uses it), got ${hp.step}`);
+    const base: Record<string, ort.Tensor> = {
+      ...this.paramBuf.viewFeeds(this.main.inputs),
+      lr: scalar(hp.lr),
+      step: scalar(hp.step),
+    };
     if (this.main.inputs.some((i) => i.name === "params")) base.params = this.paramBuf.feed;
     this.state.forEach((s, i) => (base[this.optimizer.state[i] as string] = s.feed));
     const fetches: Record<string, ort.Tensor | null> = { "params.next": this.paramBuf.fetch, grad_norm: null };
     this.state.forEach((s, i) => (fetches[`${this.optimizer.state[i]}.next`] = s.fetch));
     let loss: number;
     if (!this.micro) {
-      if (micros.length !== 1) throw new Error(`run: this step was compiled with accumSteps = 1 but got ${micros.length} micro-batches`);
-      const out = await this.main.program.run({ ...base, ...this.userFeeds(micros[0] as Feeds, "run"), ...this.rngFeed(hp.step, 0) }, { ...fetches, loss: null });
+      if (micros.length !== 1)
+        throw new Error(`run: this step was compiled with accumSteps = 1 but got ${micros.length} micro-batches`);
+      const out = await this.main.program.run(
+        { ...base, ...this.userFeeds(micros[0] as Feeds, "run"), ...this.rngFeed(hp.step, 0) },
+        { ...fetches, loss: null },
+      );
       loss = Number((out.loss as Float32Array)[0]);
       this.finish();
       return { loss, gradNorm: Number((out.grad_norm as Float32Array)[0]) };
@@ -171,7 +198,12 @@ export class TrainStep {
     let count = 0;
     for (const [k, f] of micros.entries()) {
       const out = await this.micro.program.run(
-        { ...this.paramBuf.viewFeeds(this.micro.inputs), "grad.acc": acc.feed, ...this.userFeeds(f, `run (micro-batch ${k})`), ...this.rngFeed(hp.step, k) },
+        {
+          ...this.paramBuf.viewFeeds(this.micro.inputs),
+          "grad.acc": acc.feed,
+          ...this.userFeeds(f, `run (micro-batch ${k})`),
+          ...this.rngFeed(hp.step, k),
+        },
         { "grad.acc.next": acc.fetch, loss_sum: null, count: null },
       );
       acc.swap();

@@ -13,7 +13,12 @@ export function gelu(x: Tensor): Tensor {
 
 /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
 export function geluFromPrimitives(x: Tensor): Tensor {
-  const inner = x.mul(x).mul(0.044715).add(1).mul(x).mul(Math.sqrt(2 / Math.PI));
+  const inner = x
+    .mul(x)
+    .mul(0.044715)
+    .add(1)
+    .mul(x)
+    .mul(Math.sqrt(2 / Math.PI));
   return x.mul(inner.tanh().add(1)).mul(0.5);
 }
 
@@ -88,7 +93,10 @@ export function causalBias(g: Graph, T: number, dtype: "float32" | "float64" = "
 
 /** int64 [n] constant 0..n-1. */
 export function arange(g: Graph, n: number): Tensor {
-  return g.const(BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), [n]);
+  return g.const(
+    BigInt64Array.from({ length: n }, (_, i) => BigInt(i)),
+    [n],
+  );
 }
 
 /**
@@ -103,10 +111,15 @@ export function logSigmoid(x: Tensor): Tensor {
 /** log p(target) per row: logits [N, V], int64 targets [N] -> [N] (scoring, DPO, PPO ratios). */
 export function tokenLogProbs(logits: Tensor, targets: Tensor): Tensor {
   if (logits.rank !== 2 || targets.rank !== 1 || logits.shape[0] !== targets.shape[0]) {
-    throw new TraceError("tokenLogProbs", `want logits [N,V] and targets [N], got [${logits.shape.join(",")}] and [${targets.shape.join(",")}]`);
+    throw new TraceError(
+      "tokenLogProbs",
+      `want logits [N,V] and targets [N], got [${logits.shape.join(",")}] and [${targets.shape.join(",")}]`,
+    );
   }
   const [N, V] = logits.shape as [number, number];
-  const hit = arange(logits.graph, V).reshape([1, V]).eq(targets.reshape([N, 1])); // [N,V] one-hot
+  const hit = arange(logits.graph, V)
+    .reshape([1, V])
+    .eq(targets.reshape([N, 1])); // [N,V] one-hot
   return where(hit, logits.logSoftmax(-1), 0).sum(-1);
 }
 
@@ -123,10 +136,17 @@ export interface CrossEntropy {
  * Cross-entropy of logits [N, V] against int64 targets [N]. Tokens whose target equals
  * `ignoreIndex`, or whose `mask` [N] (float, 0/1) is 0, are not counted.
  */
-export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreIndex?: number; mask?: Tensor } = {}): CrossEntropy {
+export function crossEntropy(
+  logits: Tensor,
+  targets: Tensor,
+  opts: { ignoreIndex?: number; mask?: Tensor } = {},
+): CrossEntropy {
   const g = logits.graph;
   if (logits.rank !== 2 || targets.rank !== 1 || logits.shape[0] !== targets.shape[0]) {
-    throw new TraceError("crossEntropy", `want logits [N,V] and targets [N], got [${logits.shape.join(",")}] and [${targets.shape.join(",")}]`);
+    throw new TraceError(
+      "crossEntropy",
+      `want logits [N,V] and targets [N], got [${logits.shape.join(",")}] and [${targets.shape.join(",")}]`,
+    );
   }
   if (targets.dtype !== "int64") throw new TraceError("crossEntropy", `targets must be int64, got ${targets.dtype}`);
   const N = logits.shape[0] as number;
@@ -134,7 +154,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: { ignoreInde
   let weight: Tensor | null = null; // [N] 0/1
   if (opts.ignoreIndex !== undefined) weight = where(targets.eq(opts.ignoreIndex), 0, g.const(1, [], logits.dtype));
   if (opts.mask) {
-    if (opts.mask.rank !== 1 || opts.mask.shape[0] !== N) throw new TraceError("crossEntropy", `mask must be [${N}], got [${opts.mask.shape.join(",")}]`);
+    if (opts.mask.rank !== 1 || opts.mask.shape[0] !== N)
+      throw new TraceError("crossEntropy", `mask must be [${N}], got [${opts.mask.shape.join(",")}]`);
     const m = opts.mask.cast(logits.dtype);
     weight = weight ? weight.mul(m) : m;
   }

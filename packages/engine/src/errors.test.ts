@@ -1,8 +1,8 @@
 // Bad use gives clear errors naming the op and the shapes (or the feed and what it expected).
 import { describe, expect, it } from "vitest";
-import { compileInference } from "./infer.ts";
 import { compileTrainStep } from "./compile.ts";
 import { dropout } from "./composites.ts";
+import { compileInference } from "./infer.ts";
 import { normal } from "./init.ts";
 import { adamw } from "./optim.ts";
 import { concat, Graph } from "./tensor.ts";
@@ -17,7 +17,9 @@ describe("bad use", () => {
 
   it("names the op and both shapes when broadcasting fails", () => {
     const g = new Graph();
-    expect(() => g.input("a", [2, 3]).add(g.input("b", [4, 3]))).toThrow(/add: shapes do not broadcast: \[2,3\] vs \[4,3\]/);
+    expect(() => g.input("a", [2, 3]).add(g.input("b", [4, 3]))).toThrow(
+      /add: shapes do not broadcast: \[2,3\] vs \[4,3\]/,
+    );
   });
 
   it("rejects a dtype mismatch and says how to fix it", () => {
@@ -50,16 +52,24 @@ describe("bad use", () => {
     const x = g.input("x", [4, 3]);
     const w = g.param("w", [3, 2], { init: normal(1) });
     const prog = await compileInference({ graph: g, outputs: { y: x.matmul(w) }, threads: 1 });
-    await expect(prog.run({ x: new Float32Array(10) })).rejects.toThrow('inference: feed "x" has 10 values, expected float32 [4,3] = 12');
-    await expect(prog.run({ x: new Float64Array(12) })).rejects.toThrow('inference: feed "x" must be float32 [4,3], got a Float64Array (float64)');
-    await expect(prog.run({ x: new Float32Array(12), z: new Float32Array(1) })).rejects.toThrow('inference: unknown feed "z"; this program takes "x"');
+    await expect(prog.run({ x: new Float32Array(10) })).rejects.toThrow(
+      'inference: feed "x" has 10 values, expected float32 [4,3] = 12',
+    );
+    await expect(prog.run({ x: new Float64Array(12) })).rejects.toThrow(
+      'inference: feed "x" must be float32 [4,3], got a Float64Array (float64)',
+    );
+    await expect(prog.run({ x: new Float32Array(12), z: new Float32Array(1) })).rejects.toThrow(
+      'inference: unknown feed "z"; this program takes "x"',
+    );
     await expect(prog.run({})).rejects.toThrow('inference: feed "x" (float32 [4,3]) is missing');
   });
 
   it("refuses an inference graph that still draws dropout masks", async () => {
     const g = new Graph();
     const x = g.input("x", [2, 3]);
-    await expect(compileInference({ graph: g, outputs: { y: dropout(x, 0.1) }, threads: 1 })).rejects.toThrow(/compileInference: the outputs depend on random numbers \(dropout p > 0\?\)/);
+    await expect(compileInference({ graph: g, outputs: { y: dropout(x, 0.1) }, threads: 1 })).rejects.toThrow(
+      /compileInference: the outputs depend on random numbers \(dropout p > 0\?\)/,
+    );
   });
 
   it("rejects loading parameters of the wrong shape, naming the parameter", async () => {
@@ -67,8 +77,12 @@ describe("bad use", () => {
     const x = g.input("x", [4, 3]);
     const w = g.param("w", [3, 2], { init: normal(1) });
     const step = await compileTrainStep({ graph: g, loss: x.matmul(w).mean(), optimizer: adamw(), threads: 1 });
-    expect(() => step.loadParams(new Map([["w", new Float32Array(5)]]))).toThrow('load: parameter "w" has 5 values, the model wants [3,2] = 6');
+    expect(() => step.loadParams(new Map([["w", new Float32Array(5)]]))).toThrow(
+      'load: parameter "w" has 5 values, the model wants [3,2] = 6',
+    );
     expect(() => step.loadParams(new Map([["v", new Float32Array(6)]]))).toThrow(/load: unknown parameter\(s\) v/);
-    await expect(step.run({ x: new Float32Array(12) }, { lr: 1, step: 0 })).rejects.toThrow(/step must be an integer >= 1/);
+    await expect(step.run({ x: new Float32Array(12) }, { lr: 1, step: 0 })).rejects.toThrow(
+      /step must be an integer >= 1/,
+    );
   });
 });

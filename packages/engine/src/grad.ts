@@ -8,7 +8,7 @@ import { concat, scatterAdd, type Tensor, where } from "./tensor.ts";
 
 type Vjp<K extends Op> = (g: Tensor, out: Tensor, attrs: OpAttrs[K], ins: readonly Tensor[]) => (Tensor | null)[];
 
-const arg = (ins: readonly Tensor[], i: number): Tensor => ins[i] as Tensor;
+const _arg = (ins: readonly Tensor[], i: number): Tensor => ins[i] as Tensor;
 const none = (): (Tensor | null)[] => [];
 /** 1 - t as one Sub node (not Neg + Add) */
 const oneMinus = (t: Tensor): Tensor => t.graph.const(1, [], t.dtype).sub(t);
@@ -32,9 +32,18 @@ export const VJP: { [K in Op]: Vjp<K> } = {
   add: (g) => [g, g],
   sub: (g) => [g, g.neg()],
   mul: (g, _o, _a, [a, b]) => [g.mul(b as Tensor), g.mul(a as Tensor)],
-  div: (g, out, _a, [, b]) => [g.div(b as Tensor), g.mul(out).div(b as Tensor).neg()],
+  div: (g, out, _a, [, b]) => [
+    g.div(b as Tensor),
+    g
+      .mul(out)
+      .div(b as Tensor)
+      .neg(),
+  ],
   // d/da a^b = b a^(b-1) (written so a = 0 stays finite); d/db a^b = a^b ln a (needs a > 0)
-  pow: (g, out, _a, [a, b]) => [g.mul((a as Tensor).pow((b as Tensor).sub(1)).mul(b as Tensor)), g.mul(out.mul((a as Tensor).log()))],
+  pow: (g, out, _a, [a, b]) => [
+    g.mul((a as Tensor).pow((b as Tensor).sub(1)).mul(b as Tensor)),
+    g.mul(out.mul((a as Tensor).log())),
+  ],
   // ties send the whole cotangent to `a`
   maximum: (g, _o, _a, [a, b]) => {
     const bWins = (b as Tensor).gt(a as Tensor);
@@ -58,7 +67,12 @@ export const VJP: { [K in Op]: Vjp<K> } = {
     if (B.rank === 2 && A.rank > 2) {
       const K = A.shape[A.rank - 1] as number;
       const N = B.shape[1] as number;
-      return [g.matmul(B.mT()), A.reshape([-1, K]).mT().matmul(g.reshape([-1, N]))];
+      return [
+        g.matmul(B.mT()),
+        A.reshape([-1, K])
+          .mT()
+          .matmul(g.reshape([-1, N])),
+      ];
     }
     return [g.matmul(B.mT()), A.mT().matmul(g)];
   },
@@ -71,7 +85,12 @@ export const VJP: { [K in Op]: Vjp<K> } = {
     const X = x as Tensor;
     const kept = X.shape.map((d, i) => (a.axes.includes(i) ? 1 : d));
     const n = a.axes.reduce((p, i) => p * (X.shape[i] as number), 1);
-    return [g.mul(1 / n).reshape(kept).expand([...X.shape])];
+    return [
+      g
+        .mul(1 / n)
+        .reshape(kept)
+        .expand([...X.shape]),
+    ];
   },
   sumSquares: (g, _o, a, [x]) => {
     const X = x as Tensor;
@@ -128,7 +147,9 @@ export const VJP: { [K in Op]: Vjp<K> } = {
     const dxhat = g.mul(w as Tensor);
     return [standardizeVjp(dxhat, xhat, X.graph.apply("invStd", [X], { eps: a.eps })), g.mul(xhat), b ? g : null];
   },
-  standardize: (g, out, a, [x]) => [standardizeVjp(g, out, (x as Tensor).graph.apply("invStd", [x as Tensor], { eps: a.eps }))],
+  standardize: (g, out, a, [x]) => [
+    standardizeVjp(g, out, (x as Tensor).graph.apply("invStd", [x as Tensor], { eps: a.eps })),
+  ],
   // r = (var + eps)^-1/2: dr/dx_i = -r^2 xhat_i / C
   invStd: (g, out, _a, [x]) => {
     const C = (x as Tensor).shape[(x as Tensor).rank - 1] as number;
@@ -139,14 +160,18 @@ export const VJP: { [K in Op]: Vjp<K> } = {
 
 /** Backward of xhat = standardize(x): r (g - mean(g) - xhat mean(g xhat)). */
 function standardizeVjp(g: Tensor, xhat: Tensor, r: Tensor): Tensor {
-  return g.sub(g.mean(-1, true)).sub(xhat.mul(g.mul(xhat).mean(-1, true))).mul(r);
+  return g
+    .sub(g.mean(-1, true))
+    .sub(xhat.mul(g.mul(xhat).mean(-1, true)))
+    .mul(r);
 }
 
 /** Sum a cotangent in a broadcast shape back to `shape` (leading axes and size-1 axes). */
 export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
   if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
   const lead = g.rank - shape.length;
-  if (lead < 0) throw new TraceError("grad", `cotangent ${fmtShape(g.shape)} has lower rank than its input ${fmtShape(shape)}`);
+  if (lead < 0)
+    throw new TraceError("grad", `cotangent ${fmtShape(g.shape)} has lower rank than its input ${fmtShape(shape)}`);
   const axes: number[] = [];
   g.shape.forEach((d, i) => {
     if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
@@ -170,12 +195,18 @@ function sumCotangents(list: Tensor[]): Tensor {
       .filter((p) => p.a.axis === axis)
       .sort((p, q) => p.a.before - q.a.before);
     let at = 0;
-    const tiles = pieces.length === list.length && pieces.every((p) => {
-      const ok = p.a.before === at;
-      at += (p.t.inputs[0] as Tensor).shape[axis] as number;
-      return ok;
-    });
-    if (tiles && at === first.shape[axis]) return concat(pieces.map((p) => p.t.inputs[0] as Tensor), axis);
+    const tiles =
+      pieces.length === list.length &&
+      pieces.every((p) => {
+        const ok = p.a.before === at;
+        at += (p.t.inputs[0] as Tensor).shape[axis] as number;
+        return ok;
+      });
+    if (tiles && at === first.shape[axis])
+      return concat(
+        pieces.map((p) => p.t.inputs[0] as Tensor),
+        axis,
+      );
   }
   return list.slice(1).reduce((acc, t) => acc.add(t), first); // visible accumulation
 }
@@ -186,7 +217,11 @@ function sumCotangents(list: Tensor[]): Tensor {
  */
 export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tensor[] {
   if (!isFloat(loss.dtype)) throw new TraceError("grad", `loss must be float, got ${loss}`);
-  if (!seed && loss.size !== 1) throw new TraceError("grad", `loss must be a scalar, got ${fmtShape(loss.shape)}; reduce it (e.g. .mean()) or pass a seed cotangent`);
+  if (!seed && loss.size !== 1)
+    throw new TraceError(
+      "grad",
+      `loss must be a scalar, got ${fmtShape(loss.shape)}; reduce it (e.g. .mean()) or pass a seed cotangent`,
+    );
   const g = loss.graph;
   const targets = new Set(wrt.map((t) => t.id));
   // needs[i]: node i depends on some `wrt` through differentiable float paths

@@ -1,13 +1,13 @@
 // Forward-only programs from the same traced model code: sampling, scoring, evaluation (with a
 // KV cache expressed as ordinary inputs/outputs, see API.md), and export of a plain ONNX model.
 import type ort from "onnxruntime-node";
-import { buildModel, flatParamEmitter, isParamInput, paramInput } from "./plan.ts";
 import { type AnyTypedArray, fmtShape, numel } from "./dtype.ts";
 import { checkFeeds, type Feeds } from "./feeds.ts";
 import { ParamLayout } from "./layout.ts";
 import { Emitter } from "./lower.ts";
 import type { OnnxValueInfo } from "./onnx/model.ts";
 import { TraceError } from "./ops.ts";
+import { buildModel, flatParamEmitter, isParamInput, paramInput } from "./plan.ts";
 import { rngKey } from "./random.ts";
 import { Program, type SessionConfig } from "./runner.ts";
 import type { Graph, Tensor } from "./tensor.ts";
@@ -38,22 +38,35 @@ export class InferenceProgram {
       paramInputs.map((i) => {
         const slot = layout.slots.find((s) => paramInput(s.name) === i.name);
         if (!slot) throw new TraceError("compileInference", `input ${i.name} is not a parameter of this graph`);
-        return [i.name, Program.tensor({ data: flat.subarray(slot.offset, slot.offset + slot.size), dims: slot.shape })];
+        return [
+          i.name,
+          Program.tensor({ data: flat.subarray(slot.offset, slot.offset + slot.size), dims: slot.shape }),
+        ];
       }),
     );
   }
 
   static async compile(cfg: InferenceConfig): Promise<InferenceProgram> {
-    for (const t of Object.values(cfg.outputs)) if (t.graph !== cfg.graph) throw new TraceError("compileInference", `output ${t} is not from this graph`);
+    for (const t of Object.values(cfg.outputs))
+      if (t.graph !== cfg.graph) throw new TraceError("compileInference", `output ${t} is not from this graph`);
     const layout = new ParamLayout(cfg.graph);
     const built = buildModel(flatParamEmitter(layout, cfg.graph.hasRandom), "inference", cfg.outputs);
     const program = await Program.open(built.model, cfg);
     const user = built.inputs.filter((i) => i.name !== "rng.seed" && !isParamInput(i.name));
-    const prog = new InferenceProgram(layout, program, user, layout.init(cfg.seed ?? 0), built.inputs.filter((i) => isParamInput(i.name)));
+    const prog = new InferenceProgram(
+      layout,
+      program,
+      user,
+      layout.init(cfg.seed ?? 0),
+      built.inputs.filter((i) => isParamInput(i.name)),
+    );
     if (built.inputs.some((i) => i.name === "rng.seed")) {
       if (cfg.randomSeed === undefined) {
         await program.dispose();
-        throw new TraceError("compileInference", "the outputs depend on random numbers (dropout p > 0?); trace inference graphs with dropout 0, or pass randomSeed");
+        throw new TraceError(
+          "compileInference",
+          "the outputs depend on random numbers (dropout p > 0?); trace inference graphs with dropout 0, or pass randomSeed",
+        );
       }
       prog.extra["rng.seed"] = Program.tensor({ data: BigInt64Array.of(rngKey(cfg.randomSeed)), dims: [] });
     }
@@ -67,7 +80,8 @@ export class InferenceProgram {
     checkFeeds(feeds, this.userInputs, "inference");
     const ins: Record<string, ort.Tensor> = { ...this.extra };
     Object.assign(ins, this.paramFeeds);
-    for (const i of this.userInputs) ins[i.name] = Program.tensor({ data: feeds[i.name] as AnyTypedArray, dims: i.dims });
+    for (const i of this.userInputs)
+      ins[i.name] = Program.tensor({ data: feeds[i.name] as AnyTypedArray, dims: i.dims });
     const fetches: Record<string, null> = {};
     for (const n of this.program.outputNames) fetches[n] = null;
     return this.program.run(ins, fetches);
@@ -90,15 +104,23 @@ export const compileInference = (cfg: InferenceConfig): Promise<InferenceProgram
  * A self-contained ONNX model: user inputs stay inputs, parameters become initializers under their
  * own (HF-style) names, outputs keep their names. Opset 20, standard ops only.
  */
-export function exportOnnx(cfg: { graph: Graph; outputs: Record<string, Tensor>; params: ReadonlyMap<string, Float32Array> }): Uint8Array {
+export function exportOnnx(cfg: {
+  graph: Graph;
+  outputs: Record<string, Tensor>;
+  params: ReadonlyMap<string, Float32Array>;
+}): Uint8Array {
   const em: Emitter = new Emitter((name) => {
     const info = cfg.graph.params.get(name);
     const data = cfg.params.get(name);
     if (!info) throw new TraceError("exportOnnx", `unknown parameter "${name}"`);
     if (!data || data.length !== numel(info.shape)) {
-      throw new TraceError("exportOnnx", `parameter "${name}" ${fmtShape(info.shape)} is ${data ? `${data.length} values` : "missing"}`);
+      throw new TraceError(
+        "exportOnnx",
+        `parameter "${name}" ${fmtShape(info.shape)} is ${data ? `${data.length} values` : "missing"}`,
+      );
     }
-    if (!em.initializers.some((t) => t.name === name)) em.initializers.push({ name, dtype: "float32", dims: [...info.shape], data });
+    if (!em.initializers.some((t) => t.name === name))
+      em.initializers.push({ name, dtype: "float32", dims: [...info.shape], data });
     return name;
   });
   return buildModel(em, "baton_export", cfg.outputs).model;

@@ -1,21 +1,28 @@
 // Writing the new weights and optimizer state over the old ones: the rule that allows it, and train
 // steps that give the same losses and weights, bit for bit, with one buffer as with two.
-import { describe, expect, it } from "vitest";
+
 import { rng } from "@baton/rng";
-import { crossEntropy, dropout, layerNorm } from "./composites.ts";
+import { describe, expect, it } from "vitest";
 import { compileTrainStep } from "./compile.ts";
-import { canWriteOver } from "./inplace.ts";
+import { crossEntropy, dropout, layerNorm } from "./composites.ts";
 import { normal, ones, zeros } from "./init.ts";
+import { canWriteOver } from "./inplace.ts";
 import type { OnnxNode } from "./onnx/model.ts";
 import { adamw, type Optimizer, sgd } from "./optim.ts";
 import { Graph } from "./tensor.ts";
-import { blockShapes, block, type BlockWeights } from "./testing/block.ts";
+import { type BlockWeights, block, blockShapes } from "./testing/block.ts";
 
 const n = (op: string, inputs: string[], out: string): OnnxNode => ({ op, inputs, outputs: [out] });
 
 describe("canWriteOver", () => {
   it("allows it when every reader of the memory is an ancestor of the writer, which reads it elementwise", () => {
-    const nodes = [n("MatMul", ["param.w", "x"], "h"), n("Mul", ["h", "h"], "g"), n("Reshape", ["params", "shape"], "pr"), n("Mul", ["pr", "decay"], "pd"), n("Sub", ["pd", "g"], "params.next")];
+    const nodes = [
+      n("MatMul", ["param.w", "x"], "h"),
+      n("Mul", ["h", "h"], "g"),
+      n("Reshape", ["params", "shape"], "pr"),
+      n("Mul", ["pr", "decay"], "pd"),
+      n("Sub", ["pd", "g"], "params.next"),
+    ];
     expect(canWriteOver(nodes, ["params", "param.w"], "params.next")).toBe(true);
     expect(canWriteOver([n("Mul", ["m", "b1"], "mb"), n("Add", ["mb", "g"], "m.next")], ["m"], "m.next")).toBe(true);
     expect(canWriteOver([n("Add", ["m", "g"], "m.next")], ["m"], "m.next")).toBe(true); // element i read, then written
@@ -23,8 +30,20 @@ describe("canWriteOver", () => {
 
   it("refuses a reader that may run after the writer, also through an alias, and a writer that is not elementwise", () => {
     // "h" is a graph output of its own: nothing orders its MatMul before the Sub
-    expect(canWriteOver([n("MatMul", ["param.w", "x"], "h"), n("Sub", ["params", "g"], "params.next")], ["params", "param.w"], "params.next")).toBe(false);
-    expect(canWriteOver([n("Reshape", ["params", "s"], "pr"), n("MatMul", ["pr", "x"], "h"), n("Sub", ["params", "g"], "params.next")], ["params"], "params.next")).toBe(false);
+    expect(
+      canWriteOver(
+        [n("MatMul", ["param.w", "x"], "h"), n("Sub", ["params", "g"], "params.next")],
+        ["params", "param.w"],
+        "params.next",
+      ),
+    ).toBe(false);
+    expect(
+      canWriteOver(
+        [n("Reshape", ["params", "s"], "pr"), n("MatMul", ["pr", "x"], "h"), n("Sub", ["params", "g"], "params.next")],
+        ["params"],
+        "params.next",
+      ),
+    ).toBe(false);
     expect(canWriteOver([n("MatMul", ["m", "x"], "m.next")], ["m"], "m.next")).toBe(false);
     expect(canWriteOver([n("Identity", ["m"], "m.next")], ["m"], "m.next")).toBe(false);
     expect(canWriteOver([n("Add", ["a", "b"], "c")], ["m"], "m.next")).toBe(false); // no writer
@@ -37,31 +56,62 @@ function model(B: number, T: number, C: number, V: number) {
   const tokens = g.input("tokens", [B, T], "int64");
   const targets = g.input("targets", [B * T], "int64");
   const wte = g.param("wte", [V, C], { init: normal(0.1) });
-  const w = Object.fromEntries(Object.entries(blockShapes(C)).map(([k, s]) => [k, g.param(k, s, { init: k.startsWith("ln") ? (k.endsWith("w") ? ones() : zeros()) : normal(0.1) })])) as unknown as BlockWeights;
+  const w = Object.fromEntries(
+    Object.entries(blockShapes(C)).map(([k, s]) => [
+      k,
+      g.param(k, s, { init: k.startsWith("ln") ? (k.endsWith("w") ? ones() : zeros()) : normal(0.1) }),
+    ]),
+  ) as unknown as BlockWeights;
   const x = block(g, dropout(wte.gather(tokens), 0.2), w, 2);
-  const logits = layerNorm(x, g.param("lnf", [C], { init: ones() }), null).reshape([B * T, C]).matmul(wte.mT());
+  const logits = layerNorm(x, g.param("lnf", [C], { init: ones() }), null)
+    .reshape([B * T, C])
+    .matmul(wte.mT());
   return { g, loss: crossEntropy(logits, targets) };
 }
 
 async function train(optimizer: Optimizer, inPlaceUpdates: boolean, accumSteps = 1) {
   const [B, T, C, V] = [4, 8, 16, 11];
   const { g, loss } = model(B, T, C, V);
-  const step = await compileTrainStep({ graph: g, loss, optimizer, clipNorm: 0.5, seed: 3, threads: 2, accumSteps, inPlaceUpdates });
+  const step = await compileTrainStep({
+    graph: g,
+    loss,
+    optimizer,
+    clipNorm: 0.5,
+    seed: 3,
+    threads: 2,
+    accumSteps,
+    inPlaceUpdates,
+  });
   const r = rng(5);
-  const batch = () => ({ tokens: BigInt64Array.from({ length: B * T }, () => BigInt(Math.floor(r() * V))), targets: BigInt64Array.from({ length: B * T }, () => BigInt(Math.floor(r() * V))) });
+  const batch = () => ({
+    tokens: BigInt64Array.from({ length: B * T }, () => BigInt(Math.floor(r() * V))),
+    targets: BigInt64Array.from({ length: B * T }, () => BigInt(Math.floor(r() * V))),
+  });
   const losses: number[] = [];
-  for (let t = 1; t <= 6; t++) losses.push((await step.run(accumSteps === 1 ? batch() : Array.from({ length: accumSteps }, batch), { lr: 2e-2, step: t })).loss);
+  for (let t = 1; t <= 6; t++)
+    losses.push(
+      (await step.run(accumSteps === 1 ? batch() : Array.from({ length: accumSteps }, batch), { lr: 2e-2, step: t }))
+        .loss,
+    );
   const out = { inPlace: step.inPlace, losses, params: step.params(), state: step.optimizerState() };
   await step.dispose();
   return out;
 }
 
 describe("train steps that write over their inputs", () => {
-  for (const [name, opt, accum] of [["AdamW", () => adamw({ weightDecay: 0.1 }), 1], ["AdamW, 3 micro-batches", () => adamw({ weightDecay: 0.1 }), 3], ["SGD with momentum", () => sgd({ momentum: 0.9, weightDecay: 0.01 }), 1]] as const) {
+  for (const [name, opt, accum] of [
+    ["AdamW", () => adamw({ weightDecay: 0.1 }), 1],
+    ["AdamW, 3 micro-batches", () => adamw({ weightDecay: 0.1 }), 3],
+    ["SGD with momentum", () => sgd({ momentum: 0.9, weightDecay: 0.01 }), 1],
+  ] as const) {
     it(`${name}: one buffer each, and the same losses, weights and state as two buffers, bit for bit`, async () => {
       const one = await train(opt(), true, accum);
       const two = await train(opt(), false, accum);
-      const expected = ["params.next", ...(name.startsWith("SGD") ? ["sgd.momentum.next"] : ["adam.m.next", "adam.v.next"]), ...(accum > 1 ? ["grad.acc.next"] : [])];
+      const expected = [
+        "params.next",
+        ...(name.startsWith("SGD") ? ["sgd.momentum.next"] : ["adam.m.next", "adam.v.next"]),
+        ...(accum > 1 ? ["grad.acc.next"] : []),
+      ];
       expect([...one.inPlace].sort()).toEqual(expected.sort());
       expect(two.inPlace).toEqual([]);
       expect(one.losses).toEqual(two.losses);

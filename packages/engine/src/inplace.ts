@@ -46,7 +46,11 @@ export function canWriteOver(nodes: readonly OnnxNode[], memory: readonly string
       const node = nodes[r] as OnnxNode;
       if (r === writer ? !ELEMENTWISE.has(node.op) : !ancestors.has(r)) return false;
       if (ALIASING.has(node.op)) {
-        for (const o of node.outputs) if (!seen.has(o)) (seen.add(o), names.push(o));
+        for (const o of node.outputs) {
+          if (seen.has(o)) continue;
+          seen.add(o);
+          names.push(o);
+        }
       }
     }
   }

@@ -35,15 +35,28 @@ export class ParamLayout {
     const place = (list: ParamInfo[], from: number) => {
       let at = from;
       const slots = list.map((info) => {
-        const slot = { name: info.name, shape: info.shape, decay: info.decay, offset: at, size: numel(info.shape), info };
+        const slot = {
+          name: info.name,
+          shape: info.shape,
+          decay: info.decay,
+          offset: at,
+          size: numel(info.shape),
+          info,
+        };
         at += slot.size;
         this.byName.set(info.name, slot);
         return slot;
       });
       return { slots, end: alignUp(at) };
     };
-    const dec = place(all.filter((p) => p.decay), 0);
-    const rest = place(all.filter((p) => !p.decay), dec.end);
+    const dec = place(
+      all.filter((p) => p.decay),
+      0,
+    );
+    const rest = place(
+      all.filter((p) => !p.decay),
+      dec.end,
+    );
     this.slots = [...dec.slots, ...rest.slots];
     this.decayed = dec.end;
     this.total = rest.end;
@@ -65,7 +78,8 @@ export class ParamLayout {
   /** Fill a flat buffer from each parameter's init; each parameter has its own stream. */
   init(seed: number): Float32Array {
     const flat = new Float32Array(this.total);
-    for (const s of this.slots) fill(flat.subarray(s.offset, s.offset + s.size), s.info.init, rng(seed ^ hashString(s.name)));
+    for (const s of this.slots)
+      fill(flat.subarray(s.offset, s.offset + s.size), s.info.init, rng(seed ^ hashString(s.name)));
     return flat;
   }
 
@@ -77,11 +91,20 @@ export class ParamLayout {
   /** Write `map` into `flat`; every parameter must be present with the right size. */
   pack(map: ReadonlyMap<string, Float32Array>, flat: Float32Array, prefix = "", what = "parameter"): void {
     const unknown = [...map.keys()].filter((k) => !this.byName.has(k.slice(prefix.length)) || !k.startsWith(prefix));
-    if (unknown.length) throw new Error(`load: unknown ${what}(s) ${unknown.slice(0, 5).join(", ")}; this model has ${this.slots.slice(0, 5).map((s) => prefix + s.name).join(", ")}...`);
+    if (unknown.length)
+      throw new Error(
+        `load: unknown ${what}(s) ${unknown.slice(0, 5).join(", ")}; this model has ${this.slots
+          .slice(0, 5)
+          .map((s) => prefix + s.name)
+          .join(", ")}...`,
+      );
     for (const s of this.slots) {
       const v = map.get(prefix + s.name);
       if (!v) throw new Error(`load: ${what} "${prefix + s.name}" ${fmtShape(s.shape)} is missing`);
-      if (v.length !== s.size) throw new Error(`load: ${what} "${prefix + s.name}" has ${v.length} values, the model wants ${fmtShape(s.shape)} = ${s.size}`);
+      if (v.length !== s.size)
+        throw new Error(
+          `load: ${what} "${prefix + s.name}" has ${v.length} values, the model wants ${fmtShape(s.shape)} = ${s.size}`,
+        );
       flat.set(v, s.offset);
     }
   }

@@ -1,6 +1,7 @@
 // Tiny models learn: an MLP separates two 2-D classes; a one-layer transformer learns to reverse.
-import { describe, expect, it } from "vitest";
+
 import { rng } from "@baton/rng";
+import { describe, expect, it } from "vitest";
 import { adamw, compileInference, compileTrainStep, Graph, nn, normal, zeros } from "./index.ts";
 
 function mlp(g: Graph, x: ReturnType<Graph["input"]>, H: number) {
@@ -39,7 +40,13 @@ describe("learning", () => {
     const y = g.input("y", [B], "int64");
     const logits = mlp(g, x, H);
     const ce = nn.crossEntropy(logits, y);
-    const step = await compileTrainStep({ graph: g, loss: ce, optimizer: adamw({ weightDecay: 0 }), seed: 3, threads: 1 });
+    const step = await compileTrainStep({
+      graph: g,
+      loss: ce,
+      optimizer: adamw({ weightDecay: 0 }),
+      seed: 3,
+      threads: 1,
+    });
     const train = dataset(B, 1);
     let first = 0;
     let last = 0;
@@ -57,7 +64,8 @@ describe("learning", () => {
     const test = dataset(B, 2);
     const out = (await infer.run({ x: test.x })).logits as Float32Array;
     let right = 0;
-    for (let i = 0; i < B; i++) right += Number((out[2 * i + 1] as number) > (out[2 * i] as number)) === Number(test.y[i]) ? 1 : 0;
+    for (let i = 0; i < B; i++)
+      right += Number((out[2 * i + 1] as number) > (out[2 * i] as number)) === Number(test.y[i]) ? 1 : 0;
     expect(right / B).toBeGreaterThanOrEqual(0.99);
   });
 });

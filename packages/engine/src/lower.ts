@@ -1,8 +1,8 @@
 // ONNX lowering: one entry per op (same keys as ops.ts), plus the Emitter that walks the live
 // part of a trace in creation (topological) order and collects nodes and initializers.
-import { type AnyTypedArray, type DType, dtypeOfArray, numel } from "./dtype.ts";
+import { type AnyTypedArray, type DType, dtypeOfArray } from "./dtype.ts";
 import type { LowerCtx } from "./lower-context.ts";
-import { type AttrValue, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "./onnx/model.ts";
+import type { AttrValue, OnnxGraph, OnnxNode, OnnxTensor, OnnxValueInfo } from "./onnx/model.ts";
 import type { Op, OpAttrs } from "./ops.ts";
 import { lowerBernoulli, lowerUniform } from "./random.ts";
 import type { Tensor } from "./tensor.ts";
@@ -49,7 +49,8 @@ export const LOWER: { [K in Op]: Lower<K> } = {
   sum: (cx, _t, a, [x]) => cx.emit("ReduceSum", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
   max: (cx, _t, a, [x]) => cx.emit("ReduceMax", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
   mean: (cx, _t, a, [x]) => cx.emit("ReduceMean", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
-  sumSquares: (cx, _t, a, [x]) => cx.emit("ReduceSumSquare", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
+  sumSquares: (cx, _t, a, [x]) =>
+    cx.emit("ReduceSumSquare", [x as string, cx.ints(a.axes)], { keepdims: a.keepDims ? 1 : 0 }),
   reshape: (cx, _t, a, [x]) => cx.emit("Reshape", [x as string, cx.ints(a.shape)]),
   transpose: (cx, _t, a, ins) => cx.emit("Transpose", ins, { perm: a.perm }),
   expand: (cx, _t, a, [x]) => cx.emit("Expand", [x as string, cx.ints(a.shape)]),
@@ -63,7 +64,12 @@ export const LOWER: { [K in Op]: Lower<K> } = {
   concat: (cx, _t, a, ins) => cx.emit("Concat", ins, { axis: a.axis }),
   gather: (cx, _t, _a, ins) => cx.emit("Gather", ins, { axis: 0 }),
   scatterAdd: (cx, t, a, [idx, upd]) => {
-    const zero: OnnxTensor = { name: "value", dtype: t.dtype, dims: [1], data: t.dtype === "float64" ? new Float64Array(1) : new Float32Array(1) };
+    const zero: OnnxTensor = {
+      name: "value",
+      dtype: t.dtype,
+      dims: [1],
+      data: t.dtype === "float64" ? new Float64Array(1) : new Float32Array(1),
+    };
     const zeros = cx.emit("ConstantOfShape", [cx.ints(a.shape)], { value: zero });
     const idx1 = cx.emit("Unsqueeze", [idx as string, cx.ints([-1])]); // [...I] -> [...I, 1]: rows of axis 0
     return cx.emit("ScatterND", [zeros, idx1, upd as string], { reduction: "add" });
@@ -72,7 +78,8 @@ export const LOWER: { [K in Op]: Lower<K> } = {
   logSoftmax: (cx, _t, a, ins) => cx.emit("LogSoftmax", ins, { axis: a.axis }),
   gelu: (cx, _t, _a, ins) => cx.emit("Gelu", ins, { approximate: "tanh" }),
   layerNorm: (cx, _t, a, ins) => cx.emit("LayerNormalization", ins, { axis: -1, epsilon: { float: a.eps } }),
-  standardize: (cx, t, a, [x]) => cx.emit("LayerNormalization", [x as string, unitScale(cx, t)], { axis: -1, epsilon: { float: a.eps } }),
+  standardize: (cx, t, a, [x]) =>
+    cx.emit("LayerNormalization", [x as string, unitScale(cx, t)], { axis: -1, epsilon: { float: a.eps } }),
   invStd: (cx, t, a, [x]) => {
     if (t.dtype === "float64") {
       // onnxruntime has no float64 InvStdDev (stash_type double) kernel: compose it
@@ -147,7 +154,12 @@ export class Emitter implements LowerCtx {
     let name = this.intCache.get(key);
     if (!name) {
       name = this.fresh("ints");
-      this.initializers.push({ name, dtype: "int64", dims: [values.length], data: BigInt64Array.from(values, (v) => BigInt(v)) });
+      this.initializers.push({
+        name,
+        dtype: "int64",
+        dims: [values.length],
+        data: BigInt64Array.from(values, (v) => BigInt(v)),
+      });
       this.intCache.set(key, name);
     }
     return name;
@@ -209,4 +221,3 @@ export class Emitter implements LowerCtx {
     return { name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs };
   }
 }
-

@@ -2,10 +2,19 @@
 // transformer block (layer norm, attention with a causal mask, GELU MLP) under a loss.
 import { describe, expect, it } from "vitest";
 import { checkVjp } from "./check.ts";
-import { crossEntropy, gelu, geluFromPrimitives, layerNorm, layerNormFromPrimitives, logSigmoid, rmsNorm, tokenLogProbs } from "./composites.ts";
+import {
+  crossEntropy,
+  gelu,
+  geluFromPrimitives,
+  layerNorm,
+  layerNormFromPrimitives,
+  logSigmoid,
+  rmsNorm,
+  tokenLogProbs,
+} from "./composites.ts";
 import { compileInference } from "./infer.ts";
-import { Graph } from "./tensor.ts";
 import type { Tensor } from "./tensor.ts";
+import { Graph } from "./tensor.ts";
 import { type BlockWeights, block, blockShapes } from "./testing/block.ts";
 
 describe("whole-model gradients against finite differences", () => {
@@ -26,7 +35,10 @@ describe("whole-model gradients against finite differences", () => {
     const [N, V] = [5, 7];
     const picked = [3n, 0n, 6n, -1n, 3n];
     const targets = (g: Graph) => g.const(BigInt64Array.from(picked), [N]);
-    const res = await checkVjp((g, [logits]) => tokenLogProbs((logits as Tensor).mul(3), targets(g)), [{ shape: [N, V] }]);
+    const res = await checkVjp(
+      (g, [logits]) => tokenLogProbs((logits as Tensor).mul(3), targets(g)),
+      [{ shape: [N, V] }],
+    );
     expect(res.error, `${res.analytic} vs ${res.numeric}`).toBeLessThan(1e-6);
 
     const g = new Graph();
@@ -39,7 +51,9 @@ describe("whole-model gradients against finite differences", () => {
       const logZ = Math.log(row.reduce((a, v) => a + Math.exp(v), 0));
       expect(lp[n]).toBeCloseTo(t >= 0n ? (row[Number(t)] as number) - logZ : 0, 10);
     });
-    expect(() => tokenLogProbs(logits, g.const(BigInt64Array.of(0n), [1]))).toThrow(/want logits \[N,V\] and targets \[N\]/);
+    expect(() => tokenLogProbs(logits, g.const(BigInt64Array.of(0n), [1]))).toThrow(
+      /want logits \[N,V\] and targets \[N\]/,
+    );
   });
 
   it("one transformer block (pre-LN, causal attention, GELU MLP)", async () => {
@@ -51,7 +65,10 @@ describe("whole-model gradients against finite differences", () => {
         const w = Object.fromEntries(names.map((n, i) => [n, ws[i] as Tensor])) as unknown as BlockWeights;
         return block(g, x as Tensor, w, H);
       },
-      [{ shape: [B, T, C] }, ...names.map((n) => ({ shape: shapes[n], positive: n.startsWith("ln") && n.endsWith("w") }))],
+      [
+        { shape: [B, T, C] },
+        ...names.map((n) => ({ shape: shapes[n], positive: n.startsWith("ln") && n.endsWith("w") })),
+      ],
     );
     expect(res.error, `${res.analytic} vs ${res.numeric}`).toBeLessThan(1e-6);
   });
@@ -59,12 +76,24 @@ describe("whole-model gradients against finite differences", () => {
   it("fused GELU and layer norm equal their primitive references", async () => {
     const g = new Graph();
     const x = g.input("x", [3, 8], "float64");
-    const w = g.const(Float64Array.from({ length: 8 }, (_, i) => 0.5 + i / 8), [8]);
-    const b = g.const(Float64Array.from({ length: 8 }, (_, i) => i / 10 - 0.3), [8]);
-    const outputs = { g1: gelu(x), g2: geluFromPrimitives(x), l1: layerNorm(x, w, b), l2: layerNormFromPrimitives(x, w, b) };
+    const w = g.const(
+      Float64Array.from({ length: 8 }, (_, i) => 0.5 + i / 8),
+      [8],
+    );
+    const b = g.const(
+      Float64Array.from({ length: 8 }, (_, i) => i / 10 - 0.3),
+      [8],
+    );
+    const outputs = {
+      g1: gelu(x),
+      g2: geluFromPrimitives(x),
+      l1: layerNorm(x, w, b),
+      l2: layerNormFromPrimitives(x, w, b),
+    };
     const prog = await compileInference({ graph: g, outputs, threads: 1 });
     const out = await prog.run({ x: Float64Array.from({ length: 24 }, (_, i) => Math.sin(i) * 3) });
-    const close = (a: string, b2: string) => (out[a] as Float64Array).forEach((v, i) => expect(v).toBeCloseTo((out[b2] as Float64Array)[i] as number, 7)); // onnxruntime's Gelu rounds its constants to ~1e-9
+    const close = (a: string, b2: string) =>
+      (out[a] as Float64Array).forEach((v, i) => expect(v).toBeCloseTo((out[b2] as Float64Array)[i] as number, 7)); // onnxruntime's Gelu rounds its constants to ~1e-9
     close("g1", "g2");
     close("l1", "l2");
   });
@@ -73,7 +102,10 @@ describe("whole-model gradients against finite differences", () => {
     const g = new Graph();
     const x = g.input("x", [4, 16]);
     const xc = x.sub(x.mean(-1, true));
-    const outputs = { fused: g.apply("invStd", [x], { eps: 1e-5 }), ref: xc.mul(xc).mean(-1, true).add(1e-5).sqrt().reciprocal() };
+    const outputs = {
+      fused: g.apply("invStd", [x], { eps: 1e-5 }),
+      ref: xc.mul(xc).mean(-1, true).add(1e-5).sqrt().reciprocal(),
+    };
     const prog = await compileInference({ graph: g, outputs, threads: 1 });
     const out = await prog.run({ x: Float32Array.from({ length: 64 }, (_, i) => Math.cos(i * 1.3) * 2) });
     (out.fused as Float32Array).forEach((v, i) => expect(v).toBeCloseTo((out.ref as Float32Array)[i] as number, 4));
@@ -92,7 +124,10 @@ describe("whole-model gradients against finite differences", () => {
   });
 
   it("layer norm and RMS norm on their own", async () => {
-    for (const norm of [(x: Tensor, w: Tensor) => layerNormFromPrimitives(x, w, null), (x: Tensor, w: Tensor) => rmsNorm(x, w)]) {
+    for (const norm of [
+      (x: Tensor, w: Tensor) => layerNormFromPrimitives(x, w, null),
+      (x: Tensor, w: Tensor) => rmsNorm(x, w),
+    ]) {
       const res = await checkVjp((_g, [x, w]) => norm(x as Tensor, w as Tensor), [{ shape: [3, 5] }, { shape: [5] }]);
       expect(res.error, `${res.analytic} vs ${res.numeric}`).toBeLessThan(1e-6);
     }

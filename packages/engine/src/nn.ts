@@ -1,3 +1,19 @@
 // The `nn` namespace: composite layers and losses built from primitives.
-export { gelu, geluFromPrimitives, layerNorm, layerNormFromPrimitives, rmsNorm, linear, dropout, dropoutUnscaled, MASKED_SCORE, causalBias, arange, crossEntropy, tokenLogProbs, logSigmoid } from "./composites.ts";
+
 export type { CrossEntropy } from "./composites.ts";
+export {
+  arange,
+  causalBias,
+  crossEntropy,
+  dropout,
+  dropoutUnscaled,
+  gelu,
+  geluFromPrimitives,
+  layerNorm,
+  layerNormFromPrimitives,
+  linear,
+  logSigmoid,
+  MASKED_SCORE,
+  rmsNorm,
+  tokenLogProbs,
+} from "./composites.ts";

@@ -99,7 +99,10 @@ export function broadcastShapes(op: string, ...shapes: (readonly number[])[]): n
       const v = s[s.length - rank + i] ?? 1;
       if (v === 1) continue;
       if (d !== 1 && d !== v) {
-        throw new TraceError(op, `shapes do not broadcast: ${shapes.map(fmtShape).join(" vs ")} (axis ${i} of the result: ${d} vs ${v})`);
+        throw new TraceError(
+          op,
+          `shapes do not broadcast: ${shapes.map(fmtShape).join(" vs ")} (axis ${i} of the result: ${d} vs ${v})`,
+        );
       }
       d = v;
     }
@@ -124,7 +127,10 @@ function sameDtype(op: string, ins: InputInfo[]): DType {
   const d = first(op, ins).dtype;
   for (const t of ins) {
     if (t.dtype !== d) {
-      throw new TraceError(op, `dtype mismatch: ${ins.map((x) => `${x.dtype} ${fmtShape(x.shape)}`).join(" vs ")}; cast one side with .cast()`);
+      throw new TraceError(
+        op,
+        `dtype mismatch: ${ins.map((x) => `${x.dtype} ${fmtShape(x.shape)}`).join(" vs ")}; cast one side with .cast()`,
+      );
     }
   }
   return d;
@@ -145,12 +151,15 @@ function reduce(op: string, ins: InputInfo[], a: { axes: number[]; keepDims: boo
   for (const ax of a.axes) {
     if (ax < 0 || ax >= x.shape.length) throw new TraceError(op, `axis ${ax} out of range for ${fmtShape(x.shape)}`);
   }
-  const shape = a.keepDims ? x.shape.map((d, i) => (a.axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !a.axes.includes(i));
+  const shape = a.keepDims
+    ? x.shape.map((d, i) => (a.axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !a.axes.includes(i));
   return { shape, dtype: x.dtype };
 }
 
 function checkAxis(op: string, axis: number, rank: number): void {
-  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) throw new TraceError(op, `axis ${axis} out of range for rank ${rank}`);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= rank)
+    throw new TraceError(op, `axis ${axis} out of range for rank ${rank}`);
 }
 
 type ShapeRule<K extends Op> = (ins: InputInfo[], attrs: OpAttrs[K], op: K) => OpSignature;
@@ -203,7 +212,8 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
     }
     const [m, k] = a.shape.slice(-2) as [number, number];
     const [k2, n] = b.shape.slice(-2) as [number, number];
-    if (k !== k2) throw new TraceError(op, `inner dims differ: a ${fmtShape(a.shape)} @ b ${fmtShape(b.shape)} (${k} != ${k2})`);
+    if (k !== k2)
+      throw new TraceError(op, `inner dims differ: a ${fmtShape(a.shape)} @ b ${fmtShape(b.shape)} (${k} != ${k2})`);
     const batch = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
     return { shape: [...batch, m, n], dtype };
   },
@@ -214,14 +224,18 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
   reshape: (ins, a, op) => {
     const x = first(op, ins);
     if (numel(a.shape) !== numel(x.shape) || a.shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new TraceError(op, `cannot reshape ${fmtShape(x.shape)} (${numel(x.shape)} elements) to ${fmtShape(a.shape)}`);
+      throw new TraceError(
+        op,
+        `cannot reshape ${fmtShape(x.shape)} (${numel(x.shape)} elements) to ${fmtShape(a.shape)}`,
+      );
     }
     return { shape: [...a.shape], dtype: x.dtype };
   },
   transpose: (ins, a, op) => {
     const x = first(op, ins);
     const ok = a.perm.length === x.shape.length && [...a.perm].sort((p, q) => p - q).every((p, i) => p === i);
-    if (!ok) throw new TraceError(op, `perm [${a.perm.join(",")}] is not a permutation of the axes of ${fmtShape(x.shape)}`);
+    if (!ok)
+      throw new TraceError(op, `perm [${a.perm.join(",")}] is not a permutation of the axes of ${fmtShape(x.shape)}`);
     return { shape: a.perm.map((p) => x.shape[p] as number), dtype: x.dtype };
   },
   expand: (ins, a, op) => {
@@ -237,7 +251,10 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
     checkAxis(op, a.axis, x.shape.length);
     const d = x.shape[a.axis] as number;
     if (!(0 <= a.start && a.start < a.end && a.end <= d)) {
-      throw new TraceError(op, `range [${a.start}, ${a.end}) is outside axis ${a.axis} (size ${d}) of ${fmtShape(x.shape)}`);
+      throw new TraceError(
+        op,
+        `range [${a.start}, ${a.end}) is outside axis ${a.axis} (size ${d}) of ${fmtShape(x.shape)}`,
+      );
     }
     return { shape: x.shape.map((v, i) => (i === a.axis ? a.end - a.start : v)), dtype: x.dtype };
   },
@@ -247,7 +264,8 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
     checkAxis(op, a.axis, x.shape.length);
     for (const t of ins) {
       const same = t.shape.length === x.shape.length && t.shape.every((d, i) => i === a.axis || d === x.shape[i]);
-      if (!same) throw new TraceError(op, `shapes differ off axis ${a.axis}: ${ins.map((s) => fmtShape(s.shape)).join(" vs ")}`);
+      if (!same)
+        throw new TraceError(op, `shapes differ off axis ${a.axis}: ${ins.map((s) => fmtShape(s.shape)).join(" vs ")}`);
     }
     const total = ins.reduce((s, t) => s + (t.shape[a.axis] as number), 0);
     return { shape: x.shape.map((d, i) => (i === a.axis ? total : d)), dtype };
@@ -255,13 +273,15 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
   pad: (ins, a, op) => {
     const x = first(op, ins);
     checkAxis(op, a.axis, x.shape.length);
-    if (a.before < 0 || a.after < 0) throw new TraceError(op, `negative padding ${a.before}/${a.after} on ${fmtShape(x.shape)}`);
+    if (a.before < 0 || a.after < 0)
+      throw new TraceError(op, `negative padding ${a.before}/${a.after} on ${fmtShape(x.shape)}`);
     return { shape: x.shape.map((d, i) => (i === a.axis ? d + a.before + a.after : d)), dtype: x.dtype };
   },
   gather: (ins, _a, op) => {
     const [data, idx] = ins;
     if (!data || !idx) throw new TraceError(op, "needs (data, indices)");
-    if (idx.dtype !== "int64" && idx.dtype !== "int32") throw new TraceError(op, `indices must be int64 or int32, got ${idx.dtype} ${fmtShape(idx.shape)}`);
+    if (idx.dtype !== "int64" && idx.dtype !== "int32")
+      throw new TraceError(op, `indices must be int64 or int32, got ${idx.dtype} ${fmtShape(idx.shape)}`);
     if (data.shape.length < 1) throw new TraceError(op, `data must have rank >= 1, got ${fmtShape(data.shape)}`);
     return { shape: [...idx.shape, ...data.shape.slice(1)], dtype: data.dtype };
   },
@@ -271,7 +291,10 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
     if (idx.dtype !== "int64") throw new TraceError(op, `indices must be int64, got ${idx.dtype}`);
     const want = [...idx.shape, ...a.shape.slice(1)];
     if (want.length !== upd.shape.length || want.some((d, i) => d !== upd.shape[i])) {
-      throw new TraceError(op, `updates ${fmtShape(upd.shape)} must be indices ${fmtShape(idx.shape)} ++ target ${fmtShape(a.shape)} minus axis 0 = ${fmtShape(want)}`);
+      throw new TraceError(
+        op,
+        `updates ${fmtShape(upd.shape)} must be indices ${fmtShape(idx.shape)} ++ target ${fmtShape(a.shape)} minus axis 0 = ${fmtShape(want)}`,
+      );
     }
     return { shape: [...a.shape], dtype: upd.dtype };
   },
@@ -285,7 +308,8 @@ export const SHAPE_RULES: { [K in Op]: ShapeRule<K> } = {
     const x = floatUnary(op, ins);
     const C = x.shape[x.shape.length - 1];
     for (const p of ins.slice(1)) {
-      if (p.shape.length !== 1 || p.shape[0] !== C) throw new TraceError(op, `weight/bias must be [${C}] for x ${fmtShape(x.shape)}, got ${fmtShape(p.shape)}`);
+      if (p.shape.length !== 1 || p.shape[0] !== C)
+        throw new TraceError(op, `weight/bias must be [${C}] for x ${fmtShape(x.shape)}, got ${fmtShape(p.shape)}`);
     }
     sameDtype(op, ins);
     return x;

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileTrainStep } from "./compile.ts";
-import { adamw } from "./optim.ts";
 import { zeros } from "./init.ts";
+import { adamw } from "./optim.ts";
 import { Graph, type Tensor } from "./tensor.ts";
 
 interface GoldenCase {
@@ -23,7 +23,10 @@ interface GoldenCase {
   v: Record<string, number[]>;
 }
 
-const golden = JSON.parse(readFileSync(new URL("./testing/adamw-golden.json", import.meta.url), "utf8")) as { torch: string; cases: GoldenCase[] };
+const golden = JSON.parse(readFileSync(new URL("./testing/adamw-golden.json", import.meta.url), "utf8")) as {
+  torch: string;
+  cases: GoldenCase[];
+};
 
 /** |a - b| <= REL * |b| + ABS for every element; the worst ratio to that bound (<= 1 passes). */
 const REL = 1e-6;
@@ -74,7 +77,10 @@ async function goldenStep(c: GoldenCase) {
   const g = new Graph();
   let loss: Tensor | null = null;
   for (const t of c.tensors) {
-    const term = g.param(t.name, t.shape, { init: zeros(), decay: t.decay }).mul(g.input(`grad.${t.name}`, t.shape)).sum();
+    const term = g
+      .param(t.name, t.shape, { init: zeros(), decay: t.decay })
+      .mul(g.input(`grad.${t.name}`, t.shape))
+      .sum();
     loss = loss ? loss.add(term) : term;
   }
   const step = await compileTrainStep({
@@ -95,11 +101,14 @@ describe(`AdamW against PyTorch's (torch ${golden.torch}, testing/adamw-golden.j
       const step = await goldenStep(c);
       try {
         for (const [s, st] of c.steps.entries()) {
-          const feeds = Object.fromEntries(c.tensors.map((t) => [`grad.${t.name}`, Float32Array.from(st.grads[t.name]!)]));
+          const feeds = Object.fromEntries(
+            c.tensors.map((t) => [`grad.${t.name}`, Float32Array.from(st.grads[t.name]!)]),
+          );
           const r = await step.run(feeds, { lr: st.lr, step: s + 1 });
           expect(Math.abs(r.gradNorm - st.gradNorm) / st.gradNorm, `step ${s + 1} gradient norm`).toBeLessThan(1e-6);
           const params = step.params();
-          for (const t of c.tensors) expect(worst(params.get(t.name)!, st.params[t.name]!), `step ${s + 1} ${t.name}`).toBeLessThanOrEqual(1);
+          for (const t of c.tensors)
+            expect(worst(params.get(t.name)!, st.params[t.name]!), `step ${s + 1} ${t.name}`).toBeLessThanOrEqual(1);
         }
         const state = step.optimizerState();
         for (const t of c.tensors) {
@@ -114,7 +123,8 @@ describe(`AdamW against PyTorch's (torch ${golden.torch}, testing/adamw-golden.j
     it(`${c.name}: the fixture tells PyTorch's order and bias corrections from their mistakes`, () => {
       // PyTorch's formula in float64 matches the fixture; decay after the Adam step, or a dropped
       // bias correction, misses it by many times the tolerance, so the test above would catch them.
-      const final = (r: ReturnType<typeof reference>) => c.tensors.map((t) => worst(r.params.at(-1)!.get(t.name)!, c.steps.at(-1)!.params[t.name]!));
+      const final = (r: ReturnType<typeof reference>) =>
+        c.tensors.map((t) => worst(r.params.at(-1)!.get(t.name)!, c.steps.at(-1)!.params[t.name]!));
       expect(Math.max(...final(reference(c)))).toBeLessThanOrEqual(1);
       reference(c).norms.forEach((n, s) => expect(Math.abs(n - c.steps[s]!.gradNorm) / n).toBeLessThan(1e-6));
       for (const variant of [{ decayAfterStep: true }, { noBiasCorrection1: true }, { noBiasCorrection2: true }]) {

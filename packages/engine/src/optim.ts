@@ -1,8 +1,9 @@
 // Optimizers as traced updates on the FLAT parameter vector [P] (llm.c style): one handful of
 // large elementwise nodes per step instead of a handful per parameter. Decayed parameters occupy
 // the prefix [0, decayed) of the layout, so decoupled weight decay is one slice.
-import { TraceError } from "./ops.ts";
+
 import { BLOCK } from "./layout.ts";
+import { TraceError } from "./ops.ts";
 import { concat, type Tensor } from "./tensor.ts";
 
 export interface UpdateArgs {
@@ -44,7 +45,8 @@ function decay(p: Tensor, lr: Tensor, wd: number, decayed: number): Tensor {
   const P = p.shape[0] as number;
   const factor = lr.mul(-wd).add(1);
   if (decayed === P) return p.mul(factor);
-  if (P % BLOCK !== 0 || decayed % BLOCK !== 0) return concat([p.slice(0, 0, decayed).mul(factor), p.slice(0, decayed, P)], 0);
+  if (P % BLOCK !== 0 || decayed % BLOCK !== 0)
+    return concat([p.slice(0, 0, decayed).mul(factor), p.slice(0, decayed, P)], 0);
   const [rows, dRows] = [P / BLOCK, decayed / BLOCK];
   const column = concat([factor.reshape([1, 1]).expand([dRows, 1]), p.graph.const(1, [rows - dRows, 1])], 0); // [rows,1]
   return p.reshape([rows, BLOCK]).mul(column).reshape([P]);
@@ -103,7 +105,11 @@ export function sgd(cfg: { momentum?: number; weightDecay?: number } = {}): Opti
  * The scalar that makes `g * preScale` have global L2 norm at most `maxNorm`, times preScale (so the
  * optimizer applies both in one pass), and that norm before clipping. Null scale: nothing to apply.
  */
-export function clipByGlobalNorm(g: Tensor, maxNorm: number | undefined, preScale?: Tensor): { scale: Tensor | null; norm: Tensor } {
+export function clipByGlobalNorm(
+  g: Tensor,
+  maxNorm: number | undefined,
+  preScale?: Tensor,
+): { scale: Tensor | null; norm: Tensor } {
   const raw = g.sumSquares().sqrt(); // one pass over [P]
   const norm = preScale ? raw.mul(preScale) : raw;
   if (maxNorm === undefined) return { scale: preScale ?? null, norm };

@@ -3,12 +3,12 @@
 // accumSteps > 1 a second, "micro" model sums gradients over micro-batches and the step model
 // divides by the tokens counted over ALL of them.
 import type { CrossEntropy } from "./composites.ts";
+import { DTYPE_BYTES } from "./dtype.ts";
 import { grad } from "./grad.ts";
+import { canWriteOver } from "./inplace.ts";
 import { ParamLayout } from "./layout.ts";
 import { Emitter } from "./lower.ts";
-import { canWriteOver } from "./inplace.ts";
 import { encodeModel, type OnnxValueInfo } from "./onnx/model.ts";
-import { DTYPE_BYTES } from "./dtype.ts";
 import { TraceError } from "./ops.ts";
 import { clipByGlobalNorm, type Optimizer } from "./optim.ts";
 import type { SessionConfig } from "./runner.ts";
@@ -72,7 +72,11 @@ export function flatParamEmitter(layout: ParamLayout, hasSeed: boolean): Emitter
 }
 
 /** Lower `outputs` (name -> tensor) into a model; returns its bytes and its declared inputs. */
-export function buildModel(em: Emitter, name: string, outputs: Record<string, Tensor>): { model: Uint8Array; inputs: OnnxValueInfo[] } {
+export function buildModel(
+  em: Emitter,
+  name: string,
+  outputs: Record<string, Tensor>,
+): { model: Uint8Array; inputs: OnnxValueInfo[] } {
   const names = Object.keys(outputs);
   const tensors = Object.values(outputs);
   const values = em.lower(tensors);
@@ -88,12 +92,17 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
   const t0 = performance.now();
   const g = cfg.graph;
   const layout = new ParamLayout(g);
-  if (layout.total === 0) throw new TraceError("compileTrainStep", "the graph has no parameters (declare them with graph.param)");
+  if (layout.total === 0)
+    throw new TraceError("compileTrainStep", "the graph has no parameters (declare them with graph.param)");
   const accum = cfg.accumSteps ?? 1;
-  if (!Number.isInteger(accum) || accum < 1) throw new TraceError("compileTrainStep", `accumSteps must be a positive integer, got ${accum}`);
-  const { sum, count } = cfg.loss instanceof Tensor ? { sum: cfg.loss, count: g.const(1, [], cfg.loss.dtype) } : cfg.loss;
-  if (sum.size !== 1 || count.size !== 1) throw new TraceError("compileTrainStep", `loss must be a scalar, got ${sum} / ${count}`);
-  if (sum.dtype !== "float32") throw new TraceError("compileTrainStep", `loss must be float32 for training, got ${sum.dtype}`);
+  if (!Number.isInteger(accum) || accum < 1)
+    throw new TraceError("compileTrainStep", `accumSteps must be a positive integer, got ${accum}`);
+  const { sum, count } =
+    cfg.loss instanceof Tensor ? { sum: cfg.loss, count: g.const(1, [], cfg.loss.dtype) } : cfg.loss;
+  if (sum.size !== 1 || count.size !== 1)
+    throw new TraceError("compileTrainStep", `loss must be a scalar, got ${sum} / ${count}`);
+  if (sum.dtype !== "float32")
+    throw new TraceError("compileTrainStep", `loss must be float32 for training, got ${sum.dtype}`);
   const P = layout.total;
   const paramTensors = layout.slots.map((s) => s.info.tensor);
   const flatP = g.internalInput("params", [P]);
@@ -103,9 +112,15 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
   // [P]: each parameter's gradient at its offset, zeros in the layout's padding
   const flatGrad = (loss: Tensor) => {
     const grads = grad(loss, paramTensors).map((t) => t.reshape([-1]));
-    const pieces: { offset: number; t: Tensor }[] = layout.slots.map((s, i) => ({ offset: s.offset, t: grads[i] as Tensor }));
+    const pieces: { offset: number; t: Tensor }[] = layout.slots.map((s, i) => ({
+      offset: s.offset,
+      t: grads[i] as Tensor,
+    }));
     for (const gap of layout.gaps()) pieces.push({ offset: gap.offset, t: g.const(0, [gap.size]) });
-    return concat(pieces.sort((a, b) => a.offset - b.offset).map((p) => p.t), 0);
+    return concat(
+      pieces.sort((a, b) => a.offset - b.offset).map((p) => p.t),
+      0,
+    );
   };
   const cnt = count.reshape([]);
   const optimise = (gr: Tensor, preScale?: Tensor) => {
@@ -128,7 +143,8 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
       const base = out.endsWith(".next") ? out.slice(0, -".next".length) : null;
       if (base === null || !built.inputs.some((i) => i.name === base)) continue;
       // the flat parameters are also fed as per-parameter views over the same buffer
-      const memory = base === "params" ? [base, ...built.inputs.filter((i) => isParamInput(i.name)).map((i) => i.name)] : [base];
+      const memory =
+        base === "params" ? [base, ...built.inputs.filter((i) => isParamInput(i.name)).map((i) => i.name)] : [base];
       if (canWriteOver(em.nodes, memory, out)) overwrites.add(out);
     }
     return { ...built, nodes: em.nodes.length, valueBytes, overwrites };
@@ -140,7 +156,11 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
     main = build("train_step", { ...optimise(flatGrad(mean)), loss: mean });
   } else {
     const acc = g.internalInput("grad.acc", [P]);
-    micro = build("train_micro", { "grad.acc.next": acc.add(flatGrad(sum.reshape([]))), loss_sum: sum.reshape([]), count: cnt });
+    micro = build("train_micro", {
+      "grad.acc.next": acc.add(flatGrad(sum.reshape([]))),
+      loss_sum: sum.reshape([]),
+      count: cnt,
+    });
     const total = g.internalInput("count", []);
     main = build("train_apply", optimise(acc, total.maximum(1).reciprocal())); // mean over ALL counted tokens
   }

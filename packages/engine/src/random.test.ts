@@ -43,7 +43,14 @@ describe("random", () => {
     const b = (await prog.run({})).u as Float32Array;
     expect(Array.from(b)).toEqual(Array.from(a));
     expectUniform(a);
-    expect(Math.abs(correlation(a, Array.from({ length: n - 1 }, (_, i) => [i, i + 1])))).toBeLessThan(0.03); // lag 1
+    expect(
+      Math.abs(
+        correlation(
+          a,
+          Array.from({ length: n - 1 }, (_, i) => [i, i + 1]),
+        ),
+      ),
+    ).toBeLessThan(0.03); // lag 1
   });
 
   it("has no structure between rows or columns of a [rows, cols] tensor, and differs per node and seed", async () => {
@@ -60,10 +67,11 @@ describe("random", () => {
     expectUniform(a);
     const pairs = (f: (r: number, c: number) => [number, number] | null) => {
       const out: [number, number][] = [];
-      for (let r = 0; r < R; r++) for (let k = 0; k < C; k++) {
-        const p = f(r, k);
-        if (p) out.push(p);
-      }
+      for (let r = 0; r < R; r++)
+        for (let k = 0; k < C; k++) {
+          const p = f(r, k);
+          if (p) out.push(p);
+        }
       return out;
     };
     const next = (r: number, k: number): [number, number] | null => (k + 1 < C ? [r * C + k, r * C + k + 1] : null);
@@ -73,11 +81,12 @@ describe("random", () => {
     // no two rows near-copies of each other (rows sharing a table XORed with close words would be):
     // per pair of rows, the share of columns within 1/64 of each other is ~3%; the worst of 44,850 pairs stays low
     let worst = 0;
-    for (let r = 0; r < R; r++) for (let q = r + 1; q < R; q++) {
-      let close = 0;
-      for (let k = 0; k < C; k++) if (Math.abs((a[r * C + k] as number) - (a[q * C + k] as number)) < 1 / 64) close++;
-      worst = Math.max(worst, close / C);
-    }
+    for (let r = 0; r < R; r++)
+      for (let q = r + 1; q < R; q++) {
+        let close = 0;
+        for (let k = 0; k < C; k++) if (Math.abs((a[r * C + k] as number) - (a[q * C + k] as number)) < 1 / 64) close++;
+        worst = Math.max(worst, close / C);
+      }
     expect(worst).toBeLessThan(0.3);
     const agree = (x: Float32Array, y: Float32Array) => x.filter((v, i) => v === y[i]).length;
     expect(agree(a, b)).toBeLessThan(5); // another node of the same run
@@ -92,8 +101,22 @@ describe("random", () => {
     const keep = Float32Array.from((await prog.run({})).m as Uint8Array);
     const n = keep.length;
     expect(Math.abs(mean(keep) - 0.9)).toBeLessThan(0.01); // sd of the mean is 0.002
-    expect(Math.abs(correlation(keep, Array.from({ length: n - 1 }, (_, i) => [i, i + 1])))).toBeLessThan(0.03);
-    expect(Math.abs(correlation(keep, Array.from({ length: n - 400 }, (_, i) => [i, i + 400])))).toBeLessThan(0.03);
+    expect(
+      Math.abs(
+        correlation(
+          keep,
+          Array.from({ length: n - 1 }, (_, i) => [i, i + 1]),
+        ),
+      ),
+    ).toBeLessThan(0.03);
+    expect(
+      Math.abs(
+        correlation(
+          keep,
+          Array.from({ length: n - 400 }, (_, i) => [i, i + 400]),
+        ),
+      ),
+    ).toBeLessThan(0.03);
     expect(() => g.bernoulli([2], 1.5)).toThrow(/bernoulli: p must be in \[0, 1\], got 1.5/);
   });
 

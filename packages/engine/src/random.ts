@@ -56,7 +56,10 @@ function randomWords(cx: LowerCtx, t: Tensor, salt: number): string {
   const counters = cx.emit("Range", [i64(0), i64(rows + cols), i64(1)]);
   const hashed = mixNodes(cx, cx.emit("BitwiseXor", [counters, base]));
   const words = cx.emit("Cast", [cx.emit("Sub", [hashed, i64(2 ** 31)])], { to: 6 }); // [0,2^32) -> int32, exact
-  const R = cx.emit("Reshape", [cx.emit("Slice", [words, cx.ints([0]), cx.ints([rows]), cx.ints([0])]), cx.ints([...shape.slice(0, -1), 1])]);
+  const R = cx.emit("Reshape", [
+    cx.emit("Slice", [words, cx.ints([0]), cx.ints([rows]), cx.ints([0])]),
+    cx.ints([...shape.slice(0, -1), 1]),
+  ]);
   const C = cx.emit("Slice", [words, cx.ints([rows]), cx.ints([rows + cols]), cx.ints([0])]);
   const h = cx.emit("Mul", [cx.emit("BitwiseXor", [R, C]), cx.constant(Int32Array.of(ELEMENT_MUL), [])]);
   return t.shape.length ? h : cx.emit("Reshape", [h, cx.ints([])]);

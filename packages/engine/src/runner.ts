@@ -45,7 +45,11 @@ const ORT_TYPE: Record<DType, "float32" | "float64" | "int64" | "int32" | "bool"
 
 export function executionProviders(cfg: SessionConfig): string[] {
   const env = process.env.BATON_EXECUTION_PROVIDERS;
-  if (env && env.trim()) return env.split(",").map((s) => s.trim()).filter(Boolean);
+  if (env?.trim())
+    return env
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   return cfg.executionProviders ?? ["cpu"];
 }
 
@@ -60,7 +64,8 @@ export class Program {
 
   static async open(model: Uint8Array, cfg: SessionConfig = {}): Promise<Program> {
     const threads = cfg.threads ?? 2;
-    if (!Number.isInteger(threads) || threads < 1) throw new Error(`session config: threads must be a positive integer, got ${cfg.threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new Error(`session config: threads must be a positive integer, got ${cfg.threads}`);
     const opts: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: threads,
       interOpNumThreads: cfg.interOpThreads ?? 1,
@@ -71,7 +76,8 @@ export class Program {
     if (cfg.memoryArena !== undefined) opts.enableCpuMemArena = cfg.memoryArena;
     if (cfg.memoryPattern !== undefined) opts.enableMemPattern = cfg.memoryPattern;
     if (cfg.optimizedModelFilePath) opts.optimizedModelFilePath = cfg.optimizedModelFilePath;
-    if (cfg.spinning === false) opts.extra = { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } };
+    if (cfg.spinning === false)
+      opts.extra = { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } };
     if (cfg.profileFilePrefix) {
       opts.enableProfiling = true;
       opts.profileFilePrefix = cfg.profileFilePrefix;
@@ -80,7 +86,9 @@ export class Program {
     try {
       session = await ort.InferenceSession.create(model, opts);
     } catch (e) {
-      throw new Error(`onnxruntime refused the compiled model (${(e as Error).message}); this is an engine bug unless the execution providers ${JSON.stringify(opts.executionProviders)} are unavailable`);
+      throw new Error(
+        `onnxruntime refused the compiled model (${(e as Error).message}); this is an engine bug unless the execution providers ${JSON.stringify(opts.executionProviders)} are unavailable`,
+      );
     }
     return new Program(session, session.inputNames, session.outputNames);
   }
@@ -94,7 +102,10 @@ export class Program {
    * Run once. `fetches` maps output names to preallocated tensors (written in place) or null
    * (allocated by onnxruntime). Returns every fetched output's data.
    */
-  async run(feeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor | null>): Promise<Record<string, AnyTypedArray>> {
+  async run(
+    feeds: Record<string, ort.Tensor>,
+    fetches: Record<string, ort.Tensor | null>,
+  ): Promise<Record<string, AnyTypedArray>> {
     const t0 = performance.now();
     const out = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
     this.ortMs += performance.now() - t0;

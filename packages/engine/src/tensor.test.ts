@@ -9,7 +9,9 @@ describe("tracing", () => {
     const c = g.const(0.5, [2, 3]);
     expect(c.op).toBe("expand");
     const prog = await compileInference({ graph: g, outputs: { c: c.add(g.input("x", [3])) }, threads: 1 });
-    expect(Array.from((await prog.run({ x: Float32Array.of(1, 2, 3) })).c as Float32Array)).toEqual([1.5, 2.5, 3.5, 1.5, 2.5, 3.5]);
+    expect(Array.from((await prog.run({ x: Float32Array.of(1, 2, 3) })).c as Float32Array)).toEqual([
+      1.5, 2.5, 3.5, 1.5, 2.5, 3.5,
+    ]);
   });
 
   it("drops transposes that cancel and merges reshapes, but keeps other transpose pairs", () => {

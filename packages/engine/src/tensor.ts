@@ -36,7 +36,13 @@ export class Graph {
     if (this.params.has(name)) throw new TraceError("param", `"${name}" is declared twice`);
     checkShape("param", name, shape);
     const t = this.leaf("param", { name }, shape, "float32");
-    this.params.set(name, { name, shape: [...shape], init: opts.init, decay: opts.decay ?? shape.length >= 2, tensor: t });
+    this.params.set(name, {
+      name,
+      shape: [...shape],
+      init: opts.init,
+      decay: opts.decay ?? shape.length >= 2,
+      tensor: t,
+    });
     return t;
   }
 
@@ -50,7 +56,8 @@ export class Graph {
       return this.leaf("const", { data: scalarArray(dt, value) }, [], dt).expand(s);
     }
     const s = shape ?? [value.length];
-    if (numel(s) !== value.length) throw new TraceError("const", `${value.length} values do not fill shape ${fmtShape(s)}`);
+    if (numel(s) !== value.length)
+      throw new TraceError("const", `${value.length} values do not fill shape ${fmtShape(s)}`);
     return this.leaf("const", { data: value }, s, dtypeOfArray(value));
   }
 
@@ -77,7 +84,10 @@ export class Graph {
   apply<K extends Op>(op: K, inputs: Tensor[], attrs: OpAttrs[K]): Tensor {
     for (const t of inputs) {
       if (t.graph !== this) {
-        throw new TraceError(op, `input ${t} belongs to another Graph (#${t.graph.id}, this is #${this.id}); build the whole model in one Graph`);
+        throw new TraceError(
+          op,
+          `input ${t} belongs to another Graph (#${t.graph.id}, this is #${this.id}); build the whole model in one Graph`,
+        );
       }
     }
     const sig = SHAPE_RULES[op](inputs, attrs, op);
@@ -95,7 +105,8 @@ export class Graph {
 }
 
 function checkShape(op: string, name: string, shape: number[]): void {
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new TraceError(op, `"${name}" has a bad shape ${fmtShape(shape)}: dims must be positive integers`);
+  if (shape.some((d) => !Number.isInteger(d) || d < 1))
+    throw new TraceError(op, `"${name}" has a bad shape ${fmtShape(shape)}: dims must be positive integers`);
 }
 
 const normAxis = (op: string, axis: number, rank: number): number => {
@@ -136,27 +147,69 @@ export class Tensor {
     return this.graph.apply(op, [this, this.lift(o)], {});
   }
 
-  add(o: Operand): Tensor { return this.bin("add", o); }
-  sub(o: Operand): Tensor { return this.bin("sub", o); }
-  mul(o: Operand): Tensor { return this.bin("mul", o); }
-  div(o: Operand): Tensor { return this.bin("div", o); }
-  pow(o: Operand): Tensor { return this.bin("pow", o); }
-  maximum(o: Operand): Tensor { return this.bin("maximum", o); }
-  minimum(o: Operand): Tensor { return this.bin("minimum", o); }
-  eq(o: Operand): Tensor { return this.bin("eq", o); }
-  lt(o: Operand): Tensor { return this.bin("lt", o); }
-  gt(o: Operand): Tensor { return this.bin("gt", o); }
-  neg(): Tensor { return this.un("neg"); }
-  exp(): Tensor { return this.un("exp"); }
-  log(): Tensor { return this.un("log"); }
-  tanh(): Tensor { return this.un("tanh"); }
-  sqrt(): Tensor { return this.un("sqrt"); }
-  reciprocal(): Tensor { return this.un("reciprocal"); }
-  sigmoid(): Tensor { return this.un("sigmoid"); }
-  relu(): Tensor { return this.un("relu"); }
-  sin(): Tensor { return this.un("sin"); }
-  cos(): Tensor { return this.un("cos"); }
-  stopGradient(): Tensor { return this.un("stopGradient"); }
+  add(o: Operand): Tensor {
+    return this.bin("add", o);
+  }
+  sub(o: Operand): Tensor {
+    return this.bin("sub", o);
+  }
+  mul(o: Operand): Tensor {
+    return this.bin("mul", o);
+  }
+  div(o: Operand): Tensor {
+    return this.bin("div", o);
+  }
+  pow(o: Operand): Tensor {
+    return this.bin("pow", o);
+  }
+  maximum(o: Operand): Tensor {
+    return this.bin("maximum", o);
+  }
+  minimum(o: Operand): Tensor {
+    return this.bin("minimum", o);
+  }
+  eq(o: Operand): Tensor {
+    return this.bin("eq", o);
+  }
+  lt(o: Operand): Tensor {
+    return this.bin("lt", o);
+  }
+  gt(o: Operand): Tensor {
+    return this.bin("gt", o);
+  }
+  neg(): Tensor {
+    return this.un("neg");
+  }
+  exp(): Tensor {
+    return this.un("exp");
+  }
+  log(): Tensor {
+    return this.un("log");
+  }
+  tanh(): Tensor {
+    return this.un("tanh");
+  }
+  sqrt(): Tensor {
+    return this.un("sqrt");
+  }
+  reciprocal(): Tensor {
+    return this.un("reciprocal");
+  }
+  sigmoid(): Tensor {
+    return this.un("sigmoid");
+  }
+  relu(): Tensor {
+    return this.un("relu");
+  }
+  sin(): Tensor {
+    return this.un("sin");
+  }
+  cos(): Tensor {
+    return this.un("cos");
+  }
+  stopGradient(): Tensor {
+    return this.un("stopGradient");
+  }
 
   cast(to: DType): Tensor {
     return to === this.dtype ? this : this.graph.apply("cast", [this], { to });

@@ -1,13 +1,14 @@
 // Train-step semantics: determinism, dropout as a function of (seed, step), gradient accumulation
 // normalised over all unmasked tokens, exact resume from params + optimizer state, export.
-import { describe, expect, it } from "vitest";
+
 import { rng } from "@baton/rng";
-import { crossEntropy, dropout, linear } from "./composites.ts";
+import { describe, expect, it } from "vitest";
 import { compileTrainStep, memoryOptions } from "./compile.ts";
-import type { TrainStepConfig } from "./plan.ts";
+import { crossEntropy, dropout, linear } from "./composites.ts";
 import { compileInference, exportOnnx } from "./infer.ts";
 import { normal, zeros } from "./init.ts";
 import { adamw, sgd } from "./optim.ts";
+import type { TrainStepConfig } from "./plan.ts";
 import { Program } from "./runner.ts";
 import { Graph } from "./tensor.ts";
 
@@ -20,7 +21,10 @@ function net(N: number, p: number) {
   const x = g.input("x", [N, I]);
   const y = g.input("y", [N], "int64");
   const mask = g.input("mask", [N]);
-  const h = dropout(linear(x, g.param("fc.weight", [I, 16], { init: normal(0.5) }), g.param("fc.bias", [16], { init: zeros() })).tanh(), p);
+  const h = dropout(
+    linear(x, g.param("fc.weight", [I, 16], { init: normal(0.5) }), g.param("fc.bias", [16], { init: zeros() })).tanh(),
+    p,
+  );
   const logits = linear(h, g.param("head.weight", [16, V], { init: normal(0.5) }));
   return { g, logits, ce: crossEntropy(logits, y, { mask }) };
 }
@@ -34,7 +38,13 @@ function data(N: number, seed: number, unmasked = N) {
   };
 }
 
-const base = (extra: Partial<TrainStepConfig> = {}) => ({ optimizer: adamw({ weightDecay: 0.1 }), clipNorm: 1, seed: 9, threads: 2, ...extra });
+const base = (extra: Partial<TrainStepConfig> = {}) => ({
+  optimizer: adamw({ weightDecay: 0.1 }),
+  clipNorm: 1,
+  seed: 9,
+  threads: 2,
+  ...extra,
+});
 
 async function losses(p: number, steps: number, extra: Partial<TrainStepConfig> = {}): Promise<number[]> {
   const { g, ce } = net(16, p);
@@ -81,7 +91,11 @@ describe("train step", () => {
       const before = step.params();
       await step.run({}, { lr: 0.1, step: 1 });
       const after = step.params();
-      for (const [name, factor] of [["w", 0.95], ["w2", 0.95], ["b", 1]] as const) {
+      for (const [name, factor] of [
+        ["w", 0.95],
+        ["w2", 0.95],
+        ["b", 1],
+      ] as const) {
         const a = after.get(name) as Float32Array;
         (before.get(name) as Float32Array).forEach((v, i) => expect(a[i]).toBeCloseTo(v * factor, 6));
       }
@@ -124,7 +138,11 @@ describe("train step", () => {
 
   it("resumes exactly from saved parameters and optimizer state", async () => {
     const { g, ce } = net(16, 0.2);
-    const run = async (from: number, to: number, state?: { p: Map<string, Float32Array>; o: Map<string, Float32Array> }) => {
+    const run = async (
+      from: number,
+      to: number,
+      state?: { p: Map<string, Float32Array>; o: Map<string, Float32Array> },
+    ) => {
       const s = await compileTrainStep({ graph: g, loss: ce, ...base() });
       if (state) {
         s.loadParams(state.p);
@@ -139,7 +157,14 @@ describe("train step", () => {
     const rest = await run(4, 6, first);
     expect([...first.ls, ...rest.ls]).toEqual(straight.ls);
     expect(rest.p.get("head.weight")).toEqual(straight.p.get("head.weight"));
-    expect([...straight.o.keys()].sort()).toEqual(["adam.m.fc.bias", "adam.m.fc.weight", "adam.m.head.weight", "adam.v.fc.bias", "adam.v.fc.weight", "adam.v.head.weight"]);
+    expect([...straight.o.keys()].sort()).toEqual([
+      "adam.m.fc.bias",
+      "adam.m.fc.weight",
+      "adam.m.head.weight",
+      "adam.v.fc.bias",
+      "adam.v.fc.weight",
+      "adam.v.head.weight",
+    ]);
   });
 
   it("exports a plain ONNX model that gives the same logits as the inference program", async () => {
@@ -150,7 +175,8 @@ describe("train step", () => {
     const bytes = exportOnnx({ graph: g, outputs: { logits }, params: prog.params() });
     const served = await Program.open(bytes, { threads: 1 });
     expect(served.inputNames).toEqual(["x"]);
-    const got = (await served.run({ x: Program.tensor({ data: x, dims: [3, I] }) }, { logits: null })).logits as Float32Array;
+    const got = (await served.run({ x: Program.tensor({ data: x, dims: [3, I] }) }, { logits: null }))
+      .logits as Float32Array;
     expect(Array.from(got)).toEqual(Array.from(want));
   });
 });

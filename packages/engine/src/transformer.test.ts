@@ -1,10 +1,11 @@
 // A one-layer transformer learns to reverse short sequences: tokens = s1..sL SEP r1..r(L-1), and
 // the loss counts only the reversed half (ignore-index elsewhere).
-import { describe, expect, it } from "vitest";
+
 import { rng } from "@baton/rng";
+import { describe, expect, it } from "vitest";
+import { compileTrainStep } from "./compile.ts";
 import { arange, crossEntropy, layerNorm } from "./composites.ts";
 import { compileInference } from "./infer.ts";
-import { compileTrainStep } from "./compile.ts";
 import { normal, ones, zeros } from "./init.ts";
 import { adamw } from "./optim.ts";
 import { Graph, type Tensor } from "./tensor.ts";
@@ -24,7 +25,10 @@ function model(g: Graph, tokens: Tensor): Tensor {
   const wpe = g.param("wpe", [T, C], { init: normal(0.1) });
   const shapes = blockShapes(C);
   const w = Object.fromEntries(
-    Object.entries(shapes).map(([n, s]) => [n, g.param(`h.0.${n}`, s, { init: n.startsWith("ln") ? (n.endsWith("w") ? ones() : zeros()) : normal(0.1) })]),
+    Object.entries(shapes).map(([n, s]) => [
+      n,
+      g.param(`h.0.${n}`, s, { init: n.startsWith("ln") ? (n.endsWith("w") ? ones() : zeros()) : normal(0.1) }),
+    ]),
   ) as unknown as BlockWeights;
   const x = block(g, wte.gather(tokens).add(wpe.gather(arange(g, T))), w, H); // [B,T,C]
   const lnf = layerNorm(x, g.param("ln_f.w", [C], { init: ones() }), g.param("ln_f.b", [C], { init: zeros() }));
@@ -52,7 +56,14 @@ describe("a one-layer transformer", () => {
     const tokens = g.input("tokens", [B, T], "int64");
     const targets = g.input("targets", [B * T], "int64");
     const ce = crossEntropy(model(g, tokens), targets, { ignoreIndex: -1 });
-    const step = await compileTrainStep({ graph: g, loss: ce, optimizer: adamw({ weightDecay: 0.01, beta2: 0.99 }), clipNorm: 1, seed: 5, threads: 1 });
+    const step = await compileTrainStep({
+      graph: g,
+      loss: ce,
+      optimizer: adamw({ weightDecay: 0.01, beta2: 0.99 }),
+      clipNorm: 1,
+      seed: 5,
+      threads: 1,
+    });
     const next = rng(11);
     let loss = 0;
     for (let t = 1; t <= 500; t++) loss = (await step.run(batch(B, next), { lr: 3e-3, step: t })).loss;

@@ -32,7 +32,10 @@ export interface Preset {
   train: TrainDefaults;
 }
 
-const gpt2 = (shape: Pick<GptConfig, "nLayer" | "nHead" | "nEmbd" | "blockSize">, over: Partial<GptConfig> = {}): Preset["model"] => ({
+const gpt2 = (
+  shape: Pick<GptConfig, "nLayer" | "nHead" | "nEmbd" | "blockSize">,
+  over: Partial<GptConfig> = {},
+): Preset["model"] => ({
   ...DEFAULT_GPT_CONFIG,
   ...shape,
   ...over,
@@ -61,14 +64,35 @@ export const PRESETS: Record<string, Preset> = {
     name: "tiny",
     summary: "2 layers, 2 heads, 32 wide, block 16: for tests (seconds on a laptop)",
     model: gpt2({ nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16 }),
-    train: { ...NANOGPT_CHAR, batchSize: 8, iters: 200, lr: 3e-3, minLr: 3e-4, warmupIters: 10, decayIters: 200, evalInterval: 50, evalBatches: 4 },
+    train: {
+      ...NANOGPT_CHAR,
+      batchSize: 8,
+      iters: 200,
+      lr: 3e-3,
+      minLr: 3e-4,
+      warmupIters: 10,
+      decayIters: 200,
+      evalInterval: 50,
+      evalBatches: 4,
+    },
   },
   "pretrain-default": {
     name: "pretrain-default",
-    summary: "2 layers, 4 heads, 64 wide, block 64: the pretrain stage's defaults (a small corpus in minutes on 2 cores)",
+    summary:
+      "2 layers, 4 heads, 64 wide, block 64: the pretrain stage's defaults (a small corpus in minutes on 2 cores)",
     model: gpt2({ nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 64 }),
     // a small corpus learns fast at a high peak rate; dropout only slows it (the default 0)
-    train: { ...NANOGPT_CHAR, batchSize: 16, iters: 400, lr: 3e-3, minLr: 1e-4, warmupIters: 30, decayIters: 400, evalInterval: 100, evalBatches: 4 },
+    train: {
+      ...NANOGPT_CHAR,
+      batchSize: 16,
+      iters: 400,
+      lr: 3e-3,
+      minLr: 1e-4,
+      warmupIters: 30,
+      decayIters: 400,
+      evalInterval: 100,
+      evalBatches: 4,
+    },
   },
   "nanogpt-baby": {
     name: "nanogpt-baby",
@@ -88,7 +112,18 @@ export const PRESETS: Record<string, Preset> = {
     summary: "12 layers, 12 heads, 768 wide, block 1024, GPT-2's vocabulary: GPT-2 small",
     model: gpt2({ nLayer: 12, nHead: 12, nEmbd: 768, blockSize: 1024 }, { vocabSize: 50257 }),
     // nanoGPT's train_gpt2.py (its 40 accumulation steps are 5 x 8 GPUs)
-    train: { ...NANOGPT_CHAR, batchSize: 12, iters: 600_000, lr: 6e-4, minLr: 6e-5, warmupIters: 2000, decayIters: 600_000, beta2: 0.95, accumSteps: 40, evalInterval: 2000 },
+    train: {
+      ...NANOGPT_CHAR,
+      batchSize: 12,
+      iters: 600_000,
+      lr: 6e-4,
+      minLr: 6e-5,
+      warmupIters: 2000,
+      decayIters: 600_000,
+      beta2: 0.95,
+      accumSteps: 40,
+      evalInterval: 2000,
+    },
   },
 };
 

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { rng as seededRandom } from "@baton/rng";
+import { describe, expect, it } from "vitest";
 import { gptTensorSpecs } from "./checkpoint/hf-gpt2.ts";
 import type { GptModelConfig } from "./gpt/config.ts";
 import { pickToken, Sampler } from "./sample.ts";
@@ -21,7 +21,14 @@ const EOS = 1;
 
 function params(seed: number, rig?: (p: Map<string, Float32Array>) => void): Map<string, Float32Array> {
   const rnd = seededRandom(seed);
-  const p = new Map(gptTensorSpecs(cfg).map((s) => [s.name, Float32Array.from({ length: s.shape.reduce((a, b) => a * b, 1) }, () => (s.name.endsWith("ln_f.weight") || /ln_\d\.weight/.test(s.name) ? 1 : rnd() - 0.5))]));
+  const p = new Map(
+    gptTensorSpecs(cfg).map((s) => [
+      s.name,
+      Float32Array.from({ length: s.shape.reduce((a, b) => a * b, 1) }, () =>
+        s.name.endsWith("ln_f.weight") || /ln_\d\.weight/.test(s.name) ? 1 : rnd() - 0.5,
+      ),
+    ]),
+  );
   rig?.(p);
   return p;
 }
@@ -32,7 +39,10 @@ const alwaysEos = (p: Map<string, Float32Array>) => {
   const wte = p.get("transformer.wte.weight")!;
   for (let c = 0; c < C; c++) wte[EOS * C + c] = 3;
   p.get("transformer.ln_f.weight")!.fill(0);
-  p.set("transformer.ln_f.bias", Float32Array.from({ length: C }, () => 15));
+  p.set(
+    "transformer.ln_f.bias",
+    Float32Array.from({ length: C }, () => 15),
+  );
 };
 
 describe("pickToken", () => {
@@ -100,15 +110,24 @@ describe("Sampler", () => {
     expect(together[3]?.tokens).toHaveLength(6);
     // a different batch composition does not change a row's draw
     expect((await s.generateBatch([requests[1]!, requests[1]!]))[1]).toEqual(alone[1]);
-    await expect(s.generateBatch([{ prompt: [], options: { maxTokens: 2 } }])).rejects.toThrow(/request 0's prompt is empty/);
-    await expect(s.generateBatch([{ prompt: [99], options: { maxTokens: 2 } }])).rejects.toThrow(/request 0: token id 99 is outside/);
+    await expect(s.generateBatch([{ prompt: [], options: { maxTokens: 2 } }])).rejects.toThrow(
+      /request 0's prompt is empty/,
+    );
+    await expect(s.generateBatch([{ prompt: [99], options: { maxTokens: 2 } }])).rejects.toThrow(
+      /request 0: token id 99 is outside/,
+    );
     await s.dispose();
   });
 
   it("ends every row of a batch at its own EOS", async () => {
     const s = await Sampler.create(cfg, params(9, alwaysEos), { threads: 1 });
-    const out = await s.generateBatch([3, 4].map((t) => ({ prompt: [t], options: { maxTokens: 5, seed: t, stopTokens: [EOS] } })));
-    expect(out).toEqual([{ tokens: [EOS], finishReason: "stop-token" }, { tokens: [EOS], finishReason: "stop-token" }]);
+    const out = await s.generateBatch(
+      [3, 4].map((t) => ({ prompt: [t], options: { maxTokens: 5, seed: t, stopTokens: [EOS] } })),
+    );
+    expect(out).toEqual([
+      { tokens: [EOS], finishReason: "stop-token" },
+      { tokens: [EOS], finishReason: "stop-token" },
+    ]);
     await s.dispose();
   });
 });

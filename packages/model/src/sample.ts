@@ -29,21 +29,31 @@ export interface Generation {
 }
 
 export function checkSampleOptions(o: SampleOptions): void {
-  if (!Number.isInteger(o.maxTokens) || o.maxTokens < 0) throw new Error(`sample: maxTokens must be an integer >= 0, got ${o.maxTokens}`);
-  if (o.temperature !== undefined && !(o.temperature >= 0)) throw new Error(`sample: temperature must be >= 0, got ${o.temperature}`);
-  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0)) throw new Error(`sample: topK must be an integer >= 0, got ${o.topK}`);
-  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new Error(`sample: topP must be in (0, 1], got ${o.topP}`);
+  if (!Number.isInteger(o.maxTokens) || o.maxTokens < 0)
+    throw new Error(`sample: maxTokens must be an integer >= 0, got ${o.maxTokens}`);
+  if (o.temperature !== undefined && !(o.temperature >= 0))
+    throw new Error(`sample: temperature must be >= 0, got ${o.temperature}`);
+  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0))
+    throw new Error(`sample: topK must be an integer >= 0, got ${o.topK}`);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1))
+    throw new Error(`sample: topP must be in (0, 1], got ${o.topP}`);
 }
 
 /** Chooses the next token from logits [V] (float64 arithmetic; ties go to the lower id). */
-export function pickToken(logits: ArrayLike<number>, o: Pick<SampleOptions, "temperature" | "topK" | "topP">, random: () => number): number {
+export function pickToken(
+  logits: ArrayLike<number>,
+  o: Pick<SampleOptions, "temperature" | "topK" | "topP">,
+  random: () => number,
+): number {
   const V = logits.length;
   const temperature = o.temperature ?? 1;
   let best = 0;
   for (let i = 1; i < V; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
   if (temperature === 0 || o.topK === 1) return best;
   // candidates in descending logit order, cut by top-k
-  let order = Array.from({ length: V }, (_, i) => i).sort((a, b) => (logits[b] as number) - (logits[a] as number) || a - b);
+  let order = Array.from({ length: V }, (_, i) => i).sort(
+    (a, b) => (logits[b] as number) - (logits[a] as number) || a - b,
+  );
   if (o.topK && o.topK < V) order = order.slice(0, o.topK);
   const top = logits[best] as number;
   const weights = order.map((i) => Math.exp(((logits[i] as number) - top) / temperature));
@@ -90,7 +100,11 @@ export class Sampler {
     this.params = params;
   }
 
-  static async create(config: GptModelConfig, params: ReadonlyMap<string, Float32Array>, opts: { threads?: number } = {}): Promise<Sampler> {
+  static async create(
+    config: GptModelConfig,
+    params: ReadonlyMap<string, Float32Array>,
+    opts: { threads?: number } = {},
+  ): Promise<Sampler> {
     checkModelConfig(config);
     const s = new Sampler(config, opts.threads ?? 2, params);
     await s.at(1);
@@ -138,14 +152,23 @@ export class Sampler {
 
   /** Feeds `token` at `position`; returns its next-token logits [V] and writes its key and value into `cache`. */
   private async feed(token: number, position: number, cache: Record<string, Float32Array>): Promise<Float32Array> {
-    if (token < 0 || token >= this.config.vocabSize) throw new Error(`sample: token id ${token} is outside the model's vocabulary [0, ${this.config.vocabSize})`);
-    const out = await this.one.decode.run({ tokens: BigInt64Array.of(BigInt(token)), position: BigInt64Array.of(BigInt(position)), ...cache });
+    if (token < 0 || token >= this.config.vocabSize)
+      throw new Error(`sample: token id ${token} is outside the model's vocabulary [0, ${this.config.vocabSize})`);
+    const out = await this.one.decode.run({
+      tokens: BigInt64Array.of(BigInt(token)),
+      position: BigInt64Array.of(BigInt(position)),
+      ...cache,
+    });
     this.writeSlots(cache, out, [position]);
     return out.logits as Float32Array;
   }
 
   /** Writes each row's new key and value (present.* [B, H, 1, D]) into the caches [B, H, S, D] at the row's position. */
-  private writeSlots(cache: Record<string, Float32Array>, out: Record<string, unknown>, positions: readonly number[]): void {
+  private writeSlots(
+    cache: Record<string, Float32Array>,
+    out: Record<string, unknown>,
+    positions: readonly number[],
+  ): void {
     const { nLayer, nHead: H, nEmbd, blockSize: S } = this.config;
     const D = nEmbd / H;
     for (let l = 0; l < nLayer; l++) {
@@ -153,7 +176,8 @@ export class Sampler {
         const into = cache[pastName(l, kind)] as Float32Array;
         const fresh = out[presentName(l, kind)] as Float32Array;
         positions.forEach((pos, b) => {
-          for (let h = 0; h < H; h++) into.set(fresh.subarray((b * H + h) * D, (b * H + h + 1) * D), ((b * H + h) * S + pos) * D);
+          for (let h = 0; h < H; h++)
+            into.set(fresh.subarray((b * H + h) * D, (b * H + h + 1) * D), ((b * H + h) * S + pos) * D);
         });
       }
     }
@@ -179,7 +203,8 @@ export class Sampler {
 
   /** Next-token logits [V] after each prefix of `tokens` (the same numbers sampling sees). */
   async logitsAlong(tokens: number[]): Promise<Float32Array[]> {
-    if (tokens.length > this.config.blockSize) throw new Error(`logitsAlong: ${tokens.length} tokens exceed the block size ${this.config.blockSize}`);
+    if (tokens.length > this.config.blockSize)
+      throw new Error(`logitsAlong: ${tokens.length} tokens exceed the block size ${this.config.blockSize}`);
     const cache = this.emptyCache();
     const out: Float32Array[] = [];
     for (const [i, t] of tokens.entries()) out.push(await this.feed(t, i, cache));
@@ -193,7 +218,8 @@ export class Sampler {
    */
   async generate(prompt: number[], o: SampleOptions): Promise<Generation> {
     checkSampleOptions(o);
-    if (prompt.length === 0) throw new Error("sample: the prompt is empty; give at least one token (for example the tokenizer's BOS)");
+    if (prompt.length === 0)
+      throw new Error("sample: the prompt is empty; give at least one token (for example the tokenizer's BOS)");
     const S = this.config.blockSize;
     const random = seededRandom(o.seed ?? 0);
     const stops = new Set(o.stopTokens ?? []);
@@ -233,8 +259,13 @@ export class Sampler {
     const rows: number[] = [];
     for (const [i, r] of requests.entries()) {
       checkSampleOptions(r.options);
-      if (r.prompt.length === 0) throw new Error(`sample: request ${i}'s prompt is empty; give at least one token (for example the tokenizer's BOS)`);
-      for (const t of r.prompt) if (t < 0 || t >= V) throw new Error(`sample: request ${i}: token id ${t} is outside the model's vocabulary [0, ${V})`);
+      if (r.prompt.length === 0)
+        throw new Error(
+          `sample: request ${i}'s prompt is empty; give at least one token (for example the tokenizer's BOS)`,
+        );
+      for (const t of r.prompt)
+        if (t < 0 || t >= V)
+          throw new Error(`sample: request ${i}: token id ${t} is outside the model's vocabulary [0, ${V})`);
       if (r.prompt.length + r.options.maxTokens <= S && r.options.maxTokens > 0) rows.push(i);
       else out[i] = await this.generate(r.prompt, r.options);
     }
@@ -254,7 +285,9 @@ export class Sampler {
     };
     takeCache(first);
     const prefillLogits = first.logits as Float32Array;
-    let logits = req.map((r, b) => prefillLogits.subarray((b * S + r.prompt.length - 1) * V, (b * S + r.prompt.length) * V));
+    let logits = req.map((r, b) =>
+      prefillLogits.subarray((b * S + r.prompt.length - 1) * V, (b * S + r.prompt.length) * V),
+    );
     const random = req.map((r) => seededRandom(r.options.seed ?? 0));
     const stops = req.map((r) => new Set(r.options.stopTokens ?? []));
     const made: number[][] = req.map(() => []);
@@ -282,7 +315,9 @@ export class Sampler {
       const all = o.logits as Float32Array;
       logits = req.map((_, b) => all.subarray(b * V, (b + 1) * V));
     }
-    rows.forEach((i, b) => (out[i] = { tokens: made[b] as number[], finishReason: done[b] as Generation["finishReason"] }));
+    rows.forEach(
+      (i, b) => (out[i] = { tokens: made[b] as number[], finishReason: done[b] as Generation["finishReason"] }),
+    );
     return out;
   }
 

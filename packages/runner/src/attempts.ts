@@ -4,18 +4,21 @@
 // a manifest that verifies is a finished checkpoint a retry can commit instead of training again.
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { openCheckpoint } from "./checkpoint/checkpoint.ts";
 import type { CheckpointManifest, CheckpointReadyData, CheckpointRef, RecipeStep } from "@baton/contracts";
-import { assertValid } from "@baton/contracts";
-import { isBatonError } from "@baton/contracts";
-import { keys } from "@baton/contracts";
-import { sha256Hex } from "@baton/store";
+import { assertValid, isBatonError, keys } from "@baton/contracts";
 import type { Store } from "@baton/store";
+import { sha256Hex } from "@baton/store";
+import { openCheckpoint } from "./checkpoint/checkpoint.ts";
 import { deletePrefix } from "./snapshot.ts";
 import type { Logger } from "./types.ts";
 
 /** Attempt folder prefix -> its keys, for one step of a run. */
-export async function attemptFolders(store: Store, runId: string, cursor: number, step: string): Promise<Map<string, string[]>> {
+export async function attemptFolders(
+  store: Store,
+  runId: string,
+  cursor: number,
+  step: string,
+): Promise<Map<string, string[]>> {
   const base = keys.stepCheckpoints(runId, cursor, step);
   const folders = new Map<string, string[]>();
   for (const key of await store.list(base)) {
@@ -32,21 +35,42 @@ export async function attemptFolders(store: Store, runId: string, cursor: number
  * config), every file verified against its manifest, or null. A folder whose manifest does not verify
  * is deleted: its upload finished, so no live attempt still writes it.
  */
-export async function earlierAttempt(store: Store, data: CheckpointReadyData, step: RecipeStep, scratchDir: string, log: Logger): Promise<{ ref: CheckpointRef; prefix: string; manifest: CheckpointManifest; bytes: number } | null> {
+export async function earlierAttempt(
+  store: Store,
+  data: CheckpointReadyData,
+  step: RecipeStep,
+  scratchDir: string,
+  log: Logger,
+): Promise<{ ref: CheckpointRef; prefix: string; manifest: CheckpointManifest; bytes: number } | null> {
   for (const [prefix, found] of await attemptFolders(store, data.runId, data.cursor, step.name)) {
     if (!found.includes(keys.manifest(prefix))) continue; // still uploading, or killed mid-upload
     try {
       const bytes = await store.getBytes(keys.manifest(prefix));
-      const manifest = assertValid<CheckpointManifest>("manifest", JSON.parse(new TextDecoder().decode(bytes)), store.uri(keys.manifest(prefix)), "MANIFEST_INVALID");
-      const same = manifest.runId === data.runId && manifest.cursor === data.cursor && manifest.step === step.name && (manifest.parent?.uri ?? null) === (data.checkpoint?.uri ?? null) && JSON.stringify(manifest.config) === JSON.stringify(step.config);
+      const manifest = assertValid<CheckpointManifest>(
+        "manifest",
+        JSON.parse(new TextDecoder().decode(bytes)),
+        store.uri(keys.manifest(prefix)),
+        "MANIFEST_INVALID",
+      );
+      const same =
+        manifest.runId === data.runId &&
+        manifest.cursor === data.cursor &&
+        manifest.step === step.name &&
+        (manifest.parent?.uri ?? null) === (data.checkpoint?.uri ?? null) &&
+        JSON.stringify(manifest.config) === JSON.stringify(step.config);
       if (!same) continue;
       const ref: CheckpointRef = { uri: store.uri(prefix), manifestSha256: sha256Hex(bytes), files: manifest.files };
       const opened = await openCheckpoint(store, ref, scratchDir); // every file against its sha256
-      log.info("found a verified checkpoint of an earlier attempt; committing it instead of training again", { checkpoint: ref.uri });
+      log.info("found a verified checkpoint of an earlier attempt; committing it instead of training again", {
+        checkpoint: ref.uri,
+      });
       return { ref, prefix, manifest, bytes: opened.bytes };
     } catch (err) {
       if (!isBatonError(err) || err.retryable) throw err; // the store is away: the retry looks again
-      log.warn("an earlier attempt's checkpoint does not verify; deleting it", { checkpoint: store.uri(prefix), error: err.message });
+      log.warn("an earlier attempt's checkpoint does not verify; deleting it", {
+        checkpoint: store.uri(prefix),
+        error: err.message,
+      });
       await deletePrefix(store, prefix);
     } finally {
       await rm(scratchDir, { recursive: true, force: true });
@@ -56,7 +80,13 @@ export async function earlierAttempt(store: Store, data: CheckpointReadyData, st
 }
 
 /** Deletes everything of a committed step but its committed checkpoint folder; returns how many objects went. */
-export async function sweepCommittedStep(store: Store, runId: string, cursor: number, step: string, committed: CheckpointRef): Promise<number> {
+export async function sweepCommittedStep(
+  store: Store,
+  runId: string,
+  cursor: number,
+  step: string,
+  committed: CheckpointRef,
+): Promise<number> {
   const keep = store.keyOf(committed.uri.endsWith("/") ? committed.uri : `${committed.uri}/`);
   let deleted = 0;
   for (const [prefix, found] of await attemptFolders(store, runId, cursor, step)) {
@@ -68,7 +98,6 @@ export async function sweepCommittedStep(store: Store, runId: string, cursor: nu
   for (const key of snapshots) await store.delete(key);
   return deleted + snapshots.length;
 }
-
 
 /**
  * Removes the work folders (baton-<runId>-<cursor>-<attempt>-p<pid>) under `root` whose owning process

@@ -42,7 +42,8 @@ export function countingStage(o: CountingStageOptions): StageDefinition {
         }
         w = trainStep(w, o.add, s);
         ctx.progress({ trainStep: s + 1, totalSteps: o.steps, metrics: { loss: 1 / (s + 1) } });
-        if (o.snapshotEvery && (s + 1) % o.snapshotEvery === 0) await ctx.snapshot.save(s + 1, { "weights.bin": bytesOf(w) });
+        if (o.snapshotEvery && (s + 1) % o.snapshotEvery === 0)
+          await ctx.snapshot.save(s + 1, { "weights.bin": bytesOf(w) });
         if (o.stepDelayMs) await sleep(o.stepDelayMs);
       }
       await writeFile(join(ctx.outputDir, "weights.bin"), bytesOf(w));

@@ -1,15 +1,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Recipe } from "@baton/contracts";
+import { type LocalNats, type LocalS3, startNats, startS3 } from "@baton/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lineage, openCheckpoint } from "./checkpoint/checkpoint.ts";
-import type { Recipe } from "@baton/contracts";
-import { stageEnv, type StageEnv } from "./env.ts";
-import { startNats, type LocalNats } from "@baton/testing";
-import { startS3, type LocalS3 } from "@baton/testing";
 import { countingStage, expectedWeights, readWeights } from "./counting-stage.ts";
+import { type StageEnv, stageEnv } from "./env.ts";
 import { silentLogger } from "./log.ts";
-import { awaitRun, serveStage, startRun, type StageService } from "./run.ts";
+import { awaitRun, type StageService, serveStage, startRun } from "./run.ts";
 
 // The distributed path: every service builds its own bus/store/ledger from the environment, as
 // `baton stage serve` does, against a real nats-server and a real S3 server.
@@ -48,7 +47,10 @@ const stages = [
   { name: "mid", stage: "finetune", add: 2, steps: 4 },
   { name: "post", stage: "instruct", add: 3, steps: 3 },
 ];
-const recipe: Recipe = { name: "three", steps: stages.map((s) => ({ name: s.name, stage: s.stage, config: {}, data: [] })) };
+const recipe: Recipe = {
+  name: "three",
+  steps: stages.map((s) => ({ name: s.name, stage: s.stage, config: {}, data: [] })),
+};
 
 describe("relay over NATS JetStream + S3, built from the environment", () => {
   it("builds nats + s3 from NATS_URL / S3_*, and memory + folder without them", async () => {
@@ -60,14 +62,28 @@ describe("relay over NATS JetStream + S3, built from the environment", () => {
     expect(local.describe).toContain(join(work, "home"));
     await local.close();
     await expect(stageEnv({ S3_ENDPOINT: "http://x" })).rejects.toThrow(/S3_BUCKET is not/);
-    await expect(stageEnv({ BATON_MAX_ATTEMPTS: "many" })).rejects.toThrow(/BATON_MAX_ATTEMPTS="many" is not a positive integer/);
+    await expect(stageEnv({ BATON_MAX_ATTEMPTS: "many" })).rejects.toThrow(
+      /BATON_MAX_ATTEMPTS="many" is not a positive integer/,
+    );
   });
 
   it("runs three services to run.completed through a nats-server restart; lineage and weights check out", async () => {
     const services: StageService[] = [];
     for (const s of stages) {
       const e = await env();
-      services.push(serveStage({ ...countingStage({ ...s, stepDelayMs: 30 }), step: s.name, bus: e.bus, store: e.store, ledger: e.ledger, retry: e.retry, workRoot: work, logger: silentLogger, pullExpiresMs: 1_000 }));
+      services.push(
+        serveStage({
+          ...countingStage({ ...s, stepDelayMs: 30 }),
+          step: s.name,
+          bus: e.bus,
+          store: e.store,
+          ledger: e.ledger,
+          retry: e.retry,
+          workRoot: work,
+          logger: silentLogger,
+          pullExpiresMs: 1_000,
+        }),
+      );
     }
     const client = await env();
     const finished = awaitRun(client.bus, "dist-1", { timeoutMs: 45_000 });

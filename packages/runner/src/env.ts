@@ -1,17 +1,12 @@
 import { resolve } from "node:path";
-import { type DataAccess, dataAccessFor } from "@baton/store";
-import { createRedactor, secretsFromEnv } from "@baton/contracts";
 import type { Bus, BusSettings } from "@baton/bus";
-import { MemoryBus } from "@baton/bus";
-import { connectNats, NatsBus, natsAuthFromEnv } from "@baton/bus";
-import { BatonError } from "@baton/contracts";
+import { connectNats, MemoryBus, NatsBus, natsAuthFromEnv } from "@baton/bus";
+import { BatonError, createRedactor, DEFAULT_RETRY, type RetryPolicy, secretsFromEnv } from "@baton/contracts";
+import type { Store } from "@baton/store";
+import { type DataAccess, dataAccessFor, FsStore, S3Store } from "@baton/store";
 import type { Ledger } from "./ledger/ledger.ts";
 import { MemoryLedger } from "./ledger/memory.ts";
 import { NatsLedger } from "./ledger/nats.ts";
-import { DEFAULT_RETRY, type RetryPolicy } from "@baton/contracts";
-import { FsStore } from "@baton/store";
-import { S3Store } from "@baton/store";
-import type { Store } from "@baton/store";
 
 /** What a stage service (or the embedded `baton run`) talks to. */
 export interface StageEnv {
@@ -39,8 +34,15 @@ export interface StageEnv {
  *   stream's Nats-Msg-Id duplicate window when this process creates the stream (default 2 minutes).
  */
 export async function stageEnv(env: NodeJS.ProcessEnv = process.env): Promise<StageEnv> {
-  const retry: RetryPolicy = { ...DEFAULT_RETRY, maxAttempts: intVar(env, "BATON_MAX_ATTEMPTS", DEFAULT_RETRY.maxAttempts) };
-  const settings: Partial<BusSettings> = { ackWaitMs: intVar(env, "BATON_ACK_WAIT_MS", 60_000), maxDeliver: retry.maxAttempts + 1, ...(env.BATON_DUPLICATE_WINDOW_MS ? { duplicateWindowMs: intVar(env, "BATON_DUPLICATE_WINDOW_MS", 120_000) } : {}) };
+  const retry: RetryPolicy = {
+    ...DEFAULT_RETRY,
+    maxAttempts: intVar(env, "BATON_MAX_ATTEMPTS", DEFAULT_RETRY.maxAttempts),
+  };
+  const settings: Partial<BusSettings> = {
+    ackWaitMs: intVar(env, "BATON_ACK_WAIT_MS", 60_000),
+    maxDeliver: retry.maxAttempts + 1,
+    ...(env.BATON_DUPLICATE_WINDOW_MS ? { duplicateWindowMs: intVar(env, "BATON_DUPLICATE_WINDOW_MS", 120_000) } : {}),
+  };
 
   // `describe` is printed and shown on /status: through the redactor of this environment
   const shown = createRedactor(secretsFromEnv(env));
@@ -50,7 +52,11 @@ export async function stageEnv(env: NodeJS.ProcessEnv = process.env): Promise<St
   let closeBus: () => Promise<void>;
   const natsUrl = env.NATS_URL?.trim();
   if (natsUrl) {
-    const nc = await connectNats(natsUrl.split(",").map((s) => s.trim()), env.BATON_SERVICE_NAME ?? "baton", natsAuthFromEnv(env));
+    const nc = await connectNats(
+      natsUrl.split(",").map((s) => s.trim()),
+      env.BATON_SERVICE_NAME ?? "baton",
+      natsAuthFromEnv(env),
+    );
     bus = await NatsBus.fromConnection(nc, settings);
     ledger = await NatsLedger.connect(nc);
     busLine = `nats ${shown.text(natsUrl)}`;
@@ -68,7 +74,11 @@ export async function stageEnv(env: NodeJS.ProcessEnv = process.env): Promise<St
   const bucket = env.S3_BUCKET?.trim();
   const endpoint = env.S3_ENDPOINT?.trim();
   if (bucket || endpoint) {
-    if (!bucket) throw BatonError.fatal("CONFIG_INVALID", "S3_ENDPOINT is set but S3_BUCKET is not: set S3_BUCKET to the bucket for checkpoints (or unset both for the local folder store)");
+    if (!bucket)
+      throw BatonError.fatal(
+        "CONFIG_INVALID",
+        "S3_ENDPOINT is set but S3_BUCKET is not: set S3_BUCKET to the bucket for checkpoints (or unset both for the local folder store)",
+      );
     const accessKeyId = env.AWS_ACCESS_KEY_ID;
     const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
     const s3 = new S3Store({
@@ -83,7 +93,10 @@ export async function stageEnv(env: NodeJS.ProcessEnv = process.env): Promise<St
   } else {
     store = new FsStore(resolve(env.BATON_HOME ?? "./runs"));
   }
-  const storeLine = store.kind === "s3" ? `s3 s3://${bucket} at ${endpoint ? shown.text(endpoint) : "AWS"}` : `folder ${(store as FsStore).root}`;
+  const storeLine =
+    store.kind === "s3"
+      ? `s3 s3://${bucket} at ${endpoint ? shown.text(endpoint) : "AWS"}`
+      : `folder ${(store as FsStore).root}`;
 
   return {
     bus,
@@ -104,6 +117,7 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw BatonError.fatal("CONFIG_INVALID", `${name}=${JSON.stringify(raw)} is not a positive integer`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw BatonError.fatal("CONFIG_INVALID", `${name}=${JSON.stringify(raw)} is not a positive integer`);
   return n;
 }

@@ -1,11 +1,16 @@
-import { describe, expect, it } from "vitest";
 import type { Recipe } from "@baton/contracts";
+import { describe, expect, it } from "vitest";
 import { firstEvent } from "./first-event.ts";
 
 const recipe: Recipe = {
   name: "legal",
   seed: 4,
-  steps: ["pretrain", "cpt", "finetune"].map((name) => ({ name, stage: name, config: {}, data: [`s3://b/${name}.jsonl`] })),
+  steps: ["pretrain", "cpt", "finetune"].map((name) => ({
+    name,
+    stage: name,
+    config: {},
+    data: [`s3://b/${name}.jsonl`],
+  })),
 };
 const checkpoint = { uri: "s3://b/checkpoints/r/0-pretrain/1-ab/", manifestSha256: "c".repeat(64) };
 
@@ -13,7 +18,14 @@ describe("a run's first event", () => {
   it("is checkpoint.ready at cursor 0 with the whole recipe as its routing slip by default", () => {
     const e = firstEvent({ runId: "r1", recipe });
     expect(e.id).toBe("r1:0:checkpoint.ready");
-    expect(e.data).toEqual({ runId: "r1", recipe: "legal", seed: 4, cursor: 0, pipeline: recipe.steps, checkpoint: null });
+    expect(e.data).toEqual({
+      runId: "r1",
+      recipe: "legal",
+      seed: 4,
+      cursor: 0,
+      pipeline: recipe.steps,
+      checkpoint: null,
+    });
   });
 
   it("from a step carries the recipe's tail and the given checkpoint", () => {
@@ -27,6 +39,8 @@ describe("a run's first event", () => {
   });
 
   it("refuses an unknown step, naming the recipe's steps", () => {
-    expect(() => firstEvent({ runId: "r3", recipe, from: "reward" })).toThrow(/recipe "legal" has no step "reward" to start from; its steps are pretrain, cpt, finetune/);
+    expect(() => firstEvent({ runId: "r3", recipe, from: "reward" })).toThrow(
+      /recipe "legal" has no step "reward" to start from; its steps are pretrain, cpt, finetune/,
+    );
   });
 });

@@ -1,12 +1,8 @@
-import { readManifest } from "./checkpoint/checkpoint.ts";
-import { createEvent, type BatonEvent } from "@baton/contracts";
-import { parseRecipe } from "@baton/contracts";
 import type { CheckpointRef, Recipe } from "@baton/contracts";
-import { BatonError } from "@baton/contracts";
-import { keys } from "@baton/contracts";
-import { sha256Hex } from "@baton/store";
+import { BatonError, type BatonEvent, createEvent, keys, msgId, parseRecipe } from "@baton/contracts";
 import type { Store } from "@baton/store";
-import { msgId } from "@baton/contracts";
+import { sha256Hex } from "@baton/store";
+import { readManifest } from "./checkpoint/checkpoint.ts";
 
 /** How a run starts: which recipe, from which of its steps, on which checkpoint. */
 export interface RunStart {
@@ -37,7 +33,14 @@ export function firstEvent(start: RunStart): BatonEvent<"dev.baton.checkpoint.re
     id: msgId(start.runId, 0, "dev.baton.checkpoint.ready"),
     source: start.source ?? "baton://cli",
     subject: first.name,
-    data: { runId: start.runId, recipe: recipe.name, ...(recipe.seed !== undefined ? { seed: recipe.seed } : {}), cursor: 0, pipeline, checkpoint: start.checkpoint ?? null },
+    data: {
+      runId: start.runId,
+      recipe: recipe.name,
+      ...(recipe.seed !== undefined ? { seed: recipe.seed } : {}),
+      cursor: 0,
+      pipeline,
+      checkpoint: start.checkpoint ?? null,
+    },
   });
 }
 
@@ -46,7 +49,10 @@ export function tail(recipe: Recipe, from?: string): Recipe["steps"] {
   if (from === undefined) return recipe.steps;
   const i = recipe.steps.findIndex((s) => s.name === from);
   if (i < 0) {
-    throw BatonError.fatal("CONFIG_INVALID", `recipe "${recipe.name}" has no step "${from}" to start from; its steps are ${recipe.steps.map((s) => s.name).join(", ")}`);
+    throw BatonError.fatal(
+      "CONFIG_INVALID",
+      `recipe "${recipe.name}" has no step "${from}" to start from; its steps are ${recipe.steps.map((s) => s.name).join(", ")}`,
+    );
   }
   return recipe.steps.slice(i);
 }

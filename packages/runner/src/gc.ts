@@ -3,8 +3,8 @@
 // of it but the committed checkpoint is garbage. A step not committed (yet) may have a live attempt
 // writing it, so its folders only count as garbage once nothing in them changed for `minAgeMs`.
 import { keys } from "@baton/contracts";
-import type { Ledger, LedgerRecord } from "./ledger/ledger.ts";
 import type { Store } from "@baton/store";
+import type { Ledger, LedgerRecord } from "./ledger/ledger.ts";
 
 /** A run id the relay could have written (anything else under these folders is not Baton's). */
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -58,13 +58,18 @@ export async function findGarbage(store: Store, ledger: Ledger, o: GcOptions = {
   const garbage: Garbage[] = [];
   for (const [prefix, f] of folders) {
     const record = await committed(f.runId, f.cursor);
-    const referenced = record !== null && store.keyOf(record.checkpoint.uri.endsWith("/") ? record.checkpoint.uri : `${record.checkpoint.uri}/`) === prefix;
+    const referenced =
+      record !== null &&
+      store.keyOf(record.checkpoint.uri.endsWith("/") ? record.checkpoint.uri : `${record.checkpoint.uri}/`) === prefix;
     if (referenced) continue;
     const heads = await Promise.all(f.objects.map((k) => store.head(k)));
     const bytes = heads.reduce((n, h) => n + (h?.size ?? 0), 0);
     let why: string;
     if (record) {
-      why = f.kind === "checkpoint" ? `step ${f.cursor} of run ${f.runId} committed ${record.checkpoint.uri} instead` : `step ${f.cursor} of run ${f.runId} is committed; its resume snapshots are no longer needed`;
+      why =
+        f.kind === "checkpoint"
+          ? `step ${f.cursor} of run ${f.runId} committed ${record.checkpoint.uri} instead`
+          : `step ${f.cursor} of run ${f.runId} is committed; its resume snapshots are no longer needed`;
     } else {
       const newest = Math.max(...heads.map((h) => h?.modified?.getTime() ?? now));
       if (now - newest < minAgeMs) continue; // an attempt may still be writing it

@@ -9,13 +9,25 @@ describe("JSON-lines logger", () => {
     log.debug("not written at info level");
     expect(lines).toHaveLength(1);
     const record = JSON.parse(lines[0]!) as Record<string, unknown>;
-    expect(record).toMatchObject({ level: "info", msg: "step committed", stage: "sft", runId: "r1", step: "chat", traceId: "abc", cursor: 2 });
+    expect(record).toMatchObject({
+      level: "info",
+      msg: "step committed",
+      stage: "sft",
+      runId: "r1",
+      step: "chat",
+      traceId: "abc",
+      cursor: 2,
+    });
     expect(typeof record["time"]).toBe("string");
   });
 
   it("never writes a secret: secret-named fields, known secret values, URL passwords", () => {
     const lines: string[] = [];
-    const secrets = secretsFromEnv({ AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI", AWS_REGION: "us-east-1", NATS_TOKEN: "t0k3n-value" });
+    const secrets = secretsFromEnv({
+      AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI",
+      AWS_REGION: "us-east-1",
+      NATS_TOKEN: "t0k3n-value",
+    });
     expect(secrets).toEqual(["wJalrXUtnFEMI", "t0k3n-value"]);
     const log = createLogger({ write: (l) => lines.push(l), secrets });
     log.error("upload failed", {
@@ -36,8 +48,19 @@ describe("JSON-lines logger", () => {
   });
 
   it("keeps ordinary values as they are", () => {
-    const plain = { step: 3, tokens: [1, 2], tokensPerSecond: 900, tokenizer: "tokenizer.json", ok: true, nothing: null };
+    const plain = {
+      step: 3,
+      tokens: [1, 2],
+      tokensPerSecond: 900,
+      tokenizer: "tokenizer.json",
+      ok: true,
+      nothing: null,
+    };
     expect(redact(plain, [])).toEqual(plain);
-    expect(redact({ token: "a", sessionToken: "b", NATS_TOKEN: "c" }, [])).toEqual({ token: "[redacted]", sessionToken: "[redacted]", NATS_TOKEN: "[redacted]" });
+    expect(redact({ token: "a", sessionToken: "b", NATS_TOKEN: "c" }, [])).toEqual({
+      token: "[redacted]",
+      sessionToken: "[redacted]",
+      NATS_TOKEN: "[redacted]",
+    });
   });
 });

@@ -53,11 +53,13 @@ export function createLogger(options: JsonLoggerOptions = {}): JsonLogger {
 }
 
 function make(context: LogContext, min: number, write: (line: string) => void, r: Redactor): JsonLogger {
-  const log = (lvl: LogLevel) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[lvl] < min) return;
-    const record = r.value({ time: new Date().toISOString(), level: lvl, msg, ...context, ...fields });
-    write(JSON.stringify(record));
-  };
+  const log =
+    (lvl: LogLevel) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (ORDER[lvl] < min) return;
+      const record = r.value({ time: new Date().toISOString(), level: lvl, msg, ...context, ...fields });
+      write(JSON.stringify(record));
+    };
   return {
     debug: log("debug"),
     info: log("info"),

@@ -2,18 +2,25 @@ import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Delivery } from "@baton/bus";
 import { MemoryBus } from "@baton/bus";
-import { lineage, openCheckpoint } from "./checkpoint/checkpoint.ts";
-import { createEvent, decodeEvent, type BatonEvent, type EventType } from "@baton/contracts";
 import type { Recipe } from "@baton/contracts";
-import { BatonError } from "@baton/contracts";
-import { keys } from "@baton/contracts";
-import { MemoryLedger } from "./ledger/memory.ts";
+import {
+  BatonError,
+  type BatonEvent,
+  createEvent,
+  decodeEvent,
+  type EventType,
+  HEADERS,
+  keys,
+  msgId,
+  subjects,
+} from "@baton/contracts";
 import { FsStore } from "@baton/store";
-import { HEADERS, msgId, subjects } from "@baton/contracts";
-import { countingStage, expectedWeights, readWeights, type CountingStageOptions } from "./counting-stage.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { lineage, openCheckpoint } from "./checkpoint/checkpoint.ts";
+import { type CountingStageOptions, countingStage, expectedWeights, readWeights } from "./counting-stage.ts";
+import { MemoryLedger } from "./ledger/memory.ts";
 import { jsonLogger, silentLogger } from "./log.ts";
 import { relay } from "./relay.ts";
 import { awaitRun, runStage, serveStage, startRun } from "./run.ts";
@@ -62,7 +69,10 @@ function options(step: string, extra: Partial<RunStageOptions> & Partial<Countin
 }
 
 /** Every event seen on a filter, decoded. */
-function collect(filter = "baton.>"): { events: { subject: string; event: BatonEvent | null; headers: Record<string, string>; data: Uint8Array }[]; of<T extends EventType>(t: T): BatonEvent<T>[] } {
+function collect(filter = "baton.>"): {
+  events: { subject: string; event: BatonEvent | null; headers: Record<string, string>; data: Uint8Array }[];
+  of<T extends EventType>(t: T): BatonEvent<T>[];
+} {
   const events: { subject: string; event: BatonEvent | null; headers: Record<string, string>; data: Uint8Array }[] = [];
   void bus.watch(filter, (m) => {
     let event: BatonEvent | null = null;
@@ -73,7 +83,10 @@ function collect(filter = "baton.>"): { events: { subject: string; event: BatonE
     }
     events.push({ subject: m.subject, event, headers: m.headers, data: m.data });
   });
-  return { events, of: <T extends EventType>(t: T) => events.filter((e) => e.event?.type === t).map((e) => e.event as BatonEvent<T>) };
+  return {
+    events,
+    of: <T extends EventType>(t: T) => events.filter((e) => e.event?.type === t).map((e) => e.event as BatonEvent<T>),
+  };
 }
 
 describe("relay over the in-memory bus and a folder store", () => {
@@ -87,15 +100,35 @@ describe("relay over the in-memory bus and a folder store", () => {
     const hops = await lineage(store, done.checkpoint);
     expect(hops.map((h) => h.manifest.step)).toEqual(["post", "mid", "pre"]);
     expect(hops.at(-1)!.manifest.parent).toBeNull();
-    expect(hops[0]!.manifest).toMatchObject({ implementation: "counting", stage: "instruct", config: { add: 3 }, runId: "r3", cursor: 2 });
+    expect(hops[0]!.manifest).toMatchObject({
+      implementation: "counting",
+      stage: "instruct",
+      config: { add: 3 },
+      runId: "r3",
+      cursor: 2,
+    });
     const opened = await openCheckpoint(store, done.checkpoint, join(root, "final"));
     expect(await readWeights(join(opened.dir, "weights.bin"))).toEqual(expectedWeights(Object.values(STAGES)));
 
     expect(seen.of("dev.baton.stage.started").map((e) => e.data.step)).toEqual(["pre", "mid", "post"]);
-    expect(seen.of("dev.baton.checkpoint.ready").map((e) => e.id)).toEqual(["r3:0:checkpoint.ready", "r3:1:checkpoint.ready", "r3:2:checkpoint.ready"]);
-    expect(seen.of("dev.baton.stage.progress").filter((e) => e.data.step === "pre").map((e) => e.data.trainStep)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(seen.of("dev.baton.checkpoint.ready").map((e) => e.id)).toEqual([
+      "r3:0:checkpoint.ready",
+      "r3:1:checkpoint.ready",
+      "r3:2:checkpoint.ready",
+    ]);
+    expect(
+      seen
+        .of("dev.baton.stage.progress")
+        .filter((e) => e.data.step === "pre")
+        .map((e) => e.data.trainStep),
+    ).toEqual([1, 2, 3, 4, 5, 6]);
     expect(seen.of("dev.baton.run.completed")).toHaveLength(1);
-    expect(await ledger.latest(recipe.name, "post")).toMatchObject({ pipeline: recipe.name, step: "post", checkpoint: done.checkpoint, runId: "r3" });
+    expect(await ledger.latest(recipe.name, "post")).toMatchObject({
+      pipeline: recipe.name,
+      step: "post",
+      checkpoint: done.checkpoint,
+      runId: "r3",
+    });
   });
 
   it("throttles stage.progress but always publishes the first and the last training step", async () => {
@@ -104,23 +137,42 @@ describe("relay over the in-memory bus and a folder store", () => {
     await startRun(bus, { runId: "throttled", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
     await awaitRun(bus, "throttled", { timeoutMs: 20_000 });
     await service.stop();
-    const steps = seen.of("dev.baton.stage.progress").filter((e) => e.data.runId === "throttled").map((e) => e.data.trainStep);
+    const steps = seen
+      .of("dev.baton.stage.progress")
+      .filter((e) => e.data.runId === "throttled")
+      .map((e) => e.data.trainStep);
     expect(steps).toEqual([1, 6]);
   });
 
   it("five publishes of one event and two workers racing on it give one commit and one next event", async () => {
     const seen = collect();
     const first = await startRun(bus, { runId: "race", recipe });
-    for (let i = 0; i < 4; i++) expect((await bus.publish(subjects.checkpointReady("pre"), first)).duplicate).toBe(true);
+    for (let i = 0; i < 4; i++)
+      expect((await bus.publish(subjects.checkpointReady("pre"), first)).duplicate).toBe(true);
     // Worker A never heartbeats, so its message is redelivered to worker B while A still trains.
     const slow = options("pre", { stepDelayMs: 200 });
     const dA = await bus.pull("pre", { expiresMs: 1_000 });
-    const silent: Delivery = { ...dA!, working: () => {}, ack: () => dA!.ack(), nak: (ms) => dA!.nak(ms), term: (r) => dA!.term(r) };
+    const silent: Delivery = {
+      ...dA!,
+      working: () => {},
+      ack: () => dA!.ack(),
+      nak: (ms) => dA!.nak(ms),
+      term: (r) => dA!.term(r),
+    };
     const a = relay(slow, silent);
     const b = runStage({ ...slow, pullExpiresMs: 3_000 });
     const [outA, outB] = await Promise.all([a, b]);
     expect([outA.kind, outB?.kind].sort()).toEqual(["already-committed", "committed"]);
-    expect(outA.kind !== "retry" && outB && outB.kind !== "retry" && outA.kind !== "dead-lettered" && outB.kind !== "dead-lettered" && outA.kind !== "interrupted" && outB.kind !== "interrupted" && outA.checkpoint.uri === outB.checkpoint.uri).toBe(true);
+    expect(
+      outA.kind !== "retry" &&
+        outB &&
+        outB.kind !== "retry" &&
+        outA.kind !== "dead-lettered" &&
+        outB.kind !== "dead-lettered" &&
+        outA.kind !== "interrupted" &&
+        outB.kind !== "interrupted" &&
+        outA.checkpoint.uri === outB.checkpoint.uri,
+    ).toBe(true);
     expect(seen.of("dev.baton.checkpoint.ready").filter((e) => e.data.cursor === 1)).toHaveLength(1);
     // The loser's copy is gone: one checkpoint folder for the step.
     const folders = new Set((await store.list("checkpoints/race/0-pre/")).map((k) => k.split("/")[3]));
@@ -132,36 +184,80 @@ describe("relay over the in-memory bus and a folder store", () => {
     const service = serveStage(options("mid"));
     const subject = subjects.checkpointReady("mid");
     await bus.publishRaw(subject, new TextEncoder().encode("{ not json"), { msgId: "junk-1" });
-    const good = createEvent({ type: "dev.baton.checkpoint.ready", id: msgId("ok", 1, "dev.baton.checkpoint.ready"), source: "t", data: { runId: "ok", recipe: "three", cursor: 1, pipeline: recipe.steps, checkpoint: null } });
+    const good = createEvent({
+      type: "dev.baton.checkpoint.ready",
+      id: msgId("ok", 1, "dev.baton.checkpoint.ready"),
+      source: "t",
+      data: { runId: "ok", recipe: "three", cursor: 1, pipeline: recipe.steps, checkpoint: null },
+    });
     const invalid = { ...good, id: "bad-schema", data: { ...good.data, cursor: -1 } };
     await bus.publishRaw(subject, new TextEncoder().encode(JSON.stringify(invalid)), { msgId: "bad-schema" });
-    const misrouted = createEvent({ type: "dev.baton.checkpoint.ready", id: "misrouted", source: "t", data: { ...good.data, runId: "mis", cursor: 0 } });
+    const misrouted = createEvent({
+      type: "dev.baton.checkpoint.ready",
+      id: "misrouted",
+      source: "t",
+      data: { ...good.data, runId: "mis", cursor: 0 },
+    });
     await bus.publish(subject, misrouted);
-    const missing = createEvent({ type: "dev.baton.checkpoint.ready", id: "missing", source: "t", data: { ...good.data, runId: "miss", checkpoint: { uri: store.uri("checkpoints/nowhere/0-pre/x/"), manifestSha256: "a".repeat(64) } } });
+    const missing = createEvent({
+      type: "dev.baton.checkpoint.ready",
+      id: "missing",
+      source: "t",
+      data: {
+        ...good.data,
+        runId: "miss",
+        checkpoint: { uri: store.uri("checkpoints/nowhere/0-pre/x/"), manifestSha256: "a".repeat(64) },
+      },
+    });
     await bus.publish(subject, missing);
     // A real checkpoint, then one byte of its weights changed in the store.
     const preDone = await runPre("corrupt-src", {}, recipe.steps.slice(0, 1));
     await writeFile(join(store.root, keys.file(store.keyOf(preDone.uri), "weights.bin")), new Uint8Array(32));
-    const corrupt = createEvent({ type: "dev.baton.checkpoint.ready", id: "corrupt", source: "t", data: { ...good.data, runId: "corrupt", checkpoint: preDone } });
+    const corrupt = createEvent({
+      type: "dev.baton.checkpoint.ready",
+      id: "corrupt",
+      source: "t",
+      data: { ...good.data, runId: "corrupt", checkpoint: preDone },
+    });
     await bus.publish(subject, corrupt);
     await bus.publish(subject, good);
 
-    await waitFor(() => seen.of("dev.baton.checkpoint.ready").some((e) => e.data.runId === "ok" && e.data.cursor === 2));
+    await waitFor(() =>
+      seen.of("dev.baton.checkpoint.ready").some((e) => e.data.runId === "ok" && e.data.cursor === 2),
+    );
     await waitFor(() => seen.events.filter((e) => e.subject === subjects.deadLetter("mid")).length >= 5);
     await service.stop();
 
     const dead = seen.events.filter((e) => e.subject === subjects.deadLetter("mid"));
-    const reasons = Object.fromEntries(dead.map((d) => [d.headers[HEADERS.deadLetterEventId], `${d.headers[HEADERS.deadLetterCode]} ${d.headers[HEADERS.deadLetterReason]}`]));
+    const reasons = Object.fromEntries(
+      dead.map((d) => [
+        d.headers[HEADERS.deadLetterEventId],
+        `${d.headers[HEADERS.deadLetterCode]} ${d.headers[HEADERS.deadLetterReason]}`,
+      ]),
+    );
     expect(reasons.unreadable).toMatch(/^EVENT_MALFORMED .*not UTF-8 JSON/);
     expect(reasons["bad-schema"]).toMatch(/^EVENT_INVALID .*at \/data\/cursor/);
     expect(reasons.misrouted).toMatch(/^ROUTING_MISMATCH .*pipeline\[0\] is step "pre"/);
     expect(reasons.missing).toMatch(/^CHECKPOINT_MISSING .*never committed/);
-    expect(reasons.corrupt).toMatch(/^CHECKPOINT_CORRUPT .*weights.bin of checkpoint .* has sha256 [0-9a-f]{64} but [0-9a-f]{64} was expected/);
+    expect(reasons.corrupt).toMatch(
+      /^CHECKPOINT_CORRUPT .*weights.bin of checkpoint .* has sha256 [0-9a-f]{64} but [0-9a-f]{64} was expected/,
+    );
     expect(dead.every((d) => d.headers[HEADERS.deadLetterDeliveries] === "1")).toBe(true);
-    expect(new TextDecoder().decode(dead.find((d) => d.headers[HEADERS.deadLetterEventId] === "unreadable")!.data)).toBe("{ not json");
+    expect(
+      new TextDecoder().decode(dead.find((d) => d.headers[HEADERS.deadLetterEventId] === "unreadable")!.data),
+    ).toBe("{ not json");
     const failed = seen.of("dev.baton.stage.failed");
-    expect(failed.filter((f) => f.data.disposition === "fatal").map((f) => f.data.eventId).sort()).toEqual(["bad-schema", "corrupt", "misrouted", "missing", null]);
-    expect(failed.find((f) => f.data.eventId === "corrupt")!.data).toMatchObject({ runId: "corrupt", code: "CHECKPOINT_CORRUPT", attempt: 1 });
+    expect(
+      failed
+        .filter((f) => f.data.disposition === "fatal")
+        .map((f) => f.data.eventId)
+        .sort(),
+    ).toEqual(["bad-schema", "corrupt", "misrouted", "missing", null]);
+    expect(failed.find((f) => f.data.eventId === "corrupt")!.data).toMatchObject({
+      runId: "corrupt",
+      code: "CHECKPOINT_CORRUPT",
+      attempt: 1,
+    });
   });
 
   it("retries a failing attempt with backoff, then gives up after maxAttempts with the reason", async () => {
@@ -170,11 +266,15 @@ describe("relay over the in-memory bus and a folder store", () => {
     await startRun(bus, { runId: "flaky", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
     await awaitRun(bus, "flaky", { timeoutMs: 10_000 });
     await flaky.stop();
-    expect(seen.of("dev.baton.stage.failed").map((f) => [f.data.runId, f.data.disposition, f.data.attempt])).toEqual([["flaky", "retry", 1]]);
+    expect(seen.of("dev.baton.stage.failed").map((f) => [f.data.runId, f.data.disposition, f.data.attempt])).toEqual([
+      ["flaky", "retry", 1],
+    ]);
 
     const broken = serveStage(options("pre", { failAttempts: 99 }));
     await startRun(bus, { runId: "broken", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
-    await expect(awaitRun(bus, "broken", { timeoutMs: 10_000 })).rejects.toThrow(/attempt 3 of 3 failed, giving up: injected fault on attempt 3/);
+    await expect(awaitRun(bus, "broken", { timeoutMs: 10_000 })).rejects.toThrow(
+      /attempt 3 of 3 failed, giving up: injected fault on attempt 3/,
+    );
     await broken.stop();
     const dead = seen.events.filter((e) => e.subject === subjects.deadLetter("pre"));
     expect(dead.map((d) => d.headers[HEADERS.deadLetterEventId])).toEqual(["broken:0:checkpoint.ready"]);
@@ -184,22 +284,41 @@ describe("relay over the in-memory bus and a folder store", () => {
     const seen = collect();
     const trained: number[] = [];
     const base = options("pre");
-    const refusing = serveStage({ ...base, validate: (step) => (step.config["add"] === 1 ? ["/config/train/warmupSteps: 5 warmup steps exceed /train/steps (3)"] : []), train: async (ctx) => {
-      trained.push(ctx.attempt);
-      return base.train(ctx);
-    } });
+    const refusing = serveStage({
+      ...base,
+      validate: (step) =>
+        step.config["add"] === 1 ? ["/config/train/warmupSteps: 5 warmup steps exceed /train/steps (3)"] : [],
+      train: async (ctx) => {
+        trained.push(ctx.attempt);
+        return base.train(ctx);
+      },
+    });
     await startRun(bus, { runId: "refused", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
-    await expect(awaitRun(bus, "refused", { timeoutMs: 10_000 })).rejects.toThrow(/can never train:\n {2}- \/config\/train\/warmupSteps/);
+    await expect(awaitRun(bus, "refused", { timeoutMs: 10_000 })).rejects.toThrow(
+      /can never train:\n {2}- \/config\/train\/warmupSteps/,
+    );
     await refusing.stop();
     expect(trained).toEqual([]);
 
-    const diverging = serveStage({ ...base, train: async () => Promise.reject(new BatonError("TRAIN_FAILED", "fatal", "loss is NaN at train step 3")) });
+    const diverging = serveStage({
+      ...base,
+      train: async () => Promise.reject(new BatonError("TRAIN_FAILED", "fatal", "loss is NaN at train step 3")),
+    });
     await startRun(bus, { runId: "diverged", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
     await expect(awaitRun(bus, "diverged", { timeoutMs: 10_000 })).rejects.toThrow(/loss is NaN/);
     await diverging.stop();
-    const failed = seen.of("dev.baton.stage.failed").map((f) => [f.data.runId, f.data.code, f.data.disposition, f.data.attempt]);
-    expect(failed).toEqual([["refused", "CONFIG_INVALID", "fatal", 1], ["diverged", "TRAIN_FAILED", "fatal", 1]]);
-    expect(seen.events.filter((e) => e.subject === subjects.deadLetter("pre")).map((d) => d.headers[HEADERS.deadLetterDeliveries])).toEqual(["1", "1"]);
+    const failed = seen
+      .of("dev.baton.stage.failed")
+      .map((f) => [f.data.runId, f.data.code, f.data.disposition, f.data.attempt]);
+    expect(failed).toEqual([
+      ["refused", "CONFIG_INVALID", "fatal", 1],
+      ["diverged", "TRAIN_FAILED", "fatal", 1],
+    ]);
+    expect(
+      seen.events
+        .filter((e) => e.subject === subjects.deadLetter("pre"))
+        .map((d) => d.headers[HEADERS.deadLetterDeliveries]),
+    ).toEqual(["1", "1"]);
   });
 
   it("stop() mid-training snapshots and hands the event back; another worker resumes to the same weights", async () => {
@@ -229,7 +348,11 @@ describe("relay over the in-memory bus and a folder store", () => {
     const seen = collect();
     const before = process.listenerCount("SIGTERM");
     const outcomes: string[] = [];
-    const service = serveStage({ ...options("pre", { steps: 50, stepDelayMs: 20, snapshotEvery: 5 }), handleSignals: true, onOutcome: (o) => outcomes.push(o.kind) });
+    const service = serveStage({
+      ...options("pre", { steps: 50, stepDelayMs: 20, snapshotEvery: 5 }),
+      handleSignals: true,
+      onOutcome: (o) => outcomes.push(o.kind),
+    });
     expect(process.listenerCount("SIGTERM")).toBe(before + 1);
     await startRun(bus, { runId: "term", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
     await waitFor(() => seen.of("dev.baton.stage.progress").some((p) => p.data.trainStep >= 2));
@@ -250,11 +373,23 @@ describe("relay over the in-memory bus and a folder store", () => {
     const seen = collect(subjects.checkpointReady("mid"));
     const trained: number[] = [];
     const opts = options("pre");
-    const watchTrain = { ...opts, train: async (ctx: Parameters<typeof opts.train>[0]) => {
-      trained.push(ctx.attempt);
-      return opts.train(ctx);
-    } };
-    const redelivered = (runId: string, id: string) => bus.publish(subjects.checkpointReady("pre"), createEvent({ type: "dev.baton.checkpoint.ready", id, source: "t", data: { runId, recipe: "three", cursor: 0, pipeline: recipe.steps, checkpoint: null } }));
+    const watchTrain = {
+      ...opts,
+      train: async (ctx: Parameters<typeof opts.train>[0]) => {
+        trained.push(ctx.attempt);
+        return opts.train(ctx);
+      },
+    };
+    const redelivered = (runId: string, id: string) =>
+      bus.publish(
+        subjects.checkpointReady("pre"),
+        createEvent({
+          type: "dev.baton.checkpoint.ready",
+          id,
+          source: "t",
+          data: { runId, recipe: "three", cursor: 0, pipeline: recipe.steps, checkpoint: null },
+        }),
+      );
     await redelivered("again", "again-redelivered");
     expect(await runStage(watchTrain)).toMatchObject({ kind: "already-committed", checkpoint: ref });
     await new Promise((r) => setTimeout(r, 50));
@@ -262,14 +397,21 @@ describe("relay over the in-memory bus and a folder store", () => {
     expect(trained).toEqual([]);
 
     // Committed, but the next event never went out (the worker died between commit and emit): emit it, then mark.
-    await ledger.commit("unsent", 0, { checkpoint: ref, step: "pre", worker: "gone", committedAt: new Date().toISOString() });
+    await ledger.commit("unsent", 0, {
+      checkpoint: ref,
+      step: "pre",
+      worker: "gone",
+      committedAt: new Date().toISOString(),
+    });
     await redelivered("unsent", "unsent-1");
     expect(await runStage(watchTrain)).toMatchObject({ kind: "already-committed", checkpoint: ref });
     await redelivered("unsent", "unsent-2");
     expect(await runStage(watchTrain)).toMatchObject({ kind: "already-committed", checkpoint: ref });
     await waitFor(() => seen.events.length >= 2);
     await new Promise((r) => setTimeout(r, 50));
-    const unsent = seen.events.map((e) => e.event as BatonEvent<"dev.baton.checkpoint.ready">).filter((e) => e.data.runId === "unsent");
+    const unsent = seen.events
+      .map((e) => e.event as BatonEvent<"dev.baton.checkpoint.ready">)
+      .filter((e) => e.data.runId === "unsent");
     expect(unsent.map((e) => e.data.checkpoint)).toEqual([ref]);
     expect(await ledger.emitted("unsent", 0)).toBe(true);
     expect(trained).toEqual([]);
@@ -280,12 +422,19 @@ describe("relay over the in-memory bus and a folder store", () => {
     const base = options("pre");
     let refusals = 1;
     const flakyLedger = Object.assign(Object.create(ledger) as MemoryLedger, {
-      commit: (...a: Parameters<MemoryLedger["commit"]>) => (refusals-- > 0 ? Promise.reject(new BatonError("LEDGER_UNAVAILABLE", "retry", "ledger commit failed: NATS away")) : ledger.commit(...a)),
+      commit: (...a: Parameters<MemoryLedger["commit"]>) =>
+        refusals-- > 0
+          ? Promise.reject(new BatonError("LEDGER_UNAVAILABLE", "retry", "ledger commit failed: NATS away"))
+          : ledger.commit(...a),
     });
-    const service = serveStage({ ...base, ledger: flakyLedger, train: async (ctx) => {
-      trained.push(ctx.attempt);
-      return base.train(ctx);
-    } });
+    const service = serveStage({
+      ...base,
+      ledger: flakyLedger,
+      train: async (ctx) => {
+        trained.push(ctx.attempt);
+        return base.train(ctx);
+      },
+    });
     await startRun(bus, { runId: "blip", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
     const done = await awaitRun(bus, "blip", { timeoutMs: 10_000 });
     await service.stop();
@@ -293,14 +442,20 @@ describe("relay over the in-memory bus and a folder store", () => {
     const folders = new Set((await store.list(keys.stepCheckpoints("blip", 0, "pre"))).map((k) => k.split("/")[3]));
     expect(folders.size).toBe(1); // the first attempt's, now committed: no second copy
     expect(store.keyOf(done.checkpoint.uri)).toBe(`checkpoints/blip/0-pre/${[...folders][0]}/`);
-    expect(await readWeights(join((await openCheckpoint(store, done.checkpoint, join(root, "blip"))).dir, "weights.bin"))).toEqual(expectedWeights([{ add: 1, steps: 6 }]));
+    expect(
+      await readWeights(join((await openCheckpoint(store, done.checkpoint, join(root, "blip"))).dir, "weights.bin")),
+    ).toEqual(expectedWeights([{ add: 1, steps: 6 }]));
   });
 
   it("deletes an uploaded checkpoint whose commit failed on the last attempt, and sweeps a committed step's leftovers on a duplicate", async () => {
-    const failing = Object.assign(Object.create(ledger) as MemoryLedger, { commit: () => Promise.reject(new BatonError("LEDGER_UNAVAILABLE", "retry", "ledger commit failed: NATS away")) });
+    const failing = Object.assign(Object.create(ledger) as MemoryLedger, {
+      commit: () => Promise.reject(new BatonError("LEDGER_UNAVAILABLE", "retry", "ledger commit failed: NATS away")),
+    });
     const service = serveStage({ ...options("pre"), ledger: failing });
     await startRun(bus, { runId: "never", recipe: { ...recipe, steps: recipe.steps.slice(0, 1) } });
-    await expect(awaitRun(bus, "never", { timeoutMs: 10_000 })).rejects.toThrow(/attempt 3 of 3 failed, giving up: ledger commit failed/);
+    await expect(awaitRun(bus, "never", { timeoutMs: 10_000 })).rejects.toThrow(
+      /attempt 3 of 3 failed, giving up: ledger commit failed/,
+    );
     await service.stop();
     expect(await store.list("checkpoints/never/")).toEqual([]);
 
@@ -308,16 +463,27 @@ describe("relay over the in-memory bus and a folder store", () => {
     const ref = await runPre("leftover");
     await store.putBytes(`${keys.stepCheckpoints("leftover", 0, "pre")}2-dead/weights.bin`, new Uint8Array(8));
     await store.putBytes(`${keys.snapshot("leftover", 0, 3)}weights.bin`, new Uint8Array(8));
-    await bus.publish(subjects.checkpointReady("pre"), createEvent({ type: "dev.baton.checkpoint.ready", id: "leftover-dup", source: "t", data: { runId: "leftover", recipe: "three", cursor: 0, pipeline: recipe.steps, checkpoint: null } }));
+    await bus.publish(
+      subjects.checkpointReady("pre"),
+      createEvent({
+        type: "dev.baton.checkpoint.ready",
+        id: "leftover-dup",
+        source: "t",
+        data: { runId: "leftover", recipe: "three", cursor: 0, pipeline: recipe.steps, checkpoint: null },
+      }),
+    );
     expect(await runStage(options("pre"))).toMatchObject({ kind: "already-committed", checkpoint: ref });
     expect(await store.list(keys.resume("leftover", 0))).toEqual([]);
-    expect(new Set((await store.list("checkpoints/leftover/")).map((k) => k.split("/")[3]))).toEqual(new Set([store.keyOf(ref.uri).split("/")[3]]));
+    expect(new Set((await store.list("checkpoints/leftover/")).map((k) => k.split("/")[3]))).toEqual(
+      new Set([store.keyOf(ref.uri).split("/")[3]]),
+    );
   });
 
   it("a starting service removes the work folders of dead workers, not of live ones", async () => {
     const work = join(root, "work");
     const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
-    for (const name of [`baton-r-0-1-ab-p${dead}`, `baton-r-0-1-cd-p${process.ppid}`, "baton-unowned", "other"]) await mkdir(join(work, name, "input"), { recursive: true });
+    for (const name of [`baton-r-0-1-ab-p${dead}`, `baton-r-0-1-cd-p${process.ppid}`, "baton-unowned", "other"])
+      await mkdir(join(work, name, "input"), { recursive: true });
     const service = serveStage(options("pre"));
     await service.stop();
     expect((await readdir(work)).sort()).toEqual([`baton-r-0-1-cd-p${process.ppid}`, "baton-unowned", "other"].sort());
@@ -345,7 +511,9 @@ describe("relay over the in-memory bus and a folder store", () => {
     await waitFor(() => seen.events.length >= 1);
     expect(seen.events[0]!.headers.traceparent).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     const ready = seen.events[0]!.event as BatonEvent<"dev.baton.checkpoint.ready">;
-    expect((await openCheckpoint(store, ready.data.checkpoint!, join(root, "obs"))).manifest.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect((await openCheckpoint(store, ready.data.checkpoint!, join(root, "obs"))).manifest.traceId).toBe(
+      "4bf92f3577b34da6a3ce929d0e0e4736",
+    );
   });
 });
 

@@ -52,7 +52,8 @@ export class RunStatus {
       case "dev.baton.checkpoint.ready": {
         const r = e.data;
         this.pipeline = r.pipeline;
-        if (r.cursor > 0 && r.checkpoint) this.commit(r.cursor - 1, r.pipeline[r.cursor - 1]?.name ?? "?", r.checkpoint.uri, e.time);
+        if (r.cursor > 0 && r.checkpoint)
+          this.commit(r.cursor - 1, r.pipeline[r.cursor - 1]?.name ?? "?", r.checkpoint.uri, e.time);
         break;
       }
       case "dev.baton.stage.started": {
@@ -66,14 +67,16 @@ export class RunStatus {
       case "dev.baton.stage.progress": {
         const p = e.data;
         const s = this.at(p.cursor, p.step);
-        if (s.state !== "committed") Object.assign(s, { state: "running", trainStep: p.trainStep, totalSteps: p.totalSteps, metrics: p.metrics });
+        if (s.state !== "committed")
+          Object.assign(s, { state: "running", trainStep: p.trainStep, totalSteps: p.totalSteps, metrics: p.metrics });
         break;
       }
       case "dev.baton.stage.failed": {
         const f = e.data;
         if (f.cursor === null) break;
         const s = this.at(f.cursor, f.step);
-        if (s.state !== "committed") Object.assign(s, { state: f.disposition === "fatal" ? "failed" : "retrying", message: f.message });
+        if (s.state !== "committed")
+          Object.assign(s, { state: f.disposition === "fatal" ? "failed" : "retrying", message: f.message });
         break;
       }
       case "dev.baton.run.completed": {
@@ -91,7 +94,13 @@ export class RunStatus {
 
   summary(): RunSummary {
     this.pipeline.forEach((p, i) => (this.at(i, p.name).stage = p.stage));
-    return { completed: this.completed, recipe: this.recipe, startedAt: this.startedAt, completedAt: this.completedAt, steps: [...this.steps.values()].sort((a, b) => a.cursor - b.cursor) };
+    return {
+      completed: this.completed,
+      recipe: this.recipe,
+      startedAt: this.startedAt,
+      completedAt: this.completedAt,
+      steps: [...this.steps.values()].sort((a, b) => a.cursor - b.cursor),
+    };
   }
 
   private commit(cursor: number, step: string, checkpoint: string, at: string): void {

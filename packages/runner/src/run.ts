@@ -1,19 +1,30 @@
 import { tmpdir } from "node:os";
 import type { Bus, Unwatch } from "@baton/bus";
 import { sleep } from "@baton/bus";
-import { decodeEvent, type BatonEvent } from "@baton/contracts";
 import type { RunCompletedData, StageFailedData } from "@baton/contracts";
-import { BatonError, type BatonErrorCode, faultBackoffMs } from "@baton/contracts";
-import { HEADERS, STREAM, durableName, subjects } from "@baton/contracts";
+import {
+  BatonError,
+  type BatonErrorCode,
+  type BatonEvent,
+  decodeEvent,
+  durableName,
+  faultBackoffMs,
+  HEADERS,
+  STREAM,
+  subjects,
+} from "@baton/contracts";
+import { sweepWorkRoot } from "./attempts.ts";
 import { firstEvent, type RunStart } from "./first-event.ts";
 import { jsonLogger, withFields } from "./log.ts";
-import { sweepWorkRoot } from "./attempts.ts";
 import { defaultWorker, relay } from "./relay.ts";
 import type { RunStageOptions, StageOutcome } from "./types.ts";
 
 /** Pulls ONE event for options.step and relays it; null when none arrived within pullExpiresMs. */
 export async function runStage(options: RunStageOptions): Promise<StageOutcome | null> {
-  const d = await options.bus.pull(options.step, { expiresMs: options.pullExpiresMs ?? 5_000, ...(options.signal ? { signal: options.signal } : {}) });
+  const d = await options.bus.pull(options.step, {
+    expiresMs: options.pullExpiresMs ?? 5_000,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   return d ? relay(options, d) : null;
 }
 
@@ -36,14 +47,20 @@ export interface StageService {
  */
 export function serveStage(options: ServeStageOptions): StageService {
   const controller = new AbortController();
-  const log = withFields(options.logger ?? jsonLogger(), { stage: options.stage, step: options.step, worker: options.worker ?? defaultWorker() });
+  const log = withFields(options.logger ?? jsonLogger(), {
+    stage: options.stage,
+    step: options.step,
+    worker: options.worker ?? defaultWorker(),
+  });
   const outer = options.signal;
   const onOuterAbort = (): void => controller.abort(outer?.reason);
   outer?.addEventListener("abort", onOuterAbort, { once: true });
   const stopNow = (why: string) => (): void => {
     if (!controller.signal.aborted) {
       log.warn(`${why}: stopping at the next step boundary`);
-      controller.abort(BatonError.retry("INTERRUPTED", `${why}: this worker stopped; another one resumes from the newest snapshot`));
+      controller.abort(
+        BatonError.retry("INTERRUPTED", `${why}: this worker stopped; another one resumes from the newest snapshot`),
+      );
     }
   };
   const onTerm = stopNow("SIGTERM");
@@ -52,18 +69,28 @@ export function serveStage(options: ServeStageOptions): StageService {
     process.on("SIGTERM", onTerm);
     process.on("SIGINT", onInt);
   }
-  const relayOptions: RunStageOptions = { ...options, signal: controller.signal, logger: options.logger ?? jsonLogger() };
+  const relayOptions: RunStageOptions = {
+    ...options,
+    signal: controller.signal,
+    logger: options.logger ?? jsonLogger(),
+  };
 
   const done = (async () => {
     let faults = 0;
     // Work folders of this machine's dead workers (kill -9 skips their cleanup).
     const swept = await sweepWorkRoot(options.workRoot ?? tmpdir()).catch((err: unknown) => {
-      log.warn("could not sweep the work folders of dead workers; they stay until the next start", { error: (err as Error).message });
+      log.warn("could not sweep the work folders of dead workers; they stay until the next start", {
+        error: (err as Error).message,
+      });
       return [];
     });
     if (swept.length > 0) log.info("removed the work folders of dead workers", { folders: swept.length });
     // The pull below creates the consumer as well and waits out a bus that is not there yet.
-    await options.bus.ensureConsumer(options.step).catch((err: unknown) => log.warn("could not create the step's consumer yet; the pull loop retries", { error: (err as Error).message }));
+    await options.bus
+      .ensureConsumer(options.step)
+      .catch((err: unknown) =>
+        log.warn("could not create the step's consumer yet; the pull loop retries", { error: (err as Error).message }),
+      );
     while (!controller.signal.aborted) {
       try {
         const outcome = await runStage(relayOptions);
@@ -105,8 +132,13 @@ export interface StartRunOptions extends RunStart {
  */
 export async function startRun(bus: Bus, options: StartRunOptions): Promise<BatonEvent<"dev.baton.checkpoint.ready">> {
   const event = firstEvent(options);
-  await ensureStepConsumers(bus, event.data.pipeline.map((s) => s.name));
-  await bus.publish(subjects.checkpointReady(event.data.pipeline[0]!.name), event, { ...(options.headers ? { headers: options.headers } : {}) });
+  await ensureStepConsumers(
+    bus,
+    event.data.pipeline.map((s) => s.name),
+  );
+  await bus.publish(subjects.checkpointReady(event.data.pipeline[0]!.name), event, {
+    ...(options.headers ? { headers: options.headers } : {}),
+  });
   return event;
 }
 
@@ -115,7 +147,11 @@ export async function ensureStepConsumers(bus: Bus, steps: readonly string[]): P
   for (const step of new Set(steps)) {
     await bus.ensureConsumer(step).catch((err: unknown) => {
       if (err instanceof BatonError) throw err;
-      throw BatonError.retry("BUS_UNAVAILABLE", `cannot create the durable consumer ${durableName(step)} of step "${step}" on stream ${STREAM}: ${(err as Error).message}. The run was not started; check that this NATS user may call $JS.API.CONSUMER.* (nats-auth.conf) and start it again`, err);
+      throw BatonError.retry(
+        "BUS_UNAVAILABLE",
+        `cannot create the durable consumer ${durableName(step)} of step "${step}" on stream ${STREAM}: ${(err as Error).message}. The run was not started; check that this NATS user may call $JS.API.CONSUMER.* (nats-auth.conf) and start it again`,
+        err,
+      );
     });
   }
 }
@@ -129,7 +165,15 @@ export async function awaitRun(bus: Bus, runId: string, options: { timeoutMs: nu
   let timer: NodeJS.Timeout | undefined;
   try {
     return await new Promise<RunCompletedData>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`run ${runId} did not complete within ${options.timeoutMs} ms; check the stage services' logs and /status`)), options.timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `run ${runId} did not complete within ${options.timeoutMs} ms; check the stage services' logs and /status`,
+            ),
+          ),
+        options.timeoutMs,
+      );
       const read = (data: Uint8Array, subject: string): BatonEvent | null => {
         try {
           return decodeEvent(data, subject);
@@ -146,7 +190,13 @@ export async function awaitRun(bus: Bus, runId: string, options: { timeoutMs: nu
         if (e?.type !== "dev.baton.stage.failed") return;
         const f: StageFailedData = e.data;
         if (f.runId === runId && f.disposition === "fatal") {
-          reject(new BatonError(f.code as BatonErrorCode, "fatal", `run ${runId} failed at step ${f.step} (cursor ${f.cursor}), dead-lettered on ${subjects.deadLetter(f.step)} (header ${HEADERS.deadLetterReason}): ${f.message}`));
+          reject(
+            new BatonError(
+              f.code as BatonErrorCode,
+              "fatal",
+              `run ${runId} failed at step ${f.step} (cursor ${f.cursor}), dead-lettered on ${subjects.deadLetter(f.step)} (header ${HEADERS.deadLetterReason}): ${f.message}`,
+            ),
+          );
         }
       });
       watches.push(watching, watchingFailures);
@@ -158,7 +208,10 @@ export async function awaitRun(bus: Bus, runId: string, options: { timeoutMs: nu
     // A watch that never opened has already ended the wait with its error; one that cannot close is said.
     const closeWatch = (w: Promise<Unwatch>): Promise<void> =>
       w.then(
-        (unwatch) => unwatch().catch((err: unknown) => jsonLogger().warn("could not close a watch of the run", { runId, error: (err as Error).message })),
+        (unwatch) =>
+          unwatch().catch((err: unknown) =>
+            jsonLogger().warn("could not close a watch of the run", { runId, error: (err as Error).message }),
+          ),
         () => undefined,
       );
     await Promise.all(watches.map(closeWatch));

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keys } from "@baton/contracts";
 import { FsStore } from "@baton/store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "./log.ts";
 import { snapshotApi } from "./snapshot.ts";
 
@@ -26,7 +26,9 @@ describe("resume snapshots", () => {
     expect(latest?.trainStep).toBe(6);
     expect(latest?.files).toEqual(["weights.bin"]);
     expect(Array.from(await readFile(join(latest!.dir, "weights.bin")))).toEqual([6]);
-    const kept = new Set((await store.list(keys.resume("r", 0))).filter((k) => k.endsWith("_complete.json")).map((k) => k.split("/")[4]));
+    const kept = new Set(
+      (await store.list(keys.resume("r", 0))).filter((k) => k.endsWith("_complete.json")).map((k) => k.split("/")[4]),
+    );
     expect(kept).toEqual(new Set([keys.snapshot("r", 0, 4).split("/")[4], keys.snapshot("r", 0, 6).split("/")[4]]));
   });
 

@@ -1,6 +1,5 @@
 import { join } from "node:path";
-import { BatonError } from "@baton/contracts";
-import { assertKey, keys, SNAPSHOT_COMPLETE_FILE, snapshotStepOf } from "@baton/contracts";
+import { assertKey, BatonError, keys, SNAPSHOT_COMPLETE_FILE, snapshotStepOf } from "@baton/contracts";
 import type { Store } from "@baton/store";
 import type { Logger, Snapshot, SnapshotApi } from "./types.ts";
 
@@ -28,7 +27,13 @@ export async function completeSnapshotSteps(store: Store, runId: string, cursor:
  * a snapshot's index (_complete.json, with every file's sha256) is written last, so a worker killed
  * mid-save leaves nothing that a resume would trust.
  */
-export function snapshotApi(store: Store, runId: string, cursor: number, localDir: string, log: Logger): SnapshotApi & { touched(): boolean } {
+export function snapshotApi(
+  store: Store,
+  runId: string,
+  cursor: number,
+  localDir: string,
+  log: Logger,
+): SnapshotApi & { touched(): boolean } {
   // Whether this attempt saved or found a snapshot (so the runner knows there is something to clean).
   let touched = false;
 
@@ -38,7 +43,8 @@ export function snapshotApi(store: Store, runId: string, cursor: number, localDi
     touched: () => touched,
     async save(trainStep, files) {
       touched = true;
-      if (!Number.isInteger(trainStep) || trainStep < 0) throw BatonError.fatal("TRAIN_FAILED", `snapshot.save(${trainStep}): trainStep must be a non-negative integer`);
+      if (!Number.isInteger(trainStep) || trainStep < 0)
+        throw BatonError.fatal("TRAIN_FAILED", `snapshot.save(${trainStep}): trainStep must be a non-negative integer`);
       const prefix = keys.snapshot(runId, cursor, trainStep);
       const index: SnapshotIndex = { trainStep, files: [] };
       for (const [name, source] of Object.entries(files)) {
@@ -48,7 +54,8 @@ export function snapshotApi(store: Store, runId: string, cursor: number, localDi
         index.files.push({ path: name, ...put });
       }
       await store.putBytes(keys.file(prefix, SNAPSHOT_COMPLETE_FILE), new TextEncoder().encode(JSON.stringify(index)));
-      for (const old of (await completeSteps()).slice(KEEP)) await deletePrefix(store, keys.snapshot(runId, cursor, old));
+      for (const old of (await completeSteps()).slice(KEEP))
+        await deletePrefix(store, keys.snapshot(runId, cursor, old));
     },
 
     async latest(): Promise<Snapshot | null> {
@@ -58,14 +65,23 @@ export function snapshotApi(store: Store, runId: string, cursor: number, localDi
         const prefix = keys.snapshot(runId, cursor, step);
         const dir = join(localDir, `resume-${step}`);
         try {
-          const index = JSON.parse(new TextDecoder().decode(await store.getBytes(keys.file(prefix, SNAPSHOT_COMPLETE_FILE)))) as SnapshotIndex;
+          const index = JSON.parse(
+            new TextDecoder().decode(await store.getBytes(keys.file(prefix, SNAPSHOT_COMPLETE_FILE))),
+          ) as SnapshotIndex;
           for (const f of index.files) {
-            await store.getFile(keys.file(prefix, f.path), join(dir, f.path), { sha256: f.sha256, size: f.size, what: `${f.path} of resume snapshot ${store.uri(prefix)}` });
+            await store.getFile(keys.file(prefix, f.path), join(dir, f.path), {
+              sha256: f.sha256,
+              size: f.size,
+              what: `${f.path} of resume snapshot ${store.uri(prefix)}`,
+            });
           }
           return { trainStep: index.trainStep, dir, files: index.files.map((f) => f.path) };
         } catch (err) {
           if (!(err instanceof BatonError && err.disposition === "fatal") && !(err instanceof SyntaxError)) throw err;
-          log.warn("resume snapshot is damaged; trying an older one", { snapshot: store.uri(prefix), error: (err as Error).message });
+          log.warn("resume snapshot is damaged; trying an older one", {
+            snapshot: store.uri(prefix),
+            error: (err as Error).message,
+          });
         }
       }
       return null;

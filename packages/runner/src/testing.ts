@@ -1,3 +1,4 @@
 // Test fixtures of @baton/runner: a deterministic stage for relay tests (tests/ runs it as separate processes).
-export { countingStage, expectedWeights, readWeights, trainStep as countingTrainStep } from "./counting-stage.ts";
+
 export type { CountingStageOptions } from "./counting-stage.ts";
+export { countingStage, expectedWeights, readWeights, trainStep as countingTrainStep } from "./counting-stage.ts";

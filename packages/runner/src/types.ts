@@ -1,11 +1,18 @@
-import type { BatonEvent } from "@baton/contracts";
-import type { CheckpointManifest, CheckpointReadyData, CheckpointRef, DatasetRef, InputRef, Metrics, RecipeStep } from "@baton/contracts";
 import type { Bus } from "@baton/bus";
-import type { BatonError } from "@baton/contracts";
+import type {
+  BatonError,
+  BatonEvent,
+  CheckpointManifest,
+  CheckpointReadyData,
+  CheckpointRef,
+  DatasetRef,
+  InputRef,
+  Metrics,
+  RecipeStep,
+  RetryPolicy,
+} from "@baton/contracts";
+import type { DataAccess, Store } from "@baton/store";
 import type { Ledger } from "./ledger/ledger.ts";
-import type { Store } from "@baton/store";
-import type { RetryPolicy } from "@baton/contracts";
-import type { DataAccess } from "@baton/store";
 
 /** What a stage package provides: its identity and its training function. */
 export interface StageDefinition {
@@ -136,9 +143,23 @@ export interface WorkObserver {
 
 /** What happened to one delivery. */
 export type StageOutcome =
-  | { kind: "committed"; runId: string; cursor: number; checkpoint: CheckpointRef; next: "checkpoint.ready" | "run.completed"; durationMs: number }
+  | {
+      kind: "committed";
+      runId: string;
+      cursor: number;
+      checkpoint: CheckpointRef;
+      next: "checkpoint.ready" | "run.completed";
+      durationMs: number;
+    }
   | { kind: "already-committed"; runId: string; cursor: number; checkpoint: CheckpointRef; durationMs: number }
-  | { kind: "retry"; runId: string | null; cursor: number | null; error: BatonError; delayMs: number; durationMs: number }
+  | {
+      kind: "retry";
+      runId: string | null;
+      cursor: number | null;
+      error: BatonError;
+      delayMs: number;
+      durationMs: number;
+    }
   | { kind: "dead-lettered"; runId: string | null; cursor: number | null; error: BatonError; durationMs: number }
   | { kind: "interrupted"; runId: string; cursor: number; durationMs: number };
 

@@ -35,7 +35,14 @@ export const anyLocation: DataAccess = { describe: "any location", check: () => 
 
 /** Only URIs under `prefixes` (each a folder: a missing trailing "/" is added). */
 export function allowLocations(prefixes: readonly string[]): DataAccess {
-  const allowed = [...new Set(prefixes.map((p) => p.trim()).filter((p) => p.length > 0).map(folder))];
+  const allowed = [
+    ...new Set(
+      prefixes
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0)
+        .map(folder),
+    ),
+  ];
   const describe = allowed.length > 0 ? allowed.join(", ") : "nothing";
   return {
     describe,
@@ -65,10 +72,16 @@ export function storeLocation(store: Store): string {
  */
 export function dataAccessFor(store: Store, embedded: boolean, env: NodeJS.ProcessEnv = process.env): DataAccess {
   if (embedded) return anyLocation;
-  const extra = (env.BATON_ALLOW_DATA ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const extra = (env.BATON_ALLOW_DATA ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const e of extra) {
     if (!SCHEME.test(e) && !isAbsolute(e)) {
-      throw BatonError.fatal("CONFIG_INVALID", `BATON_ALLOW_DATA entry ${JSON.stringify(e)} is neither a URI prefix (s3://bucket/, file:///data/, https://host/) nor an absolute path`);
+      throw BatonError.fatal(
+        "CONFIG_INVALID",
+        `BATON_ALLOW_DATA entry ${JSON.stringify(e)} is neither a URI prefix (s3://bucket/, file:///data/, https://host/) nor an absolute path`,
+      );
     }
   }
   return allowLocations([storeLocation(store), ...extra.map(canonicalLocation)]);

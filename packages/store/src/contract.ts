@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BatonError } from "@baton/contracts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Store } from "./store.ts";
 
 export interface StoreHarness {
@@ -49,8 +49,13 @@ export function runStoreContract(adapter: string, make: () => Promise<StoreHarne
       await writeFile(file, bytes.subarray(0, 777));
       expect(await h.store.putFile(`${p}b.bin`, file)).toEqual({ sha256: sha(bytes.subarray(0, 777)), size: 777 });
       const parts = [bytes.subarray(0, 10), bytes.subarray(10, 5000)];
-      expect(await h.store.putStream(`${p}c.bin`, Readable.from(parts))).toEqual({ sha256: sha(bytes.subarray(0, 5000)), size: 5000 });
-      expect(Buffer.from(await h.store.getBytes(`${p}a.bin`, { sha256: sha(bytes), size: bytes.length }))).toEqual(bytes);
+      expect(await h.store.putStream(`${p}c.bin`, Readable.from(parts))).toEqual({
+        sha256: sha(bytes.subarray(0, 5000)),
+        size: 5000,
+      });
+      expect(Buffer.from(await h.store.getBytes(`${p}a.bin`, { sha256: sha(bytes), size: bytes.length }))).toEqual(
+        bytes,
+      );
       expect(await h.store.head(`${p}b.bin`)).toEqual({ size: 777, modified: expect.any(Date) }); // modified: what `baton gc` ages folders by
       expect(await h.store.head(`${p}missing.bin`)).toBeNull();
     });
@@ -58,9 +63,14 @@ export function runStoreContract(adapter: string, make: () => Promise<StoreHarne
     it("streams a multi-part object (12 MiB) through and back with the same digest", async () => {
       const p = prefix();
       const big = randomBytes(12 * 1024 * 1024);
-      const put = await h.store.putStream(`${p}big.bin`, Readable.from((function* () {
-        for (let i = 0; i < big.length; i += 1024 * 1024) yield big.subarray(i, i + 1024 * 1024);
-      })()));
+      const put = await h.store.putStream(
+        `${p}big.bin`,
+        Readable.from(
+          (function* () {
+            for (let i = 0; i < big.length; i += 1024 * 1024) yield big.subarray(i, i + 1024 * 1024);
+          })(),
+        ),
+      );
       expect(put).toEqual({ sha256: sha(big), size: big.length });
       const target = join(local, "big.out");
       expect(await h.store.getFile(`${p}big.bin`, target, { sha256: sha(big), size: big.length })).toEqual(put);
@@ -73,14 +83,21 @@ export function runStoreContract(adapter: string, make: () => Promise<StoreHarne
       await h.store.putBytes(`${p}model.safetensors`, bytes);
       const wrong = "0".repeat(64);
       const target = join(local, "never.bin");
-      const e = await rejection(h.store.getFile(`${p}model.safetensors`, target, { sha256: wrong, what: "model.safetensors of the test checkpoint" }));
+      const e = await rejection(
+        h.store.getFile(`${p}model.safetensors`, target, {
+          sha256: wrong,
+          what: "model.safetensors of the test checkpoint",
+        }),
+      );
       expect(e.code).toBe("CHECKPOINT_CORRUPT");
       expect(e.disposition).toBe("fatal");
       expect(e.message).toContain(sha(bytes));
       expect(e.message).toContain(wrong);
       expect(e.message).toContain("model.safetensors of the test checkpoint");
       expect(existsSync(target)).toBe(false);
-      expect((await rejection(h.store.getBytes(`${p}model.safetensors`, { size: 4095 }))).code).toBe("CHECKPOINT_CORRUPT");
+      expect((await rejection(h.store.getBytes(`${p}model.safetensors`, { size: 4095 }))).code).toBe(
+        "CHECKPOINT_CORRUPT",
+      );
       const stream = await h.store.getStream(`${p}model.safetensors`, { sha256: wrong });
       const read = (async () => {
         for await (const _ of stream) void _;

@@ -36,10 +36,16 @@ export class DigestStream extends Transform {
 export function mismatch(key: string, expect: Expected, got: PutResult): BatonError | null {
   const what = expect.what ?? key;
   if (expect.size !== undefined && expect.size !== got.size) {
-    return BatonError.fatal("CHECKPOINT_CORRUPT", `${what} (key ${key}) has ${got.size} bytes but the manifest says ${expect.size} (sha256 expected ${expect.sha256 ?? "?"}, got ${got.sha256}). The object was changed or truncated after commit; the bytes were not used. Re-run the step that produced it.`);
+    return BatonError.fatal(
+      "CHECKPOINT_CORRUPT",
+      `${what} (key ${key}) has ${got.size} bytes but the manifest says ${expect.size} (sha256 expected ${expect.sha256 ?? "?"}, got ${got.sha256}). The object was changed or truncated after commit; the bytes were not used. Re-run the step that produced it.`,
+    );
   }
   if (expect.sha256 !== undefined && expect.sha256 !== got.sha256) {
-    return BatonError.fatal("CHECKPOINT_CORRUPT", `${what} (key ${key}) has sha256 ${got.sha256} but ${expect.sha256} was expected. The object was changed after commit; the bytes were not used. Re-run the step that produced it.`);
+    return BatonError.fatal(
+      "CHECKPOINT_CORRUPT",
+      `${what} (key ${key}) has sha256 ${got.sha256} but ${expect.sha256} was expected. The object was changed after commit; the bytes were not used. Re-run the step that produced it.`,
+    );
   }
   return null;
 }

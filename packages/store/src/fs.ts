@@ -4,8 +4,7 @@ import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { BatonError } from "@baton/contracts";
-import { assertKey } from "@baton/contracts";
+import { assertKey, BatonError } from "@baton/contracts";
 import { DigestStream, mismatch } from "./digest.ts";
 import type { Expected, PutResult, Store } from "./store.ts";
 
@@ -30,7 +29,10 @@ export class FsStore implements Store {
   keyOf(uri: string): string {
     const base = `file://${this.root}/`;
     if (!uri.startsWith(base)) {
-      throw BatonError.fatal("CONFIG_INVALID", `${uri} is not in this store (file store at ${this.root}); point BATON_HOME (or S3_ENDPOINT/S3_BUCKET) at the store that holds it`);
+      throw BatonError.fatal(
+        "CONFIG_INVALID",
+        `${uri} is not in this store (file store at ${this.root}); point BATON_HOME (or S3_ENDPOINT/S3_BUCKET) at the store that holds it`,
+      );
     }
     return assertKey(uri.slice(base.length));
   }
@@ -53,7 +55,11 @@ export class FsStore implements Store {
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
-      throw BatonError.retry("STORE_UNAVAILABLE", `writing ${key} under ${this.root} failed: ${(err as Error).message}`, err);
+      throw BatonError.retry(
+        "STORE_UNAVAILABLE",
+        `writing ${key} under ${this.root} failed: ${(err as Error).message}`,
+        err,
+      );
     }
     return digest.result();
   }
@@ -70,7 +76,13 @@ export class FsStore implements Store {
       await rename(tmp, path);
     } catch (err) {
       await rm(tmp, { force: true });
-      throw err instanceof BatonError ? err : BatonError.retry("STORE_UNAVAILABLE", `reading ${key} from ${this.root} failed: ${(err as Error).message}`, err);
+      throw err instanceof BatonError
+        ? err
+        : BatonError.retry(
+            "STORE_UNAVAILABLE",
+            `reading ${key} from ${this.root} failed: ${(err as Error).message}`,
+            err,
+          );
     }
     return digest.result();
   }
@@ -129,7 +141,11 @@ export class FsStore implements Store {
     try {
       await mkdir(this.root, { recursive: true });
     } catch (err) {
-      throw BatonError.retry("STORE_UNAVAILABLE", `file store folder ${this.root} cannot be created: ${(err as Error).message}. Set BATON_HOME to a writable folder.`, err);
+      throw BatonError.retry(
+        "STORE_UNAVAILABLE",
+        `file store folder ${this.root} cannot be created: ${(err as Error).message}. Set BATON_HOME to a writable folder.`,
+        err,
+      );
     }
   }
 
@@ -145,7 +161,11 @@ export class FsStore implements Store {
       if (isMissing(err)) return null;
       throw err;
     });
-    if (!s?.isFile()) throw BatonError.fatal("STORE_NOT_FOUND", `${this.uri(key)} does not exist; check the URI, or whether the step that writes it committed`);
+    if (!s?.isFile())
+      throw BatonError.fatal(
+        "STORE_NOT_FOUND",
+        `${this.uri(key)} does not exist; check the URI, or whether the step that writes it committed`,
+      );
     return createReadStream(path);
   }
 }

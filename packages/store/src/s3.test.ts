@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
 import { BatonError } from "@baton/contracts";
 import { startS3 } from "@baton/testing";
+import { describe, expect, it } from "vitest";
 import { runStoreContract } from "./contract.ts";
 import { S3Store } from "./s3.ts";
 
@@ -27,7 +27,11 @@ runStoreContract("s3", async () => {
 describe("S3 store while the server is down", () => {
   it("says STORE_UNAVAILABLE (retry) naming the endpoint, and works again after a restart", async () => {
     const s3 = await startS3({ bucket: "outage" });
-    const store = new S3Store({ endpoint: s3.endpoint, bucket: s3.bucket, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    const store = new S3Store({
+      endpoint: s3.endpoint,
+      bucket: s3.bucket,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
     try {
       await store.putBytes("k", new Uint8Array([1, 2, 3]));
       await s3.stop();

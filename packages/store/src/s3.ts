@@ -4,13 +4,19 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { BatonError } from "@baton/contracts";
-import { assertKey } from "@baton/contracts";
+import { assertKey, BatonError, createRedactor } from "@baton/contracts";
 import { DigestStream, mismatch, sha256Hex } from "./digest.ts";
 import type { Expected, PutResult, Store } from "./store.ts";
-import { createRedactor } from "@baton/contracts";
 
 export interface S3StoreOptions {
   bucket: string;
@@ -65,7 +71,10 @@ export class S3Store implements Store {
   keyOf(uri: string): string {
     const base = `s3://${this.bucket}/`;
     if (!uri.startsWith(base)) {
-      throw BatonError.fatal("CONFIG_INVALID", `${uri} is not in this store (bucket ${this.bucket}); set S3_BUCKET to the bucket that holds it`);
+      throw BatonError.fatal(
+        "CONFIG_INVALID",
+        `${uri} is not in this store (bucket ${this.bucket}); set S3_BUCKET to the bucket that holds it`,
+      );
     }
     return assertKey(uri.slice(base.length));
   }
@@ -164,7 +173,9 @@ export class S3Store implements Store {
     let token: string | undefined;
     try {
       do {
-        const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+        const r = await this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+        );
         for (const o of r.Contents ?? []) if (o.Key) out.push(o.Key);
         token = r.IsTruncated ? r.NextContinuationToken : undefined;
       } while (token);
@@ -224,13 +235,27 @@ export class S3Store implements Store {
     if (err instanceof BatonError) return err;
     const message = (err as Error)?.message ?? String(err);
     if (isNotFound(err)) {
-      return BatonError.fatal("STORE_NOT_FOUND", `${what} in ${this.where}: not found. Check the URI, or whether the step that writes it committed.`, err);
+      return BatonError.fatal(
+        "STORE_NOT_FOUND",
+        `${what} in ${this.where}: not found. Check the URI, or whether the step that writes it committed.`,
+        err,
+      );
     }
-    return BatonError.retry("STORE_UNAVAILABLE", `${what} in ${this.where} failed: ${message}. Check S3_ENDPOINT, the credentials and that the server is up; the step is retried with backoff.`, err);
+    return BatonError.retry(
+      "STORE_UNAVAILABLE",
+      `${what} in ${this.where} failed: ${message}. Check S3_ENDPOINT, the credentials and that the server is up; the step is retried with backoff.`,
+      err,
+    );
   }
 }
 
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; Code?: string };
-  return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.name === "NoSuchBucket" || e?.Code === "NoSuchKey" || e?.$metadata?.httpStatusCode === 404;
+  return (
+    e?.name === "NoSuchKey" ||
+    e?.name === "NotFound" ||
+    e?.name === "NoSuchBucket" ||
+    e?.Code === "NoSuchKey" ||
+    e?.$metadata?.httpStatusCode === 404
+  );
 }

@@ -21,7 +21,10 @@ export class BareS3 {
   }
 
   async upload(key: string, path: string): Promise<void> {
-    await new Upload({ client: this.client, params: { Bucket: this.s3.bucket, Key: key, Body: createReadStream(path) } }).done();
+    await new Upload({
+      client: this.client,
+      params: { Bucket: this.s3.bucket, Key: key, Body: createReadStream(path) },
+    }).done();
   }
 
   async download(key: string, path: string): Promise<void> {

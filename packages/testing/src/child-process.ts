@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 
 /** The last lines a child printed, kept so a failed start can say why. */
@@ -128,7 +128,10 @@ export interface ServiceLifecycle {
 }
 
 /** Launches a server now and returns its lifecycle; `dataDir` is removed by `dispose()`. */
-export async function launchRestartable(launch: () => Promise<SpawnedService>, dataDir: string): Promise<ServiceLifecycle> {
+export async function launchRestartable(
+  launch: () => Promise<SpawnedService>,
+  dataDir: string,
+): Promise<ServiceLifecycle> {
   let current: SpawnedService | undefined = await launch();
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     if (current) await stopProcess(current, signal);

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, delimiter, join } from "node:path";
-import { launchRestartable, spawnUntilReady, type ServiceLifecycle } from "./child-process.ts";
+import { launchRestartable, type ServiceLifecycle, spawnUntilReady } from "./child-process.ts";
 import { freePort } from "./free-port.ts";
 
 /** A nats-server process with JetStream, started by a test. The port and store survive restarts. */
@@ -55,7 +55,10 @@ export async function startNats(options: StartNatsOptions = {}): Promise<LocalNa
     // nats-server refuses -sd beside a config's jetstream block, and includes only relative paths
     const confDir = await mkdtemp(join(tmpdir(), "baton-nats-conf-"));
     await copyFile(options.authorization.file, join(confDir, basename(options.authorization.file)));
-    await writeFile(join(confDir, "nats.conf"), `listen: 127.0.0.1:${port}\njetstream { store_dir: ${JSON.stringify(storeDir)} }\ninclude ${JSON.stringify(basename(options.authorization.file))}\n`);
+    await writeFile(
+      join(confDir, "nats.conf"),
+      `listen: 127.0.0.1:${port}\njetstream { store_dir: ${JSON.stringify(storeDir)} }\ninclude ${JSON.stringify(basename(options.authorization.file))}\n`,
+    );
     args = ["-c", join(confDir, "nats.conf")];
     env = { ...process.env, ...options.authorization.env };
   }

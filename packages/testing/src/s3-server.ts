@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchRestartable, spawnUntilReady, type ServiceLifecycle } from "./child-process.ts";
+import { launchRestartable, type ServiceLifecycle, spawnUntilReady } from "./child-process.ts";
 import { freePort } from "./free-port.ts";
 import { tsxNodeArgs } from "./tsx.ts";
 
@@ -40,7 +40,8 @@ export async function startS3(options: StartS3Options = {}): Promise<LocalS3> {
   const directory = await mkdtemp(join(tmpdir(), "baton-s3-"));
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const args = [...tsxNodeArgs(), ENTRY, String(port), directory, bucket];
-  const launch = () => spawnUntilReady(process.execPath, args, /s3 server ready/, readyTimeoutMs, `S3 server on port ${port}`);
+  const launch = () =>
+    spawnUntilReady(process.execPath, args, /s3 server ready/, readyTimeoutMs, `S3 server on port ${port}`);
 
   const lifecycle = await launchRestartable(launch, directory);
   return {

@@ -1,17 +1,17 @@
 import { spawn } from "node:child_process";
-import { connect as tcpConnect } from "node:net";
-import { fileURLToPath } from "node:url";
-import { createServer, type Server } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerAnswers, dockerCandidates } from "./docker.ts";
-import { startNats, type LocalNats } from "./nats-server.ts";
-import { startS3, type LocalS3, type S3Endpoint } from "./s3-server.ts";
+import { type LocalNats, startNats } from "./nats-server.ts";
+import { type LocalS3, type S3Endpoint, startS3 } from "./s3-server.ts";
 import { endpointOf, startTestServices } from "./services.ts";
 import { tsxNodeArgs } from "./tsx.ts";
 
@@ -72,7 +72,9 @@ describe("startS3", () => {
     await client.send(new PutObjectCommand({ Bucket: "relay-test", Key: "a/b.txt", Body: "hello" }));
 
     await s3.stop();
-    await expect(client.send(new GetObjectCommand({ Bucket: "relay-test", Key: "a/b.txt" }))).rejects.toThrow(/ECONNREFUSED/);
+    await expect(client.send(new GetObjectCommand({ Bucket: "relay-test", Key: "a/b.txt" }))).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
 
     await s3.restart();
     const got = await client.send(new GetObjectCommand({ Bucket: "relay-test", Key: "a/b.txt" }));
@@ -113,10 +115,19 @@ describe("startTestServices", () => {
     try {
       expect(services.nats.source).toBe("local");
       expect(services.s3.source).toBe("local");
-      expect(services.env).toMatchObject({ NATS_URL: services.nats.url, S3_ENDPOINT: services.s3.endpoint, S3_BUCKET: "sel" });
+      expect(services.env).toMatchObject({
+        NATS_URL: services.nats.url,
+        S3_ENDPOINT: services.s3.endpoint,
+        S3_BUCKET: "sel",
+      });
 
       // The same servers, named by environment URLs, are used as they are and not stopped on close().
-      const fromEnv = await startTestServices({ env: services.env, docker: async () => { throw new Error("Docker must not be probed when both URLs are set"); } });
+      const fromEnv = await startTestServices({
+        env: services.env,
+        docker: async () => {
+          throw new Error("Docker must not be probed when both URLs are set");
+        },
+      });
       expect(fromEnv.nats).toEqual({ url: services.nats.url, source: "env" });
       expect(endpointOf(fromEnv.s3)).toEqual(endpointOf(services.s3));
       await fromEnv.close();
@@ -133,7 +144,9 @@ describe("no server outlives its test", () => {
   it("stops the S3 server process when the process that started it is killed with SIGKILL", async () => {
     const helpers = fileURLToPath(new URL("./s3-server.ts", import.meta.url));
     const script = `const { startS3 } = await import(${JSON.stringify(helpers)}); const s3 = await startS3(); console.log("port=" + s3.port);`;
-    const parent = spawn(process.execPath, [...tsxNodeArgs(), "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const parent = spawn(process.execPath, [...tsxNodeArgs(), "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const port = await new Promise<number>((resolve, reject) => {
       parent.stdout!.on("data", (c: Buffer) => {
         const m = /port=(\d+)/.exec(c.toString());

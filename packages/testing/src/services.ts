@@ -1,8 +1,8 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { startMinioContainer, startNatsContainer } from "./containers.ts";
 import { dockerAnswers } from "./docker.ts";
-import { startNats, type LocalNats } from "./nats-server.ts";
-import { startS3, type LocalS3, type S3Endpoint } from "./s3-server.ts";
+import { type LocalNats, startNats } from "./nats-server.ts";
+import { type LocalS3, type S3Endpoint, startS3 } from "./s3-server.ts";
 
 /** Where a test service came from, in the order they are tried. */
 export type ServiceSource = "env" | "containers" | "local";
@@ -39,7 +39,10 @@ export async function startTestServices(options: TestServicesOptions = {}): Prom
   const docker = needsDocker && (await (options.docker ?? (() => dockerAnswers(env)))());
   const stops: (() => Promise<void>)[] = [];
   const close = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err: unknown) => console.warn(`test services: a server did not stop cleanly: ${(err as Error).message}`));
+    for (const stop of stops.reverse())
+      await stop().catch((err: unknown) =>
+        console.warn(`test services: a server did not stop cleanly: ${(err as Error).message}`),
+      );
   };
 
   try {

@@ -1,7 +1,12 @@
 // MinIO's S3 event notification message, field for field as a MinIO server publishes it to NATS
 // (MINIO_NOTIFY_NATS_*), for tests and for feeding the trigger by hand.
 /** A notification exactly as MinIO publishes it to NATS (docs: "Publish MinIO events via NATS"). */
-export function minioNotification(bucket: string, key: string, eTag: string, eventName = "s3:ObjectCreated:Put"): unknown {
+export function minioNotification(
+  bucket: string,
+  key: string,
+  eTag: string,
+  eventName = "s3:ObjectCreated:Put",
+): unknown {
   const encoded = encodeURIComponent(key).replace(/%20/g, "+");
   return {
     EventName: eventName,
@@ -20,11 +25,21 @@ export function minioNotification(bucket: string, key: string, eTag: string, eve
           s3SchemaVersion: "1.0",
           configurationId: "Config",
           bucket: { name: bucket, ownerIdentity: { principalId: "minioadmin" }, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encoded, size: 1024, eTag, contentType: "application/x-ndjson", userMetadata: { "content-type": "application/x-ndjson" }, sequencer: "17C5D4E1A2B3C4D6" },
+          object: {
+            key: encoded,
+            size: 1024,
+            eTag,
+            contentType: "application/x-ndjson",
+            userMetadata: { "content-type": "application/x-ndjson" },
+            sequencer: "17C5D4E1A2B3C4D6",
+          },
         },
-        source: { host: "127.0.0.1", port: "", userAgent: "MinIO (linux; amd64) minio-go/v7.0.63 mc/RELEASE.2023-10-30T18-43-32Z" },
+        source: {
+          host: "127.0.0.1",
+          port: "",
+          userAgent: "MinIO (linux; amd64) minio-go/v7.0.63 mc/RELEASE.2023-10-30T18-43-32Z",
+        },
       },
     ],
   };
 }
-

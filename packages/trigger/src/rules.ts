@@ -4,10 +4,10 @@
 // JSON path of the bad key before anything is consumed.
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { BatonError, type Recipe, type TriggerRule, type TriggerRules, assertValid } from "@baton/contracts";
+import { assertValid, BatonError, type Recipe, type TriggerRule, type TriggerRules } from "@baton/contracts";
 import { tail } from "@baton/runner";
 import { readRecipeFile, resolveSteps } from "@baton/stage-registry";
+import { parse as parseYaml } from "yaml";
 import { durationMs } from "./duration.ts";
 
 export const DEFAULT_WINDOW_MS = 30_000;
@@ -40,7 +40,10 @@ export async function loadRules(file: string): Promise<Rules> {
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    throw BatonError.fatal("CONFIG_INVALID", `rules ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw BatonError.fatal(
+      "CONFIG_INVALID",
+      `rules ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let value: unknown;
   try {
@@ -57,16 +60,27 @@ export async function loadRules(file: string): Promise<Rules> {
   for (const [i, r] of raw.rules.entries()) {
     const at = (key: string) => `${file}: /rules/${i}/${key}`;
     const first = names.get(r.name);
-    if (first !== undefined) problems.push(`${at("name")}: rule name "${r.name}" repeats /rules/${first}/name; give every rule its own name (it names the rule's runs)`);
+    if (first !== undefined)
+      problems.push(
+        `${at("name")}: rule name "${r.name}" repeats /rules/${first}/name; give every rule its own name (it names the rule's runs)`,
+      );
     names.set(r.name, i);
     const rule = await compileRule(r, resolve(dirname(file), r.recipe), at, problems, window, maxWait);
     if (rule) rules.push(rule);
   }
-  if (problems.length > 0) throw BatonError.fatal("CONFIG_INVALID", `rules ${file} refused:\n  ${problems.join("\n  ")}`);
+  if (problems.length > 0)
+    throw BatonError.fatal("CONFIG_INVALID", `rules ${file} refused:\n  ${problems.join("\n  ")}`);
   return { file, rules, bucketSubject: raw.bucketNotifications?.subject ?? null };
 }
 
-async function compileRule(r: TriggerRule, recipeFile: string, at: (key: string) => string, problems: string[], window: number, maxWait: number | null): Promise<Rule | null> {
+async function compileRule(
+  r: TriggerRule,
+  recipeFile: string,
+  at: (key: string) => string,
+  problems: string[],
+  window: number,
+  maxWait: number | null,
+): Promise<Rule | null> {
   let recipe: Recipe;
   try {
     recipe = await readRecipeFile(recipeFile);
@@ -83,15 +97,22 @@ async function compileRule(r: TriggerRule, recipeFile: string, at: (key: string)
   } catch (err) {
     problems.push(`${at("from")}: ${(err as Error).message}`);
   }
-  const on: Rule["on"] = r.on.dataset ? { kind: "dataset", prefix: r.on.dataset.prefix } : { kind: "feedback", prefix: r.on.feedback?.prefix ?? null };
+  const on: Rule["on"] = r.on.dataset
+    ? { kind: "dataset", prefix: r.on.dataset.prefix }
+    : { kind: "feedback", prefix: r.on.feedback?.prefix ?? null };
   let checkpoint: StartCheckpoint;
   if (r.checkpoint === "event") {
-    if (on.kind !== "feedback") problems.push(`${at("checkpoint")}: "event" takes the checkpoint named in feedback.ready, but this rule is on new data; use { latest: <step> }`);
+    if (on.kind !== "feedback")
+      problems.push(
+        `${at("checkpoint")}: "event" takes the checkpoint named in feedback.ready, but this rule is on new data; use { latest: <step> }`,
+      );
     checkpoint = { kind: "event" };
   } else {
     const pipeline = r.checkpoint.pipeline ?? recipe.name;
     if (pipeline === recipe.name && !steps.includes(r.checkpoint.latest)) {
-      problems.push(`${at("checkpoint/latest")}: recipe "${recipe.name}" (${recipeFile}) has no step "${r.checkpoint.latest}"; its steps are ${steps.join(", ")}`);
+      problems.push(
+        `${at("checkpoint/latest")}: recipe "${recipe.name}" (${recipeFile}) has no step "${r.checkpoint.latest}"; its steps are ${steps.join(", ")}`,
+      );
     }
     checkpoint = { kind: "latest", pipeline, step: r.checkpoint.latest };
   }
@@ -99,7 +120,9 @@ async function compileRule(r: TriggerRule, recipeFile: string, at: (key: string)
   for (const [step, pattern] of Object.entries(r.data ?? {})) {
     const target = run.find((s) => s.name === step);
     if (!target) {
-      problems.push(`${at(`data/${step}`)}: "${step}" is not a step the rule runs (${run.map((s) => s.name).join(", ") || "none"}); name one of them`);
+      problems.push(
+        `${at(`data/${step}`)}: "${step}" is not a step the rule runs (${run.map((s) => s.name).join(", ") || "none"}); name one of them`,
+      );
       continue;
     }
     let match: RegExp;
@@ -110,14 +133,26 @@ async function compileRule(r: TriggerRule, recipeFile: string, at: (key: string)
       continue;
     }
     if (!target.data.some((d) => match.test(fileName(d)))) {
-      problems.push(`${at(`data/${step}`)}: /${pattern}/ matches no file name in step "${step}"'s data (${target.data.map(fileName).join(", ")}); the new files would replace nothing`);
+      problems.push(
+        `${at(`data/${step}`)}: /${pattern}/ matches no file name in step "${step}"'s data (${target.data.map(fileName).join(", ")}); the new files would replace nothing`,
+      );
       continue;
     }
     data.push({ step, match });
   }
   if (problems.length > before) return null;
   const windowMs = r.window ? durationMs(r.window) : window;
-  return { name: r.name, on, recipe, recipeFile, from: r.from, checkpoint, data, windowMs, maxWaitMs: r.maxWait ? durationMs(r.maxWait) : (maxWait ?? 10 * windowMs) };
+  return {
+    name: r.name,
+    on,
+    recipe,
+    recipeFile,
+    from: r.from,
+    checkpoint,
+    data,
+    windowMs,
+    maxWaitMs: r.maxWait ? durationMs(r.maxWait) : (maxWait ?? 10 * windowMs),
+  };
 }
 
 /** The recipe's tail from rule.from, with each `data` rule's matching entries replaced by `uris` (in place of the first match). */

@@ -5,9 +5,17 @@
 // Beyond those windows and their dedupe marks the trigger keeps no run state.
 import { hostname } from "node:os";
 import { type Bus, type Delivery, type DurableConsumer, KvState } from "@baton/bus";
-import { type CheckpointRef, HEADERS, KV_BUCKETS, faultBackoffMs, isBatonError, subjects, toBatonError } from "@baton/contracts";
+import {
+  type CheckpointRef,
+  faultBackoffMs,
+  HEADERS,
+  isBatonError,
+  KV_BUCKETS,
+  subjects,
+  toBatonError,
+} from "@baton/contracts";
 import { type Ledger, type Logger, latestCheckpoint, startRun } from "@baton/runner";
-import { matches, recipeFor, type Rules } from "./rules.ts";
+import { matches, type Rules, recipeFor } from "./rules.ts";
 import { fromBucketNotification, fromEvent, type Parsed } from "./updates.ts";
 import { runIdOf, type Seen, type Window, Windows } from "./windows.ts";
 
@@ -47,10 +55,15 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
     { consumer: { durable: "trigger-datasets", filter: subjects.allDatasetUpdated(), from: "new" }, parse: fromEvent },
     { consumer: { durable: "trigger-feedback", filter: subjects.feedbackReady(), from: "new" }, parse: fromEvent },
   ];
-  if (o.rules.bucketSubject) sources.push({ consumer: { durable: "trigger-bucket", filter: o.rules.bucketSubject, from: "new" }, parse: fromBucketNotification });
+  if (o.rules.bucketSubject)
+    sources.push({
+      consumer: { durable: "trigger-bucket", filter: o.rules.bucketSubject, from: "new" },
+      parse: fromBucketNotification,
+    });
   for (const s of sources) await o.bus.ensureConsumer(s.consumer);
   const byName = new Map(o.rules.rules.map((r) => [r.name, r]));
-  const tickMs = o.tickMs ?? Math.min(5_000, Math.max(250, Math.floor(Math.min(...o.rules.rules.map((r) => r.windowMs)) / 4)));
+  const tickMs =
+    o.tickMs ?? Math.min(5_000, Math.max(250, Math.floor(Math.min(...o.rules.rules.map((r) => r.windowMs)) / 4)));
   const maxAttempts = o.maxAttempts ?? Math.max(1, o.bus.settings.maxDeliver - 1);
   const source = `baton://trigger/${encodeURIComponent(`${hostname()}:${process.pid}`)}`;
 
@@ -73,7 +86,15 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
         }
         for (const rule of rules) {
           if (rule.checkpoint.kind === "event" && !u.checkpoint) {
-            await deadLetter(d, toBatonError(new Error(`feedback.ready ${u.from} names no checkpoint, but rule "${rule.name}" starts from the checkpoint whose outputs were ranked; publish it with data.checkpoint`), "EVENT_INVALID"));
+            await deadLetter(
+              d,
+              toBatonError(
+                new Error(
+                  `feedback.ready ${u.from} names no checkpoint, but rule "${rule.name}" starts from the checkpoint whose outputs were ranked; publish it with data.checkpoint`,
+                ),
+                "EVENT_INVALID",
+              ),
+            );
             return;
           }
           const result = await windows.add(rule, u);
@@ -81,7 +102,12 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
             d.nak(Math.min(1_000, tickMs)); // its window is closing right now; the next one takes it
             return;
           }
-          log.info(result === "duplicate" ? "already taken; not started again" : "update pending", { rule: rule.name, uri: u.uri, result, where });
+          log.info(result === "duplicate" ? "already taken; not started again" : "update pending", {
+            rule: rule.name,
+            uri: u.uri,
+            result,
+            where,
+          });
         }
       }
       await d.ack();
@@ -99,10 +125,22 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
     try {
       await o.bus.publishRaw(DEAD_LETTER_SUBJECT, d.data, {
         msgId: `dlq:trigger:${d.subject}:${d.streamSeq}`,
-        headers: { [HEADERS.deadLetterReason]: error.message, [HEADERS.deadLetterCode]: error.code, [HEADERS.deadLetterSubject]: d.subject, [HEADERS.deadLetterDeliveries]: String(d.deliveryCount), [HEADERS.deadLetterEventId]: peekId(d.data) },
+        headers: {
+          [HEADERS.deadLetterReason]: error.message,
+          [HEADERS.deadLetterCode]: error.code,
+          [HEADERS.deadLetterSubject]: d.subject,
+          [HEADERS.deadLetterDeliveries]: String(d.deliveryCount),
+          [HEADERS.deadLetterEventId]: peekId(d.data),
+        },
       });
       d.term();
-      log.error("dead-lettered", { subject: d.subject, seq: d.streamSeq, code: error.code, reason: error.message, deadLetter: DEAD_LETTER_SUBJECT });
+      log.error("dead-lettered", {
+        subject: d.subject,
+        seq: d.streamSeq,
+        code: error.code,
+        reason: error.message,
+        deadLetter: DEAD_LETTER_SUBJECT,
+      });
     } catch (err) {
       d.nak(1_000); // without the dead letter the notification would vanish
       log.error("could not publish the dead letter; handed back", { error: (err as Error).message });
@@ -115,7 +153,10 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
     if (!current) return;
     const rule = byName.get(current.value.rule);
     if (!rule) {
-      if (!blocked.has(key)) log.warn(`window ${key} belongs to rule "${current.value.rule}", which the rules file no longer has; left as it is`);
+      if (!blocked.has(key))
+        log.warn(
+          `window ${key} belongs to rule "${current.value.rule}", which the rules file no longer has; left as it is`,
+        );
       blocked.set(key, "no rule");
       return;
     }
@@ -124,10 +165,17 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
     if (current.value.state === "open") {
       let start: CheckpointRef | null;
       try {
-        start = rule.checkpoint.kind === "event" ? current.value.checkpoint : await latestCheckpoint(o.ledger, rule.checkpoint.pipeline, rule.checkpoint.step);
+        start =
+          rule.checkpoint.kind === "event"
+            ? current.value.checkpoint
+            : await latestCheckpoint(o.ledger, rule.checkpoint.pipeline, rule.checkpoint.step);
       } catch (err) {
         const message = (err as Error).message;
-        if (blocked.get(key) !== message) log.error(`rule "${rule.name}" cannot start its run yet; its updates stay pending`, { window: key, error: message });
+        if (blocked.get(key) !== message)
+          log.error(`rule "${rule.name}" cannot start its run yet; its updates stay pending`, {
+            window: key,
+            error: message,
+          });
         blocked.set(key, message);
         return;
       }
@@ -139,9 +187,21 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
     const w = frozen.value;
     await windows.markSeen(w);
     const uris = w.items.map((i) => i.uri);
-    await startRun(o.bus, { runId: w.runId!, recipe: recipeFor(rule, uris), from: rule.from, checkpoint: w.start ?? null, source });
+    await startRun(o.bus, {
+      runId: w.runId!,
+      recipe: recipeFor(rule, uris),
+      from: rule.from,
+      checkpoint: w.start ?? null,
+      source,
+    });
     await windows.remove(key, frozen.revision);
-    log.info("run started", { rule: rule.name, runId: w.runId, from: rule.from, checkpoint: w.start?.uri ?? null, updates: uris });
+    log.info("run started", {
+      rule: rule.name,
+      runId: w.runId,
+      from: rule.from,
+      checkpoint: w.start?.uri ?? null,
+      updates: uris,
+    });
     o.onRunStarted?.({ rule: rule.name, runId: w.runId!, uris });
   }
 
@@ -154,7 +214,10 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
         if (d) await handle(s, d);
       } catch (err) {
         faults++;
-        log.warn("bus fault; waiting before the next pull", { consumer: s.consumer.durable, error: (err as Error).message });
+        log.warn("bus fault; waiting before the next pull", {
+          consumer: s.consumer.durable,
+          error: (err as Error).message,
+        });
         await sleep(faultBackoffMs(faults), signal);
       }
     }
@@ -171,7 +234,13 @@ export async function serveTrigger(o: TriggerOptions): Promise<TriggerService> {
     }
   };
 
-  log.info("trigger serving", { rules: o.rules.rules.map((r) => `${r.name}: ${r.on.kind}${r.on.prefix ? ` ${r.on.prefix}` : ""} -> ${r.recipe.name} from ${r.from}`), consumers: sources.map((s) => s.consumer.filter), tickMs });
+  log.info("trigger serving", {
+    rules: o.rules.rules.map(
+      (r) => `${r.name}: ${r.on.kind}${r.on.prefix ? ` ${r.on.prefix}` : ""} -> ${r.recipe.name} from ${r.from}`,
+    ),
+    consumers: sources.map((s) => s.consumer.filter),
+    tickMs,
+  });
   const done = Promise.all([...sources.map(pullLoop), sweepLoop()]).then(() => undefined);
   return {
     done,

@@ -7,8 +7,8 @@
 // the first event (its id derives from the run id, so a replay after a crash is the same event), then
 // the window's deletion. A restarted trigger finds closing windows and finishes them.
 import { createHash } from "node:crypto";
-import type { CheckpointRef } from "@baton/contracts";
 import type { KvState, Versioned } from "@baton/bus";
+import type { CheckpointRef } from "@baton/contracts";
 import type { Rule } from "./rules.ts";
 import type { Update } from "./updates.ts";
 
@@ -47,7 +47,8 @@ export function updateId(u: PendingItem): string {
   return hash(`${u.uri}\n${u.sha256 ? `sha256:${u.sha256}` : u.etag ? `etag:${u.etag}` : "unversioned"}`).slice(0, 32);
 }
 
-export const windowKey = (rule: Rule, checkpoint: CheckpointRef | null): string => `window.${rule.name}.${checkpoint ? hash(checkpoint.uri).slice(0, 16) : "latest"}`;
+export const windowKey = (rule: Rule, checkpoint: CheckpointRef | null): string =>
+  `window.${rule.name}.${checkpoint ? hash(checkpoint.uri).slice(0, 16) : "latest"}`;
 const seenKey = (rule: string, id: string): string => `seen.${rule}.${id}`;
 
 export class Windows {
@@ -58,7 +59,11 @@ export class Windows {
 
   /** Puts an update into its rule's window; "busy" while that window is closing (retry shortly). */
   async add(rule: Rule, u: Update): Promise<AddResult> {
-    const item: PendingItem = { uri: u.uri, ...(u.sha256 ? { sha256: u.sha256 } : {}), ...(u.etag ? { etag: u.etag } : {}) };
+    const item: PendingItem = {
+      uri: u.uri,
+      ...(u.sha256 ? { sha256: u.sha256 } : {}),
+      ...(u.etag ? { etag: u.etag } : {}),
+    };
     const id = updateId(item);
     if (await this.kv.get(seenKey(rule.name, id))) return "duplicate";
     const checkpoint = rule.checkpoint.kind === "event" ? (u.checkpoint ?? null) : null;
@@ -67,12 +72,21 @@ export class Windows {
       const now = this.now();
       const current = (await this.kv.get(key)) as Versioned<Window> | null;
       if (!current) {
-        const fresh: Window = { rule: rule.name, openedAt: now, lastAt: now, items: [item], ids: [id], checkpoint, state: "open" };
+        const fresh: Window = {
+          rule: rule.name,
+          openedAt: now,
+          lastAt: now,
+          items: [item],
+          ids: [id],
+          checkpoint,
+          state: "open",
+        };
         if (!(await this.kv.create(key, fresh))) continue;
         // A window holding this update may have closed between the seen check and the create.
         if (await this.kv.get(seenKey(rule.name, id))) {
           const mine = await this.get(key);
-          if (mine && mine.value.ids.length === 1 && mine.value.state === "open") await this.kv.delete(key, mine.revision);
+          if (mine && mine.value.ids.length === 1 && mine.value.state === "open")
+            await this.kv.delete(key, mine.revision);
           return "duplicate";
         }
         return "opened";
@@ -80,7 +94,12 @@ export class Windows {
       const w = current.value;
       if (w.ids.includes(id)) return "duplicate";
       if (w.state === "closing") return "busy";
-      const next: Window = { ...w, lastAt: now, items: [...w.items.filter((x) => x.uri !== item.uri), item].sort((a, b) => a.uri.localeCompare(b.uri)), ids: [...w.ids, id] };
+      const next: Window = {
+        ...w,
+        lastAt: now,
+        items: [...w.items.filter((x) => x.uri !== item.uri), item].sort((a, b) => a.uri.localeCompare(b.uri)),
+        ids: [...w.ids, id],
+      };
       if (await this.kv.update(key, next, current.revision)) return "added";
     }
   }
@@ -101,7 +120,12 @@ export class Windows {
   }
 
   /** Freezes a window: its run id and start checkpoint are fixed from here on. False if another writer moved it. */
-  async freeze(key: string, current: Versioned<Window>, runId: string, start: CheckpointRef | null): Promise<Versioned<Window> | null> {
+  async freeze(
+    key: string,
+    current: Versioned<Window>,
+    runId: string,
+    start: CheckpointRef | null,
+  ): Promise<Versioned<Window> | null> {
     const closing: Window = { ...current.value, state: "closing", runId, start };
     if (!(await this.kv.update(key, closing, current.revision))) return null;
     return this.get(key);
@@ -109,7 +133,11 @@ export class Windows {
 
   /** Marks every absorbed update seen (so a late redelivery of any of them is a duplicate). */
   async markSeen(w: Window): Promise<void> {
-    for (const id of w.ids) await this.kv.create(seenKey(w.rule, id), { runId: w.runId!, uri: w.items.find((i) => updateId(i) === id)?.uri ?? "" });
+    for (const id of w.ids)
+      await this.kv.create(seenKey(w.rule, id), {
+        runId: w.runId!,
+        uri: w.items.find((i) => updateId(i) === id)?.uri ?? "",
+      });
   }
 
   /** Removes a closed window (its run was published). */
@@ -120,6 +148,10 @@ export class Windows {
 
 /** A run id from the window: the rule, when it opened, and what it holds (stable across restarts). */
 export function runIdOf(w: Window): string {
-  const stamp = new Date(w.openedAt).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace("T", "-");
+  const stamp = new Date(w.openedAt)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "")
+    .replace("T", "-");
   return `${w.rule}-${stamp}-${hash(w.ids.join(",")).slice(0, 8)}`;
 }

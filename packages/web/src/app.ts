@@ -1,19 +1,20 @@
 // The web app: one Hono app with two faces over the same bus and store, the ranking pages (/rate)
 // and the console for runs (/), behind the security middleware (security.ts) applied once.
-import { Hono } from "hono";
+
 import type { Bus } from "@baton/bus";
 import type { Logger } from "@baton/runner";
 import type { Store } from "@baton/store";
+import { Hono } from "hono";
 import type { RateLimit } from "./auth/rate-limit.ts";
 import { Sessions } from "./auth/sessions.ts";
 import type { UserFile } from "./auth/users.ts";
 import { CampaignBook } from "./campaigns/book.ts";
 import { RunIndex } from "./console/run-index.ts";
-import { consoleRoutes } from "./routes/console.ts";
 import { assetRoutes } from "./routes/assets.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { loginRoutes } from "./routes/login.ts";
 import { rateRoutes } from "./routes/rate.ts";
-import { type WebEnv, security } from "./security.ts";
+import { security, type WebEnv } from "./security.ts";
 
 export interface WebAppOptions {
   bus: Bus;

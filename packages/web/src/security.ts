@@ -7,14 +7,15 @@
 //   rate limit       per user (login attempts: per client address); over budget: 429 + Retry-After
 //   CSRF             every POST/PUT/PATCH/DELETE echoes the session's token (header or form field),
 //                    else 403; the login form, which has no session yet, must come from this origin
+
+import type { Logger } from "@baton/runner";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { secureHeaders } from "hono/secure-headers";
-import { getConnInfo } from "@hono/node-server/conninfo";
-import type { Logger } from "@baton/runner";
-import { RateLimiter, type RateLimit } from "./auth/rate-limit.ts";
-import { CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, type Session, type Sessions, csrfMatches } from "./auth/sessions.ts";
+import { type RateLimit, RateLimiter } from "./auth/rate-limit.ts";
+import { CSRF_FIELD, CSRF_HEADER, csrfMatches, SESSION_COOKIE, type Session, type Sessions } from "./auth/sessions.ts";
 import type { Role } from "./auth/users.ts";
 
 export interface SecurityOptions {
@@ -40,13 +41,36 @@ export function security(o: SecurityOptions): MiddlewareHandler<WebEnv>[] {
       const started = performance.now();
       await next();
       const session = c.get("session") as Session | undefined;
-      o.log.info("http", { method: c.req.method, path: c.req.path, status: c.res.status, user: session?.user.name ?? null, ms: Math.round(performance.now() - started) });
+      o.log.info("http", {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        user: session?.user.name ?? null,
+        ms: Math.round(performance.now() - started),
+      });
     },
     // same-origin, not no-referrer: under no-referrer a browser posts the login form with "Origin: null"
-    secureHeaders({ referrerPolicy: "same-origin", contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", "data:"], connectSrc: ["'self'"], formAction: ["'self'"], frameAncestors: ["'none'"] } }),
+    secureHeaders({
+      referrerPolicy: "same-origin",
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    }),
     bodyLimit({
       maxSize: o.maxBodyBytes,
-      onError: (c) => c.json({ error: `request body is over the limit of ${o.maxBodyBytes} bytes; send less (a prompt file for a campaign must fit too)` }, 413),
+      onError: (c) =>
+        c.json(
+          {
+            error: `request body is over the limit of ${o.maxBodyBytes} bytes; send less (a prompt file for a campaign must fit too)`,
+          },
+          413,
+        ),
     }),
     async (c, next) => {
       const session = o.sessions.get(getCookie(c, SESSION_COOKIE));
@@ -56,7 +80,8 @@ export function security(o: SecurityOptions): MiddlewareHandler<WebEnv>[] {
           const wait = perAddress.take(`login:${clientAddress(c)}`);
           if (wait > 0) return tooMany(c, wait, "too many login attempts from this address");
           const origin = c.req.header("origin");
-          if (origin !== undefined && origin !== new URL(c.req.url).origin) return c.json({ error: `login form posted from ${origin}, not from this app; open /login here` }, 403);
+          if (origin !== undefined && origin !== new URL(c.req.url).origin)
+            return c.json({ error: `login form posted from ${origin}, not from this app; open /login here` }, 403);
         }
         return next();
       }
@@ -68,7 +93,8 @@ export function security(o: SecurityOptions): MiddlewareHandler<WebEnv>[] {
       if (wait > 0) return tooMany(c, wait, `too many requests from ${session.user.name}`);
       if (!SAFE_METHODS.has(c.req.method)) {
         const given = c.req.header(CSRF_HEADER) ?? (await formField(c, CSRF_FIELD));
-        if (!csrfMatches(session, given)) return c.json({ error: "missing or wrong CSRF token: reload the page and submit again" }, 403);
+        if (!csrfMatches(session, given))
+          return c.json({ error: "missing or wrong CSRF token: reload the page and submit again" }, 403);
       }
       return next();
     },
@@ -78,7 +104,11 @@ export function security(o: SecurityOptions): MiddlewareHandler<WebEnv>[] {
 /** Refuses a request of a user whose role is not `role` (403). */
 export function requireRole(role: Role): MiddlewareHandler<WebEnv> {
   return async (c, next) => {
-    if (c.get("session").user.role !== role) return c.json({ error: `this needs the ${role} role; ${c.get("session").user.name} is a ${c.get("session").user.role}` }, 403);
+    if (c.get("session").user.role !== role)
+      return c.json(
+        { error: `this needs the ${role} role; ${c.get("session").user.name} is a ${c.get("session").user.role}` },
+        403,
+      );
     return next();
   };
 }

@@ -3,10 +3,10 @@
 // or over those of a running `baton run --web` in this process.
 import type { Bus } from "@baton/bus";
 import type { Logger } from "@baton/runner";
-import type { Store } from "@baton/store";
 import { serveStageApp } from "@baton/service";
+import type { Store } from "@baton/store";
+import { createWebApp, type WebApp, type WebAppOptions } from "./app.ts";
 import { UserFile, usersFileFor } from "./auth/users.ts";
-import { type WebAppOptions, type WebApp, createWebApp } from "./app.ts";
 
 export interface StartWebOptions extends Partial<Omit<WebAppOptions, "bus" | "store" | "log" | "users">> {
   bus: Bus;
@@ -28,7 +28,10 @@ export const DEFAULT_WEB_PORT = 8080;
 export async function startWeb(o: StartWebOptions): Promise<RunningWeb> {
   const users = o.users ?? new UserFile(usersFileFor());
   const web = await createWebApp({ ...o, users });
-  const served = await serveStageApp(web.app, { port: o.port ?? DEFAULT_WEB_PORT, ...(o.hostname !== undefined && { hostname: o.hostname }) });
+  const served = await serveStageApp(web.app, {
+    port: o.port ?? DEFAULT_WEB_PORT,
+    ...(o.hostname !== undefined && { hostname: o.hostname }),
+  });
   return {
     ...web,
     url: served.url,

@@ -32,7 +32,11 @@ export async function bundleCli(outDir: string): Promise<Bundle> {
   const thirdPartyExternal: Plugin = {
     name: "third-party-external",
     setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith("@baton/") || args.path.startsWith("node:") ? undefined : { path: args.path, external: true }));
+      b.onResolve({ filter: /^[^./]/ }, (args) =>
+        args.path.startsWith("@baton/") || args.path.startsWith("node:")
+          ? undefined
+          : { path: args.path, external: true },
+      );
     },
   };
   const assetUrls: Plugin = {
@@ -40,7 +44,8 @@ export async function bundleCli(outDir: string): Promise<Bundle> {
     setup(b) {
       b.onLoad({ filter: /\.ts$/ }, async (args) => {
         const text = await readFile(args.path, "utf8");
-        if (args.path.includes(`${sep}node_modules${sep}`) || !text.includes("import.meta.url")) return { contents: text, loader: "ts" };
+        if (args.path.includes(`${sep}node_modules${sep}`) || !text.includes("import.meta.url"))
+          return { contents: text, loader: "ts" };
         const contents = text.replace(ASSET_URL, (whole, _q: string, rel: string) => {
           if (/^[a-z]+:/i.test(rel)) return whole;
           const target = relative(ROOT, resolve(dirname(args.path), rel));

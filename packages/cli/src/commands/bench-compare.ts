@@ -13,12 +13,14 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NANOGPT_EQUIVALENT_SCRIPT, type PreparedPretraining } from "@baton/model";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
-import { onnxruntimeVersion, ratios, spread, type Spread } from "./bench-stats.ts";
-import { pretrainBench, type PretrainBenchResult } from "./bench-pretrain.ts";
+import { type PretrainBenchResult, pretrainBench } from "./bench-pretrain.ts";
+import { onnxruntimeVersion, ratios, type Spread, spread } from "./bench-stats.ts";
 import { HYPER_FLAGS, prepareFromFlags } from "./train.ts";
 
 /** The corpus of the nanoGPT runs, in the repository: the default --data. */
-export const DEFAULT_DATA = fileURLToPath(new URL("../../../../tests/fixtures/data/tinyshakespeare.txt", import.meta.url));
+export const DEFAULT_DATA = fileURLToPath(
+  new URL("../../../../tests/fixtures/data/tinyshakespeare.txt", import.meta.url),
+);
 const DEFAULT_ITERS = 200;
 const DEFAULT_EVAL_BATCHES = 20;
 
@@ -92,14 +94,28 @@ export function threadList(name: string, value: string | undefined, fallback: nu
 export function parseCompareArgs(argv: string[]): CompareArgs {
   const { values: v, positionals } = parseCommandArgs(argv, FLAGS, COMPARE_USAGE);
   const help = !!v.help;
-  if (!help && positionals.length !== 1) throw new CliError(`bench compare takes one preset name, got ${positionals.length ? positionals.join(" ") : "none"}\n\n${COMPARE_USAGE}`);
-  if (v.data && v.data.length > 1) throw new CliError("--data: bench compare takes one text file (the PyTorch script reads one)");
+  if (!help && positionals.length !== 1)
+    throw new CliError(
+      `bench compare takes one preset name, got ${positionals.length ? positionals.join(" ") : "none"}\n\n${COMPARE_USAGE}`,
+    );
+  if (v.data && v.data.length > 1)
+    throw new CliError("--data: bench compare takes one text file (the PyTorch script reads one)");
   if (v.val) throw new CliError("--val: bench compare splits --data 90/10 on both sides, as nanoGPT does");
-  if (v.tokenizer !== undefined && v.tokenizer !== "char") throw new CliError(`--tokenizer: bench compare is character-level on both sides, got "${v.tokenizer}"`);
+  if (v.tokenizer !== undefined && v.tokenizer !== "char")
+    throw new CliError(`--tokenizer: bench compare is character-level on both sides, got "${v.tokenizer}"`);
   const iters = int("iters", v.iters, DEFAULT_ITERS, 3);
   const evalBatches = int("eval-batches", v["eval-batches"], DEFAULT_EVAL_BATCHES, 1);
   const data = resolve(v.data?.[0] ?? DEFAULT_DATA);
-  const { rounds: _r, threads: _t, "torch-threads": _tt, python: _p, "loss-tolerance": _l, json: _j, help: _h, ...train } = v;
+  const {
+    rounds: _r,
+    threads: _t,
+    "torch-threads": _tt,
+    python: _p,
+    "loss-tolerance": _l,
+    json: _j,
+    help: _h,
+    ...train
+  } = v;
   return {
     preset: positionals[0] ?? "",
     data,
@@ -112,15 +128,29 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     lossTolerance: numberFlag("loss-tolerance", v["loss-tolerance"], 0.05, 0),
     json: !!v.json,
     help,
-    train: { ...train, preset: positionals[0], data: [data], tokenizer: "char", iters: String(iters), "eval-batches": String(evalBatches) },
+    train: {
+      ...train,
+      preset: positionals[0],
+      data: [data],
+      tokenizer: "char",
+      iters: String(iters),
+      "eval-batches": String(evalBatches),
+    },
   };
 }
 
 /** The preset as the script's key=value arguments: the same model, data, schedule and optimizer. */
-export function torchArgs(prep: Pick<PreparedPretraining, "model" | "hyper" | "options">, o: { data: string; threads: number; whole: boolean }): string[] {
+export function torchArgs(
+  prep: Pick<PreparedPretraining, "model" | "hyper" | "options">,
+  o: { data: string; threads: number; whole: boolean },
+): string[] {
   const { model: m, hyper: h } = prep;
-  if (h.accumSteps !== 1) throw new CliError(`bench compare: the PyTorch script takes no gradient accumulation; this preset accumulates ${h.accumSteps} micro-batches (give --accum 1)`);
-  if (!m.tieWordEmbeddings) throw new CliError("bench compare: the PyTorch script ties the embeddings; this model does not");
+  if (h.accumSteps !== 1)
+    throw new CliError(
+      `bench compare: the PyTorch script takes no gradient accumulation; this preset accumulates ${h.accumSteps} micro-batches (give --accum 1)`,
+    );
+  if (!m.tieWordEmbeddings)
+    throw new CliError("bench compare: the PyTorch script ties the embeddings; this model does not");
   const args: Record<string, string | number> = {
     data: o.data,
     n_layer: m.nLayer,
@@ -180,7 +210,11 @@ function runTorch(python: string, args: string[]): Promise<TorchRun> {
     child.once("exit", (code, signal) => {
       const last = out.trim().split("\n").at(-1) ?? "";
       if (code === 0 && last.startsWith("{")) return done(JSON.parse(last) as TorchRun);
-      fail(new Error(`${python} ${NANOGPT_EQUIVALENT_SCRIPT} ${args.join(" ")}: ${signal ?? `exit code ${code}`}: ${err.trim().split("\n").at(-1) ?? ""}`));
+      fail(
+        new Error(
+          `${python} ${NANOGPT_EQUIVALENT_SCRIPT} ${args.join(" ")}: ${signal ?? `exit code ${code}`}: ${err.trim().split("\n").at(-1) ?? ""}`,
+        ),
+      );
     });
   });
 }
@@ -192,7 +226,11 @@ export function torchUnavailable(python: string): Promise<string | null> {
     let err = "";
     child.stderr.on("data", (b: Buffer) => (err += b.toString()));
     child.once("error", (e) => done(`${python}: ${e.message}`));
-    child.once("exit", (code) => done(code === 0 ? null : `${python} cannot import torch: ${err.trim().split("\n").at(-1) ?? `exit code ${code}`}`));
+    child.once("exit", (code) =>
+      done(
+        code === 0 ? null : `${python} cannot import torch: ${err.trim().split("\n").at(-1) ?? `exit code ${code}`}`,
+      ),
+    );
   });
 }
 
@@ -223,7 +261,12 @@ export function summarizeSide(runs: readonly SideRun[]): SideSummary {
   const threads = [...new Set(runs.map((r) => r.threads))];
   const byThreads = threads.map((t) => {
     const of = runs.filter((r) => r.threads === t);
-    return { threads: t, msPerIter: spread(of.map((r) => r.msPerIter)), tokensPerSec: spread(of.map((r) => r.tokensPerSec)), peakRssMb: Math.max(...of.map((r) => r.peakRssMb)) };
+    return {
+      threads: t,
+      msPerIter: spread(of.map((r) => r.msPerIter)),
+      tokensPerSec: spread(of.map((r) => r.tokensPerSec)),
+      peakRssMb: Math.max(...of.map((r) => r.peakRssMb)),
+    };
   });
   const best = byThreads.reduce((a, b) => (b.tokensPerSec.median > a.tokensPerSec.median ? b : a));
   const whole = runs.find((r) => r.valLossWholeSplit !== null)?.valLossWholeSplit ?? null;
@@ -231,31 +274,47 @@ export function summarizeSide(runs: readonly SideRun[]): SideSummary {
     byThreads,
     best: { threads: best.threads, tokensPerSec: best.tokensPerSec.median, msPerIter: best.msPerIter.median },
     peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
-    loss: { valLossWholeSplit: whole, valLoss: spread(runs.map((r) => r.valLoss)).median, trainLoss: spread(runs.map((r) => r.trainLoss)).median },
+    loss: {
+      valLossWholeSplit: whole,
+      valLoss: spread(runs.map((r) => r.valLoss)).median,
+      trainLoss: spread(runs.map((r) => r.trainLoss)).median,
+    },
   };
 }
 
-const tokensOf = (runs: readonly SideRun[], threads: number) => runs.filter((r) => r.threads === threads).sort((a, b) => a.round - b.round).map((r) => r.tokensPerSec);
+const tokensOf = (runs: readonly SideRun[], threads: number) =>
+  runs
+    .filter((r) => r.threads === threads)
+    .sort((a, b) => a.round - b.round)
+    .map((r) => r.tokensPerSec);
 
 /** Baton / PyTorch tokens/s round by round: each side's best thread count, and at each shared one. */
 export function compareSides(baton: readonly SideRun[], torch: readonly SideRun[]) {
   const [b, t] = [summarizeSide(baton), summarizeSide(torch)];
   const shared = b.byThreads.map((x) => x.threads).filter((n) => t.byThreads.some((y) => y.threads === n));
   return {
-    best: { batonThreads: b.best.threads, torchThreads: t.best.threads, ...ratios(tokensOf(baton, b.best.threads), tokensOf(torch, t.best.threads)) },
+    best: {
+      batonThreads: b.best.threads,
+      torchThreads: t.best.threads,
+      ...ratios(tokensOf(baton, b.best.threads), tokensOf(torch, t.best.threads)),
+    },
     sameThreads: shared.map((n) => ({ threads: n, ...ratios(tokensOf(baton, n), tokensOf(torch, n)) })),
   };
 }
 
 /** Whether the two sides ended at the same loss: the whole-split losses within `tolerance` nats. */
 export function lossCheck(baton: number | null, torch: number | null, tolerance: number) {
-  if (baton === null || torch === null) return { measure: "valLossWholeSplit", baton, torch, diff: null, tolerance, equal: null };
+  if (baton === null || torch === null)
+    return { measure: "valLossWholeSplit", baton, torch, diff: null, tolerance, equal: null };
   const diff = +(baton - torch).toFixed(4);
   return { measure: "valLossWholeSplit", baton, torch, diff, tolerance, equal: Math.abs(diff) <= tolerance };
 }
 
 /** The order of one round's runs: at each thread count Baton then PyTorch, so the pairs sit side by side. */
-export function roundOrder(batonThreads: readonly number[], torchThreads: readonly number[] | null): { side: "baton" | "torch"; threads: number }[] {
+export function roundOrder(
+  batonThreads: readonly number[],
+  torchThreads: readonly number[] | null,
+): { side: "baton" | "torch"; threads: number }[] {
   const all = [...new Set([...batonThreads, ...(torchThreads ?? [])])].sort((a, b) => a - b);
   return all.flatMap((threads) => [
     ...(batonThreads.includes(threads) ? [{ side: "baton" as const, threads }] : []),
@@ -315,12 +374,16 @@ export async function runCompareBench(argv: string[]): Promise<number> {
           const r = await pretrainBench(prep, { threads, wholeVal: whole });
           batonParams = r.params;
           baton.push(fromBaton(round, r, loadavg()[0] as number));
-          log(`round ${round}/${a.rounds}  baton ${threads} thr  ${r.msPerIter.toFixed(2)} ms/iter  ${r.tokensPerSec} tokens/s  val ${r.valLoss}${whole ? ` whole ${r.valLossWholeSplit}` : ""}  load ${loadavg()[0]!.toFixed(2)}`);
+          log(
+            `round ${round}/${a.rounds}  baton ${threads} thr  ${r.msPerIter.toFixed(2)} ms/iter  ${r.tokensPerSec} tokens/s  val ${r.valLoss}${whole ? ` whole ${r.valLossWholeSplit}` : ""}  load ${loadavg()[0]!.toFixed(2)}`,
+          );
         } else {
           const r = await runTorch(a.python, torchArgs(prep, { data: a.data, threads, whole }));
           torchInfo ??= r;
           torch.push(fromTorch(round, r, loadavg()[0] as number));
-          log(`round ${round}/${a.rounds}  torch ${threads} thr  ${r.msPerIter.toFixed(2)} ms/iter  ${r.tokensPerSec} tokens/s  val ${r.valLoss}${whole ? ` whole ${r.valLossWholeSplit}` : ""}  load ${loadavg()[0]!.toFixed(2)}`);
+          log(
+            `round ${round}/${a.rounds}  torch ${threads} thr  ${r.msPerIter.toFixed(2)} ms/iter  ${r.tokensPerSec} tokens/s  val ${r.valLoss}${whole ? ` whole ${r.valLossWholeSplit}` : ""}  load ${loadavg()[0]!.toFixed(2)}`,
+          );
         }
       }
     }
@@ -336,15 +399,59 @@ export async function runCompareBench(argv: string[]): Promise<number> {
       iters: h.iters,
       rounds: a.rounds,
       seed: prep.options.seed ?? 1337,
-      model: { nLayer: m.nLayer, nHead: m.nHead, nEmbd: m.nEmbd, blockSize: m.blockSize, vocabSize: m.vocabSize, bias: m.bias, dropout: m.dropout },
-      hyper: { batchSize: h.batchSize, lr: h.lr, minLr: h.minLr, warmupIters: h.warmupIters, decayIters: h.decayIters, beta1: h.beta1, beta2: h.beta2, weightDecay: h.weightDecay, clipNorm: h.clipNorm, evalBatches: h.evalBatches },
-      baton: { blas: `MLAS (onnxruntime-node ${onnxruntimeVersion()})`, threads: a.batonThreads, params: batonParams, ...batonSide, runs: baton },
-      torch: torchSide && torchInfo
-        ? { available: true as const, python: a.python, torch: torchInfo.torch, blas: torchInfo.blas, blasLibrary: torchInfo.blasLibrary, mkldnn: torchInfo.mkldnn, flash: torchInfo.flash, threads: a.torchThreads, params: torchInfo.params, ...torchSide, runs: torch }
-        : { available: false as const, python: a.python, reason: unavailable ?? "no runs" },
+      model: {
+        nLayer: m.nLayer,
+        nHead: m.nHead,
+        nEmbd: m.nEmbd,
+        blockSize: m.blockSize,
+        vocabSize: m.vocabSize,
+        bias: m.bias,
+        dropout: m.dropout,
+      },
+      hyper: {
+        batchSize: h.batchSize,
+        lr: h.lr,
+        minLr: h.minLr,
+        warmupIters: h.warmupIters,
+        decayIters: h.decayIters,
+        beta1: h.beta1,
+        beta2: h.beta2,
+        weightDecay: h.weightDecay,
+        clipNorm: h.clipNorm,
+        evalBatches: h.evalBatches,
+      },
+      baton: {
+        blas: `MLAS (onnxruntime-node ${onnxruntimeVersion()})`,
+        threads: a.batonThreads,
+        params: batonParams,
+        ...batonSide,
+        runs: baton,
+      },
+      torch:
+        torchSide && torchInfo
+          ? {
+              available: true as const,
+              python: a.python,
+              torch: torchInfo.torch,
+              blas: torchInfo.blas,
+              blasLibrary: torchInfo.blasLibrary,
+              mkldnn: torchInfo.mkldnn,
+              flash: torchInfo.flash,
+              threads: a.torchThreads,
+              params: torchInfo.params,
+              ...torchSide,
+              runs: torch,
+            }
+          : { available: false as const, python: a.python, reason: unavailable ?? "no runs" },
       ratios: torchSide ? compareSides(baton, torch) : null,
       loss: lossCheck(batonSide.loss.valLossWholeSplit, torchSide?.loss.valLossWholeSplit ?? null, a.lossTolerance),
-      machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version, loadAvgStart: load0.map(r2), loadAvgEnd: loadavg().map(r2) },
+      machine: {
+        cpu: cpus()[0]?.model ?? "unknown",
+        cores: cpus().length,
+        node: process.version,
+        loadAvgStart: load0.map(r2),
+        loadAvgEnd: loadavg().map(r2),
+      },
     };
     if (a.json) console.log(JSON.stringify(report));
     else console.log(formatCompare(report));
@@ -360,19 +467,23 @@ export interface CompareReport {
   iters: number;
   rounds: number;
   baton: { blas: string } & SideSummary;
-  torch: ({ available: true; torch: string; blas: string; blasLibrary: string[]; params: number } & SideSummary) | { available: false; reason: string };
+  torch:
+    | ({ available: true; torch: string; blas: string; blasLibrary: string[]; params: number } & SideSummary)
+    | { available: false; reason: string };
   ratios: ReturnType<typeof compareSides> | null;
   loss: ReturnType<typeof lossCheck>;
   machine: { cpu: string; cores: number; node: string; loadAvgStart: number[]; loadAvgEnd: number[] };
 }
 
-const range = (s: Spread, digits: number) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
+const range = (s: Spread, digits: number) =>
+  `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
 
 /** The readable table: one row per side and thread count, then the ratios, losses, BLAS and machine. */
 export function formatCompare(r: CompareReport): string {
   const rows: string[][] = [["side", "threads", "ms/iter median (range)", "tokens/s median (range)", "peak RSS MB"]];
   const side = (name: string, s: SideSummary) => {
-    for (const t of s.byThreads) rows.push([name, String(t.threads), range(t.msPerIter, 2), range(t.tokensPerSec, 0), String(t.peakRssMb)]);
+    for (const t of s.byThreads)
+      rows.push([name, String(t.threads), range(t.msPerIter, 2), range(t.tokensPerSec, 0), String(t.peakRssMb)]);
   };
   side("baton", r.baton);
   if (r.torch.available) side("pytorch", r.torch);
@@ -385,13 +496,27 @@ export function formatCompare(r: CompareReport): string {
     "",
   ];
   if (r.ratios) {
-    lines.push(`baton / pytorch tokens/s, best vs best (${r.ratios.best.batonThreads} vs ${r.ratios.best.torchThreads} thr): ${range(r.ratios.best, 2)}x over the rounds`);
-    for (const s of r.ratios.sameThreads) lines.push(`baton / pytorch tokens/s at ${s.threads} thread(s) each: ${range(s, 2)}x`);
+    lines.push(
+      `baton / pytorch tokens/s, best vs best (${r.ratios.best.batonThreads} vs ${r.ratios.best.torchThreads} thr): ${range(r.ratios.best, 2)}x over the rounds`,
+    );
+    for (const s of r.ratios.sameThreads)
+      lines.push(`baton / pytorch tokens/s at ${s.threads} thread(s) each: ${range(s, 2)}x`);
   } else if (!r.torch.available) lines.push(`pytorch: not measured: ${r.torch.reason}`);
   const l = r.loss;
-  const verdict = l.equal === null ? "not compared" : l.equal ? `equal within ${l.tolerance}` : `NOT equal (tolerance ${l.tolerance})`;
-  lines.push(`whole-split val loss after ${r.iters} steps: baton ${l.baton ?? "-"}, pytorch ${l.torch ?? "-"}${l.diff === null ? "" : `, difference ${l.diff}`}: ${verdict}`);
-  lines.push(`estimates (median): baton val ${r.baton.loss.valLoss} train ${r.baton.loss.trainLoss}${r.torch.available ? `; pytorch val ${r.torch.loss.valLoss} train ${r.torch.loss.trainLoss}` : ""}`);
-  lines.push(`BLAS: baton ${r.baton.blas}${r.torch.available ? `; pytorch ${r.torch.torch}, BLAS_INFO=${r.torch.blas} (${r.torch.blasLibrary.join(" ") || "no BLAS library mapped"})` : ""}`);
+  const verdict =
+    l.equal === null
+      ? "not compared"
+      : l.equal
+        ? `equal within ${l.tolerance}`
+        : `NOT equal (tolerance ${l.tolerance})`;
+  lines.push(
+    `whole-split val loss after ${r.iters} steps: baton ${l.baton ?? "-"}, pytorch ${l.torch ?? "-"}${l.diff === null ? "" : `, difference ${l.diff}`}: ${verdict}`,
+  );
+  lines.push(
+    `estimates (median): baton val ${r.baton.loss.valLoss} train ${r.baton.loss.trainLoss}${r.torch.available ? `; pytorch val ${r.torch.loss.valLoss} train ${r.torch.loss.trainLoss}` : ""}`,
+  );
+  lines.push(
+    `BLAS: baton ${r.baton.blas}${r.torch.available ? `; pytorch ${r.torch.torch}, BLAS_INFO=${r.torch.blas} (${r.torch.blasLibrary.join(" ") || "no BLAS library mapped"})` : ""}`,
+  );
   return lines.join("\n");
 }

@@ -30,15 +30,26 @@ export type PretrainBenchResult = Awaited<ReturnType<typeof pretrainBench>>;
  * prepared options'), evaluates once at the end, and returns what `bench pretrain` prints. The
  * prepared corpus and batches are stateless, so one preparation serves several runs (bench compare).
  */
-export async function pretrainBench(prep: PreparedPretraining, o: { threads?: number; wholeVal?: boolean; progressBar?: boolean } = {}) {
+export async function pretrainBench(
+  prep: PreparedPretraining,
+  o: { threads?: number; wholeVal?: boolean; progressBar?: boolean } = {},
+) {
   const load0 = loadavg()[0] as number;
   const evalBatches = prep.hyper.evalBatches;
   const threads = o.threads ?? prep.options.threads ?? 2;
-  const r = await trainLanguageModel({ ...prep.options, threads, eval: { every: 0, batches: evalBatches, keepBatches: true }, progressBar: o.progressBar ?? false });
+  const r = await trainLanguageModel({
+    ...prep.options,
+    threads,
+    eval: { every: 0, batches: evalBatches, keepBatches: true },
+    progressBar: o.progressBar ?? false,
+  });
   const m = r.metrics;
   const sorted = r.stepMs.slice(2).sort((a, b) => a - b);
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024); // training's peak, before the extra evaluation
-  const detail = { valLoss20Range: range20(r), ...(o.wholeVal ? { valLossWholeSplit: await wholeSplitLoss(prep, r, threads) } : {}) };
+  const detail = {
+    valLoss20Range: range20(r),
+    ...(o.wholeVal ? { valLossWholeSplit: await wholeSplitLoss(prep, r, threads) } : {}),
+  };
   return {
     bench: "pretrain",
     preset: prep.preset.name,

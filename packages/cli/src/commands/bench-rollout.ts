@@ -10,8 +10,8 @@ import { chatTemplateOf, DatasetError } from "@baton/data";
 import { loadHfFolder, Sampler } from "@baton/model";
 import { promptIds, readPromptTexts } from "@baton/stage-lm";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
-import { onnxruntimeVersion, ratios, spread, type Spread } from "./bench-stats.ts";
-import { TorchSampler, type TorchInfo } from "./torch-sampler.ts";
+import { onnxruntimeVersion, ratios, type Spread, spread } from "./bench-stats.ts";
+import { type TorchInfo, TorchSampler } from "./torch-sampler.ts";
 
 export const ROLLOUT_USAGE = `usage: baton bench rollout --checkpoint <dir> [--rows 32] [--tokens 24] [--rounds 5] [--threads 2] [--json]
 
@@ -77,7 +77,11 @@ async function rowPrompts(file: string | undefined, rows: number, render: (text:
   let all = FIXED_PROMPTS;
   if (file) {
     try {
-      all = await readPromptTexts([pathToFileURL(resolve(file)).href], { policy: "fail", maxChars: 100_000, opener: () => undefined });
+      all = await readPromptTexts([pathToFileURL(resolve(file)).href], {
+        policy: "fail",
+        maxChars: 100_000,
+        opener: () => undefined,
+      });
     } catch (e) {
       if (e instanceof DatasetError) throw new CliError(`--prompts: ${e.message}`);
       throw e;
@@ -91,13 +95,17 @@ async function rowPrompts(file: string | undefined, rows: number, render: (text:
     try {
       ids = render(text);
     } catch (e) {
-      throw new CliError(`prompt ${i + 1} (${JSON.stringify(text)}): ${(e as Error).message}; give --prompts whose text the checkpoint's tokenizer can encode`);
+      throw new CliError(
+        `prompt ${i + 1} (${JSON.stringify(text)}): ${(e as Error).message}; give --prompts whose text the checkpoint's tokenizer can encode`,
+      );
     }
     if (ids.length <= room) fitting.push(ids);
     else tooLong++;
   }
   if (fitting.length === 0) {
-    throw new CliError(`none of the ${all.length} prompts${file ? ` of ${file}` : ""} leaves room for --tokens new tokens (at most ${room} prompt tokens fit); give shorter prompts or fewer --tokens`);
+    throw new CliError(
+      `none of the ${all.length} prompts${file ? ` of ${file}` : ""} leaves room for --tokens new tokens (at most ${room} prompt tokens fit); give shorter prompts or fewer --tokens`,
+    );
   }
   const ids = Array.from({ length: rows }, (_, i) => fitting[i % fitting.length] as number[]);
   return { ids, source: file ? resolve(file) : "fixed", distinct: fitting.length, skippedTooLong: tooLong };
@@ -116,7 +124,9 @@ export async function runRolloutBench(argv: string[]): Promise<number> {
   const threads = int("threads", v.threads, 2, 1);
   const torchThreads = (v["torch-threads"] ?? "1,2").split(",").map((t) => int("torch-threads", t.trim(), 1, 1));
   const linears = (v["torch-linear"] ?? "blas,mkldnn").split(",").map((l) => l.trim());
-  for (const l of linears) if (l !== "blas" && l !== "mkldnn") throw new CliError(`--torch-linear takes blas, mkldnn or both (comma-separated), got "${l}"`);
+  for (const l of linears)
+    if (l !== "blas" && l !== "mkldnn")
+      throw new CliError(`--torch-linear takes blas, mkldnn or both (comma-separated), got "${l}"`);
   const torchConfigs = torchThreads.flatMap((threads) => linears.map((linear) => ({ threads, linear })));
   const python = v.python ?? "/usr/bin/python3";
   const dir = resolve(v.checkpoint);
@@ -135,7 +145,8 @@ export async function runRolloutBench(argv: string[]): Promise<number> {
   const sampler = await Sampler.create(config, params, { threads });
   const torch = await TorchSampler.start(python, dir);
   try {
-    const batched = (ps: number[][], temperature: number) => sampler.generateBatch(ps.map((prompt, i) => ({ prompt, options: sampling(i, temperature) })));
+    const batched = (ps: number[][], temperature: number) =>
+      sampler.generateBatch(ps.map((prompt, i) => ({ prompt, options: sampling(i, temperature) })));
     const rowByRow = async (ps: number[][], temperature: number) => {
       const out = [];
       for (const [i, p] of ps.entries()) out.push(await sampler.generate(p, sampling(i, temperature)));
@@ -146,7 +157,8 @@ export async function runRolloutBench(argv: string[]): Promise<number> {
       const gens = await f();
       const seconds = (performance.now() - t0) / 1000;
       const wrong = gens.findIndex((g) => g.tokens.length !== tokens);
-      if (wrong >= 0) throw new Error(`bench rollout: row ${wrong} made ${gens[wrong]?.tokens.length} tokens, expected ${tokens}`);
+      if (wrong >= 0)
+        throw new Error(`bench rollout: row ${wrong} made ${gens[wrong]?.tokens.length} tokens, expected ${tokens}`);
       return (rows * tokens) / seconds;
     };
 
@@ -155,7 +167,17 @@ export async function runRolloutBench(argv: string[]): Promise<number> {
     const baton = (await batched(few, 0)).map((g) => g.tokens);
     const single = (await rowByRow(few, 0)).map((g) => g.tokens);
     const reference: Record<string, number[][]> = {}; // torch's greedy tokens, by linear mode
-    if ("sampler" in torch) for (const linear of linears) reference[`torch-${linear}`] = (await torch.sampler.generate(few, { tokens, temperature: 0, seed: 0, threads: torchThreads[0] as number, linear })).tokens;
+    if ("sampler" in torch)
+      for (const linear of linears)
+        reference[`torch-${linear}`] = (
+          await torch.sampler.generate(few, {
+            tokens,
+            temperature: 0,
+            seed: 0,
+            threads: torchThreads[0] as number,
+            linear,
+          })
+        ).tokens;
     const same = (a: number[][], b: number[][]) => a.every((r, i) => r.join() === b[i]?.join());
     const greedy = {
       rows: few.length,
@@ -163,7 +185,11 @@ export async function runRolloutBench(argv: string[]): Promise<number> {
       torchMatchesBaton: "sampler" in torch ? Object.values(reference).every((r) => same(r, baton)) : null,
       rowByRowMatchesBatched: same(single, baton),
       mismatches: few.flatMap((_, i) => {
-        const rowsOf = { batched: baton[i], rowByRow: single[i], ...Object.fromEntries(Object.entries(reference).map(([k, r]) => [k, r[i]])) };
+        const rowsOf = {
+          batched: baton[i],
+          rowByRow: single[i],
+          ...Object.fromEntries(Object.entries(reference).map(([k, r]) => [k, r[i]])),
+        };
         return Object.values(rowsOf).every((r) => r?.join() === baton[i]?.join()) ? [] : [{ row: i, ...rowsOf }];
       }),
     };
@@ -171,7 +197,8 @@ export async function runRolloutBench(argv: string[]): Promise<number> {
     // warm-up: compiles Baton's batch-of-rows programs and runs each side once, untimed
     await batched(prompts, 1);
     await rowByRow(prompts.slice(0, 1), 1);
-    if ("sampler" in torch) for (const c of torchConfigs) await torch.sampler.generate(prompts, { tokens, temperature: 1, seed: 0, ...c });
+    if ("sampler" in torch)
+      for (const c of torchConfigs) await torch.sampler.generate(prompts, { tokens, temperature: 1, seed: 0, ...c });
 
     const runs = { batched: [] as number[], rowByRow: [] as number[], torch: torchConfigs.map(() => [] as number[]) };
     const loads: number[] = [];
@@ -193,12 +220,22 @@ export async function runRolloutBench(argv: string[]): Promise<number> {
     const result = {
       bench: "rollout",
       checkpoint: dir,
-      model: { nLayer: config.nLayer, nHead: config.nHead, nEmbd: config.nEmbd, blockSize: config.blockSize, vocabSize: config.vocabSize },
+      model: {
+        nLayer: config.nLayer,
+        nHead: config.nHead,
+        nEmbd: config.nEmbd,
+        blockSize: config.blockSize,
+        vocabSize: config.vocabSize,
+      },
       rows,
       tokens,
       rounds,
       temperature: 1,
-      prompts: { ...promptSource, tokensMin: Math.min(...prompts.map((p) => p.length)), tokensMax: Math.max(...prompts.map((p) => p.length)) },
+      prompts: {
+        ...promptSource,
+        tokensMin: Math.min(...prompts.map((p) => p.length)),
+        tokensMax: Math.max(...prompts.map((p) => p.length)),
+      },
       baton: {
         threads,
         blas: `MLAS (onnxruntime-node ${onnxruntimeVersion()})`,
@@ -208,15 +245,25 @@ export async function runRolloutBench(argv: string[]): Promise<number> {
       torch: torchSide,
       ratios: {
         batchedOverRowByRow: ratios(runs.batched, runs.rowByRow),
-        ...(best ? { batchedOverTorch: ratios(runs.batched, best), rowByRowOverTorch: ratios(runs.rowByRow, best) } : {}),
+        ...(best
+          ? { batchedOverTorch: ratios(runs.batched, best), rowByRowOverTorch: ratios(runs.rowByRow, best) }
+          : {}),
       },
       greedy,
-      machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, loadAvgStart: load0.map(round2), loadAvgEnd: loadavg().map(round2), loadAvgPerRound: loads.map(round2) },
+      machine: {
+        cpu: cpus()[0]?.model ?? "unknown",
+        cores: cpus().length,
+        loadAvgStart: load0.map(round2),
+        loadAvgEnd: loadavg().map(round2),
+        loadAvgPerRound: loads.map(round2),
+      },
     };
     if (v.json) console.log(JSON.stringify(result));
     else printReport(result);
     if (greedy.torchMatchesBaton === false || !greedy.rowByRowMatchesBatched) {
-      console.error(`bench rollout: GREEDY MISMATCH on ${greedy.mismatches.length} of ${greedy.rows} rows: PyTorch and Baton (or Baton batched and row by row) choose different tokens at temperature 0; the rows are under greedy.mismatches`);
+      console.error(
+        `bench rollout: GREEDY MISMATCH on ${greedy.mismatches.length} of ${greedy.rows} rows: PyTorch and Baton (or Baton batched and row by row) choose different tokens at temperature 0; the rows are under greedy.mismatches`,
+      );
     }
     return 0;
   } finally {
@@ -228,13 +275,27 @@ export async function runRolloutBench(argv: string[]): Promise<number> {
 type TorchConfig = { threads: number; linear: string };
 
 /** The PyTorch side: each (threads, linear) configuration's spread, and the best by median. */
-function torchReport(torch: Awaited<ReturnType<typeof TorchSampler.start>>, configs: TorchConfig[], runs: number[][], python: string) {
+function torchReport(
+  torch: Awaited<ReturnType<typeof TorchSampler.start>>,
+  configs: TorchConfig[],
+  runs: number[][],
+  python: string,
+) {
   if (!("sampler" in torch)) return { available: false as const, python, reason: torch.unavailable };
   const byConfig = configs.map((c, i) => ({ ...c, ...spread(runs[i] as number[]) }));
   const index = byConfig.reduce((a, b, i) => (b.median > (byConfig[a] as { median: number }).median ? i : a), 0);
   const best = byConfig[index] as TorchConfig & Spread;
   const info: TorchInfo = torch.info;
-  return { available: true as const, python, torch: info.torch, blas: info.blas, blasLibrary: info.blasLibrary, mkldnn: info.mkldnn, byConfig, best: { index, threads: best.threads, linear: best.linear, median: best.median } };
+  return {
+    available: true as const,
+    python,
+    torch: info.torch,
+    blas: info.blas,
+    blasLibrary: info.blasLibrary,
+    mkldnn: info.mkldnn,
+    byConfig,
+    best: { index, threads: best.threads, linear: best.linear, median: best.median },
+  };
 }
 
 type RolloutReport = {
@@ -248,14 +309,25 @@ type RolloutReport = {
 };
 
 function printReport(r: RolloutReport): void {
-  const line = (name: string, s: Spread) => console.log(`${name.padEnd(28)} ${s.median.toFixed(0).padStart(8)} tokens/s  (${s.min.toFixed(0)}-${s.max.toFixed(0)})`);
-  console.log(`${r.rows} rows x ${r.tokens} tokens, ${r.machine.cpu} x ${r.machine.cores}, load ${r.machine.loadAvgStart.join(" ")} -> ${r.machine.loadAvgEnd.join(" ")}`);
+  const line = (name: string, s: Spread) =>
+    console.log(
+      `${name.padEnd(28)} ${s.median.toFixed(0).padStart(8)} tokens/s  (${s.min.toFixed(0)}-${s.max.toFixed(0)})`,
+    );
+  console.log(
+    `${r.rows} rows x ${r.tokens} tokens, ${r.machine.cpu} x ${r.machine.cores}, load ${r.machine.loadAvgStart.join(" ")} -> ${r.machine.loadAvgEnd.join(" ")}`,
+  );
   line(`baton batched (${r.baton.threads} thr)`, r.baton.batched);
   line(`baton row by row (${r.baton.threads} thr)`, r.baton.rowByRow);
   if (r.torch.available) for (const t of r.torch.byConfig) line(`torch ${t.linear} (${t.threads} thr)`, t);
   else console.log(`torch                        unavailable: ${r.torch.reason}`);
-  for (const [k, s] of Object.entries(r.ratios)) console.log(`${k.padEnd(28)} ${s.median.toFixed(2).padStart(8)}x        (${s.min.toFixed(2)}-${s.max.toFixed(2)})`);
-  console.log(`BLAS: baton ${r.baton.blas}; torch ${r.torch.available ? `${r.torch.torch}, BLAS_INFO=${r.torch.blas} (${r.torch.blasLibrary.join(" ")}); best: ${r.torch.best.linear} at ${r.torch.best.threads} thread(s)` : "-"}`);
-  const match = r.greedy.torchMatchesBaton === null ? "not checked (no torch)" : r.greedy.torchMatchesBaton ? "yes" : "NO";
-  console.log(`greedy tokens of the first ${r.greedy.rows} rows: torch = baton ${match}; batched = row by row ${r.greedy.rowByRowMatchesBatched ? "yes" : "NO"}`);
+  for (const [k, s] of Object.entries(r.ratios))
+    console.log(`${k.padEnd(28)} ${s.median.toFixed(2).padStart(8)}x        (${s.min.toFixed(2)}-${s.max.toFixed(2)})`);
+  console.log(
+    `BLAS: baton ${r.baton.blas}; torch ${r.torch.available ? `${r.torch.torch}, BLAS_INFO=${r.torch.blas} (${r.torch.blasLibrary.join(" ")}); best: ${r.torch.best.linear} at ${r.torch.best.threads} thread(s)` : "-"}`,
+  );
+  const match =
+    r.greedy.torchMatchesBaton === null ? "not checked (no torch)" : r.greedy.torchMatchesBaton ? "yes" : "NO";
+  console.log(
+    `greedy tokens of the first ${r.greedy.rows} rows: torch = baton ${match}; batched = row by row ${r.greedy.rowByRowMatchesBatched ? "yes" : "NO"}`,
+  );
 }

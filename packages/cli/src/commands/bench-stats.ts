@@ -31,7 +31,9 @@ export function ratios(a: readonly number[], b: readonly number[]): Spread {
 export function onnxruntimeVersion(): string {
   try {
     const engine = dirname(createRequire(import.meta.url).resolve("@baton/engine"));
-    const pkg = JSON.parse(readFileSync(join(engine, "..", "node_modules", "onnxruntime-node", "package.json"), "utf8")) as { version?: string };
+    const pkg = JSON.parse(
+      readFileSync(join(engine, "..", "node_modules", "onnxruntime-node", "package.json"), "utf8"),
+    ) as { version?: string };
     return pkg.version ?? "unknown";
   } catch {
     return "unknown";

@@ -33,7 +33,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (sub === "rollout") return runRolloutBench(rest);
   if (sub === "compare") return runCompareBench(rest);
-  if (sub !== "pretrain") throw new CliError(`unknown benchmark "${sub}"; available: pretrain, compare, rollout\n\n${USAGE}\n\n${COMPARE_USAGE}\n\n${ROLLOUT_USAGE}`);
+  if (sub !== "pretrain")
+    throw new CliError(
+      `unknown benchmark "${sub}"; available: pretrain, compare, rollout\n\n${USAGE}\n\n${COMPARE_USAGE}\n\n${ROLLOUT_USAGE}`,
+    );
   const { values: v } = parseCommandArgs(rest, BENCH_FLAGS, USAGE, false);
   if (v.help) {
     console.log(USAGE);
@@ -42,7 +45,10 @@ export async function run(argv: string[]): Promise<number> {
   const workDir = join(tmpdir(), `baton-bench-${process.pid}`);
   const prep = await prepareFromFlags(v, USAGE, workDir);
   try {
-    const result = await pretrainBench(prep, { wholeVal: !!v["whole-val"], progressBar: !v.json && process.stderr.isTTY });
+    const result = await pretrainBench(prep, {
+      wholeVal: !!v["whole-val"],
+      progressBar: !v.json && process.stderr.isTTY,
+    });
     if (v.json) console.log(JSON.stringify(result));
     else for (const [k, val] of Object.entries(result)) console.log(`${k.padEnd(14)} ${val}`);
     return 0;

@@ -19,14 +19,18 @@ export async function run(argv: string[]): Promise<number> {
   }
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new CliError(`give one recipe file\n\n${USAGE}`);
-  if (!process.env.NATS_URL) throw new CliError("NATS_URL is not set: consumers live on the cluster's NATS server (the embedded `baton run` needs none)");
+  if (!process.env.NATS_URL)
+    throw new CliError(
+      "NATS_URL is not set: consumers live on the cluster's NATS server (the embedded `baton run` needs none)",
+    );
   try {
     const recipe = await readRecipeFile(file);
     const env = await stageEnv();
     try {
       const steps = recipe.steps.map((s) => s.name);
       await ensureStepConsumers(env.bus, steps);
-      for (const step of new Set(steps)) console.log(`consumer ${durableName(step)} on ${subjects.checkpointReady(step)}: ready`);
+      for (const step of new Set(steps))
+        console.log(`consumer ${durableName(step)} on ${subjects.checkpointReady(step)}: ready`);
       return 0;
     } finally {
       await env.close();

@@ -14,15 +14,26 @@ export async function writeDemoData(dir: string, seed: number, scale?: number) {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { seed: { type: "string" }, scale: { type: "string" } }, USAGE);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { seed: { type: "string" }, scale: { type: "string" } },
+    USAGE,
+  );
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   const dir = positionals[0];
   if (!dir || positionals.length > 1) throw new CliError(`give one output folder\n\n${USAGE}`);
-  const m = await writeDemoData(dir, numberFlag("seed", values.seed, 1, 0), values.scale === undefined ? undefined : numberFlag("scale", values.scale, 1, 0.01));
-  for (const [name, f] of Object.entries(m.files)) console.log(`${name.padEnd(22)} ${String(f.records).padStart(6)} records ${String(f.bytes).padStart(8)} bytes  ${f.purpose}`);
+  const m = await writeDemoData(
+    dir,
+    numberFlag("seed", values.seed, 1, 0),
+    values.scale === undefined ? undefined : numberFlag("scale", values.scale, 1, 0.01),
+  );
+  for (const [name, f] of Object.entries(m.files))
+    console.log(
+      `${name.padEnd(22)} ${String(f.records).padStart(6)} records ${String(f.bytes).padStart(8)} bytes  ${f.purpose}`,
+    );
   console.log(`\ndemo data (seed ${m.seed}) in ${resolve(dir)}; manifest demo-data.json`);
   return 0;
 }

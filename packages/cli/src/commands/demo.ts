@@ -15,8 +15,8 @@ import { parseDocument } from "yaml";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 import { textTable } from "../report/progress.ts";
 import { type SeedRun, seedsMarkdown, spreadRows, spreadTableRows } from "../report/seeds.ts";
-import { writeDemoData } from "./demo-data.ts";
 import { keepServing, serveConsole, takeWebFlag } from "../web-flag.ts";
+import { writeDemoData } from "./demo-data.ts";
 import { defaultRunId, parseChoices, runRecipe } from "./run.ts";
 
 export const DEMO_RECIPE = fileURLToPath(new URL("../../recipes/demo.yaml", import.meta.url));
@@ -43,14 +43,28 @@ async function placeRecipe(from: string, dir: string, seed: number): Promise<str
 
 export async function run(args: string[]): Promise<number> {
   const { argv, web } = takeWebFlag(args);
-  const { values } = parseCommandArgs(argv, { dir: { type: "string" }, seed: { type: "string" }, seeds: { type: "string" }, recipe: { type: "string" }, impl: { type: "string", multiple: true } }, USAGE, false);
+  const { values } = parseCommandArgs(
+    argv,
+    {
+      dir: { type: "string" },
+      seed: { type: "string" },
+      seeds: { type: "string" },
+      recipe: { type: "string" },
+      impl: { type: "string", multiple: true },
+    },
+    USAGE,
+    false,
+  );
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   const first = numberFlag("seed", values.seed, 1, 0);
   const count = numberFlag("seeds", values.seeds, 1, 1);
-  if (!Number.isInteger(first) || !Number.isInteger(count)) throw new CliError(`--seed and --seeds take whole numbers, got ${values.seed ?? first} and ${values.seeds ?? count}`);
+  if (!Number.isInteger(first) || !Number.isInteger(count))
+    throw new CliError(
+      `--seed and --seeds take whole numbers, got ${values.seed ?? first} and ${values.seeds ?? count}`,
+    );
   const o: DemoOptions = {
     root: resolve(values.dir ?? join(process.env.BATON_HOME ?? "./runs", "demo-data")),
     first,
@@ -85,22 +99,48 @@ async function demoRuns(o: DemoOptions): Promise<number> {
   for (let seed = o.first; seed < o.first + o.count; seed++) {
     const dir = o.count === 1 ? o.root : join(o.root, `seed-${seed}`);
     const t0 = Date.now();
-    console.log(`${o.count > 1 ? `\n[seed ${seed}: ${seed - o.first + 1} of ${o.count}] ` : ""}generating demo data (seed ${seed}) in ${dir}`);
+    console.log(
+      `${o.count > 1 ? `\n[seed ${seed}: ${seed - o.first + 1} of ${o.count}] ` : ""}generating demo data (seed ${seed}) in ${dir}`,
+    );
     await writeDemoData(dir, seed);
     const recipe = await placeRecipe(o.recipe, dir, seed);
-    const outcome = await runRecipe(recipe, { choices: o.choices, prepare: { reward: rankInstructAnswers(dir) }, ...(o.env && { env: o.env }) });
+    const outcome = await runRecipe(recipe, {
+      choices: o.choices,
+      prepare: { reward: rankInstructAnswers(dir) },
+      ...(o.env && { env: o.env }),
+    });
     if (!outcome) return 1;
     runs.push({ seed, report: outcome.report, reportDir: outcome.reportDir, seconds: (Date.now() - t0) / 1000 });
   }
   if (o.count > 1) {
     const name = runs[0]?.report.recipe ?? "demo";
-    const dir = resolve(process.env.BATON_HOME ?? "./runs", "reports", `${defaultRunId({ name: `${name}-seeds`, steps: [] })}`);
+    const dir = resolve(
+      process.env.BATON_HOME ?? "./runs",
+      "reports",
+      `${defaultRunId({ name: `${name}-seeds`, steps: [] })}`,
+    );
     await mkdir(dir, { recursive: true });
     const rows = spreadRows(runs.map((r) => r.report));
     await writeFile(join(dir, "report.md"), seedsMarkdown(name, runs, dir));
-    await writeFile(join(dir, "report.json"), JSON.stringify({ recipe: name, seeds: runs.map((r) => ({ seed: r.seed, runId: r.report.runId, seconds: r.seconds, reportDir: r.reportDir })), effects: rows }, null, 2));
-    const table = textTable(["step", "stage", "metric", "before: mean (min-max)", "after: mean (min-max)"], spreadTableRows(rows));
-    console.log(`\n${o.count} seeds (${runs.map((r) => r.seed).join(", ")}), each metric's mean over them and (lowest-highest):\n\n${table}\n\nreport: ${join(dir, "report.md")}`);
+    await writeFile(
+      join(dir, "report.json"),
+      JSON.stringify(
+        {
+          recipe: name,
+          seeds: runs.map((r) => ({ seed: r.seed, runId: r.report.runId, seconds: r.seconds, reportDir: r.reportDir })),
+          effects: rows,
+        },
+        null,
+        2,
+      ),
+    );
+    const table = textTable(
+      ["step", "stage", "metric", "before: mean (min-max)", "after: mean (min-max)"],
+      spreadTableRows(rows),
+    );
+    console.log(
+      `\n${o.count} seeds (${runs.map((r) => r.seed).join(", ")}), each metric's mean over them and (lowest-highest):\n\n${table}\n\nreport: ${join(dir, "report.md")}`,
+    );
   }
   console.log(`\ndemo finished in ${((Date.now() - began) / 1000).toFixed(0)} s`);
   return 0;
@@ -114,14 +154,26 @@ export const DEMO_FEEDBACK = { k: 4, train: 400, test: 120, maxTokens: 24 } as c
  * instruct model) to instructions, ranked by the rule rater, written as feedback.train.jsonl and
  * feedback.test.jsonl beside the data, where the recipe's reward and rlhf steps read them.
  */
-export function rankInstructAnswers(dir: string, sizes: { k: number; train: number; test: number; maxTokens: number } = DEMO_FEEDBACK) {
+export function rankInstructAnswers(
+  dir: string,
+  sizes: { k: number; train: number; test: number; maxTokens: number } = DEMO_FEEDBACK,
+) {
   return async (ctx: StageContext): Promise<void> => {
     if (!ctx.input) return;
     const read = { policy: "fail" as const, maxChars: 4000, opener: () => undefined };
-    for (const [from, to, n] of [["instruct.train.jsonl", "feedback.train.jsonl", sizes.train], ["instruct.test.jsonl", "feedback.test.jsonl", sizes.test]] as const) {
+    for (const [from, to, n] of [
+      ["instruct.train.jsonl", "feedback.train.jsonl", sizes.train],
+      ["instruct.test.jsonl", "feedback.test.jsonl", sizes.test],
+    ] as const) {
       const prompts = (await readPromptTexts([pathToFileURL(join(dir, from)).href], read)).slice(0, n);
-      const records = await simulateRankings(ctx.input.dir, prompts, { k: sizes.k, maxTokens: sizes.maxTokens, temperature: 1, seed: ctx.seed, checkpointUri: ctx.input.ref.uri });
-      await writeFile(join(dir, to), records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+      const records = await simulateRankings(ctx.input.dir, prompts, {
+        k: sizes.k,
+        maxTokens: sizes.maxTokens,
+        temperature: 1,
+        seed: ctx.seed,
+        checkpointUri: ctx.input.ref.uri,
+      });
+      await writeFile(join(dir, to), `${records.map((r) => JSON.stringify(r)).join("\n")}\n`);
     }
   };
 }

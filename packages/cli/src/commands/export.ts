@@ -29,13 +29,16 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw new CliError(`give exactly one checkpoint folder, got ${positionals.length}\n\n${USAGE}`);
+  if (positionals.length !== 1)
+    throw new CliError(`give exactly one checkpoint folder, got ${positionals.length}\n\n${USAGE}`);
   if (!values.out) throw new CliError(`--out <dir> is required: the folder the serving files go to\n\n${USAGE}`);
   const checkpoint = positionals[0]!;
   const done = await exportFrom(checkpoint, values.out).catch((e: Error) => {
     throw new CliError(`cannot export ${checkpoint}: ${e.message}`, 1);
   });
-  console.log(`wrote ${done.files.map((f) => `${done.dir}/${f}`).join(", ")} (model ${(done.modelBytes / 1e6).toFixed(1)} MB)`);
+  console.log(
+    `wrote ${done.files.map((f) => `${done.dir}/${f}`).join(", ")} (model ${(done.modelBytes / 1e6).toFixed(1)} MB)`,
+  );
   return 0;
 }
 

@@ -31,21 +31,35 @@ export async function run(argv: string[]): Promise<number> {
   if (verb !== "simulate") throw new CliError(`unknown feedback command "${verb}"\n\n${USAGE}`);
   const { values: v, positionals } = parseCommandArgs(
     rest,
-    { prompts: { type: "string" }, out: { type: "string" }, k: { type: "string" }, limit: { type: "string" }, "max-tokens": { type: "string" }, temperature: { type: "string" }, seed: { type: "string" }, threads: { type: "string" } },
+    {
+      prompts: { type: "string" },
+      out: { type: "string" },
+      k: { type: "string" },
+      limit: { type: "string" },
+      "max-tokens": { type: "string" },
+      temperature: { type: "string" },
+      seed: { type: "string" },
+      threads: { type: "string" },
+    },
     USAGE,
   );
   if (v.help) {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw new CliError(`give exactly one checkpoint folder, got ${positionals.length}\n\n${USAGE}`);
+  if (positionals.length !== 1)
+    throw new CliError(`give exactly one checkpoint folder, got ${positionals.length}\n\n${USAGE}`);
   if (!v.prompts || !v.out) throw new CliError(`--prompts and --out are required\n\n${USAGE}`);
   const k = numberFlag("k", v.k, 4, 2);
   if (!Number.isInteger(k) || k > 9) throw new CliError(`--k must be an integer in 2..9, got "${v.k}"`);
   const dir = resolve(positionals[0] as string);
   let prompts: string[];
   try {
-    prompts = await readPromptTexts([pathToFileURL(resolve(v.prompts)).href], { policy: "fail", maxChars: 100_000, opener: () => undefined });
+    prompts = await readPromptTexts([pathToFileURL(resolve(v.prompts)).href], {
+      policy: "fail",
+      maxChars: 100_000,
+      opener: () => undefined,
+    });
   } catch (e) {
     if (e instanceof DatasetError) throw new CliError(`--prompts: ${e.message}`);
     throw e;
@@ -57,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     temperature: numberFlag("temperature", v.temperature, 1, 0),
     seed: Math.floor(numberFlag("seed", v.seed, 0, 0)),
     threads: Math.floor(numberFlag("threads", v.threads, 2, 1)),
-    checkpointUri: pathToFileURL(dir).href + "/",
+    checkpointUri: `${pathToFileURL(dir).href}/`,
   }).catch((e: Error) => {
     throw new CliError(e.message);
   });

@@ -2,8 +2,8 @@
 // step its own KEDA ScaledJob (its subject, its implementation, its NATS user), with the Job that
 // creates every step's consumer. `kubectl apply -k <dir>` deploys it (packages/cli/src/k8s/render.ts).
 import { isBatonError } from "@baton/contracts";
-import { CliError, parseCommandArgs } from "../args.ts";
 import { readRecipeFile } from "@baton/stage-registry";
+import { CliError, parseCommandArgs } from "../args.ts";
 import { OVERLAYS, type Overlay, renderOverlay } from "../k8s/render.ts";
 import { parseStepResources } from "../k8s/resources.ts";
 import { parseChoices } from "./run.ts";
@@ -30,7 +30,18 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub !== "render") throw new CliError(`unknown subcommand "${sub}"\n\n${USAGE}`);
-  const { values, positionals } = parseCommandArgs(rest, { out: { type: "string" }, impl: { type: "string", multiple: true }, overlay: { type: "string" }, k8s: { type: "string" }, "trigger-rules": { type: "string" }, resources: { type: "string", multiple: true } }, USAGE);
+  const { values, positionals } = parseCommandArgs(
+    rest,
+    {
+      out: { type: "string" },
+      impl: { type: "string", multiple: true },
+      overlay: { type: "string" },
+      k8s: { type: "string" },
+      "trigger-rules": { type: "string" },
+      resources: { type: "string", multiple: true },
+    },
+    USAGE,
+  );
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -39,7 +50,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!file || positionals.length > 1) throw new CliError(`give one recipe file\n\n${USAGE}`);
   if (!values.out) throw new CliError(`--out <dir> is required: the folder the overlay is written to\n\n${USAGE}`);
   const overlay = values.overlay;
-  if (overlay !== undefined && !(OVERLAYS as readonly string[]).includes(overlay)) throw new CliError(`--overlay must be one of ${OVERLAYS.join(", ")}, got "${overlay}"`);
+  if (overlay !== undefined && !(OVERLAYS as readonly string[]).includes(overlay))
+    throw new CliError(`--overlay must be one of ${OVERLAYS.join(", ")}, got "${overlay}"`);
   try {
     const steps = (await readRecipeFile(file)).steps.map((s) => s.name);
     const resources = (() => {

@@ -25,7 +25,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     hops.forEach((h, i) => {
       const m = h.manifest;
-      console.log(`${i === 0 ? "" : "  <- "}${m.step} (${m.stage}, ${m.implementation} ${m.version}) run ${m.runId} cursor ${m.cursor}`);
+      console.log(
+        `${i === 0 ? "" : "  <- "}${m.step} (${m.stage}, ${m.implementation} ${m.version}) run ${m.runId} cursor ${m.cursor}`,
+      );
       console.log(`     ${h.uri}`);
       for (const d of m.datasets) console.log(`     data ${d.uri} sha256 ${d.sha256}`);
       for (const x of m.inputs ?? []) console.log(`     ${x.role} ${x.checkpoint.uri} (a second parent)`);
@@ -33,7 +35,9 @@ export async function run(argv: string[]): Promise<number> {
       const metrics = Object.entries(m.metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`);
       if (metrics.length) console.log(`     metrics ${metrics.join(", ")}`);
     });
-    console.log(`${hops.length} hop(s) back to ${hops.at(-1)?.manifest.parent === null ? "random init" : "an imported checkpoint"}`);
+    console.log(
+      `${hops.length} hop(s) back to ${hops.at(-1)?.manifest.parent === null ? "random init" : "an imported checkpoint"}`,
+    );
     return 0;
   } finally {
     await env.close();

@@ -4,9 +4,25 @@
 // (`--wait` follows it to run.completed and writes the report); the recipe's local datasets are
 // uploaded to the store first and the event names their s3:// URIs.
 import { resolve } from "node:path";
-import { type CheckpointRef, type Recipe, isBatonError } from "@baton/contracts";
-import { type Logger, type StageEnv, awaitRun, checkpointAt, latestCheckpoint, stageEnv, startRun, tail } from "@baton/runner";
-import { type PipelineOptions, checkRecipe, readRecipeFile, recipeProblems, runPipeline, uploadLocalData } from "@baton/stage-registry";
+import { type CheckpointRef, isBatonError, type Recipe, type RunCompletedData } from "@baton/contracts";
+import {
+  awaitRun,
+  checkpointAt,
+  type Logger,
+  latestCheckpoint,
+  type StageEnv,
+  stageEnv,
+  startRun,
+  tail,
+} from "@baton/runner";
+import {
+  checkRecipe,
+  type PipelineOptions,
+  readRecipeFile,
+  recipeProblems,
+  runPipeline,
+  uploadLocalData,
+} from "@baton/stage-registry";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 import type { RunReport } from "../report/collect.ts";
 import { effectRows } from "../report/markdown.ts";
@@ -38,21 +54,35 @@ Without NATS_URL the stages run here (memory bus; checkpoints under $BATON_HOME,
 // not the services' own shutdown at the end of the run.
 const warningsOnly: Logger = {
   info: () => {},
-  warn: (msg, f) => msg.startsWith("stop()") || process.stderr.write(`\nwarning: ${msg}${f ? ` ${JSON.stringify(f)}` : ""}\n`),
+  warn: (msg, f) =>
+    msg.startsWith("stop()") || process.stderr.write(`\nwarning: ${msg}${f ? ` ${JSON.stringify(f)}` : ""}\n`),
   error: (msg, f) => process.stderr.write(`\nerror: ${msg}${f ? ` ${JSON.stringify(f)}` : ""}\n`),
 };
 
 export function defaultRunId(recipe: Recipe): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace("T", "-");
-  return `${recipe.name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 60) || "run"}-${stamp}`;
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "")
+    .replace("T", "-");
+  return `${
+    recipe.name
+      .replace(/[^A-Za-z0-9_-]+/g, "-")
+      .replace(/^[^A-Za-z0-9]+/, "")
+      .slice(0, 60) || "run"
+  }-${stamp}`;
 }
 
 export function parseChoices(values: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values ?? []) {
     const [step, impl, ...rest] = v.split("=");
-    if (!step || !impl || rest.length > 0) throw new CliError(`--impl takes <step>=<implementation>, got "${v}"; e.g. --impl finetune=finetune-last-layers`);
-    if (Object.hasOwn(out, step)) throw new CliError(`--impl ${step}=... is given twice (${out[step]}, ${impl}); choose one implementation for step "${step}"`);
+    if (!step || !impl || rest.length > 0)
+      throw new CliError(`--impl takes <step>=<implementation>, got "${v}"; e.g. --impl finetune=finetune-last-layers`);
+    if (Object.hasOwn(out, step))
+      throw new CliError(
+        `--impl ${step}=... is given twice (${out[step]}, ${impl}); choose one implementation for step "${step}"`,
+      );
     out[step] = impl;
   }
   return out;
@@ -67,17 +97,40 @@ export interface RunOutcome {
 
 /** Runs a recipe the embedded way (or through the cluster) and writes its report. Used by `demo` too. */
 /** Where `--from` / `--checkpoint` start the run: a URI, or the newest checkpoint of the step before `from`. */
-async function startingCheckpoint(env: StageEnv, recipe: Recipe, from: string | undefined, checkpoint: string | undefined): Promise<CheckpointRef | null> {
+async function startingCheckpoint(
+  env: StageEnv,
+  recipe: Recipe,
+  from: string | undefined,
+  checkpoint: string | undefined,
+): Promise<CheckpointRef | null> {
   if (checkpoint === undefined) return null;
   if (checkpoint !== "latest") return checkpointAt(env.store, checkpoint);
   const steps = recipe.steps.map((s) => s.name);
   const before = from === undefined ? -1 : steps.indexOf(from) - 1;
-  if (before < 0) throw new CliError(`--checkpoint latest takes the newest checkpoint of the step before --from; ${from === undefined ? "give --from <step>" : `"${from}" is the recipe's first step`}`);
-  if (env.bus.kind === "memory") throw new CliError("--checkpoint latest reads the cluster's ledger: set NATS_URL, or give the checkpoint's URI");
+  if (before < 0)
+    throw new CliError(
+      `--checkpoint latest takes the newest checkpoint of the step before --from; ${from === undefined ? "give --from <step>" : `"${from}" is the recipe's first step`}`,
+    );
+  if (env.bus.kind === "memory")
+    throw new CliError("--checkpoint latest reads the cluster's ledger: set NATS_URL, or give the checkpoint's URI");
   return latestCheckpoint(env.ledger, recipe.name, steps[before]!);
 }
 
-export async function runRecipe(file: string, o: { runId?: string; choices?: Record<string, string>; reportDir?: string; timeoutMin?: number; threads?: number; wait?: boolean; env?: StageEnv; prepare?: PipelineOptions["prepare"]; from?: string; checkpoint?: string }): Promise<RunOutcome | null> {
+export async function runRecipe(
+  file: string,
+  o: {
+    runId?: string;
+    choices?: Record<string, string>;
+    reportDir?: string;
+    timeoutMin?: number;
+    threads?: number;
+    wait?: boolean;
+    env?: StageEnv;
+    prepare?: PipelineOptions["prepare"];
+    from?: string;
+    checkpoint?: string;
+  },
+): Promise<RunOutcome | null> {
   const recipe = await readRecipeFile(file);
   const steps = tail(recipe, o.from); // an unknown --from step fails here too
   const env = o.env ?? (await stageEnv());
@@ -87,30 +140,55 @@ export async function runRecipe(file: string, o: { runId?: string; choices?: Rec
   try {
     // The whole recipe, before anything is published or trained: a typo in the last step costs seconds.
     // Steps with a prepare hook make their data in their own attempt: nothing to find before it.
-    await checkRecipe(recipe, file, { choices: o.choices ?? {}, store: env.store, local: env.bus.kind === "memory", madeDuringRun: Object.keys(o.prepare ?? {}) });
+    await checkRecipe(recipe, file, {
+      choices: o.choices ?? {},
+      store: env.store,
+      local: env.bus.kind === "memory",
+      madeDuringRun: Object.keys(o.prepare ?? {}),
+    });
     const checkpoint = await startingCheckpoint(env, recipe, o.from, o.checkpoint);
     const start = { ...(o.from !== undefined && { from: o.from }), checkpoint };
-    let completed;
+    let completed: RunCompletedData;
     if (env.bus.kind === "memory") {
       console.log(`run ${runId}: ${steps.map((s) => s.name).join(" -> ")} in this process (${env.describe})`);
       const printer = progressPrinter();
       try {
-        completed = await runPipeline({ recipe, file, env, runId, ...start, choices: o.choices ?? {}, timeoutMs, threads: o.threads ?? 2, logger: warningsOnly, onProgress: printer.onProgress, ...(o.prepare && { prepare: o.prepare }) });
+        completed = await runPipeline({
+          recipe,
+          file,
+          env,
+          runId,
+          ...start,
+          choices: o.choices ?? {},
+          timeoutMs,
+          threads: o.threads ?? 2,
+          logger: warningsOnly,
+          onProgress: printer.onProgress,
+          ...(o.prepare && { prepare: o.prepare }),
+        });
       } finally {
         printer.end();
       }
     } else {
       // the services read only their store: the recipe's local files go there first
       const local = await uploadLocalData(env.store, recipe);
-      if (local.uploaded + local.present > 0) console.log(`datasets: ${local.uploaded} uploaded, ${local.present} already in the store`);
+      if (local.uploaded + local.present > 0)
+        console.log(`datasets: ${local.uploaded} uploaded, ${local.present} already in the store`);
       const first = await startRun(env.bus, { runId, recipe: local.recipe, ...start, source: "baton://cli/run" });
-      console.log(`run ${runId}: published ${first.type} for step "${steps[0]?.name}"${checkpoint ? ` from ${checkpoint.uri}` : ""} (${env.describe}); follow it with \`baton status ${runId}\``);
+      console.log(
+        `run ${runId}: published ${first.type} for step "${steps[0]?.name}"${checkpoint ? ` from ${checkpoint.uri}` : ""} (${env.describe}); follow it with \`baton status ${runId}\``,
+      );
       if (!o.wait) return null;
       completed = await awaitRun(env.bus, runId, { timeoutMs });
     }
     const written = await writeReport(env.store, completed.checkpoint, recipe.name, reportDir);
-    const table = textTable(["step", "stage", "metric", "before", "after"], effectRows(written.report).map((r) => [r.step, r.stage, r.metric, r.before, r.after]));
-    console.log(`\nrun ${runId} completed: last checkpoint ${completed.checkpoint.uri}\n\n${table}\n\nreport: ${resolve(reportDir, "report.md")}`);
+    const table = textTable(
+      ["step", "stage", "metric", "before", "after"],
+      effectRows(written.report).map((r) => [r.step, r.stage, r.metric, r.before, r.after]),
+    );
+    console.log(
+      `\nrun ${runId} completed: last checkpoint ${completed.checkpoint.uri}\n\n${table}\n\nreport: ${resolve(reportDir, "report.md")}`,
+    );
     return { runId, reportDir, table, report: written.report };
   } finally {
     if (!o.env) await env.close();
@@ -122,12 +200,20 @@ export async function checkOnly(file: string, choices: Record<string, string>): 
   const recipe = await readRecipeFile(file);
   const env = await stageEnv();
   try {
-    const problems = await recipeProblems(recipe, file, { choices, store: env.store, local: env.bus.kind === "memory" });
+    const problems = await recipeProblems(recipe, file, {
+      choices,
+      store: env.store,
+      local: env.bus.kind === "memory",
+    });
     if (problems.length === 0) {
-      console.log(`recipe ${file}: ${recipe.steps.length} steps checked (${recipe.steps.map((s) => s.name).join(" -> ")}); no problems`);
+      console.log(
+        `recipe ${file}: ${recipe.steps.length} steps checked (${recipe.steps.map((s) => s.name).join(" -> ")}); no problems`,
+      );
       return 0;
     }
-    console.error(`recipe ${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n  - ${problems.join("\n  - ")}`);
+    console.error(
+      `recipe ${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n  - ${problems.join("\n  - ")}`,
+    );
     return 1;
   } finally {
     await env.close();
@@ -138,7 +224,17 @@ export async function run(args: string[]): Promise<number> {
   const { argv, web } = takeWebFlag(args);
   const { values, positionals } = parseCommandArgs(
     argv,
-    { "run-id": { type: "string" }, from: { type: "string" }, checkpoint: { type: "string" }, impl: { type: "string", multiple: true }, report: { type: "string" }, "timeout-min": { type: "string" }, threads: { type: "string" }, wait: { type: "boolean" }, check: { type: "boolean" } },
+    {
+      "run-id": { type: "string" },
+      from: { type: "string" },
+      checkpoint: { type: "string" },
+      impl: { type: "string", multiple: true },
+      report: { type: "string" },
+      "timeout-min": { type: "string" },
+      threads: { type: "string" },
+      wait: { type: "boolean" },
+      check: { type: "boolean" },
+    },
     USAGE,
   );
   if (values.help) {
@@ -165,13 +261,15 @@ export async function run(args: string[]): Promise<number> {
     wait: values.wait ?? false,
     ...(values.from !== undefined && { from: values.from }),
     ...(values.checkpoint !== undefined && { checkpoint: values.checkpoint }),
-  }).catch((err: unknown) => {
-    // a bad recipe or a failed run: the message says what and where; a stack would only hide it
-    if (isBatonError(err)) throw new CliError(err.message, 1);
-    throw err;
-  }).finally(async () => {
-    if (watching) await keepServing(watching);
-    await env?.close();
-  });
+  })
+    .catch((err: unknown) => {
+      // a bad recipe or a failed run: the message says what and where; a stack would only hide it
+      if (isBatonError(err)) throw new CliError(err.message, 1);
+      throw err;
+    })
+    .finally(async () => {
+      if (watching) await keepServing(watching);
+      await env?.close();
+    });
   return 0;
 }

@@ -33,7 +33,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw new CliError(`give exactly one checkpoint folder, got ${positionals.length}\n\n${USAGE}`);
+  if (positionals.length !== 1)
+    throw new CliError(`give exactly one checkpoint folder, got ${positionals.length}\n\n${USAGE}`);
   const dir = positionals[0] as string;
   const folder = await loadModelFolder(dir).catch((e: Error) => {
     throw new CliError(e.message);

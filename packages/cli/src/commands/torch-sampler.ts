@@ -46,7 +46,10 @@ export class TorchSampler {
   }
 
   /** Starts kv_sampler.py on `modelDir`; resolves to why not when torch (or the python) is not there. */
-  static async start(python: string, modelDir: string): Promise<{ sampler: TorchSampler; info: TorchInfo } | TorchUnavailable> {
+  static async start(
+    python: string,
+    modelDir: string,
+  ): Promise<{ sampler: TorchSampler; info: TorchInfo } | TorchUnavailable> {
     const child = spawn(python, [KV_SAMPLER_SCRIPT, `model=${modelDir}`], { stdio: ["pipe", "pipe", "pipe"] });
     const s = new TorchSampler(child, python);
     const first = await s.next();
@@ -65,9 +68,12 @@ export class TorchSampler {
   }
 
   /** Generates `tokens` new tokens for every prompt in one batch; seconds as the script measured them. */
-  async generate(prompts: number[][], o: { tokens: number; temperature: number; seed: number; threads: number; linear: string }): Promise<TorchGeneration> {
+  async generate(
+    prompts: number[][],
+    o: { tokens: number; temperature: number; seed: number; threads: number; linear: string },
+  ): Promise<TorchGeneration> {
     const answer = this.next();
-    this.child.stdin!.write(JSON.stringify({ prompts, ...o }) + "\n");
+    this.child.stdin!.write(`${JSON.stringify({ prompts, ...o })}\n`);
     const line = await answer;
     if (line instanceof Error) throw line;
     const r = JSON.parse(line) as TorchGeneration | { error: string };

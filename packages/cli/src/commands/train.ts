@@ -2,7 +2,17 @@
 // on Ctrl-C / SIGTERM with a resume snapshot in <out>/_resume; `--resume` continues it exactly.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { folderSnapshots, PRESET_NAMES, PresetError, preparePretraining, type PretrainOverrides, saveModelFolder, type TrainEvent, trainLanguageModel, TrainingInterrupted } from "@baton/model";
+import {
+  folderSnapshots,
+  PRESET_NAMES,
+  PresetError,
+  type PretrainOverrides,
+  preparePretraining,
+  saveModelFolder,
+  type TrainEvent,
+  TrainingInterrupted,
+  trainLanguageModel,
+} from "@baton/model";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 
 const USAGE = `usage: baton train pretrain --preset <name> --data <file> [--data <file> ...] --out <dir> [options]
@@ -49,7 +59,13 @@ export const HYPER_FLAGS = {
   json: { type: "boolean" },
 } as const;
 
-type HyperValues = { [K in keyof typeof HYPER_FLAGS]?: (typeof HYPER_FLAGS)[K] extends { multiple: true } ? string[] : (typeof HYPER_FLAGS)[K]["type"] extends "boolean" ? boolean : string };
+type HyperValues = {
+  [K in keyof typeof HYPER_FLAGS]?: (typeof HYPER_FLAGS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof HYPER_FLAGS)[K]["type"] extends "boolean"
+      ? boolean
+      : string;
+};
 
 export function overridesFrom(v: HyperValues): PretrainOverrides {
   const o: PretrainOverrides = {};
@@ -82,7 +98,8 @@ export function overridesFrom(v: HyperValues): PretrainOverrides {
 /** Runs preparePretraining, turning its input errors into CliErrors (no stack for a user's mistake). */
 export async function prepareFromFlags(v: HyperValues, usage: string, workDir: string) {
   if (!v.preset) throw new CliError(`--preset is required\n\n${usage}`);
-  if (!v.data || v.data.length === 0) throw new CliError(`--data is required (a text file or {"text"} JSONL)\n\n${usage}`);
+  if (!v.data || v.data.length === 0)
+    throw new CliError(`--data is required (a text file or {"text"} JSONL)\n\n${usage}`);
   const vocab = v["vocab-size"];
   try {
     return await preparePretraining({
@@ -96,7 +113,8 @@ export async function prepareFromFlags(v: HyperValues, usage: string, workDir: s
     });
   } catch (e) {
     const name = (e as Error).name;
-    if (e instanceof PresetError || name === "DatasetError" || name === "TokenizerError" || name === "CheckpointError") throw new CliError((e as Error).message);
+    if (e instanceof PresetError || name === "DatasetError" || name === "TokenizerError" || name === "CheckpointError")
+      throw new CliError((e as Error).message);
     throw e;
   }
 }
@@ -111,8 +129,14 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== "pretrain") throw new CliError(`unknown training kind "${sub}"; this command trains: pretrain\n\n${USAGE}`);
-  const { values: v } = parseCommandArgs(rest, { ...HYPER_FLAGS, out: { type: "string" }, "snapshot-every": { type: "string" }, resume: { type: "boolean" } }, USAGE, false);
+  if (sub !== "pretrain")
+    throw new CliError(`unknown training kind "${sub}"; this command trains: pretrain\n\n${USAGE}`);
+  const { values: v } = parseCommandArgs(
+    rest,
+    { ...HYPER_FLAGS, out: { type: "string" }, "snapshot-every": { type: "string" }, resume: { type: "boolean" } },
+    USAGE,
+    false,
+  );
   if (v.help) {
     console.log(USAGE);
     return 0;
@@ -121,7 +145,10 @@ export async function run(argv: string[]): Promise<number> {
   const out = v.out;
   const snapshots = folderSnapshots(join(out, "_resume"));
   const existing = await snapshots.load().catch(() => null);
-  if (existing && !v.resume) throw new CliError(`${join(out, "_resume")} holds a resume snapshot at step ${existing.step}; pass --resume to continue it, or choose another --out`);
+  if (existing && !v.resume)
+    throw new CliError(
+      `${join(out, "_resume")} holds a resume snapshot at step ${existing.step}; pass --resume to continue it, or choose another --out`,
+    );
   if (!existing && v.resume) throw new CliError(`--resume: no snapshot in ${join(out, "_resume")}`);
 
   const tokensDir = join(out, "_tokens");
@@ -138,7 +165,8 @@ export async function run(argv: string[]): Promise<number> {
       signal: stop.signal,
       onEvent: (e) => {
         if (v.json) jsonLines(e);
-        else if (quietText && e.type === "eval") console.log(`step ${e.step}: val loss ${e.valLoss.toFixed(4)}, train loss ${e.trainLoss.toFixed(4)}`);
+        else if (quietText && e.type === "eval")
+          console.log(`step ${e.step}: val loss ${e.valLoss.toFixed(4)}, train loss ${e.trainLoss.toFixed(4)}`);
       },
     });
     const trainerState = {
@@ -150,7 +178,13 @@ export async function run(argv: string[]): Promise<number> {
       curve: r.curve,
       datasets: prep.corpus.datasets.map((d) => ({ uri: d.uri, sha256: d.sha256, bytes: d.bytes })),
     };
-    await saveModelFolder(out, { config: prep.model, params: r.params, tokenizer: prep.tokenizer, optimizerState: r.optimizerState, trainerState });
+    await saveModelFolder(out, {
+      config: prep.model,
+      params: r.params,
+      tokenizer: prep.tokenizer,
+      optimizerState: r.optimizerState,
+      trainerState,
+    });
     await rm(join(out, "_resume"), { recursive: true, force: true });
     const m = r.metrics;
     const line = `trained ${prep.preset.name} (${m.params.toLocaleString("en")} params) for ${m.steps} steps: val loss ${m.valLoss.toFixed(4)}, train loss ${m.trainLoss.toFixed(4)}, ${Math.round(m.tokensPerSec)} tokens/s, ${(m.wallMs / 1000).toFixed(1)} s -> ${out}`;

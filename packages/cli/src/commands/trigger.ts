@@ -18,8 +18,17 @@ $BATON_HTTP_PORT (default 8080; 0 = any free port). SIGTERM stops it; pending wi
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== "serve") throw new CliError(sub === undefined || sub === "--help" || sub === "-h" ? USAGE : `unknown subcommand "trigger ${sub}"\n\n${USAGE}`, sub === "--help" || sub === "-h" ? 0 : 2);
-  const { values, positionals } = parseCommandArgs(rest, { rules: { type: "string" }, "tick-ms": { type: "string" } }, USAGE, false);
+  if (sub !== "serve")
+    throw new CliError(
+      sub === undefined || sub === "--help" || sub === "-h" ? USAGE : `unknown subcommand "trigger ${sub}"\n\n${USAGE}`,
+      sub === "--help" || sub === "-h" ? 0 : 2,
+    );
+  const { values, positionals } = parseCommandArgs(
+    rest,
+    { rules: { type: "string" }, "tick-ms": { type: "string" } },
+    USAGE,
+    false,
+  );
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -35,8 +44,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const face = await startServiceFace({ stage: "trigger", probes: { bus: () => env.bus.ping() } });
   const tickMs = values["tick-ms"] !== undefined ? numberFlag("tick-ms", values["tick-ms"], 1_000, 10) : undefined;
-  const service = await serveTrigger({ bus: env.bus, ledger: env.ledger, rules, logger: jsonLogger({ service: "trigger" }), ...(tickMs !== undefined && { tickMs }) });
-  process.stderr.write(`trigger serving ${rules.rules.length} rule(s) from ${rules.file} over ${env.describe}; http ${face.http.url}\n`);
+  const service = await serveTrigger({
+    bus: env.bus,
+    ledger: env.ledger,
+    rules,
+    logger: jsonLogger({ service: "trigger" }),
+    ...(tickMs !== undefined && { tickMs }),
+  });
+  process.stderr.write(
+    `trigger serving ${rules.rules.length} rule(s) from ${rules.file} over ${env.describe}; http ${face.http.url}\n`,
+  );
   const stop = () => void service.stop();
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

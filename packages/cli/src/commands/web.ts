@@ -2,7 +2,7 @@
 // this environment: NATS_URL / S3_ENDPOINT as the stage services read them, else the in-memory bus
 // and the local folder store. `baton web add-user` issues a login token, printed once, stored hashed.
 import { jsonLogger, stageEnv } from "@baton/runner";
-import { DEFAULT_WEB_PORT, ROLES, type Role, UserFile, startWeb, usersFileFor } from "@baton/web";
+import { DEFAULT_WEB_PORT, ROLES, type Role, startWeb, UserFile, usersFileFor } from "@baton/web";
 import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
 
 const USAGE = `usage: baton web [--port ${DEFAULT_WEB_PORT}] [--host 127.0.0.1]
@@ -24,7 +24,12 @@ export async function run(argv: string[]): Promise<number> {
     for (const u of await users.list()) console.log(`${u.name.padEnd(24)} ${u.role}`);
     return 0;
   }
-  const { values, positionals } = parseCommandArgs(argv, { port: { type: "string" }, host: { type: "string" } }, USAGE, false);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { port: { type: "string" }, host: { type: "string" } },
+    USAGE,
+    false,
+  );
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -32,8 +37,16 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new CliError(`unknown subcommand "web ${positionals[0]}"\n\n${USAGE}`);
   const port = numberFlag("port", values.port, DEFAULT_WEB_PORT, 0);
   const env = await stageEnv();
-  const web = await startWeb({ bus: env.bus, store: env.store, log: jsonLogger({ service: "web" }), port, ...(values.host !== undefined && { hostname: values.host }) });
-  process.stderr.write(`baton web on ${web.url} (listening on ${web.listening}) over ${env.describe}; users in ${usersFileFor()}\n`);
+  const web = await startWeb({
+    bus: env.bus,
+    store: env.store,
+    log: jsonLogger({ service: "web" }),
+    port,
+    ...(values.host !== undefined && { hostname: values.host }),
+  });
+  process.stderr.write(
+    `baton web on ${web.url} (listening on ${web.listening}) over ${env.describe}; users in ${usersFileFor()}\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once("SIGTERM", resolve);
     process.once("SIGINT", resolve);
@@ -51,7 +64,8 @@ async function addUser(argv: string[]): Promise<number> {
   }
   const [name] = positionals;
   if (!name || positionals.length > 1) throw new CliError(`give one user name\n\n${USAGE}`);
-  if (!values.role || !ROLES.includes(values.role as Role)) throw new CliError(`--role must be ${ROLES.join(" or ")}, got ${JSON.stringify(values.role ?? "")}`);
+  if (!values.role || !ROLES.includes(values.role as Role))
+    throw new CliError(`--role must be ${ROLES.join(" or ")}, got ${JSON.stringify(values.role ?? "")}`);
   const users = new UserFile(usersFileFor());
   const token = await users.add(name, values.role as Role).catch((err: Error) => {
     throw new CliError(err.message, 1);

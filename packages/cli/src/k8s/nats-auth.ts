@@ -3,7 +3,7 @@
 // One user per step, named like the step: it consumes its own step's events, reports on its own step,
 // writes the ledger, and hands on to the NEXT step only (or completes the run, for the last step).
 // Every subject comes from the contracts' subjects module, so a renamed subject renames the permission.
-import { KV_BUCKETS, STREAM, durableName, subjects } from "@baton/contracts";
+import { durableName, KV_BUCKETS, STREAM, subjects } from "@baton/contracts";
 
 /** The users every deployment has besides one per step. */
 export const STARTER_USER = "cli";
@@ -26,9 +26,14 @@ export function natsUserProblems(steps: readonly string[]): string[] {
   for (const step of steps) {
     const variable = natsPasswordVariable(step);
     const other = seen.get(variable);
-    if (step === STARTER_USER || step === MINIO_USER) problems.push(`step "${step}" is named like the NATS user ${step === STARTER_USER ? "of the run starters" : "of MinIO's notifications"}; rename the step`);
-    else if (other === step) problems.push(`step "${step}" appears twice; each step needs its own name (its own consumer and NATS user)`);
-    else if (other !== undefined) problems.push(`steps "${other}" and "${step}" would share the password variable ${variable}; rename one`);
+    if (step === STARTER_USER || step === MINIO_USER)
+      problems.push(
+        `step "${step}" is named like the NATS user ${step === STARTER_USER ? "of the run starters" : "of MinIO's notifications"}; rename the step`,
+      );
+    else if (other === step)
+      problems.push(`step "${step}" appears twice; each step needs its own name (its own consumer and NATS user)`);
+    else if (other !== undefined)
+      problems.push(`steps "${other}" and "${step}" would share the password variable ${variable}; rename one`);
     seen.set(variable, step);
   }
   return problems;
@@ -50,7 +55,8 @@ const HEADER = `# Who may say what on the bus (included by nats.conf). One user 
 /** The authorization file for a relay of `steps` (in recipe order) of the recipe named `recipe`. */
 export function natsAuthConf(recipe: string, steps: readonly string[]): string {
   const problems = natsUserProblems(steps);
-  if (problems.length > 0) throw new Error(`recipe "${recipe}": its steps cannot each have a NATS user: ${problems.join("; ")}`);
+  if (problems.length > 0)
+    throw new Error(`recipe "${recipe}": its steps cannot each have a NATS user: ${problems.join("; ")}`);
   const relay = wrap([...steps, subjects.runCompleted().replace(/^baton\./, "")].join(" -> "), "#   ");
   const lines = [
     HEADER,
@@ -77,7 +83,10 @@ export function natsAuthConf(recipe: string, steps: readonly string[]): string {
     "",
     "authorization {",
     "  users = [",
-    ...natsUsers(steps).map((user) => `    { user: ${user}, password: $${natsPasswordVariable(user)}, permissions: $${user === STARTER_USER ? "STARTER" : block(user)} }`),
+    ...natsUsers(steps).map(
+      (user) =>
+        `    { user: ${user}, password: $${natsPasswordVariable(user)}, permissions: $${user === STARTER_USER ? "STARTER" : block(user)} }`,
+    ),
     "  ]",
     "}",
     "",
@@ -91,15 +100,44 @@ function stepBlock(step: string, handOn: string): string[] {
   const rows = [
     [subjects.stageStarted(step), subjects.stageProgress(step), subjects.stageFailed(step), subjects.deadLetter(step)],
     [handOn],
-    ["$JS.API.INFO", "$JS.API.STREAM.INFO.*", `$JS.API.STREAM.CREATE.${STREAM}`, `$JS.API.STREAM.CREATE.KV_${ledger}`, `$JS.API.STREAM.CREATE.KV_${latest}`, `$JS.API.STREAM.CREATE.KV_${emitted}`],
-    [`$JS.API.CONSUMER.INFO.${STREAM}.${durable}`, `$JS.API.CONSUMER.CREATE.${STREAM}.${durable}`, `$JS.API.CONSUMER.CREATE.${STREAM}.${durable}.>`],
-    [`$JS.API.CONSUMER.DURABLE.CREATE.${STREAM}.${durable}`, `$JS.API.CONSUMER.MSG.NEXT.${STREAM}.${durable}`, `$JS.ACK.${STREAM}.${durable}.>`],
     [
-      `$KV.${ledger}.>`, `$KV.${emitted}.>`, `$JS.API.DIRECT.GET.KV_${emitted}.>`, `$JS.API.STREAM.MSG.GET.KV_${emitted}`, `$KV.${latest}.*.${step}`,
-      `$JS.API.DIRECT.GET.KV_${ledger}.>`, `$JS.API.DIRECT.GET.KV_${latest}.>`, `$JS.API.STREAM.MSG.GET.KV_${ledger}`, `$JS.API.STREAM.MSG.GET.KV_${latest}`,
+      "$JS.API.INFO",
+      "$JS.API.STREAM.INFO.*",
+      `$JS.API.STREAM.CREATE.${STREAM}`,
+      `$JS.API.STREAM.CREATE.KV_${ledger}`,
+      `$JS.API.STREAM.CREATE.KV_${latest}`,
+      `$JS.API.STREAM.CREATE.KV_${emitted}`,
+    ],
+    [
+      `$JS.API.CONSUMER.INFO.${STREAM}.${durable}`,
+      `$JS.API.CONSUMER.CREATE.${STREAM}.${durable}`,
+      `$JS.API.CONSUMER.CREATE.${STREAM}.${durable}.>`,
+    ],
+    [
+      `$JS.API.CONSUMER.DURABLE.CREATE.${STREAM}.${durable}`,
+      `$JS.API.CONSUMER.MSG.NEXT.${STREAM}.${durable}`,
+      `$JS.ACK.${STREAM}.${durable}.>`,
+    ],
+    [
+      `$KV.${ledger}.>`,
+      `$KV.${emitted}.>`,
+      `$JS.API.DIRECT.GET.KV_${emitted}.>`,
+      `$JS.API.STREAM.MSG.GET.KV_${emitted}`,
+      `$KV.${latest}.*.${step}`,
+      `$JS.API.DIRECT.GET.KV_${ledger}.>`,
+      `$JS.API.DIRECT.GET.KV_${latest}.>`,
+      `$JS.API.STREAM.MSG.GET.KV_${ledger}`,
+      `$JS.API.STREAM.MSG.GET.KV_${latest}`,
     ],
   ];
-  return [`${block(step)} = {`, "  publish: [", ...rows.map((r) => `    ${r.map(quote).join(", ")},`), "  ]", `  subscribe: ["_INBOX.>"]`, "}"];
+  return [
+    `${block(step)} = {`,
+    "  publish: [",
+    ...rows.map((r) => `    ${r.map(quote).join(", ")},`),
+    "  ]",
+    `  subscribe: ["_INBOX.>"]`,
+    "}",
+  ];
 }
 
 /** The name of a user's permission block: the user upper-cased, '-' as '_' (STARTER for the run starters). */

@@ -18,13 +18,13 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseDocument, stringify } from "yaml";
 import { BatonError } from "@baton/contracts";
 import { type ResolvedStep, readRecipeFile, resolveSteps } from "@baton/stage-registry";
 import { loadRules } from "@baton/trigger";
+import { parseDocument, stringify } from "yaml";
 import { natsAuthConf, natsPasswordVariable, natsUserProblems, natsUsers } from "./nats-auth.ts";
 import type { PodResources } from "./resources.ts";
-import { RECIPE_CONFIG_MAP, consumersJob, scaledJobName, stageScaledJob } from "./stage-job.ts";
+import { consumersJob, RECIPE_CONFIG_MAP, scaledJobName, stageScaledJob } from "./stage-job.ts";
 
 /** The repository's k8s/ folder (base, components, overlays). */
 export const K8S_DIR = fileURLToPath(new URL("../../../../k8s/", import.meta.url));
@@ -61,17 +61,33 @@ export async function renderOverlay(o: RenderOptions): Promise<RenderedOverlay> 
   const steps = resolveSteps(recipe, o.recipeFile, o.choices);
   const names = steps.map((s) => s.step);
   const problems = [...natsUserProblems(names), ...nameClashes(names)];
-  if (problems.length > 0) throw BatonError.fatal("CONFIG_INVALID", `recipe ${o.recipeFile} cannot be deployed as it is:\n  - ${problems.join("\n  - ")}`);
+  if (problems.length > 0)
+    throw BatonError.fatal(
+      "CONFIG_INVALID",
+      `recipe ${o.recipeFile} cannot be deployed as it is:\n  - ${problems.join("\n  - ")}`,
+    );
   const k8s = resolve(o.k8sDir ?? K8S_DIR);
-  for (const need of ["base/kustomization.yaml", "components/image/kustomization.yaml", ...(o.overlay ? [`components/${o.overlay}/kustomization.yaml`] : [])]) {
-    if (!existsSync(join(k8s, need))) throw BatonError.fatal("CONFIG_INVALID", `${join(k8s, need)} does not exist; give --k8s the folder that holds Baton's base/ and components/`);
+  for (const need of [
+    "base/kustomization.yaml",
+    "components/image/kustomization.yaml",
+    ...(o.overlay ? [`components/${o.overlay}/kustomization.yaml`] : []),
+  ]) {
+    if (!existsSync(join(k8s, need)))
+      throw BatonError.fatal(
+        "CONFIG_INVALID",
+        `${join(k8s, need)} does not exist; give --k8s the folder that holds Baton's base/ and components/`,
+      );
   }
   const trigger = o.triggerRules ? await triggerFiles(o.triggerRules, names) : null;
   const dir = resolve(o.out);
   const recipeName = basename(o.recipeFile);
   await rm(join(dir, "stages"), { recursive: true, force: true }); // a step removed from the recipe loses its ScaledJob
   await rm(join(dir, "trigger"), { recursive: true, force: true });
-  await Promise.all(["platform", "stages", "recipe", ...(trigger ? ["trigger"] : [])].map((d) => mkdir(join(dir, d), { recursive: true })));
+  await Promise.all(
+    ["platform", "stages", "recipe", ...(trigger ? ["trigger"] : [])].map((d) =>
+      mkdir(join(dir, d), { recursive: true }),
+    ),
+  );
   const rel = (p: string) => relative(dir, join(k8s, p)) || ".";
   const flags = [
     ...Object.entries(o.choices ?? {}).map(([s, i]) => `--impl ${s}=${i}`),
@@ -92,10 +108,23 @@ export async function renderOverlay(o: RenderOptions): Promise<RenderedOverlay> 
         components: [rel("components/image"), ...(o.overlay ? [rel(`components/${o.overlay}`)] : [])],
         configMapGenerator: [
           { name: RECIPE_CONFIG_MAP, files: [`recipe/${recipeName}`] },
-          ...(trigger ? [{ name: "baton-trigger-rules", behavior: "replace", files: Object.keys(trigger).map((f) => `trigger/${f}`) }] : []),
+          ...(trigger
+            ? [
+                {
+                  name: "baton-trigger-rules",
+                  behavior: "replace",
+                  files: Object.keys(trigger).map((f) => `trigger/${f}`),
+                },
+              ]
+            : []),
         ],
-        secretGenerator: [{ name: "baton-nats", behavior: "replace", envs: [PASSWORDS], options: { disableNameSuffixHash: true } }],
-        patches: [{ path: "nats-config.patch.yaml" }, { path: "nats-env.patch.yaml", target: { kind: "StatefulSet", name: "nats" } }],
+        secretGenerator: [
+          { name: "baton-nats", behavior: "replace", envs: [PASSWORDS], options: { disableNameSuffixHash: true } },
+        ],
+        patches: [
+          { path: "nats-config.patch.yaml" },
+          { path: "nats-env.patch.yaml", target: { kind: "StatefulSet", name: "nats" } },
+        ],
       },
       [
         `Recipe "${recipe.name}" on Kubernetes: ${names.join(" -> ")}, each step a KEDA ScaledJob that`,
@@ -110,30 +139,58 @@ export async function renderOverlay(o: RenderOptions): Promise<RenderedOverlay> 
         kind: "Kustomization",
         resources: [relative(join(dir, "platform"), join(k8s, "base"))],
         patches: [
-          { target: { kind: "ScaledJob", labelSelector: "baton.dev/stage" }, patch: deletion("keda.sh/v1alpha1", "ScaledJob") },
+          {
+            target: { kind: "ScaledJob", labelSelector: "baton.dev/stage" },
+            patch: deletion("keda.sh/v1alpha1", "ScaledJob"),
+          },
           { target: { kind: "Job", labelSelector: "baton.dev/service=consumers" }, patch: deletion("batch/v1", "Job") },
-          ...(trigger ? [] : [{ target: { kind: "Deployment", name: "baton-trigger" }, patch: deletion("apps/v1", "Deployment") }]),
+          ...(trigger
+            ? []
+            : [{ target: { kind: "Deployment", name: "baton-trigger" }, patch: deletion("apps/v1", "Deployment") }]),
         ],
       },
-      [`The platform of k8s/base (NATS, MinIO, the OTel collector${trigger ? ", the trigger" : ""}) without the demo recipe's stages${trigger ? "" : " and its trigger"}.`],
+      [
+        `The platform of k8s/base (NATS, MinIO, the OTel collector${trigger ? ", the trigger" : ""}) without the demo recipe's stages${trigger ? "" : " and its trigger"}.`,
+      ],
     ),
     "consumers.yaml": yaml(consumersJob(recipe.name, RECIPE_CONFIG_MAP, recipeName), [
       `Creates the durable consumer of every step of recipe "${recipe.name}" before any run: KEDA reads a`,
       "missing consumer's lag as the stream's whole backlog and would start a pod for every step.",
     ]),
     [`recipe/${recipeName}`]: await readFile(o.recipeFile, "utf8"),
-    "nats-config.patch.yaml": yaml({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "nats-config" }, data: { "nats-auth.conf": natsAuthConf(recipe.name, names) } }, [
-      "NATS's users for exactly these steps: each may take its own step's events and hand on to the next only.",
-    ]),
+    "nats-config.patch.yaml": yaml(
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "nats-config" },
+        data: { "nats-auth.conf": natsAuthConf(recipe.name, names) },
+      },
+      ["NATS's users for exactly these steps: each may take its own step's events and hand on to the next only."],
+    ),
     "nats-env.patch.yaml": yaml(
-      [{ op: "replace", path: "/spec/template/spec/containers/0/env", value: natsUsers(names).map((u) => ({ name: natsPasswordVariable(u), valueFrom: { secretKeyRef: { name: "baton-nats", key: u } } })) }],
+      [
+        {
+          op: "replace",
+          path: "/spec/template/spec/containers/0/env",
+          value: natsUsers(names).map((u) => ({
+            name: natsPasswordVariable(u),
+            valueFrom: { secretKeyRef: { name: "baton-nats", key: u } },
+          })),
+        },
+      ],
       ["The password of every NATS user of nats-auth.conf, from the Secret baton-nats (nats-users.env)."],
     ),
-    [`${PASSWORDS}.example`]: [`# One password per NATS user; ${PASSWORDS} (never committed) holds the real ones.`, ...natsUsers(names).map((u) => `${u}=`), ""].join("\n"),
+    [`${PASSWORDS}.example`]: [
+      `# One password per NATS user; ${PASSWORDS} (never committed) holds the real ones.`,
+      ...natsUsers(names).map((u) => `${u}=`),
+      "",
+    ].join("\n"),
     ".gitignore": `${PASSWORDS}\n`,
   };
   for (const s of steps) {
-    files[`stages/${s.step}.yaml`] = yaml(stageScaledJob(s, o.resources?.[s.step]), [`Step "${s.step}" (stage ${s.stage}) served by ${s.implementation}: a pod only while an event waits on its consumer.`]);
+    files[`stages/${s.step}.yaml`] = yaml(stageScaledJob(s, o.resources?.[s.step]), [
+      `Step "${s.step}" (stage ${s.stage}) served by ${s.implementation}: a pod only while an event waits on its consumer.`,
+    ]);
   }
   for (const [file, text] of Object.entries(trigger ?? {})) files[`trigger/${file}`] = text;
   for (const [path, text] of Object.entries(files)) await writeFile(join(dir, path), text);
@@ -151,14 +208,27 @@ async function triggerFiles(rulesFile: string, steps: string[]): Promise<Record<
   const problems: string[] = [];
   const recipes = new Map<string, string>(); // file name -> path
   for (const [i, rule] of rules.rules.entries()) {
-    const missing = rule.recipe.steps.slice(rule.recipe.steps.findIndex((s) => s.name === rule.from)).map((s) => s.name).filter((s) => !steps.includes(s));
-    if (missing.length > 0) problems.push(`${rulesFile}: /rules/${i} ("${rule.name}") runs step${missing.length === 1 ? "" : "s"} ${missing.join(", ")}, which this overlay does not deploy (its steps: ${steps.join(", ")})`);
+    const missing = rule.recipe.steps
+      .slice(rule.recipe.steps.findIndex((s) => s.name === rule.from))
+      .map((s) => s.name)
+      .filter((s) => !steps.includes(s));
+    if (missing.length > 0)
+      problems.push(
+        `${rulesFile}: /rules/${i} ("${rule.name}") runs step${missing.length === 1 ? "" : "s"} ${missing.join(", ")}, which this overlay does not deploy (its steps: ${steps.join(", ")})`,
+      );
     const name = basename(rule.recipeFile);
     const other = recipes.get(name);
-    if (other !== undefined && other !== rule.recipeFile) problems.push(`${rulesFile}: /rules/${i}/recipe: two recipes are named ${name} (${other}, ${rule.recipeFile}); rename one`);
+    if (other !== undefined && other !== rule.recipeFile)
+      problems.push(
+        `${rulesFile}: /rules/${i}/recipe: two recipes are named ${name} (${other}, ${rule.recipeFile}); rename one`,
+      );
     recipes.set(name, rule.recipeFile);
   }
-  if (problems.length > 0) throw BatonError.fatal("CONFIG_INVALID", `--trigger-rules ${rulesFile} cannot go with this recipe:\n  - ${problems.join("\n  - ")}`);
+  if (problems.length > 0)
+    throw BatonError.fatal(
+      "CONFIG_INVALID",
+      `--trigger-rules ${rulesFile} cannot go with this recipe:\n  - ${problems.join("\n  - ")}`,
+    );
   const doc = parseDocument(await readFile(rulesFile, "utf8"));
   rules.rules.forEach((rule, i) => doc.setIn(["rules", i, "recipe"], basename(rule.recipeFile)));
   const out: Record<string, string> = { "rules.yaml": doc.toString({ lineWidth: 0 }) };
@@ -176,7 +246,11 @@ async function ensurePasswords(file: string, users: string[]): Promise<string[]>
   }
   const added = users.filter((u) => !have.get(u));
   for (const u of added) have.set(u, `p${randomBytes(24).toString("hex")}`);
-  const lines = ["# NATS passwords, one per user (made by `baton k8s render`; keep it out of version control)", ...users.map((u) => `${u}=${have.get(u)}`), ""];
+  const lines = [
+    "# NATS passwords, one per user (made by `baton k8s render`; keep it out of version control)",
+    ...users.map((u) => `${u}=${have.get(u)}`),
+    "",
+  ];
   await writeFile(file, lines.join("\n"), { mode: 0o600 });
   await chmod(file, 0o600);
   return added;
@@ -189,7 +263,8 @@ function nameClashes(steps: string[]): string[] {
   for (const s of steps) {
     const name = scaledJobName(s);
     const other = seen.get(name);
-    if (other !== undefined && other !== s) out.push(`steps "${other}" and "${s}" would both be the ScaledJob ${name}; rename one`);
+    if (other !== undefined && other !== s)
+      out.push(`steps "${other}" and "${s}" would both be the ScaledJob ${name}; rename one`);
     seen.set(name, s);
   }
   return out;

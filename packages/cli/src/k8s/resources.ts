@@ -23,12 +23,19 @@ export function parseStepResources(flags: readonly string[], steps: readonly str
     const at = flag.indexOf("=");
     const step = at > 0 ? flag.slice(0, at) : "";
     const where = `--resources ${flag}`;
-    if (!steps.includes(step)) throw new Error(`${where}: the recipe has no step "${step}" (steps: ${steps.join(", ")}); write <step>=cpu=4,memory=16Gi[,gpu=1]`);
+    if (!steps.includes(step))
+      throw new Error(
+        `${where}: the recipe has no step "${step}" (steps: ${steps.join(", ")}); write <step>=cpu=4,memory=16Gi[,gpu=1]`,
+      );
     const values: Partial<Record<(typeof KEYS)[number], string>> = {};
     for (const pair of flag.slice(at + 1).split(",")) {
       const [key, value] = pair.split("=") as [string, string | undefined];
-      if (!(KEYS as readonly string[]).includes(key)) throw new Error(`${where}: unknown resource "${key}"; give ${KEYS.join(", ")}`);
-      if (!value || !QUANTITY.test(value) || (key === "gpu" && !/^[1-9]\d*$/.test(value))) throw new Error(`${where}: ${key}=${value ?? ""} is not a ${key === "gpu" ? "whole number of GPUs" : "Kubernetes quantity (e.g. 500m, 2, 16Gi)"}`);
+      if (!(KEYS as readonly string[]).includes(key))
+        throw new Error(`${where}: unknown resource "${key}"; give ${KEYS.join(", ")}`);
+      if (!value || !QUANTITY.test(value) || (key === "gpu" && !/^[1-9]\d*$/.test(value)))
+        throw new Error(
+          `${where}: ${key}=${value ?? ""} is not a ${key === "gpu" ? "whole number of GPUs" : "Kubernetes quantity (e.g. 500m, 2, 16Gi)"}`,
+        );
       values[key as (typeof KEYS)[number]] = value;
     }
     if (!values.cpu || !values.memory) throw new Error(`${where}: give both cpu and memory (and gpu for a GPU step)`);

@@ -2,7 +2,7 @@
 // waits on the step's durable consumer (scale to zero), and the Job that creates every step's
 // consumer before the first run (a missing consumer reads to KEDA as the whole stream's backlog).
 // k8s/base/stages/*.yaml are these objects for the demo recipe (tests/k8s checks they agree).
-import { STREAM, durableName } from "@baton/contracts";
+import { durableName, STREAM } from "@baton/contracts";
 import { STARTER_USER } from "./nats-auth.ts";
 import { OWN_RESOURCES_LABEL, type PodResources, STAGE_RESOURCES } from "./resources.ts";
 
@@ -24,7 +24,11 @@ const PART_OF = { "app.kubernetes.io/part-of": "baton" };
 export const POD_SECURITY = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
 export const CONTAINER_SECURITY = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 /** The annotations a Prometheus with the usual kubernetes-pods scrape job reads. */
-export const PROMETHEUS_SCRAPE = { "prometheus.io/scrape": "true", "prometheus.io/port": "8080", "prometheus.io/path": "/metrics" };
+export const PROMETHEUS_SCRAPE = {
+  "prometheus.io/scrape": "true",
+  "prometheus.io/port": "8080",
+  "prometheus.io/path": "/metrics",
+};
 
 /** Name of a step's ScaledJob (and the prefix of its Jobs and pods). */
 export function scaledJobName(step: string): string {
@@ -39,7 +43,10 @@ export function stageScaledJob(s: StepDeployment, ownResources?: PodResources): 
     apiVersion: "keda.sh/v1alpha1",
     kind: "ScaledJob",
     // a step's own resources are marked, so the overlays' components do not replace them
-    metadata: { name: scaledJobName(s.step), labels: ownResources ? { ...labels, [OWN_RESOURCES_LABEL]: "step" } : labels },
+    metadata: {
+      name: scaledJobName(s.step),
+      labels: ownResources ? { ...labels, [OWN_RESOURCES_LABEL]: "step" } : labels,
+    },
     spec: {
       pollingInterval: 10,
       maxReplicaCount: 2,
@@ -78,7 +85,13 @@ export function stageScaledJob(s: StepDeployment, ownResources?: PodResources): 
       triggers: [
         {
           type: "nats-jetstream",
-          metadata: { natsServerMonitoringEndpoint: NATS_MONITORING, account: "$G", stream: STREAM, consumer: durableName(s.step), lagThreshold: "1" },
+          metadata: {
+            natsServerMonitoringEndpoint: NATS_MONITORING,
+            account: "$G",
+            stream: STREAM,
+            consumer: durableName(s.step),
+            lagThreshold: "1",
+          },
         },
       ],
     },
@@ -97,7 +110,16 @@ export function consumersJob(recipe: string, configMap: string, file: string): R
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: { name: `baton-consumers-${recipe.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "recipe"}`, labels },
+    metadata: {
+      name: `baton-consumers-${
+        recipe
+          .toLowerCase()
+          .replace(/[^a-z0-9-]+/g, "-")
+          .replace(/^-+|-+$/g, "")
+          .slice(0, 40) || "recipe"
+      }`,
+      labels,
+    },
     spec: {
       // NATS may still be starting: retry, then go (a later `kubectl apply` runs it again; it is idempotent)
       backoffLimit: 20,

@@ -2,9 +2,9 @@
 // hop's manifest, and the stage-report.json the stage wrote beside its weights (verified against
 // the manifest's sha256 like every other read).
 import type { CheckpointRef } from "@baton/contracts";
-import type { Store } from "@baton/store";
 import { lineage } from "@baton/runner";
 import { type StageReport, storedStageReport } from "@baton/stage-lm";
+import type { Store } from "@baton/store";
 
 export interface ReportStage {
   /** Position in the pipeline. */
@@ -50,7 +50,14 @@ export async function collectReport(store: Store, at: CheckpointRef | string, re
       version: m.version,
       checkpoint: hop.uri,
       parent: m.parent?.uri ?? null,
-      datasets: m.datasets.map((d) => ({ ...d, ...(counts.get(d.uri) && { records: counts.get(d.uri)!.records, skipped: counts.get(d.uri)!.skipped, errors: counts.get(d.uri)!.errors }) })),
+      datasets: m.datasets.map((d) => ({
+        ...d,
+        ...(counts.get(d.uri) && {
+          records: counts.get(d.uri)!.records,
+          skipped: counts.get(d.uri)!.skipped,
+          errors: counts.get(d.uri)!.errors,
+        }),
+      })),
       metrics: m.metrics,
       effect: sr?.effect ?? {},
       samples: sr?.samples ?? [],

@@ -4,7 +4,10 @@ import type { StageProgressData } from "@baton/contracts";
 
 const fmt = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(d));
 
-export function progressPrinter(out: NodeJS.WriteStream = process.stdout): { onProgress(p: StageProgressData): void; end(): void } {
+export function progressPrinter(out: NodeJS.WriteStream = process.stdout): {
+  onProgress(p: StageProgressData): void;
+  end(): void;
+} {
   const tty = out.isTTY === true;
   const started = new Map<string, number>();
   const lastTenth = new Map<string, number>();
@@ -21,8 +24,10 @@ export function progressPrinter(out: NodeJS.WriteStream = process.stdout): { onP
       const m = p.metrics;
       const elapsed = (Date.now() - (started.get(key) ?? Date.now())) / 1000;
       const eta = total > 0 && p.trainStep > 0 ? (elapsed / p.trainStep) * (total - p.trainStep) : NaN;
-      const val = Object.entries(m).filter(([k]) => k.endsWith("val_loss") || k === "heldout_loss").map(([k, v]) => `${k} ${fmt(v)}`);
-      const line = `[${p.cursor + 1} ${p.step}] step ${p.trainStep}/${total || "?"}  loss ${fmt(m.loss)}${val.length ? "  " + val.join("  ") : ""}  ${fmt(m.tokens_per_s, 0)} tok/s  eta ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : "-"}`;
+      const val = Object.entries(m)
+        .filter(([k]) => k.endsWith("val_loss") || k === "heldout_loss")
+        .map(([k, v]) => `${k} ${fmt(v)}`);
+      const line = `[${p.cursor + 1} ${p.step}] step ${p.trainStep}/${total || "?"}  loss ${fmt(m.loss)}${val.length ? `  ${val.join("  ")}` : ""}  ${fmt(m.tokens_per_s, 0)} tok/s  eta ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : "-"}`;
       if (tty) {
         out.write(`\r\x1b[2K${line}`);
         open = true;
@@ -44,6 +49,10 @@ export function progressPrinter(out: NodeJS.WriteStream = process.stdout): { onP
 /** A fixed-width text table (the closing summary of `baton run` / `baton demo`). */
 export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }

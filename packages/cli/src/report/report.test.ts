@@ -10,8 +10,43 @@ const report: RunReport = {
   checkpoint: "file:///x/3/",
   generatedAt: "2026-01-01T00:00:00Z",
   stages: [
-    { cursor: 0, step: "pretrain", stage: "pretrain", implementation: "p", version: "1", checkpoint: "file:///x/0/", parent: null, datasets: [{ uri: "file:///d/g.jsonl", sha256: "a".repeat(64), records: 10, skipped: 1, errors: ["g.jsonl:3: bad JSON"] }], metrics: { val_loss: 1.5, tokens_per_s: 5000 }, effect: { val_loss: { before: null, after: 1.5 } }, samples: [{ prompt: "the | cat", before: "xx", after: "sat" }], seconds: 12, curve: [{ step: 1, loss: 4 }, { step: 2, loss: 3 }], evals: [] },
-    { cursor: 1, step: "finetune", stage: "finetune", implementation: "f", version: "1", checkpoint: "file:///x/1/", parent: "file:///x/0/", datasets: [], metrics: { exact_match: 0.4 }, effect: { exact_match: { before: 0, after: 0.4 } }, samples: [{ prompt: "plural of cat:", before: "", after: " cats", reference: " cats" }], seconds: 5, curve: [], evals: [] },
+    {
+      cursor: 0,
+      step: "pretrain",
+      stage: "pretrain",
+      implementation: "p",
+      version: "1",
+      checkpoint: "file:///x/0/",
+      parent: null,
+      datasets: [
+        { uri: "file:///d/g.jsonl", sha256: "a".repeat(64), records: 10, skipped: 1, errors: ["g.jsonl:3: bad JSON"] },
+      ],
+      metrics: { val_loss: 1.5, tokens_per_s: 5000 },
+      effect: { val_loss: { before: null, after: 1.5 } },
+      samples: [{ prompt: "the | cat", before: "xx", after: "sat" }],
+      seconds: 12,
+      curve: [
+        { step: 1, loss: 4 },
+        { step: 2, loss: 3 },
+      ],
+      evals: [],
+    },
+    {
+      cursor: 1,
+      step: "finetune",
+      stage: "finetune",
+      implementation: "f",
+      version: "1",
+      checkpoint: "file:///x/1/",
+      parent: "file:///x/0/",
+      datasets: [],
+      metrics: { exact_match: 0.4 },
+      effect: { exact_match: { before: 0, after: 0.4 } },
+      samples: [{ prompt: "plural of cat:", before: "", after: " cats", reference: " cats" }],
+      seconds: 5,
+      curve: [],
+      evals: [],
+    },
   ],
 };
 
@@ -30,7 +65,17 @@ describe("run report", () => {
   });
 
   it("draws a loss curve as a standalone SVG with one polyline per series", () => {
-    const svg = lineChart("pretrain <1>", [{ name: "train loss", points: [{ x: 1, y: 4 }, { x: 2, y: 3 }, { x: 3, y: 2.5 }] }, { name: "val", points: [{ x: 3, y: 2.8 }] }]);
+    const svg = lineChart("pretrain <1>", [
+      {
+        name: "train loss",
+        points: [
+          { x: 1, y: 4 },
+          { x: 2, y: 3 },
+          { x: 3, y: 2.5 },
+        ],
+      },
+      { name: "val", points: [{ x: 3, y: 2.8 }] },
+    ]);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.endsWith("</svg>")).toBe(true);
     expect(svg).toContain("pretrain &lt;1&gt;");

@@ -8,8 +8,38 @@ const run = (runId: string, loss: number, em: number): RunReport => ({
   checkpoint: `file:///x/${runId}/1/`,
   generatedAt: "2026-01-01T00:00:00Z",
   stages: [
-    { cursor: 0, step: "pretrain", stage: "pretrain", implementation: "p", version: "1", checkpoint: "file:///x/0/", parent: null, datasets: [], metrics: {}, effect: { val_loss: { before: null, after: loss } }, samples: [], seconds: 1, curve: [], evals: [] },
-    { cursor: 1, step: "finetune", stage: "finetune", implementation: "f", version: "1", checkpoint: "file:///x/1/", parent: "file:///x/0/", datasets: [], metrics: {}, effect: { exact_match: { before: 0, after: em } }, samples: [], seconds: 1, curve: [], evals: [] },
+    {
+      cursor: 0,
+      step: "pretrain",
+      stage: "pretrain",
+      implementation: "p",
+      version: "1",
+      checkpoint: "file:///x/0/",
+      parent: null,
+      datasets: [],
+      metrics: {},
+      effect: { val_loss: { before: null, after: loss } },
+      samples: [],
+      seconds: 1,
+      curve: [],
+      evals: [],
+    },
+    {
+      cursor: 1,
+      step: "finetune",
+      stage: "finetune",
+      implementation: "f",
+      version: "1",
+      checkpoint: "file:///x/1/",
+      parent: "file:///x/0/",
+      datasets: [],
+      metrics: {},
+      effect: { exact_match: { before: 0, after: em } },
+      samples: [],
+      seconds: 1,
+      curve: [],
+      evals: [],
+    },
   ],
 });
 
@@ -36,7 +66,11 @@ describe("a recipe over several seeds", () => {
   });
 
   it("writes a report with the spread table and a link to each seed's own report", () => {
-    const md = seedsMarkdown("demo", reports.map((report, i) => ({ seed: i + 1, report, reportDir: `/r/reports/${report.runId}`, seconds: 60 + i })), "/r/reports/demo-seeds");
+    const md = seedsMarkdown(
+      "demo",
+      reports.map((report, i) => ({ seed: i + 1, report, reportDir: `/r/reports/${report.runId}`, seconds: 60 + i })),
+      "/r/reports/demo-seeds",
+    );
     expect(md).toContain("over 3 seeds (1, 2, 3)");
     expect(md).toContain("| finetune | finetune | exact_match | 0.000 (0.000-0.000) | 0.930 (0.900-0.960) |");
     expect(md).toContain("| 2 | s2 | 61 | [report.md](../s2/report.md) |");

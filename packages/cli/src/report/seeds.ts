@@ -30,7 +30,12 @@ export interface SpreadRow {
 }
 
 function spread(values: number[]): Spread {
-  return { mean: values.reduce((a, b) => a + b, 0) / values.length, min: Math.min(...values), max: Math.max(...values), values };
+  return {
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+    min: Math.min(...values),
+    max: Math.max(...values),
+    values,
+  };
 }
 
 /**
@@ -44,10 +49,19 @@ export function spreadRows(reports: readonly RunReport[]): SpreadRow[] {
     Object.entries(s.effect).map(([metric, v0]) => {
       const values = reports.map((r) => {
         const v = r.stages.find((x) => x.step === s.step)?.effect[metric];
-        if (!v) throw new Error(`run ${r.runId} has no ${s.step} ${metric}, which run ${first.runId} has: the runs are not of one recipe`);
+        if (!v)
+          throw new Error(
+            `run ${r.runId} has no ${s.step} ${metric}, which run ${first.runId} has: the runs are not of one recipe`,
+          );
         return v;
       });
-      return { step: s.step, stage: s.stage, metric, before: v0.before === null ? null : spread(values.map((v) => v.before ?? NaN)), after: spread(values.map((v) => v.after)) };
+      return {
+        step: s.step,
+        stage: s.stage,
+        metric,
+        before: v0.before === null ? null : spread(values.map((v) => v.before ?? NaN)),
+        after: spread(values.map((v) => v.after)),
+      };
     }),
   );
 }
@@ -78,13 +92,16 @@ export function seedsMarkdown(recipe: string, runs: readonly SeedRun[], dir: str
     "|---|---|---|---:|---:|",
     ...spreadTableRows(rows).map((r) => `| ${r.join(" | ")} |`),
     "",
-    "\"before\" is the metric on the checkpoint the stage started from (— for random init).",
+    '"before" is the metric on the checkpoint the stage started from (— for random init).',
     "",
     "## Runs",
     "",
     "| seed | run | seconds | report |",
     "|---:|---|---:|---|",
-    ...runs.map((r) => `| ${r.seed} | ${r.report.runId} | ${r.seconds.toFixed(0)} | [report.md](${relative(dir, r.reportDir) || "."}/report.md) |`),
+    ...runs.map(
+      (r) =>
+        `| ${r.seed} | ${r.report.runId} | ${r.seconds.toFixed(0)} | [report.md](${relative(dir, r.reportDir) || "."}/report.md) |`,
+    ),
     "",
   ].join("\n");
 }

@@ -23,7 +23,11 @@ function ticks(lo: number, hi: number, n: number): number[] {
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 /** An SVG document plotting the series (x: train step, y: loss) with a legend. */
-export function lineChart(title: string, series: readonly Series[], labels: { x: string; y: string } = { x: "train step", y: "loss" }): string {
+export function lineChart(
+  title: string,
+  series: readonly Series[],
+  labels: { x: string; y: string } = { x: "train step", y: "loss" },
+): string {
   const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.y));
   const xs = all.map((p) => p.x);
   const ys = all.map((p) => p.y);
@@ -40,18 +44,25 @@ export function lineChart(title: string, series: readonly Series[], labels: { x:
     `<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" stroke="#333"/>`,
     `<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" stroke="#333"/>`,
   ];
-  for (const t of ticks(x0, x1, 5)) out.push(`<text x="${sx(t).toFixed(1)}" y="${H - M.bottom + 14}" text-anchor="middle">${Math.round(t)}</text>`);
+  for (const t of ticks(x0, x1, 5))
+    out.push(`<text x="${sx(t).toFixed(1)}" y="${H - M.bottom + 14}" text-anchor="middle">${Math.round(t)}</text>`);
   for (const t of ticks(y0, y1, 4)) {
-    out.push(`<line x1="${M.left}" y1="${sy(t).toFixed(1)}" x2="${W - M.right}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`);
+    out.push(
+      `<line x1="${M.left}" y1="${sy(t).toFixed(1)}" x2="${W - M.right}" y2="${sy(t).toFixed(1)}" stroke="#eee"/>`,
+    );
     out.push(`<text x="${M.left - 6}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
   }
   out.push(`<text x="${W / 2}" y="${H - 8}" text-anchor="middle">${esc(labels.x)}</text>`);
-  out.push(`<text x="14" y="${H / 2}" text-anchor="middle" transform="rotate(-90 14 ${H / 2})">${esc(labels.y)}</text>`);
+  out.push(
+    `<text x="14" y="${H / 2}" text-anchor="middle" transform="rotate(-90 14 ${H / 2})">${esc(labels.y)}</text>`,
+  );
   series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length];
     const pts = s.points.filter((p) => Number.isFinite(p.y)).map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`);
-    if (pts.length > 0) out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.join(" ")}"/>`);
-    if (pts.length === 1) out.push(`<circle cx="${pts[0]!.split(",")[0]}" cy="${pts[0]!.split(",")[1]}" r="3" fill="${color}"/>`);
+    if (pts.length > 0)
+      out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.join(" ")}"/>`);
+    if (pts.length === 1)
+      out.push(`<circle cx="${pts[0]!.split(",")[0]}" cy="${pts[0]!.split(",")[1]}" r="3" fill="${color}"/>`);
     out.push(`<rect x="${W - M.right - 150}" y="${M.top + 4 + i * 16}" width="10" height="10" fill="${color}"/>`);
     out.push(`<text x="${W - M.right - 134}" y="${M.top + 13 + i * 16}">${esc(s.name)}</text>`);
   });

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CheckpointRef, keys, redactor } from "@baton/contracts";
 import type { Store } from "@baton/store";
-import { type RunReport, collectReport } from "./collect.ts";
+import { collectReport, type RunReport } from "./collect.ts";
 import { reportMarkdown } from "./markdown.ts";
 import { lineChart } from "./svg.ts";
 
@@ -17,7 +17,12 @@ export interface WrittenReport {
   files: string[];
 }
 
-export async function writeReport(store: Store, at: CheckpointRef | string, recipe: string, dir: string): Promise<WrittenReport> {
+export async function writeReport(
+  store: Store,
+  at: CheckpointRef | string,
+  recipe: string,
+  dir: string,
+): Promise<WrittenReport> {
   // a report is read by people and stored: its strings go through the one redactor
   const report = redactor().strings(await collectReport(store, at, recipe));
   await mkdir(dir, { recursive: true });
@@ -29,13 +34,26 @@ export async function writeReport(store: Store, at: CheckpointRef | string, reci
     const evalSeries = Object.keys(s.evals[0]?.metrics ?? {})
       .filter((k) => k.includes("loss"))
       .map((k) => ({ name: k, points: s.evals.map((e) => ({ x: e.step, y: e.metrics[k] as number })) }));
-    files.set(name, lineChart(`${s.step} (${s.stage})`, [{ name: "train loss", points: s.curve.map((p) => ({ x: p.step, y: p.loss })) }, ...evalSeries]));
+    files.set(
+      name,
+      lineChart(`${s.step} (${s.stage})`, [
+        { name: "train loss", points: s.curve.map((p) => ({ x: p.step, y: p.loss })) },
+        ...evalSeries,
+      ]),
+    );
     svgNames.set(s.step, name);
     // RLHF: what the reward model gave the rollouts and how far the policy moved from the reference
     const rl = RL_SERIES.filter((k) => s.evals.some((e) => k in e.metrics));
     if (rl.length > 0) {
       const rlName = `reward-kl-${s.cursor + 1}-${s.step}.svg`;
-      files.set(rlName, lineChart(`${s.step} (${s.stage}): reward and KL per iteration`, rl.map((k) => ({ name: k, points: s.evals.map((e) => ({ x: e.step, y: e.metrics[k] as number })) })), { x: "PPO iteration", y: "reward / nats" }));
+      files.set(
+        rlName,
+        lineChart(
+          `${s.step} (${s.stage}): reward and KL per iteration`,
+          rl.map((k) => ({ name: k, points: s.evals.map((e) => ({ x: e.step, y: e.metrics[k] as number })) })),
+          { x: "PPO iteration", y: "reward / nats" },
+        ),
+      );
       svgNames.set(`${s.step}#rl`, rlName);
     }
   }

@@ -1,5 +1,5 @@
-import { DOMAIN, GENERAL, pick, plural } from "./words.ts";
 import type { Rand } from "./words.ts";
+import { DOMAIN, GENERAL, pick, plural } from "./words.ts";
 
 /** One general-English sentence from a small grammar. */
 function generalSentence(r: Rand): string {
@@ -49,7 +49,10 @@ function domainSentence(r: Rand): string {
 function paragraph(r: Rand, sentence: (r: Rand) => string): string {
   const n = 3 + Math.floor(r() * 5);
   // Some line breaks, so newline is in the character vocabulary (alpaca inputs follow a blank line).
-  return Array.from({ length: n }, () => sentence(r)).reduce((text, s) => (text ? text + (r() < 0.15 ? "\n" : " ") + s : s), "");
+  return Array.from({ length: n }, () => sentence(r)).reduce(
+    (text, s) => (text ? text + (r() < 0.15 ? "\n" : " ") + s : s),
+    "",
+  );
 }
 
 /** `{"text"}` documents until `bytes` of text are written. */

@@ -1,12 +1,12 @@
-import { describe, it, expect } from "vitest";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateDemoData } from "./generate.ts";
-import { plural } from "./words.ts";
+import { describe, expect, it } from "vitest";
 import { collectDataset } from "../read/reader.ts";
 import { alpacaToMessages, chatExample, promptCompletionExample } from "../supervised/examples.ts";
 import { testCodec } from "../test-codec.ts";
+import { generateDemoData } from "./generate.ts";
+import { plural } from "./words.ts";
 
 async function dir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "demo-"));
@@ -48,7 +48,10 @@ describe("demo data", () => {
     const { records: instruct } = await collectDataset(join(d, "instruct.train.jsonl"), { format: "alpaca" });
     const { records: heldOut } = await collectDataset(join(d, "instruct.test.jsonl"), { format: "alpaca" });
     const { records: task } = await collectDataset(join(d, "task.train.jsonl"), { format: "prompt-completion" });
-    const longest = Math.max(...[...instruct, ...heldOut].map((r) => chatExample(codec, alpacaToMessages(r)).ids.length), ...task.map((r) => promptCompletionExample(codec, r).ids.length));
+    const longest = Math.max(
+      ...[...instruct, ...heldOut].map((r) => chatExample(codec, alpacaToMessages(r)).ids.length),
+      ...task.map((r) => promptCompletionExample(codec, r).ids.length),
+    );
     expect(longest).toBeLessThanOrEqual(65);
   });
 
@@ -59,8 +62,17 @@ describe("demo data", () => {
     const { records: test } = await collectDataset(join(d, "task.test.jsonl"), { format: "prompt-completion" });
     const trainPrompts = new Set(train.map((r) => r.prompt));
     expect(test.filter((r) => trainPrompts.has(r.prompt))).toEqual([]);
-    for (const r of [...train, ...test]) expect(r.completion).toBe(" " + plural(r.prompt.slice("plural of ".length, -1)));
-    const rules = new Set(test.map((r) => (r.completion.endsWith("ies") ? "ies" : r.completion.endsWith("es") && /(s|x|z|ch|sh)es$/.test(r.completion) ? "es" : "s")));
+    for (const r of [...train, ...test])
+      expect(r.completion).toBe(` ${plural(r.prompt.slice("plural of ".length, -1))}`);
+    const rules = new Set(
+      test.map((r) =>
+        r.completion.endsWith("ies")
+          ? "ies"
+          : r.completion.endsWith("es") && /(s|x|z|ch|sh)es$/.test(r.completion)
+            ? "es"
+            : "s",
+      ),
+    );
     expect(rules).toEqual(new Set(["s", "es", "ies"])); // all three rules are tested
 
     const { records: instruct } = await collectDataset(join(d, "instruct.train.jsonl"), { format: "alpaca" });
@@ -72,7 +84,9 @@ describe("demo data", () => {
     const seen = new Set(instruct.map((r) => r.instruction));
     expect(heldOut.filter((r) => seen.has(r.instruction))).toEqual([]);
     expect(heldOut.every((r) => /^(ok|so), /.test(r.instruction))).toBe(true);
-    expect(new Set(m.instructionTasks.map((t) => t.name))).toEqual(new Set(["plural", "first-letter", "last-letter", "twice"]));
+    expect(new Set(m.instructionTasks.map((t) => t.name))).toEqual(
+      new Set(["plural", "first-letter", "last-letter", "twice"]),
+    );
 
     // Preference data: the right answer is chosen over a different, wrong one; rankings put it first.
     const { records: prefs } = await collectDataset(join(d, "prefs.train.jsonl"), { format: "preference" });
@@ -85,6 +99,15 @@ describe("demo data", () => {
   });
 
   it("plural follows the three regular rules", () => {
-    expect(["fox", "church", "bush", "glass", "buzz", "story", "day", "cat"].map(plural)).toEqual(["foxes", "churches", "bushes", "glasses", "buzzes", "stories", "days", "cats"]);
+    expect(["fox", "church", "bush", "glass", "buzz", "story", "day", "cat"].map(plural)).toEqual([
+      "foxes",
+      "churches",
+      "bushes",
+      "glasses",
+      "buzzes",
+      "stories",
+      "days",
+      "cats",
+    ]);
   });
 });

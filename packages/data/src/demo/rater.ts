@@ -18,7 +18,10 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const FORMS: Array<{ task: InstructionTask; pattern: RegExp }> = INSTRUCTION_TASKS.flatMap((task) =>
   [...task.train, ...task.heldOut].map((template) => {
     const [text, slot] = template.split("|") as [string, string | undefined];
-    const body = slot === "input" ? `${escapeRegex(text)}\\n\\n([a-z]+)` : escapeRegex(text).replace(escapeRegex("{w}"), "([a-z]+)");
+    const body =
+      slot === "input"
+        ? `${escapeRegex(text)}\\n\\n([a-z]+)`
+        : escapeRegex(text).replace(escapeRegex("{w}"), "([a-z]+)");
     return { task, pattern: new RegExp(`^${body}$`) };
   }),
 );
@@ -44,7 +47,11 @@ export function isCorrect(prompt: string, response: string): boolean {
  * wrong, then stopped at EOS before cut off, then shorter before longer. Negative: `a` is better; 0: tied.
  */
 export function compareAnswers(a: RatedResponse, b: RatedResponse, reference: string): number {
-  const key = (r: RatedResponse) => [exactMatch(r.text, reference) === 1 ? 0 : 1, r.endedWithEos ? 0 : 1, r.text.trim().length];
+  const key = (r: RatedResponse) => [
+    exactMatch(r.text, reference) === 1 ? 0 : 1,
+    r.endedWithEos ? 0 : 1,
+    r.text.trim().length,
+  ];
   const ka = key(a);
   const kb = key(b);
   for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return (ka[i] as number) - (kb[i] as number);
@@ -52,17 +59,28 @@ export function compareAnswers(a: RatedResponse, b: RatedResponse, reference: st
 }
 
 /** Ranks responses to a demo instruction best first by compareAnswers; equal ones are tied (`ties` as the ranking schema has them). */
-export function rankResponses(prompt: string, responses: readonly RatedResponse[]): { ranking: number[]; ties: number[] } {
+export function rankResponses(
+  prompt: string,
+  responses: readonly RatedResponse[],
+): { ranking: number[]; ties: number[] } {
   const right = demoAnswer(prompt);
-  if (right === null) throw new Error(`the rule rater knows only the demo's instructions; ${JSON.stringify(prompt.slice(0, 80))} is not one`);
-  const cmp = (a: number, b: number) => compareAnswers(responses[a] as RatedResponse, responses[b] as RatedResponse, right.answer);
+  if (right === null)
+    throw new Error(
+      `the rule rater knows only the demo's instructions; ${JSON.stringify(prompt.slice(0, 80))} is not one`,
+    );
+  const cmp = (a: number, b: number) =>
+    compareAnswers(responses[a] as RatedResponse, responses[b] as RatedResponse, right.answer);
   const ranking = responses.map((_, i) => i).sort((a, b) => cmp(a, b) || a - b);
   const ties = ranking.flatMap((r, p) => (p > 0 && cmp(ranking[p - 1] as number, r) === 0 ? [p] : []));
   return { ranking, ties };
 }
 
 /** Share of questions where `after` beats `before` by compareAnswers, ties counting half. */
-export function winRate(before: readonly RatedResponse[], after: readonly RatedResponse[], references: readonly string[]): number {
+export function winRate(
+  before: readonly RatedResponse[],
+  after: readonly RatedResponse[],
+  references: readonly string[],
+): number {
   let wins = 0;
   references.forEach((ref, i) => {
     const c = compareAnswers(after[i] as RatedResponse, before[i] as RatedResponse, ref);

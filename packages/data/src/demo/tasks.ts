@@ -1,12 +1,13 @@
-import { GENERAL, madeUpNoun, pick, plural } from "./words.ts";
 import type { Rand } from "./words.ts";
+import { GENERAL, madeUpNoun, pick, plural } from "./words.ts";
 
 /**
  * The fine-tuning task: the plural of a noun, by the three regular rules. A tiny model must copy the
  * word and choose the ending, which it can learn in minutes; test words are never seen in training, so
  * exact match measures the rule, not memory.
  */
-export const TASK_DESCRIPTION = 'plural of a noun: prompt "plural of <noun>:", completion " <plural>" (+s; +es after s/x/z/ch/sh; consonant+y -> ies); test nouns are unseen in training';
+export const TASK_DESCRIPTION =
+  'plural of a noun: prompt "plural of <noun>:", completion " <plural>" (+s; +es after s/x/z/ch/sh; consonant+y -> ies); test nouns are unseen in training';
 
 export function taskPrompt(noun: string): { prompt: string; completion: string } {
   return { prompt: `plural of ${noun}:`, completion: ` ${plural(noun)}` };
@@ -47,16 +48,41 @@ export interface InstructionTask {
 const TRAIN_LEADS = ["", "please, ", "now, ", "hey, ", "hi, ", "well, ", "then, ", "and "];
 const HELD_OUT_LEADS = ["ok, ", "so, "];
 
-function task(name: string, answer: (w: string) => string, phrasings: string[], inputTemplate: string): InstructionTask {
+function task(
+  name: string,
+  answer: (w: string) => string,
+  phrasings: string[],
+  inputTemplate: string,
+): InstructionTask {
   const cross = (leads: string[]) => leads.flatMap((lead) => phrasings.map((p) => lead + p));
   return { name, answer, train: [...cross(TRAIN_LEADS), `${inputTemplate}|input`], heldOut: cross(HELD_OUT_LEADS) };
 }
 
 export const INSTRUCTION_TASKS: InstructionTask[] = [
-  task("plural", plural, ["what is the plural of {w}?", "give the plural of {w}.", "plural of {w}:"], "give the plural of this word."),
-  task("first-letter", (w) => w[0]!, ["what is the first letter of {w}?", "give the first letter of {w}.", "first letter of {w}:"], "give the first letter of this word."),
-  task("last-letter", (w) => w[w.length - 1]!, ["what is the last letter of {w}?", "give the last letter of {w}.", "last letter of {w}:"], "give the last letter of this word."),
-  task("twice", (w) => `${w} ${w}`, ["say {w} twice.", "write {w} twice.", "repeat {w} twice."], "say this word twice."),
+  task(
+    "plural",
+    plural,
+    ["what is the plural of {w}?", "give the plural of {w}.", "plural of {w}:"],
+    "give the plural of this word.",
+  ),
+  task(
+    "first-letter",
+    (w) => w[0]!,
+    ["what is the first letter of {w}?", "give the first letter of {w}.", "first letter of {w}:"],
+    "give the first letter of this word.",
+  ),
+  task(
+    "last-letter",
+    (w) => w[w.length - 1]!,
+    ["what is the last letter of {w}?", "give the last letter of {w}.", "last letter of {w}:"],
+    "give the last letter of this word.",
+  ),
+  task(
+    "twice",
+    (w) => `${w} ${w}`,
+    ["say {w} twice.", "write {w} twice.", "repeat {w} twice."],
+    "say this word twice.",
+  ),
 ];
 
 export interface AlpacaRow {
@@ -67,11 +93,18 @@ export interface AlpacaRow {
 
 function render(template: string, word: string): { instruction: string; input: string } {
   const [text, slot] = template.split("|");
-  return slot === "input" ? { instruction: text!, input: word } : { instruction: text!.replace("{w}", word), input: "" };
+  return slot === "input"
+    ? { instruction: text!, input: word }
+    : { instruction: text!.replace("{w}", word), input: "" };
 }
 
 /** `count` alpaca rows: tasks in turn, a random template of the given kind, a random word. */
-export function instructionRows(r: Rand, count: number, nouns: readonly string[], kind: "train" | "heldOut"): Array<AlpacaRow & { task: string }> {
+export function instructionRows(
+  r: Rand,
+  count: number,
+  nouns: readonly string[],
+  kind: "train" | "heldOut",
+): Array<AlpacaRow & { task: string }> {
   const rows: Array<AlpacaRow & { task: string }> = [];
   for (let i = 0; i < count; i++) {
     const task = INSTRUCTION_TASKS[i % INSTRUCTION_TASKS.length]!;
@@ -86,7 +119,7 @@ export function instructionRows(r: Rand, count: number, nouns: readonly string[]
 function nearMiss(r: Rand, task: InstructionTask, word: string): string {
   const right = task.answer(word);
   const candidates: Record<string, string[]> = {
-    plural: [word + "s", word + "es", word.slice(0, -1) + "ies", word],
+    plural: [`${word}s`, `${word}es`, `${word.slice(0, -1)}ies`, word],
     "first-letter": [...word.slice(1)],
     "last-letter": [...word.slice(0, -1)],
     twice: [word, `${word} ${word} ${word}`],
@@ -114,7 +147,10 @@ export interface RankingRow {
 function preferencePrompt(r: Rand, nouns: readonly string[]): { task: InstructionTask; word: string; prompt: string } {
   const task = pick(r, INSTRUCTION_TASKS);
   const word = pick(r, nouns);
-  const template = pick(r, task.train.filter((t) => !t.includes("|")));
+  const template = pick(
+    r,
+    task.train.filter((t) => !t.includes("|")),
+  );
   return { task, word, prompt: template.replace("{w}", word) };
 }
 

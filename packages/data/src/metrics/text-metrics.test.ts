@@ -1,4 +1,4 @@
-import { describe, it, expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import { exactMatch, meanScore, rougeL } from "./text-metrics.ts";
 
 describe("task metrics", () => {
@@ -21,7 +21,15 @@ describe("task metrics", () => {
   });
 
   it("averages over pairs", () => {
-    expect(meanScore([["a", "a"], ["b", "c"]], exactMatch)).toBe(0.5);
+    expect(
+      meanScore(
+        [
+          ["a", "a"],
+          ["b", "c"],
+        ],
+        exactMatch,
+      ),
+    ).toBe(0.5);
     expect(meanScore([], exactMatch)).toBe(0);
   });
 });

@@ -24,7 +24,8 @@ export function rougeL(prediction: string, reference: string): number {
   let prev = new Int32Array(r.length + 1);
   let cur = new Int32Array(r.length + 1);
   for (let i = 1; i <= p.length; i++) {
-    for (let j = 1; j <= r.length; j++) cur[j] = p[i - 1] === r[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, cur[j - 1]!);
+    for (let j = 1; j <= r.length; j++)
+      cur[j] = p[i - 1] === r[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, cur[j - 1]!);
     [prev, cur] = [cur, prev];
   }
   const lcs = prev[r.length]!;
@@ -35,7 +36,10 @@ export function rougeL(prediction: string, reference: string): number {
 }
 
 /** Mean of a metric over (prediction, reference) pairs. */
-export function meanScore(pairs: ReadonlyArray<readonly [string, string]>, metric: (prediction: string, reference: string) => number): number {
+export function meanScore(
+  pairs: ReadonlyArray<readonly [string, string]>,
+  metric: (prediction: string, reference: string) => number,
+): number {
   if (pairs.length === 0) return 0;
   return pairs.reduce((s, [p, r]) => s + metric(p, r), 0) / pairs.length;
 }

@@ -20,14 +20,16 @@ export function rankedPairs(ranking: readonly number[], ties: readonly number[] 
   ranking.forEach((_, p) => place.push(p === 0 ? 0 : (place[p - 1] as number) + (tied.has(p) ? 0 : 1)));
   const pairs: Array<[number, number]> = [];
   for (let a = 0; a < ranking.length; a++) {
-    for (let b = a + 1; b < ranking.length; b++) if ((place[a] as number) < (place[b] as number)) pairs.push([ranking[a] as number, ranking[b] as number]);
+    for (let b = a + 1; b < ranking.length; b++)
+      if ((place[a] as number) < (place[b] as number)) pairs.push([ranking[a] as number, ranking[b] as number]);
   }
   return pairs;
 }
 
 /** A ranking or preference record as a group; a ranking whose responses are all tied has no pair. */
 export function rankedGroup(r: RankingRecord | PreferenceRecord): RankedGroup {
-  if (r.kind === "preference") return { prompt: r.prompt, responses: [r.chosen, r.rejected], pairs: [[0, 1]], where: r.where };
+  if (r.kind === "preference")
+    return { prompt: r.prompt, responses: [r.chosen, r.rejected], pairs: [[0, 1]], where: r.where };
   return {
     prompt: r.prompt,
     responses: r.responses,

@@ -7,7 +7,15 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.
  */
 export type DatasetFormat = "text" | "jsonl-text" | "prompt-completion" | "alpaca" | "chat" | "preference" | "ranking";
 
-export const DATASET_FORMATS: readonly DatasetFormat[] = ["text", "jsonl-text", "prompt-completion", "alpaca", "chat", "preference", "ranking"];
+export const DATASET_FORMATS: readonly DatasetFormat[] = [
+  "text",
+  "jsonl-text",
+  "prompt-completion",
+  "alpaca",
+  "chat",
+  "preference",
+  "ranking",
+];
 
 export type ChatRole = "system" | "user" | "assistant";
 export interface ChatMessage {
@@ -60,7 +68,13 @@ export interface RankingRecord extends Located {
   checkpoint?: string;
 }
 
-export type DatasetRecord = TextRecord | PromptCompletionRecord | AlpacaRecord | ChatRecord | PreferenceRecord | RankingRecord;
+export type DatasetRecord =
+  | TextRecord
+  | PromptCompletionRecord
+  | AlpacaRecord
+  | ChatRecord
+  | PreferenceRecord
+  | RankingRecord;
 
 /** Record type for each format, so `readDataset(uri, { format: "chat" })` yields ChatRecord. */
 export interface RecordOf {
@@ -90,7 +104,9 @@ const compiled = new Map<string, ValidateFunction>();
 function validator(format: Exclude<DatasetFormat, "text">): ValidateFunction {
   let v = compiled.get(format);
   if (!v) {
-    const schema = JSON.parse(readFileSync(new URL(`${SCHEMA_FILE[format]}.schema.json`, SCHEMA_DIR), "utf8")) as object;
+    const schema = JSON.parse(
+      readFileSync(new URL(`${SCHEMA_FILE[format]}.schema.json`, SCHEMA_DIR), "utf8"),
+    ) as object;
     v = ajv.compile(schema);
     compiled.set(format, v);
   }
@@ -122,7 +138,11 @@ function describe(e: ErrorObject): string {
 }
 
 /** Validates one parsed JSON value; returns the record or the reason it is bad (with a JSON path). */
-export function toRecord<F extends Exclude<DatasetFormat, "text">>(format: F, value: unknown, where: string): RecordOf[F] | string {
+export function toRecord<F extends Exclude<DatasetFormat, "text">>(
+  format: F,
+  value: unknown,
+  where: string,
+): RecordOf[F] | string {
   const v = validator(format);
   if (!v(value)) return describe(v.errors![0]!);
   const o = value as Record<string, unknown>;
@@ -130,13 +150,34 @@ export function toRecord<F extends Exclude<DatasetFormat, "text">>(format: F, va
     case "jsonl-text":
       return { kind: "text", text: o["text"] as string, end: true, where } as RecordOf[F];
     case "prompt-completion":
-      return { kind: "prompt-completion", prompt: o["prompt"] as string, completion: o["completion"] as string, where } as RecordOf[F];
+      return {
+        kind: "prompt-completion",
+        prompt: o["prompt"] as string,
+        completion: o["completion"] as string,
+        where,
+      } as RecordOf[F];
     case "alpaca":
-      return { kind: "alpaca", instruction: o["instruction"] as string, input: (o["input"] as string | undefined) ?? "", output: o["output"] as string, where } as RecordOf[F];
+      return {
+        kind: "alpaca",
+        instruction: o["instruction"] as string,
+        input: (o["input"] as string | undefined) ?? "",
+        output: o["output"] as string,
+        where,
+      } as RecordOf[F];
     case "chat":
-      return { kind: "chat", messages: (o["messages"] as ChatMessage[]).map((m) => ({ role: m.role, content: m.content })), where } as RecordOf[F];
+      return {
+        kind: "chat",
+        messages: (o["messages"] as ChatMessage[]).map((m) => ({ role: m.role, content: m.content })),
+        where,
+      } as RecordOf[F];
     case "preference":
-      return { kind: "preference", prompt: o["prompt"] as string, chosen: o["chosen"] as string, rejected: o["rejected"] as string, where } as RecordOf[F];
+      return {
+        kind: "preference",
+        prompt: o["prompt"] as string,
+        chosen: o["chosen"] as string,
+        rejected: o["rejected"] as string,
+        where,
+      } as RecordOf[F];
     case "ranking": {
       const responses = o["responses"] as string[];
       const ranking = o["ranking"] as number[];
@@ -147,9 +188,21 @@ export function toRecord<F extends Exclude<DatasetFormat, "text">>(format: F, va
       }
       const ties = (o["ties"] as number[] | undefined) ?? [];
       const outside = ties.find((p) => p >= ranking.length);
-      if (outside !== undefined) return `/ties names position ${outside}, but /ranking has positions 0..${ranking.length - 1} (a tie at p joins ranking[p] to ranking[p-1])`;
-      const extra = { ...(typeof o["rater"] === "string" ? { rater: o["rater"] } : {}), ...(typeof o["checkpoint"] === "string" ? { checkpoint: o["checkpoint"] } : {}) };
-      return { kind: "ranking", prompt: o["prompt"] as string, responses, ranking, ties: [...ties].sort((a, b) => a - b), ...extra, where } as RecordOf[F];
+      if (outside !== undefined)
+        return `/ties names position ${outside}, but /ranking has positions 0..${ranking.length - 1} (a tie at p joins ranking[p] to ranking[p-1])`;
+      const extra = {
+        ...(typeof o["rater"] === "string" ? { rater: o["rater"] } : {}),
+        ...(typeof o["checkpoint"] === "string" ? { checkpoint: o["checkpoint"] } : {}),
+      };
+      return {
+        kind: "ranking",
+        prompt: o["prompt"] as string,
+        responses,
+        ranking,
+        ties: [...ties].sort((a, b) => a - b),
+        ...extra,
+        where,
+      } as RecordOf[F];
     }
   }
   throw new Error(`unreachable format ${format as string}`);

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import type { Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { DatasetError } from "../errors.ts";
 
 /**
@@ -18,12 +18,18 @@ export class HashingDecoder {
     this.hash.update(chunk);
     this.bytes += chunk.length;
     if (chunk.includes(0)) {
-      throw new DatasetError(`${this.where}: a NUL byte near byte ${this.bytes - chunk.length + chunk.indexOf(0)}; this looks like a binary file, not text or JSONL`, this.where);
+      throw new DatasetError(
+        `${this.where}: a NUL byte near byte ${this.bytes - chunk.length + chunk.indexOf(0)}; this looks like a binary file, not text or JSONL`,
+        this.where,
+      );
     }
     try {
       return this.decoder.decode(chunk, { stream: true });
     } catch {
-      throw new DatasetError(`${this.where}: invalid UTF-8 near byte ${this.bytes - chunk.length}; datasets must be UTF-8 text`, this.where);
+      throw new DatasetError(
+        `${this.where}: invalid UTF-8 near byte ${this.bytes - chunk.length}; datasets must be UTF-8 text`,
+        this.where,
+      );
     }
   }
 
@@ -31,7 +37,10 @@ export class HashingDecoder {
     try {
       return this.decoder.decode();
     } catch {
-      throw new DatasetError(`${this.where}: the file ends inside a UTF-8 character; datasets must be UTF-8 text`, this.where);
+      throw new DatasetError(
+        `${this.where}: the file ends inside a UTF-8 character; datasets must be UTF-8 text`,
+        this.where,
+      );
     }
   }
 
@@ -52,7 +61,11 @@ export interface Line {
  * Splits decoded text into lines (\n or \r\n) without ever holding more than one line, and at most
  * `maxLineChars` of it: an over-long line is reported, not buffered.
  */
-export async function* splitLines(chunks: AsyncIterable<Uint8Array>, decoder: HashingDecoder, maxLineChars: number): AsyncGenerator<Line> {
+export async function* splitLines(
+  chunks: AsyncIterable<Uint8Array>,
+  decoder: HashingDecoder,
+  maxLineChars: number,
+): AsyncGenerator<Line> {
   let partial = "";
   let overLong = false;
   let number = 1;

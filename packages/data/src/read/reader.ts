@@ -1,9 +1,9 @@
 import { DatasetError } from "../errors.ts";
-import { HashingDecoder, splitLines } from "./lines.ts";
-import { openSource } from "./source.ts";
-import type { SourceOpener } from "./source.ts";
-import { DATASET_FORMATS, formatFromKeys, recordChars, toRecord } from "./formats.ts";
 import type { DatasetFormat, DatasetRecord, RecordOf, TextRecord } from "./formats.ts";
+import { DATASET_FORMATS, formatFromKeys, recordChars, toRecord } from "./formats.ts";
+import { HashingDecoder, splitLines } from "./lines.ts";
+import type { SourceOpener } from "./source.ts";
+import { openSource } from "./source.ts";
 
 export type BadRecordPolicy = "skip" | "fail";
 
@@ -58,13 +58,28 @@ type Resolved<F> = F extends DatasetFormat ? RecordOf[F] : DatasetRecord;
  * Streams a dataset record by record: bytes are read in chunks, hashed, split into lines and validated
  * against schemas/datasets. Nothing holds the whole file.
  */
-export function readDataset<F extends DatasetFormat | "auto">(uri: string, options: ReadOptions<F>): Dataset<Resolved<F>> {
+export function readDataset<F extends DatasetFormat | "auto">(
+  uri: string,
+  options: ReadOptions<F>,
+): Dataset<Resolved<F>> {
   const policy = options.policy ?? "fail";
   const maxChars = options.maxChars ?? 1_000_000;
   if (options.format !== "auto" && !DATASET_FORMATS.includes(options.format as DatasetFormat)) {
-    throw new DatasetError(`unknown dataset format ${JSON.stringify(options.format)}; use one of ${DATASET_FORMATS.join(", ")} or auto`);
+    throw new DatasetError(
+      `unknown dataset format ${JSON.stringify(options.format)}; use one of ${DATASET_FORMATS.join(", ")} or auto`,
+    );
   }
-  const report: DatasetReport = { uri, format: options.format === "auto" ? "jsonl-text" : (options.format as DatasetFormat), sha256: "", complete: false, bytes: 0, lines: 0, records: 0, skipped: 0, errors: [] };
+  const report: DatasetReport = {
+    uri,
+    format: options.format === "auto" ? "jsonl-text" : (options.format as DatasetFormat),
+    sha256: "",
+    complete: false,
+    bytes: 0,
+    lines: 0,
+    records: 0,
+    skipped: 0,
+    errors: [],
+  };
   let decoder: HashingDecoder | undefined;
 
   async function* iterate(): AsyncGenerator<DatasetRecord> {
@@ -73,7 +88,8 @@ export function readDataset<F extends DatasetFormat | "auto">(uri: string, optio
     decoder = new HashingDecoder(source.name);
     const bad = (where: string, reason: string): void => {
       const message = `${where}: ${reason}`;
-      if (policy === "fail") throw new DatasetError(`${message} (policy "fail"; fix the line or use policy "skip")`, where);
+      if (policy === "fail")
+        throw new DatasetError(`${message} (policy "fail"; fix the line or use policy "skip")`, where);
       report.skipped++;
       if (report.errors.length < MAX_KEPT_ERRORS) report.errors.push(message);
     };
@@ -107,7 +123,10 @@ export function readDataset<F extends DatasetFormat | "auto">(uri: string, optio
         pending = { kind: "text", text: tail, end: false, where: source.name };
       }
       if (!pending || !(sawText || /\S/.test(tail))) {
-        throw new DatasetError(`${source.name}: the text file is empty (or only whitespace); give the corpus some text`, source.name);
+        throw new DatasetError(
+          `${source.name}: the text file is empty (or only whitespace); give the corpus some text`,
+          source.name,
+        );
       }
       pending.end = true;
       report.lines = 1;
@@ -134,7 +153,10 @@ export function readDataset<F extends DatasetFormat | "auto">(uri: string, optio
         if (format === "auto") {
           const guessed = formatFromKeys(value);
           if (!guessed) {
-            throw new DatasetError(`${where}: cannot tell the dataset format from the keys ${JSON.stringify(Object.keys(value ?? {}))}; name it in the config (one of ${DATASET_FORMATS.join(", ")})`, where);
+            throw new DatasetError(
+              `${where}: cannot tell the dataset format from the keys ${JSON.stringify(Object.keys(value ?? {}))}; name it in the config (one of ${DATASET_FORMATS.join(", ")})`,
+              where,
+            );
           }
           format = guessed;
           report.format = guessed;
@@ -154,7 +176,10 @@ export function readDataset<F extends DatasetFormat | "auto">(uri: string, optio
       }
       if (report.records === 0) {
         const first = report.errors[0] ? ` (first problem: ${report.errors[0]})` : "";
-        throw new DatasetError(`${source.name}: no valid records in ${report.lines} lines, ${report.skipped} skipped${first}`, source.name);
+        throw new DatasetError(
+          `${source.name}: no valid records in ${report.lines} lines, ${report.skipped} skipped${first}`,
+          source.name,
+        );
       }
     }
     report.bytes = decoder.bytes;
@@ -164,12 +189,19 @@ export function readDataset<F extends DatasetFormat | "auto">(uri: string, optio
 
   return {
     [Symbol.asyncIterator]: () => iterate() as AsyncIterator<Resolved<F>>,
-    report: () => ({ ...report, errors: [...report.errors], sha256: report.sha256 || (decoder ? decoder.hash.copy().digest("hex") : "") }),
+    report: () => ({
+      ...report,
+      errors: [...report.errors],
+      sha256: report.sha256 || (decoder ? decoder.hash.copy().digest("hex") : ""),
+    }),
   };
 }
 
 /** Reads a whole (small) dataset into memory: for supervised sets, never for corpora. */
-export async function collectDataset<F extends DatasetFormat | "auto">(uri: string, options: ReadOptions<F>): Promise<{ records: Array<Resolved<F>>; report: DatasetReport }> {
+export async function collectDataset<F extends DatasetFormat | "auto">(
+  uri: string,
+  options: ReadOptions<F>,
+): Promise<{ records: Array<Resolved<F>>; report: DatasetReport }> {
   const ds = readDataset(uri, options);
   const records: Array<Resolved<F>> = [];
   for await (const r of ds) records.push(r);

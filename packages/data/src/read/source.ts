@@ -40,7 +40,10 @@ export async function openSource(uri: string, opener?: SourceOpener): Promise<Op
       const s = await stat(path);
       if (!s.isFile()) throw new Error("not a regular file");
     } catch (e) {
-      throw new DatasetError(`${uri}: dataset not found (${(e as Error).message}); check the path or URI in the recipe`, canonical);
+      throw new DatasetError(
+        `${uri}: dataset not found (${(e as Error).message}); check the path or URI in the recipe`,
+        canonical,
+      );
     }
     return { uri: canonical, name, chunks: createReadStream(path, { highWaterMark: 1 << 16 }) };
   }
@@ -51,10 +54,16 @@ export async function openSource(uri: string, opener?: SourceOpener): Promise<Op
       res = await fetch(canonical, { redirect: "error" });
     } catch (e) {
       const why = ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
-      const hint = /redirect/i.test(why) ? "; the URL redirects, and redirects are not followed: name the final URL" : "";
+      const hint = /redirect/i.test(why)
+        ? "; the URL redirects, and redirects are not followed: name the final URL"
+        : "";
       throw new DatasetError(`${canonical}: cannot fetch dataset (${why})${hint}`, canonical);
     }
-    if (!res.ok || !res.body) throw new DatasetError(`${canonical}: HTTP ${res.status} ${res.statusText}; the dataset URL must answer 200`, canonical);
+    if (!res.ok || !res.body)
+      throw new DatasetError(
+        `${canonical}: HTTP ${res.status} ${res.statusText}; the dataset URL must answer 200`,
+        canonical,
+      );
     return { uri: canonical, name, chunks: res.body as unknown as AsyncIterable<Uint8Array> };
   }
   const scheme = canonical.split(":")[0];

@@ -40,7 +40,16 @@ export function packSupervised(
   const T = options.blockSize;
   const width = T + 1;
   const mode = options.mode ?? "rows";
-  const out: SupervisedRows = { blockSize: T, mode, ids: [], target: [], segment: [], position: [], skipped: 0, errors: [] };
+  const out: SupervisedRows = {
+    blockSize: T,
+    mode,
+    ids: [],
+    target: [],
+    segment: [],
+    position: [],
+    skipped: 0,
+    errors: [],
+  };
   const used: number[] = [];
   const newRow = () => {
     out.ids.push(new Int32Array(width).fill(options.padId));
@@ -60,7 +69,11 @@ export function packSupervised(
       options.onSkip?.(index, msg);
       continue;
     }
-    if (!ex.target.some((t) => t === 1)) throw new DatasetError(`${ex.where}: example has no trained token (empty completion or no assistant turn)`, ex.where);
+    if (!ex.target.some((t) => t === 1))
+      throw new DatasetError(
+        `${ex.where}: example has no trained token (empty completion or no assistant turn)`,
+        ex.where,
+      );
     let row = -1;
     if (mode === "packed") {
       for (let r = Math.max(0, used.length - OPEN_ROWS); r < used.length; r++) {
@@ -82,7 +95,10 @@ export function packSupervised(
     }
     used[row] = at + n;
   }
-  if (out.ids.length === 0) throw new DatasetError(`no supervised example fits blockSize ${T} (${out.skipped} skipped; first: ${out.errors[0] ?? "none"})`);
+  if (out.ids.length === 0)
+    throw new DatasetError(
+      `no supervised example fits blockSize ${T} (${out.skipped} skipped; first: ${out.errors[0] ?? "none"})`,
+    );
   return out;
 }
 
@@ -103,7 +119,15 @@ export interface SupervisedBatch {
 
 function emptyBatch(B: number, T: number): SupervisedBatch {
   const n = B * T;
-  return { x: new Int32Array(n), y: new Int32Array(n), lossMask: new Float32Array(n), segmentIds: new Int32Array(n), positions: new Int32Array(n), batchSize: B, blockSize: T };
+  return {
+    x: new Int32Array(n),
+    y: new Int32Array(n),
+    lossMask: new Float32Array(n),
+    segmentIds: new Int32Array(n),
+    positions: new Int32Array(n),
+    batchSize: B,
+    blockSize: T,
+  };
 }
 
 /** Copies row r into batch row b. The one place the loss mask is derived from targets. */
@@ -126,7 +150,10 @@ function copyRow(rows: SupervisedRows, r: number, batch: SupervisedBatch, b: num
  * Batch `step`: rows in an epoch-wise permutation keyed by (seed, epoch), so (seed, step) fixes the batch
  * and every row is seen once per epoch.
  */
-export function supervisedBatch(rows: SupervisedRows, options: { seed: number; step: number; batchSize: number }): SupervisedBatch {
+export function supervisedBatch(
+  rows: SupervisedRows,
+  options: { seed: number; step: number; batchSize: number },
+): SupervisedBatch {
   const { seed, step, batchSize: B } = options;
   const n = rows.ids.length;
   const batch = emptyBatch(B, rows.blockSize);
@@ -163,7 +190,10 @@ export class SupervisedBatches {
     readonly valRows: SupervisedRows,
     readonly batchSize: number,
   ) {
-    if (trainRows.blockSize !== valRows.blockSize) throw new DatasetError(`train rows have blockSize ${trainRows.blockSize} but val rows ${valRows.blockSize}; pack both with the same blockSize`);
+    if (trainRows.blockSize !== valRows.blockSize)
+      throw new DatasetError(
+        `train rows have blockSize ${trainRows.blockSize} but val rows ${valRows.blockSize}; pack both with the same blockSize`,
+      );
   }
 
   get blockSize(): number {

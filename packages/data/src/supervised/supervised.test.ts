@@ -1,12 +1,13 @@
-import { describe, it, expect } from "vitest";
-import { alpacaToMessages, chatExample, chatPromptIds, promptCompletionExample } from "./examples.ts";
-import { packSupervised, supervisedBatch, supervisedEvalBatches, SupervisedBatches } from "./packing.ts";
-import { DEFAULT_CHAT_TEMPLATE, renderChat, tokenizerConfigFor, chatTemplateOf } from "../chat/template.ts";
-import { testCodec } from "../test-codec.ts";
+import { describe, expect, it } from "vitest";
+import { chatTemplateOf, DEFAULT_CHAT_TEMPLATE, renderChat, tokenizerConfigFor } from "../chat/template.ts";
 import type { ChatMessage } from "../read/formats.ts";
+import { testCodec } from "../test-codec.ts";
+import { alpacaToMessages, chatExample, chatPromptIds, promptCompletionExample } from "./examples.ts";
+import { packSupervised, SupervisedBatches, supervisedBatch, supervisedEvalBatches } from "./packing.ts";
 
 const codec = testCodec("abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ:?.,\n0123456789=+");
-const trained = (ex: { ids: number[]; target: Uint8Array }) => codec.decode(ex.ids.filter((_, i) => ex.target[i] === 1));
+const trained = (ex: { ids: number[]; target: Uint8Array }) =>
+  codec.decode(ex.ids.filter((_, i) => ex.target[i] === 1));
 
 describe("supervised examples", () => {
   it("trains the completion and its EOS, not the prompt", () => {
@@ -25,7 +26,9 @@ describe("supervised examples", () => {
       { role: "assistant", content: "bye" },
     ];
     const text = renderChat(DEFAULT_CHAT_TEMPLATE, messages, { bosToken: "<|bos|>", eosToken: "<|endoftext|>" });
-    expect(text).toBe("<|system|>be brief<|end|><|user|>hi<|end|><|assistant|>hello<|endoftext|><|user|>bye?<|end|><|assistant|>bye<|endoftext|>");
+    expect(text).toBe(
+      "<|system|>be brief<|end|><|user|>hi<|end|><|assistant|>hello<|endoftext|><|user|>bye?<|end|><|assistant|>bye<|endoftext|>",
+    );
     const ex = chatExample(codec, messages, { where: "c.jsonl:4" });
     expect(codec.decode(ex.ids)).toBe(text);
     expect(trained(ex)).toBe("hello<|endoftext|>bye<|endoftext|>");
@@ -46,20 +49,42 @@ describe("supervised examples", () => {
 
   it("refuses a template whose prefixes do not render as prefixes, and a broken template", () => {
     const counting = "{{ messages|length }}{% for m in messages %}{{ m['content'] }}{% endfor %}";
-    expect(() => chatExample(codec, [{ role: "user", content: "a" }, { role: "assistant", content: "b" }], { template: counting, where: "x.jsonl:2" })).toThrow(/x\.jsonl:2: the chat template does not render message 1/);
-    expect(() => renderChat("{% for %}", [], { bosToken: "", eosToken: "" })).toThrow(/chat template does not parse as Jinja/);
+    expect(() =>
+      chatExample(
+        codec,
+        [
+          { role: "user", content: "a" },
+          { role: "assistant", content: "b" },
+        ],
+        { template: counting, where: "x.jsonl:2" },
+      ),
+    ).toThrow(/x\.jsonl:2: the chat template does not render message 1/);
+    expect(() => renderChat("{% for %}", [], { bosToken: "", eosToken: "" })).toThrow(
+      /chat template does not parse as Jinja/,
+    );
   });
 
   it("stores the template in tokenizer_config.json and reads it back", () => {
     const cfg = tokenizerConfigFor(codec, { modelMaxLength: 64 });
-    expect(cfg).toMatchObject({ eos_token: "<|endoftext|>", pad_token: "<|pad|>", model_max_length: 64, chat_template: DEFAULT_CHAT_TEMPLATE });
+    expect(cfg).toMatchObject({
+      eos_token: "<|endoftext|>",
+      pad_token: "<|pad|>",
+      model_max_length: 64,
+      chat_template: DEFAULT_CHAT_TEMPLATE,
+    });
     expect(chatTemplateOf(cfg)).toBe(DEFAULT_CHAT_TEMPLATE);
     expect(chatTemplateOf({})).toBe(DEFAULT_CHAT_TEMPLATE);
   });
 });
 
 describe("packing and batches", () => {
-  const examples = Array.from({ length: 10 }, (_, i) => promptCompletionExample(codec, { prompt: `q${i}:`, completion: "x".repeat(1 + (i % 4)), where: `f.jsonl:${i + 1}` }));
+  const examples = Array.from({ length: 10 }, (_, i) =>
+    promptCompletionExample(codec, {
+      prompt: `q${i}:`,
+      completion: "x".repeat(1 + (i % 4)),
+      where: `f.jsonl:${i + 1}`,
+    }),
+  );
 
   it("one example per row: padding is masked, positions count from 0", () => {
     const rows = packSupervised(examples, { blockSize: 12, padId: codec.special.pad });
@@ -89,7 +114,8 @@ describe("packing and batches", () => {
           expect(b.segmentIds[i]).toBeGreaterThan(0);
           if (i % 23 > 0 && b.segmentIds[i - 1] !== b.segmentIds[i]) expect(b.positions[i]).toBe(0);
         }
-        if (i % 23 > 0 && b.segmentIds[i] !== b.segmentIds[i - 1] && b.segmentIds[i] !== 0) expect(b.positions[i]).toBe(0);
+        if (i % 23 > 0 && b.segmentIds[i] !== b.segmentIds[i - 1] && b.segmentIds[i] !== 0)
+          expect(b.positions[i]).toBe(0);
         maskSum += b.lossMask[i]!;
       }
     }
@@ -98,7 +124,9 @@ describe("packing and batches", () => {
 
   it("batch order is a pure function of (seed, step) and covers every row once per epoch", () => {
     const rows = packSupervised(examples, { blockSize: 12, padId: codec.special.pad });
-    expect(supervisedBatch(rows, { seed: 3, step: 4, batchSize: 5 })).toEqual(supervisedBatch(rows, { seed: 3, step: 4, batchSize: 5 }));
+    expect(supervisedBatch(rows, { seed: 3, step: 4, batchSize: 5 })).toEqual(
+      supervisedBatch(rows, { seed: 3, step: 4, batchSize: 5 }),
+    );
     const firstTokens = new Set<string>();
     for (const step of [0, 1]) {
       const b = supervisedBatch(rows, { seed: 3, step, batchSize: 5 });
@@ -108,8 +136,13 @@ describe("packing and batches", () => {
   });
 
   it("names an over-long example, or skips and counts it", () => {
-    const long = [...examples, promptCompletionExample(codec, { prompt: "a".repeat(30), completion: "b", where: "f.jsonl:11" })];
-    expect(() => packSupervised(long, { blockSize: 12, padId: 2 })).toThrow(/f\.jsonl:11: example is 32 tokens, over blockSize \+ 1 = 13/);
+    const long = [
+      ...examples,
+      promptCompletionExample(codec, { prompt: "a".repeat(30), completion: "b", where: "f.jsonl:11" }),
+    ];
+    expect(() => packSupervised(long, { blockSize: 12, padId: 2 })).toThrow(
+      /f\.jsonl:11: example is 32 tokens, over blockSize \+ 1 = 13/,
+    );
     const told: number[] = [];
     const rows = packSupervised(long, { blockSize: 12, padId: 2, policy: "skip", onSkip: (i) => told.push(i) });
     expect(rows.skipped).toBe(1);
@@ -124,8 +157,15 @@ describe("packing and batches", () => {
     expect(source.valBatches).toBe(2);
     expect(source.val(0)).toEqual(source.val(2));
     expect(source.val(1).x.subarray(12)).toEqual(new Int32Array(12)); // the last batch is padded with empty rows
-    expect(source.val(1).lossMask.subarray(12).every((v) => v === 0)).toBe(true);
+    expect(
+      source
+        .val(1)
+        .lossMask.subarray(12)
+        .every((v) => v === 0),
+    ).toBe(true);
     expect(source.train(5, 9)).toEqual(supervisedBatch(rows, { seed: 5, step: 9, batchSize: 2 }));
-    expect(() => new SupervisedBatches(rows, packSupervised(examples, { blockSize: 20, padId: 2 }), 2)).toThrow(/blockSize 12 but val rows 20/);
+    expect(() => new SupervisedBatches(rows, packSupervised(examples, { blockSize: 20, padId: 2 }), 2)).toThrow(
+      /blockSize 12 but val rows 20/,
+    );
   });
 });

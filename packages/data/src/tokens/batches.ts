@@ -27,9 +27,14 @@ export class LmBatches {
   ) {
     this.batchSize = options.batchSize;
     this.blockSize = options.blockSize;
-    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0) throw new DatasetError(`batchSize must be a positive integer, got ${this.batchSize}`);
-    if (!Number.isInteger(this.blockSize) || this.blockSize <= 0) throw new DatasetError(`blockSize must be a positive integer, got ${this.blockSize}`);
-    for (const [name, file] of [["train", corpus.train], ["val", corpus.val]] as const) {
+    if (!Number.isInteger(this.batchSize) || this.batchSize <= 0)
+      throw new DatasetError(`batchSize must be a positive integer, got ${this.batchSize}`);
+    if (!Number.isInteger(this.blockSize) || this.blockSize <= 0)
+      throw new DatasetError(`blockSize must be a positive integer, got ${this.blockSize}`);
+    for (const [name, file] of [
+      ["train", corpus.train],
+      ["val", corpus.val],
+    ] as const) {
       if (file.length < this.blockSize + 1) {
         throw new DatasetError(
           `the ${name} split has ${file.length} tokens, fewer than one block of ${this.blockSize} + 1; ` +

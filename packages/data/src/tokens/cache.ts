@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
-import { canonicalUri, openSource } from "../read/source.ts";
-import type { SourceOpener } from "../read/source.ts";
 import type { DatasetReport } from "../read/reader.ts";
+import type { SourceOpener } from "../read/source.ts";
+import { canonicalUri, openSource } from "../read/source.ts";
 import type { TokenDtype } from "./token-file.ts";
 
 /** What sits beside each token file: enough to reuse it only when nothing it was made from changed. */
@@ -27,7 +27,14 @@ async function sourceSha256(uri: string, opener?: SourceOpener): Promise<string>
  * The meta of a token file that can be reused: same tokenizer key, same dtype and sources, every
  * source's bytes unchanged (re-hashed: hashing is far cheaper than tokenising), file of the right size.
  */
-export async function reusableTokenFile(p: { path: string; metaPath: string; uris: string[]; cacheKey: string; dtype: TokenDtype; opener?: SourceOpener }): Promise<TokenFileMeta | undefined> {
+export async function reusableTokenFile(p: {
+  path: string;
+  metaPath: string;
+  uris: string[];
+  cacheKey: string;
+  dtype: TokenDtype;
+  opener?: SourceOpener;
+}): Promise<TokenFileMeta | undefined> {
   let meta: TokenFileMeta;
   try {
     meta = JSON.parse(await readFile(p.metaPath, "utf8")) as TokenFileMeta;

@@ -1,16 +1,19 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DatasetError } from "../errors.ts";
 import type { TextCodec } from "../codec.ts";
-import { readDataset } from "../read/reader.ts";
+import { DatasetError } from "../errors.ts";
 import type { BadRecordPolicy, DatasetReport } from "../read/reader.ts";
+import { readDataset } from "../read/reader.ts";
 import type { SourceOpener } from "../read/source.ts";
-import { TokenFile, TokenFileWriter, tokenDtypeFor } from "./token-file.ts";
-import { reusableTokenFile } from "./cache.ts";
 import type { TokenFileMeta } from "./cache.ts";
+import { reusableTokenFile } from "./cache.ts";
+import { TokenFile, TokenFileWriter, tokenDtypeFor } from "./token-file.ts";
 
 function notText(rec: { kind: string; where: string }): DatasetError {
-  return new DatasetError(`${rec.where}: a language-model corpus takes text files or {"text"} JSONL, not ${rec.kind} records`, rec.where);
+  return new DatasetError(
+    `${rec.where}: a language-model corpus takes text files or {"text"} JSONL, not ${rec.kind} records`,
+    rec.where,
+  );
 }
 
 export interface CorpusOptions {
@@ -56,11 +59,19 @@ export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCor
   let reused = true;
 
   async function write(uris: string[], name: string): Promise<{ file: TokenFile; documents: number }> {
-    if (uris.length === 0) throw new DatasetError(`no ${name} sources given; name at least one text or {"text"} JSONL dataset`);
+    if (uris.length === 0)
+      throw new DatasetError(`no ${name} sources given; name at least one text or {"text"} JSONL dataset`);
     const path = join(dir, `${name}.tokens`);
     const metaPath = join(dir, `${name}.tokens.json`);
     if (options.cacheKey) {
-      const meta = await reusableTokenFile({ path, metaPath, uris, cacheKey: options.cacheKey, dtype, ...(options.opener && { opener: options.opener }) });
+      const meta = await reusableTokenFile({
+        path,
+        metaPath,
+        uris,
+        cacheKey: options.cacheKey,
+        dtype,
+        ...(options.opener && { opener: options.opener }),
+      });
       if (meta) {
         datasets.push(...meta.reports);
         return { file: TokenFile.open(path, dtype, meta.length), documents: meta.documents };
@@ -73,7 +84,12 @@ export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCor
     let documents = 0;
     try {
       for (const uri of uris) {
-        const ds = readDataset(uri, { format: "auto", ...(options.policy && { policy: options.policy }), ...(options.maxChars && { maxChars: options.maxChars }), ...(options.opener && { opener: options.opener }) });
+        const ds = readDataset(uri, {
+          format: "auto",
+          ...(options.policy && { policy: options.policy }),
+          ...(options.maxChars && { maxChars: options.maxChars }),
+          ...(options.opener && { opener: options.opener }),
+        });
         let stream = tokenizer.createStreamEncoder();
         for await (const rec of ds) {
           if (rec.kind !== "text") throw notText(rec);
@@ -91,7 +107,14 @@ export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCor
       writer.close();
     }
     datasets.push(...reports);
-    const meta: TokenFileMeta = { dtype, length: writer.length, documents, vocabSize: tokenizer.vocabSize, ...(options.cacheKey && { cacheKey: options.cacheKey }), reports };
+    const meta: TokenFileMeta = {
+      dtype,
+      length: writer.length,
+      documents,
+      vocabSize: tokenizer.vocabSize,
+      ...(options.cacheKey && { cacheKey: options.cacheKey }),
+      reports,
+    };
     await writeFile(metaPath, JSON.stringify(meta, null, 2));
     return { file: TokenFile.open(path, dtype, writer.length), documents };
   }
@@ -99,10 +122,17 @@ export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCor
   const train = await write(options.train, "train");
   if (options.val && options.val.length > 0) {
     const val = await write(options.val, "val");
-    return { train: train.file, val: val.file, datasets, documents: { train: train.documents, val: val.documents }, reused, close: () => {
-      train.file.close();
-      val.file.close();
-    } };
+    return {
+      train: train.file,
+      val: val.file,
+      datasets,
+      documents: { train: train.documents, val: val.documents },
+      reused,
+      close: () => {
+        train.file.close();
+        val.file.close();
+      },
+    };
   }
   const fraction = options.valFraction ?? 0.1;
   if (!(fraction > 0 && fraction < 1)) throw new DatasetError(`valFraction must be in (0, 1), got ${fraction}`);
@@ -122,9 +152,16 @@ export async function buildTokenCorpus(options: CorpusOptions): Promise<TokenCor
  * The text of language-model sources, streamed (text files in chunks, {"text"} JSONL record by record,
  * "\n" after each document): what a tokenizer is trained on. Never holds a whole file.
  */
-export async function* corpusTexts(uris: string[], options: { policy?: BadRecordPolicy; opener?: SourceOpener } = {}): AsyncGenerator<string> {
+export async function* corpusTexts(
+  uris: string[],
+  options: { policy?: BadRecordPolicy; opener?: SourceOpener } = {},
+): AsyncGenerator<string> {
   for (const uri of uris) {
-    for await (const rec of readDataset(uri, { format: "auto", ...(options.policy && { policy: options.policy }), ...(options.opener && { opener: options.opener }) })) {
+    for await (const rec of readDataset(uri, {
+      format: "auto",
+      ...(options.policy && { policy: options.policy }),
+      ...(options.opener && { opener: options.opener }),
+    })) {
       if (rec.kind !== "text") throw notText(rec);
       yield rec.text;
       if (rec.end) yield "\n";

@@ -67,13 +67,15 @@ export class TokenFile {
 
   /** A sub-window, sharing the file descriptor. */
   slice(begin: number, end: number): TokenFile {
-    if (begin < 0 || end > this.length || begin > end) throw new RangeError(`slice ${begin}..${end} outside 0..${this.length} of ${this.path}`);
+    if (begin < 0 || end > this.length || begin > end)
+      throw new RangeError(`slice ${begin}..${end} outside 0..${this.length} of ${this.path}`);
     return new TokenFile(this.fd, this.path, this.dtype, this.start + begin, end - begin);
   }
 
   /** Copies tokens [at, at+count) of this window into `out` from `offset`. */
   readInto(at: number, count: number, out: Int32Array, offset = 0): void {
-    if (at < 0 || at + count > this.length) throw new RangeError(`read ${at}..${at + count} outside 0..${this.length} of ${this.path}`);
+    if (at < 0 || at + count > this.length)
+      throw new RangeError(`read ${at}..${at + count} outside 0..${this.length} of ${this.path}`);
     const width = BYTES[this.dtype];
     const bytes = new Uint8Array(count * width);
     let done = 0;

@@ -31,8 +31,14 @@ export function attention(g: Graph, x: Tensor, wAttn: Tensor, wProj: Tensor, H: 
   const [B, T, C] = x.shape as [number, number, number];
   const D = C / H;
   const qkv = x.matmul(wAttn); // [B,T,3C]
-  const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, D]).transpose([0, 2, 1, 3]); // [B,H,T,D]
-  const att = heads(0).matmul(heads(1).mT()).mul(1 / Math.sqrt(D)); // [B,H,T,T]
+  const heads = (i: number) =>
+    qkv
+      .slice(2, i * C, (i + 1) * C)
+      .reshape([B, T, H, D])
+      .transpose([0, 2, 1, 3]); // [B,H,T,D]
+  const att = heads(0)
+    .matmul(heads(1).mT())
+    .mul(1 / Math.sqrt(D)); // [B,H,T,T]
   const probs = att.add(causalBias(g, T, x.dtype === "float64" ? "float64" : "float32")).softmax(-1);
   const y = probs.matmul(heads(2)).transpose([0, 2, 1, 3]).reshape([B, T, C]); // [B,T,C]
   return y.matmul(wProj);

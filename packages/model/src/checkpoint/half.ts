@@ -11,7 +11,8 @@ export function f16ToF32(bits: Uint16Array): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >> 10) & 0x1f;
     const frac = h & 0x3ff;
-    if (exp === 0) out[i] = sign * frac * 2 ** -24; // subnormal
+    if (exp === 0)
+      out[i] = sign * frac * 2 ** -24; // subnormal
     else if (exp === 0x1f) out[i] = frac ? NaN : sign * Infinity;
     else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
   }

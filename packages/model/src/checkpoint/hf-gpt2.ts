@@ -1,13 +1,13 @@
 import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CheckpointError, gptConfigFromHf, gptConfigToHf, validateGptConfig } from "./gpt-config.ts";
-import type { GptConfig } from "./gpt-config.ts";
-import { readSafetensors, writeSafetensors } from "./safetensors.ts";
-import type { SafeTensor } from "./safetensors.ts";
-import { bf16ToF32, f16ToF32 } from "./half.ts";
-import { loadTokenizer } from "../tokenizer/hf-json.ts";
 import { loadGpt2TokenizerFiles } from "../tokenizer/gpt2-files.ts";
+import { loadTokenizer } from "../tokenizer/hf-json.ts";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";
+import type { GptConfig } from "./gpt-config.ts";
+import { CheckpointError, gptConfigFromHf, gptConfigToHf, validateGptConfig } from "./gpt-config.ts";
+import { bf16ToF32, f16ToF32 } from "./half.ts";
+import type { SafeTensor } from "./safetensors.ts";
+import { readSafetensors, writeSafetensors } from "./safetensors.ts";
 
 /** A float32 tensor: row-major `data` of `shape`. */
 export interface F32Tensor {
@@ -74,7 +74,8 @@ function checkAgainstSpecs(tensors: ReadonlyMap<string, F32Tensor>, specs: Tenso
       problems.push(`${s.name}: shape [${s.shape.join(",")}] but ${t.data.length} values`);
     }
   }
-  for (const name of tensors.keys()) if (!expected.has(name)) problems.push(`${name}: not a parameter of this GPT config`);
+  for (const name of tensors.keys())
+    if (!expected.has(name)) problems.push(`${name}: not a parameter of this GPT config`);
   if (problems.length > 0) {
     throw new CheckpointError(`${where}: ${problems.length} tensor problem(s):\n  ${problems.join("\n  ")}`);
   }
@@ -109,29 +110,48 @@ export interface HfFolder {
  */
 export async function saveHfFolder(
   dir: string,
-  folder: { config: GptConfig; tensors: ReadonlyMap<string, F32Tensor>; tokenizer: Tokenizer; tokenizerConfig?: Record<string, unknown>; score?: ScoreHead },
+  folder: {
+    config: GptConfig;
+    tensors: ReadonlyMap<string, F32Tensor>;
+    tokenizer: Tokenizer;
+    tokenizerConfig?: Record<string, unknown>;
+    score?: ScoreHead;
+  },
 ): Promise<void> {
   const { config, tensors, tokenizer, score } = folder;
   validateGptConfig(config, dir);
   checkAgainstSpecs(tensors, gptTensorSpecs(config), dir);
   if (tokenizer.vocabSize > config.vocabSize) {
-    throw new CheckpointError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocabSize is ${config.vocabSize}; the model must cover every id`);
+    throw new CheckpointError(
+      `${dir}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocabSize is ${config.vocabSize}; the model must cover every id`,
+    );
   }
   const out = new Map<string, SafeTensor>();
   for (const s of gptTensorSpecs(config)) {
     const t = tensors.get(s.name)!;
     out.set(s.name, { dtype: "F32", shape: s.shape, data: t.data });
   }
-  for (const s of biasSpecs(config)) out.set(s.name, { dtype: "F32", shape: s.shape, data: new Float32Array(s.shape.reduce((a, b) => a * b, 1)) });
+  for (const s of biasSpecs(config))
+    out.set(s.name, { dtype: "F32", shape: s.shape, data: new Float32Array(s.shape.reduce((a, b) => a * b, 1)) });
   let hfConfig = gptConfigToHf(config, tokenizer.special);
   if (score) {
-    if (score.weight.length !== config.nEmbd) throw new CheckpointError(`${dir}: ${SCORE_WEIGHT} has ${score.weight.length} values, expected [1, ${config.nEmbd}]`);
-    if (!Number.isFinite(score.rewardBias)) throw new CheckpointError(`${dir}: reward_bias must be a finite number, got ${score.rewardBias}`);
+    if (score.weight.length !== config.nEmbd)
+      throw new CheckpointError(
+        `${dir}: ${SCORE_WEIGHT} has ${score.weight.length} values, expected [1, ${config.nEmbd}]`,
+      );
+    if (!Number.isFinite(score.rewardBias))
+      throw new CheckpointError(`${dir}: reward_bias must be a finite number, got ${score.rewardBias}`);
     out.set(SCORE_WEIGHT, { dtype: "F32", shape: [1, config.nEmbd], data: score.weight });
-    hfConfig = { ...hfConfig, architectures: ["GPT2ForSequenceClassification"], num_labels: 1, pad_token_id: tokenizer.special.pad, reward_bias: score.rewardBias };
+    hfConfig = {
+      ...hfConfig,
+      architectures: ["GPT2ForSequenceClassification"],
+      num_labels: 1,
+      pad_token_id: tokenizer.special.pad,
+      reward_bias: score.rewardBias,
+    };
   }
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "config.json"), JSON.stringify(hfConfig, null, 2) + "\n");
+  await writeFile(join(dir, "config.json"), `${JSON.stringify(hfConfig, null, 2)}\n`);
   await writeSafetensors(join(dir, "model.safetensors"), out, { metadata: { format: "pt" } });
   await writeFile(join(dir, "tokenizer.json"), JSON.stringify(tokenizer.toHfJson()));
   const tokenizerConfig = folder.tokenizerConfig ?? {
@@ -141,7 +161,7 @@ export async function saveHfFolder(
     pad_token: tokenizer.specialText.pad,
     model_max_length: config.blockSize,
   };
-  await writeFile(join(dir, "tokenizer_config.json"), JSON.stringify(tokenizerConfig, null, 2) + "\n");
+  await writeFile(join(dir, "tokenizer_config.json"), `${JSON.stringify(tokenizerConfig, null, 2)}\n`);
 }
 
 const BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/; // causal-mask buffers, not parameters
@@ -157,7 +177,9 @@ function toF32(name: string, t: SafeTensor, where: string): F32Tensor {
     case "F64":
       return { shape: t.shape, data: Float32Array.from(t.data as Float64Array) };
     default:
-      throw new CheckpointError(`${where}: tensor ${name} is ${t.dtype}; model weights must be a float type (F32, F16, BF16, F64)`);
+      throw new CheckpointError(
+        `${where}: tensor ${name} is ${t.dtype}; model weights must be a float type (F32, F16, BF16, F64)`,
+      );
   }
 }
 
@@ -175,7 +197,10 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function loadHfFolder(dir: string): Promise<HfFolder> {
   const configPath = join(dir, "config.json");
-  if (!(await exists(configPath))) throw new CheckpointError(`${dir}: no config.json; an HF model folder needs config.json, model.safetensors and tokenizer.json`);
+  if (!(await exists(configPath)))
+    throw new CheckpointError(
+      `${dir}: no config.json; an HF model folder needs config.json, model.safetensors and tokenizer.json`,
+    );
   let configJson: unknown;
   try {
     configJson = JSON.parse(await readFile(configPath, "utf8"));
@@ -186,7 +211,9 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
 
   const weightsPath = join(dir, "model.safetensors");
   if (!(await exists(weightsPath))) {
-    const hint = (await exists(join(dir, "pytorch_model.bin"))) ? " (found pytorch_model.bin: convert it to safetensors first)" : "";
+    const hint = (await exists(join(dir, "pytorch_model.bin")))
+      ? " (found pytorch_model.bin: convert it to safetensors first)"
+      : "";
     throw new CheckpointError(`${dir}: no model.safetensors${hint}`);
   }
   const { tensors: raw } = await readSafetensors(weightsPath);
@@ -196,9 +223,13 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
   for (const [rawName, t] of raw) {
     if (rawName === SCORE_WEIGHT && scoreModel) {
       const w = toF32(rawName, t, weightsPath);
-      if (w.shape.length !== 2 || w.shape[0] !== 1 || w.shape[1] !== config.nEmbd) throw new CheckpointError(`${weightsPath}: ${SCORE_WEIGHT} must be [1, ${config.nEmbd}] (one label), got [${w.shape.join(",")}]`);
+      if (w.shape.length !== 2 || w.shape[0] !== 1 || w.shape[1] !== config.nEmbd)
+        throw new CheckpointError(
+          `${weightsPath}: ${SCORE_WEIGHT} must be [1, ${config.nEmbd}] (one label), got [${w.shape.join(",")}]`,
+        );
       const bias = (configJson as { reward_bias?: unknown }).reward_bias ?? 0;
-      if (typeof bias !== "number" || !Number.isFinite(bias)) throw new CheckpointError(`${configPath}: reward_bias must be a number, got ${JSON.stringify(bias)}`);
+      if (typeof bias !== "number" || !Number.isFinite(bias))
+        throw new CheckpointError(`${configPath}: reward_bias must be a number, got ${JSON.stringify(bias)}`);
       score = { weight: w.data, rewardBias: bias };
       continue;
     }
@@ -210,18 +241,26 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
       continue;
     }
     const name = `transformer.${bare}`;
-    if (loaded.has(name)) throw new CheckpointError(`${weightsPath}: tensor ${name} appears twice (with and without the "transformer." prefix)`);
+    if (loaded.has(name))
+      throw new CheckpointError(
+        `${weightsPath}: tensor ${name} appears twice (with and without the "transformer." prefix)`,
+      );
     loaded.set(name, toF32(rawName, t, weightsPath));
   }
   for (const s of biasSpecs(config)) {
     const t = loaded.get(s.name);
     if (!t) continue;
     if (t.data.some((v) => v !== 0)) {
-      throw new CheckpointError(`${weightsPath}: ${s.name} is not zero but config.json says bias: false; remove "bias": false or the bias`);
+      throw new CheckpointError(
+        `${weightsPath}: ${s.name} is not zero but config.json says bias: false; remove "bias": false or the bias`,
+      );
     }
     loaded.delete(s.name);
   }
-  if (scoreModel && !score) throw new CheckpointError(`${weightsPath}: config.json names GPT2ForSequenceClassification but there is no ${SCORE_WEIGHT}`);
+  if (scoreModel && !score)
+    throw new CheckpointError(
+      `${weightsPath}: config.json names GPT2ForSequenceClassification but there is no ${SCORE_WEIGHT}`,
+    );
   const specs = gptTensorSpecs(config);
   checkAgainstSpecs(loaded, specs, weightsPath);
   const tensors = new Map(specs.map((s) => [s.name, loaded.get(s.name)!]));
@@ -232,7 +271,9 @@ export async function loadHfFolder(dir: string): Promise<HfFolder> {
     tokenizer = await loadGpt2TokenizerFiles(join(dir, "vocab.json"), join(dir, "merges.txt"));
   } else throw new CheckpointError(`${dir}: no tokenizer.json (nor vocab.json + merges.txt)`);
   if (tokenizer.vocabSize > config.vocabSize) {
-    throw new CheckpointError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json vocab_size is ${config.vocabSize}`);
+    throw new CheckpointError(
+      `${dir}: the tokenizer has ${tokenizer.vocabSize} ids but config.json vocab_size is ${config.vocabSize}`,
+    );
   }
   let tokenizerConfig: Record<string, unknown> | undefined;
   const tcPath = join(dir, "tokenizer_config.json");

@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 
 /**
  * safetensors: 8-byte little-endian header length N, N bytes of JSON header
@@ -8,7 +8,15 @@ import { open } from "node:fs/promises";
  */
 export type SafeDtype = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
 
-export type SafeTypedArray = Float64Array | Float32Array | Uint16Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+export type SafeTypedArray =
+  | Float64Array
+  | Float32Array
+  | Uint16Array
+  | BigInt64Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint8Array;
 
 export interface SafeTensor {
   dtype: SafeDtype;
@@ -23,6 +31,7 @@ export class SafetensorsError extends Error {
   override name = "SafetensorsError";
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: each typed array's constructor has its own overloads
 type ArrayCtor = abstract new (...args: any[]) => SafeTypedArray;
 const DTYPES: Record<SafeDtype, { bytes: number; array: ArrayCtor; make: (buf: ArrayBuffer) => SafeTypedArray }> = {
   F64: { bytes: 8, array: Float64Array, make: (b) => new Float64Array(b) },
@@ -51,24 +60,39 @@ interface Entry {
 
 function checkTensor(name: string, t: SafeTensor): void {
   const spec = DTYPES[t.dtype];
-  if (!spec) throw new SafetensorsError(`tensor ${name}: unknown dtype ${JSON.stringify(t.dtype)}; use one of ${Object.keys(DTYPES).join(", ")}`);
+  if (!spec)
+    throw new SafetensorsError(
+      `tensor ${name}: unknown dtype ${JSON.stringify(t.dtype)}; use one of ${Object.keys(DTYPES).join(", ")}`,
+    );
   if (!(t.data instanceof spec.array)) {
-    throw new SafetensorsError(`tensor ${name}: dtype ${t.dtype} needs a ${spec.array.name}, got a ${t.data.constructor.name}`);
+    throw new SafetensorsError(
+      `tensor ${name}: dtype ${t.dtype} needs a ${spec.array.name}, got a ${t.data.constructor.name}`,
+    );
   }
   const n = t.shape.reduce((a, b) => a * b, 1);
   if (t.shape.some((d) => !Number.isInteger(d) || d < 0) || n !== t.data.length) {
-    throw new SafetensorsError(`tensor ${name}: shape [${t.shape.join(",")}] holds ${n} elements but the data has ${t.data.length}`);
+    throw new SafetensorsError(
+      `tensor ${name}: shape [${t.shape.join(",")}] holds ${n} elements but the data has ${t.data.length}`,
+    );
   }
 }
 
 /** Plans the file: header bytes and the tensors in layout order. */
-function plan(tensors: SafeTensors | Record<string, SafeTensor>, metadata?: Record<string, string>): { header: Uint8Array; order: Array<[string, SafeTensor]>; dataBytes: number } {
+function plan(
+  tensors: SafeTensors | Record<string, SafeTensor>,
+  metadata?: Record<string, string>,
+): { header: Uint8Array; order: Array<[string, SafeTensor]>; dataBytes: number } {
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   // Widest dtype first (stable), so each tensor's offset is a multiple of its element size.
-  const order = entries.map((e, i) => [e, i] as const).sort((a, b) => DTYPES[b[0][1].dtype].bytes - DTYPES[a[0][1].dtype].bytes || a[1] - b[1]).map(([e]) => e);
+  const order = entries
+    .map((e, i) => [e, i] as const)
+    .sort((a, b) => DTYPES[b[0][1].dtype].bytes - DTYPES[a[0][1].dtype].bytes || a[1] - b[1])
+    .map(([e]) => e);
   const json: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") throw new SafetensorsError(`__metadata__.${k}: values must be strings, got ${typeof v}`);
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== "string")
+        throw new SafetensorsError(`__metadata__.${k}: values must be strings, got ${typeof v}`);
     json["__metadata__"] = metadata;
   }
   let offset = 0;
@@ -95,7 +119,10 @@ function bytesOf(t: SafeTensor): Uint8Array {
 }
 
 /** The whole file in memory (for small checkpoints and object-store uploads). */
-export function encodeSafetensors(tensors: SafeTensors | Record<string, SafeTensor>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(
+  tensors: SafeTensors | Record<string, SafeTensor>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const { header, order, dataBytes } = plan(tensors, metadata);
   const out = new Uint8Array(8 + header.length + dataBytes);
   out.set(lengthPrefix(header.length), 0);
@@ -109,7 +136,11 @@ export function encodeSafetensors(tensors: SafeTensors | Record<string, SafeTens
 }
 
 /** Writes tensor by tensor, never holding a second copy of the weights. */
-export async function writeSafetensors(path: string, tensors: SafeTensors | Record<string, SafeTensor>, options: { metadata?: Record<string, string> } = {}): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: SafeTensors | Record<string, SafeTensor>,
+  options: { metadata?: Record<string, string> } = {},
+): Promise<void> {
   const { header, order } = plan(tensors, options.metadata);
   const fh = await open(path, "w");
   try {
@@ -123,21 +154,30 @@ export async function writeSafetensors(path: string, tensors: SafeTensors | Reco
 
 // ---------------------------------------------------------------- reading
 
-function parseHeader(headerBytes: Uint8Array, dataBytes: number, where: string): { entries: Entry[]; metadata: Record<string, string> } {
+function parseHeader(
+  headerBytes: Uint8Array,
+  dataBytes: number,
+  where: string,
+): { entries: Entry[]; metadata: Record<string, string> } {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(headerBytes));
   } catch (e) {
-    throw new SafetensorsError(`${where}: the header is not valid UTF-8 JSON (${(e as Error).message}); the file is corrupt or not safetensors`);
+    throw new SafetensorsError(
+      `${where}: the header is not valid UTF-8 JSON (${(e as Error).message}); the file is corrupt or not safetensors`,
+    );
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new SafetensorsError(`${where}: the header must be a JSON object`);
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw new SafetensorsError(`${where}: the header must be a JSON object`);
   const metadata: Record<string, string> = {};
   const entries: Entry[] = [];
   for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
     if (name === "__metadata__") {
-      if (typeof value !== "object" || value === null) throw new SafetensorsError(`${where}: __metadata__ must be an object of strings`);
+      if (typeof value !== "object" || value === null)
+        throw new SafetensorsError(`${where}: __metadata__ must be an object of strings`);
       for (const [k, v] of Object.entries(value)) {
-        if (typeof v !== "string") throw new SafetensorsError(`${where}: __metadata__.${k} must be a string, got ${JSON.stringify(v)}`);
+        if (typeof v !== "string")
+          throw new SafetensorsError(`${where}: __metadata__.${k} must be a string, got ${JSON.stringify(v)}`);
         metadata[k] = v;
       }
       continue;
@@ -145,20 +185,33 @@ function parseHeader(headerBytes: Uint8Array, dataBytes: number, where: string):
     const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = info?.dtype as SafeDtype;
     if (typeof dtype !== "string" || !(dtype in DTYPES)) {
-      throw new SafetensorsError(`${where}: tensor ${name}: unsupported dtype ${JSON.stringify(info?.dtype)} (Baton reads ${Object.keys(DTYPES).join(", ")})`);
+      throw new SafetensorsError(
+        `${where}: tensor ${name}: unsupported dtype ${JSON.stringify(info?.dtype)} (Baton reads ${Object.keys(DTYPES).join(", ")})`,
+      );
     }
     const shape = info.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new SafetensorsError(`${where}: tensor ${name}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw new SafetensorsError(
+        `${where}: tensor ${name}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`,
+      );
     }
     const off = info.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isInteger(o) && o >= 0) || off[0] > off[1]) {
-      throw new SafetensorsError(`${where}: tensor ${name}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(off)}`);
+    if (
+      !Array.isArray(off) ||
+      off.length !== 2 ||
+      !off.every((o) => Number.isInteger(o) && o >= 0) ||
+      off[0] > off[1]
+    ) {
+      throw new SafetensorsError(
+        `${where}: tensor ${name}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(off)}`,
+      );
     }
     const [begin, end] = off as [number, number];
     const expected = (shape as number[]).reduce((a, b) => a * b, 1) * DTYPES[dtype].bytes;
     if (end - begin !== expected) {
-      throw new SafetensorsError(`${where}: tensor ${name}: ${dtype} [${shape.join(",")}] needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+      throw new SafetensorsError(
+        `${where}: tensor ${name}: ${dtype} [${shape.join(",")}] needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      );
     }
     entries.push({ name, dtype, shape: shape as number[], begin, end });
   }
@@ -168,23 +221,38 @@ function parseHeader(headerBytes: Uint8Array, dataBytes: number, where: string):
   for (const e of sorted) {
     if (e.begin < at) {
       const prev = sorted.find((p) => p !== e && p.begin < e.end && e.begin < p.end);
-      throw new SafetensorsError(`${where}: tensor ${e.name} (bytes ${e.begin}..${e.end}) overlaps ${prev ? `tensor ${prev.name} (bytes ${prev.begin}..${prev.end})` : "another tensor"}`);
+      throw new SafetensorsError(
+        `${where}: tensor ${e.name} (bytes ${e.begin}..${e.end}) overlaps ${prev ? `tensor ${prev.name} (bytes ${prev.begin}..${prev.end})` : "another tensor"}`,
+      );
     }
-    if (e.begin > at) throw new SafetensorsError(`${where}: bytes ${at}..${e.begin} of the data belong to no tensor; the header does not match the data`);
+    if (e.begin > at)
+      throw new SafetensorsError(
+        `${where}: bytes ${at}..${e.begin} of the data belong to no tensor; the header does not match the data`,
+      );
     at = e.end;
   }
   if (at > dataBytes) {
-    throw new SafetensorsError(`${where}: the header needs ${at} bytes of tensor data but the file holds ${dataBytes}; the file is truncated`);
+    throw new SafetensorsError(
+      `${where}: the header needs ${at} bytes of tensor data but the file holds ${dataBytes}; the file is truncated`,
+    );
   }
-  if (at < dataBytes) throw new SafetensorsError(`${where}: ${dataBytes - at} bytes after the last tensor belong to no tensor; the file is corrupt`);
+  if (at < dataBytes)
+    throw new SafetensorsError(
+      `${where}: ${dataBytes - at} bytes after the last tensor belong to no tensor; the file is corrupt`,
+    );
   return { entries, metadata };
 }
 
 function headerLength(prefix: Uint8Array, fileBytes: number, where: string): number {
-  if (fileBytes < 8) throw new SafetensorsError(`${where}: ${fileBytes} bytes is too short for a safetensors file (needs an 8-byte header length)`);
+  if (fileBytes < 8)
+    throw new SafetensorsError(
+      `${where}: ${fileBytes} bytes is too short for a safetensors file (needs an 8-byte header length)`,
+    );
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER) || Number(n) > fileBytes - 8) {
-    throw new SafetensorsError(`${where}: header length ${n} runs past the end of the ${fileBytes}-byte file; the file is truncated or not safetensors`);
+    throw new SafetensorsError(
+      `${where}: header length ${n} runs past the end of the ${fileBytes}-byte file; the file is truncated or not safetensors`,
+    );
   }
   return Number(n);
 }
@@ -201,7 +269,10 @@ function inHeaderOrder(entries: Entry[], make: (e: Entry) => SafeTensor): SafeTe
   return out;
 }
 
-export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): { tensors: SafeTensors; metadata: Record<string, string> } {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  where = "safetensors",
+): { tensors: SafeTensors; metadata: Record<string, string> } {
   const n = headerLength(bytes.subarray(0, 8), bytes.length, where);
   const dataStart = 8 + n;
   const { entries, metadata } = parseHeader(bytes.subarray(8, dataStart), bytes.length - dataStart, where);
@@ -210,8 +281,10 @@ export function decodeSafetensors(bytes: Uint8Array, where = "safetensors"): { t
 }
 
 /** Reads tensor by tensor with positioned reads: peak memory is the tensors, not the file twice. */
-export async function readSafetensors(path: string): Promise<{ tensors: SafeTensors; metadata: Record<string, string> }> {
-  let fh;
+export async function readSafetensors(
+  path: string,
+): Promise<{ tensors: SafeTensors; metadata: Record<string, string> }> {
+  let fh: FileHandle | undefined;
   try {
     fh = await open(path, "r");
   } catch (e) {

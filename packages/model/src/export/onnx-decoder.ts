@@ -11,7 +11,7 @@
 //   outputs  logits [batch_size, sequence_length, V] float32
 //            present.<l>.key / .value [batch_size, H, past_sequence_length + sequence_length, D]
 // Glossary: B batch, T new tokens, P cached tokens, L = P + T, C width, H heads, D = C / H, V vocab.
-import { type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo, encodeModel, nn } from "@baton/engine";
+import { encodeModel, nn, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "@baton/engine";
 import { gptTensorSpecs } from "../checkpoint/hf-gpt2.ts";
 import { checkModelConfig, type GptModelConfig } from "../gpt/config.ts";
 
@@ -56,10 +56,14 @@ export function exportDecoderOnnx(cfg: GptModelConfig, params: ReadonlyMap<strin
   for (const s of gptTensorSpecs(cfg)) {
     const data = params.get(s.name);
     const size = s.shape.reduce((a, b) => a * b, 1);
-    if (!data || data.length !== size) throw new Error(`exportDecoderOnnx: weight ${s.name} [${s.shape.join(", ")}] has ${data ? `${data.length} values` : "no values"}; is the checkpoint complete?`);
+    if (!data || data.length !== size)
+      throw new Error(
+        `exportDecoderOnnx: weight ${s.name} [${s.shape.join(", ")}] has ${data ? `${data.length} values` : "no values"}; is the checkpoint complete?`,
+      );
     w.init(s.name, "float32", s.shape, data);
   }
-  const weight = (name: string): string | null => (params.has(name) && (cfg.bias || !name.endsWith(".bias")) ? name : null);
+  const weight = (name: string): string | null =>
+    params.has(name) && (cfg.bias || !name.endsWith(".bias")) ? name : null;
   const linear = (x: string, prefix: string): string => {
     const y = w.op("MatMul", [x, `${prefix}.weight`]);
     const b = weight(`${prefix}.bias`);
@@ -67,7 +71,10 @@ export function exportDecoderOnnx(cfg: GptModelConfig, params: ReadonlyMap<strin
   };
   const norm = (x: string, prefix: string): string => {
     const b = weight(`${prefix}.bias`);
-    return w.op("LayerNormalization", [x, `${prefix}.weight`, ...(b ? [b] : [])], { axis: -1, epsilon: { float: cfg.layerNormEps } });
+    return w.op("LayerNormalization", [x, `${prefix}.weight`, ...(b ? [b] : [])], {
+      axis: -1,
+      epsilon: { float: cfg.layerNormEps },
+    });
   };
 
   // which keys each query may see: causal (key position <= the query's) and not padding
@@ -86,17 +93,32 @@ export function exportDecoderOnnx(cfg: GptModelConfig, params: ReadonlyMap<strin
   const headsShape = w.int64([0, 0, H, D]);
   const widthShape = w.int64([0, 0, C]);
 
-  let x = w.op("Add", [w.op("Gather", ["transformer.wte.weight", "input_ids"]), w.op("Gather", ["transformer.wpe.weight", "position_ids"])]); // [B, T, C]
+  let x = w.op("Add", [
+    w.op("Gather", ["transformer.wte.weight", "input_ids"]),
+    w.op("Gather", ["transformer.wpe.weight", "position_ids"]),
+  ]); // [B, T, C]
   for (let l = 0; l < nLayer; l++) {
     const p = `transformer.h.${l}`;
-    const [q, k, v] = w.split(linear(norm(x, `${p}.ln_1`), `${p}.attn.c_attn`), [C, C, C], 2) as [string, string, string]; // [B, T, C] each
+    const [q, k, v] = w.split(linear(norm(x, `${p}.ln_1`), `${p}.attn.c_attn`), [C, C, C], 2) as [
+      string,
+      string,
+      string,
+    ]; // [B, T, C] each
     const heads = (t: string) => w.op("Transpose", [w.op("Reshape", [t, headsShape])], { perm: [0, 2, 1, 3] }); // [B, H, T, D]
     const qh = w.op("Mul", [heads(q), scale]);
     const key = w.op("Concat", [pastKeyValueName(l, "key"), heads(k)], { axis: 2 }, presentKeyValueName(l, "key")); // [B, H, L, D]
-    const value = w.op("Concat", [pastKeyValueName(l, "value"), heads(v)], { axis: 2 }, presentKeyValueName(l, "value"));
+    const value = w.op(
+      "Concat",
+      [pastKeyValueName(l, "value"), heads(v)],
+      { axis: 2 },
+      presentKeyValueName(l, "value"),
+    );
     const scores = w.op("MatMul", [qh, w.op("Transpose", [key], { perm: [0, 1, 3, 2] })]); // [B, H, T, L]
     const probs = w.op("Softmax", [w.op("Where", [allowed, scores, neg])], { axis: -1 });
-    const y = w.op("Reshape", [w.op("Transpose", [w.op("MatMul", [probs, value])], { perm: [0, 2, 1, 3] }), widthShape]); // [B, T, C]
+    const y = w.op("Reshape", [
+      w.op("Transpose", [w.op("MatMul", [probs, value])], { perm: [0, 2, 1, 3] }),
+      widthShape,
+    ]); // [B, T, C]
     x = w.op("Add", [x, linear(y, `${p}.attn.c_proj`)]);
     const h = w.op("Gelu", [linear(norm(x, `${p}.ln_2`), `${p}.mlp.c_fc`)], { approximate: "tanh" }); // [B, T, 4C]
     x = w.op("Add", [x, linear(h, `${p}.mlp.c_proj`)]);
@@ -104,8 +126,16 @@ export function exportDecoderOnnx(cfg: GptModelConfig, params: ReadonlyMap<strin
   const head = cfg.tieWordEmbeddings ? "transformer.wte.weight" : "lm_head.weight"; // [V, C]
   w.op("MatMul", [norm(x, "transformer.ln_f"), w.op("Transpose", [head], { perm: [1, 0] })], undefined, "logits"); // [B, T, V]
 
-  const dyn = (name: string, dtype: OnnxValueInfo["dtype"], dims: (number | string)[]): OnnxValueInfo => ({ name, dtype, dims: dims.map((d) => (typeof d === "number" ? d : 0)), dimParams: dims.map((d) => (typeof d === "string" ? d : null)) });
-  const cache = (name: (l: number, kind: "key" | "value") => string, len: string) => Array.from({ length: nLayer }, (_, l) => (["key", "value"] as const).map((kind) => dyn(name(l, kind), "float32", ["batch_size", H, len, D]))).flat();
+  const dyn = (name: string, dtype: OnnxValueInfo["dtype"], dims: (number | string)[]): OnnxValueInfo => ({
+    name,
+    dtype,
+    dims: dims.map((d) => (typeof d === "number" ? d : 0)),
+    dimParams: dims.map((d) => (typeof d === "string" ? d : null)),
+  });
+  const cache = (name: (l: number, kind: "key" | "value") => string, len: string) =>
+    Array.from({ length: nLayer }, (_, l) =>
+      (["key", "value"] as const).map((kind) => dyn(name(l, kind), "float32", ["batch_size", H, len, D])),
+    ).flat();
   const graph: OnnxGraph = {
     name: "baton_gpt_decoder",
     nodes: w.nodes,
@@ -116,7 +146,10 @@ export function exportDecoderOnnx(cfg: GptModelConfig, params: ReadonlyMap<strin
       dyn("position_ids", "int64", ["batch_size", "sequence_length"]),
       ...cache(pastKeyValueName, "past_sequence_length"),
     ],
-    outputs: [dyn("logits", "float32", ["batch_size", "sequence_length", V]), ...cache(presentKeyValueName, "total_sequence_length")],
+    outputs: [
+      dyn("logits", "float32", ["batch_size", "sequence_length", V]),
+      ...cache(presentKeyValueName, "total_sequence_length"),
+    ],
   };
   return encodeModel(graph);
 }

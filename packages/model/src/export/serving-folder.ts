@@ -35,7 +35,14 @@ export async function exportServingFolder(checkpointDir: string, outDir: string)
   const files: Record<string, string | Uint8Array> = {
     "onnx/model.onnx": model,
     "config.json": json({ ...gptConfigToHf(config, special), use_cache: true, pad_token_id: special.pad }),
-    "generation_config.json": json({ bos_token_id: special.bos, eos_token_id: special.eos, pad_token_id: special.pad, max_length: config.blockSize, do_sample: false, use_cache: true }),
+    "generation_config.json": json({
+      bos_token_id: special.bos,
+      eos_token_id: special.eos,
+      pad_token_id: special.pad,
+      max_length: config.blockSize,
+      do_sample: false,
+      use_cache: true,
+    }),
     "tokenizer.json": JSON.stringify(tokenizerJson),
     "tokenizer_config.json": json({
       tokenizer_class: "PreTrainedTokenizerFast",

@@ -53,12 +53,23 @@ function attentionBias(g: Graph, T: number, segments: Tensor | undefined): Tenso
   return causal.add(where(same, 0, nn.MASKED_SCORE)); // once or twice the masked score: softmax gives 0 either way
 }
 
-function attention(x: Tensor, p: BlockParams, cfg: GptModelConfig, opts: ForwardOptions, bias: Tensor | null, cache?: LayerCache): { y: Tensor; present?: LayerCache } {
+function attention(
+  x: Tensor,
+  p: BlockParams,
+  cfg: GptModelConfig,
+  opts: ForwardOptions,
+  bias: Tensor | null,
+  cache?: LayerCache,
+): { y: Tensor; present?: LayerCache } {
   const [B, T, C] = x.shape as [number, number, number];
   const H = cfg.nHead;
   const D = C / H;
   const qkv = linear(x, p.attn); // [B,T,3C]
-  const heads = (i: number) => qkv.slice(2, i * C, (i + 1) * C).reshape([B, T, H, D]).transpose([0, 2, 1, 3]); // [B,H,T,D]
+  const heads = (i: number) =>
+    qkv
+      .slice(2, i * C, (i + 1) * C)
+      .reshape([B, T, H, D])
+      .transpose([0, 2, 1, 3]); // [B,H,T,D]
   const q = heads(0).mul(1 / Math.sqrt(D)); // scale q ([.., T, D]) rather than the scores ([.., T, T])
   const k = heads(1);
   let v = heads(2);
@@ -68,11 +79,17 @@ function attention(x: Tensor, p: BlockParams, cfg: GptModelConfig, opts: Forward
     // at the row's position (a whole new [B,H,S,D] cache per token would cost B times a row's work).
     const S = cache.pastKey.shape[2] as number;
     const { position, slots } = opts.decode;
-    const written = slots.reshape([1, S]).lt(position.reshape([B, 1])).reshape([B, 1, 1, S]);
+    const written = slots
+      .reshape([1, S])
+      .lt(position.reshape([B, 1]))
+      .reshape([B, 1, 1, S]);
     const past = where(written, q.matmul(cache.pastKey.mT()), nn.MASKED_SCORE); // [B,H,1,S]
     const self = q.mul(k).sum(-1, true); // [B,H,1,1]
     const probs = concat([past, self], 3).softmax(-1); // [B,H,1,S+1]
-    const y = probs.slice(3, 0, S).matmul(cache.pastValue).add(probs.slice(3, S, S + 1).mul(v)); // [B,H,1,D]
+    const y = probs
+      .slice(3, 0, S)
+      .matmul(cache.pastValue)
+      .add(probs.slice(3, S, S + 1).mul(v)); // [B,H,1,D]
     return { y: linear(y.transpose([0, 2, 1, 3]).reshape([B, T, C]), p.proj), present: { pastKey: k, pastValue: v } };
   }
   let scores = q.matmul(k.mT()); // [B,H,T,T]
@@ -91,12 +108,20 @@ function mlp(x: Tensor, p: BlockParams, opts: ForwardOptions): Tensor {
 }
 
 /** Token ids [B, T] (int64) -> final hidden states [B, T, C] (pre-LN blocks, learned positions). */
-export function gptForward(g: Graph, p: GptParams, cfg: GptModelConfig, tokens: Tensor, opts: ForwardOptions): ForwardResult {
+export function gptForward(
+  g: Graph,
+  p: GptParams,
+  cfg: GptModelConfig,
+  tokens: Tensor,
+  opts: ForwardOptions,
+): ForwardResult {
   const [B, T] = tokens.shape as [number, number];
-  if (T > cfg.blockSize) throw new Error(`gptForward: sequence of ${T} tokens is longer than the block size ${cfg.blockSize}`);
+  if (T > cfg.blockSize)
+    throw new Error(`gptForward: sequence of ${T} tokens is longer than the block size ${cfg.blockSize}`);
   const positions = opts.positions ?? opts.decode?.position.reshape([B, 1]) ?? nn.arange(g, T);
   let x = nn.dropout(p.wte.gather(tokens).add(p.wpe.gather(positions)), opts.dropout); // [B,T,C]
-  if (opts.segments && opts.decode) throw new Error("gptForward: segments apply to whole sequences, not to one-token decoding");
+  if (opts.segments && opts.decode)
+    throw new Error("gptForward: segments apply to whole sequences, not to one-token decoding");
   const bias = opts.decode || (T === 1 && !opts.segments) ? null : attentionBias(g, T, opts.segments);
   const present: LayerCache[] = [];
   p.blocks.forEach((b, l) => {

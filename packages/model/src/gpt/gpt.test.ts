@@ -5,7 +5,7 @@ import { compileInference, Graph } from "@baton/engine";
 import { afterAll, describe, expect, it } from "vitest";
 import { gptConfigToHf } from "../checkpoint/gpt-config.ts";
 import { gptTensorSpecs } from "../checkpoint/hf-gpt2.ts";
-import { writeSafetensors, type SafeTensor } from "../checkpoint/safetensors.ts";
+import { type SafeTensor, writeSafetensors } from "../checkpoint/safetensors.ts";
 import { Sampler } from "../sample.ts";
 import { charTokenizerFromChars } from "../tokenizer/char-tokenizer.ts";
 import { loadModelFolder, saveModelFolder } from "../trainer/folder.ts";
@@ -53,7 +53,11 @@ function randomParams(cfg: GptModelConfig, seed: number): Map<string, Float32Arr
   );
 }
 
-async function engineLogits(cfg: GptModelConfig, params: ReadonlyMap<string, Float32Array>, tokens: number[]): Promise<Float32Array> {
+async function engineLogits(
+  cfg: GptModelConfig,
+  params: ReadonlyMap<string, Float32Array>,
+  tokens: number[],
+): Promise<Float32Array> {
   const { g, outputs } = traceLogits(cfg, { batch: 1, seq: tokens.length });
   const prog = await compileInference({ graph: g, outputs, threads: 1 });
   prog.loadParams(params);
@@ -69,9 +73,14 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 };
 
 /** An HF-style GPT-2 folder as published checkpoints store it: bare names, attention-mask buffers, no Baton keys. */
-async function writePublishedFolder(dir: string, cfg: GptModelConfig, params: Map<string, Float32Array>): Promise<void> {
+async function writePublishedFolder(
+  dir: string,
+  cfg: GptModelConfig,
+  params: Map<string, Float32Array>,
+): Promise<void> {
   const tensors = new Map<string, SafeTensor>();
-  for (const s of gptTensorSpecs(cfg)) tensors.set(s.name.replace(/^transformer\./, ""), { dtype: "F32", shape: s.shape, data: params.get(s.name)! });
+  for (const s of gptTensorSpecs(cfg))
+    tensors.set(s.name.replace(/^transformer\./, ""), { dtype: "F32", shape: s.shape, data: params.get(s.name)! });
   for (let l = 0; l < cfg.nLayer; l++) {
     const T = cfg.blockSize;
     tensors.set(`h.${l}.attn.bias`, { dtype: "F32", shape: [1, 1, T, T], data: new Float32Array(T * T).fill(1) });
@@ -90,7 +99,9 @@ describe("GPT graphs", () => {
       const cfg = config(over);
       const g = new Graph();
       declareGptParams(g, cfg);
-      expect([...g.params.values()].map((p) => [p.name, p.shape])).toEqual(gptTensorSpecs(cfg).map((s) => [s.name, s.shape]));
+      expect([...g.params.values()].map((p) => [p.name, p.shape])).toEqual(
+        gptTensorSpecs(cfg).map((s) => [s.name, s.shape]),
+      );
       // weight decay on matrices and embeddings only, as nanoGPT
       expect([...g.params.values()].filter((p) => p.decay).every((p) => p.shape.length === 2)).toBe(true);
     }
@@ -112,9 +123,12 @@ describe("GPT graphs", () => {
       await saveModelFolder(exported, imported);
       const again = await loadModelFolder(exported);
       expect(again.config).toEqual(imported.config);
-      for (const [k, v] of imported.params) expect(Buffer.from(again.params.get(k)!.buffer).equals(Buffer.from(v.buffer))).toBe(true);
+      for (const [k, v] of imported.params)
+        expect(Buffer.from(again.params.get(k)!.buffer).equals(Buffer.from(v.buffer))).toBe(true);
       expect(again.tokenizer.encode("hello pond")).toEqual(tokens);
-      expect(Buffer.from((await engineLogits(again.config, again.params, tokens)).buffer).equals(Buffer.from(logits.buffer))).toBe(true);
+      expect(
+        Buffer.from((await engineLogits(again.config, again.params, tokens)).buffer).equals(Buffer.from(logits.buffer)),
+      ).toBe(true);
     }
   });
 
@@ -132,7 +146,9 @@ describe("GPT graphs", () => {
   });
 
   it("refuses the Llama-style options it does not build yet, saying what to use", () => {
-    expect(() => traceLogits(config({ norm: "rms" }), { batch: 1 })).toThrow(/norm "rms" is the Llama-style block, which is not built yet; use norm: "layer"/);
+    expect(() => traceLogits(config({ norm: "rms" }), { batch: 1 })).toThrow(
+      /norm "rms" is the Llama-style block, which is not built yet; use norm: "layer"/,
+    );
     expect(() => traceLogits(config({ activation: "gelu" }), { batch: 1 })).toThrow(/gelu_new/);
   });
 });

@@ -64,7 +64,9 @@ export function traceGpt(cfg: GptModelConfig, opts: TraceOptions): GptTrace {
   const g = new Graph();
   const params = declareGptParams(g, cfg, opts.frozen);
   const tokens = g.input("tokens", [B, T], "int64");
-  const packing = opts.packed ? { positions: g.input("positions", [B, T], "int64"), segments: g.input("segments", [B, T], "int64") } : {};
+  const packing = opts.packed
+    ? { positions: g.input("positions", [B, T], "int64"), segments: g.input("segments", [B, T], "int64") }
+    : {};
   const { hidden } = gptForward(g, params, cfg, tokens, { dropout: opts.dropout ?? cfg.dropout, ...packing });
   let logits: Tensor | null = null;
   return {
@@ -80,13 +82,19 @@ export function traceGpt(cfg: GptModelConfig, opts: TraceOptions): GptTrace {
 }
 
 /** A training graph: the trace plus its objective's { sum, count } (pass to compileTrainStep). */
-export function traceTraining(cfg: GptModelConfig, opts: TraceOptions & { objective?: Objective }): { trace: GptTrace; loss: LossTerms } {
+export function traceTraining(
+  cfg: GptModelConfig,
+  opts: TraceOptions & { objective?: Objective },
+): { trace: GptTrace; loss: LossTerms } {
   const trace = traceGpt(cfg, opts);
   return { trace, loss: (opts.objective ?? nextTokenLoss)(trace) };
 }
 
 /** Forward-only evaluation: outputs loss_sum and count (no dropout). */
-export function traceEvaluation(cfg: GptModelConfig, opts: TraceOptions & { objective?: Objective }): { g: Graph; outputs: Record<string, Tensor> } {
+export function traceEvaluation(
+  cfg: GptModelConfig,
+  opts: TraceOptions & { objective?: Objective },
+): { g: Graph; outputs: Record<string, Tensor> } {
   const { trace, loss } = traceTraining(cfg, { ...opts, dropout: 0 });
   return { g: trace.g, outputs: { loss_sum: loss.sum, count: loss.count } };
 }
@@ -105,7 +113,10 @@ export const presentName = (l: number, kind: "key" | "value"): string => `presen
  * prompt hold anything) -> logits [B*S, V] and present.<l>.key / value [B, H, S, D]. Decoding then
  * continues at each row's prompt length: it masks the slots it has not written and overwrites them.
  */
-export function tracePrefill(cfg: GptModelConfig, opts: { batch: number } = { batch: 1 }): { g: Graph; outputs: Record<string, Tensor> } {
+export function tracePrefill(
+  cfg: GptModelConfig,
+  opts: { batch: number } = { batch: 1 },
+): { g: Graph; outputs: Record<string, Tensor> } {
   checkModelConfig(cfg);
   const B = opts.batch;
   const S = cfg.blockSize;
@@ -125,7 +136,10 @@ export function tracePrefill(cfg: GptModelConfig, opts: { batch: number } = { ba
  * One decoding step with a KV cache of S = blockSize slots: tokens [B, 1], row b's at position[b]
  * -> logits [B, V] and the caches with these tokens written in. The caller feeds present.* back as past.*.
  */
-export function traceDecoder(cfg: GptModelConfig, opts: { batch: number }): { g: Graph; outputs: Record<string, Tensor> } {
+export function traceDecoder(
+  cfg: GptModelConfig,
+  opts: { batch: number },
+): { g: Graph; outputs: Record<string, Tensor> } {
   checkModelConfig(cfg);
   const B = opts.batch;
   const S = cfg.blockSize;
@@ -139,7 +153,10 @@ export function traceDecoder(cfg: GptModelConfig, opts: { batch: number }): { g:
     pastKey: g.input(pastName(l, "key"), [B, H, S, D], "float32"),
     pastValue: g.input(pastName(l, "value"), [B, H, S, D], "float32"),
   }));
-  const { hidden, present } = gptForward(g, params, cfg, tokens, { dropout: 0, decode: { position, slots: nn.arange(g, S), layers } });
+  const { hidden, present } = gptForward(g, params, cfg, tokens, {
+    dropout: 0,
+    decode: { position, slots: nn.arange(g, S), layers },
+  });
   const outputs: Record<string, Tensor> = { logits: lmHead(params, hidden.reshape([B, cfg.nEmbd])) };
   present.forEach((c, l) => {
     outputs[presentName(l, "key")] = c.pastKey;

@@ -1,8 +1,18 @@
-export { checkModelConfig } from "./config.ts";
 export type { GptModelConfig } from "./config.ts";
-export { declareGptParams } from "./params.ts";
-export type { GptParams, BlockParams, LinearParams, NormParams } from "./params.ts";
+export { checkModelConfig } from "./config.ts";
+export type { DecodeState, ForwardOptions, ForwardResult, LayerCache } from "./forward.ts";
 export { gptForward, lmHead } from "./forward.ts";
-export type { ForwardOptions, ForwardResult, DecodeState, LayerCache } from "./forward.ts";
-export { traceGpt, traceTraining, traceEvaluation, traceLogits, traceDecoder, tracePrefill, nextTokenLoss, pastName, presentName } from "./graphs.ts";
 export type { GptTrace, LossTerms, Objective, TraceOptions } from "./graphs.ts";
+export {
+  nextTokenLoss,
+  pastName,
+  presentName,
+  traceDecoder,
+  traceEvaluation,
+  traceGpt,
+  traceLogits,
+  tracePrefill,
+  traceTraining,
+} from "./graphs.ts";
+export type { BlockParams, GptParams, LinearParams, NormParams } from "./params.ts";
+export { declareGptParams } from "./params.ts";

@@ -54,8 +54,17 @@ export function declareGptParams(g: Graph, cfg: GptModelConfig, frozen: Readonly
   const t = new Map<string, Tensor>();
   const specs = gptTensorSpecs(cfg);
   const unknown = [...frozen].filter((n) => !specs.some((s) => s.name === n));
-  if (unknown.length > 0) throw new Error(`declareGptParams: frozen weight(s) ${unknown.join(", ")} are not weights of this model (bias: ${cfg.bias}, ${cfg.nLayer} layers)`);
-  for (const s of specs) t.set(s.name, frozen.has(s.name) ? g.input(s.name, s.shape, "float32") : g.param(s.name, s.shape, { init: initFor(s.name, cfg) }));
+  if (unknown.length > 0)
+    throw new Error(
+      `declareGptParams: frozen weight(s) ${unknown.join(", ")} are not weights of this model (bias: ${cfg.bias}, ${cfg.nLayer} layers)`,
+    );
+  for (const s of specs)
+    t.set(
+      s.name,
+      frozen.has(s.name)
+        ? g.input(s.name, s.shape, "float32")
+        : g.param(s.name, s.shape, { init: initFor(s.name, cfg) }),
+    );
   const get = (name: string): Tensor => {
     const v = t.get(name);
     if (!v) throw new Error(`declareGptParams: gptTensorSpecs has no "${name}"`);

@@ -40,7 +40,9 @@ export function referenceLogits(cfg: GptModelConfig, p: P, tokens: number[]): nu
   const T = tokens.length;
   const wte = get(p, "transformer.wte.weight") as Float32Array;
   const wpe = get(p, "transformer.wpe.weight") as Float32Array;
-  let x = tokens.map((tok, t) => Array.from({ length: C }, (_, c) => (wte[tok * C + c] as number) + (wpe[t * C + c] as number)));
+  let x = tokens.map((tok, t) =>
+    Array.from({ length: C }, (_, c) => (wte[tok * C + c] as number) + (wpe[t * C + c] as number)),
+  );
   for (let l = 0; l < cfg.nLayer; l++) {
     const h = `transformer.h.${l}`;
     const a = layerNorm(x, get(p, `${h}.ln_1.weight`)!, get(p, `${h}.ln_1.bias`), eps);
@@ -57,17 +59,23 @@ export function referenceLogits(cfg: GptModelConfig, p: P, tokens: number[]): nu
         const m = Math.max(...scores);
         const e = scores.map((v) => Math.exp(v - m));
         const z = e.reduce((u, v) => u + v, 0);
-        for (let s = 0; s <= t; s++) for (let d = 0; d < D; d++) y[t]![hd * D + d]! += ((e[s] as number) / z) * (qkv[s]![2 * C + hd * D + d] as number);
+        for (let s = 0; s <= t; s++)
+          for (let d = 0; d < D; d++)
+            y[t]![hd * D + d]! += ((e[s] as number) / z) * (qkv[s]![2 * C + hd * D + d] as number);
       }
     }
     const proj = linear(y, get(p, `${h}.attn.c_proj.weight`)!, get(p, `${h}.attn.c_proj.bias`), C, C);
     x = x.map((row, t) => row.map((v, c) => v + (proj[t]![c] as number)));
     const m = layerNorm(x, get(p, `${h}.ln_2.weight`)!, get(p, `${h}.ln_2.bias`), eps);
-    const fc = linear(m, get(p, `${h}.mlp.c_fc.weight`)!, get(p, `${h}.mlp.c_fc.bias`), C, 4 * C).map((r) => r.map(gelu));
+    const fc = linear(m, get(p, `${h}.mlp.c_fc.weight`)!, get(p, `${h}.mlp.c_fc.bias`), C, 4 * C).map((r) =>
+      r.map(gelu),
+    );
     const out = linear(fc, get(p, `${h}.mlp.c_proj.weight`)!, get(p, `${h}.mlp.c_proj.bias`), 4 * C, C);
     x = x.map((row, t) => row.map((v, c) => v + (out[t]![c] as number)));
   }
   const f = layerNorm(x, get(p, "transformer.ln_f.weight")!, get(p, "transformer.ln_f.bias"), eps);
   const head = get(p, "lm_head.weight") ?? wte; // [V, C]
-  return f.map((row) => Array.from({ length: V }, (_, v) => row.reduce((acc, u, c) => acc + u * (head[v * C + c] as number), 0)));
+  return f.map((row) =>
+    Array.from({ length: V }, (_, v) => row.reduce((acc, u, c) => acc + u * (head[v * C + c] as number), 0)),
+  );
 }

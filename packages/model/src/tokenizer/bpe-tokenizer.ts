@@ -1,12 +1,11 @@
-import { BYTE_TO_CHAR, CHAR_TO_BYTE, pretokenize, utf8Bytes } from "./byte-level.ts";
-import { SpecialTokenSplitter } from "./special-tokens.ts";
-import type { SpecialTokenIds, SpecialTokenText } from "./special-tokens.ts";
-import { boundaryStreamEncoder, TokenizerError } from "./tokenizer.ts";
-import type { StreamEncoder, Tokenizer } from "./tokenizer.ts";
 import { trainBpe } from "./bpe-train.ts";
-import { hfAddedTokens } from "./hf-json-types.ts";
+import { BYTE_TO_CHAR, CHAR_TO_BYTE, pretokenize, utf8Bytes } from "./byte-level.ts";
 import type { HfTokenizerJson } from "./hf-json-types.ts";
-import { resolveSpecialTokens } from "./special-tokens.ts";
+import { hfAddedTokens } from "./hf-json-types.ts";
+import type { SpecialTokenIds, SpecialTokenText } from "./special-tokens.ts";
+import { resolveSpecialTokens, SpecialTokenSplitter } from "./special-tokens.ts";
+import type { StreamEncoder, Tokenizer } from "./tokenizer.ts";
+import { boundaryStreamEncoder, TokenizerError } from "./tokenizer.ts";
 
 const WORD_CACHE_LIMIT = 200_000;
 const utf8Decoder = new TextDecoder("utf-8");
@@ -28,24 +27,37 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
   private readonly cache = new Map<string, number[]>();
   private readonly mergesList: Array<[string, string]>;
 
-  constructor(vocab: ReadonlyMap<string, number>, merges: ReadonlyArray<[string, string]>, added: ReadonlyMap<string, number>, where = "tokenizer") {
+  constructor(
+    vocab: ReadonlyMap<string, number>,
+    merges: ReadonlyArray<[string, string]>,
+    added: ReadonlyMap<string, number>,
+    where = "tokenizer",
+  ) {
     this.idOf = new Map(vocab);
     for (const [t, id] of added) if (!this.idOf.has(t)) this.idOf.set(t, id);
     for (const [t, id] of this.idOf) this.tokenOf[id] = t;
     this.vocabSize = this.tokenOf.length;
     for (let i = 0; i < this.vocabSize; i++) {
-      if (this.tokenOf[i] === undefined) throw new TokenizerError(`${where}: id ${i} has no token; vocabulary ids must be dense 0..${this.vocabSize - 1}`);
+      if (this.tokenOf[i] === undefined)
+        throw new TokenizerError(
+          `${where}: id ${i} has no token; vocabulary ids must be dense 0..${this.vocabSize - 1}`,
+        );
     }
     for (let b = 0; b < 256; b++) {
       const id = this.idOf.get(BYTE_TO_CHAR[b]!);
-      if (id === undefined) throw new TokenizerError(`${where}: byte-level BPE vocabulary lacks the symbol for byte ${b} (${JSON.stringify(BYTE_TO_CHAR[b])}); not a GPT-2 style byte-level vocabulary`);
+      if (id === undefined)
+        throw new TokenizerError(
+          `${where}: byte-level BPE vocabulary lacks the symbol for byte ${b} (${JSON.stringify(BYTE_TO_CHAR[b])}); not a GPT-2 style byte-level vocabulary`,
+        );
       this.byteId[b] = id;
     }
     merges.forEach(([l, r], i) => {
       const a = this.idOf.get(l);
       const b = this.idOf.get(r);
       if (a === undefined || b === undefined || !this.idOf.has(l + r)) {
-        throw new TokenizerError(`${where}: merge ${i} ${JSON.stringify(`${l} ${r}`)} uses a token missing from the vocabulary`);
+        throw new TokenizerError(
+          `${where}: merge ${i} ${JSON.stringify(`${l} ${r}`)} uses a token missing from the vocabulary`,
+        );
       }
       const key = a * 0x100000 + b;
       if (!this.rank.has(key)) this.rank.set(key, i);
@@ -112,7 +124,10 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       const token = this.tokenOf[id];
-      if (token === undefined) throw new TokenizerError(`byte-level BPE: id ${id} at position ${i} is outside the vocabulary 0..${this.vocabSize - 1}`);
+      if (token === undefined)
+        throw new TokenizerError(
+          `byte-level BPE: id ${id} at position ${i} is outside the vocabulary 0..${this.vocabSize - 1}`,
+        );
       if (this.addedIds.has(id)) {
         if (options.skipSpecial) continue;
         flush();
@@ -121,7 +136,10 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
       }
       for (const ch of token) {
         const b = CHAR_TO_BYTE.get(ch);
-        if (b === undefined) throw new TokenizerError(`byte-level BPE: token ${id} ${JSON.stringify(token)} has a character outside the byte map`);
+        if (b === undefined)
+          throw new TokenizerError(
+            `byte-level BPE: token ${id} ${JSON.stringify(token)} has a character outside the byte map`,
+          );
         bytes.push(b);
       }
     }

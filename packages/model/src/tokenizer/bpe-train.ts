@@ -25,7 +25,9 @@ export async function trainBpe(
   const minFrequency = options.minFrequency ?? 2;
   const base = SPECIAL_TOKEN_NAMES.length + 256;
   if (!Number.isInteger(vocabSize) || vocabSize < base || vocabSize >= PAIR_BASE) {
-    throw new TokenizerError(`byte-level BPE: vocabSize ${vocabSize} must be an integer in ${base}..${PAIR_BASE - 1} (7 special tokens + 256 bytes + merges)`);
+    throw new TokenizerError(
+      `byte-level BPE: vocabSize ${vocabSize} must be an integer in ${base}..${PAIR_BASE - 1} (7 special tokens + 256 bytes + merges)`,
+    );
   }
 
   // 1. Count pre-tokens, streaming: memory is the number of distinct pre-tokens.
@@ -47,7 +49,8 @@ export async function trainBpe(
   const stream = boundaryStreamEncoder(count);
   for await (const chunk of chunks) stream.push(chunk);
   stream.flush();
-  if (total === 0) throw new TokenizerError("byte-level BPE: the corpus is empty; give it some text to learn merges from");
+  if (total === 0)
+    throw new TokenizerError("byte-level BPE: the corpus is empty; give it some text to learn merges from");
 
   // 2. Words as symbol-id arrays.
   const tokens: string[] = [...added.keys()];

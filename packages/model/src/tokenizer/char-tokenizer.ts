@@ -1,9 +1,9 @@
-import { BATON_SPECIAL_TEXT, SPECIAL_TOKEN_NAMES, SpecialTokenSplitter } from "./special-tokens.ts";
-import type { SpecialTokenIds, SpecialTokenText } from "./special-tokens.ts";
-import { boundaryStreamEncoder, TokenizerError } from "./tokenizer.ts";
-import type { StreamEncoder, Tokenizer } from "./tokenizer.ts";
-import { hfAddedTokens } from "./hf-json-types.ts";
 import type { HfTokenizerJson } from "./hf-json-types.ts";
+import { hfAddedTokens } from "./hf-json-types.ts";
+import type { SpecialTokenIds, SpecialTokenText } from "./special-tokens.ts";
+import { BATON_SPECIAL_TEXT, SPECIAL_TOKEN_NAMES, SpecialTokenSplitter } from "./special-tokens.ts";
+import type { StreamEncoder, Tokenizer } from "./tokenizer.ts";
+import { boundaryStreamEncoder, TokenizerError } from "./tokenizer.ts";
 
 /**
  * Character-level tokenizer: one id per code point of the corpus. Saved as an HF BPE model with no
@@ -20,13 +20,18 @@ export class CharTokenizer implements Tokenizer {
   private readonly splitter: SpecialTokenSplitter;
 
   /** `vocab`: token -> id, dense from 0; `added`: the special tokens (also in vocab). */
-  constructor(vocab: ReadonlyMap<string, number>, added: ReadonlyMap<string, number>, special: { ids: SpecialTokenIds; text: SpecialTokenText }) {
+  constructor(
+    vocab: ReadonlyMap<string, number>,
+    added: ReadonlyMap<string, number>,
+    special: { ids: SpecialTokenIds; text: SpecialTokenText },
+  ) {
     this.idOf = new Map(vocab);
     this.tokenOf = [];
     for (const [t, id] of vocab) this.tokenOf[id] = t;
     this.vocabSize = this.tokenOf.length;
     for (let i = 0; i < this.vocabSize; i++) {
-      if (this.tokenOf[i] === undefined) throw new TokenizerError(`char tokenizer: id ${i} has no token; ids must be dense 0..${this.vocabSize - 1}`);
+      if (this.tokenOf[i] === undefined)
+        throw new TokenizerError(`char tokenizer: id ${i} has no token; ids must be dense 0..${this.vocabSize - 1}`);
     }
     this.special = special.ids;
     this.specialText = special.text;
@@ -65,7 +70,10 @@ export class CharTokenizer implements Tokenizer {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       const token = this.tokenOf[id];
-      if (token === undefined) throw new TokenizerError(`char tokenizer: id ${id} at position ${i} is outside the vocabulary 0..${this.vocabSize - 1}`);
+      if (token === undefined)
+        throw new TokenizerError(
+          `char tokenizer: id ${id} at position ${i} is outside the vocabulary 0..${this.vocabSize - 1}`,
+        );
       if (options.skipSpecial && this.specialIds.has(id)) continue;
       out += token;
     }
@@ -118,7 +126,8 @@ export class CharTokenizer implements Tokenizer {
 export async function trainCharTokenizer(chunks: Iterable<string> | AsyncIterable<string>): Promise<CharTokenizer> {
   const seen = new Set<string>();
   for await (const chunk of chunks) for (const ch of chunk) seen.add(ch);
-  if (seen.size === 0) throw new TokenizerError("char tokenizer: the corpus is empty; give it at least one character of text");
+  if (seen.size === 0)
+    throw new TokenizerError("char tokenizer: the corpus is empty; give it at least one character of text");
   const chars = [...seen].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
   return charTokenizerFromChars(chars);
 }

@@ -1,10 +1,18 @@
-import { describe, it, expect } from "vitest";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateDemoData, corpusTexts, buildTokenCorpus, LmBatches, chatExample, alpacaToMessages, collectDataset } from "@baton/data";
 import type { TextCodec } from "@baton/data";
-import { parseTokenizerSpec, trainTokenizer, TokenizerError } from "./index.ts";
+import {
+  alpacaToMessages,
+  buildTokenCorpus,
+  chatExample,
+  collectDataset,
+  corpusTexts,
+  generateDemoData,
+  LmBatches,
+} from "@baton/data";
+import { describe, expect, it } from "vitest";
+import { parseTokenizerSpec, TokenizerError, trainTokenizer } from "./index.ts";
 
 const texts = (path: string) => corpusTexts([path]);
 
@@ -15,14 +23,19 @@ describe("tokenizers on the demo data", () => {
     const char = await trainTokenizer(parseTokenizerSpec("char"), texts(join(dir, "general.train.jsonl")));
     const codec: TextCodec = char; // the model's tokenizers fit the data package's codec shape
     expect(char.vocabSize).toBeLessThan(60);
-    const corpus = await buildTokenCorpus({ train: [join(dir, "domain.train.jsonl")], val: [join(dir, "domain.val.jsonl")], tokenizer: codec, dir: join(dir, "tokens") });
+    const corpus = await buildTokenCorpus({
+      train: [join(dir, "domain.train.jsonl")],
+      val: [join(dir, "domain.val.jsonl")],
+      tokenizer: codec,
+      dir: join(dir, "tokens"),
+    });
     const batch = new LmBatches(corpus, { batchSize: 4, blockSize: 64 }).train(1, 0);
     expect(Math.max(...batch.x)).toBeLessThan(char.vocabSize);
     corpus.close();
     const { records } = await collectDataset(join(dir, "instruct.test.jsonl"), { format: "alpaca" });
     for (const r of records) {
       const ex = chatExample(char, alpacaToMessages(r));
-      expect(char.decode(ex.ids)).toContain(r.output + "<|endoftext|>");
+      expect(char.decode(ex.ids)).toContain(`${r.output}<|endoftext|>`);
     }
   });
 
@@ -34,7 +47,9 @@ describe("tokenizers on the demo data", () => {
     // A small grammar runs out of pairs seen twice before 1024: training stops there, as HF's does.
     expect(bpe.vocabSize).toBeGreaterThan(600);
     expect(bpe.vocabSize).toBeLessThanOrEqual(1024);
-    console.log(`byte-level BPE on general.train.jsonl (~420 KB) to 1024 tokens: ${(performance.now() - t0).toFixed(0)} ms`);
+    console.log(
+      `byte-level BPE on general.train.jsonl (~420 KB) to 1024 tokens: ${(performance.now() - t0).toFixed(0)} ms`,
+    );
     const sentence = "the old farmer carried the basket by the river.";
     expect(bpe.encode(sentence).length).toBeLessThan(sentence.length / 3);
     expect(bpe.decode(bpe.encode(sentence))).toBe(sentence);
@@ -43,6 +58,8 @@ describe("tokenizers on the demo data", () => {
   it("parses tokenizer names and refuses unknown ones", () => {
     expect(parseTokenizerSpec("bpe")).toEqual({ kind: "bpe", vocabSize: 4096 });
     expect(() => parseTokenizerSpec("wordpiece")).toThrow(TokenizerError);
-    expect(() => parseTokenizerSpec("wordpiece")).toThrow(/unknown tokenizer "wordpiece"; use "char", "bpe" or "bpe:<vocabSize>"/);
+    expect(() => parseTokenizerSpec("wordpiece")).toThrow(
+      /unknown tokenizer "wordpiece"; use "char", "bpe" or "bpe:<vocabSize>"/,
+    );
   });
 });

@@ -16,7 +16,8 @@ export async function loadGpt2TokenizerFiles(vocabPath: string, mergesPath: stri
   } catch (e) {
     throw new TokenizerError(`${vocabPath}: cannot read a token -> id JSON object (${(e as Error).message})`);
   }
-  if (typeof vocabJson !== "object" || vocabJson === null) throw new TokenizerError(`${vocabPath}: expected a JSON object of token -> id`);
+  if (typeof vocabJson !== "object" || vocabJson === null)
+    throw new TokenizerError(`${vocabPath}: expected a JSON object of token -> id`);
   const vocab = new Map<string, number>();
   for (const [t, id] of Object.entries(vocabJson)) {
     if (typeof id !== "number") throw new TokenizerError(`${vocabPath}: id of ${JSON.stringify(t)} must be a number`);
@@ -27,7 +28,8 @@ export async function loadGpt2TokenizerFiles(vocabPath: string, mergesPath: stri
   lines.forEach((line, i) => {
     if (line.startsWith("#version") || line.trim() === "") return;
     const parts = line.split(" ");
-    if (parts.length !== 2) throw new TokenizerError(`${mergesPath}:${i + 1}: expected "left right", got ${JSON.stringify(line)}`);
+    if (parts.length !== 2)
+      throw new TokenizerError(`${mergesPath}:${i + 1}: expected "left right", got ${JSON.stringify(line)}`);
     merges.push([parts[0]!, parts[1]!]);
   });
   const added = new Map<string, number>();

@@ -2,8 +2,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { ByteLevelBpeTokenizer } from "./bpe-tokenizer.ts";
 import { CharTokenizer } from "./char-tokenizer.ts";
 import { resolveSpecialTokens } from "./special-tokens.ts";
-import { TokenizerError } from "./tokenizer.ts";
 import type { Tokenizer } from "./tokenizer.ts";
+import { TokenizerError } from "./tokenizer.ts";
 
 /**
  * Reads HF tokenizer.json: Baton's char level (BPE, no merges, no pre-tokenizer, Fuse decoder) and
@@ -14,16 +14,23 @@ export function tokenizerFromHfJson(json: unknown, where = "tokenizer.json"): To
   const model = json["model"];
   if (!isObject(model)) throw new TokenizerError(`${where}: /model is missing; not an HF tokenizer.json`);
   if (model["type"] !== "BPE") {
-    throw new TokenizerError(`${where}: /model/type is ${JSON.stringify(model["type"])}; Baton reads BPE models only (byte-level BPE or its char-level format)`);
+    throw new TokenizerError(
+      `${where}: /model/type is ${JSON.stringify(model["type"])}; Baton reads BPE models only (byte-level BPE or its char-level format)`,
+    );
   }
   if (json["normalizer"] != null) {
-    throw new TokenizerError(`${where}: /normalizer is ${JSON.stringify((json["normalizer"] as Record<string, unknown>)["type"])}; Baton's tokenizers have no normalizer, so this file would encode differently here`);
+    throw new TokenizerError(
+      `${where}: /normalizer is ${JSON.stringify((json["normalizer"] as Record<string, unknown>)["type"])}; Baton's tokenizers have no normalizer, so this file would encode differently here`,
+    );
   }
   const vocabJson = model["vocab"];
   if (!isObject(vocabJson)) throw new TokenizerError(`${where}: /model/vocab must be an object of token -> id`);
   const vocab = new Map<string, number>();
   for (const [t, id] of Object.entries(vocabJson)) {
-    if (typeof id !== "number" || !Number.isInteger(id) || id < 0) throw new TokenizerError(`${where}: /model/vocab/${JSON.stringify(t)} must be a non-negative integer id, got ${JSON.stringify(id)}`);
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0)
+      throw new TokenizerError(
+        `${where}: /model/vocab/${JSON.stringify(t)} must be a non-negative integer id, got ${JSON.stringify(id)}`,
+      );
     vocab.set(t, id);
   }
   const added = new Map<string, number>();
@@ -41,7 +48,9 @@ export function tokenizerFromHfJson(json: unknown, where = "tokenizer.json"): To
 
   if (preType === "ByteLevel") {
     if (isObject(pre) && pre["add_prefix_space"] === true) {
-      throw new TokenizerError(`${where}: /pre_tokenizer/add_prefix_space is true; Baton's byte-level BPE encodes without a prefix space (GPT-2's setting)`);
+      throw new TokenizerError(
+        `${where}: /pre_tokenizer/add_prefix_space is true; Baton's byte-level BPE encodes without a prefix space (GPT-2's setting)`,
+      );
     }
     return new ByteLevelBpeTokenizer(vocab, merges, added, where);
   }
@@ -66,7 +75,9 @@ function parseMerges(value: unknown, where: string): Array<[string, string]> {
     } else if (Array.isArray(m) && m.length === 2 && typeof m[0] === "string" && typeof m[1] === "string") {
       return [m[0], m[1]];
     }
-    throw new TokenizerError(`${where}: /model/merges/${i} must be "left right" or ["left", "right"], got ${JSON.stringify(m)}`);
+    throw new TokenizerError(
+      `${where}: /model/merges/${i} must be "left right" or ["left", "right"], got ${JSON.stringify(m)}`,
+    );
   });
 }
 

@@ -1,16 +1,46 @@
-import { describe, it, expect } from "vitest";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import hf from "tokenizers";
-import { trainCharTokenizer, trainBpeTokenizer, loadTokenizer, saveTokenizer, tokenizerFromHfJson, TokenizerError, BATON_SPECIAL_TEXT } from "./index.ts";
+import { describe, expect, it } from "vitest";
 import type { Tokenizer } from "./index.ts";
+import {
+  BATON_SPECIAL_TEXT,
+  loadTokenizer,
+  saveTokenizer,
+  TokenizerError,
+  tokenizerFromHfJson,
+  trainBpeTokenizer,
+  trainCharTokenizer,
+} from "./index.ts";
 
 /** A seeded English-like corpus, so the test needs no files. */
 function corpus(sentences: number, seed = 7): string {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const words = ["the", "a", "cat", "dog", "sat", "ran", "on", "under", "mat", "tree", "quickly", "it's", "we'll", "42", "3.14", "naïve", "café", "über", "!", "?", "--"];
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const words = [
+    "the",
+    "a",
+    "cat",
+    "dog",
+    "sat",
+    "ran",
+    "on",
+    "under",
+    "mat",
+    "tree",
+    "quickly",
+    "it's",
+    "we'll",
+    "42",
+    "3.14",
+    "naïve",
+    "café",
+    "über",
+    "!",
+    "?",
+    "--",
+  ];
   const out: string[] = [];
   for (let i = 0; i < sentences; i++) {
     const n = 3 + Math.floor(rnd() * 8);
@@ -19,7 +49,12 @@ function corpus(sentences: number, seed = 7): string {
     for (let j = 0; j < n; j++) {
       // Half known words, half made-up ones, so there are thousands of distinct pre-tokens to merge.
       if (rnd() < 0.5) ws.push(words[Math.floor(rnd() * words.length)]!);
-      else ws.push(Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => syllables[Math.floor(rnd() * syllables.length)]).join(""));
+      else
+        ws.push(
+          Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => syllables[Math.floor(rnd() * syllables.length)]).join(
+            "",
+          ),
+        );
     }
     out.push(ws.join(" ") + (rnd() < 0.2 ? ".\n\n" : ". "));
   }
@@ -102,7 +137,9 @@ describe("byte-level BPE", () => {
   });
 
   it("refuses a bad vocab size", async () => {
-    await expect(trainBpeTokenizer(["abc"], { vocabSize: 100 })).rejects.toThrow(/vocabSize 100 must be an integer in 263/);
+    await expect(trainBpeTokenizer(["abc"], { vocabSize: 100 })).rejects.toThrow(
+      /vocabSize 100 must be an integer in 263/,
+    );
   });
 });
 
@@ -112,8 +149,20 @@ describe("tokenizer.json errors", () => {
     const bad = join(dir, "tokenizer.json");
     await writeFile(bad, "{not json");
     await expect(loadTokenizer(bad)).rejects.toThrow(new RegExp(`${bad}: not valid JSON`));
-    expect(() => tokenizerFromHfJson({ model: { type: "WordPiece", vocab: {} } }, "x.json")).toThrow(/x.json: \/model\/type is "WordPiece"/);
-    expect(() => tokenizerFromHfJson({ model: { type: "BPE", vocab: { a: 0 }, merges: [] }, pre_tokenizer: { type: "Whitespace" } }, "y.json")).toThrow(TokenizerError);
-    expect(() => tokenizerFromHfJson({ model: { type: "BPE", vocab: { a: 0 }, merges: [] }, decoder: { type: "Fuse" }, added_tokens: [] }, "z.json")).toThrow(/z.json: no end-of-text token/);
+    expect(() => tokenizerFromHfJson({ model: { type: "WordPiece", vocab: {} } }, "x.json")).toThrow(
+      /x.json: \/model\/type is "WordPiece"/,
+    );
+    expect(() =>
+      tokenizerFromHfJson(
+        { model: { type: "BPE", vocab: { a: 0 }, merges: [] }, pre_tokenizer: { type: "Whitespace" } },
+        "y.json",
+      ),
+    ).toThrow(TokenizerError);
+    expect(() =>
+      tokenizerFromHfJson(
+        { model: { type: "BPE", vocab: { a: 0 }, merges: [] }, decoder: { type: "Fuse" }, added_tokens: [] },
+        "z.json",
+      ),
+    ).toThrow(/z.json: no end-of-text token/);
   });
 });

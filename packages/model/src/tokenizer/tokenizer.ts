@@ -1,5 +1,5 @@
-import type { SpecialTokenIds, SpecialTokenText } from "./special-tokens.ts";
 import type { HfTokenizerJson } from "./hf-json-types.ts";
+import type { SpecialTokenIds, SpecialTokenText } from "./special-tokens.ts";
 
 /** A tokenizer the model, the trainer and the data pipeline share. Ids are 0 .. vocabSize-1. */
 export interface Tokenizer {

@@ -38,9 +38,14 @@ export class TokenWindows implements BatchSource {
     readonly batchSize: number, // B
     readonly blockSize: number, // T
   ) {
-    for (const [name, t] of [["train", trainTokens], ["validation", valTokens]] as const) {
+    for (const [name, t] of [
+      ["train", trainTokens],
+      ["validation", valTokens],
+    ] as const) {
       if (t.length < blockSize + 1) {
-        throw new TrainingSetupInvalid(`the ${name} split has ${t.length} tokens, fewer than one block of ${blockSize} + 1 (inputs and their next tokens); use a longer corpus or a smaller block size`);
+        throw new TrainingSetupInvalid(
+          `the ${name} split has ${t.length} tokens, fewer than one block of ${blockSize} + 1 (inputs and their next tokens); use a longer corpus or a smaller block size`,
+        );
       }
     }
   }

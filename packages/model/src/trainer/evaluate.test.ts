@@ -6,12 +6,31 @@ import type { GptModelConfig } from "../gpt/config.ts";
 import { referenceLogits } from "../gpt/reference.ts";
 import { Evaluator } from "./evaluate.ts";
 
-const cfg: GptModelConfig = { arch: "gpt2", nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 6, vocabSize: 11, layerNormEps: 1e-5, activation: "gelu_new", tieWordEmbeddings: true, bias: false, dropout: 0 };
+const cfg: GptModelConfig = {
+  arch: "gpt2",
+  nLayer: 1,
+  nHead: 2,
+  nEmbd: 8,
+  blockSize: 6,
+  vocabSize: 11,
+  layerNormEps: 1e-5,
+  activation: "gelu_new",
+  tieWordEmbeddings: true,
+  bias: false,
+  dropout: 0,
+};
 
 function randomParams(seed: number): Map<string, Float32Array> {
   let s = seed;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) * 2 - 1;
-  return new Map(gptTensorSpecs(cfg).map((t) => [t.name, Float32Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, () => (/ln_(1|2|f)\.weight$/.test(t.name) ? 1 : 0.5 * rnd()))]));
+  return new Map(
+    gptTensorSpecs(cfg).map((t) => [
+      t.name,
+      Float32Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, () =>
+        /ln_(1|2|f)\.weight$/.test(t.name) ? 1 : 0.5 * rnd(),
+      ),
+    ]),
+  );
 }
 
 /** Mean next-token NLL over consecutive windows of blockSize, in float64. */
@@ -32,7 +51,10 @@ function referenceWholeSplit(params: Map<string, Float32Array>, ids: number[]): 
   return sum / n;
 }
 
-const split = (ids: number[]) => ({ length: ids.length, read: (at: number, count: number) => Int32Array.from(ids.slice(at, at + count)) });
+const split = (ids: number[]) => ({
+  length: ids.length,
+  read: (at: number, count: number) => Int32Array.from(ids.slice(at, at + count)),
+});
 
 describe("Evaluator.wholeSplitLoss", () => {
   it("counts every token once, the last partial window and batch included, as a float64 forward pass does", async () => {
@@ -42,7 +64,10 @@ describe("Evaluator.wholeSplitLoss", () => {
       // 3 full windows and one of 3 tokens: 4 windows = 2 batches; then 2 full windows and one of 1
       for (const length of [3 * 6 + 3 + 1, 2 * 6 + 1 + 1, 4 * 6 + 1]) {
         const ids = Array.from({ length }, (_, i) => (i * 7 + (i >> 2)) % cfg.vocabSize);
-        expect(await ev.wholeSplitLoss(params, split(ids)), `length ${length}`).toBeCloseTo(referenceWholeSplit(params, ids), 4);
+        expect(await ev.wholeSplitLoss(params, split(ids)), `length ${length}`).toBeCloseTo(
+          referenceWholeSplit(params, ids),
+          4,
+        );
       }
     } finally {
       await ev.dispose();

@@ -27,16 +27,29 @@ export class Evaluator {
   ) {}
 
   /** `packed`: the batches carry positions and segmentIds (see traceGpt). */
-  static async compile(cfg: GptModelConfig, opts: { batch: number; seq: number; threads: number; objective?: Objective; packed?: boolean }): Promise<Evaluator> {
+  static async compile(
+    cfg: GptModelConfig,
+    opts: { batch: number; seq: number; threads: number; objective?: Objective; packed?: boolean },
+  ): Promise<Evaluator> {
     const packed = opts.packed ?? false;
-    const { g, outputs } = traceEvaluation(cfg, { batch: opts.batch, seq: opts.seq, packed, ...(opts.objective ? { objective: opts.objective } : {}) });
+    const { g, outputs } = traceEvaluation(cfg, {
+      batch: opts.batch,
+      seq: opts.seq,
+      packed,
+      ...(opts.objective ? { objective: opts.objective } : {}),
+    });
     const program = await compileInference({ graph: g, outputs, threads: opts.threads });
     return new Evaluator(program, opts.batch, opts.seq, cfg.vocabSize, packed);
   }
 
   /** Summed loss and counted tokens of one batch under the loaded weights. */
   async lossTerms(batch: LmBatch, where = "evaluation batch"): Promise<{ sum: number; count: number }> {
-    const out = await this.program.run(declaredFeeds(batchFeeds(batch, { batch: this.batch, seq: this.seq, vocab: this.vocab, packed: this.packed }, where), this.program.userInputs));
+    const out = await this.program.run(
+      declaredFeeds(
+        batchFeeds(batch, { batch: this.batch, seq: this.seq, vocab: this.vocab, packed: this.packed }, where),
+        this.program.userInputs,
+      ),
+    );
     return { sum: Number((out.loss_sum as Float32Array)[0]), count: Number((out.count as Float32Array)[0]) };
   }
 
@@ -45,12 +58,20 @@ export class Evaluator {
   }
 
   /** Token-weighted mean loss over the batches (sum of losses / sum of counted tokens). */
-  async meanLoss(params: ReadonlyMap<string, Float32Array>, batches: number, get: (k: number) => LmBatch | Promise<LmBatch>): Promise<number> {
+  async meanLoss(
+    params: ReadonlyMap<string, Float32Array>,
+    batches: number,
+    get: (k: number) => LmBatch | Promise<LmBatch>,
+  ): Promise<number> {
     return pooledLoss(await this.batchLosses(params, batches, get));
   }
 
   /** Each batch's summed loss and counted tokens, in order. */
-  async batchLosses(params: ReadonlyMap<string, Float32Array>, batches: number, get: (k: number) => LmBatch | Promise<LmBatch>): Promise<{ sum: number; count: number }[]> {
+  async batchLosses(
+    params: ReadonlyMap<string, Float32Array>,
+    batches: number,
+    get: (k: number) => LmBatch | Promise<LmBatch>,
+  ): Promise<{ sum: number; count: number }[]> {
     this.program.loadParams(params);
     const out: { sum: number; count: number }[] = [];
     for (let k = 0; k < batches; k++) out.push(await this.lossTerms(await get(k), `evaluation batch ${k}`));
@@ -63,7 +84,10 @@ export class Evaluator {
    * where `meanLoss` over random windows is an estimate; nanoGPT's 20-batch figure moves by several
    * hundredths from one draw of windows to the next.
    */
-  async wholeSplitLoss(params: ReadonlyMap<string, Float32Array>, tokens: { length: number; read(at: number, count: number): Int32Array }): Promise<number> {
+  async wholeSplitLoss(
+    params: ReadonlyMap<string, Float32Array>,
+    tokens: { length: number; read(at: number, count: number): Int32Array },
+  ): Promise<number> {
     this.program.loadParams(params);
     const B = this.batch;
     const T = this.seq;

@@ -13,20 +13,29 @@ const int64 = (a: Int32Array): BigInt64Array => {
   return out;
 };
 
-export function batchFeeds(b: LmBatch, shape: { batch: number; seq: number; vocab: number; packed?: boolean }, where: string): Feeds {
+export function batchFeeds(
+  b: LmBatch,
+  shape: { batch: number; seq: number; vocab: number; packed?: boolean },
+  where: string,
+): Feeds {
   const { batch, seq, vocab } = shape;
   const N = batch * seq;
   if (b.x.length !== N || b.y.length !== N) {
-    throw new TrainingSetupInvalid(`${where}: batch has ${b.x.length} inputs and ${b.y.length} targets, the model takes B*T = ${batch}*${seq} = ${N}`);
+    throw new TrainingSetupInvalid(
+      `${where}: batch has ${b.x.length} inputs and ${b.y.length} targets, the model takes B*T = ${batch}*${seq} = ${N}`,
+    );
   }
-  if (b.lossMask && b.lossMask.length !== N) throw new TrainingSetupInvalid(`${where}: lossMask has ${b.lossMask.length} values, expected ${N}`);
+  if (b.lossMask && b.lossMask.length !== N)
+    throw new TrainingSetupInvalid(`${where}: lossMask has ${b.lossMask.length} values, expected ${N}`);
   const tokens = new BigInt64Array(N);
   const targets = new BigInt64Array(N);
   for (let i = 0; i < N; i++) {
     const x = b.x[i] as number;
     const y = b.y[i] as number;
     if (x < 0 || x >= vocab || y < 0 || y >= vocab) {
-      throw new TrainingSetupInvalid(`${where}: token id ${x < 0 || x >= vocab ? x : y} at position ${i} is outside the model's vocabulary [0, ${vocab}); the tokenizer and the model config disagree`);
+      throw new TrainingSetupInvalid(
+        `${where}: token id ${x < 0 || x >= vocab ? x : y} at position ${i} is outside the model's vocabulary [0, ${vocab}); the tokenizer and the model config disagree`,
+      );
     }
     tokens[i] = BigInt(x);
     targets[i] = BigInt(y);
@@ -38,11 +47,20 @@ export function batchFeeds(b: LmBatch, shape: { batch: number; seq: number; voca
   }
   const extra = b.extra ?? {};
   if (!shape.packed) return { tokens, targets, loss_mask: mask, ...extra };
-  if (!b.positions || !b.segmentIds) throw new TrainingSetupInvalid(`${where}: the model is traced for packed rows and needs positions and segmentIds [B*T] in every batch`);
-  if (b.positions.length !== N || b.segmentIds.length !== N) throw new TrainingSetupInvalid(`${where}: positions (${b.positions.length}) and segmentIds (${b.segmentIds.length}) must have B*T = ${N} values`);
+  if (!b.positions || !b.segmentIds)
+    throw new TrainingSetupInvalid(
+      `${where}: the model is traced for packed rows and needs positions and segmentIds [B*T] in every batch`,
+    );
+  if (b.positions.length !== N || b.segmentIds.length !== N)
+    throw new TrainingSetupInvalid(
+      `${where}: positions (${b.positions.length}) and segmentIds (${b.segmentIds.length}) must have B*T = ${N} values`,
+    );
   for (let i = 0; i < N; i++) {
     const p = b.positions[i] as number;
-    if (p < 0 || p >= seq) throw new TrainingSetupInvalid(`${where}: position ${p} at index ${i} is outside [0, ${seq}); positions restart at 0 for each example`);
+    if (p < 0 || p >= seq)
+      throw new TrainingSetupInvalid(
+        `${where}: position ${p} at index ${i} is outside [0, ${seq}); positions restart at 0 for each example`,
+      );
   }
   return { tokens, targets, loss_mask: mask, positions: int64(b.positions), segments: int64(b.segmentIds), ...extra };
 }

@@ -4,7 +4,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type F32Tensor, gptTensorSpecs, loadHfFolder, saveHfFolder } from "../checkpoint/hf-gpt2.ts";
-import { writeSafetensors, type SafeTensor } from "../checkpoint/safetensors.ts";
+import { type SafeTensor, writeSafetensors } from "../checkpoint/safetensors.ts";
 import type { GptModelConfig } from "../gpt/config.ts";
 import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 
@@ -16,7 +16,10 @@ export interface ModelFolder {
 }
 
 /** Flat engine tensors -> shaped checkpoint tensors (shapes from gptTensorSpecs). */
-export function toCheckpointTensors(config: GptModelConfig, params: ReadonlyMap<string, Float32Array>): Map<string, F32Tensor> {
+export function toCheckpointTensors(
+  config: GptModelConfig,
+  params: ReadonlyMap<string, Float32Array>,
+): Map<string, F32Tensor> {
   const out = new Map<string, F32Tensor>();
   for (const s of gptTensorSpecs(config)) {
     const data = params.get(s.name);
@@ -30,13 +33,17 @@ export async function saveModelFolder(
   dir: string,
   m: ModelFolder & { optimizerState?: ReadonlyMap<string, Float32Array>; trainerState?: Record<string, unknown> },
 ): Promise<void> {
-  await saveHfFolder(dir, { config: m.config, tensors: toCheckpointTensors(m.config, m.params), tokenizer: m.tokenizer });
+  await saveHfFolder(dir, {
+    config: m.config,
+    tensors: toCheckpointTensors(m.config, m.params),
+    tokenizer: m.tokenizer,
+  });
   if (m.optimizerState) {
     const t = new Map<string, SafeTensor>();
     for (const [k, v] of m.optimizerState) t.set(k, { dtype: "F32", shape: [v.length], data: v });
     await writeSafetensors(join(dir, "optimizer.safetensors"), t, { metadata: { format: "baton.adamw" } });
   }
-  if (m.trainerState) await writeFile(join(dir, "trainer_state.json"), JSON.stringify(m.trainerState, null, 2) + "\n");
+  if (m.trainerState) await writeFile(join(dir, "trainer_state.json"), `${JSON.stringify(m.trainerState, null, 2)}\n`);
 }
 
 /** Reads a folder written by saveModelFolder or any HF GPT-2-architecture folder. */

@@ -23,11 +23,20 @@ function cycleBatch(B: number, seed: number, step: number): LmBatch {
   }
   return { x, y };
 }
-const cycles = (B: number): BatchSource => ({ train: (seed, step) => cycleBatch(B, seed, step), val: (k) => cycleBatch(B, 99, k) });
+const cycles = (B: number): BatchSource => ({
+  train: (seed, step) => cycleBatch(B, seed, step),
+  val: (k) => cycleBatch(B, 99, k),
+});
 
 /** One row holding `docs` one after another (each: inputs at positions 0.., its own segment id); only the last is scored. */
 function packedRow(docs: number[][]): LmBatch {
-  const b: Required<Omit<LmBatch, "extra">> = { x: new Int32Array(T), y: new Int32Array(T), lossMask: new Float32Array(T), positions: new Int32Array(T), segmentIds: new Int32Array(T) };
+  const b: Required<Omit<LmBatch, "extra">> = {
+    x: new Int32Array(T),
+    y: new Int32Array(T),
+    lossMask: new Float32Array(T),
+    positions: new Int32Array(T),
+    segmentIds: new Int32Array(T),
+  };
   let at = 0;
   docs.forEach((doc, d) => {
     for (let i = 0; i < doc.length - 1; i++, at++) {
@@ -43,8 +52,20 @@ function packedRow(docs: number[][]): LmBatch {
 
 describe("frozen weights", () => {
   it("stay bit-identical while the others train and the loss falls", async () => {
-    const init = (await trainLanguageModel({ model, data: cycles(4), batchSize: 4, iters: 0, schedule: { lr: 1e-2, minLr: 1e-3, warmupIters: 0, decayIters: 1 }, seed: 5, progressBar: false })).params;
-    const frozen = new Set([...init.keys()].filter((n) => !n.startsWith("transformer.h.1.") && !n.startsWith("transformer.ln_f.")));
+    const init = (
+      await trainLanguageModel({
+        model,
+        data: cycles(4),
+        batchSize: 4,
+        iters: 0,
+        schedule: { lr: 1e-2, minLr: 1e-3, warmupIters: 0, decayIters: 1 },
+        seed: 5,
+        progressBar: false,
+      })
+    ).params;
+    const frozen = new Set(
+      [...init.keys()].filter((n) => !n.startsWith("transformer.h.1.") && !n.startsWith("transformer.ln_f.")),
+    );
     const seen: number[] = [];
     const r = await trainLanguageModel({
       model,
@@ -63,25 +84,47 @@ describe("frozen weights", () => {
       },
       progressBar: false,
     });
-    for (const name of frozen) expect(Buffer.from(r.params.get(name)!.buffer).equals(Buffer.from(init.get(name)!.buffer)), name).toBe(true);
+    for (const name of frozen)
+      expect(Buffer.from(r.params.get(name)!.buffer).equals(Buffer.from(init.get(name)!.buffer)), name).toBe(true);
     expect(r.params.get("transformer.h.1.mlp.c_fc.weight")).not.toEqual(init.get("transformer.h.1.mlp.c_fc.weight"));
     expect(r.optimizerState.size).toBeGreaterThan(0);
     for (const k of r.optimizerState.keys()) expect([...frozen].some((f) => k.endsWith(f))).toBe(false);
     expect(r.curve.at(-1)!.loss).toBeLessThan(r.curve[0]!.loss * 0.7);
     // the caller's metrics at every evaluation, given every weight (frozen ones included), none at step 0
-    expect(r.evals.map((e) => [e.step, e.metrics?.weights])).toEqual([[20, init.size], [40, init.size]]);
+    expect(r.evals.map((e) => [e.step, e.metrics?.weights])).toEqual([
+      [20, init.size],
+      [40, init.size],
+    ]);
     expect(seen).toEqual([init.size, init.size]);
   });
 
   it("must have a value in init", async () => {
-    const run = trainLanguageModel({ model, data: cycles(2), batchSize: 2, iters: 1, schedule: { lr: 1e-3, minLr: 1e-4, warmupIters: 0, decayIters: 1 }, frozen: new Set(["transformer.wte.weight"]), progressBar: false });
+    const run = trainLanguageModel({
+      model,
+      data: cycles(2),
+      batchSize: 2,
+      iters: 1,
+      schedule: { lr: 1e-3, minLr: 1e-4, warmupIters: 0, decayIters: 1 },
+      frozen: new Set(["transformer.wte.weight"]),
+      progressBar: false,
+    });
     await expect(run).rejects.toThrow(/frozen weight transformer\.wte\.weight has no value in init/);
   });
 });
 
 describe("packed rows", () => {
   it("score an example exactly as it scores alone: no attention across segments", async () => {
-    const params = (await trainLanguageModel({ model, data: cycles(1), batchSize: 1, iters: 0, schedule: { lr: 1e-3, minLr: 1e-4, warmupIters: 0, decayIters: 1 }, seed: 9, progressBar: false })).params;
+    const params = (
+      await trainLanguageModel({
+        model,
+        data: cycles(1),
+        batchSize: 1,
+        iters: 0,
+        schedule: { lr: 1e-3, minLr: 1e-4, warmupIters: 0, decayIters: 1 },
+        seed: 9,
+        progressBar: false,
+      })
+    ).params;
     const ev = await Evaluator.compile(model, { batch: 1, seq: T, threads: 1, packed: true });
     ev.loadParams(params);
     const a = [3, 1, 4, 1, 5, 2, 6];

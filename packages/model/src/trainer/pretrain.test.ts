@@ -13,15 +13,20 @@ async function corpus(name: string, bytes: string | Uint8Array): Promise<string>
   return path;
 }
 
-const prepare = (data: string, preset = "tiny") => preparePretraining({ preset, data: [data], tokenizer: "char", workDir: join(root, `tokens-${Math.random()}`) });
+const prepare = (data: string, preset = "tiny") =>
+  preparePretraining({ preset, data: [data], tokenizer: "char", workDir: join(root, `tokens-${Math.random()}`) });
 
 describe("preparePretraining: bad input is a clear error", () => {
   it("names the unknown preset and lists the known ones", async () => {
-    await expect(prepare(await corpus("ok.txt", "hello world ".repeat(50)), "gpt5")).rejects.toThrow(/unknown preset "gpt5"; known presets:[\s\S]*nanogpt-baby[\s\S]*nanogpt-shakespeare-char[\s\S]*gpt2-124m/);
+    await expect(prepare(await corpus("ok.txt", "hello world ".repeat(50)), "gpt5")).rejects.toThrow(
+      /unknown preset "gpt5"; known presets:[\s\S]*nanogpt-baby[\s\S]*nanogpt-shakespeare-char[\s\S]*gpt2-124m/,
+    );
   });
   it("refuses an empty corpus, a binary file and a corpus shorter than one block, naming the file or the numbers", async () => {
     await expect(prepare(await corpus("empty.txt", ""))).rejects.toThrow(/empty\.txt: .*empty/);
-    await expect(prepare(await corpus("tool.txt", new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 2, 1, 0])))).rejects.toThrow(/tool\.txt: a NUL byte .*binary file/);
+    await expect(
+      prepare(await corpus("tool.txt", new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 2, 1, 0]))),
+    ).rejects.toThrow(/tool\.txt: a NUL byte .*binary file/);
     // tiny's block is 16: 12 characters + EOS give a 90/10 split far below 16 + 1 tokens
     await expect(prepare(await corpus("short.txt", "to be or not"))).rejects.toThrow(/fewer than one block of 16 \+ 1/);
   });
@@ -33,8 +38,21 @@ describe("preparePretraining: bad input is a clear error", () => {
       workDir: join(root, "tokens-ok"),
       overrides: { iters: 300, lr: 2e-3 },
     });
-    expect(p.model).toMatchObject({ nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, bias: false, dropout: 0, vocabSize: p.tokenizer.vocabSize });
-    expect(p.options).toMatchObject({ batchSize: 12, iters: 300, clipNorm: 1, optimizer: { beta1: 0.9, beta2: 0.99, weightDecay: 0.1 } });
+    expect(p.model).toMatchObject({
+      nLayer: 4,
+      nHead: 4,
+      nEmbd: 128,
+      blockSize: 64,
+      bias: false,
+      dropout: 0,
+      vocabSize: p.tokenizer.vocabSize,
+    });
+    expect(p.options).toMatchObject({
+      batchSize: 12,
+      iters: 300,
+      clipNorm: 1,
+      optimizer: { beta1: 0.9, beta2: 0.99, weightDecay: 0.1 },
+    });
     // a shorter run decays over its own length, as nanoGPT's lr_decay_iters = max_iters
     expect(p.options.schedule).toEqual({ lr: 2e-3, minLr: 1e-4, warmupIters: 100, decayIters: 300 });
     p.corpus.close();

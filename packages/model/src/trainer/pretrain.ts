@@ -5,11 +5,11 @@
 // the same preset row with the same presetModel, so the two can not drift apart.
 import { createHash } from "node:crypto";
 import { buildTokenCorpus, corpusTexts, LmBatches, type TokenCorpus } from "@baton/data";
-import { getPreset, type Preset, presetModel, type TrainDefaults } from "../presets.ts";
-import { parseTokenizerSpec, trainTokenizer } from "../tokenizer/index.ts";
-import { loadTokenizer } from "../tokenizer/hf-json.ts";
-import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 import type { GptModelConfig } from "../gpt/config.ts";
+import { getPreset, type Preset, presetModel, type TrainDefaults } from "../presets.ts";
+import { loadTokenizer } from "../tokenizer/hf-json.ts";
+import { parseTokenizerSpec, trainTokenizer } from "../tokenizer/index.ts";
+import type { Tokenizer } from "../tokenizer/tokenizer.ts";
 import type { TrainLanguageModelOptions } from "./train.ts";
 
 /** "char", "bpe" / "bpe:<vocabSize>" (byte-level BPE), or the path of a tokenizer.json. */
@@ -18,10 +18,17 @@ export type TokenizerChoice = "char" | "bpe" | (string & {});
 const TRAINED = /^(char|bpe(:\d+)?)$/;
 
 /** Trains the named tokenizer on the corpus (@baton/data's corpusTexts), or loads a tokenizer.json. */
-export async function prepareTokenizer(choice: TokenizerChoice, data: string[], opts: { vocabSize?: number } = {}): Promise<Tokenizer> {
+export async function prepareTokenizer(
+  choice: TokenizerChoice,
+  data: string[],
+  opts: { vocabSize?: number } = {},
+): Promise<Tokenizer> {
   if (!TRAINED.test(choice)) return loadTokenizer(choice);
   const spec = parseTokenizerSpec(choice);
-  return trainTokenizer(spec.kind === "bpe" && opts.vocabSize !== undefined ? { ...spec, vocabSize: opts.vocabSize } : spec, corpusTexts(data));
+  return trainTokenizer(
+    spec.kind === "bpe" && opts.vocabSize !== undefined ? { ...spec, vocabSize: opts.vocabSize } : spec,
+    corpusTexts(data),
+  );
 }
 
 /** The token files in workDir are reused while the tokenizer (and the sources' sha256) stay the same. */
@@ -63,9 +70,18 @@ export async function preparePretraining(p: {
   const hyper: TrainDefaults = { ...preset.train };
   for (const k of Object.keys(hyper) as (keyof TrainDefaults)[]) if (o[k] !== undefined) hyper[k] = o[k] as number;
   if (o.iters !== undefined && o.decayIters === undefined) hyper.decayIters = Math.max(hyper.warmupIters, o.iters); // decay over the run, as nanoGPT's lr_decay_iters = max_iters
-  const tokenizer = typeof p.tokenizer === "object" ? p.tokenizer : await prepareTokenizer(p.tokenizer, p.data, p.vocabSize === undefined ? {} : { vocabSize: p.vocabSize });
+  const tokenizer =
+    typeof p.tokenizer === "object"
+      ? p.tokenizer
+      : await prepareTokenizer(p.tokenizer, p.data, p.vocabSize === undefined ? {} : { vocabSize: p.vocabSize });
   const model = presetModel(preset, tokenizer.vocabSize, { dropout: o.dropout, blockSize: o.blockSize });
-  const corpus = await buildTokenCorpus({ train: p.data, ...(p.val ? { val: p.val } : {}), tokenizer, dir: p.workDir, cacheKey: tokenizerKey(tokenizer) });
+  const corpus = await buildTokenCorpus({
+    train: p.data,
+    ...(p.val ? { val: p.val } : {}),
+    tokenizer,
+    dir: p.workDir,
+    cacheKey: tokenizerKey(tokenizer),
+  });
   const batches = new LmBatches(corpus, { batchSize: hyper.batchSize, blockSize: model.blockSize });
   const options: TrainLanguageModelOptions = {
     model,

@@ -20,9 +20,13 @@ export function learningRate(step: number, s: LrSchedule): number {
 
 export function checkSchedule(s: LrSchedule, where = "lr schedule"): void {
   if (!(s.lr > 0)) throw new TrainingSetupInvalid(`${where}: lr must be > 0, got ${s.lr}`);
-  if (!(s.minLr >= 0 && s.minLr <= s.lr)) throw new TrainingSetupInvalid(`${where}: minLr must be in [0, lr = ${s.lr}], got ${s.minLr}`);
-  if (!(Number.isInteger(s.warmupIters) && s.warmupIters >= 0)) throw new TrainingSetupInvalid(`${where}: warmupIters must be an integer >= 0, got ${s.warmupIters}`);
+  if (!(s.minLr >= 0 && s.minLr <= s.lr))
+    throw new TrainingSetupInvalid(`${where}: minLr must be in [0, lr = ${s.lr}], got ${s.minLr}`);
+  if (!(Number.isInteger(s.warmupIters) && s.warmupIters >= 0))
+    throw new TrainingSetupInvalid(`${where}: warmupIters must be an integer >= 0, got ${s.warmupIters}`);
   if (!(Number.isInteger(s.decayIters) && s.decayIters >= s.warmupIters)) {
-    throw new TrainingSetupInvalid(`${where}: decayIters (${s.decayIters}) must be an integer >= warmupIters (${s.warmupIters})`);
+    throw new TrainingSetupInvalid(
+      `${where}: decayIters (${s.decayIters}) must be an integer >= warmupIters (${s.warmupIters})`,
+    );
   }
 }

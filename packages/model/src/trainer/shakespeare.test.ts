@@ -2,9 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { TINY_SHAKESPEARE as CORPUS } from "../../../../tests/fixtures/data/tinyshakespeare.ts";
 import type { BatchSource, LmBatch } from "./batches.ts";
 import { preparePretraining } from "./pretrain.ts";
-import { TINY_SHAKESPEARE as CORPUS } from "../../../../tests/fixtures/data/tinyshakespeare.ts";
 import { trainLanguageModel } from "./train.ts";
 
 /**
@@ -15,10 +15,11 @@ import { trainLanguageModel } from "./train.ts";
 async function bigramLoss(data: BatchSource, V: number, trainBatches: number, valBatches: number): Promise<number> {
   const counts = new Float64Array(V * V);
   const rows = new Float64Array(V);
-  const add = (b: LmBatch) => b.x.forEach((x, i) => {
-    counts[x * V + (b.y[i] as number)] = (counts[x * V + (b.y[i] as number)] as number) + 1;
-    rows[x] = (rows[x] as number) + 1;
-  });
+  const add = (b: LmBatch) =>
+    b.x.forEach((x, i) => {
+      counts[x * V + (b.y[i] as number)] = (counts[x * V + (b.y[i] as number)] as number) + 1;
+      rows[x] = (rows[x] as number) + 1;
+    });
   for (let k = 0; k < trainBatches; k++) add(await data.train(99, k));
   let nll = 0;
   let n = 0;
@@ -46,7 +47,12 @@ describe("pretraining on Tiny Shakespeare", () => {
       });
       expect(prep.tokenizer.vocabSize).toBe(65 + 7); // 65 characters + Baton's 7 special tokens
       expect(prep.corpus.train.length).toBe(Math.floor(1_115_395 * 0.9)); // 90/10 split (EOS ends the document)
-      const r = await trainLanguageModel({ ...prep.options, model: { ...prep.model, nEmbd: 64, nHead: 4 }, eval: { every: 0, batches: 16 }, progressBar: false });
+      const r = await trainLanguageModel({
+        ...prep.options,
+        model: { ...prep.model, nEmbd: 64, nHead: 4 },
+        eval: { every: 0, batches: 16 },
+        progressBar: false,
+      });
       // Bigram fitted on 2,000 train batches (1M characters) and scored on the 16 val batches:
       // about 2.48 nats. The model gets about 2.37 here; a broken attention or position path sits
       // at the bigram level or above (it can use one character of context at most).

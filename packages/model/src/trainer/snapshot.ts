@@ -43,7 +43,15 @@ export function encodeSnapshot(s: TrainerSnapshot): Record<string, Uint8Array> {
   const tensors = new Map<string, SafeTensor>();
   for (const [k, v] of s.params) tensors.set(PARAM + k, { dtype: "F32", shape: [v.length], data: v });
   for (const [k, v] of s.optimizer) tensors.set(k, { dtype: "F32", shape: [v.length], data: v });
-  const state = { format: "baton.trainer-snapshot/1", step: s.step, seed: s.seed, tokensSeen: s.tokensSeen, plan: s.plan, curve: s.curve, evals: s.evals };
+  const state = {
+    format: "baton.trainer-snapshot/1",
+    step: s.step,
+    seed: s.seed,
+    tokensSeen: s.tokensSeen,
+    plan: s.plan,
+    curve: s.curve,
+    evals: s.evals,
+  };
   return {
     [SNAPSHOT_FILES.tensors]: encodeSafetensors(tensors, { step: String(s.step) }),
     [SNAPSHOT_FILES.state]: new TextEncoder().encode(JSON.stringify(state)),
@@ -53,14 +61,20 @@ export function encodeSnapshot(s: TrainerSnapshot): Record<string, Uint8Array> {
 export function decodeSnapshot(files: Record<string, Uint8Array>, where = "snapshot"): TrainerSnapshot {
   const t = files[SNAPSHOT_FILES.tensors];
   const j = files[SNAPSHOT_FILES.state];
-  if (!t || !j) throw new Error(`${where}: a trainer snapshot needs ${SNAPSHOT_FILES.tensors} and ${SNAPSHOT_FILES.state}; found ${Object.keys(files).join(", ") || "nothing"}`);
+  if (!t || !j)
+    throw new Error(
+      `${where}: a trainer snapshot needs ${SNAPSHOT_FILES.tensors} and ${SNAPSHOT_FILES.state}; found ${Object.keys(files).join(", ") || "nothing"}`,
+    );
   let state: Record<string, unknown>;
   try {
     state = JSON.parse(new TextDecoder().decode(j)) as Record<string, unknown>;
   } catch (e) {
     throw new Error(`${where}/${SNAPSHOT_FILES.state}: not valid JSON (${(e as Error).message})`);
   }
-  if (state.format !== "baton.trainer-snapshot/1") throw new Error(`${where}/${SNAPSHOT_FILES.state}: format ${JSON.stringify(state.format)} is not baton.trainer-snapshot/1`);
+  if (state.format !== "baton.trainer-snapshot/1")
+    throw new Error(
+      `${where}/${SNAPSHOT_FILES.state}: format ${JSON.stringify(state.format)} is not baton.trainer-snapshot/1`,
+    );
   const { tensors } = decodeSafetensors(t, `${where}/${SNAPSHOT_FILES.tensors}`);
   const params = new Map<string, Float32Array>();
   const optimizer = new Map<string, Float32Array>();
@@ -90,7 +104,9 @@ export async function readSnapshotDir(dir: string): Promise<TrainerSnapshot> {
 /** Names of plan keys whose values differ, as "key: saved -> now" lines. */
 export function planDifferences(saved: Record<string, unknown>, now: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(saved), ...Object.keys(now)]);
-  return [...keys].filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k])).map((k) => `${k}: ${JSON.stringify(saved[k])} -> ${JSON.stringify(now[k])}`);
+  return [...keys]
+    .filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k]))
+    .map((k) => `${k}: ${JSON.stringify(saved[k])} -> ${JSON.stringify(now[k])}`);
 }
 
 export interface SnapshotStore {
@@ -105,7 +121,10 @@ export interface SnapshotStore {
 export function folderSnapshots(dir: string, keep = 2): SnapshotStore {
   const steps = async (): Promise<number[]> => {
     const names = await readdir(dir).catch(() => [] as string[]);
-    return names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+    return names
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number)
+      .sort((a, b) => a - b);
   };
   return {
     async save(s) {
@@ -118,7 +137,8 @@ export function folderSnapshots(dir: string, keep = 2): SnapshotStore {
       await rm(final, { recursive: true, force: true });
       await rename(tmp, final);
       const all = await steps();
-      for (const old of all.slice(0, Math.max(0, all.length - keep))) await rm(join(dir, String(old)), { recursive: true, force: true });
+      for (const old of all.slice(0, Math.max(0, all.length - keep)))
+        await rm(join(dir, String(old)), { recursive: true, force: true });
     },
     async load() {
       const last = (await steps()).at(-1);

@@ -6,13 +6,13 @@ import { PRESETS, presetModel } from "../presets.ts";
 import { TokenWindows } from "./batches.ts";
 import type { TrainEvent } from "./progress.ts";
 import { folderSnapshots, type SnapshotStore, stageSnapshots, type TrainerSnapshot } from "./snapshot.ts";
-import { trainLanguageModel, type TrainLanguageModelOptions, TrainingInterrupted } from "./train.ts";
+import { TrainingInterrupted, type TrainLanguageModelOptions, trainLanguageModel } from "./train.ts";
 
 // A corpus with structure a tiny model can learn: a fixed random permutation walk over 16 symbols,
 // with every 7th token random, so the best loss is well above 0 but far below ln(16) = 2.77.
 function walkCorpus(n: number, seed = 7): Int32Array {
   let s = seed;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
   const next = [3, 9, 14, 0, 7, 12, 5, 1, 10, 15, 2, 8, 13, 4, 11, 6];
   const out = new Int32Array(n);
   for (let i = 1; i < n; i++) out[i] = i % 7 === 0 ? Math.floor(rnd() * 16) : (next[out[i - 1] as number] as number);
@@ -54,9 +54,13 @@ function memorySnapshots(frozenAfter = Infinity): SnapshotStore & { saved: numbe
 }
 
 const sameBits = (a: Map<string, Float32Array>, b: Map<string, Float32Array>): boolean =>
-  a.size === b.size && [...a].every(([k, v]) => {
+  a.size === b.size &&
+  [...a].every(([k, v]) => {
     const w = b.get(k);
-    return w !== undefined && Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(w.buffer, w.byteOffset, w.byteLength));
+    return (
+      w !== undefined &&
+      Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(w.buffer, w.byteOffset, w.byteLength))
+    );
   });
 
 describe("trainLanguageModel", () => {
@@ -85,7 +89,12 @@ describe("trainLanguageModel", () => {
 
     const store = memorySnapshots();
     const stop = new AbortController();
-    const killed = trainLanguageModel({ ...opts, snapshots: { every: 4, store }, signal: stop.signal, onEvent: (e) => e.type === "step" && e.step === 6 && stop.abort() });
+    const killed = trainLanguageModel({
+      ...opts,
+      snapshots: { every: 4, store },
+      signal: stop.signal,
+      onEvent: (e) => e.type === "step" && e.step === 6 && stop.abort(),
+    });
     await expect(killed).rejects.toBeInstanceOf(TrainingInterrupted);
     expect(store.saved).toEqual([4, 6]);
     const resumed = await trainLanguageModel({ ...opts, snapshots: { every: 4, store } });
@@ -98,7 +107,14 @@ describe("trainLanguageModel", () => {
     // a hard kill after step 6 loses that snapshot: resuming from step 4 still lands on the same bits
     const hard = memorySnapshots(4);
     const stop2 = new AbortController();
-    await expect(trainLanguageModel({ ...opts, snapshots: { every: 4, store: hard }, signal: stop2.signal, onEvent: (e) => e.type === "step" && e.step === 6 && stop2.abort() })).rejects.toThrow(/stopped at step 6/);
+    await expect(
+      trainLanguageModel({
+        ...opts,
+        snapshots: { every: 4, store: hard },
+        signal: stop2.signal,
+        onEvent: (e) => e.type === "step" && e.step === 6 && stop2.abort(),
+      }),
+    ).rejects.toThrow(/stopped at step 6/);
     const fromFour = await trainLanguageModel({ ...opts, snapshots: { every: 4, store: hard } });
     expect(fromFour.resumedFrom).toBe(4);
     expect(sameBits(fromFour.params, full.params)).toBe(true);
@@ -108,9 +124,14 @@ describe("trainLanguageModel", () => {
     const store = memorySnapshots();
     const opts = baseOptions({ iters: 4, eval: { every: 0, batches: 0 } });
     await trainLanguageModel({ ...opts, iters: 2, snapshots: { every: 1, store } });
-    await expect(trainLanguageModel({ ...opts, batchSize: 4, data: TokenWindows.split(walkCorpus(4000), { valFraction: 0.1, batchSize: 4, blockSize: 16 }), snapshots: { every: 1, store } })).rejects.toThrow(
-      /other settings[\s\S]*batchSize: 8 -> 4/,
-    );
+    await expect(
+      trainLanguageModel({
+        ...opts,
+        batchSize: 4,
+        data: TokenWindows.split(walkCorpus(4000), { valFraction: 0.1, batchSize: 4, blockSize: 16 }),
+        snapshots: { every: 1, store },
+      }),
+    ).rejects.toThrow(/other settings[\s\S]*batchSize: 8 -> 4/);
   });
 
   it("snapshots written as files (a folder, or a stage's snapshot API) resume to the same bits", async () => {
@@ -131,7 +152,14 @@ describe("trainLanguageModel", () => {
       };
       for (const store of [folderSnapshots(join(root, "folder")), stageSnapshots(api)]) {
         const stop = new AbortController();
-        await expect(trainLanguageModel({ ...opts, snapshots: { every: 2, store }, signal: stop.signal, onEvent: (e) => e.type === "step" && e.step === 3 && stop.abort() })).rejects.toThrow(TrainingInterrupted);
+        await expect(
+          trainLanguageModel({
+            ...opts,
+            snapshots: { every: 2, store },
+            signal: stop.signal,
+            onEvent: (e) => e.type === "step" && e.step === 3 && stop.abort(),
+          }),
+        ).rejects.toThrow(TrainingInterrupted);
         const resumed = await trainLanguageModel({ ...opts, snapshots: { every: 2, store } });
         expect(resumed.resumedFrom).toBe(3);
         expect(resumed.curve).toEqual(full.curve);

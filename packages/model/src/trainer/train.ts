@@ -5,12 +5,18 @@ import { adamw, compileTrainStep, type Feeds, type TrainStep } from "@baton/engi
 import { checkModelConfig, type GptModelConfig } from "../gpt/config.ts";
 import { type Objective, traceTraining } from "../gpt/graphs.ts";
 import type { BatchSource } from "./batches.ts";
+import { TrainingSetupInvalid } from "./errors.ts";
 import { Evaluator, pooledLoss } from "./evaluate.ts";
 import { batchFeeds, declaredFeeds } from "./feeds.ts";
 import { ProgressBar, type TrainEvent } from "./progress.ts";
-import { checkSchedule, learningRate, type LrSchedule } from "./schedule.ts";
-import { type CurvePoint, type EvalPoint, planDifferences, type SnapshotStore, type TrainerSnapshot } from "./snapshot.ts";
-import { TrainingSetupInvalid } from "./errors.ts";
+import { checkSchedule, type LrSchedule, learningRate } from "./schedule.ts";
+import {
+  type CurvePoint,
+  type EvalPoint,
+  planDifferences,
+  type SnapshotStore,
+  type TrainerSnapshot,
+} from "./snapshot.ts";
 
 export interface OptimizerSettings {
   beta1: number;
@@ -87,16 +93,28 @@ export interface TrainResult {
 
 export class TrainingInterrupted extends Error {
   override name = "TrainingInterrupted";
-  constructor(readonly step: number, readonly snapshotSaved: boolean) {
-    super(`training stopped at step ${step} because it was asked to (abort signal)${snapshotSaved ? "; a resume snapshot was saved" : ""}`);
+  constructor(
+    readonly step: number,
+    readonly snapshotSaved: boolean,
+  ) {
+    super(
+      `training stopped at step ${step} because it was asked to (abort signal)${snapshotSaved ? "; a resume snapshot was saved" : ""}`,
+    );
   }
 }
 
 /** The loss became NaN or infinite: retrying the same settings gives the same result. */
 export class TrainingDiverged extends Error {
   override name = "TrainingDiverged";
-  constructor(readonly step: number, readonly loss: number, readonly lr: number, readonly gradNorm: number) {
-    super(`training step ${step}: loss is ${loss} (lr ${lr.toExponential(3)}, grad norm ${gradNorm}); lower the learning rate, raise the warmup, or check the data`);
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    readonly lr: number,
+    readonly gradNorm: number,
+  ) {
+    super(
+      `training step ${step}: loss is ${loss} (lr ${lr.toExponential(3)}, grad norm ${gradNorm}); lower the learning rate, raise the warmup, or check the data`,
+    );
   }
 }
 
@@ -117,22 +135,48 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
   const clipNorm = o.clipNorm ?? 1.0;
   const evalCfg = o.eval ?? { every: 0, batches: 0 };
   checkSchedule(o.schedule);
-  if (!Number.isInteger(o.iters) || o.iters < 0) throw new TrainingSetupInvalid(`trainLanguageModel: iters must be an integer >= 0, got ${o.iters}`);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new TrainingSetupInvalid(`trainLanguageModel: batchSize must be a positive integer, got ${o.batchSize}`);
-  if (seq > cfg.blockSize) throw new TrainingSetupInvalid(`trainLanguageModel: seq ${seq} is longer than the model's block size ${cfg.blockSize}`);
+  if (!Number.isInteger(o.iters) || o.iters < 0)
+    throw new TrainingSetupInvalid(`trainLanguageModel: iters must be an integer >= 0, got ${o.iters}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
+    throw new TrainingSetupInvalid(`trainLanguageModel: batchSize must be a positive integer, got ${o.batchSize}`);
+  if (seq > cfg.blockSize)
+    throw new TrainingSetupInvalid(
+      `trainLanguageModel: seq ${seq} is longer than the model's block size ${cfg.blockSize}`,
+    );
   const packed = o.packed ?? false;
   const frozenNames = [...(o.frozen ?? [])].sort();
   const frozen: Record<string, Float32Array> = {};
   for (const name of frozenNames) {
     const w = o.init?.get(name);
-    if (!w) throw new TrainingSetupInvalid(`trainLanguageModel: frozen weight ${name} has no value in init; pass the starting checkpoint's weights as init`);
+    if (!w)
+      throw new TrainingSetupInvalid(
+        `trainLanguageModel: frozen weight ${name} has no value in init; pass the starting checkpoint's weights as init`,
+      );
     frozen[name] = w;
   }
   // everything that shapes the weights' trajectory: a snapshot taken under another plan is refused
-  const plan: Record<string, unknown> = { model: cfg, batchSize: o.batchSize, seq, accumSteps: accum, seed, schedule: o.schedule, optimizer: opt, clipNorm, eval: evalCfg, packed, frozen: frozenNames };
+  const plan: Record<string, unknown> = {
+    model: cfg,
+    batchSize: o.batchSize,
+    seq,
+    accumSteps: accum,
+    seed,
+    schedule: o.schedule,
+    optimizer: opt,
+    clipNorm,
+    eval: evalCfg,
+    packed,
+    frozen: frozenNames,
+  };
   const trainable = (m: ReadonlyMap<string, Float32Array>) => new Map([...m].filter(([k]) => !(k in frozen)));
 
-  const { trace, loss } = traceTraining(cfg, { batch: o.batchSize, seq, packed, frozen: new Set(frozenNames), ...(o.objective ? { objective: o.objective } : {}) });
+  const { trace, loss } = traceTraining(cfg, {
+    batch: o.batchSize,
+    seq,
+    packed,
+    frozen: new Set(frozenNames),
+    ...(o.objective ? { objective: o.objective } : {}),
+  });
   const step: TrainStep = await compileTrainStep({
     graph: trace.g,
     loss,
@@ -142,14 +186,24 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
     seed,
     threads,
   });
-  const evaluator = evalCfg.batches > 0 ? await Evaluator.compile(cfg, { batch: o.batchSize, seq, threads, packed, ...(o.objective ? { objective: o.objective } : {}) }) : null;
+  const evaluator =
+    evalCfg.batches > 0
+      ? await Evaluator.compile(cfg, {
+          batch: o.batchSize,
+          seq,
+          threads,
+          packed,
+          ...(o.objective ? { objective: o.objective } : {}),
+        })
+      : null;
   /** every weight, trained and frozen, by HF name */
   const allParams = (): Map<string, Float32Array> => {
     const out = step.params();
     for (const [k, v] of Object.entries(frozen)) out.set(k, v);
     return out;
   };
-  const bar = o.progressBar === true || ((o.progressBar ?? "auto") === "auto" && process.stderr.isTTY) ? new ProgressBar() : null;
+  const bar =
+    o.progressBar === true || ((o.progressBar ?? "auto") === "auto" && process.stderr.isTTY) ? new ProgressBar() : null;
   const emit = (e: TrainEvent) => {
     bar?.onEvent(e);
     o.onEvent?.(e);
@@ -164,7 +218,10 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
     const snap = o.snapshots ? await o.snapshots.store.load() : null;
     if (snap) {
       const diff = planDifferences(snap.plan, plan);
-      if (diff.length > 0) throw new TrainingSetupInvalid(`resume snapshot at step ${snap.step} was taken with other settings; start a new run or restore them:\n  ${diff.join("\n  ")}`);
+      if (diff.length > 0)
+        throw new TrainingSetupInvalid(
+          `resume snapshot at step ${snap.step} was taken with other settings; start a new run or restore them:\n  ${diff.join("\n  ")}`,
+        );
       step.loadParams(trainable(snap.params));
       step.loadOptimizerState(snap.optimizer);
       ({ step: done, tokensSeen, curve, evals } = snap);
@@ -173,11 +230,27 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
       step.loadParams(trainable(o.init));
     }
     const tokensPerStep = o.batchSize * seq * accum;
-    emit({ type: "start", step: done, totalSteps: o.iters, params: step.layout.total, tokensPerStep, resumed: snap !== null });
+    emit({
+      type: "start",
+      step: done,
+      totalSteps: o.iters,
+      params: step.layout.total,
+      tokensPerStep,
+      resumed: snap !== null,
+    });
 
     const takeSnapshot = async (): Promise<void> => {
       if (!o.snapshots) return;
-      const s: TrainerSnapshot = { step: done, params: allParams(), optimizer: step.optimizerState(), seed, tokensSeen, curve: [...curve], evals: [...evals], plan };
+      const s: TrainerSnapshot = {
+        step: done,
+        params: allParams(),
+        optimizer: step.optimizerState(),
+        seed,
+        tokensSeen,
+        curve: [...curve],
+        evals: [...evals],
+        plan,
+      };
       await o.snapshots.store.save(s);
       emit({ type: "snapshot", step: done });
     };
@@ -192,10 +265,18 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
         valBatches = await evaluator.batchLosses(params, evalCfg.batches, (k) => o.data.val(k));
         valLoss = pooledLoss(valBatches);
         const evalSeed = (seed ^ 0x6576616c) >>> 0; // windows of the train split the steps do not draw from
-        trainLoss = await evaluator.meanLoss(params, evalCfg.trainBatches ?? evalCfg.batches, (k) => o.data.train(evalSeed, k));
+        trainLoss = await evaluator.meanLoss(params, evalCfg.trainBatches ?? evalCfg.batches, (k) =>
+          o.data.train(evalSeed, k),
+        );
       }
       const metrics = o.evaluate ? await o.evaluate(params) : undefined;
-      evals.push({ step: done, valLoss, trainLoss, ...(metrics ? { metrics } : {}), ...(evalCfg.keepBatches && valBatches ? { valBatches } : {}) });
+      evals.push({
+        step: done,
+        valLoss,
+        trainLoss,
+        ...(metrics ? { metrics } : {}),
+        ...(evalCfg.keepBatches && valBatches ? { valBatches } : {}),
+      });
       emit({ type: "eval", step: done, totalSteps: o.iters, valLoss, trainLoss, ...(metrics ? { metrics } : {}) });
     };
 
@@ -212,7 +293,11 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
       const ts = performance.now();
       const micro: Feeds[] = [];
       for (let k = 0; k < accum; k++) {
-        const feeds = batchFeeds(await o.data.train(seed, done * accum + k), { batch: o.batchSize, seq, vocab: cfg.vocabSize, packed }, `training step ${t}, micro-batch ${k}`);
+        const feeds = batchFeeds(
+          await o.data.train(seed, done * accum + k),
+          { batch: o.batchSize, seq, vocab: cfg.vocabSize, packed },
+          `training step ${t}, micro-batch ${k}`,
+        );
         micro.push({ ...frozen, ...declaredFeeds(feeds, step.userInputs) });
       }
       const r = await step.run(accum === 1 ? (micro[0] as Feeds) : micro, { lr, step: t });
@@ -223,7 +308,17 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
       tokensSeen += tokensPerStep;
       curve.push({ step: t, loss: r.loss, lr, gradNorm: r.gradNorm });
       ema = Number.isNaN(ema) ? ms : 0.9 * ema + 0.1 * ms;
-      emit({ type: "step", step: t, totalSteps: o.iters, loss: r.loss, lr, gradNorm: r.gradNorm, msPerIter: ema, tokensPerSec: (tokensPerStep / ema) * 1000, etaSec: ((o.iters - t) * ema) / 1000 });
+      emit({
+        type: "step",
+        step: t,
+        totalSteps: o.iters,
+        loss: r.loss,
+        lr,
+        gradNorm: r.gradNorm,
+        msPerIter: ema,
+        tokensPerSec: (tokensPerStep / ema) * 1000,
+        etaSec: ((o.iters - t) * ema) / 1000,
+      });
       if (evalCfg.every > 0 && t % evalCfg.every === 0) await evaluate();
       if (o.snapshots && o.snapshots.every > 0 && t % o.snapshots.every === 0 && t < o.iters) await takeSnapshot();
     }
@@ -241,7 +336,10 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
       curve,
       evals,
       metrics: {
-        trainLoss: last && Number.isFinite(last.trainLoss) ? last.trainLoss : tail.reduce((a, b) => a + b, 0) / Math.max(tail.length, 1),
+        trainLoss:
+          last && Number.isFinite(last.trainLoss)
+            ? last.trainLoss
+            : tail.reduce((a, b) => a + b, 0) / Math.max(tail.length, 1),
         valLoss: last?.valLoss ?? NaN, // NaN when only the caller's metrics are evaluated
         tokensPerSec: (tokensPerStep / msPerIter) * 1000,
         msPerIter,

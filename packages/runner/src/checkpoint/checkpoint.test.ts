@@ -2,12 +2,11 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckpointRef } from "@baton/contracts";
-import { BatonError } from "@baton/contracts";
-import { keys } from "@baton/contracts";
+import { BatonError, keys } from "@baton/contracts";
 import { FsStore } from "@baton/store";
-import { commitCheckpoint, lineage, mapLimit, openCheckpoint, readManifest, type ManifestDraft } from "./checkpoint.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commitCheckpoint, lineage, type ManifestDraft, mapLimit, openCheckpoint, readManifest } from "./checkpoint.ts";
 
 let root: string;
 let store: FsStore;
@@ -82,7 +81,11 @@ describe("checkpoints", () => {
 
   it("refuses a manifest that does not match the digest the event carries", async () => {
     const dir = await writeOutput("out-m", "w");
-    const c = await commitCheckpoint(store, { prefix: keys.checkpoint("run-1", 0, "pre", "m"), dir, manifest: draft(0, "pre", null) });
+    const c = await commitCheckpoint(store, {
+      prefix: keys.checkpoint("run-1", 0, "pre", "m"),
+      dir,
+      manifest: draft(0, "pre", null),
+    });
     const e = await caught(openCheckpoint(store, { ...c.ref, manifestSha256: "f".repeat(64) }, join(root, "open-m")));
     expect(e.code).toBe("CHECKPOINT_CORRUPT");
     expect(e.message).toContain("manifest.json of checkpoint");
@@ -90,9 +93,17 @@ describe("checkpoints", () => {
 
   it("opens from a ref without a file list (manifest first), and refuses a ref whose list disagrees with the manifest", async () => {
     const dir = await writeOutput("out-list", "w-list");
-    const c = await commitCheckpoint(store, { prefix: keys.checkpoint("run-1", 0, "pre", "list"), dir, manifest: draft(0, "pre", null) });
+    const c = await commitCheckpoint(store, {
+      prefix: keys.checkpoint("run-1", 0, "pre", "list"),
+      dir,
+      manifest: draft(0, "pre", null),
+    });
     expect(c.ref.files?.map((f) => f.path)).toEqual(["config.json", "extra/notes.txt", "model.safetensors"]);
-    const bare = await openCheckpoint(store, { uri: c.ref.uri, manifestSha256: c.ref.manifestSha256 }, join(root, "open-bare"));
+    const bare = await openCheckpoint(
+      store,
+      { uri: c.ref.uri, manifestSha256: c.ref.manifestSha256 },
+      join(root, "open-bare"),
+    );
     expect(await readFile(join(bare.dir, "model.safetensors"), "utf8")).toBe("w-list");
     const short = { ...c.ref, files: c.ref.files!.slice(1) };
     const dest = join(root, "open-short");
@@ -103,11 +114,27 @@ describe("checkpoints", () => {
   });
 
   it("says CHECKPOINT_MISSING for an uncommitted folder and refuses an empty output", async () => {
-    const e = await caught(openCheckpoint(store, { uri: store.uri("checkpoints/run-1/9-none/x/"), manifestSha256: "a".repeat(64) }, join(root, "none")));
+    const e = await caught(
+      openCheckpoint(
+        store,
+        { uri: store.uri("checkpoints/run-1/9-none/x/"), manifestSha256: "a".repeat(64) },
+        join(root, "none"),
+      ),
+    );
     expect(e.code).toBe("CHECKPOINT_MISSING");
     expect(e.message).toMatch(/never committed/);
     await mkdir(join(root, "empty"));
-    expect((await caught(commitCheckpoint(store, { prefix: keys.checkpoint("run-1", 0, "pre", "e"), dir: join(root, "empty"), manifest: draft(0, "pre", null) }))).message).toMatch(/ctx.outputDir/);
+    expect(
+      (
+        await caught(
+          commitCheckpoint(store, {
+            prefix: keys.checkpoint("run-1", 0, "pre", "e"),
+            dir: join(root, "empty"),
+            manifest: draft(0, "pre", null),
+          }),
+        )
+      ).message,
+    ).toMatch(/ctx.outputDir/);
   });
 
   it("writes manifest.json after every file it lists", async () => {
@@ -135,8 +162,16 @@ describe("checkpoints", () => {
   it("refuses a lineage whose parent manifest was changed after its child was committed", async () => {
     const parentDir = await writeOutput("lin-p", "p");
     const parentPrefix = keys.checkpoint("run-2", 0, "pre", "p");
-    const parent = await commitCheckpoint(store, { prefix: parentPrefix, dir: parentDir, manifest: draft(0, "pre", null) });
-    const child = await commitCheckpoint(store, { prefix: keys.checkpoint("run-2", 1, "sft", "c"), dir: await writeOutput("lin-c", "c"), manifest: draft(1, "sft", parent.ref) });
+    const parent = await commitCheckpoint(store, {
+      prefix: parentPrefix,
+      dir: parentDir,
+      manifest: draft(0, "pre", null),
+    });
+    const child = await commitCheckpoint(store, {
+      prefix: keys.checkpoint("run-2", 1, "sft", "c"),
+      dir: await writeOutput("lin-c", "c"),
+      manifest: draft(1, "sft", parent.ref),
+    });
     const tampered = { ...parent.manifest, metrics: { loss: 0 } };
     await writeFile(join(store.root, keys.manifest(parentPrefix)), JSON.stringify(tampered));
     const e = await caught(lineage(store, child.ref));
@@ -149,7 +184,13 @@ describe("checkpoints", () => {
     const steps = ["pre", "cpt", "sft"];
     for (const [i, step] of steps.entries()) {
       const dir = await writeOutput(`lin-${step}`, `weights-${step}`);
-      parent = (await commitCheckpoint(store, { prefix: keys.checkpoint("run-1", i, step, "l"), dir, manifest: draft(i, step, parent) })).ref;
+      parent = (
+        await commitCheckpoint(store, {
+          prefix: keys.checkpoint("run-1", i, step, "l"),
+          dir,
+          manifest: draft(i, step, parent),
+        })
+      ).ref;
     }
     const hops = await lineage(store, parent!);
     expect(hops.map((h) => h.manifest.step)).toEqual(["sft", "cpt", "pre"]);
@@ -180,11 +221,17 @@ describe("parallel transfers", () => {
   });
 
   it("a corrupt file among slow downloads stays CHECKPOINT_CORRUPT and leaves no folder behind", async () => {
-    const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`part-${i}.bin`, `bytes of part ${i} `.repeat(2000)]));
+    const files = Object.fromEntries(
+      Array.from({ length: 6 }, (_, i) => [`part-${i}.bin`, `bytes of part ${i} `.repeat(2000)]),
+    );
     const dir = join(root, "many-out");
     await mkdir(dir, { recursive: true });
     for (const [name, body] of Object.entries(files)) await writeFile(join(dir, name), body);
-    const { ref } = await commitCheckpoint(store, { prefix: keys.checkpoint("run-par", 0, "s", "a"), dir, manifest: draft(0, "s", null) });
+    const { ref } = await commitCheckpoint(store, {
+      prefix: keys.checkpoint("run-par", 0, "s", "a"),
+      dir,
+      manifest: draft(0, "s", null),
+    });
     await store.putBytes(keys.file(store.keyOf(ref.uri), "part-0.bin"), new TextEncoder().encode("tampered"));
     // Slow every other read, so the other workers are still writing when part-0 fails.
     const slow = Object.assign(Object.create(store) as FsStore, {

@@ -1,14 +1,11 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, join, relative, sep } from "node:path";
 import type { Bus } from "@baton/bus";
-import type { BatonEvent } from "@baton/contracts";
-import type { DatasetManifest, DatasetRef } from "@baton/contracts";
-import { assertValid } from "@baton/contracts";
-import { BatonError } from "@baton/contracts";
-import { DATASET_MANIFEST_FILE, assertKey, keys } from "@baton/contracts";
 import { publishEvent } from "@baton/bus";
-import { sha256Hex } from "@baton/store";
+import type { BatonEvent, DatasetManifest, DatasetRef } from "@baton/contracts";
+import { assertKey, assertValid, BatonError, DATASET_MANIFEST_FILE, keys } from "@baton/contracts";
 import type { Store } from "@baton/store";
+import { sha256Hex } from "@baton/store";
 
 export interface PushOptions {
   store: Store;
@@ -46,17 +43,29 @@ export async function pushDataset(o: PushOptions): Promise<PushResult> {
   const intoFolder = isFolder || o.uri.endsWith("/");
   const target = o.store.keyOf(intoFolder && !o.uri.endsWith("/") ? `${o.uri}/` : o.uri);
   const folder = intoFolder ? target : target.slice(0, target.lastIndexOf("/") + 1);
-  if (folder === "") throw BatonError.fatal("DATASET_INVALID", `baton data push: ${o.uri} is at the bucket's root; push into a folder (e.g. s3://bucket/datasets/<name>/)`);
+  if (folder === "")
+    throw BatonError.fatal(
+      "DATASET_INVALID",
+      `baton data push: ${o.uri} is at the bucket's root; push into a folder (e.g. s3://bucket/datasets/<name>/)`,
+    );
   const locals = isFolder ? await filesUnder(o.path) : [basename(o.path)];
-  if (locals.length === 0) throw BatonError.fatal("DATASET_INVALID", `baton data push: folder ${o.path} holds no files`);
+  if (locals.length === 0)
+    throw BatonError.fatal("DATASET_INVALID", `baton data push: folder ${o.path} holds no files`);
   const name = o.name ?? datasetName(folder);
   if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(name)) {
-    throw BatonError.fatal("DATASET_INVALID", `baton data push: dataset name ${JSON.stringify(name)} must be lowercase letters, digits and '-' (it names the subject baton.dataset.updated.<name>); pass --name`);
+    throw BatonError.fatal(
+      "DATASET_INVALID",
+      `baton data push: dataset name ${JSON.stringify(name)} must be lowercase letters, digits and '-' (it names the subject baton.dataset.updated.<name>); pass --name`,
+    );
   }
 
   const files: PushResult["files"] = [];
   for (const rel of locals) {
-    if (basename(rel) === DATASET_MANIFEST_FILE) throw BatonError.fatal("DATASET_INVALID", `baton data push: ${join(o.path, rel)} is named like the dataset manifest (${DATASET_MANIFEST_FILE}); rename it`);
+    if (basename(rel) === DATASET_MANIFEST_FILE)
+      throw BatonError.fatal(
+        "DATASET_INVALID",
+        `baton data push: ${join(o.path, rel)} is named like the dataset manifest (${DATASET_MANIFEST_FILE}); rename it`,
+      );
     const key = intoFolder ? `${folder}${assertKey(rel)}` : target;
     const put = await o.store.putFile(key, isFolder ? join(o.path, rel) : o.path);
     files.push({ uri: o.store.uri(key), sha256: put.sha256, size: put.size });
@@ -69,7 +78,10 @@ export async function pushDataset(o: PushOptions): Promise<PushResult> {
     formatVersion: 1,
     dataset: name,
     uri: o.store.uri(folder),
-    files: [...(previous?.files ?? []).filter((f) => !pushed.has(f.path)), ...[...pushed].map(([path, f]) => ({ path, sha256: f.sha256, size: f.size }))].sort((a, b) => a.path.localeCompare(b.path)),
+    files: [
+      ...(previous?.files ?? []).filter((f) => !pushed.has(f.path)),
+      ...[...pushed].map(([path, f]) => ({ path, sha256: f.sha256, size: f.size })),
+    ].sort((a, b) => a.path.localeCompare(b.path)),
     updatedAt: new Date().toISOString(),
   };
   const manifestBytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);

@@ -60,7 +60,13 @@ export function runLedgerContract(adapter: string, make: () => Promise<LedgerHar
 
     it("keeps the newest checkpoint per pipeline and step", async () => {
       const step = `s-${randomUUID().slice(0, 6)}`;
-      const pointer = (pipeline: string, worker: string) => ({ pipeline, step, checkpoint: record(worker).checkpoint, runId: `run-${worker}`, committedAt: new Date().toISOString() });
+      const pointer = (pipeline: string, worker: string) => ({
+        pipeline,
+        step,
+        checkpoint: record(worker).checkpoint,
+        runId: `run-${worker}`,
+        committedAt: new Date().toISOString(),
+      });
       expect(await h.ledger.latest("legal", step)).toBeNull();
       await h.ledger.setLatest(pointer("legal", "old"));
       await h.ledger.setLatest(pointer("legal", "new"));
@@ -71,8 +77,13 @@ export function runLedgerContract(adapter: string, make: () => Promise<LedgerHar
       expect((await h.ledger.latest("medical notes (v2)", step))?.checkpoint.uri).toContain("/other/");
       expect(await h.ledger.latest("medical", step)).toBeNull();
       const mine = (await h.ledger.latestAll()).filter((p) => p.step === step);
-      expect(mine.map((p) => [p.pipeline, p.runId])).toEqual([["legal", "run-new"], ["medical notes (v2)", "run-other"]]);
-      await expect(latestCheckpoint(h.ledger, "legal", "never-ran")).rejects.toThrow(/no checkpoint of step "never-ran" of pipeline "legal"/);
+      expect(mine.map((p) => [p.pipeline, p.runId])).toEqual([
+        ["legal", "run-new"],
+        ["medical notes (v2)", "run-other"],
+      ]);
+      await expect(latestCheckpoint(h.ledger, "legal", "never-ran")).rejects.toThrow(
+        /no checkpoint of step "never-ran" of pipeline "legal"/,
+      );
       expect((await latestCheckpoint(h.ledger, "legal", step)).uri).toContain("/new/");
     });
   });

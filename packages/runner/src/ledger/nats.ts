@@ -1,8 +1,7 @@
-import { Kvm, type KV } from "@nats-io/kv";
+import { BatonError, KV_BUCKETS, latestKey, ledgerKey } from "@baton/contracts";
 import { StorageType } from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { BatonError } from "@baton/contracts";
-import { KV_BUCKETS, latestKey, ledgerKey } from "@baton/contracts";
 import { sortPointers } from "./latest.ts";
 import type { CommitResult, LatestCheckpoint, Ledger, LedgerRecord } from "./ledger.ts";
 
@@ -29,7 +28,11 @@ export class NatsLedger implements Ledger {
       const latest = await kvm.create(KV_BUCKETS.latest, { history: 5, storage: StorageType.File });
       return new NatsLedger(commits, emitted, latest);
     } catch (err) {
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `cannot open NATS KV buckets ${KV_BUCKETS.ledger}/${KV_BUCKETS.emitted}/${KV_BUCKETS.latest}: ${(err as Error).message}. Is JetStream enabled (nats-server -js)?`, err);
+      throw BatonError.retry(
+        "LEDGER_UNAVAILABLE",
+        `cannot open NATS KV buckets ${KV_BUCKETS.ledger}/${KV_BUCKETS.emitted}/${KV_BUCKETS.latest}: ${(err as Error).message}. Is JetStream enabled (nats-server -js)?`,
+        err,
+      );
     }
   }
 
@@ -42,10 +45,18 @@ export class NatsLedger implements Ledger {
       // create() fails both when the key exists and when the server is unreachable: ask which. The
       // error is the commit's either way; the read is only how we tell.
       const existing = await this.get(runId, cursor).catch((readErr: unknown) => {
-        throw BatonError.retry("LEDGER_UNAVAILABLE", `ledger commit of ${key} in KV ${KV_BUCKETS.ledger} failed: ${(err as Error).message} (and reading whether another worker committed it failed too: ${(readErr as Error).message}); the attempt is retried`, err);
+        throw BatonError.retry(
+          "LEDGER_UNAVAILABLE",
+          `ledger commit of ${key} in KV ${KV_BUCKETS.ledger} failed: ${(err as Error).message} (and reading whether another worker committed it failed too: ${(readErr as Error).message}); the attempt is retried`,
+          err,
+        );
       });
       if (existing) return { won: false, record: existing };
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `ledger commit of ${key} in KV ${KV_BUCKETS.ledger} failed: ${(err as Error).message}; the attempt is retried`, err);
+      throw BatonError.retry(
+        "LEDGER_UNAVAILABLE",
+        `ledger commit of ${key} in KV ${KV_BUCKETS.ledger} failed: ${(err as Error).message}; the attempt is retried`,
+        err,
+      );
     }
   }
 
@@ -56,7 +67,11 @@ export class NatsLedger implements Ledger {
     } catch (err) {
       // Already marked (another worker re-emitted too) is fine; anything else is the caller's to log.
       if (await this.emitted(runId, cursor)) return;
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `marking ${key} as handed on in KV ${KV_BUCKETS.emitted} failed: ${(err as Error).message}`, err);
+      throw BatonError.retry(
+        "LEDGER_UNAVAILABLE",
+        `marking ${key} as handed on in KV ${KV_BUCKETS.emitted} failed: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 
@@ -66,7 +81,11 @@ export class NatsLedger implements Ledger {
       const e = await this.handedOn.get(key);
       return e !== null && e.operation === "PUT";
     } catch (err) {
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `ledger read of ${key} in KV ${KV_BUCKETS.emitted} failed: ${(err as Error).message}`, err);
+      throw BatonError.retry(
+        "LEDGER_UNAVAILABLE",
+        `ledger read of ${key} in KV ${KV_BUCKETS.emitted} failed: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 
@@ -76,7 +95,11 @@ export class NatsLedger implements Ledger {
       const e = await this.commits.get(key);
       return e && e.operation === "PUT" ? (e.json() as LedgerRecord) : null;
     } catch (err) {
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `ledger read of ${key} in KV ${KV_BUCKETS.ledger} failed: ${(err as Error).message}`, err);
+      throw BatonError.retry(
+        "LEDGER_UNAVAILABLE",
+        `ledger read of ${key} in KV ${KV_BUCKETS.ledger} failed: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 
@@ -85,7 +108,11 @@ export class NatsLedger implements Ledger {
     try {
       await this.latestPointers.put(key, encoder.encode(JSON.stringify(pointer)));
     } catch (err) {
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `latest-checkpoint pointer ${key} in KV ${KV_BUCKETS.latest} failed: ${(err as Error).message}`, err);
+      throw BatonError.retry(
+        "LEDGER_UNAVAILABLE",
+        `latest-checkpoint pointer ${key} in KV ${KV_BUCKETS.latest} failed: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 
@@ -95,7 +122,11 @@ export class NatsLedger implements Ledger {
       const e = await this.latestPointers.get(key);
       return e && e.operation === "PUT" ? (e.json() as LatestCheckpoint) : null;
     } catch (err) {
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `latest-checkpoint pointer ${key} in KV ${KV_BUCKETS.latest} cannot be read: ${(err as Error).message}`, err);
+      throw BatonError.retry(
+        "LEDGER_UNAVAILABLE",
+        `latest-checkpoint pointer ${key} in KV ${KV_BUCKETS.latest} cannot be read: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 
@@ -108,7 +139,11 @@ export class NatsLedger implements Ledger {
       }
       return sortPointers(out);
     } catch (err) {
-      throw BatonError.retry("LEDGER_UNAVAILABLE", `latest-checkpoint pointers in KV ${KV_BUCKETS.latest} cannot be listed: ${(err as Error).message}`, err);
+      throw BatonError.retry(
+        "LEDGER_UNAVAILABLE",
+        `latest-checkpoint pointers in KV ${KV_BUCKETS.latest} cannot be listed: ${(err as Error).message}`,
+        err,
+      );
     }
   }
 

@@ -4,14 +4,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryBus } from "@baton/bus";
-import { MemoryLedger } from "@baton/runner";
+import { awaitRun, MemoryLedger, serveStage, silentLogger, startRun } from "@baton/runner";
 import { countingStage } from "@baton/runner/testing";
-import { silentLogger } from "@baton/runner";
-import { awaitRun, serveStage, startRun } from "@baton/runner";
 import { FsStore } from "@baton/store";
-import { startServiceFace, type ServiceFace } from "./service-face.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ServiceFace, startServiceFace } from "./service-face.ts";
 
 /** Opens /events and resolves with the status code once the head arrives; the stream stays open. */
 function openStream(url: string, bodies: string[]): Promise<{ status: number; close(): void }> {
@@ -33,7 +31,12 @@ describe("HTTP face limits", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "baton-face-"));
-    face = await startServiceFace({ stage: "count", probes: {}, port: 0, env: { BATON_HTTP_MAX_EVENT_STREAMS: "100", BATON_HTTP_MAX_CONNECTIONS: "1000" } });
+    face = await startServiceFace({
+      stage: "count",
+      probes: {},
+      port: 0,
+      env: { BATON_HTTP_MAX_EVENT_STREAMS: "100", BATON_HTTP_MAX_CONNECTIONS: "1000" },
+    });
   });
 
   afterAll(async () => {
@@ -46,11 +49,22 @@ describe("HTTP face limits", () => {
     expect(face.http.url).toBe(`http://127.0.0.1:${face.http.port}`);
   });
 
-  it("cap 100, 500 concurrent /events: 400 refused with 503, /healthz answers, events still commit", { timeout: 60_000 }, async () => {
+  it("cap 100, 500 concurrent /events: 400 refused with 503, /healthz answers, events still commit", {
+    timeout: 60_000,
+  }, async () => {
     const bus = new MemoryBus({ ackWaitMs: 5_000 });
     const store = new FsStore(join(dir, "store"));
     const ledger = new MemoryLedger();
-    const service = serveStage({ ...countingStage({ stage: "count", add: 1, steps: 3 }), step: "count", bus, store, ledger, observer: face.observer, logger: silentLogger, pullExpiresMs: 200 });
+    const service = serveStage({
+      ...countingStage({ stage: "count", add: 1, steps: 3 }),
+      step: "count",
+      bus,
+      store,
+      ledger,
+      observer: face.observer,
+      logger: silentLogger,
+      pullExpiresMs: 200,
+    });
     const bodies: string[] = [];
     const streams = await Promise.all(Array.from({ length: 500 }, () => openStream(face.http.url, bodies)));
     try {
@@ -61,7 +75,10 @@ describe("HTTP face limits", () => {
       expect((await fetch(`${face.http.url}/events`)).status).toBe(503);
 
       const done = awaitRun(bus, "flood", { timeoutMs: 30_000 });
-      await startRun(bus, { runId: "flood", recipe: { name: "flood", steps: [{ name: "count", stage: "count", config: {}, data: [] }] } });
+      await startRun(bus, {
+        runId: "flood",
+        recipe: { name: "flood", steps: [{ name: "count", stage: "count", config: {}, data: [] }] },
+      });
       const completed = await done;
       expect(completed.checkpoint.uri).toContain("checkpoints/flood/0-count/");
       expect(await ledger.get("flood", 0)).not.toBeNull();
@@ -80,7 +97,12 @@ describe("HTTP face limits", () => {
   });
 
   it("a connection past BATON_HTTP_MAX_CONNECTIONS gets a 503 and is closed", async () => {
-    const small = await startServiceFace({ stage: "count", probes: {}, port: 0, env: { BATON_HTTP_MAX_CONNECTIONS: "3", BATON_HTTP_MAX_EVENT_STREAMS: "10" } });
+    const small = await startServiceFace({
+      stage: "count",
+      probes: {},
+      port: 0,
+      env: { BATON_HTTP_MAX_CONNECTIONS: "3", BATON_HTTP_MAX_EVENT_STREAMS: "10" },
+    });
     const held = await Promise.all(Array.from({ length: 3 }, () => openStream(small.http.url, [])));
     try {
       expect(held.map((s) => s.status)).toEqual([200, 200, 200]);
@@ -93,13 +115,20 @@ describe("HTTP face limits", () => {
   });
 
   it("BATON_HTTP_HOST chooses the interface; a bad cap is a clear error", async () => {
-    const everywhere = await startServiceFace({ stage: "count", probes: {}, port: 0, env: { BATON_HTTP_HOST: "0.0.0.0" } });
+    const everywhere = await startServiceFace({
+      stage: "count",
+      probes: {},
+      port: 0,
+      env: { BATON_HTTP_HOST: "0.0.0.0" },
+    });
     try {
       expect(everywhere.http.listening).toBe(`0.0.0.0:${everywhere.http.port} (every interface)`);
       expect((await fetch(`${everywhere.http.url}/healthz`)).status).toBe(200);
     } finally {
       await everywhere.close();
     }
-    await expect(startServiceFace({ stage: "x", probes: {}, port: 0, env: { BATON_HTTP_MAX_EVENT_STREAMS: "lots" } })).rejects.toThrow(/BATON_HTTP_MAX_EVENT_STREAMS="lots" is not a positive integer/);
+    await expect(
+      startServiceFace({ stage: "x", probes: {}, port: 0, env: { BATON_HTTP_MAX_EVENT_STREAMS: "lots" } }),
+    ).rejects.toThrow(/BATON_HTTP_MAX_EVENT_STREAMS="lots" is not a positive integer/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createStageApp } from "./stage-app.ts";
 import { families, sampleValue } from "./exposition.ts";
+import { createStageApp } from "./stage-app.ts";
 import { StageMonitor } from "./stage-monitor.ts";
 
 describe("GET /metrics", () => {

@@ -11,7 +11,12 @@ export function monitorObserver(monitor: StageMonitor): StageObserver {
       monitor.eventReceived();
       return {
         onEvent(event) {
-          monitor.workStarted({ runId: event.data.runId, step: event.data.pipeline[event.data.cursor]?.name ?? "", cursor: event.data.cursor, eventId: event.id });
+          monitor.workStarted({
+            runId: event.data.runId,
+            step: event.data.pipeline[event.data.cursor]?.name ?? "",
+            cursor: event.data.cursor,
+            eventId: event.id,
+          });
         },
         onProgress(p) {
           const loss = p.metrics?.["loss"];
@@ -32,7 +37,11 @@ export function monitorObserver(monitor: StageMonitor): StageObserver {
 }
 
 // Which phases move checkpoint bytes, and which way.
-const DIRECTION: Partial<Record<Phase, "download" | "upload">> = { download: "download", resume: "download", upload: "upload" };
+const DIRECTION: Partial<Record<Phase, "download" | "upload">> = {
+  download: "download",
+  resume: "download",
+  upload: "upload",
+};
 
 function dispositionOf(outcome: StageOutcome): FailureDisposition | undefined {
   if (outcome.kind === "retry") return "retry";
@@ -42,6 +51,7 @@ function dispositionOf(outcome: StageOutcome): FailureDisposition | undefined {
 }
 
 function reasonOf(outcome: StageOutcome): string {
-  if (outcome.kind === "retry" || outcome.kind === "dead-lettered") return `${outcome.error.code}: ${outcome.error.message}`;
+  if (outcome.kind === "retry" || outcome.kind === "dead-lettered")
+    return `${outcome.error.code}: ${outcome.error.message}`;
   return "interrupted by SIGTERM: a resume snapshot was saved and the event returned to the bus for another worker";
 }

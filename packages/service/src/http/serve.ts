@@ -57,6 +57,8 @@ export async function serveStageApp(app: Pick<Hono, "fetch">, options: ServeOpti
       open.add(socket);
       socket.once("close", () => open.delete(socket));
     });
-    server.once("error", (err: Error) => reject(new Error(`HTTP server could not listen on ${hostname}:${options.port ?? 0}: ${err.message}`)));
+    server.once("error", (err: Error) =>
+      reject(new Error(`HTTP server could not listen on ${hostname}:${options.port ?? 0}: ${err.message}`)),
+    );
   });
 }

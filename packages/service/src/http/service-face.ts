@@ -1,10 +1,10 @@
 import type { StageObserver } from "@baton/runner";
 import { composeObservers } from "@baton/runner";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-node";
 import { traceObserver } from "../telemetry/trace-observer.ts";
 import { createTelemetry, type Telemetry } from "../telemetry/tracing.ts";
-import type { SpanExporter } from "@opentelemetry/sdk-trace-node";
 import { monitorObserver } from "./monitor-observer.ts";
-import { DEFAULT_HTTP_HOST, DEFAULT_MAX_CONNECTIONS, serveStageApp, type ServedApp } from "./serve.ts";
+import { DEFAULT_HTTP_HOST, DEFAULT_MAX_CONNECTIONS, type ServedApp, serveStageApp } from "./serve.ts";
 import { createStageApp, DEFAULT_MAX_EVENT_STREAMS, type ReadinessProbe } from "./stage-app.ts";
 import { StageMonitor } from "./stage-monitor.ts";
 
@@ -64,8 +64,13 @@ export async function startServiceFace(options: ServiceFaceOptions): Promise<Ser
   const port = options.port ?? httpPort(env);
   const hostname = options.hostname ?? (env["BATON_HTTP_HOST"]?.trim() || DEFAULT_HTTP_HOST);
   const maxConnections = options.maxConnections ?? countVar(env, "BATON_HTTP_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS);
-  const maxEventStreams = options.maxEventStreams ?? countVar(env, "BATON_HTTP_MAX_EVENT_STREAMS", DEFAULT_MAX_EVENT_STREAMS);
-  const http = await serveStageApp(createStageApp({ monitor, probes: options.probes, maxEventStreams }), { port, hostname, maxConnections });
+  const maxEventStreams =
+    options.maxEventStreams ?? countVar(env, "BATON_HTTP_MAX_EVENT_STREAMS", DEFAULT_MAX_EVENT_STREAMS);
+  const http = await serveStageApp(createStageApp({ monitor, probes: options.probes, maxEventStreams }), {
+    port,
+    hostname,
+    maxConnections,
+  });
   return {
     monitor,
     telemetry,
@@ -82,7 +87,8 @@ function countVar(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${JSON.stringify(raw)} is not a positive integer; unset it for ${fallback}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${name}=${JSON.stringify(raw)} is not a positive integer; unset it for ${fallback}`);
   return n;
 }
 
@@ -91,7 +97,9 @@ function httpPort(env: NodeJS.ProcessEnv): number {
   if (raw === undefined || raw === "") return DEFAULT_HTTP_PORT;
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`BATON_HTTP_PORT=${JSON.stringify(raw)} is not a TCP port; use 0-65535 (0 picks a free port), or unset it for ${DEFAULT_HTTP_PORT}`);
+    throw new Error(
+      `BATON_HTTP_PORT=${JSON.stringify(raw)} is not a TCP port; use 0-65535 (0 picks a free port), or unset it for ${DEFAULT_HTTP_PORT}`,
+    );
   }
   return port;
 }

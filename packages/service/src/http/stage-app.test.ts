@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createStageApp } from "./stage-app.ts";
-import { serveStageApp } from "./serve.ts";
 import { families, sampleValue } from "./exposition.ts";
-import { StageMonitor, type ProgressEvent, type StageStatus } from "./stage-monitor.ts";
+import { serveStageApp } from "./serve.ts";
+import { createStageApp } from "./stage-app.ts";
+import { type ProgressEvent, StageMonitor, type StageStatus } from "./stage-monitor.ts";
 
 const ok = async () => undefined;
 
@@ -14,7 +14,10 @@ describe("stage HTTP app", () => {
       probes: {
         bus: ok,
         store: async () => {
-          if (storeDown) throw Object.assign(new Error("connect ECONNREFUSED http://minio:s3cr3t-pass@127.0.0.1:9000"), { code: "ECONNREFUSED" });
+          if (storeDown)
+            throw Object.assign(new Error("connect ECONNREFUSED http://minio:s3cr3t-pass@127.0.0.1:9000"), {
+              code: "ECONNREFUSED",
+            });
         },
         slow: () => new Promise(() => undefined),
       },
@@ -25,7 +28,10 @@ describe("stage HTTP app", () => {
 
     let res = await app.request("/readyz");
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ ready: false, checks: { bus: "ok", store: "ok", slow: "slow did not answer within 50 ms" } });
+    expect(await res.json()).toEqual({
+      ready: false,
+      checks: { bus: "ok", store: "ok", slow: "slow did not answer within 50 ms" },
+    });
 
     const ready = createStageApp({ monitor: new StageMonitor("sft"), probes: { bus: ok, store: ok } });
     expect((await ready.request("/readyz")).status).toBe(200);
@@ -34,7 +40,9 @@ describe("stage HTTP app", () => {
     res = await app.request("/readyz");
     // a short reason, never the error's text (it can quote an endpoint and its password)
     const body = await res.text();
-    expect((JSON.parse(body) as { checks: Record<string, string> }).checks["store"]).toBe("store unreachable (ECONNREFUSED)");
+    expect((JSON.parse(body) as { checks: Record<string, string> }).checks["store"]).toBe(
+      "store unreachable (ECONNREFUSED)",
+    );
     expect(body).not.toContain("s3cr3t");
   });
 
@@ -61,7 +69,15 @@ describe("stage HTTP app", () => {
     monitor.progress({ done: 25, total: 100, loss: 3.25 });
 
     const status = (await (await app.request("/status")).json()) as StageStatus;
-    expect(status).toMatchObject({ stage: "pretrain", state: "working", runId: "r1", step: "base", cursor: 0, loss: 3.25, progress: { done: 25, total: 100, fraction: 0.25 } });
+    expect(status).toMatchObject({
+      stage: "pretrain",
+      state: "working",
+      runId: "r1",
+      step: "base",
+      cursor: 0,
+      loss: 3.25,
+      progress: { done: 25, total: 100, fraction: 0.25 },
+    });
 
     monitor.stepFinished(1500);
     monitor.eventReceived();
@@ -82,7 +98,12 @@ describe("stage HTTP app", () => {
     expect(text).toMatch(/^baton_step_duration_seconds_count\{stage="pretrain"\} 1$/m);
 
     const after = (await (await app.request("/status")).json()) as StageStatus;
-    expect(after).toMatchObject({ state: "failed", runId: "r2", lastError: "manifest.json missing", stepsCompleted: 1 });
+    expect(after).toMatchObject({
+      state: "failed",
+      runId: "r2",
+      lastError: "manifest.json missing",
+      stepsCompleted: 1,
+    });
   });
 
   it("says which routes exist on a 404", async () => {

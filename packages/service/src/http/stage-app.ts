@@ -65,7 +65,9 @@ export function createStageApp(options: StageAppOptions): Hono {
     return c.json({ ready, checks }, ready ? 200 : 503);
   });
 
-  app.get("/metrics", async (c) => c.body(await monitor.registry.metrics(), 200, { "content-type": monitor.registry.contentType }));
+  app.get("/metrics", async (c) =>
+    c.body(await monitor.registry.metrics(), 200, { "content-type": monitor.registry.contentType }),
+  );
 
   app.get("/status", (c) => c.json(monitor.status()));
 
@@ -73,7 +75,11 @@ export function createStageApp(options: StageAppOptions): Hono {
   let eventStreams = 0;
   app.get("/events", (c) => {
     if (eventStreams >= maxEventStreams) {
-      return c.json({ error: `${eventStreams} event streams are open, the most this service serves; retry later, or read /status` }, 503, { "retry-after": "5" });
+      return c.json(
+        { error: `${eventStreams} event streams are open, the most this service serves; retry later, or read /status` },
+        503,
+        { "retry-after": "5" },
+      );
     }
     eventStreams++;
     return streamSSE(c, async (stream) => {
@@ -112,7 +118,12 @@ export function createStageApp(options: StageAppOptions): Hono {
     });
   });
 
-  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}; try /healthz, /readyz, /metrics, /status or /events` }, 404));
+  app.notFound((c) =>
+    c.json(
+      { error: `no route ${c.req.method} ${c.req.path}; try /healthz, /readyz, /metrics, /status or /events` },
+      404,
+    ),
+  );
   return app;
 }
 
@@ -129,7 +140,12 @@ async function runProbe(name: string, probe: ReadinessProbe, timeoutMs: number):
     return await Promise.race([probe().then(() => undefined), timeout]);
   } catch (err) {
     const e = err as { code?: unknown; name?: unknown } | undefined;
-    const code = typeof e?.code === "string" && /^[A-Za-z0-9_.-]{1,40}$/.test(e.code) ? e.code : typeof e?.name === "string" && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : "error";
+    const code =
+      typeof e?.code === "string" && /^[A-Za-z0-9_.-]{1,40}$/.test(e.code)
+        ? e.code
+        : typeof e?.name === "string" && /^[A-Za-z]{1,40}$/.test(e.name)
+          ? e.name
+          : "error";
     return `${name} unreachable (${code})`;
   } finally {
     clearTimeout(timer);

@@ -1,5 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { redactText } from "@baton/contracts";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** What a service is doing now, as served by GET /status. */
 export interface StageStatus {
@@ -59,16 +59,50 @@ export class StageMonitor {
   private current: StageStatus;
   private readonly labels: { stage: string };
 
-  constructor(readonly stage: string, registry = new Registry()) {
+  constructor(
+    readonly stage: string,
+    registry = new Registry(),
+  ) {
     this.registry = registry;
     this.labels = { stage };
     const registers = [registry];
-    this.consumed = new Counter({ name: "baton_events_consumed_total", help: "Events this service took from the bus.", labelNames: ["stage"], registers });
-    this.failed = new Counter({ name: "baton_events_failed_total", help: "Events that failed, by what happened to them.", labelNames: ["stage", "disposition"], registers });
-    this.durations = new Histogram({ name: "baton_step_duration_seconds", help: "Wall time of a recipe step, event taken to next event emitted.", labelNames: ["stage"], buckets: STEP_SECONDS_BUCKETS, registers });
-    this.bytes = new Counter({ name: "baton_bytes_moved_total", help: "Checkpoint bytes moved to or from the store.", labelNames: ["stage", "direction"], registers });
-    this.loss = new Gauge({ name: "baton_loss", help: "Most recent training loss of the current step.", labelNames: ["stage"], registers });
-    this.progressRatio = new Gauge({ name: "baton_step_progress_ratio", help: "Fraction of the current step's optimizer steps done.", labelNames: ["stage"], registers });
+    this.consumed = new Counter({
+      name: "baton_events_consumed_total",
+      help: "Events this service took from the bus.",
+      labelNames: ["stage"],
+      registers,
+    });
+    this.failed = new Counter({
+      name: "baton_events_failed_total",
+      help: "Events that failed, by what happened to them.",
+      labelNames: ["stage", "disposition"],
+      registers,
+    });
+    this.durations = new Histogram({
+      name: "baton_step_duration_seconds",
+      help: "Wall time of a recipe step, event taken to next event emitted.",
+      labelNames: ["stage"],
+      buckets: STEP_SECONDS_BUCKETS,
+      registers,
+    });
+    this.bytes = new Counter({
+      name: "baton_bytes_moved_total",
+      help: "Checkpoint bytes moved to or from the store.",
+      labelNames: ["stage", "direction"],
+      registers,
+    });
+    this.loss = new Gauge({
+      name: "baton_loss",
+      help: "Most recent training loss of the current step.",
+      labelNames: ["stage"],
+      registers,
+    });
+    this.progressRatio = new Gauge({
+      name: "baton_step_progress_ratio",
+      help: "Fraction of the current step's optimizer steps done.",
+      labelNames: ["stage"],
+      registers,
+    });
     collectDefaultMetrics({ register: registry });
     this.current = { stage, state: "idle", updatedAt: now(), stepsCompleted: 0 };
   }
@@ -91,7 +125,16 @@ export class StageMonitor {
   /** The event decoded and validated: work on run `runId`, step `step` begins. */
   workStarted(e: { runId: string; step: string; cursor: number; eventId: string }): void {
     const at = now();
-    this.current = { stage: this.stage, state: "working", runId: e.runId, step: e.step, cursor: e.cursor, startedAt: at, updatedAt: at, stepsCompleted: this.current.stepsCompleted };
+    this.current = {
+      stage: this.stage,
+      state: "working",
+      runId: e.runId,
+      step: e.step,
+      cursor: e.cursor,
+      startedAt: at,
+      updatedAt: at,
+      stepsCompleted: this.current.stepsCompleted,
+    };
     this.progressRatio.set(this.labels, 0);
     this.emit({ type: "started", ...e, at });
   }
@@ -105,7 +148,14 @@ export class StageMonitor {
     }
     this.current.updatedAt = now();
     this.progressRatio.set(this.labels, fraction);
-    const event: ProgressEvent = { type: "progress", runId: this.current.runId ?? "", step: this.current.step ?? "", done: p.done, total: p.total, at: this.current.updatedAt };
+    const event: ProgressEvent = {
+      type: "progress",
+      runId: this.current.runId ?? "",
+      step: this.current.step ?? "",
+      done: p.done,
+      total: p.total,
+      at: this.current.updatedAt,
+    };
     if (p.loss !== undefined) event.loss = p.loss;
     this.emit(event);
   }
@@ -117,7 +167,12 @@ export class StageMonitor {
   stepFinished(durationMs: number): void {
     this.durations.observe(this.labels, durationMs / 1000);
     const { runId = "", step = "" } = this.current;
-    this.current = { stage: this.stage, state: "idle", updatedAt: now(), stepsCompleted: this.current.stepsCompleted + 1 };
+    this.current = {
+      stage: this.stage,
+      state: "idle",
+      updatedAt: now(),
+      stepsCompleted: this.current.stepsCompleted + 1,
+    };
     this.emit({ type: "finished", runId, step, durationMs, at: this.current.updatedAt });
   }
 
@@ -128,7 +183,12 @@ export class StageMonitor {
     const { runId, step } = this.current;
     const state = f.disposition === "retry" || f.disposition === "interrupted" ? "idle" : "failed";
     this.current = { ...this.current, state, lastError: f.reason, updatedAt: now() };
-    const event: ProgressEvent = { type: "failed", disposition: f.disposition, reason: f.reason, at: this.current.updatedAt };
+    const event: ProgressEvent = {
+      type: "failed",
+      disposition: f.disposition,
+      reason: f.reason,
+      at: this.current.updatedAt,
+    };
     if (runId !== undefined) event.runId = runId;
     if (step !== undefined) event.step = step;
     this.emit(event);

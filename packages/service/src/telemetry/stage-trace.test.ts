@@ -1,18 +1,26 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
+import { extractTraceContext, injectTraceContext } from "@baton/bus";
+import { startNats } from "@baton/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
 import { describe, expect, it } from "vitest";
-import { startNats } from "@baton/testing";
-import { extractTraceContext, injectTraceContext } from "@baton/bus";
 import { StageTrace, startPublishSpan } from "./stage-trace.ts";
 import { createTelemetry } from "./tracing.ts";
 
 function event(step: string, cursor: number, headers?: Record<string, string>) {
-  return { stage: step, step, cursor, runId: "run-1", eventId: `run-1:${cursor}:checkpoint.ready`, subject: `baton.checkpoint.ready.${step}`, headers };
+  return {
+    stage: step,
+    step,
+    cursor,
+    runId: "run-1",
+    eventId: `run-1:${cursor}:checkpoint.ready`,
+    subject: `baton.checkpoint.ready.${step}`,
+    headers,
+  };
 }
 
 describe("trace context in message headers", () => {
@@ -46,7 +54,10 @@ describe("trace context in message headers", () => {
       await js.publish("trace.a", "{}", { headers: h });
       const consumer = await js.consumers.get("TRACE");
       const msg = await consumer.next({ expires: 2_000 });
-      expect(extractTraceContext(msg?.headers)).toMatchObject({ traceId: span.spanContext().traceId, spanId: span.spanContext().spanId });
+      expect(extractTraceContext(msg?.headers)).toMatchObject({
+        traceId: span.spanContext().traceId,
+        spanId: span.spanContext().spanId,
+      });
     } finally {
       await nc.close();
       await nats.dispose();
@@ -85,7 +96,9 @@ describe("StageTrace", () => {
     expect(rootB.links.map((l) => l.context.spanId)).toEqual([emitA.spanContext().spanId]);
     expect(rootB.links[0]?.context.traceId).toBe(rootA.spanContext().traceId);
 
-    const childrenOfA = spans.filter((s) => s.parentSpanContext?.spanId === rootA.spanContext().spanId).map((s) => s.name);
+    const childrenOfA = spans
+      .filter((s) => s.parentSpanContext?.spanId === rootA.spanContext().spanId)
+      .map((s) => s.name);
     expect(childrenOfA).toEqual(["receive", "download", "train", "upload", "commit", "emit"]);
     expect(rootA.kind).toBe(SpanKind.CONSUMER);
     expect(emitA.kind).toBe(SpanKind.PRODUCER);
@@ -130,7 +143,10 @@ describe("OTLP export", () => {
     await new Promise<void>((r) => collector.listen(0, "127.0.0.1", r));
     const port = (collector.address() as AddressInfo).port;
     try {
-      const telemetry = createTelemetry({ serviceName: "baton-test", env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}/` } });
+      const telemetry = createTelemetry({
+        serviceName: "baton-test",
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}/` },
+      });
       expect(telemetry.otlp).toBe(true);
       telemetry.tracer.startSpan("exported-span").end();
       await telemetry.shutdown();

@@ -1,5 +1,13 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from "@opentelemetry/api";
-import { extractTraceContext, injectTraceContext, type HeaderCarrier } from "@baton/bus";
+import { extractTraceContext, type HeaderCarrier, injectTraceContext } from "@baton/bus";
+import {
+  type Attributes,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from "@opentelemetry/api";
 
 /**
  * The phases of one stage's work, each a child span of the stage's trace, in this order
@@ -70,20 +78,34 @@ export class StageTrace {
     };
     if (event.consumer) base[MESSAGING.consumerGroup] = event.consumer;
     const producer = extractTraceContext(event.headers);
-    const attributes: Attributes = { ...base, [MESSAGING.operationType]: "process", [MESSAGING.operationName]: "process" };
+    const attributes: Attributes = {
+      ...base,
+      [MESSAGING.operationType]: "process",
+      [MESSAGING.operationName]: "process",
+    };
     if (event.deliveryCount !== undefined) attributes["messaging.nats.delivery_count"] = event.deliveryCount;
     if (event.bodySize !== undefined) attributes[MESSAGING.bodySize] = event.bodySize;
     const startTime = event.receivedAt ?? Date.now();
     const root = tracer.startSpan(
       `${event.step} process`,
-      { kind: SpanKind.CONSUMER, root: true, startTime, attributes, links: producer ? [{ context: producer, attributes: { "baton.link": "producer" } }] : [] },
+      {
+        kind: SpanKind.CONSUMER,
+        root: true,
+        startTime,
+        attributes,
+        links: producer ? [{ context: producer, attributes: { "baton.link": "producer" } }] : [],
+      },
       ROOT_CONTEXT,
     );
     const work = new StageTrace(tracer, root, base);
     // receive: from taking the message to a decoded, validated event (ends in identify()).
     work.receive = tracer.startSpan(
       "receive",
-      { kind: SpanKind.CONSUMER, startTime, attributes: { ...base, [MESSAGING.operationType]: "receive", [MESSAGING.operationName]: "next" } },
+      {
+        kind: SpanKind.CONSUMER,
+        startTime,
+        attributes: { ...base, [MESSAGING.operationType]: "receive", [MESSAGING.operationName]: "next" },
+      },
       trace.setSpan(ROOT_CONTEXT, root),
     );
     if (event.runId !== undefined && event.cursor !== undefined && event.eventId !== undefined) {
@@ -113,8 +135,16 @@ export class StageTrace {
   async phase<T>(name: StagePhase, fn: (span: Span) => Promise<T> | T, attributes: Attributes = {}): Promise<T> {
     const kind = name === "emit" ? SpanKind.PRODUCER : SpanKind.INTERNAL;
     const messaging: Attributes =
-      name === "emit" ? { [MESSAGING.operationType]: "send", [MESSAGING.operationName]: "publish" } : name === "receive" ? { [MESSAGING.operationType]: "receive", [MESSAGING.operationName]: "next" } : {};
-    const span = this.tracer.startSpan(name, { kind, attributes: { ...this.base, ...messaging, ...attributes } }, trace.setSpan(ROOT_CONTEXT, this.root));
+      name === "emit"
+        ? { [MESSAGING.operationType]: "send", [MESSAGING.operationName]: "publish" }
+        : name === "receive"
+          ? { [MESSAGING.operationType]: "receive", [MESSAGING.operationName]: "next" }
+          : {};
+    const span = this.tracer.startSpan(
+      name,
+      { kind, attributes: { ...this.base, ...messaging, ...attributes } },
+      trace.setSpan(ROOT_CONTEXT, this.root),
+    );
     const outer = this.current;
     this.current = span;
     try {
@@ -159,7 +189,14 @@ export function startPublishSpan(tracer: Tracer, subject: string, eventId: strin
     {
       kind: SpanKind.PRODUCER,
       root: true,
-      attributes: { [MESSAGING.system]: "nats", [MESSAGING.destination]: subject, [MESSAGING.messageId]: eventId, [MESSAGING.operationType]: "send", [MESSAGING.operationName]: "publish", ...attributes },
+      attributes: {
+        [MESSAGING.system]: "nats",
+        [MESSAGING.destination]: subject,
+        [MESSAGING.messageId]: eventId,
+        [MESSAGING.operationType]: "send",
+        [MESSAGING.operationName]: "publish",
+        ...attributes,
+      },
     },
     ROOT_CONTEXT,
   );

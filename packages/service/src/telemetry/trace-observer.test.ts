@@ -1,20 +1,31 @@
+import { injectTraceContext, traceCarrierOf, withTraceAttributes } from "@baton/bus";
+import { BatonError, createEvent, encodeEvent } from "@baton/contracts";
+import { exampleData } from "@baton/contracts/testing";
+import type { Phase, WorkInfo } from "@baton/runner";
 import { SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-node";
 import { describe, expect, it } from "vitest";
-import { createEvent, encodeEvent } from "@baton/contracts";
-import { exampleData } from "@baton/contracts/testing";
-import { BatonError } from "@baton/contracts";
-import type { Phase, WorkInfo } from "@baton/runner";
-import { injectTraceContext, traceCarrierOf, withTraceAttributes } from "@baton/bus";
 import { startPublishSpan } from "./stage-trace.ts";
 import { traceObserver } from "./trace-observer.ts";
 import { createTelemetry } from "./tracing.ts";
 
-const ready = createEvent({ type: "dev.baton.checkpoint.ready", source: "test", id: "run-1:1:checkpoint.ready", data: exampleData["dev.baton.checkpoint.ready"] });
+const ready = createEvent({
+  type: "dev.baton.checkpoint.ready",
+  source: "test",
+  id: "run-1:1:checkpoint.ready",
+  data: exampleData["dev.baton.checkpoint.ready"],
+});
 const ref = exampleData["dev.baton.checkpoint.ready"].checkpoint!;
 
 function work(headers: Record<string, string>): WorkInfo {
-  return { step: "sft", stage: "instruct", subject: "baton.checkpoint.ready.sft", headers, deliveryCount: 2, receivedAt: Date.now() };
+  return {
+    step: "sft",
+    stage: "instruct",
+    subject: "baton.checkpoint.ready.sft",
+    headers,
+    deliveryCount: 2,
+    receivedAt: Date.now(),
+  };
 }
 
 /** A tracer over an in-memory exporter, and the trace headers of a producer's (ended) publish span for `ready`. */
@@ -48,7 +59,14 @@ describe("traceObserver", () => {
     expect(root.spanContext().traceId).toBe(traceId);
     expect(traceId).not.toBe(producer.spanContext().traceId);
     expect(root.links[0]?.context.spanId).toBe(producer.spanContext().spanId);
-    expect(root.attributes).toMatchObject({ "baton.run_id": "run-1", "baton.cursor": 1, "messaging.message.id": ready.id, "messaging.consumer.group.name": "step-sft", "messaging.nats.delivery_count": 2, "baton.outcome": "committed" });
+    expect(root.attributes).toMatchObject({
+      "baton.run_id": "run-1",
+      "baton.cursor": 1,
+      "messaging.message.id": ready.id,
+      "messaging.consumer.group.name": "step-sft",
+      "messaging.nats.delivery_count": 2,
+      "baton.outcome": "committed",
+    });
     const children = spans.filter((s) => s.parentSpanContext?.spanId === root.spanContext().spanId);
     expect(children.map((s) => s.name)).toEqual(["receive", "download", "train", "upload", "commit", "emit"]);
     const emit = children.find((s) => s.name === "emit")!;
@@ -59,7 +77,10 @@ describe("traceObserver", () => {
     const { exporter, tracer, producer, headers } = producedEvent();
     const event = withTraceAttributes(ready, { ...headers, tracestate: "baton=1" });
     expect(event).toMatchObject({ traceparent: headers["traceparent"], tracestate: "baton=1" });
-    expect(withTraceAttributes(event, { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" }).traceparent).toBe(headers["traceparent"]); // its own wins
+    expect(
+      withTraceAttributes(event, { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" })
+        .traceparent,
+    ).toBe(headers["traceparent"]); // its own wins
     expect(withTraceAttributes(ready, { traceparent: "not-a-trace" })).toBe(ready);
 
     const carrier = traceCarrierOf({ "Nats-Msg-Id": ready.id }, encodeEvent(event));

@@ -1,6 +1,6 @@
-import type { Tracer } from "@opentelemetry/api";
-import type { StageObserver, StageOutcome, WorkObserver } from "@baton/runner";
 import { durableName } from "@baton/contracts";
+import type { StageObserver, StageOutcome, WorkObserver } from "@baton/runner";
+import type { Tracer } from "@opentelemetry/api";
 import { StageTrace } from "./stage-trace.ts";
 
 /**

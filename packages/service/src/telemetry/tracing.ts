@@ -3,8 +3,8 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   BatchSpanProcessor,
   NodeTracerProvider,
-  SimpleSpanProcessor,
   type ReadableSpan,
+  SimpleSpanProcessor,
   type Span,
   type SpanExporter,
   type SpanProcessor,
@@ -43,10 +43,13 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   if (options.exporter) processors.push(new SimpleSpanProcessor(options.exporter));
   const url = otlpTracesUrl(env);
   const otlp = url !== undefined;
-  if (url) processors.push(new DeferredSpanProcessor(async () => {
-    const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
-    return new BatchSpanProcessor(new OTLPTraceExporter({ url }));
-  }));
+  if (url)
+    processors.push(
+      new DeferredSpanProcessor(async () => {
+        const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
+        return new BatchSpanProcessor(new OTLPTraceExporter({ url }));
+      }),
+    );
 
   const attributes: Record<string, string> = { "service.name": options.serviceName };
   if (options.serviceVersion) attributes["service.version"] = options.serviceVersion;

@@ -1,10 +1,10 @@
 // A StageContext as the relay builds it, on local folders: what the contract suite hands a stage's
 // train(). Snapshots go to <root>/snapshots/<trainStep>/ and the newest complete one is "latest",
 // mirroring runs/<runId>/<cursor>/_resume/ in the store.
-import { mkdir, mkdtemp, readdir, writeFile, copyFile, rename, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL, fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { BatonError, type CheckpointManifest, type CheckpointRef, type RecipeStep } from "@baton/contracts";
 import type { InputCheckpoint, Progress, StageContext } from "@baton/runner";
 
@@ -30,11 +30,27 @@ export interface LocalContext {
   snapshots: number[];
 }
 
-const refOf = (dir: string): CheckpointRef => ({ uri: pathToFileURL(dir).href + "/", manifestSha256: "0".repeat(64) });
+const refOf = (dir: string): CheckpointRef => ({ uri: `${pathToFileURL(dir).href}/`, manifestSha256: "0".repeat(64) });
 
 function fakeManifest(step: RecipeStep, parentDir?: string): CheckpointManifest {
   const now = new Date().toISOString();
-  return { formatVersion: 1, runId: "contract", cursor: 0, step: "input", stage: step.stage, implementation: "fixture", version: "0", parent: parentDir ? refOf(parentDir) : null, config: {}, datasets: [], files: [], metrics: {}, traceId: null, startedAt: now, createdAt: now };
+  return {
+    formatVersion: 1,
+    runId: "contract",
+    cursor: 0,
+    step: "input",
+    stage: step.stage,
+    implementation: "fixture",
+    version: "0",
+    parent: parentDir ? refOf(parentDir) : null,
+    config: {},
+    datasets: [],
+    files: [],
+    metrics: {},
+    traceId: null,
+    startedAt: now,
+    createdAt: now,
+  };
 }
 
 export async function localContext(o: ContextOptions): Promise<LocalContext> {
@@ -47,7 +63,9 @@ export async function localContext(o: ContextOptions): Promise<LocalContext> {
   await mkdir(snapRoot, { recursive: true });
   const progress: Progress[] = [];
   const snapshots: number[] = [];
-  const input: InputCheckpoint | null = o.inputDir ? { ref: refOf(o.inputDir), manifest: fakeManifest(o.step, o.inputParentDir), dir: o.inputDir } : null;
+  const input: InputCheckpoint | null = o.inputDir
+    ? { ref: refOf(o.inputDir), manifest: fakeManifest(o.step, o.inputParentDir), dir: o.inputDir }
+    : null;
   const earlier = o.earlier ?? {};
   const ctx: StageContext = {
     runId: "contract",
@@ -58,7 +76,11 @@ export async function localContext(o: ContextOptions): Promise<LocalContext> {
     seed: o.seed ?? 1,
     input,
     async stepCheckpoint(name) {
-      if (!(name in earlier)) throw BatonError.fatal("CONFIG_INVALID", `step ${JSON.stringify(name)} is not an earlier step of run contract (earlier steps: ${Object.keys(earlier).join(", ") || "none"})`);
+      if (!(name in earlier))
+        throw BatonError.fatal(
+          "CONFIG_INVALID",
+          `step ${JSON.stringify(name)} is not an earlier step of run contract (earlier steps: ${Object.keys(earlier).join(", ") || "none"})`,
+        );
       return refOf(earlier[name] as string);
     },
     async openCheckpoint(ref) {

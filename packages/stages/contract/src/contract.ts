@@ -10,10 +10,10 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
-import { type RecipeStep, isBatonError } from "@baton/contracts";
+import { isBatonError, type RecipeStep } from "@baton/contracts";
 import type { StageDefinition, TrainResult } from "@baton/runner";
 import { loadModel, readStageReport } from "@baton/stage-lm";
+import { describe, expect, it } from "vitest";
 import { type ContextOptions, localContext } from "./context.ts";
 import { tempDir } from "./fixtures.ts";
 
@@ -35,10 +35,22 @@ export interface ContractSpec<F extends ContractFixture = ContractFixture> {
   context?(fixture: F): Partial<ContextOptions>;
 }
 
-const sha256 = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
+const sha256 = async (path: string) =>
+  createHash("sha256")
+    .update(await readFile(path))
+    .digest("hex");
 
-async function runOnce<F extends ContractFixture>(spec: ContractSpec<F>, f: F, extra: { config?: Record<string, unknown>; data?: string[]; snapshotRoot?: string; abortAtStep?: number } = {}) {
-  const step: RecipeStep = { name: `${spec.stage}-step`, stage: spec.stage, config: extra.config ?? f.config, data: extra.data ?? f.data };
+async function runOnce<F extends ContractFixture>(
+  spec: ContractSpec<F>,
+  f: F,
+  extra: { config?: Record<string, unknown>; data?: string[]; snapshotRoot?: string; abortAtStep?: number } = {},
+) {
+  const step: RecipeStep = {
+    name: `${spec.stage}-step`,
+    stage: spec.stage,
+    config: extra.config ?? f.config,
+    data: extra.data ?? f.data,
+  };
   const abort = new AbortController();
   const local = await localContext({
     ...spec.context?.(f),
@@ -88,7 +100,8 @@ export function stageContract<F extends ContractFixture>(spec: ContractSpec<F>):
       expect(metrics.length).toBeGreaterThan(0);
       for (const [k, v] of metrics) expect(Number.isFinite(v), `metric ${k} = ${v}`).toBe(true);
       const recorded = new Map((r.datasets ?? []).map((d) => [d.uri, d.sha256]));
-      for (const uri of f.data) expect(recorded.get(uri), `dataset ${uri} in the result`).toBe(await sha256(fileURLToPath(uri)));
+      for (const uri of f.data)
+        expect(recorded.get(uri), `dataset ${uri} in the result`).toBe(await sha256(fileURLToPath(uri)));
       // an evaluation at step 0 (every stage on trainLoop has one) is on the input weights: the plot's
       // first point is the table's "before"
       const start = report?.evals[0]?.step === 0 ? report.evals[0].metrics : {};
@@ -105,7 +118,10 @@ export function stageContract<F extends ContractFixture>(spec: ContractSpec<F>):
     it("rejects an unknown config key, naming its JSON path, as a fatal error", async () => {
       const f = await getFixture();
       const { result } = await runOnce(spec, f, { config: { ...f.config, noSuchKey: 1 } });
-      const err = await result.then(() => null, (e: unknown) => e);
+      const err = await result.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isBatonError(err) && err.disposition).toBe("fatal");
       expect(String((err as Error).message)).toMatch(/\/noSuchKey: unknown key/);
     });
@@ -114,7 +130,10 @@ export function stageContract<F extends ContractFixture>(spec: ContractSpec<F>):
       const f = await getFixture();
       const missing = `file://${await tempDir()}/not-there.jsonl`;
       const { local, result } = await runOnce(spec, f, { data: [missing, ...f.data.slice(1)] });
-      const err = await result.then(() => null, (e: unknown) => e);
+      const err = await result.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isBatonError(err) && err.disposition).toBe("fatal");
       expect(isBatonError(err) && err.code).toBe("DATASET_INVALID");
       expect(String((err as Error).message)).toContain("not-there.jsonl");
@@ -130,7 +149,10 @@ export function stageContract<F extends ContractFixture>(spec: ContractSpec<F>):
       }
       const snapshotRoot = await tempDir("baton-resume-");
       const first = await runOnce(spec, f, { snapshotRoot, abortAtStep: 2 });
-      const err = await first.result.then(() => null, (e: unknown) => e);
+      const err = await first.result.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isBatonError(err) && err.disposition, String(err)).toBe("retry");
       expect(first.local.snapshots.length).toBeGreaterThan(0);
       const second = await runOnce(spec, f, { snapshotRoot });

@@ -3,9 +3,9 @@
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LmSession, saveModel, OPTIM_DEFAULTS } from "@baton/stage-lm";
-import { DEFAULT_GPT_CONFIG, charTokenizerFromChars } from "@baton/model";
 import { tokenizerConfigFor } from "@baton/data";
+import { charTokenizerFromChars, DEFAULT_GPT_CONFIG } from "@baton/model";
+import { LmSession, OPTIM_DEFAULTS, saveModel } from "@baton/stage-lm";
 
 export async function tempDir(prefix = "baton-fixture-"): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
@@ -14,20 +14,32 @@ export async function tempDir(prefix = "baton-fixture-"): Promise<string> {
 /** Writes records as JSONL; returns its file:// URI. */
 export async function writeJsonl(dir: string, name: string, records: readonly unknown[]): Promise<string> {
   const path = join(dir, name);
-  await writeFile(path, records.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n") + "\n");
+  await writeFile(path, `${records.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n")}\n`);
   return `file://${path}`;
 }
 
-const PRINTABLE = "\n" + Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join("");
+const PRINTABLE = `\n${Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join("")}`;
 
 /** A random-init GPT (nLayer layers, 32 wide, block 48) with a printable-ASCII char tokenizer, saved in `dir`. */
 export async function tinyCheckpoint(dir: string, o: { seed?: number; nLayer?: number } = {}): Promise<string> {
   const seed = o.seed ?? 7;
   await mkdir(dir, { recursive: true });
   const tokenizer = charTokenizerFromChars([...PRINTABLE]);
-  const config = { ...DEFAULT_GPT_CONFIG, nLayer: o.nLayer ?? 1, nHead: 2, nEmbd: 32, blockSize: 48, vocabSize: tokenizer.vocabSize };
+  const config = {
+    ...DEFAULT_GPT_CONFIG,
+    nLayer: o.nLayer ?? 1,
+    nHead: 2,
+    nEmbd: 32,
+    blockSize: 48,
+    vocabSize: tokenizer.vocabSize,
+  };
   const s = await LmSession.create({ config, batchSize: 1, optim: OPTIM_DEFAULTS, seed, threads: 1 });
-  await saveModel(dir, { config, weights: s.weights(), tokenizer, tokenizerConfig: tokenizerConfigFor(tokenizer, { modelMaxLength: config.blockSize }) });
+  await saveModel(dir, {
+    config,
+    weights: s.weights(),
+    tokenizer,
+    tokenizerConfig: tokenizerConfigFor(tokenizer, { modelMaxLength: config.blockSize }),
+  });
   await s.dispose();
   return dir;
 }

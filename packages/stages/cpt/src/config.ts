@@ -1,8 +1,19 @@
 // Continued-pretraining defaults: next-token training on a domain corpus with a share of general
 // text replayed so the base model's general ability is not overwritten, after a fresh warmup (the
 // lr "re-warm": the optimizer state is new, so a cold start at full lr would jolt the weights).
-import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
+
 import type { RecipeStep } from "@baton/contracts";
+import {
+  BAD_RECORD_POLICIES,
+  type ConfigRules,
+  choice,
+  HELD_OUT,
+  LIMIT_RULES,
+  loadConfig,
+  OPTIM_DEFAULTS,
+  SCHEDULE_RULES,
+  scheduleProblems,
+} from "@baton/stage-lm";
 
 export const CPT_DEFAULTS = {
   train: {

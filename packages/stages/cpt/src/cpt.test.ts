@@ -1,10 +1,12 @@
-import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { stageContract, tinyCheckpoint, writeJsonl } from "@baton/stage-contract";
+import { describe, expect, it } from "vitest";
 import { createStage, isReplayRow } from "./index.ts";
 
-const general = (n: number) => Array.from({ length: n }, (_, i) => ({ text: `the cat sat on the mat ${i % 5}. the dog ran home.` }));
-const domain = (n: number) => Array.from({ length: n }, (_, i) => ({ text: `lanterns glow under star chart ${i % 7}; the wick burns blue.` }));
+const general = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ text: `the cat sat on the mat ${i % 5}. the dog ran home.` }));
+const domain = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ text: `lanterns glow under star chart ${i % 7}; the wick burns blue.` }));
 
 stageContract({
   stage: "cpt",
@@ -16,7 +18,11 @@ stageContract({
       await writeJsonl(dir, "general.train.jsonl", general(30)),
       await writeJsonl(dir, "general.val.jsonl", general(6)),
     ],
-    config: { train: { steps: 6, batchSize: 4, warmupSteps: 2, evalEvery: 3, snapshotEvery: 2 }, evalBatches: 1, samples: { count: 1, promptChars: 8, maxTokens: 8 } },
+    config: {
+      train: { steps: 6, batchSize: 4, warmupSteps: 2, evalEvery: 3, snapshotEvery: 2 },
+      evalBatches: 1,
+      samples: { count: 1, promptChars: 8, maxTokens: 8 },
+    },
     inputDir: await tinyCheckpoint(join(dir, "input")),
   }),
 });

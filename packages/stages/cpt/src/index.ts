@@ -8,8 +8,6 @@
 import type { RecipeStep } from "@baton/contracts";
 import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
-  type StageDeps,
-  StepInvalid,
   beforeAfter,
   continuePrompts,
   datasetCounts,
@@ -17,6 +15,8 @@ import {
   fromTokenBatch,
   mixRows,
   partition,
+  type StageDeps,
+  StepInvalid,
   samplePrompts,
   scheduleOf,
   splitByRole,
@@ -24,20 +24,20 @@ import {
   stepCorpus,
   stepProblems,
   storeOpener,
-  trainLoop,
   trainingSession,
+  trainLoop,
   valLoss,
 } from "@baton/stage-lm";
 import { type CptConfig, cptConfig } from "./config.ts";
 
-export { CPT_DEFAULTS, CPT_RULES, cptConfig } from "./config.ts";
 export type { CptConfig } from "./config.ts";
+export { CPT_DEFAULTS, CPT_RULES, cptConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-cpt";
 export const VERSION = "0.1.0";
 
 /** Row r of step t replays general text: a golden-ratio sequence, so exactly `share` of rows over time. */
 export function isReplayRow(t: number, r: number, rows: number, share: number): boolean {
-  return (((t * rows + r) * 0.6180339887498949) % 1) < share;
+  return ((t * rows + r) * 0.6180339887498949) % 1 < share;
 }
 
 /** The step's config and its data split by role: every check that needs no training (train() runs it first). */

@@ -5,8 +5,8 @@
 // finetune step's subject (`baton stage serve finetune-last-layers --step <name>`) and nothing else
 // changes: the recipe, the events and the next stage are the same.
 import type { StageDefinition } from "@baton/runner";
-import type { StageDeps } from "@baton/stage-lm";
 import { createFinetune } from "@baton/stage-finetune";
+import type { StageDeps } from "@baton/stage-lm";
 
 export const IMPLEMENTATION = "baton-gpt-finetune-last-layers";
 export const VERSION = "0.1.0";

@@ -1,7 +1,19 @@
 // Task fine-tuning defaults: a few hundred steps on {"prompt","completion"} pairs at a lower learning
 // rate than pretraining, so the task is learned without tearing up the base model.
-import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, PACKINGS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
+
 import type { RecipeStep } from "@baton/contracts";
+import {
+  BAD_RECORD_POLICIES,
+  type ConfigRules,
+  choice,
+  HELD_OUT,
+  LIMIT_RULES,
+  loadConfig,
+  OPTIM_DEFAULTS,
+  PACKINGS,
+  SCHEDULE_RULES,
+  scheduleProblems,
+} from "@baton/stage-lm";
 
 export const FINETUNE_DEFAULTS = {
   train: {
@@ -37,6 +49,13 @@ export const FINETUNE_RULES: ConfigRules = {
 
 /** The step's config over the defaults (`lr` replaces the default learning rate of a variant). */
 export function finetuneConfig(step: RecipeStep, lr?: number): FinetuneConfig {
-  const defaults = lr === undefined ? FINETUNE_DEFAULTS : { ...FINETUNE_DEFAULTS, optim: { ...FINETUNE_DEFAULTS.optim, lr } };
-  return loadConfig(defaults, step.config, `recipe step "${step.name}" (${step.stage}) /config`, FINETUNE_RULES, scheduleProblems);
+  const defaults =
+    lr === undefined ? FINETUNE_DEFAULTS : { ...FINETUNE_DEFAULTS, optim: { ...FINETUNE_DEFAULTS.optim, lr } };
+  return loadConfig(
+    defaults,
+    step.config,
+    `recipe step "${step.name}" (${step.stage}) /config`,
+    FINETUNE_RULES,
+    scheduleProblems,
+  );
 }

@@ -1,12 +1,15 @@
-import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { localContext, stageContract, taskFixture, tempDir, tinyCheckpoint, writeJsonl } from "@baton/stage-contract";
 import { readStageReport } from "@baton/stage-lm";
+import { describe, expect, it } from "vitest";
 import { createStage } from "./index.ts";
 
 stageContract({ stage: "finetune", create: () => createStage({ threads: 1 }), fixture: taskFixture });
 
-const pair = (i: number) => ({ prompt: `rev ${["cat", "dog", "sun"][i % 3]}:`, completion: ` ${["tac", "god", "nus"][i % 3]}` });
+const pair = (i: number) => ({
+  prompt: `rev ${["cat", "dog", "sun"][i % 3]}:`,
+  completion: ` ${["tac", "god", "nus"][i % 3]}`,
+});
 
 describe("finetune under policy skip", () => {
   it("reports as skipped exactly the records it left out, each against its own dataset", async () => {
@@ -26,14 +29,23 @@ describe("finetune under policy skip", () => {
     const step = {
       name: "finetune",
       stage: "finetune",
-      config: { policy: "skip", maxChars: 200, train: { steps: 2, batchSize: 4, warmupSteps: 1, evalEvery: 2, snapshotEvery: 0 }, eval: { maxExamples: 2, maxTokens: 4, samples: 1 } },
+      config: {
+        policy: "skip",
+        maxChars: 200,
+        train: { steps: 2, batchSize: 4, warmupSteps: 1, evalEvery: 2, snapshotEvery: 0 },
+        eval: { maxExamples: 2, maxTokens: 4, samples: 1 },
+      },
       data: [train, test],
     };
     const { ctx } = await localContext({ step, inputDir: await tinyCheckpoint(join(dir, "input")) });
     const result = await createStage({ threads: 1 }).train(ctx);
 
     const report = await readStageReport(ctx.outputDir);
-    const counts = report?.datasets.map((d) => ({ file: d.uri.slice(d.uri.lastIndexOf("/") + 1), records: d.records, skipped: d.skipped }));
+    const counts = report?.datasets.map((d) => ({
+      file: d.uri.slice(d.uri.lastIndexOf("/") + 1),
+      records: d.records,
+      skipped: d.skipped,
+    }));
     expect(counts).toEqual([
       { file: "task.train.jsonl", records: 20, skipped: 6 },
       { file: "task.test.jsonl", records: 3, skipped: 2 },

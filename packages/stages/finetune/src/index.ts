@@ -5,23 +5,23 @@
 import type { RecipeStep } from "@baton/contracts";
 import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
-  type StageDeps,
   datasetCounts,
   finish,
   promptCompletion,
   requireSplit,
+  type StageDeps,
   sampleTable,
   startFrom,
   stepProblems,
   stepSftData,
   storeOpener,
-  trainScored,
   trainingSession,
+  trainScored,
 } from "@baton/stage-lm";
 import { finetuneConfig } from "./config.ts";
 
-export { FINETUNE_DEFAULTS, FINETUNE_RULES, finetuneConfig } from "./config.ts";
 export type { FinetuneConfig } from "./config.ts";
+export { FINETUNE_DEFAULTS, FINETUNE_RULES, finetuneConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-finetune";
 export const VERSION = "0.1.0";
 

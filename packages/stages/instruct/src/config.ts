@@ -1,7 +1,19 @@
 // Instruction-tuning defaults: conversations rendered with the chat template, loss on assistant
 // turns only, several short conversations packed per row (attention kept inside each one).
-import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, OPTIM_DEFAULTS, PACKINGS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
+
 import type { RecipeStep } from "@baton/contracts";
+import {
+  BAD_RECORD_POLICIES,
+  type ConfigRules,
+  choice,
+  HELD_OUT,
+  LIMIT_RULES,
+  loadConfig,
+  OPTIM_DEFAULTS,
+  PACKINGS,
+  SCHEDULE_RULES,
+  scheduleProblems,
+} from "@baton/stage-lm";
 
 export const INSTRUCT_DEFAULTS = {
   train: {
@@ -40,5 +52,11 @@ export const INSTRUCT_RULES: ConfigRules = {
 };
 
 export function instructConfig(step: RecipeStep): InstructConfig {
-  return loadConfig(INSTRUCT_DEFAULTS, step.config, `recipe step "${step.name}" (instruct) /config`, INSTRUCT_RULES, scheduleProblems);
+  return loadConfig(
+    INSTRUCT_DEFAULTS,
+    step.config,
+    `recipe step "${step.name}" (instruct) /config`,
+    INSTRUCT_RULES,
+    scheduleProblems,
+  );
 }

@@ -5,28 +5,29 @@
 //             rendered by the chat template and packed without attention across them
 //   emits     the checkpoint with the chat template in tokenizer_config.json, accuracy on the
 //             held-out templates before and after, and how often generation stops at EOS
-import { chatTemplateOf, tokenizerConfigFor } from "@baton/data";
+
 import type { RecipeStep } from "@baton/contracts";
+import { chatTemplateOf, tokenizerConfigFor } from "@baton/data";
 import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
-  type SplitData,
-  type StageDeps,
   chatTurns,
   datasetCounts,
   finish,
   requireSplit,
+  type SplitData,
+  type StageDeps,
   sampleTable,
   startFrom,
   stepProblems,
   stepSftData,
   storeOpener,
-  trainScored,
   trainingSession,
+  trainScored,
 } from "@baton/stage-lm";
 import { type InstructConfig, instructConfig } from "./config.ts";
 
-export { INSTRUCT_DEFAULTS, INSTRUCT_RULES, instructConfig } from "./config.ts";
 export type { InstructConfig } from "./config.ts";
+export { INSTRUCT_DEFAULTS, INSTRUCT_RULES, instructConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-instruct";
 export const VERSION = "0.1.0";
 

@@ -1,7 +1,7 @@
 // @baton/data's batches as the trainer's packed LmBatch ([B*T] row-major; positions and segment ids
 // always present, so one graph serves every stage), and the evaluation every stage reports: mean
 // masked loss over a fixed set of held-out batches.
-import type { LmBatch as TokenBatch, SupervisedBatch } from "@baton/data";
+import type { SupervisedBatch, LmBatch as TokenBatch } from "@baton/data";
 import type { LmBatch, LmSession } from "./session.ts";
 
 /** A language-model batch: every target trained, positions 0..T-1, one segment per row. */
@@ -20,7 +20,10 @@ export function fromSupervisedBatch(b: SupervisedBatch): LmBatch {
 type Packed = Required<Omit<LmBatch, "extra">>;
 
 const packed = (b: LmBatch): Packed => {
-  if (!b.positions || !b.segmentIds || !b.lossMask) throw new Error("mixRows: both batches need positions, segmentIds and lossMask (fromTokenBatch / fromSupervisedBatch give them)");
+  if (!b.positions || !b.segmentIds || !b.lossMask)
+    throw new Error(
+      "mixRows: both batches need positions, segmentIds and lossMask (fromTokenBatch / fromSupervisedBatch give them)",
+    );
   return b as Packed;
 };
 
@@ -28,7 +31,13 @@ const packed = (b: LmBatch): Packed => {
 export function mixRows(a: LmBatch, b: LmBatch, rows: number, pick: (r: number) => boolean): LmBatch {
   const pa = packed(a);
   const pb = packed(b);
-  const out: Packed = { x: pa.x.slice(), y: pa.y.slice(), positions: pa.positions.slice(), segmentIds: pa.segmentIds.slice(), lossMask: pa.lossMask.slice() };
+  const out: Packed = {
+    x: pa.x.slice(),
+    y: pa.y.slice(),
+    positions: pa.positions.slice(),
+    segmentIds: pa.segmentIds.slice(),
+    lossMask: pa.lossMask.slice(),
+  };
   const T = pa.x.length / rows;
   for (let r = 0; r < rows; r++) {
     if (!pick(r)) continue;

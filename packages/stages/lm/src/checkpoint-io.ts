@@ -3,8 +3,16 @@
 // stage-report.json, the curves, samples and dataset counts the run report is built from.
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type F32Tensor, type GptConfig, type ScoreHead, type Tokenizer, gptTensorSpecs, loadHfFolder, saveHfFolder } from "@baton/model";
 import { BatonError, type CheckpointManifest, redactor } from "@baton/contracts";
+import {
+  type F32Tensor,
+  type GptConfig,
+  gptTensorSpecs,
+  loadHfFolder,
+  type ScoreHead,
+  saveHfFolder,
+  type Tokenizer,
+} from "@baton/model";
 import type { Store } from "@baton/store";
 import type { StageReport } from "./stage-report.ts";
 
@@ -25,9 +33,18 @@ export async function loadModel(dir: string, where: string): Promise<LoadedModel
     const f = await loadHfFolder(dir);
     const weights = new Map<string, Float32Array>();
     for (const [name, t] of f.tensors) weights.set(name, t.data);
-    return { config: f.config, weights, tokenizer: f.tokenizer, tokenizerConfig: f.tokenizerConfig, ...(f.score ? { score: f.score } : {}) };
+    return {
+      config: f.config,
+      weights,
+      tokenizer: f.tokenizer,
+      tokenizerConfig: f.tokenizerConfig,
+      ...(f.score ? { score: f.score } : {}),
+    };
   } catch (err) {
-    throw BatonError.fatal("CHECKPOINT_MISSING", `${where} is not a GPT checkpoint this stage can start from: ${(err as Error).message}`);
+    throw BatonError.fatal(
+      "CHECKPOINT_MISSING",
+      `${where} is not a GPT checkpoint this stage can start from: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -39,7 +56,13 @@ export async function saveModel(dir: string, m: LoadedModel): Promise<void> {
     if (!data) throw BatonError.fatal("INTERNAL", `saving ${dir}: weight ${spec.name} is missing`);
     tensors.set(spec.name, { shape: spec.shape, data });
   }
-  await saveHfFolder(dir, { config: m.config, tensors, tokenizer: m.tokenizer, tokenizerConfig: m.tokenizerConfig, ...(m.score ? { score: m.score } : {}) });
+  await saveHfFolder(dir, {
+    config: m.config,
+    tensors,
+    tokenizer: m.tokenizer,
+    tokenizerConfig: m.tokenizerConfig,
+    ...(m.score ? { score: m.score } : {}),
+  });
 }
 
 export async function writeStageReport(dir: string, report: StageReport): Promise<void> {
@@ -48,11 +71,19 @@ export async function writeStageReport(dir: string, report: StageReport): Promis
 }
 
 /** The stage report of a committed checkpoint in the store (verified against its manifest), or null when it has none. */
-export async function storedStageReport(store: Store, uri: string, manifest: CheckpointManifest): Promise<StageReport | null> {
+export async function storedStageReport(
+  store: Store,
+  uri: string,
+  manifest: CheckpointManifest,
+): Promise<StageReport | null> {
   const file = manifest.files.find((f) => f.path === STAGE_REPORT_FILE);
   if (!file) return null;
   const folder = uri.endsWith("/") ? uri : `${uri}/`;
-  const bytes = await store.getBytes(store.keyOf(folder) + STAGE_REPORT_FILE, { sha256: file.sha256, size: file.size, what: `${folder}${STAGE_REPORT_FILE}` });
+  const bytes = await store.getBytes(store.keyOf(folder) + STAGE_REPORT_FILE, {
+    sha256: file.sha256,
+    size: file.size,
+    what: `${folder}${STAGE_REPORT_FILE}`,
+  });
   return JSON.parse(new TextDecoder().decode(bytes)) as StageReport;
 }
 

@@ -18,8 +18,14 @@ describe("loadConfig", () => {
   });
 
   it("checks rules (enums, integers, bounds) and typed nulls", () => {
-    const rules = { "/policy": { oneOf: ["skip", "fail"] }, "/steps": { integer: true, min: 1 }, "/init": { type: "string" as const } };
-    expect(() => loadConfig(defaults, { policy: "ignore" }, "w", rules)).toThrow(/\/policy: must be one of "skip", "fail"/);
+    const rules = {
+      "/policy": { oneOf: ["skip", "fail"] },
+      "/steps": { integer: true, min: 1 },
+      "/init": { type: "string" as const },
+    };
+    expect(() => loadConfig(defaults, { policy: "ignore" }, "w", rules)).toThrow(
+      /\/policy: must be one of "skip", "fail"/,
+    );
     expect(() => loadConfig(defaults, { steps: 2.5 }, "w", rules)).toThrow(/\/steps: must be an integer/);
     expect(() => loadConfig(defaults, { init: 3 }, "w", rules)).toThrow(/\/init: expected string, got number/);
     expect(loadConfig(defaults, { init: "file:///x" }, "w", rules).init).toBe("file:///x");
@@ -29,12 +35,15 @@ describe("loadConfig", () => {
     expect(closestName("stpes", ["steps", "batchSize"])).toBe("steps");
     expect(closestName("LR", ["lr", "minLr"])).toBe("lr");
     expect(closestName("warmup", ["steps", "batchSize", "warmupSteps"])).toBeNull();
-    expect(() => loadConfig(defaults, { zebra: 1 }, "w")).toThrow("/zebra: unknown key; known keys here: model, policy, init, steps");
+    expect(() => loadConfig(defaults, { zebra: 1 }, "w")).toThrow(
+      "/zebra: unknown key; known keys here: model, policy, init, steps",
+    );
   });
 
   it("types a choice() default as its options, which the rule checks from the same list", () => {
     const MODES = ["rows", "packed"] as const;
-    const load = (over: unknown) => loadConfig({ packing: choice(MODES, "packed") }, over, "w", { "/packing": { oneOf: MODES } });
+    const load = (over: unknown) =>
+      loadConfig({ packing: choice(MODES, "packed") }, over, "w", { "/packing": { oneOf: MODES } });
     const mode: "rows" | "packed" = load({ packing: "rows" }).packing; // no cast: the type checker holds the test to it
     expect(mode).toBe("rows");
     expect(() => load({ packing: "zip" })).toThrow('/packing: must be one of "rows", "packed", got "zip"');
@@ -46,7 +55,10 @@ describe("loadConfig", () => {
 });
 
 describe("cross-key rules and step problems", () => {
-  const sched = { train: { steps: 10, batchSize: 4, warmupSteps: 2, minLr: 0, evalEvery: 5, snapshotEvery: 0 }, heldOut: "val" };
+  const sched = {
+    train: { steps: 10, batchSize: 4, warmupSteps: 2, minLr: 0, evalEvery: 5, snapshotEvery: 0 },
+    heldOut: "val",
+  };
 
   it("refuses a warmup longer than the run, as a fatal CONFIG_INVALID with each problem's path", () => {
     let thrown: unknown;
@@ -56,13 +68,22 @@ describe("cross-key rules and step problems", () => {
       thrown = err;
     }
     expect(thrown).toBeInstanceOf(ConfigInvalid);
-    expect(thrown).toMatchObject({ code: "CONFIG_INVALID", disposition: "fatal", problems: ["/train/warmupSteps: 5 warmup steps exceed /train/steps (3); lower the warmup or train longer"] });
+    expect(thrown).toMatchObject({
+      code: "CONFIG_INVALID",
+      disposition: "fatal",
+      problems: ["/train/warmupSteps: 5 warmup steps exceed /train/steps (3); lower the warmup or train longer"],
+    });
   });
 
   it("checks regular expressions, and stepProblems places config problems under /config", () => {
-    const step = (config: unknown) => () => loadConfig(sched, config, "step s", { "/heldOut": { regex: true } }, scheduleProblems);
-    expect(stepProblems(step({ heldOut: "(" }))).toEqual([expect.stringMatching(/^\/config\/heldOut: not a regular expression/)]);
-    expect(stepProblems(step({ train: { stpes: 1 } }))).toEqual([expect.stringMatching(/^\/config\/train\/stpes: unknown key/)]);
+    const step = (config: unknown) => () =>
+      loadConfig(sched, config, "step s", { "/heldOut": { regex: true } }, scheduleProblems);
+    expect(stepProblems(step({ heldOut: "(" }))).toEqual([
+      expect.stringMatching(/^\/config\/heldOut: not a regular expression/),
+    ]);
+    expect(stepProblems(step({ train: { stpes: 1 } }))).toEqual([
+      expect.stringMatching(/^\/config\/train\/stpes: unknown key/),
+    ]);
     expect(stepProblems(step({}))).toEqual([]);
     expect(stepProblems(step(7))).toEqual(["/config: expected an object, got number"]);
   });

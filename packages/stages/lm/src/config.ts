@@ -45,7 +45,13 @@ export class ConfigInvalid extends BatonError {
   constructor(where: string, problems: string[]) {
     // A problem of the config as a whole (": expected an object") reads after `where` itself.
     const whole = problems.length === 1 && problems[0]!.startsWith(":");
-    super("CONFIG_INVALID", "fatal", whole ? `${where}${problems[0]}` : `${where} is invalid:\n  - ${problems.join("\n  - ")}\nFix the recipe step's config; the defaults and their meaning are in the stage's config.ts.`);
+    super(
+      "CONFIG_INVALID",
+      "fatal",
+      whole
+        ? `${where}${problems[0]}`
+        : `${where} is invalid:\n  - ${problems.join("\n  - ")}\nFix the recipe step's config; the defaults and their meaning are in the stage's config.ts.`,
+    );
     this.problems = problems;
   }
 }
@@ -78,7 +84,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * config`) and `rules` (keyed by JSON path such as `/optim/lr`) add bounds and enums.
  * Throws BatonError CONFIG_INVALID (fatal: retrying can not fix a recipe) listing every problem.
  */
-export function loadConfig<T extends object>(defaults: T, overrides: unknown, where: string, rules: ConfigRules = {}, cross?: CrossRules<T>): T {
+export function loadConfig<T extends object>(
+  defaults: T,
+  overrides: unknown,
+  where: string,
+  rules: ConfigRules = {},
+  cross?: CrossRules<T>,
+): T {
   const problems: string[] = [];
   if (overrides !== undefined && !isPlainObject(overrides)) {
     throw new ConfigInvalid(where, [`: expected an object, got ${typeOf(overrides)}`]);
@@ -90,14 +102,22 @@ export function loadConfig<T extends object>(defaults: T, overrides: unknown, wh
   return merged;
 }
 
-function merge(defaults: Record<string, unknown>, overrides: Record<string, unknown>, path: string, problems: string[], rules: ConfigRules): Record<string, unknown> {
+function merge(
+  defaults: Record<string, unknown>,
+  overrides: Record<string, unknown>,
+  path: string,
+  problems: string[],
+  rules: ConfigRules,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...defaults };
   for (const [key, value] of Object.entries(overrides)) {
     const p = `${path}/${key}`;
     if (!(key in defaults)) {
       const known = Object.keys(defaults);
       const near = closestName(key, known);
-      problems.push(`${p}: unknown key${near ? ` (did you mean "${near}"?)` : ""}; known keys here: ${known.join(", ")}`);
+      problems.push(
+        `${p}: unknown key${near ? ` (did you mean "${near}"?)` : ""}; known keys here: ${known.join(", ")}`,
+      );
       continue;
     }
     const def = defaults[key];
@@ -143,13 +163,16 @@ export function closestName(name: string, known: readonly string[]): string | nu
 
 /** Levenshtein distance, with a swap of two neighbours counted as one edit (stpes -> steps). */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const row = d[i]!;
       const prev = d[i - 1]!;
       row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
     }
   }
   return d[a.length]![b.length]!;
@@ -160,9 +183,11 @@ export const DEFAULT_MAX_STRING = 200;
 
 function checkRule(value: unknown, rule: KeyRule | undefined): string | null {
   const maxLength = rule?.maxLength ?? DEFAULT_MAX_STRING;
-  if (typeof value === "string" && value.length > maxLength) return `must be at most ${maxLength} characters, got ${value.length}`;
+  if (typeof value === "string" && value.length > maxLength)
+    return `must be at most ${maxLength} characters, got ${value.length}`;
   if (!rule) return null;
-  if (rule.oneOf && !rule.oneOf.includes(value as string | number)) return `must be one of ${rule.oneOf.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(value)}`;
+  if (rule.oneOf && !rule.oneOf.includes(value as string | number))
+    return `must be one of ${rule.oneOf.map((v) => JSON.stringify(v)).join(", ")}, got ${JSON.stringify(value)}`;
   if (rule.regex && typeof value === "string") {
     try {
       new RegExp(value, "i");

@@ -6,8 +6,9 @@
 // s3:// URIs are read through the relay's store, so a service needs no second set of credentials.
 // What a service may read at all is its operator's choice (@baton/store's access.ts): the relay checks
 // the event before training, and the opener checks again before each read.
-import type { SourceOpener } from "@baton/data";
+
 import { BatonError, type DatasetRef } from "@baton/contracts";
+import type { SourceOpener } from "@baton/data";
 import type { DataAccess, Store } from "@baton/store";
 import { StepInvalid } from "./config.ts";
 
@@ -25,8 +26,13 @@ export function storeOpener(store: Store | undefined, access?: DataAccess): Sour
       return Promise.reject(err);
     }
     if (!uri.startsWith("s3://")) return undefined;
-    if (!store || store.kind !== "s3") {
-      return Promise.reject(BatonError.fatal("CONFIG_INVALID", `dataset ${uri}: s3:// datasets need the service to run with S3_ENDPOINT / S3_BUCKET set (store here: ${store?.kind ?? "none"})`));
+    if (store?.kind !== "s3") {
+      return Promise.reject(
+        BatonError.fatal(
+          "CONFIG_INVALID",
+          `dataset ${uri}: s3:// datasets need the service to run with S3_ENDPOINT / S3_BUCKET set (store here: ${store?.kind ?? "none"})`,
+        ),
+      );
     }
     return store.getStream(store.keyOf(uri)) as Promise<AsyncIterable<Uint8Array>>;
   };
@@ -61,17 +67,31 @@ export function partition(uris: readonly string[], pattern: string): [string[], 
 }
 
 /** The step must name at least one training dataset (and a held-out one when `needHeldOut`). */
-export function requireData(step: { name: string; data: string[] }, split: SplitData, needHeldOut: boolean, what: string): void {
+export function requireData(
+  step: { name: string; data: string[] },
+  split: SplitData,
+  needHeldOut: boolean,
+  what: string,
+): void {
   if (split.train.length === 0) {
-    throw new StepInvalid(step.name, [`/data: no training dataset for ${what} (got ${JSON.stringify(step.data)}); add one`]);
+    throw new StepInvalid(step.name, [
+      `/data: no training dataset for ${what} (got ${JSON.stringify(step.data)}); add one`,
+    ]);
   }
   if (needHeldOut && split.heldOut.length === 0) {
-    throw new StepInvalid(step.name, [`/data: no held-out dataset (a file name with .val. or .test.) for ${what}; add one`]);
+    throw new StepInvalid(step.name, [
+      `/data: no held-out dataset (a file name with .val. or .test.) for ${what}; add one`,
+    ]);
   }
 }
 
 /** The step's data split by role, with at least one training dataset (and a held-out one when `needHeldOut`). */
-export function requireSplit(step: { name: string; data: string[] }, heldOutPattern: string, needHeldOut: boolean, what: string): SplitData {
+export function requireSplit(
+  step: { name: string; data: string[] },
+  heldOutPattern: string,
+  needHeldOut: boolean,
+  what: string,
+): SplitData {
   const split = splitByRole(step.data, heldOutPattern);
   requireData(step, split, needHeldOut, what);
   return split;

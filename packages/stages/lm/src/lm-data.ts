@@ -2,7 +2,15 @@
 // step's datasets, batches that are a pure function of (seed, step), a fixed validation set, and a
 // few held-out openings to sample from for the report.
 import { join } from "node:path";
-import { type BadRecordPolicy, type DatasetReport, LmBatches, type SourceOpener, type TextCodec, buildTokenCorpus, readDataset } from "@baton/data";
+import {
+  type BadRecordPolicy,
+  buildTokenCorpus,
+  type DatasetReport,
+  LmBatches,
+  readDataset,
+  type SourceOpener,
+  type TextCodec,
+} from "@baton/data";
 import type { StageContext } from "@baton/runner";
 import { fromTokenBatch, meanLoss } from "./batches.ts";
 import type { LoadedModel } from "./checkpoint-io.ts";
@@ -61,7 +69,12 @@ export interface CorpusSettings {
  * The step's corpus `name` of `split`, tokenised for `model` in the attempt's work folder; a bad
  * dataset is a fatal relay error naming the step.
  */
-export function stepCorpus(ctx: StageContext, model: LoadedModel, cfg: CorpusSettings, o: { split: SplitData; name: string; opener: SourceOpener }): Promise<LmCorpus> {
+export function stepCorpus(
+  ctx: StageContext,
+  model: LoadedModel,
+  cfg: CorpusSettings,
+  o: { split: SplitData; name: string; opener: SourceOpener },
+): Promise<LmCorpus> {
   return readingData(ctx.step.name, () =>
     lmCorpus({
       ...o.split,
@@ -85,7 +98,12 @@ export function valLoss(session: LmSession, corpus: LmCorpus): Promise<number> {
 }
 
 /** The opening `chars` characters of the first `count` documents of the given text datasets. */
-export async function openings(uris: readonly string[], count: number, chars: number, opener: SourceOpener): Promise<string[]> {
+export async function openings(
+  uris: readonly string[],
+  count: number,
+  chars: number,
+  opener: SourceOpener,
+): Promise<string[]> {
   const out: string[] = [];
   for (const uri of uris) {
     for await (const rec of readDataset(uri, { format: "auto", policy: "skip", opener })) {
@@ -99,6 +117,10 @@ export async function openings(uris: readonly string[], count: number, chars: nu
 }
 
 /** The report's prompts: openings of the held-out texts (of the training texts when there are none). */
-export function samplePrompts(split: SplitData, samples: { count: number; promptChars: number }, opener: SourceOpener): Promise<string[]> {
+export function samplePrompts(
+  split: SplitData,
+  samples: { count: number; promptChars: number },
+  opener: SourceOpener,
+): Promise<string[]> {
   return openings(split.heldOut.length > 0 ? split.heldOut : split.train, samples.count, samples.promptChars, opener);
 }

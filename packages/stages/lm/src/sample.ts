@@ -22,7 +22,12 @@ export interface Generation {
 /** Continues `prompt` (ids, at least one) by up to maxTokens ids with the session's current weights. */
 export async function generate(session: LmSession, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
   const sampler = await session.sampling();
-  const g = await sampler.generate([...prompt], { maxTokens: o.maxTokens, temperature: o.temperature ?? 0, seed: o.seed ?? 0, stopTokens: [o.eos] });
+  const g = await sampler.generate([...prompt], {
+    maxTokens: o.maxTokens,
+    temperature: o.temperature ?? 0,
+    seed: o.seed ?? 0,
+    stopTokens: [o.eos],
+  });
   return { ids: g.tokens, endedWithEos: g.finishReason === "stop-token" };
 }
 
@@ -50,10 +55,24 @@ export async function continueTexts(
   const out: { text: string; ids: number[]; endedWithEos: boolean }[] = [];
   for (let i = 0; i < requests.length; i += GENERATION_BATCH) {
     const chunk = requests.slice(i, i + GENERATION_BATCH);
-    const gens = await sampler.generateBatch(chunk.map((r) => ({ prompt: [...r.prompt], options: { maxTokens: r.maxTokens, temperature: r.temperature ?? 0, seed: r.seed ?? 0, stopTokens: [tokenizer.special.eos] } })));
+    const gens = await sampler.generateBatch(
+      chunk.map((r) => ({
+        prompt: [...r.prompt],
+        options: {
+          maxTokens: r.maxTokens,
+          temperature: r.temperature ?? 0,
+          seed: r.seed ?? 0,
+          stopTokens: [tokenizer.special.eos],
+        },
+      })),
+    );
     for (const g of gens) {
       const ended = g.finishReason === "stop-token";
-      out.push({ text: tokenizer.decode(ended ? g.tokens.slice(0, -1) : g.tokens), ids: g.tokens, endedWithEos: ended });
+      out.push({
+        text: tokenizer.decode(ended ? g.tokens.slice(0, -1) : g.tokens),
+        ids: g.tokens,
+        endedWithEos: ended,
+      });
     }
   }
   return out;
@@ -66,10 +85,18 @@ export function continuePrompts(
   prompts: readonly string[],
   maxTokens: number,
 ): Promise<{ text: string; ids: number[]; endedWithEos: boolean }[]> {
-  return continueTexts(session, tokenizer, prompts.map((p) => ({ prompt: tokenizer.encode(p), maxTokens })));
+  return continueTexts(
+    session,
+    tokenizer,
+    prompts.map((p) => ({ prompt: tokenizer.encode(p), maxTokens })),
+  );
 }
 
 /** The report's samples: each prompt with what was generated for it before and after training. */
-export function beforeAfter(prompts: readonly string[], before: readonly { text: string }[], after: readonly { text: string }[]): SampleBeforeAfter[] {
+export function beforeAfter(
+  prompts: readonly string[],
+  before: readonly { text: string }[],
+  after: readonly { text: string }[],
+): SampleBeforeAfter[] {
   return prompts.map((prompt, i) => ({ prompt, before: before[i]?.text ?? "", after: after[i]?.text ?? "" }));
 }

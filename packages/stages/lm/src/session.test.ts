@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
 import { DEFAULT_GPT_CONFIG, type GptConfig } from "@baton/model";
 import type { StageContext } from "@baton/runner";
+import { describe, expect, it } from "vitest";
 import { meanLoss } from "./batches.ts";
 import { generate } from "./sample.ts";
 import { type LmBatch, LmSession } from "./session.ts";
@@ -25,7 +25,13 @@ function batch(step: number, maskOdd: boolean): LmBatch {
       lossMask[r * T + t] = maskOdd && t % 2 === 1 ? 0 : 1;
     }
   }
-  return { x, y, lossMask, positions: Int32Array.from({ length: n }, (_, i) => i % T), segmentIds: new Int32Array(n).fill(1) };
+  return {
+    x,
+    y,
+    lossMask,
+    positions: Int32Array.from({ length: n }, (_, i) => i % T),
+    segmentIds: new Int32Array(n).fill(1),
+  };
 }
 
 /** The parts of a relay context trainLoop uses: progress, snapshots in memory, a live signal. */
@@ -43,7 +49,14 @@ function context(progress: Record<string, number>[]): StageContext {
 describe("LmSession + trainLoop", () => {
   it("learns a cycle on the model's trainer, keeps frozen weights, scores with the mask, and greedy sampling continues it", async () => {
     const trainable = (name: string) => !name.startsWith("transformer.h.0.attn");
-    const s = await LmSession.create({ config, batchSize: B, optim: { ...OPTIM_DEFAULTS, lr: 1e-2 }, seed: 1, threads: 1, trainable });
+    const s = await LmSession.create({
+      config,
+      batchSize: B,
+      optim: { ...OPTIM_DEFAULTS, lr: 1e-2 },
+      seed: 1,
+      threads: 1,
+      trainable,
+    });
     const before = s.weights();
     const first = await s.score(batch(0, false));
     expect(first.count).toBe(B * T);
@@ -66,7 +79,9 @@ describe("LmSession + trainLoop", () => {
     expect(run.evals[2]!.metrics.heldout_loss).toBeLessThan(0.2);
     expect(progress.some((m) => m.loss !== undefined && m.tokens_per_s! > 0)).toBe(true);
     // an evaluation's report carries its step's loss and speed too
-    expect(progress.some((m) => m.heldout_loss !== undefined && m.loss !== undefined && m.tokens_per_s! > 0)).toBe(true);
+    expect(progress.some((m) => m.heldout_loss !== undefined && m.loss !== undefined && m.tokens_per_s! > 0)).toBe(
+      true,
+    );
 
     const after = s.weights();
     expect(after.get("transformer.h.0.attn.c_attn.weight")).toEqual(before.get("transformer.h.0.attn.c_attn.weight"));
@@ -86,15 +101,37 @@ describe("LmSession + trainLoop", () => {
     const bad = s.weights();
     bad.get("transformer.wte.weight")!.fill(Number.NaN);
     s.loadWeights(bad);
-    const loop = (ctx: StageContext) => trainLoop({ ctx, session: s, schedule: { steps: 5, lr: 1e-3, minLr: 1e-4, warmupSteps: 1 }, batch: (t) => batch(t, false), evaluate: async () => ({}), evalEvery: 5, snapshotEvery: 0 });
-    await expect(loop(context([]))).rejects.toMatchObject({ name: "BatonError", code: "TRAIN_FAILED", disposition: "fatal", message: expect.stringMatching(/loss is NaN at train step 1; lower optim\.lr/) });
+    const loop = (ctx: StageContext) =>
+      trainLoop({
+        ctx,
+        session: s,
+        schedule: { steps: 5, lr: 1e-3, minLr: 1e-4, warmupSteps: 1 },
+        batch: (t) => batch(t, false),
+        evaluate: async () => ({}),
+        evalEvery: 5,
+        snapshotEvery: 0,
+      });
+    await expect(loop(context([]))).rejects.toMatchObject({
+      name: "BatonError",
+      code: "TRAIN_FAILED",
+      disposition: "fatal",
+      message: expect.stringMatching(/loss is NaN at train step 1; lower optim\.lr/),
+    });
 
     s.loadWeights(good);
     const saved: number[] = [];
     const stop = new AbortController();
     stop.abort();
-    const ctx = { ...context([]), signal: stop.signal, snapshot: { save: async (step: number) => void saved.push(step), latest: async () => null } } as StageContext;
-    await expect(loop(ctx)).rejects.toMatchObject({ code: "INTERRUPTED", disposition: "retry", message: expect.stringMatching(/stopped at train step 0 of 5; snapshot saved/) });
+    const ctx = {
+      ...context([]),
+      signal: stop.signal,
+      snapshot: { save: async (step: number) => void saved.push(step), latest: async () => null },
+    } as StageContext;
+    await expect(loop(ctx)).rejects.toMatchObject({
+      code: "INTERRUPTED",
+      disposition: "retry",
+      message: expect.stringMatching(/stopped at train step 0 of 5; snapshot saved/),
+    });
     expect(saved).toEqual([0]);
     await s.dispose();
   });

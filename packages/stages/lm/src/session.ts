@@ -82,10 +82,19 @@ export class LmSession {
     for (const [name, w] of this.current) {
       const v = all.get(name);
       // A checkpoint of another shape never fits: no retry can help.
-      if (!v) throw BatonError.fatal("CHECKPOINT_MISSING", `weight ${name} [${w.length} values] is missing from the loaded checkpoint; it is not a checkpoint of this model`);
-      if (v.length !== w.length) throw BatonError.fatal("CHECKPOINT_MISSING", `weight ${name} has ${v.length} values in the loaded checkpoint, the model wants ${w.length}; it is not a checkpoint of this model`);
+      if (!v)
+        throw BatonError.fatal(
+          "CHECKPOINT_MISSING",
+          `weight ${name} [${w.length} values] is missing from the loaded checkpoint; it is not a checkpoint of this model`,
+        );
+      if (v.length !== w.length)
+        throw BatonError.fatal(
+          "CHECKPOINT_MISSING",
+          `weight ${name} has ${v.length} values in the loaded checkpoint, the model wants ${w.length}; it is not a checkpoint of this model`,
+        );
     }
-    for (const name of this.heads.keys()) if (!all.has(name)) throw new Error(`head ${name} is missing from the loaded weights`);
+    for (const name of this.heads.keys())
+      if (!all.has(name)) throw new Error(`head ${name} is missing from the loaded weights`);
     this.current = new Map([...this.current.keys()].map((k) => [k, all.get(k) as Float32Array]));
     this.heads = new Map([...this.heads.keys()].map((k) => [k, all.get(k) as Float32Array]));
     this.loaded = { scorer: false, sampler: false };
@@ -93,7 +102,12 @@ export class LmSession {
 
   /** Summed loss and counted tokens of a packed batch [B*T] under the current weights (no update). */
   async score(batch: LmBatch): Promise<{ sum: number; count: number }> {
-    this.scorer ??= await Evaluator.compile(this.config, { batch: this.options.batchSize, seq: this.config.blockSize, threads: this.options.threads, packed: true });
+    this.scorer ??= await Evaluator.compile(this.config, {
+      batch: this.options.batchSize,
+      seq: this.config.blockSize,
+      threads: this.options.threads,
+      packed: true,
+    });
     if (!this.loaded.scorer) this.scorer.loadParams(this.current);
     this.loaded.scorer = true;
     return this.scorer.lossTerms(batch, "scoring batch");

@@ -3,29 +3,31 @@
 // with a reference answer for the task metrics. Prompt ids are built the way sampling builds them,
 // so evaluation asks exactly what training taught.
 import {
-  type BadRecordPolicy,
-  type DatasetFormat,
-  type DatasetReport,
-  type SourceOpener,
-  type SupervisedExample,
-  type SupervisedRows,
-  type TextCodec,
   alpacaToMessages,
+  type BadRecordPolicy,
+  type ChatMessage,
   chatExample,
   chatPromptIds,
+  DatasetError,
+  type DatasetFormat,
+  type DatasetReport,
+  exactMatch,
   packSupervised,
   promptCompletionExample,
   readDataset,
+  rougeL,
+  type SourceOpener,
+  type SupervisedExample,
+  type SupervisedRows,
   supervisedBatch,
   supervisedEvalBatches,
+  type TextCodec,
 } from "@baton/data";
-import { type ChatMessage, DatasetError } from "@baton/data";
-import { fromSupervisedBatch, meanLoss } from "./batches.ts";
-import { exactMatch, rougeL } from "@baton/data";
-import { continueTexts } from "./sample.ts";
 import type { StageContext } from "@baton/runner";
+import { fromSupervisedBatch, meanLoss } from "./batches.ts";
 import type { LoadedModel } from "./checkpoint-io.ts";
 import type { SplitData } from "./datasets.ts";
+import { continueTexts } from "./sample.ts";
 import type { LmBatch, LmSession } from "./session.ts";
 import type { SampleBeforeAfter } from "./stage-report.ts";
 import { readingData } from "./stage-steps.ts";
@@ -53,7 +55,9 @@ type Renderer = {
   question(rec: SftRecord): HeldOutItem;
 };
 
-export type SftRecord = { kind: "prompt-completion"; prompt: string; completion: string; where: string } | { kind: "chat"; messages: ChatMessage[]; where: string };
+export type SftRecord =
+  | { kind: "prompt-completion"; prompt: string; completion: string; where: string }
+  | { kind: "chat"; messages: ChatMessage[]; where: string };
 
 /** prompt/completion: the prompt as given, the completion then EOS. */
 export function promptCompletion(tokenizer: TextCodec): Renderer {
@@ -80,9 +84,14 @@ export function chatTurns(tokenizer: TextCodec, template: string): Renderer {
       if (r.kind !== "chat") throw new Error(`${r.where}: expected a conversation`);
       const last = r.messages.length - 1;
       const answer = r.messages[last];
-      if (!answer || answer.role !== "assistant") throw new Error(`${r.where}: a held-out conversation must end with an assistant turn (the reference answer)`);
+      if (answer?.role !== "assistant")
+        throw new Error(`${r.where}: a held-out conversation must end with an assistant turn (the reference answer)`);
       const asked = r.messages.slice(0, last);
-      return { prompt: asked.map((m) => m.content).join("\n"), promptIds: chatPromptIds(tokenizer, asked, { template }), reference: answer.content };
+      return {
+        prompt: asked.map((m) => m.content).join("\n"),
+        promptIds: chatPromptIds(tokenizer, asked, { template }),
+        reference: answer.content,
+      };
     },
   };
 }
@@ -95,15 +104,21 @@ interface ReadRecords {
   reports: DatasetReport[];
 }
 
-async function readRecords(uris: readonly string[], formats: readonly DatasetFormat[], o: { policy: BadRecordPolicy; maxChars: number; opener: SourceOpener }): Promise<ReadRecords> {
+async function readRecords(
+  uris: readonly string[],
+  formats: readonly DatasetFormat[],
+  o: { policy: BadRecordPolicy; maxChars: number; opener: SourceOpener },
+): Promise<ReadRecords> {
   const records: SftRecord[] = [];
   const source: number[] = [];
   const reports: DatasetReport[] = [];
   for (const uri of uris) {
     const ds = readDataset(uri, { format: "auto", policy: o.policy, maxChars: o.maxChars, opener: o.opener });
     for await (const rec of ds) {
-      if (!formats.includes(rec.kind as DatasetFormat)) throw new SftFormatError(`${rec.where}: this stage takes ${formats.join(" or ")} records, not ${rec.kind}`);
-      if (rec.kind === "prompt-completion") records.push({ kind: rec.kind, prompt: rec.prompt, completion: rec.completion, where: rec.where });
+      if (!formats.includes(rec.kind as DatasetFormat))
+        throw new SftFormatError(`${rec.where}: this stage takes ${formats.join(" or ")} records, not ${rec.kind}`);
+      if (rec.kind === "prompt-completion")
+        records.push({ kind: rec.kind, prompt: rec.prompt, completion: rec.completion, where: rec.where });
       else if (rec.kind === "alpaca") records.push({ kind: "chat", messages: alpacaToMessages(rec), where: rec.where });
       else if (rec.kind === "chat") records.push({ kind: "chat", messages: rec.messages, where: rec.where });
       else continue;
@@ -165,7 +180,10 @@ export async function sftData(o: SftDataOptions): Promise<SftData> {
   const heldOutRows = packRecords(held, o);
   const T = o.blockSize;
   // a question must leave room to answer inside the window
-  const heldOut = held.records.map((r) => o.render.question(r)).filter((q) => q.promptIds.length < T - 4).slice(0, o.maxHeldOut);
+  const heldOut = held.records
+    .map((r) => o.render.question(r))
+    .filter((q) => q.promptIds.length < T - 4)
+    .slice(0, o.maxHeldOut);
   return {
     rows,
     heldOutRows,
@@ -221,12 +239,21 @@ export interface TaskScores {
 }
 
 /** Greedy answers to the held-out questions, scored; plus the held-out masked loss. */
-export async function scoreTask(session: LmSession, data: SftData, tokenizer: TextCodec, maxTokens: number): Promise<{ scores: TaskScores; answers: string[] }> {
+export async function scoreTask(
+  session: LmSession,
+  data: SftData,
+  tokenizer: TextCodec,
+  maxTokens: number,
+): Promise<{ scores: TaskScores; answers: string[] }> {
   let em = 0;
   let rl = 0;
   let eos = 0;
   const answers: string[] = [];
-  const outs = await continueTexts(session, tokenizer, data.heldOut.map((q) => ({ prompt: q.promptIds, maxTokens })));
+  const outs = await continueTexts(
+    session,
+    tokenizer,
+    data.heldOut.map((q) => ({ prompt: q.promptIds, maxTokens })),
+  );
   for (const [i, q] of data.heldOut.entries()) {
     const out = outs[i] as { text: string; endedWithEos: boolean };
     answers.push(out.text);
@@ -235,10 +262,20 @@ export async function scoreTask(session: LmSession, data: SftData, tokenizer: Te
     eos += out.endedWithEos ? 1 : 0;
   }
   const n = Math.max(1, data.heldOut.length);
-  return { scores: { exact_match: em / n, rouge_l: rl / n, eos_rate: eos / n, heldout_loss: await meanLoss(session, data.heldOutBatches) }, answers };
+  return {
+    scores: {
+      exact_match: em / n,
+      rouge_l: rl / n,
+      eos_rate: eos / n,
+      heldout_loss: await meanLoss(session, data.heldOutBatches),
+    },
+    answers,
+  };
 }
 
 /** The first `count` held-out questions with the answers before and after training. */
 export function sampleTable(data: SftData, before: string[], after: string[], count: number): SampleBeforeAfter[] {
-  return data.heldOut.slice(0, count).map((q, i) => ({ prompt: q.prompt, before: before[i] ?? "", after: after[i] ?? "", reference: q.reference }));
+  return data.heldOut
+    .slice(0, count)
+    .map((q, i) => ({ prompt: q.prompt, before: before[i] ?? "", after: after[i] ?? "", reference: q.reference }));
 }

@@ -1,10 +1,11 @@
 // The steps every LM stage shares, so a stage's index.ts reads as its recipe: start from the input
 // checkpoint, open a session on it, train, then write the checkpoint and its stage report.
+
+import { BatonError, type DatasetRef, type Metrics } from "@baton/contracts";
 import { DatasetError, type DatasetReport } from "@baton/data";
 import { TrainingSetupInvalid } from "@baton/model";
-import { BatonError, type DatasetRef, type Metrics } from "@baton/contracts";
-import type { DataAccess, Store } from "@baton/store";
 import type { StageContext, TrainResult } from "@baton/runner";
+import type { DataAccess, Store } from "@baton/store";
 import { type LoadedModel, loadModel, saveModel, writeStageReport } from "./checkpoint-io.ts";
 import { LmSession, type OptimConfig } from "./session.ts";
 import type { DatasetCounts, SampleBeforeAfter, StageReport } from "./stage-report.ts";
@@ -32,8 +33,18 @@ export async function startFrom(ctx: StageContext): Promise<LoadedModel> {
 }
 
 /** A session holding the model's weights, ready to train. */
-export async function openSession(model: LoadedModel, o: { batchSize: number; optim: OptimConfig; seed: number; threads?: number; trainable?: (name: string) => boolean }): Promise<LmSession> {
-  const session = await LmSession.create({ config: model.config, batchSize: o.batchSize, optim: o.optim, seed: o.seed, threads: o.threads ?? 2, trainable: o.trainable });
+export async function openSession(
+  model: LoadedModel,
+  o: { batchSize: number; optim: OptimConfig; seed: number; threads?: number; trainable?: (name: string) => boolean },
+): Promise<LmSession> {
+  const session = await LmSession.create({
+    config: model.config,
+    batchSize: o.batchSize,
+    optim: o.optim,
+    seed: o.seed,
+    threads: o.threads ?? 2,
+    trainable: o.trainable,
+  });
   if (model.weights.size > 0) session.loadWeights(model.weights);
   return session;
 }
@@ -45,7 +56,13 @@ export function trainingSession(
   cfg: { train: { batchSize: number }; optim: OptimConfig },
   o: { threads?: number; trainable?: (name: string) => boolean },
 ): Promise<LmSession> {
-  return openSession(model, { batchSize: cfg.train.batchSize, optim: cfg.optim, seed: ctx.seed, threads: o.threads, trainable: o.trainable });
+  return openSession(model, {
+    batchSize: cfg.train.batchSize,
+    optim: cfg.optim,
+    seed: ctx.seed,
+    threads: o.threads,
+    trainable: o.trainable,
+  });
 }
 
 /**
@@ -56,13 +73,20 @@ export async function readingData<T>(step: string, fn: () => Promise<T>): Promis
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof DatasetError || err instanceof TrainingSetupInvalid) throw BatonError.fatal("DATASET_INVALID", `recipe step "${step}": ${err.message}`, err);
+    if (err instanceof DatasetError || err instanceof TrainingSetupInvalid)
+      throw BatonError.fatal("DATASET_INVALID", `recipe step "${step}": ${err.message}`, err);
     throw err;
   }
 }
 
 export function datasetCounts(reports: readonly DatasetReport[]): DatasetCounts[] {
-  return reports.map((r) => ({ uri: r.uri, sha256: r.sha256, records: r.records, skipped: r.skipped, errors: r.errors.slice(0, 10) }));
+  return reports.map((r) => ({
+    uri: r.uri,
+    sha256: r.sha256,
+    records: r.records,
+    skipped: r.skipped,
+    errors: r.errors.slice(0, 10),
+  }));
 }
 
 export interface Finish {

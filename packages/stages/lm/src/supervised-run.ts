@@ -4,7 +4,7 @@
 import type { TextCodec } from "@baton/data";
 import type { StageContext } from "@baton/runner";
 import type { LmSession } from "./session.ts";
-import { type SftData, type TaskScores, scoreTask } from "./sft-data.ts";
+import { type SftData, scoreTask, type TaskScores } from "./sft-data.ts";
 import { type LoopResult, scheduleOf, trainLoop } from "./train-loop.ts";
 
 export interface SupervisedTrain {
@@ -38,7 +38,9 @@ export async function trainScored(o: {
     ...scheduleOf(config),
     batch: (t) => data.batch(ctx.seed, t),
     // held-out loss only (no generation) while training: generation is the costly part of scoring
-    evaluate: async () => ({ heldout_loss: (await scoreTask(session, { ...data, heldOut: [] }, tokenizer, 0)).scores.heldout_loss }),
+    evaluate: async () => ({
+      heldout_loss: (await scoreTask(session, { ...data, heldOut: [] }, tokenizer, 0)).scores.heldout_loss,
+    }),
   });
   const after = await scoreTask(session, data, tokenizer, maxTokens);
   return { before, run, after };

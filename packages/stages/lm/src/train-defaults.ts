@@ -51,7 +51,10 @@ export const SCHEDULE_RULES: ConfigRules = {
 /** Rules across the schedule's keys: a warmup longer than the run never reaches its peak rate. */
 export function scheduleProblems(c: { train: TrainDefaults }): string[] {
   const problems: string[] = [];
-  if (c.train.warmupSteps > c.train.steps) problems.push(`/train/warmupSteps: ${c.train.warmupSteps} warmup steps exceed /train/steps (${c.train.steps}); lower the warmup or train longer`);
+  if (c.train.warmupSteps > c.train.steps)
+    problems.push(
+      `/train/warmupSteps: ${c.train.warmupSteps} warmup steps exceed /train/steps (${c.train.steps}); lower the warmup or train longer`,
+    );
   return problems;
 }
 

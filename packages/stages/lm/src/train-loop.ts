@@ -5,8 +5,17 @@
 // the stage's batch(t): a pure function of (seed, step), so a resumed run sees the data an
 // uninterrupted one would have seen from that step on.
 import { BatonError } from "@baton/contracts";
+import {
+  type LmBatch,
+  type Objective,
+  stageProgress,
+  stageSnapshots,
+  TrainingDiverged,
+  TrainingInterrupted,
+  TrainingSetupInvalid,
+  trainLanguageModel,
+} from "@baton/model";
 import type { StageContext } from "@baton/runner";
-import { type LmBatch, type Objective, stageProgress, stageSnapshots, TrainingDiverged, TrainingInterrupted, TrainingSetupInvalid, trainLanguageModel } from "@baton/model";
 import type { LmSession } from "./session.ts";
 
 export interface Schedule {
@@ -56,7 +65,11 @@ export function scheduleOf(c: {
   optim: { lr: number };
 }): Pick<LoopOptions, "schedule" | "evalEvery" | "snapshotEvery"> {
   const t = c.train;
-  return { schedule: { steps: t.steps, lr: c.optim.lr, minLr: t.minLr, warmupSteps: t.warmupSteps }, evalEvery: t.evalEvery, snapshotEvery: t.snapshotEvery };
+  return {
+    schedule: { steps: t.steps, lr: c.optim.lr, minLr: t.minLr, warmupSteps: t.warmupSteps },
+    evalEvery: t.evalEvery,
+    snapshotEvery: t.snapshotEvery,
+  };
 }
 
 /**
@@ -79,7 +92,12 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
       },
       batchSize,
       iters: schedule.steps,
-      schedule: { lr: schedule.lr, minLr: schedule.minLr, warmupIters: schedule.warmupSteps, decayIters: schedule.steps },
+      schedule: {
+        lr: schedule.lr,
+        minLr: schedule.minLr,
+        warmupIters: schedule.warmupSteps,
+        decayIters: schedule.steps,
+      },
       optimizer: { beta1: optim.beta1, beta2: optim.beta2, eps: 1e-8, weightDecay: optim.weightDecay },
       clipNorm: optim.clipNorm,
       seed: ctx.seed,
@@ -111,13 +129,20 @@ export async function trainLoop(o: LoopOptions): Promise<LoopResult> {
     };
   } catch (err) {
     if (err instanceof TrainingInterrupted) {
-      throw BatonError.retry("INTERRUPTED", `step ${ctx.step.name} stopped at train step ${err.step} of ${schedule.steps}; snapshot saved, another worker resumes`);
+      throw BatonError.retry(
+        "INTERRUPTED",
+        `step ${ctx.step.name} stopped at train step ${err.step} of ${schedule.steps}; snapshot saved, another worker resumes`,
+      );
     }
     if (err instanceof TrainingDiverged) {
-      throw BatonError.fatal("TRAIN_FAILED", `step ${ctx.step.name}: loss is ${err.loss} at train step ${err.step}; lower optim.lr or raise train.warmupSteps in the step's config`);
+      throw BatonError.fatal(
+        "TRAIN_FAILED",
+        `step ${ctx.step.name}: loss is ${err.loss} at train step ${err.step}; lower optim.lr or raise train.warmupSteps in the step's config`,
+      );
     }
     // Settings the trainer can never train with: the same on every attempt, so no retry.
-    if (err instanceof TrainingSetupInvalid) throw BatonError.fatal("CONFIG_INVALID", `recipe step "${ctx.step.name}": ${err.message}`, err);
+    if (err instanceof TrainingSetupInvalid)
+      throw BatonError.fatal("CONFIG_INVALID", `recipe step "${ctx.step.name}": ${err.message}`, err);
     throw err;
   }
 }

@@ -2,9 +2,19 @@
 // reads), so a recipe step with `preset: X` builds and trains the model the CLI does. Every key may be
 // overridden by the recipe step's `config`; an unknown key or a value of another type is an error
 // naming its JSON path.
-import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, LIMIT_RULES, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
-import { type GptModelConfig, PRESET_NAMES, getPreset, presetModel } from "@baton/model";
+
 import type { RecipeStep } from "@baton/contracts";
+import { type GptModelConfig, getPreset, PRESET_NAMES, presetModel } from "@baton/model";
+import {
+  BAD_RECORD_POLICIES,
+  type ConfigRules,
+  choice,
+  HELD_OUT,
+  LIMIT_RULES,
+  loadConfig,
+  SCHEDULE_RULES,
+  scheduleProblems,
+} from "@baton/stage-lm";
 
 const TOKENIZERS = ["char", "bpe"] as const;
 
@@ -21,7 +31,14 @@ function fromPreset(name: string) {
       bias: m.bias,
     },
     // warmup, then cosine decay to minLr over the whole run (the presets decay over their iters)
-    train: { steps: t.iters, batchSize: t.batchSize, warmupSteps: t.warmupIters, minLr: t.minLr, evalEvery: t.evalInterval, accumSteps: t.accumSteps },
+    train: {
+      steps: t.iters,
+      batchSize: t.batchSize,
+      warmupSteps: t.warmupIters,
+      minLr: t.minLr,
+      evalEvery: t.evalInterval,
+      accumSteps: t.accumSteps,
+    },
     optim: { lr: t.lr, beta1: t.beta1, beta2: t.beta2, weightDecay: t.weightDecay, clipNorm: t.clipNorm },
     evalBatches: t.evalBatches, // validation: the mean loss over this many fixed held-out batches
   };
@@ -82,7 +99,12 @@ export function pretrainConfig(step: RecipeStep): PretrainConfig {
 /** The stage's defaults with a preset's row in place of "pretrain-default"'s. */
 export function presetDefaults(preset: string): PretrainConfig {
   const row = fromPreset(preset);
-  return { ...PRETRAIN_DEFAULTS, preset, ...row, train: { ...row.train, snapshotEvery: PRETRAIN_DEFAULTS.train.snapshotEvery } };
+  return {
+    ...PRETRAIN_DEFAULTS,
+    preset,
+    ...row,
+    train: { ...row.train, snapshotEvery: PRETRAIN_DEFAULTS.train.snapshotEvery },
+  };
 }
 
 /** The GPT a step trains from random init: its preset's, with the step's config.model over it. */
@@ -93,6 +115,9 @@ export function pretrainModel(cfg: PretrainConfig, vocabSize: number): GptModelC
 /** Cross-key rules: the schedule's, and attention heads that split the embedding evenly. */
 function modelAndSchedule(c: PretrainConfig): string[] {
   const problems = scheduleProblems(c);
-  if (c.model.nEmbd % c.model.nHead !== 0) problems.push(`/model/nEmbd: ${c.model.nEmbd} is not a multiple of /model/nHead (${c.model.nHead}); each head takes nEmbd / nHead channels`);
+  if (c.model.nEmbd % c.model.nHead !== 0)
+    problems.push(
+      `/model/nEmbd: ${c.model.nEmbd} is not a multiple of /model/nHead (${c.model.nHead}); each head takes nEmbd / nHead channels`,
+    );
   return problems;
 }

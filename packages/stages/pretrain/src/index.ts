@@ -4,40 +4,41 @@
 //   trains    a GPT with next-token loss on packed sequences (every target counts), warmup + cosine
 //   emits     the checkpoint (HF GPT-2 folder + tokenizer) with val loss and tokens/s, and samples
 //             before / after for the report
-import { type SourceOpener, corpusTexts, tokenizerConfigFor } from "@baton/data";
-import { parseTokenizerSpec, trainTokenizer } from "@baton/model";
+
 import type { RecipeStep } from "@baton/contracts";
+import { corpusTexts, type SourceOpener, tokenizerConfigFor } from "@baton/data";
+import { parseTokenizerSpec, trainTokenizer } from "@baton/model";
 import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
-  type LoadedModel,
-  type SplitData,
-  type StageDeps,
   beforeAfter,
   continuePrompts,
   datasetCounts,
   finish,
   fromTokenBatch,
+  type LoadedModel,
   loadModel,
   readingData,
   requireSplit,
+  type SplitData,
+  type StageDeps,
   samplePrompts,
   scheduleOf,
   stepCorpus,
   stepProblems,
   storeOpener,
-  trainLoop,
   trainingSession,
+  trainLoop,
   valLoss,
 } from "@baton/stage-lm";
 import { type PretrainConfig, pretrainConfig, pretrainModel } from "./config.ts";
 
-export { PRETRAIN_DEFAULTS, PRETRAIN_RULES, presetDefaults, pretrainConfig, pretrainModel } from "./config.ts";
 export type { PretrainConfig } from "./config.ts";
+export { PRETRAIN_DEFAULTS, PRETRAIN_RULES, presetDefaults, pretrainConfig, pretrainModel } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-pretrain";
 export const VERSION = "0.1.0";
 
 // Every printable ASCII character and newline: later stages' prompts and answers always encode.
-const PRINTABLE = "\n" + Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join("");
+const PRINTABLE = `\n${Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join("")}`;
 
 /** The training text as @baton/data streams it, after the printable characters. */
 async function* withPrintable(texts: AsyncIterable<string>): AsyncGenerator<string> {

@@ -1,17 +1,26 @@
-import { describe, expect, it } from "vitest";
-import { PRESET_NAMES, getPreset, presetModel } from "@baton/model";
+import { getPreset, PRESET_NAMES, presetModel } from "@baton/model";
 import { localContext, stageContract, tempDir, writeJsonl } from "@baton/stage-contract";
 import { loadModel } from "@baton/stage-lm";
+import { describe, expect, it } from "vitest";
 import { createStage, presetDefaults, pretrainConfig } from "./index.ts";
 
-const sentences = ["the cat sat on the mat.", "a dog ran to the red door.", "we saw the sun set over the hill.", "the bird sang in the old tree."];
-const docs = (n: number, k: number) => Array.from({ length: n }, (_, i) => ({ text: `${sentences[(i + k) % 4]} ${sentences[(i + k + 1) % 4]}` }));
+const sentences = [
+  "the cat sat on the mat.",
+  "a dog ran to the red door.",
+  "we saw the sun set over the hill.",
+  "the bird sang in the old tree.",
+];
+const docs = (n: number, k: number) =>
+  Array.from({ length: n }, (_, i) => ({ text: `${sentences[(i + k) % 4]} ${sentences[(i + k + 1) % 4]}` }));
 
 stageContract({
   stage: "pretrain",
   create: () => createStage({ threads: 1 }),
   fixture: async (dir) => ({
-    data: [await writeJsonl(dir, "general.train.jsonl", docs(40, 0)), await writeJsonl(dir, "general.val.jsonl", docs(8, 1))],
+    data: [
+      await writeJsonl(dir, "general.train.jsonl", docs(40, 0)),
+      await writeJsonl(dir, "general.val.jsonl", docs(8, 1)),
+    ],
     config: {
       model: { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 32 },
       train: { steps: 6, batchSize: 4, warmupSteps: 2, evalEvery: 3, snapshotEvery: 2 },
@@ -31,9 +40,17 @@ describe("presets", () => {
 
   it("a step with preset: tiny trains the preset's GPT, with gradient accumulation as the preset's train.accumSteps would", async () => {
     const dir = await tempDir();
-    const data = [await writeJsonl(dir, "general.train.jsonl", docs(40, 0)), await writeJsonl(dir, "general.val.jsonl", docs(8, 1))];
+    const data = [
+      await writeJsonl(dir, "general.train.jsonl", docs(40, 0)),
+      await writeJsonl(dir, "general.val.jsonl", docs(8, 1)),
+    ];
     const trained = async (accumSteps: number) => {
-      const config = { preset: "tiny", train: { steps: 2, warmupSteps: 1, evalEvery: 2, accumSteps }, evalBatches: 1, samples: { count: 1, maxTokens: 4 } };
+      const config = {
+        preset: "tiny",
+        train: { steps: 2, warmupSteps: 1, evalEvery: 2, accumSteps },
+        evalBatches: 1,
+        samples: { count: 1, maxTokens: 4 },
+      };
       const { ctx, progress } = await localContext({ step: { name: "pretrain", stage: "pretrain", config, data } });
       await createStage({ threads: 1 }).train(ctx);
       expect(progress.at(-1)).toMatchObject({ trainStep: 2, totalSteps: 2 });

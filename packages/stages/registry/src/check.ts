@@ -28,7 +28,8 @@ export async function recipeProblems(recipe: Recipe, file: string, o: CheckOptio
   const problems = unknownChoices(recipe, o.choices ?? {});
   const made = new Set(recipe.steps.filter((s) => o.madeDuringRun?.includes(s.name)).flatMap((s) => s.data));
   for (const [i, step] of recipe.steps.entries()) {
-    const at = (p: string) => (p.startsWith("/") ? `${file}: /steps/${i}${p}` : `${file}: /steps/${i} (step "${step.name}"): ${p}`);
+    const at = (p: string) =>
+      p.startsWith("/") ? `${file}: /steps/${i}${p}` : `${file}: /steps/${i} (step "${step.name}"): ${p}`;
     const { implementation, problem } = resolveStep(step, i, file, o.choices?.[step.name]);
     if (problem) problems.push(problem);
     const impl = implementation ? IMPLEMENTATIONS[implementation] : undefined;
@@ -38,7 +39,8 @@ export async function recipeProblems(recipe: Recipe, file: string, o: CheckOptio
       const own = def.validate?.(step) ?? [];
       problems.push(...own.map(at));
       // where the step sits only matters once its own config is good
-      if (own.length === 0) problems.push(...(module.placementProblems?.(step, recipe.steps.slice(0, i)) ?? []).map(at));
+      if (own.length === 0)
+        problems.push(...(module.placementProblems?.(step, recipe.steps.slice(0, i)) ?? []).map(at));
     }
     for (const [j, uri] of step.data.entries()) {
       if (made.has(uri)) continue;
@@ -54,7 +56,10 @@ export async function checkRecipe(recipe: Recipe, file: string, o: CheckOptions 
   const problems = await recipeProblems(recipe, file, o);
   if (problems.length > 0) {
     const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-    throw BatonError.fatal("CONFIG_INVALID", `recipe ${file} has ${count}; nothing was published or trained:\n  - ${problems.join("\n  - ")}`);
+    throw BatonError.fatal(
+      "CONFIG_INVALID",
+      `recipe ${file} has ${count}; nothing was published or trained:\n  - ${problems.join("\n  - ")}`,
+    );
   }
 }
 
@@ -64,11 +69,17 @@ async function dataProblem(uri: string, o: CheckOptions): Promise<string | null>
     const s = await stat(path).catch(() => null);
     if (!s) return `${path} does not exist; fix the path (relative paths are read beside the recipe)`;
     if (!s.isFile()) return `${path} is not a file; name the dataset's file`;
-    const denied = await access(path, constants.R_OK).then(() => null, (err: NodeJS.ErrnoException) => err.code ?? err.message);
+    const denied = await access(path, constants.R_OK).then(
+      () => null,
+      (err: NodeJS.ErrnoException) => err.code ?? err.message,
+    );
     return denied ? `${path} cannot be read (${denied}); give this user read access to it` : null;
   }
   if (uri.startsWith("s3://")) {
-    if (!o.store || o.store.kind !== "s3") return o.local ? `${uri}: s3:// datasets need S3_ENDPOINT / S3_BUCKET set (the stages run in this process with a local folder store)` : null;
+    if (o.store?.kind !== "s3")
+      return o.local
+        ? `${uri}: s3:// datasets need S3_ENDPOINT / S3_BUCKET set (the stages run in this process with a local folder store)`
+        : null;
     let key: string;
     try {
       key = o.store.keyOf(uri);

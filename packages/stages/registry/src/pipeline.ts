@@ -1,9 +1,18 @@
 // A whole recipe on one machine: every step served in this process (over whatever bus and store the
 // environment gives: the memory bus and a local folder by default), the run started, and awaited.
 // The relay is the same one the distributed services run; only the transport is local.
-import { type Logger, type StageContext, type StageEnv, type StageService, awaitRun, serveStage, startRun } from "@baton/runner";
-import { type Recipe, type RunCompletedData, decodeEvent, subjects } from "@baton/contracts";
+
 import type { CheckpointRef, StageProgressData } from "@baton/contracts";
+import { decodeEvent, type Recipe, type RunCompletedData, subjects } from "@baton/contracts";
+import {
+  awaitRun,
+  type Logger,
+  type StageContext,
+  type StageEnv,
+  type StageService,
+  serveStage,
+  startRun,
+} from "@baton/runner";
 import { IMPLEMENTATIONS, resolveSteps } from "./registry.ts";
 
 export interface PipelineOptions {
@@ -50,9 +59,21 @@ export async function runPipeline(o: PipelineOptions): Promise<RunCompletedData>
       if (served.has(s.step)) continue;
       served.add(s.step);
       const impl = IMPLEMENTATIONS[s.implementation]!;
-      const stage = (await impl.load()).createStage({ store: o.env.store, dataAccess: o.env.dataAccess, ...(o.threads && { threads: o.threads }) });
+      const stage = (await impl.load()).createStage({
+        store: o.env.store,
+        dataAccess: o.env.dataAccess,
+        ...(o.threads && { threads: o.threads }),
+      });
       const before = o.prepare?.[s.step];
-      const def = before ? { ...stage, train: async (ctx: StageContext) => (await before(ctx), stage.train(ctx)) } : stage;
+      const def = before
+        ? {
+            ...stage,
+            train: async (ctx: StageContext) => {
+              await before(ctx);
+              return stage.train(ctx);
+            },
+          }
+        : stage;
       services.push(
         serveStage({
           ...def,
@@ -70,7 +91,13 @@ export async function runPipeline(o: PipelineOptions): Promise<RunCompletedData>
       );
     }
     const done = awaitRun(o.env.bus, o.runId, { timeoutMs: o.timeoutMs });
-    await startRun(o.env.bus, { runId: o.runId, recipe: o.recipe, source: "baton://cli/run", ...(o.from !== undefined && { from: o.from }), ...(o.checkpoint && { checkpoint: o.checkpoint }) });
+    await startRun(o.env.bus, {
+      runId: o.runId,
+      recipe: o.recipe,
+      source: "baton://cli/run",
+      ...(o.from !== undefined && { from: o.from }),
+      ...(o.checkpoint && { checkpoint: o.checkpoint }),
+    });
     return await done;
   } finally {
     await Promise.all(services.map((s) => s.stop()));

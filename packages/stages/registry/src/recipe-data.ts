@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BatonError, type Recipe, keys } from "@baton/contracts";
+import { BatonError, keys, type Recipe } from "@baton/contracts";
 import type { Store } from "@baton/store";
 
 export interface UploadedData {
@@ -36,7 +36,11 @@ export async function uploadLocalData(store: Store, recipe: Recipe): Promise<Upl
         if ((await store.head(key))?.size === size) present++;
         else {
           const put = await store.putFile(key, path);
-          if (put.sha256 !== sha256) throw BatonError.retry("STORE_UNAVAILABLE", `${path} changed while it was uploaded (sha256 ${sha256} then ${put.sha256}); run again once it is written`);
+          if (put.sha256 !== sha256)
+            throw BatonError.retry(
+              "STORE_UNAVAILABLE",
+              `${path} changed while it was uploaded (sha256 ${sha256} then ${put.sha256}); run again once it is written`,
+            );
           uploaded++;
         }
         target = store.uri(key);
@@ -58,7 +62,10 @@ async function digestFile(path: string, where: string): Promise<{ sha256: string
       size += chunk.length;
     }
   } catch (err) {
-    throw BatonError.fatal("DATASET_INVALID", `${where}: cannot read ${path} to upload it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path in the recipe`);
+    throw BatonError.fatal(
+      "DATASET_INVALID",
+      `${where}: cannot read ${path} to upload it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check the path in the recipe`,
+    );
   }
   return { sha256: hash.digest("hex"), size };
 }

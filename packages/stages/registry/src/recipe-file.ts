@@ -4,8 +4,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { BatonError, parseRecipe, type Recipe } from "@baton/contracts";
 import { parse as parseYaml } from "yaml";
-import { BatonError, type Recipe, parseRecipe } from "@baton/contracts";
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
@@ -14,20 +14,28 @@ export async function readRecipeFile(path: string): Promise<Recipe> {
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw BatonError.fatal("CONFIG_INVALID", `recipe ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw BatonError.fatal(
+      "CONFIG_INVALID",
+      `recipe ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let value: unknown;
   try {
     value = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw BatonError.fatal("CONFIG_INVALID", `recipe ${path}: not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(err as Error).message}`);
+    throw BatonError.fatal(
+      "CONFIG_INVALID",
+      `recipe ${path}: not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(err as Error).message}`,
+    );
   }
   const base = dirname(resolve(path));
   if (value && typeof value === "object" && Array.isArray((value as { steps?: unknown }).steps)) {
     for (const step of (value as { steps: unknown[] }).steps) {
       const data = (step as { data?: unknown })?.data;
       if (!Array.isArray(data)) continue;
-      (step as { data: unknown[] }).data = data.map((d) => (typeof d === "string" && !SCHEME.test(d) ? pathToFileURL(isAbsolute(d) ? d : resolve(base, d)).href : d));
+      (step as { data: unknown[] }).data = data.map((d) =>
+        typeof d === "string" && !SCHEME.test(d) ? pathToFileURL(isAbsolute(d) ? d : resolve(base, d)).href : d,
+      );
     }
   }
   return parseRecipe(value, `recipe ${path}`);

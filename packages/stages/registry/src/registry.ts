@@ -5,7 +5,7 @@
 // local run (`baton run recipe.yaml --impl finetune=finetune-last-layers`); nothing else changes.
 import { BatonError, type Recipe, type RecipeStep } from "@baton/contracts";
 import type { StageDefinition } from "@baton/runner";
-import { type StageDeps, closestName } from "@baton/stage-lm";
+import { closestName, type StageDeps } from "@baton/stage-lm";
 
 /** What an implementation's package exports. */
 export interface StageModule {
@@ -25,14 +25,46 @@ export interface Implementation {
 }
 
 export const IMPLEMENTATIONS: Record<string, Implementation> = {
-  pretrain: { stage: "pretrain", summary: "GPT from random init on text, next-token loss", load: () => import("@baton/stage-pretrain") },
-  cpt: { stage: "cpt", summary: "continued pretraining on a domain corpus with general replay", load: () => import("@baton/stage-cpt") },
-  finetune: { stage: "finetune", summary: "prompt/completion fine-tuning, loss on completions", load: () => import("@baton/stage-finetune") },
-  "finetune-last-layers": { stage: "finetune", summary: "finetune training only the last block and final norm", load: () => import("@baton/stage-finetune-last-layers") },
-  instruct: { stage: "instruct", summary: "instruction tuning with a chat template, loss on assistant turns", load: () => import("@baton/stage-instruct") },
-  reward: { stage: "reward", summary: "reward model: the trunk plus a score head, Bradley-Terry on every ranked pair", load: () => import("@baton/stage-reward") },
-  "rlhf-ppo": { stage: "rlhf", summary: "PPO against the reward model with a KL penalty to the starting policy", load: () => import("@baton/stage-rlhf-ppo") },
-  "rlhf-dpo": { stage: "rlhf", summary: "DPO on the ranked pairs against the frozen starting policy", load: () => import("@baton/stage-rlhf-dpo") },
+  pretrain: {
+    stage: "pretrain",
+    summary: "GPT from random init on text, next-token loss",
+    load: () => import("@baton/stage-pretrain"),
+  },
+  cpt: {
+    stage: "cpt",
+    summary: "continued pretraining on a domain corpus with general replay",
+    load: () => import("@baton/stage-cpt"),
+  },
+  finetune: {
+    stage: "finetune",
+    summary: "prompt/completion fine-tuning, loss on completions",
+    load: () => import("@baton/stage-finetune"),
+  },
+  "finetune-last-layers": {
+    stage: "finetune",
+    summary: "finetune training only the last block and final norm",
+    load: () => import("@baton/stage-finetune-last-layers"),
+  },
+  instruct: {
+    stage: "instruct",
+    summary: "instruction tuning with a chat template, loss on assistant turns",
+    load: () => import("@baton/stage-instruct"),
+  },
+  reward: {
+    stage: "reward",
+    summary: "reward model: the trunk plus a score head, Bradley-Terry on every ranked pair",
+    load: () => import("@baton/stage-reward"),
+  },
+  "rlhf-ppo": {
+    stage: "rlhf",
+    summary: "PPO against the reward model with a KL penalty to the starting policy",
+    load: () => import("@baton/stage-rlhf-ppo"),
+  },
+  "rlhf-dpo": {
+    stage: "rlhf",
+    summary: "DPO on the ranked pairs against the frozen starting policy",
+    load: () => import("@baton/stage-rlhf-dpo"),
+  },
 };
 
 /** Stage kinds whose default implementation is not named like the stage. */
@@ -44,12 +76,23 @@ export function defaultImplementation(stage: string): string | undefined {
   return IMPLEMENTATIONS[name]?.stage === stage ? name : undefined;
 }
 
-const known = () => Object.entries(IMPLEMENTATIONS).map(([name, i]) => (name === i.stage ? name : `${name} (stage ${i.stage}${defaultImplementation(i.stage) === name ? ", its default" : ""})`)).join(", ");
+const known = () =>
+  Object.entries(IMPLEMENTATIONS)
+    .map(([name, i]) =>
+      name === i.stage
+        ? name
+        : `${name} (stage ${i.stage}${defaultImplementation(i.stage) === name ? ", its default" : ""})`,
+    )
+    .join(", ");
 
 /** The named implementation, or a CONFIG_INVALID error listing the known ones. */
 export function implementation(name: string, where: string): Implementation {
   const impl = IMPLEMENTATIONS[name];
-  if (!impl) throw BatonError.fatal("CONFIG_INVALID", `${where}: unknown stage implementation "${name}"; this build serves ${known()}`);
+  if (!impl)
+    throw BatonError.fatal(
+      "CONFIG_INVALID",
+      `${where}: unknown stage implementation "${name}"; this build serves ${known()}`,
+    );
   return impl;
 }
 
@@ -70,7 +113,11 @@ export function resolveSteps(recipe: Recipe, file: string, choices: Record<strin
 }
 
 /** resolveSteps without the throw: the steps (implementation "" where none fits) and every problem found. */
-export function recipeStepProblems(recipe: Recipe, file: string, choices: Record<string, string> = {}): { steps: ResolvedStep[]; problems: string[] } {
+export function recipeStepProblems(
+  recipe: Recipe,
+  file: string,
+  choices: Record<string, string> = {},
+): { steps: ResolvedStep[]; problems: string[] } {
   const problems = unknownChoices(recipe, choices);
   const steps = recipe.steps.map((s, i) => {
     const { implementation, problem } = resolveStep(s, i, file, choices[s.name]);
@@ -92,26 +139,46 @@ export function unknownChoices(recipe: Recipe, choices: Record<string, string>):
 }
 
 /** One step's implementation ("" when none fits) and, when none does, what is wrong and what to do. */
-export function resolveStep(s: RecipeStep, i: number, file: string, chosen: string | undefined): { implementation: string; problem?: string } {
+export function resolveStep(
+  s: RecipeStep,
+  i: number,
+  file: string,
+  chosen: string | undefined,
+): { implementation: string; problem?: string } {
   const stages = [...new Set(Object.values(IMPLEMENTATIONS).map((impl) => impl.stage))];
   if (!stages.includes(s.stage)) {
     const near = closestName(s.stage, stages);
     const hint = near ? `did you mean "${near}"? ` : "";
-    return { implementation: "", problem: `${file}: /steps/${i}/stage: unknown stage "${s.stage}" in step "${s.name}"; ${hint}this build serves ${known()}` };
+    return {
+      implementation: "",
+      problem: `${file}: /steps/${i}/stage: unknown stage "${s.stage}" in step "${s.name}"; ${hint}this build serves ${known()}`,
+    };
   }
   if (chosen === undefined) {
     const name = defaultImplementation(s.stage);
     if (name) return { implementation: name };
-    return { implementation: "", problem: `${file}: /steps/${i}/stage: stage "${s.stage}" has no default implementation; choose one with --impl ${s.name}=<name> (${servingStage(s.stage)})` };
+    return {
+      implementation: "",
+      problem: `${file}: /steps/${i}/stage: stage "${s.stage}" has no default implementation; choose one with --impl ${s.name}=<name> (${servingStage(s.stage)})`,
+    };
   }
   const impl = IMPLEMENTATIONS[chosen];
   if (!impl) {
-    const near = closestName(chosen, Object.keys(IMPLEMENTATIONS).filter((n) => IMPLEMENTATIONS[n]!.stage === s.stage));
+    const near = closestName(
+      chosen,
+      Object.keys(IMPLEMENTATIONS).filter((n) => IMPLEMENTATIONS[n]!.stage === s.stage),
+    );
     const hint = near ? `did you mean "${near}"? ` : "";
-    return { implementation: "", problem: `--impl ${s.name}=${chosen}: unknown implementation "${chosen}" for step "${s.name}" (${file}: /steps/${i}, stage ${s.stage}); ${hint}stage ${s.stage} is served by ${servingStage(s.stage)}` };
+    return {
+      implementation: "",
+      problem: `--impl ${s.name}=${chosen}: unknown implementation "${chosen}" for step "${s.name}" (${file}: /steps/${i}, stage ${s.stage}); ${hint}stage ${s.stage} is served by ${servingStage(s.stage)}`,
+    };
   }
   if (impl.stage !== s.stage) {
-    return { implementation: "", problem: `--impl ${s.name}=${chosen}: ${chosen} serves stage "${impl.stage}", but step "${s.name}" (/steps/${i}) is a "${s.stage}" step; stage ${s.stage} is served by ${servingStage(s.stage)}` };
+    return {
+      implementation: "",
+      problem: `--impl ${s.name}=${chosen}: ${chosen} serves stage "${impl.stage}", but step "${s.name}" (/steps/${i}) is a "${s.stage}" step; stage ${s.stage} is served by ${servingStage(s.stage)}`,
+    };
   }
   return { implementation: chosen };
 }

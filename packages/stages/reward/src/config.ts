@@ -1,8 +1,18 @@
 // Reward-model defaults: the instruct checkpoint's trunk plus a one-number head, trained with the
 // Bradley-Terry loss on every pair of each ranking. Small learning rate: the trunk already knows the
 // tasks, the head has to learn which answers people prefer, not the language again.
-import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
+
 import type { RecipeStep } from "@baton/contracts";
+import {
+  BAD_RECORD_POLICIES,
+  type ConfigRules,
+  choice,
+  HELD_OUT,
+  loadConfig,
+  OPTIM_DEFAULTS,
+  SCHEDULE_RULES,
+  scheduleProblems,
+} from "@baton/stage-lm";
 
 export const REWARD_DEFAULTS = {
   train: {
@@ -38,5 +48,11 @@ export const REWARD_RULES: ConfigRules = {
 };
 
 export function rewardConfig(step: RecipeStep): RewardConfig {
-  return loadConfig(REWARD_DEFAULTS, step.config, `recipe step "${step.name}" (reward) /config`, REWARD_RULES, scheduleProblems);
+  return loadConfig(
+    REWARD_DEFAULTS,
+    step.config,
+    `recipe step "${step.name}" (reward) /config`,
+    REWARD_RULES,
+    scheduleProblems,
+  );
 }

@@ -6,23 +6,24 @@
 //             pairs of a prompt at once, each response scored once per step
 //   emits     the reward model, its scores centred on the training responses (reward_bias in
 //             config.json), and held-out pairwise accuracy and margin before and after
-import { rng } from "@baton/rng";
-import { SCORE_WEIGHT } from "@baton/model";
+
 import { BatonError, type RecipeStep } from "@baton/contracts";
+import { SCORE_WEIGHT } from "@baton/model";
+import { rng } from "@baton/rng";
 import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
-  type SeqGroup,
-  SeqProgram,
-  type SplitData,
-  type StageDeps,
   bradleyTerry,
   datasetCounts,
   finish,
   openSession,
   prefsReading,
-  readRankings,
   readingData,
+  readRankings,
   requireSplit,
+  type SeqGroup,
+  SeqProgram,
+  type SplitData,
+  type StageDeps,
   scheduleOf,
   seqRows,
   startFrom,
@@ -33,8 +34,8 @@ import {
 import { type RewardConfig, rewardConfig } from "./config.ts";
 import { type GroupShape, pairScores, pairSlotsOf, rowsOf, trainingBatch } from "./rankings.ts";
 
-export { REWARD_DEFAULTS, REWARD_RULES, rewardConfig } from "./config.ts";
 export type { RewardConfig } from "./config.ts";
+export { REWARD_DEFAULTS, REWARD_RULES, rewardConfig } from "./config.ts";
 export { groupsBatch, pairScores } from "./rankings.ts";
 export const IMPLEMENTATION = "baton-gpt-reward";
 export const VERSION = "0.1.0";

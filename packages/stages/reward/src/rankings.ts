@@ -2,8 +2,8 @@
 // i*K .. i*K+K-1 (K = the most responses any group has; unused rows are padding), and its pairs sit
 // in slots i*C(K,2) .. with weight 1/(its pairs), so every prompt weighs the same in the loss.
 import { keyedIndex } from "@baton/data";
-import { type LmBatch } from "@baton/model";
-import { type SeqGroup, rowsBatch, seqRows } from "@baton/stage-lm";
+import type { LmBatch } from "@baton/model";
+import { rowsBatch, type SeqGroup, seqRows } from "@baton/stage-lm";
 
 export interface GroupShape {
   prompts: number; // B
@@ -37,7 +37,10 @@ export function groupsBatch(groups: readonly SeqGroup[], s: GroupShape): LmBatch
 
 /** Training batch `step` (1-based): B groups drawn by (seed, step), so a resumed run sees the same ones. */
 export function trainingBatch(groups: readonly SeqGroup[], s: GroupShape, seed: number, step: number): LmBatch {
-  const picked = Array.from({ length: s.prompts }, (_, i) => groups[keyedIndex(groups.length, seed, step, i)] as SeqGroup);
+  const picked = Array.from(
+    { length: s.prompts },
+    (_, i) => groups[keyedIndex(groups.length, seed, step, i)] as SeqGroup,
+  );
   return groupsBatch(picked, s);
 }
 

@@ -1,8 +1,18 @@
 // DPO defaults (Rafailov et al. 2023): the policy learns straight from preference pairs, each pair's
 // log-probability ratio to a frozen reference pushed apart by beta. Shared with rlhf-ppo: the step,
 // the data list and where the policy comes from (policyStep).
-import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig, scheduleProblems } from "@baton/stage-lm";
+
 import type { RecipeStep } from "@baton/contracts";
+import {
+  BAD_RECORD_POLICIES,
+  type ConfigRules,
+  choice,
+  HELD_OUT,
+  loadConfig,
+  OPTIM_DEFAULTS,
+  SCHEDULE_RULES,
+  scheduleProblems,
+} from "@baton/stage-lm";
 
 export const DPO_DEFAULTS = {
   // the earlier step whose checkpoint is the policy; null: the reward model's parent, or the input
@@ -49,5 +59,11 @@ export const DPO_RULES: ConfigRules = {
 };
 
 export function dpoConfig(step: RecipeStep): DpoConfig {
-  return loadConfig(DPO_DEFAULTS, step.config, `recipe step "${step.name}" (rlhf-dpo) /config`, DPO_RULES, scheduleProblems);
+  return loadConfig(
+    DPO_DEFAULTS,
+    step.config,
+    `recipe step "${step.name}" (rlhf-dpo) /config`,
+    DPO_RULES,
+    scheduleProblems,
+  );
 }

@@ -17,7 +17,11 @@ export function dpoLoss(beta: number, sftWeight = 0): Objective {
     const mask = t.g.input("loss_mask", [R * t.seq], "float32");
     const seqLogp = targetLogProbs(t).mul(mask).reshape([R, t.seq]).sum(-1); // [2B]
     const d = seqLogp.sub(t.g.input("ref_logp", [R], "float32")).reshape([B, 2]);
-    const margin = d.slice(1, 0, 1).sub(d.slice(1, 1, 2)).reshape([B]).mul(beta);
+    const margin = d
+      .slice(1, 0, 1)
+      .sub(d.slice(1, 1, 2))
+      .reshape([B])
+      .mul(beta);
     const weight = t.g.input("pair_weight", [B], "float32");
     let perPair = nn.logSigmoid(margin).neg(); // [B]
     if (sftWeight > 0) {

@@ -5,13 +5,11 @@
 //             log-probability ratio to the frozen starting policy, chosen over rejected, by beta
 //   emits     the policy, rewards/chosen, rewards/rejected, accuracy and margin on held-out pairs,
 //             and held-out answer accuracy and EOS rate before and after
-import type { DatasetReport } from "@baton/data";
+
 import { BatonError, type RecipeStep } from "@baton/contracts";
+import type { DatasetReport } from "@baton/data";
 import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
-  SeqProgram,
-  type SplitData,
-  type StageDeps,
   accuracyEffect,
   answerSamples,
   answersOf,
@@ -20,12 +18,15 @@ import {
   heldOutWinRate,
   openSession,
   prefsReading,
+  readingData,
   readPrompts,
   readRankings,
-  readingData,
   requireSplit,
   rlhfModels,
   rlhfPlacement,
+  SeqProgram,
+  type SplitData,
+  type StageDeps,
   sampledEffects,
   scheduleOf,
   stepProblems,
@@ -36,8 +37,8 @@ import { type DpoConfig, dpoConfig } from "./config.ts";
 import { dpoLoss } from "./dpo-loss.ts";
 import { type PairShape, pairLogps, pairMetrics, pairsBatch, pairsOf } from "./pairs.ts";
 
-export { DPO_DEFAULTS, DPO_RULES, dpoConfig } from "./config.ts";
 export type { DpoConfig } from "./config.ts";
+export { DPO_DEFAULTS, DPO_RULES, dpoConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-rlhf-dpo";
 export const VERSION = "0.1.0";
 

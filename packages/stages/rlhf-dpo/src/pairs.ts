@@ -2,7 +2,7 @@
 // each row's response log-probability under the frozen reference, computed once before training.
 import { keyedIndex } from "@baton/data";
 import type { LmBatch } from "@baton/model";
-import { type ResponseSeq, type SeqGroup, type SeqProgram, rowsBatch, seqRows } from "@baton/stage-lm";
+import { type ResponseSeq, rowsBatch, type SeqGroup, type SeqProgram, seqRows } from "@baton/stage-lm";
 import { responseLogp } from "./dpo-loss.ts";
 
 export interface Pair {
@@ -21,15 +21,31 @@ export interface PairShape {
 
 /** Every [better, worse] pair of every group. */
 export function pairsOf(groups: readonly SeqGroup[]): Pair[] {
-  return groups.flatMap((g) => g.pairs.map(([b, w]) => ({ chosen: g.seqs[b] as ResponseSeq, rejected: g.seqs[w] as ResponseSeq, prompt: g.prompt, ref: [0, 0] as [number, number] })));
+  return groups.flatMap((g) =>
+    g.pairs.map(([b, w]) => ({
+      chosen: g.seqs[b] as ResponseSeq,
+      rejected: g.seqs[w] as ResponseSeq,
+      prompt: g.prompt,
+      ref: [0, 0] as [number, number],
+    })),
+  );
 }
 
 function rowsOf(pairs: readonly Pair[], s: PairShape) {
-  return seqRows(pairs.flatMap((p) => [p.chosen, p.rejected]), 2 * s.pairs, s.seq, s.pad);
+  return seqRows(
+    pairs.flatMap((p) => [p.chosen, p.rejected]),
+    2 * s.pairs,
+    s.seq,
+    s.pad,
+  );
 }
 
 /** Summed response log-probabilities [pair] -> [chosen, rejected] under the program's loaded weights. */
-export async function pairLogps(program: SeqProgram, pairs: readonly Pair[], s: PairShape): Promise<Array<[number, number]>> {
+export async function pairLogps(
+  program: SeqProgram,
+  pairs: readonly Pair[],
+  s: PairShape,
+): Promise<Array<[number, number]>> {
   const out: Array<[number, number]> = [];
   for (let i = 0; i < pairs.length; i += s.pairs) {
     const chunk = pairs.slice(i, i + s.pairs);
@@ -67,5 +83,10 @@ export function pairMetrics(pairs: readonly Pair[], logps: ReadonlyArray<[number
     acc += rc > rr ? 1 : 0;
   });
   const n = Math.max(pairs.length, 1);
-  return { "rewards/chosen": c / n, "rewards/rejected": r / n, "rewards/accuracies": acc / n, "rewards/margins": (c - r) / n };
+  return {
+    "rewards/chosen": c / n,
+    "rewards/rejected": r / n,
+    "rewards/accuracies": acc / n,
+    "rewards/margins": (c - r) / n,
+  };
 }

@@ -51,7 +51,12 @@ export function gae(tr: Trajectory, o: { beta: number; gamma: number; lam: numbe
 export function whiten(all: readonly Float64Array[]): void {
   let n = 0;
   let sum = 0;
-  for (const a of all) for (const v of a) (sum += v), n++;
+  for (const a of all) {
+    for (const v of a) {
+      sum += v;
+      n++;
+    }
+  }
   const mean = sum / Math.max(n, 1);
   let sq = 0;
   for (const a of all) for (const v of a) sq += (v - mean) ** 2;

@@ -1,6 +1,7 @@
 // A recipe travels inside events: every number its config can set has an upper bound.
-import { describe, expect, it } from "vitest";
+
 import { unboundedKeys } from "@baton/stage-lm";
+import { describe, expect, it } from "vitest";
 import { PPO_DEFAULTS, PPO_RULES } from "./config.ts";
 
 describe("rlhf-ppo config", () => {

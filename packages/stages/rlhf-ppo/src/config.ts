@@ -3,8 +3,17 @@
 // advantages, and a few epochs of clipped updates of the policy and of a value model initialised from
 // the reward model. Sizes are for small models on CPU; the rates suit a model that is already
 // instruction-tuned (RL only nudges it).
-import { BAD_RECORD_POLICIES, type ConfigRules, HELD_OUT, OPTIM_DEFAULTS, SCHEDULE_RULES, choice, loadConfig } from "@baton/stage-lm";
+
 import type { RecipeStep } from "@baton/contracts";
+import {
+  BAD_RECORD_POLICIES,
+  type ConfigRules,
+  choice,
+  HELD_OUT,
+  loadConfig,
+  OPTIM_DEFAULTS,
+  SCHEDULE_RULES,
+} from "@baton/stage-lm";
 
 const KL_MODES = ["adaptive", "fixed"] as const;
 
@@ -84,9 +93,15 @@ export function ppoConfig(step: RecipeStep): PpoConfig {
 /** Cross-key rule: every minibatch holds the same number of responses. */
 function minibatchProblems(c: PpoConfig): string[] {
   if (c.rollouts % c.minibatches === 0) return [];
-  return [`/minibatches: ${c.minibatches} does not divide /rollouts (${c.rollouts}); every minibatch holds the same number of responses`];
+  return [
+    `/minibatches: ${c.minibatches} does not divide /rollouts (${c.rollouts}); every minibatch holds the same number of responses`,
+  ];
 }
 
 function prefixed(rules: typeof SCHEDULE_RULES, from: string, to: string): typeof SCHEDULE_RULES {
-  return Object.fromEntries(Object.entries(rules).filter(([k]) => k.startsWith(from)).map(([k, v]) => [to + k.slice(from.length), v]));
+  return Object.fromEntries(
+    Object.entries(rules)
+      .filter(([k]) => k.startsWith(from))
+      .map(([k, v]) => [to + k.slice(from.length), v]),
+  );
 }

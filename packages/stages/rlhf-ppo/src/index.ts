@@ -13,31 +13,31 @@
 //             length and EOS rate per iteration, and held-out reward and accuracy before and after
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { adamw, compileTrainStep, type TrainStep } from "@baton/engine";
-import { SCORE_WEIGHT, type Objective, traceGpt } from "@baton/model";
 import { BatonError, type RecipeStep } from "@baton/contracts";
+import { adamw, compileTrainStep, type TrainStep } from "@baton/engine";
+import { type Objective, SCORE_WEIGHT, traceGpt } from "@baton/model";
 import type { StageContext, StageDefinition, TrainResult } from "@baton/runner";
 import {
   type Answers,
-  type LmSession,
-  type LoadedModel,
-  type PromptItem,
-  SeqProgram,
-  type SplitData,
-  type StageDeps,
   accuracyEffect,
   answerSamples,
   answersOf,
   datasetCounts,
   finish,
   heldOutWinRate,
+  type LmSession,
+  type LoadedModel,
   openSession,
+  type PromptItem,
   prefsReading,
-  readPrompts,
   readingData,
+  readPrompts,
   requireSplit,
   rlhfModels,
   rlhfPlacement,
+  SeqProgram,
+  type SplitData,
+  type StageDeps,
   sampledEffects,
   seqRows,
   stepProblems,
@@ -49,11 +49,11 @@ import type { Scored, Shape, UpdateStats } from "./iteration.ts";
 import { advantagesOf, movement, scoreRollouts, update } from "./iteration.ts";
 import { clippedPolicyLoss, clippedValueLoss } from "./losses.ts";
 import { type Rollout, sampleRollouts } from "./rollout.ts";
-import { type IterationLog, type PpoState, decodeState, encodeState } from "./state.ts";
+import { decodeState, encodeState, type IterationLog, type PpoState } from "./state.ts";
 
-export { PPO_DEFAULTS, PPO_RULES, ppoConfig } from "./config.ts";
+export { gae, KlController, whiten } from "./advantages.ts";
 export type { PpoConfig } from "./config.ts";
-export { gae, whiten, KlController } from "./advantages.ts";
+export { PPO_DEFAULTS, PPO_RULES, ppoConfig } from "./config.ts";
 export const IMPLEMENTATION = "baton-gpt-rlhf-ppo";
 export const VERSION = "0.1.0";
 

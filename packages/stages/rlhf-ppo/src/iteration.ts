@@ -23,7 +23,12 @@ export interface Shape {
 }
 
 export function rowsOf(rollouts: readonly Rollout[], s: Shape): SeqRows {
-  return seqRows(rollouts.map((r) => ({ prompt: r.prompt.ids, response: r.response })), s.rows, s.seq, s.pad);
+  return seqRows(
+    rollouts.map((r) => ({ prompt: r.prompt.ids, response: r.response })),
+    s.rows,
+    s.seq,
+    s.pad,
+  );
 }
 
 /** The response tokens' entries of a [M*T] output, per rollout. */
@@ -35,7 +40,13 @@ function perResponse(out: Float32Array, rollouts: readonly Rollout[], s: Shape):
 }
 
 /** Runs `program` over every minibatch-sized chunk of rollouts, with `weights` loaded. */
-async function over(program: SeqProgram, weights: ReadonlyMap<string, Float32Array>, rollouts: readonly Rollout[], s: Shape, take: (out: Record<string, Float32Array>, chunk: readonly Rollout[], rows: SeqRows) => void): Promise<void> {
+async function over(
+  program: SeqProgram,
+  weights: ReadonlyMap<string, Float32Array>,
+  rollouts: readonly Rollout[],
+  s: Shape,
+  take: (out: Record<string, Float32Array>, chunk: readonly Rollout[], rows: SeqRows) => void,
+): Promise<void> {
   program.load(weights);
   for (let i = 0; i < rollouts.length; i += s.rows) {
     const chunk = rollouts.slice(i, i + s.rows);
@@ -46,7 +57,15 @@ async function over(program: SeqProgram, weights: ReadonlyMap<string, Float32Arr
 
 export async function scoreRollouts(
   rollouts: readonly Rollout[],
-  m: { lp: SeqProgram; vs: SeqProgram; policy: ReadonlyMap<string, Float32Array>; reference: ReadonlyMap<string, Float32Array>; value: ReadonlyMap<string, Float32Array>; reward: ReadonlyMap<string, Float32Array>; rewardBias: number },
+  m: {
+    lp: SeqProgram;
+    vs: SeqProgram;
+    policy: ReadonlyMap<string, Float32Array>;
+    reference: ReadonlyMap<string, Float32Array>;
+    value: ReadonlyMap<string, Float32Array>;
+    reward: ReadonlyMap<string, Float32Array>;
+    rewardBias: number;
+  },
   s: Shape,
 ): Promise<Scored> {
   const out: Scored = { logp: [], refLogp: [], values: [], entropy: [], scores: [] };
@@ -54,14 +73,33 @@ export async function scoreRollouts(
     out.logp.push(...perResponse(o.logprobs as Float32Array, c, s));
     out.entropy.push(...perResponse(o.entropy as Float32Array, c, s));
   });
-  await over(m.lp, m.reference, rollouts, s, (o, c) => out.refLogp.push(...perResponse(o.logprobs as Float32Array, c, s)));
+  await over(m.lp, m.reference, rollouts, s, (o, c) =>
+    out.refLogp.push(...perResponse(o.logprobs as Float32Array, c, s)),
+  );
   await over(m.vs, m.value, rollouts, s, (o, c) => out.values.push(...perResponse(o.values as Float32Array, c, s)));
-  await over(m.vs, m.reward, rollouts, s, (o, c) => c.forEach((_, i) => out.scores.push(((o.scores as Float32Array)[i] as number) + m.rewardBias)));
+  await over(m.vs, m.reward, rollouts, s, (o, c) =>
+    c.forEach((_, i) => out.scores.push(((o.scores as Float32Array)[i] as number) + m.rewardBias)),
+  );
   return out;
 }
 
-export function advantagesOf(rollouts: readonly Rollout[], sc: Scored, o: { beta: number; gamma: number; lam: number; noEosPenalty: number; whiten: boolean }): Advantaged[] {
-  const adv = rollouts.map((r, i) => gae({ logp: sc.logp[i] as Float64Array, refLogp: sc.refLogp[i] as Float64Array, values: sc.values[i] as Float64Array, score: sc.scores[i] as number, endedWithEos: r.endedWithEos }, o));
+export function advantagesOf(
+  rollouts: readonly Rollout[],
+  sc: Scored,
+  o: { beta: number; gamma: number; lam: number; noEosPenalty: number; whiten: boolean },
+): Advantaged[] {
+  const adv = rollouts.map((r, i) =>
+    gae(
+      {
+        logp: sc.logp[i] as Float64Array,
+        refLogp: sc.refLogp[i] as Float64Array,
+        values: sc.values[i] as Float64Array,
+        score: sc.scores[i] as number,
+        endedWithEos: r.endedWithEos,
+      },
+      o,
+    ),
+  );
   if (o.whiten) whiten(adv.map((a) => a.advantages));
   return adv;
 }
@@ -102,8 +140,33 @@ export async function update(
       const rows = rowsOf(chunk, s);
       const tokens = int64(rows.x);
       u++;
-      const p = await m.policy.run({ tokens, targets: int64(rows.y), loss_mask: rows.responseMask, old_logp: spread(pick(sc.logp), chunk, s), advantages: spread(pick(adv).map((a) => a.advantages), chunk, s) }, { lr: m.policyLr, step: u });
-      const v = await m.value.run({ tokens, loss_mask: rows.responseMask, old_values: spread(pick(sc.values), chunk, s), returns: spread(pick(adv).map((a) => a.returns), chunk, s) }, { lr: m.valueLr, step: u });
+      const p = await m.policy.run(
+        {
+          tokens,
+          targets: int64(rows.y),
+          loss_mask: rows.responseMask,
+          old_logp: spread(pick(sc.logp), chunk, s),
+          advantages: spread(
+            pick(adv).map((a) => a.advantages),
+            chunk,
+            s,
+          ),
+        },
+        { lr: m.policyLr, step: u },
+      );
+      const v = await m.value.run(
+        {
+          tokens,
+          loss_mask: rows.responseMask,
+          old_values: spread(pick(sc.values), chunk, s),
+          returns: spread(
+            pick(adv).map((a) => a.returns),
+            chunk,
+            s,
+          ),
+        },
+        { lr: m.valueLr, step: u },
+      );
       policyLoss += p.loss;
       valueLoss += v.loss;
     }
@@ -113,7 +176,14 @@ export async function update(
 }
 
 /** How far the update moved the policy on this iteration's tokens: approx KL and clip fraction (CleanRL's). */
-export async function movement(lp: SeqProgram, policy: ReadonlyMap<string, Float32Array>, rollouts: readonly Rollout[], sc: Scored, clip: number, s: Shape): Promise<{ approxKl: number; clipFrac: number }> {
+export async function movement(
+  lp: SeqProgram,
+  policy: ReadonlyMap<string, Float32Array>,
+  rollouts: readonly Rollout[],
+  sc: Scored,
+  clip: number,
+  s: Shape,
+): Promise<{ approxKl: number; clipFrac: number }> {
   const next: Float64Array[] = [];
   await over(lp, policy, rollouts, s, (o, c) => next.push(...perResponse(o.logprobs as Float32Array, c, s)));
   let kl = 0;

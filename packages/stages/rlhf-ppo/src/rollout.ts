@@ -12,13 +12,40 @@ export interface Rollout {
   endedWithEos: boolean;
 }
 
-export async function sampleRollouts(sampler: Sampler, prompts: readonly PromptItem[], o: { count: number; seed: number; iteration: number; maxNewTokens: number; temperature: number; eos: number; blockSize: number }): Promise<Rollout[]> {
-  const picked = Array.from({ length: o.count }, (_, i) => prompts[keyedIndex(prompts.length, o.seed, o.iteration, i)] as PromptItem);
+export async function sampleRollouts(
+  sampler: Sampler,
+  prompts: readonly PromptItem[],
+  o: {
+    count: number;
+    seed: number;
+    iteration: number;
+    maxNewTokens: number;
+    temperature: number;
+    eos: number;
+    blockSize: number;
+  },
+): Promise<Rollout[]> {
+  const picked = Array.from(
+    { length: o.count },
+    (_, i) => prompts[keyedIndex(prompts.length, o.seed, o.iteration, i)] as PromptItem,
+  );
   const out: Rollout[] = [];
   for (let from = 0; from < picked.length; from += GENERATION_BATCH) {
     const chunk = picked.slice(from, from + GENERATION_BATCH);
-    const gens = await sampler.generateBatch(chunk.map((prompt, c) => ({ prompt: prompt.ids, options: { maxTokens: Math.min(o.maxNewTokens, o.blockSize - prompt.ids.length), temperature: o.temperature, seed: hashKey(o.seed, o.iteration, from + c), stopTokens: [o.eos] } })));
-    gens.forEach((g, c) => out.push({ prompt: chunk[c] as PromptItem, response: g.tokens, endedWithEos: g.finishReason === "stop-token" }));
+    const gens = await sampler.generateBatch(
+      chunk.map((prompt, c) => ({
+        prompt: prompt.ids,
+        options: {
+          maxTokens: Math.min(o.maxNewTokens, o.blockSize - prompt.ids.length),
+          temperature: o.temperature,
+          seed: hashKey(o.seed, o.iteration, from + c),
+          stopTokens: [o.eos],
+        },
+      })),
+    );
+    gens.forEach((g, c) =>
+      out.push({ prompt: chunk[c] as PromptItem, response: g.tokens, endedWithEos: g.finishReason === "stop-token" }),
+    );
   }
   return out;
 }

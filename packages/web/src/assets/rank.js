@@ -35,7 +35,11 @@
       body.ties = items().flatMap((li, p) => (p > 0 && li.dataset.tie === "1" ? [p] : []));
     }
     status.textContent = "sending…";
-    const res = await fetch(`/rate/${task.dataset.campaign}/submit`, { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": csrf }, body: JSON.stringify(body) });
+    const res = await fetch(`/rate/${task.dataset.campaign}/submit`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf },
+      body: JSON.stringify(body),
+    });
     const answer = await res.json().catch(() => ({}));
     if (res.ok) {
       status.textContent = "recorded";

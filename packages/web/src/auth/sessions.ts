@@ -20,7 +20,12 @@ export class Sessions {
   constructor(private readonly ttlMs = 12 * 3600_000) {}
 
   open(user: WebUser): Session {
-    const s: Session = { id: randomBytes(32).toString("base64url"), user, csrf: randomBytes(32).toString("base64url"), expiresAt: Date.now() + this.ttlMs };
+    const s: Session = {
+      id: randomBytes(32).toString("base64url"),
+      user,
+      csrf: randomBytes(32).toString("base64url"),
+      expiresAt: Date.now() + this.ttlMs,
+    };
     this.byId.set(s.id, s);
     return s;
   }

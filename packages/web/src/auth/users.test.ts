@@ -17,7 +17,10 @@ describe("web users", () => {
     expect(await users.verify(token)).toEqual({ name: "rita", role: "rater" });
     expect(await users.verify(`${token}x`)).toBeNull();
     await users.add("ada", "admin");
-    expect(await users.list()).toEqual([{ name: "rita", role: "rater" }, { name: "ada", role: "admin" }]);
+    expect(await users.list()).toEqual([
+      { name: "rita", role: "rater" },
+      { name: "ada", role: "admin" },
+    ]);
   });
 
   it("refuses a second user of one name, a bad name and an unknown role, saying what to do", async () => {
@@ -30,7 +33,9 @@ describe("web users", () => {
 
   it("lives under BATON_HOME unless BATON_WEB_USERS names the file", () => {
     expect(usersFileFor({ BATON_HOME: "/srv/baton" })).toBe("/srv/baton/web-users.json");
-    expect(usersFileFor({ BATON_HOME: "/srv/baton", BATON_WEB_USERS: "/etc/baton/users.json" })).toBe("/etc/baton/users.json");
+    expect(usersFileFor({ BATON_HOME: "/srv/baton", BATON_WEB_USERS: "/etc/baton/users.json" })).toBe(
+      "/etc/baton/users.json",
+    );
   });
 
   it("the rate limiter allows a budget per key and window, then says how long to wait", () => {

@@ -32,10 +32,16 @@ export class UserFile {
 
   /** Adds a user and returns its token (the only time it exists in clear). */
   async add(name: string, role: Role): Promise<string> {
-    if (!NAME.test(name)) throw new Error(`user name ${JSON.stringify(name)}: use lowercase letters, digits, '.', '_' and '-' (it is recorded as the rater id)`);
+    if (!NAME.test(name))
+      throw new Error(
+        `user name ${JSON.stringify(name)}: use lowercase letters, digits, '.', '_' and '-' (it is recorded as the rater id)`,
+      );
     if (!ROLES.includes(role)) throw new Error(`role ${JSON.stringify(role)}: use one of ${ROLES.join(", ")}`);
     const users = await this.read();
-    if (users.some((u) => u.name === name)) throw new Error(`user ${name} already exists in ${this.path}; pick another name (a rater id must stay one person's)`);
+    if (users.some((u) => u.name === name))
+      throw new Error(
+        `user ${name} already exists in ${this.path}; pick another name (a rater id must stay one person's)`,
+      );
     const token = `baton_${randomBytes(24).toString("base64url")}`;
     users.push({ name, role, tokenSha256: digest(token).toString("hex"), createdAt: new Date().toISOString() });
     await mkdir(dirname(this.path), { recursive: true });
@@ -69,7 +75,10 @@ export class UserFile {
       throw err;
     }
     const parsed = JSON.parse(text) as { users?: StoredUser[] };
-    if (!Array.isArray(parsed.users)) throw new Error(`${this.path} is not a Baton users file ({"users": [...]}); move it away and add the users again`);
+    if (!Array.isArray(parsed.users))
+      throw new Error(
+        `${this.path} is not a Baton users file ({"users": [...]}); move it away and add the users again`,
+      );
     return parsed.users;
   }
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { agreement, levels } from "./agreement.ts";
 
-const r = (ranking: number[], ties: number[] = []) => ({ prompt: "p", responses: ranking.map(String), ranking, ties, rater: "x", checkpoint: "file:///c/" });
+const r = (ranking: number[], ties: number[] = []) => ({
+  prompt: "p",
+  responses: ranking.map(String),
+  ranking,
+  ties,
+  rater: "x",
+  checkpoint: "file:///c/",
+});
 
 describe("agreement between raters", () => {
   it("levels: tied responses share the level of the one above", () => {
@@ -10,8 +17,18 @@ describe("agreement between raters", () => {
   });
 
   it("the same order agrees fully, the reverse not at all, and a prompt ranked once is left out", () => {
-    expect(agreement(new Map([[0, [r([0, 1, 2]), r([0, 1, 2])]]]))).toEqual({ prompts: 1, comparisons: 1, pairwise: 1, kendallTau: 1 });
-    expect(agreement(new Map([[0, [r([0, 1, 2]), r([2, 1, 0])]]]))).toEqual({ prompts: 1, comparisons: 1, pairwise: 0, kendallTau: -1 });
+    expect(agreement(new Map([[0, [r([0, 1, 2]), r([0, 1, 2])]]]))).toEqual({
+      prompts: 1,
+      comparisons: 1,
+      pairwise: 1,
+      kendallTau: 1,
+    });
+    expect(agreement(new Map([[0, [r([0, 1, 2]), r([2, 1, 0])]]]))).toEqual({
+      prompts: 1,
+      comparisons: 1,
+      pairwise: 0,
+      kendallTau: -1,
+    });
     const alone = agreement(new Map([[0, [r([0, 1])]]]));
     expect(alone.prompts).toBe(0);
     expect(alone.pairwise).toBeNaN();
@@ -28,7 +45,12 @@ describe("agreement between raters", () => {
   });
 
   it("averages over every rater pair of every prompt", () => {
-    const a = agreement(new Map([[0, [r([0, 1]), r([0, 1]), r([1, 0])]], [1, [r([0, 1]), r([0, 1])]]]));
+    const a = agreement(
+      new Map([
+        [0, [r([0, 1]), r([0, 1]), r([1, 0])]],
+        [1, [r([0, 1]), r([0, 1])]],
+      ]),
+    );
     expect(a).toMatchObject({ prompts: 2, comparisons: 4 });
     expect(a.pairwise).toBeCloseTo(2 / 4, 12);
     expect(a.kendallTau).toBeCloseTo((1 - 1 - 1 + 1) / 4, 12);

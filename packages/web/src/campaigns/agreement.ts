@@ -71,5 +71,10 @@ export function agreement(byPrompt: ReadonlyMap<number, readonly RankingRecord[]
       }
     }
   }
-  return { prompts, comparisons, pairwise: strict > 0 ? agree / strict : Number.NaN, kendallTau: tauCount > 0 ? tauSum / tauCount : Number.NaN };
+  return {
+    prompts,
+    comparisons,
+    pairwise: strict > 0 ? agree / strict : Number.NaN,
+    kendallTau: tauCount > 0 ? tauSum / tauCount : Number.NaN,
+  };
 }

@@ -5,18 +5,29 @@
 // lose nor duplicate a ranking and the export happens once.
 import { randomInt } from "node:crypto";
 import type { Bus } from "@baton/bus";
+import { keys } from "@baton/contracts";
 import type { Logger } from "@baton/runner";
 import type { Store } from "@baton/store";
-import { keys } from "@baton/contracts";
 import { type Agreement, agreement } from "./agreement.ts";
-import { type Campaign, type CampaignItem, type CampaignState, type Judgement, type JudgementKind, type RankingRecord, SUBMISSION_ID } from "./campaign.ts";
+import {
+  type Campaign,
+  type CampaignItem,
+  type CampaignState,
+  type Judgement,
+  type JudgementKind,
+  type RankingRecord,
+  SUBMISSION_ID,
+} from "./campaign.ts";
 import { type CampaignExport, exportCampaign, readExport } from "./export.ts";
 import { checkRanking } from "./ranking-check.ts";
 import { sampleItems } from "./sampling.ts";
 
 /** A refused request, with the HTTP status that says why. */
 export class CampaignError extends Error {
-  constructor(readonly status: 400 | 403 | 404 | 409 | 422, message: string) {
+  constructor(
+    readonly status: 400 | 403 | 404 | 409 | 422,
+    message: string,
+  ) {
     super(message);
     this.name = "CampaignError";
   }
@@ -65,21 +76,41 @@ const decode = <T>(b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as 
 export class CampaignBook {
   private readonly campaigns = new Map<string, Loaded>();
 
-  constructor(private readonly store: Store, private readonly bus: Bus, private readonly log: Logger, private readonly threads = 2) {}
+  constructor(
+    private readonly store: Store,
+    private readonly bus: Bus,
+    private readonly log: Logger,
+    private readonly threads = 2,
+  ) {}
 
   /** Reads every campaign the store holds; finishes an export a crash interrupted. */
   async load(): Promise<void> {
     const files = (await this.store.list(keys.campaigns())).filter((k) => k.endsWith("/campaign.json"));
     for (const key of files) {
       const campaign = decode<Campaign>(await this.store.getBytes(key));
-      const items = (await this.store.head(keys.campaignItems(campaign.id))) ? decode<CampaignItem[]>(await this.store.getBytes(keys.campaignItems(campaign.id))) : null;
+      const items = (await this.store.head(keys.campaignItems(campaign.id)))
+        ? decode<CampaignItem[]>(await this.store.getBytes(keys.campaignItems(campaign.id)))
+        : null;
       const judgements = new Map<string, Judgement>();
       for (const k of await this.store.list(keys.judgements(campaign.id))) {
         const j = decode<Judgement>(await this.store.getBytes(k));
         judgements.set(j.submissionId, j);
       }
-      const state: CampaignState = items === null ? { phase: "failed", message: "sampling did not finish (the app stopped while it ran); create the campaign again" } : { phase: "open" };
-      const loaded: Loaded = { campaign, state, items: items ?? [], judgements, shown: new Map(), queue: Promise.resolve() };
+      const state: CampaignState =
+        items === null
+          ? {
+              phase: "failed",
+              message: "sampling did not finish (the app stopped while it ran); create the campaign again",
+            }
+          : { phase: "open" };
+      const loaded: Loaded = {
+        campaign,
+        state,
+        items: items ?? [],
+        judgements,
+        shown: new Map(),
+        queue: Promise.resolve(),
+      };
       this.campaigns.set(campaign.id, loaded);
       if (items !== null) await this.completeIfDone(loaded);
     }
@@ -91,22 +122,33 @@ export class CampaignBook {
 
   /** Stores the campaign and samples its items in the background; `sampled` settles when that ends. */
   async create(campaign: Campaign, prompts: readonly string[]): Promise<{ sampled: Promise<void> }> {
-    if (this.campaigns.has(campaign.id) || (await this.store.head(keys.campaign(campaign.id)))) throw new CampaignError(409, `campaign ${campaign.id} exists already; pick another id`);
+    if (this.campaigns.has(campaign.id) || (await this.store.head(keys.campaign(campaign.id))))
+      throw new CampaignError(409, `campaign ${campaign.id} exists already; pick another id`);
     await this.store.putBytes(keys.campaign(campaign.id), encode(campaign));
-    const loaded: Loaded = { campaign, state: { phase: "sampling" }, items: [], judgements: new Map(), shown: new Map(), queue: Promise.resolve() };
+    const loaded: Loaded = {
+      campaign,
+      state: { phase: "sampling" },
+      items: [],
+      judgements: new Map(),
+      shown: new Map(),
+      queue: Promise.resolve(),
+    };
     this.campaigns.set(campaign.id, loaded);
-    const sampled = sampleItems(this.store, campaign, prompts, this.threads).then(
-      async (items) => {
-        if (items.length === 0) throw new Error(`no prompt got two non-empty responses from ${campaign.checkpoint.uri}; check the checkpoint and the prompts`);
+    const sampled = sampleItems(this.store, campaign, prompts, this.threads)
+      .then(async (items) => {
+        if (items.length === 0)
+          throw new Error(
+            `no prompt got two non-empty responses from ${campaign.checkpoint.uri}; check the checkpoint and the prompts`,
+          );
         await this.store.putBytes(keys.campaignItems(campaign.id), encode(items));
         loaded.items = items;
         loaded.state = { phase: "open" };
         this.log.info("campaign sampled", { campaign: campaign.id, items: items.length, k: campaign.k });
-      },
-    ).catch((err: Error) => {
-      loaded.state = { phase: "failed", message: err.message };
-      this.log.error("campaign sampling failed", { campaign: campaign.id, error: err.message });
-    });
+      })
+      .catch((err: Error) => {
+        loaded.state = { phase: "failed", message: err.message };
+        this.log.error("campaign sampling failed", { campaign: campaign.id, error: err.message });
+      });
     loaded.sampling = sampled;
     return { sampled };
   }
@@ -141,7 +183,12 @@ export class CampaignBook {
 
   progress(id: string, rater: string): Progress {
     const c = this.get(id);
-    return { rankings: this.rankings(c).length, wanted: c.campaign.wanted, mine: this.judgedBy(c, rater).size, items: c.items.length };
+    return {
+      rankings: this.rankings(c).length,
+      wanted: c.campaign.wanted,
+      mine: this.judgedBy(c, rater).size,
+      items: c.items.length,
+    };
   }
 
   /** Records one submission (ranking, skip or flag) or throws a CampaignError saying why not. */
@@ -181,23 +228,60 @@ export class CampaignBook {
 
   private async record(c: Loaded, rater: string, s: Submission): Promise<{ judgement: Judgement; progress: Progress }> {
     const submissionId = s.submissionId;
-    if (typeof submissionId !== "string" || !SUBMISSION_ID.test(submissionId)) throw new CampaignError(400, `"submissionId" must be 8 to 64 letters, digits, '-' or '_' (the page gives one), got ${JSON.stringify(submissionId)?.slice(0, 80)}`);
+    if (typeof submissionId !== "string" || !SUBMISSION_ID.test(submissionId))
+      throw new CampaignError(
+        400,
+        `"submissionId" must be 8 to 64 letters, digits, '-' or '_' (the page gives one), got ${JSON.stringify(submissionId)?.slice(0, 80)}`,
+      );
     const kinds: Record<string, JudgementKind> = { rank: "ranking", skip: "skip", flag: "flag" };
     const kind = typeof s.action === "string" ? kinds[s.action] : undefined;
-    if (!kind) throw new CampaignError(400, `"action" must be "rank", "skip" or "flag", got ${JSON.stringify(s.action)?.slice(0, 80)}`);
-    if (!Number.isInteger(s.item)) throw new CampaignError(400, `"item" must be the integer item number the page shows, got ${JSON.stringify(s.item)?.slice(0, 80)}`);
+    if (!kind)
+      throw new CampaignError(
+        400,
+        `"action" must be "rank", "skip" or "flag", got ${JSON.stringify(s.action)?.slice(0, 80)}`,
+      );
+    if (!Number.isInteger(s.item))
+      throw new CampaignError(
+        400,
+        `"item" must be the integer item number the page shows, got ${JSON.stringify(s.item)?.slice(0, 80)}`,
+      );
     const index = s.item as number;
     const earlier = c.judgements.get(submissionId);
-    if (earlier) throw new CampaignError(409, `submission ${submissionId} was already recorded (${earlier.kind} of item ${earlier.item} by ${earlier.rater === rater ? "you" : "another rater"}); nothing changed`);
-    if (c.state.phase === "complete") throw new CampaignError(409, `campaign ${c.campaign.id} is complete (${c.campaign.wanted} rankings); thank you, nothing more is needed`);
-    if (c.state.phase !== "open") throw new CampaignError(409, `campaign ${c.campaign.id} is not open for ranking (${c.state.phase}); wait for sampling to finish`);
+    if (earlier)
+      throw new CampaignError(
+        409,
+        `submission ${submissionId} was already recorded (${earlier.kind} of item ${earlier.item} by ${earlier.rater === rater ? "you" : "another rater"}); nothing changed`,
+      );
+    if (c.state.phase === "complete")
+      throw new CampaignError(
+        409,
+        `campaign ${c.campaign.id} is complete (${c.campaign.wanted} rankings); thank you, nothing more is needed`,
+      );
+    if (c.state.phase !== "open")
+      throw new CampaignError(
+        409,
+        `campaign ${c.campaign.id} is not open for ranking (${c.state.phase}); wait for sampling to finish`,
+      );
     const shown = c.shown.get(`${rater}\u0000${index}`);
     const item = c.items[index];
-    if (!shown || !item) throw new CampaignError(409, `item ${index} of campaign ${c.campaign.id} was not shown to you; reload /rate/${c.campaign.id} to get your next prompt`);
-    if (this.judgedBy(c, rater).has(index)) throw new CampaignError(409, `you already judged item ${index} of campaign ${c.campaign.id}; reload /rate/${c.campaign.id} for the next one`);
+    if (!shown || !item)
+      throw new CampaignError(
+        409,
+        `item ${index} of campaign ${c.campaign.id} was not shown to you; reload /rate/${c.campaign.id} to get your next prompt`,
+      );
+    if (this.judgedBy(c, rater).has(index))
+      throw new CampaignError(
+        409,
+        `you already judged item ${index} of campaign ${c.campaign.id}; reload /rate/${c.campaign.id} for the next one`,
+      );
     let record: RankingRecord | undefined;
     if (kind === "ranking") {
-      const checked = checkRanking(shown, item.responses.map((r) => r.id), s.order, s.ties);
+      const checked = checkRanking(
+        shown,
+        item.responses.map((r) => r.id),
+        s.order,
+        s.ties,
+      );
       if (typeof checked === "string") throw new CampaignError(422, `item ${index}: ${checked}`);
       record = {
         prompt: item.prompt,
@@ -208,7 +292,14 @@ export class CampaignBook {
         checkpoint: c.campaign.checkpoint.uri,
       };
     }
-    const judgement: Judgement = { submissionId, kind, rater, item: index, at: new Date().toISOString(), ...(record ? { record } : {}) };
+    const judgement: Judgement = {
+      submissionId,
+      kind,
+      rater,
+      item: index,
+      at: new Date().toISOString(),
+      ...(record ? { record } : {}),
+    };
     await this.store.putBytes(keys.judgement(c.campaign.id, submissionId), encode(judgement));
     c.judgements.set(submissionId, judgement);
     c.shown.delete(`${rater}\u0000${index}`);
@@ -218,9 +309,15 @@ export class CampaignBook {
 
   private async completeIfDone(c: Loaded): Promise<void> {
     if (this.rankings(c).length < c.campaign.wanted) return;
-    const done: CampaignExport = (await readExport(this.store, c.campaign.id)) ?? (await exportCampaign(this.store, this.bus, c.campaign, [...c.judgements.values()]));
+    const done: CampaignExport =
+      (await readExport(this.store, c.campaign.id)) ??
+      (await exportCampaign(this.store, this.bus, c.campaign, [...c.judgements.values()]));
     c.state = { phase: "complete", export: done };
-    this.log.info("campaign complete: rankings exported, feedback.ready published", { campaign: c.campaign.id, uri: done.uri, rankings: done.count });
+    this.log.info("campaign complete: rankings exported, feedback.ready published", {
+      campaign: c.campaign.id,
+      uri: done.uri,
+      rankings: done.count,
+    });
   }
 
   private rankings(c: Loaded): Judgement[] {

@@ -2,8 +2,8 @@
 // announced once with feedback.ready: the event id is the campaign's, so even a second announcement
 // after a restart is the same event, and the exported.json marker stops this app from making one.
 import { type Bus, publishEvent } from "@baton/bus";
-import type { Store } from "@baton/store";
 import { keys } from "@baton/contracts";
+import type { Store } from "@baton/store";
 import type { Campaign, Judgement } from "./campaign.ts";
 
 export interface CampaignExport {
@@ -12,7 +12,12 @@ export interface CampaignExport {
   count: number;
 }
 
-export async function exportCampaign(store: Store, bus: Bus, c: Campaign, judgements: readonly Judgement[]): Promise<CampaignExport> {
+export async function exportCampaign(
+  store: Store,
+  bus: Bus,
+  c: Campaign,
+  judgements: readonly Judgement[],
+): Promise<CampaignExport> {
   const rankings = judgements
     .filter((j) => j.kind === "ranking" && j.record)
     .sort((a, b) => a.item - b.item || a.rater.localeCompare(b.rater))
@@ -28,7 +33,10 @@ export async function exportCampaign(store: Store, bus: Bus, c: Campaign, judgem
     subject: c.id,
     data: { uri: done.uri, sha256: done.sha256, rankings: done.count, checkpoint: c.checkpoint },
   });
-  await store.putBytes(keys.campaignExported(c.id), new TextEncoder().encode(`${JSON.stringify({ ...done, at: new Date().toISOString() }, null, 2)}\n`));
+  await store.putBytes(
+    keys.campaignExported(c.id),
+    new TextEncoder().encode(`${JSON.stringify({ ...done, at: new Date().toISOString() }, null, 2)}\n`),
+  );
   return done;
 }
 

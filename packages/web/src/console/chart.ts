@@ -13,7 +13,9 @@ const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1
 
 /** An SVG of `metric` over the points that carry it, or null when none does. */
 export function lineChart(title: string, metric: string, points: readonly ProgressPoint[]): string | null {
-  const xy = points.flatMap((p) => (Number.isFinite(p.metrics[metric]) ? [[p.trainStep, p.metrics[metric] as number] as const] : []));
+  const xy = points.flatMap((p) =>
+    Number.isFinite(p.metrics[metric]) ? [[p.trainStep, p.metrics[metric] as number] as const] : [],
+  );
   if (xy.length === 0) return null;
   const xs = xy.map(([x]) => x);
   const ys = xy.map(([, y]) => y);

@@ -2,8 +2,9 @@
 // (RunStatus: the same fold as `baton status`), each step's progress points for its charts, and the
 // dead letters with their reasons. On the memory bus this sees the runs of this process; on NATS,
 // every run the stream still holds.
-import { type BatonEvent, HEADERS, decodeEvent, isDeadLetter, subjects } from "@baton/contracts";
+
 import type { Bus, Unwatch } from "@baton/bus";
+import { type BatonEvent, decodeEvent, HEADERS, isDeadLetter, subjects } from "@baton/contracts";
 import { RunStatus, type RunSummary } from "@baton/runner";
 
 export interface ProgressPoint {
@@ -43,16 +44,20 @@ export class RunIndex {
   private unwatch: Unwatch | null = null;
 
   async start(bus: Bus): Promise<void> {
-    this.unwatch = await bus.watch(subjects.all(), (m) => {
-      if (isDeadLetter(m.subject)) return this.seeDeadLetter(m.seq, m.subject, m.data, m.headers);
-      let e: BatonEvent;
-      try {
-        e = decodeEvent(m.data, m.subject);
-      } catch {
-        return; // not a Baton event (a bucket notification, a malformed publish): not a run's
-      }
-      this.see(e);
-    }, { from: "all" });
+    this.unwatch = await bus.watch(
+      subjects.all(),
+      (m) => {
+        if (isDeadLetter(m.subject)) return this.seeDeadLetter(m.seq, m.subject, m.data, m.headers);
+        let e: BatonEvent;
+        try {
+          e = decodeEvent(m.data, m.subject);
+        } catch {
+          return; // not a Baton event (a bucket notification, a malformed publish): not a run's
+        }
+        this.see(e);
+      },
+      { from: "all" },
+    );
   }
 
   async close(): Promise<void> {
@@ -68,15 +73,24 @@ export class RunIndex {
     run.status.see(e);
     if (e.type === "dev.baton.stage.progress") {
       const points = run.progress.get(e.data.cursor) ?? [];
-      points.push({ trainStep: e.data.trainStep, ...(e.data.totalSteps !== undefined && { totalSteps: e.data.totalSteps }), metrics: e.data.metrics });
+      points.push({
+        trainStep: e.data.trainStep,
+        ...(e.data.totalSteps !== undefined && { totalSteps: e.data.totalSteps }),
+        metrics: e.data.metrics,
+      });
       // a long run keeps every other point once it has many: the chart's shape, in bounded memory
-      run.progress.set(e.data.cursor, points.length > MAX_POINTS ? points.filter((_, i) => i % 2 === 0 || i === points.length - 1) : points);
+      run.progress.set(
+        e.data.cursor,
+        points.length > MAX_POINTS ? points.filter((_, i) => i % 2 === 0 || i === points.length - 1) : points,
+      );
     }
     for (const listener of this.listeners.get(runId) ?? []) listener(e);
   }
 
   list(): RunView[] {
-    return [...this.runs.keys()].map((id) => this.run(id)!).sort((a, b) => (b.startedAt ?? "").localeCompare(a.startedAt ?? ""));
+    return [...this.runs.keys()]
+      .map((id) => this.run(id)!)
+      .sort((a, b) => (b.startedAt ?? "").localeCompare(a.startedAt ?? ""));
   }
 
   run(runId: string): RunView | null {

@@ -8,9 +8,13 @@ const LEFT = 110;
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
-export function timeline(steps: readonly StepStatus[], runStart: string | null, now = new Date().toISOString()): string {
+export function timeline(
+  steps: readonly StepStatus[],
+  runStart: string | null,
+  now = new Date().toISOString(),
+): string {
   const t0 = Date.parse(runStart ?? now);
-  const ends = steps.map((s) => Date.parse(s.endedAt ?? (s.startedAt ? now : runStart ?? now)));
+  const ends = steps.map((s) => Date.parse(s.endedAt ?? (s.startedAt ? now : (runStart ?? now))));
   const span = Math.max(1, Math.max(...ends, t0 + 1) - t0);
   const x = (t: number) => LEFT + ((t - t0) / span) * (W - LEFT - 10);
   const rows = steps.map((s, i) => {

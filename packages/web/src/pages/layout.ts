@@ -20,10 +20,12 @@ ${scripts.map((s) => html`<script src="${s}" defer></script>`)}
 <body>
 <header>
   <strong>Baton</strong>
-  ${session
-    ? html`<nav><a href="/">Runs</a> <a href="/rate">Ranking</a></nav>
+  ${
+    session
+      ? html`<nav><a href="/">Runs</a> <a href="/rate">Ranking</a></nav>
   <form method="post" action="/logout" class="logout"><input type="hidden" name="_csrf" value="${session.csrf}"><span>${session.user.name} (${session.user.role})</span> <button type="submit">Log out</button></form>`
-    : ""}
+      : ""
+  }
 </header>
 <main>
 ${body}

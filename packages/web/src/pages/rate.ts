@@ -28,14 +28,17 @@ export function campaignsPage(session: Session, all: CampaignSummary[]): Html {
     session,
     html`<h1>Ranking campaigns</h1>
 ${admin ? html`<p><a href="/rate/new">New campaign</a></p>` : ""}
-${all.length === 0
-  ? html`<p>No campaign yet.${admin ? "" : " An admin creates them."}</p>`
-  : html`<table>
+${
+  all.length === 0
+    ? html`<p>No campaign yet.${admin ? "" : " An admin creates them."}</p>`
+    : html`<table>
 <thead><tr><th>campaign</th><th>checkpoint</th><th>K</th><th>rankings</th><th>state</th></tr></thead>
 <tbody>${all.map(
-      (s) => html`<tr><td><a href="/rate/${s.campaign.id}">${s.campaign.id}</a>${admin ? html` · <a href="/rate/${s.campaign.id}/summary">summary</a>` : ""}</td><td><code>${s.campaign.checkpoint.uri}</code></td><td>${s.campaign.k}</td><td>${s.rankings} / ${s.campaign.wanted}</td><td>${phaseText(s)}</td></tr>`,
-    )}</tbody>
-</table>`}`,
+        (s) =>
+          html`<tr><td><a href="/rate/${s.campaign.id}">${s.campaign.id}</a>${admin ? html` · <a href="/rate/${s.campaign.id}/summary">summary</a>` : ""}</td><td><code>${s.campaign.checkpoint.uri}</code></td><td>${s.campaign.k}</td><td>${s.rankings} / ${s.campaign.wanted}</td><td>${phaseText(s)}</td></tr>`,
+      )}</tbody>
+</table>`
+}`,
   );
 }
 
@@ -85,9 +88,12 @@ export function taskPage(session: Session, v: TaskView): Html {
 <h2>Keys</h2><dl class="keys">${KEYS.map(([k, what]) => html`<dt><kbd>${k}</kbd></dt><dd>${what}</dd>`)}</dl>
 <p>Or drag the responses into order, best first.</p></aside>`;
   let task: Html;
-  if (v.summary.state.phase === "sampling") task = html`<p>Responses are being sampled from the checkpoint; reload in a moment.</p>`;
-  else if (v.summary.state.phase === "failed") task = html`<p class="error">This campaign failed: ${v.summary.state.message}</p>`;
-  else if (v.summary.state.phase === "complete") task = html`<p id="done">This campaign is complete: ${p.wanted} rankings are in. Thank you.</p>`;
+  if (v.summary.state.phase === "sampling")
+    task = html`<p>Responses are being sampled from the checkpoint; reload in a moment.</p>`;
+  else if (v.summary.state.phase === "failed")
+    task = html`<p class="error">This campaign failed: ${v.summary.state.message}</p>`;
+  else if (v.summary.state.phase === "complete")
+    task = html`<p id="done">This campaign is complete: ${p.wanted} rankings are in. Thank you.</p>`;
   else if (!v.next) task = html`<p id="done">You have judged every prompt of this campaign. Thank you.</p>`;
   else {
     const n = v.next;
@@ -96,13 +102,19 @@ export function taskPage(session: Session, v: TaskView): Html {
 <pre class="prompt">${n.item.prompt}</pre>
 <h2>Responses, best first</h2>
 <ol id="responses" aria-label="responses, best first">${n.order.map(
-      (r) => html`<li data-id="${r.id}" tabindex="0"><span class="pos"></span><span class="tie-mark" hidden>= tied with the one above</span><pre>${r.text}</pre></li>`,
+      (r) =>
+        html`<li data-id="${r.id}" tabindex="0"><span class="pos"></span><span class="tie-mark" hidden>= tied with the one above</span><pre>${r.text}</pre></li>`,
     )}</ol>
 <div class="actions"><button type="button" id="submit">Submit ranking (Enter)</button> <button type="button" id="skip">Skip (S)</button> <button type="button" id="flag">Flag unusable (F)</button></div>
 <p id="status" role="status"></p>
 </section>`;
   }
-  return layout(`Rank · ${v.campaign.id}`, session, html`<h1>Campaign ${v.campaign.id}</h1>${progress}<div class="rank-layout">${guidelines}<div>${task}</div></div>`, ["/assets/sortable.min.js", "/assets/rank.js"]);
+  return layout(
+    `Rank · ${v.campaign.id}`,
+    session,
+    html`<h1>Campaign ${v.campaign.id}</h1>${progress}<div class="rank-layout">${guidelines}<div>${task}</div></div>`,
+    ["/assets/sortable.min.js", "/assets/rank.js"],
+  );
 }
 
 export function summaryPage(session: Session, s: CampaignSummary): Html {

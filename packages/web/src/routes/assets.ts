@@ -12,7 +12,10 @@ const ASSETS: Record<string, { type: string; body: string }> = {
   "style.css": { type: "text/css; charset=utf-8", body: own("style.css") },
   "rank.js": { type: "text/javascript; charset=utf-8", body: own("rank.js") },
   "console.js": { type: "text/javascript; charset=utf-8", body: own("console.js") },
-  "sortable.min.js": { type: "text/javascript; charset=utf-8", body: readFileSync(require.resolve("sortablejs/Sortable.min.js"), "utf8") },
+  "sortable.min.js": {
+    type: "text/javascript; charset=utf-8",
+    body: readFileSync(require.resolve("sortablejs/Sortable.min.js"), "utf8"),
+  },
 };
 
 export function assetRoutes(): Hono<WebEnv> {

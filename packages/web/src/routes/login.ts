@@ -14,7 +14,8 @@ export function loginRoutes(users: UserFile, sessions: Sessions, secureCookie: b
     const body = await c.req.parseBody();
     const token = typeof body["token"] === "string" ? body["token"].trim() : "";
     const user = token ? await users.verify(token) : null;
-    if (!user) return c.html(loginPage("That token is not known here. Ask an admin for one (baton web add-user)."), 401);
+    if (!user)
+      return c.html(loginPage("That token is not known here. Ask an admin for one (baton web add-user)."), 401);
     const session = sessions.open(user);
     setCookie(c, SESSION_COOKIE, session.id, { httpOnly: true, sameSite: "Strict", path: "/", secure: secureCookie });
     return c.redirect(user.role === "admin" ? "/" : "/rate", 303);

@@ -3,18 +3,18 @@
 // Every prompt is rendered by the checkpoint's chat template, as the instruct stage trained it, and
 // every response ends with EOS, as the model's own answers do.
 import {
+  alpacaToMessages,
   type BadRecordPolicy,
   type ChatMessage,
+  chatPromptIds,
+  chatTemplateOf,
   type DatasetRecord,
   type DatasetReport,
   type RankedGroup,
-  type SourceOpener,
-  type TextCodec,
-  alpacaToMessages,
-  chatPromptIds,
-  chatTemplateOf,
   rankedGroup,
   readDataset,
+  type SourceOpener,
+  type TextCodec,
 } from "@baton/data";
 import type { LoadedModel } from "../checkpoint-io.ts";
 import { fits, type ResponseSeq } from "./sequences.ts";
@@ -26,8 +26,18 @@ export interface ReadOptions {
 }
 
 /** How a preference stage reads its data for `model`: the step's policy and maxChars, the model's chat template and block. */
-export function prefsReading(model: LoadedModel, cfg: { policy: BadRecordPolicy; maxChars: number }, opener: SourceOpener): ReadOptions & { template: string; blockSize: number } {
-  return { policy: cfg.policy, maxChars: cfg.maxChars, opener, template: chatTemplateOf(model.tokenizerConfig), blockSize: model.config.blockSize };
+export function prefsReading(
+  model: LoadedModel,
+  cfg: { policy: BadRecordPolicy; maxChars: number },
+  opener: SourceOpener,
+): ReadOptions & { template: string; blockSize: number } {
+  return {
+    policy: cfg.policy,
+    maxChars: cfg.maxChars,
+    opener,
+    template: chatTemplateOf(model.tokenizerConfig),
+    blockSize: model.config.blockSize,
+  };
 }
 
 /** A ranked group as token sequences: one per response, pairs as indices into them. */
@@ -69,7 +79,11 @@ export function responseIds(tok: TextCodec, response: string): number[] {
  * Rankings and preference pairs of `uris`; a group with no pair (all tied) is kept out of training,
  * records of other kinds (instructions beside the rankings in one step's data) are counted and left.
  */
-export async function readRankings(uris: readonly string[], tok: TextCodec, o: ReadOptions & { template: string; blockSize: number }): Promise<Readings<SeqGroup>> {
+export async function readRankings(
+  uris: readonly string[],
+  tok: TextCodec,
+  o: ReadOptions & { template: string; blockSize: number },
+): Promise<Readings<SeqGroup>> {
   const items: SeqGroup[] = [];
   const reports: DatasetReport[] = [];
   let tooLong = 0;
@@ -100,7 +114,10 @@ export async function readRankings(uris: readonly string[], tok: TextCodec, o: R
 function fromMessages(messages: readonly ChatMessage[]): { prompt: string; reference?: string } {
   const lastAssistant = messages.map((m) => m.role).lastIndexOf("assistant");
   const asked = lastAssistant >= 0 ? messages.slice(0, lastAssistant) : messages;
-  const prompt = asked.filter((m) => m.role === "user").map((m) => m.content).join("\n");
+  const prompt = asked
+    .filter((m) => m.role === "user")
+    .map((m) => m.content)
+    .join("\n");
   return lastAssistant >= 0 ? { prompt, reference: (messages[lastAssistant] as ChatMessage).content } : { prompt };
 }
 
@@ -116,7 +133,12 @@ function questionOf(rec: DatasetRecord): { prompt: string; reference?: string } 
 export async function readPromptTexts(uris: readonly string[], o: ReadOptions): Promise<string[]> {
   const out: string[] = [];
   for (const uri of uris) {
-    for await (const rec of readDataset(uri, { format: "auto", policy: o.policy, maxChars: o.maxChars, opener: o.opener })) {
+    for await (const rec of readDataset(uri, {
+      format: "auto",
+      policy: o.policy,
+      maxChars: o.maxChars,
+      opener: o.opener,
+    })) {
       const q = rec.kind === "ranking" || rec.kind === "preference" ? { prompt: rec.prompt } : questionOf(rec);
       if (q) out.push(q.prompt);
     }
@@ -129,7 +151,11 @@ export async function readPromptTexts(uris: readonly string[], o: ReadOptions): 
  * records of other kinds (rankings beside the instructions in one step's data) are counted and left
  * to the stage that reads them. Prompts that leave fewer than `room` tokens to answer are dropped.
  */
-export async function readPrompts(uris: readonly string[], tok: TextCodec, o: ReadOptions & { template: string; blockSize: number; room: number }): Promise<Readings<PromptItem>> {
+export async function readPrompts(
+  uris: readonly string[],
+  tok: TextCodec,
+  o: ReadOptions & { template: string; blockSize: number; room: number },
+): Promise<Readings<PromptItem>> {
   const items: PromptItem[] = [];
   const reports: DatasetReport[] = [];
   let otherKinds = 0;

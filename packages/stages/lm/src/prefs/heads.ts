@@ -1,24 +1,34 @@
 // The graph pieces of the preference stages, each a function of a traced GPT (see @baton/model's
 // GptTrace): a score head, the per-token log-probabilities of the targets, and the losses built on
 // them. Shapes: R rows of T tokens, N = R*T, C the width.
-import { type Tensor, normal, nn } from "@baton/engine";
+import { nn, normal, type Tensor } from "@baton/engine";
 import { type GptTrace, type LossTerms, type Objective, SCORE_WEIGHT } from "@baton/model";
 
 /** The head's weight [1, C], HF GPT2ForSequenceClassification's `score.weight` (no bias). */
 function scoreWeight(t: GptTrace): Tensor {
-  return t.g.params.get(SCORE_WEIGHT)?.tensor ?? t.g.param(SCORE_WEIGHT, [1, t.cfg.nEmbd], { init: normal(0.02), decay: false });
+  return (
+    t.g.params.get(SCORE_WEIGHT)?.tensor ??
+    t.g.param(SCORE_WEIGHT, [1, t.cfg.nEmbd], { init: normal(0.02), decay: false })
+  );
 }
 
 /** The score of every position: hidden [N, C] @ w^T -> [N] (a value model reads all of them). */
 export function positionScores(t: GptTrace): Tensor {
   const N = t.batch * t.seq;
-  return t.hidden.reshape([N, t.cfg.nEmbd]).matmul(scoreWeight(t).transpose([1, 0])).reshape([N]);
+  return t.hidden
+    .reshape([N, t.cfg.nEmbd])
+    .matmul(scoreWeight(t).transpose([1, 0]))
+    .reshape([N]);
 }
 
 /** The score of each row at its `last_index` [R] (flat index of the response's last token) -> [R]. */
 export function lastTokenScores(t: GptTrace): Tensor {
   const last = t.g.input("last_index", [t.batch], "int64");
-  return t.hidden.reshape([t.batch * t.seq, t.cfg.nEmbd]).gather(last).matmul(scoreWeight(t).transpose([1, 0])).reshape([t.batch]);
+  return t.hidden
+    .reshape([t.batch * t.seq, t.cfg.nEmbd])
+    .gather(last)
+    .matmul(scoreWeight(t).transpose([1, 0]))
+    .reshape([t.batch]);
 }
 
 /** log p(target) at every position [N]. */

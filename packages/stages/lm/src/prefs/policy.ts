@@ -22,27 +22,42 @@ export interface RlhfModels {
  * a policy, and with `needReward` the step right before is a reward step (its checkpoint is the
  * input). Problems are relative to the step, as validate() gives them.
  */
-export function rlhfPlacement(earlier: readonly RecipeStep[], o: { policyStep: string | null; needReward: boolean; what: string }): string[] {
+export function rlhfPlacement(
+  earlier: readonly RecipeStep[],
+  o: { policyStep: string | null; needReward: boolean; what: string },
+): string[] {
   const problems: string[] = [];
   const before = earlier.at(-1);
   if (o.needReward && before?.stage !== "reward") {
     const which = before ? `"${before.name}" (stage ${before.stage})` : "none (it is the first step)";
-    problems.push(`${o.what} optimises the policy against a reward model, the step before's checkpoint, but the step before is ${which}; put a reward step right before it`);
+    problems.push(
+      `${o.what} optimises the policy against a reward model, the step before's checkpoint, but the step before is ${which}; put a reward step right before it`,
+    );
   }
   if (o.policyStep !== null) {
     const named = earlier.find((s) => s.name === o.policyStep);
     const names = earlier.map((s) => s.name).join(", ") || "none";
     if (!named) {
-      const near = closestName(o.policyStep, earlier.map((s) => s.name));
+      const near = closestName(
+        o.policyStep,
+        earlier.map((s) => s.name),
+      );
       const hint = near ? ` (did you mean "${near}"?)` : "";
-      problems.push(`/config/policyStep: "${o.policyStep}" is not an earlier step of the recipe${hint}; earlier steps: ${names}; name the step whose checkpoint is the policy, or remove the key`);
-    }
-    else if (named.stage === "reward") problems.push(`/config/policyStep: "${o.policyStep}" is a reward step, whose checkpoint is a reward model; name the step that trained the policy (instruct, say)`);
+      problems.push(
+        `/config/policyStep: "${o.policyStep}" is not an earlier step of the recipe${hint}; earlier steps: ${names}; name the step whose checkpoint is the policy, or remove the key`,
+      );
+    } else if (named.stage === "reward")
+      problems.push(
+        `/config/policyStep: "${o.policyStep}" is a reward step, whose checkpoint is a reward model; name the step that trained the policy (instruct, say)`,
+      );
   }
   return problems;
 }
 
-export async function rlhfModels(ctx: StageContext, o: { policyStep: string | null; needReward: boolean; configPath: string }): Promise<RlhfModels> {
+export async function rlhfModels(
+  ctx: StageContext,
+  o: { policyStep: string | null; needReward: boolean; configPath: string },
+): Promise<RlhfModels> {
   const incoming = await startFrom(ctx);
   const input = ctx.input as NonNullable<StageContext["input"]>;
   if (o.needReward && !incoming.score) {
@@ -54,19 +69,37 @@ export async function rlhfModels(ctx: StageContext, o: { policyStep: string | nu
   let ref: CheckpointRef | null = null;
   if (o.policyStep !== null) {
     ref = await ctx.stepCheckpoint(o.policyStep).catch((err: unknown) => {
-      throw BatonError.fatal("CONFIG_INVALID", `recipe step "${ctx.step.name}" ${o.configPath}/policyStep: ${(err as Error).message}`);
+      throw BatonError.fatal(
+        "CONFIG_INVALID",
+        `recipe step "${ctx.step.name}" ${o.configPath}/policyStep: ${(err as Error).message}`,
+      );
     });
-    if (!ref) throw BatonError.fatal("CONFIG_INVALID", `recipe step "${ctx.step.name}" ${o.configPath}/policyStep: step ${JSON.stringify(o.policyStep)} has no committed checkpoint in run ${ctx.runId}`);
+    if (!ref)
+      throw BatonError.fatal(
+        "CONFIG_INVALID",
+        `recipe step "${ctx.step.name}" ${o.configPath}/policyStep: step ${JSON.stringify(o.policyStep)} has no committed checkpoint in run ${ctx.runId}`,
+      );
   } else if (incoming.score) {
     ref = input.manifest.parent;
-    if (!ref) throw BatonError.fatal("CHECKPOINT_INVALID", `recipe step "${ctx.step.name}": the reward model ${input.ref.uri} has no parent checkpoint to start the policy from; name one with ${o.configPath}/policyStep`);
+    if (!ref)
+      throw BatonError.fatal(
+        "CHECKPOINT_INVALID",
+        `recipe step "${ctx.step.name}": the reward model ${input.ref.uri} has no parent checkpoint to start the policy from; name one with ${o.configPath}/policyStep`,
+      );
   }
   if (!ref) return { policy: incoming, reward: null, inputs: [] };
   const opened = await ctx.openCheckpoint(ref);
   const policy = await loadModel(opened.dir, `policy checkpoint ${ref.uri}`);
-  if (policy.score) throw BatonError.fatal("CHECKPOINT_INVALID", `recipe step "${ctx.step.name}": the policy checkpoint ${ref.uri} is a reward model; name the step that trained the policy with ${o.configPath}/policyStep`);
+  if (policy.score)
+    throw BatonError.fatal(
+      "CHECKPOINT_INVALID",
+      `recipe step "${ctx.step.name}": the policy checkpoint ${ref.uri} is a reward model; name the step that trained the policy with ${o.configPath}/policyStep`,
+    );
   if (incoming.score && JSON.stringify(policy.tokenizer.toHfJson()) !== JSON.stringify(incoming.tokenizer.toHfJson())) {
-    throw BatonError.fatal("CHECKPOINT_INVALID", `recipe step "${ctx.step.name}": the policy ${ref.uri} and the reward model ${input.ref.uri} have different tokenizers; the reward model must be trained from the policy's line`);
+    throw BatonError.fatal(
+      "CHECKPOINT_INVALID",
+      `recipe step "${ctx.step.name}": the policy ${ref.uri} and the reward model ${input.ref.uri} have different tokenizers; the reward model must be trained from the policy's line`,
+    );
   }
   return { policy, reward: incoming.score ? incoming : null, inputs: [{ role: "policy", checkpoint: ref }] };
 }

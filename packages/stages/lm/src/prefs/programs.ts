@@ -18,7 +18,10 @@ export class SeqProgram {
   ) {}
 
   /** scores [R] at each row's last token; values, logprobs, entropy [R*T] at every position. */
-  static async compile(cfg: GptConfig, o: { rows: number; seq: number; threads: number; outputs: readonly SeqOutput[] }): Promise<SeqProgram> {
+  static async compile(
+    cfg: GptConfig,
+    o: { rows: number; seq: number; threads: number; outputs: readonly SeqOutput[] },
+  ): Promise<SeqProgram> {
     const t = traceGpt(cfg, { batch: o.rows, seq: o.seq, dropout: 0 });
     const build: Record<SeqOutput, () => ReturnType<typeof positionScores>> = {
       scores: () => lastTokenScores(t),
@@ -37,7 +40,8 @@ export class SeqProgram {
   }
 
   async run(rows: SeqRows): Promise<Partial<Record<SeqOutput, Float32Array>>> {
-    if (rows.rows !== this.rows || rows.seq !== this.seq) throw new Error(`SeqProgram: traced for ${this.rows} x ${this.seq} rows, given ${rows.rows} x ${rows.seq}`);
+    if (rows.rows !== this.rows || rows.seq !== this.seq)
+      throw new Error(`SeqProgram: traced for ${this.rows} x ${this.seq} rows, given ${rows.rows} x ${rows.seq}`);
     const feeds: Record<string, BigInt64Array> = { tokens: int64(rows.x) };
     const wanted = new Set(this.program.userInputs.map((i) => i.name));
     if (wanted.has("targets")) feeds.targets = int64(rows.y);

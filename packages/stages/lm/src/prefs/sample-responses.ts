@@ -35,9 +35,14 @@ export interface SampleResponsesOptions {
  * Samples K non-empty responses to each prompt from the checkpoint in `dir`. A prompt whose draws
  * give fewer than two non-empty answers is left out: it is nothing to rank.
  */
-export async function sampleResponses(dir: string, prompts: readonly string[], o: SampleResponsesOptions): Promise<SampledPrompt[]> {
+export async function sampleResponses(
+  dir: string,
+  prompts: readonly string[],
+  o: SampleResponsesOptions,
+): Promise<SampledPrompt[]> {
   const what = o.what ?? "sampling";
-  if (!Number.isInteger(o.k) || o.k < 2 || o.k > 9) throw new Error(`${what}: k must be an integer in 2..9 (a ranking has 2 to 9 responses), got ${o.k}`);
+  if (!Number.isInteger(o.k) || o.k < 2 || o.k > 9)
+    throw new Error(`${what}: k must be an integer in 2..9 (a ranking has 2 to 9 responses), got ${o.k}`);
   const model = await loadModel(dir, `checkpoint ${dir}`);
   const tok = model.tokenizer;
   const template = chatTemplateOf(model.tokenizerConfig);
@@ -51,18 +56,37 @@ export async function sampleResponses(dir: string, prompts: readonly string[], o
         const p = from + c;
         const ids = promptIds(tok, template, prompt);
         const maxTokens = Math.min(o.maxTokens, model.config.blockSize - ids.length);
-        if (maxTokens < 1) throw new Error(`${what}: prompt ${p + 1} leaves no room to answer in the model's block of ${model.config.blockSize} tokens; shorten it`);
+        if (maxTokens < 1)
+          throw new Error(
+            `${what}: prompt ${p + 1} leaves no room to answer in the model's block of ${model.config.blockSize} tokens; shorten it`,
+          );
         return { p, prompt, ids, maxTokens };
       });
-      const draw = (q: (typeof chunk)[number], d: number) => ({ prompt: q.ids, options: { maxTokens: q.maxTokens, temperature: o.temperature, seed: hashKey(o.seed, q.p, d), stopTokens: [tok.special.eos] } });
+      const draw = (q: (typeof chunk)[number], d: number) => ({
+        prompt: q.ids,
+        options: {
+          maxTokens: q.maxTokens,
+          temperature: o.temperature,
+          seed: hashKey(o.seed, q.p, d),
+          stopTokens: [tok.special.eos],
+        },
+      });
       const decode = (g: { tokens: number[]; finishReason: string }): SampledResponse => {
         const ended = g.finishReason === "stop-token";
-        return { text: tok.decode(ended ? g.tokens.slice(0, -1) : g.tokens, { skipSpecial: true }), endedWithEos: ended };
+        return {
+          text: tok.decode(ended ? g.tokens.slice(0, -1) : g.tokens, { skipSpecial: true }),
+          endedWithEos: ended,
+        };
       };
-      const first = await sampler.generateBatch(chunk.flatMap((q) => Array.from({ length: o.k }, (_, d) => draw(q, d))));
+      const first = await sampler.generateBatch(
+        chunk.flatMap((q) => Array.from({ length: o.k }, (_, d) => draw(q, d))),
+      );
       for (const [c, q] of chunk.entries()) {
         // an empty answer is no response to rank: draw again (a few times) before giving up on the prompt
-        const responses = first.slice(c * o.k, (c + 1) * o.k).map(decode).filter((r) => r.text.trim().length > 0);
+        const responses = first
+          .slice(c * o.k, (c + 1) * o.k)
+          .map(decode)
+          .filter((r) => r.text.trim().length > 0);
         for (let d = o.k; responses.length < o.k && d < 3 * o.k; d++) {
           const r = decode(((await sampler.generateBatch([draw(q, d)])) as [Generation])[0]);
           if (r.text.trim().length > 0) responses.push(r);

@@ -38,7 +38,10 @@ export function seqRows(seqs: ReadonlyArray<ResponseSeq | null>, R: number, T: n
   seqs.forEach((s, r) => {
     last[r] = BigInt(r * T);
     if (!s) return;
-    if (!fits(s, T)) throw new Error(`seqRows: a prompt of ${s.prompt.length} and a response of ${s.response.length} tokens do not fit the block of ${T}`);
+    if (!fits(s, T))
+      throw new Error(
+        `seqRows: a prompt of ${s.prompt.length} and a response of ${s.response.length} tokens do not fit the block of ${T}`,
+      );
     const ids = [...s.prompt, ...s.response];
     const L = ids.length;
     const o = r * T;

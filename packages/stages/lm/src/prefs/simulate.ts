@@ -1,7 +1,7 @@
 // Rankings of a checkpoint's own outputs by the demo's rule rater: K sampled responses per prompt,
 // ranked best first with ties, written as the ranking records a person's rankings arrive in (rater id,
 // the ranked checkpoint). What `baton feedback simulate` and the demo's reward step use.
-import { rankResponses, RULE_RATER } from "@baton/data";
+import { RULE_RATER, rankResponses } from "@baton/data";
 import { sampleResponses } from "./sample-responses.ts";
 
 export interface RankingRecord {
@@ -25,10 +25,21 @@ export interface SimulateOptions {
 }
 
 /** Samples K responses to each prompt from the checkpoint in `dir` and ranks them with the rule rater. */
-export async function simulateRankings(dir: string, prompts: readonly string[], o: SimulateOptions): Promise<RankingRecord[]> {
+export async function simulateRankings(
+  dir: string,
+  prompts: readonly string[],
+  o: SimulateOptions,
+): Promise<RankingRecord[]> {
   const sampled = await sampleResponses(dir, prompts, { ...o, what: "feedback simulate" });
   return sampled.map(({ prompt, responses }) => {
     const { ranking, ties } = rankResponses(prompt, responses);
-    return { prompt, responses: responses.map((r) => r.text), ranking, ...(ties.length > 0 ? { ties } : {}), rater: RULE_RATER, checkpoint: o.checkpointUri };
+    return {
+      prompt,
+      responses: responses.map((r) => r.text),
+      ranking,
+      ...(ties.length > 0 ? { ties } : {}),
+      rater: RULE_RATER,
+      checkpoint: o.checkpointUri,
+    };
   });
 }
