@@ -160,8 +160,9 @@ export class StageMonitor {
     this.emit(event);
   }
 
+  // Labels are given in name order: prom-client prints them as given, and people grep for one order.
   bytesMoved(direction: "download" | "upload", bytes: number): void {
-    this.bytes.inc({ ...this.labels, direction }, bytes);
+    this.bytes.inc({ direction, ...this.labels }, bytes);
   }
 
   stepFinished(durationMs: number): void {
@@ -179,7 +180,7 @@ export class StageMonitor {
   eventFailed(failure: { disposition: FailureDisposition; reason: string }): void {
     // /status and /events are read from outside: the reason goes through the one redactor
     const f = { ...failure, reason: redactText(failure.reason) };
-    this.failed.inc({ ...this.labels, disposition: f.disposition });
+    this.failed.inc({ disposition: f.disposition, ...this.labels });
     const { runId, step } = this.current;
     const state = f.disposition === "retry" || f.disposition === "interrupted" ? "idle" : "failed";
     this.current = { ...this.current, state, lastError: f.reason, updatedAt: now() };
