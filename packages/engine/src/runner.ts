@@ -24,6 +24,16 @@ export interface SessionConfig {
   memoryArena?: boolean;
   /** onnxruntime's memory pattern planning (default true): one pre-planned block per run */
   memoryPattern?: boolean;
+  /**
+   * Flush denormal floats to zero (onnxruntime's `session.set_denormal_as_zero`, default true). The
+   * causal softmax computes exp(-103.9) ~ 1e-45, a denormal, for every masked key before it divides
+   * by the row's sum, and the CPU computes on denormals many times slower: kept, they made the
+   * causal softmax of nanogpt-baby 2.2x slower than flushed (BENCH.md). The probabilities come out
+   * 0 either way; nanogpt-baby's losses are bit for bit the same. onnxruntime applies it to a
+   * session's pool threads, and to the calling thread once per process from the first session
+   * created, so every session sets it the same way.
+   */
+  denormalAsZero?: boolean;
   /** write onnxruntime's optimised graph here (to see what it fused) */
   optimizedModelFilePath?: string;
   /** write onnxruntime's per-node profile (JSON) with this file prefix; see Program.endProfiling */
@@ -76,8 +86,12 @@ export class Program {
     if (cfg.memoryArena !== undefined) opts.enableCpuMemArena = cfg.memoryArena;
     if (cfg.memoryPattern !== undefined) opts.enableMemPattern = cfg.memoryPattern;
     if (cfg.optimizedModelFilePath) opts.optimizedModelFilePath = cfg.optimizedModelFilePath;
-    if (cfg.spinning === false)
-      opts.extra = { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } };
+    opts.extra = {
+      session: {
+        set_denormal_as_zero: cfg.denormalAsZero === false ? "0" : "1",
+        ...(cfg.spinning === false ? { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } : {}),
+      },
+    };
     if (cfg.profileFilePrefix) {
       opts.enableProfiling = true;
       opts.profileFilePrefix = cfg.profileFilePrefix;
