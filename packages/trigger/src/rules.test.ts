@@ -124,6 +124,17 @@ describe("trigger rules", () => {
     );
   });
 
+  it("refuses a recipe that `baton run` would refuse: a step's config, with its path, when the rules load", async () => {
+    const typo = {
+      ...recipe,
+      steps: recipe.steps.map((s) => (s.name === "cpt" ? { ...s, config: { train: { stpes: 5 } } } : s)),
+    };
+    await write("typo.yaml", typo);
+    expect(await refused(withRule({ recipe: "typo.yaml" }))).toMatch(
+      /\/rules\/0\/recipe: .*typo\.yaml: \/steps\/1\/config\/train\/stpes: unknown key \(did you mean "steps"\?\)/,
+    );
+  });
+
   it("refuses unknown steps at /from, /checkpoint/latest and /data/<step>", async () => {
     expect(await refused(withRule({ from: "cpt2" }))).toContain(
       `/rules/0/from: recipe "legal" has no step "cpt2" to start from; its steps are pretrain, cpt, instruct`,

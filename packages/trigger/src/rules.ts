@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { assertValid, BatonError, type Recipe, type TriggerRule, type TriggerRules } from "@baton/contracts";
 import { tail } from "@baton/runner";
-import { readRecipeFile, resolveSteps } from "@baton/stage-registry";
+import { readRecipeFile, recipeProblems } from "@baton/stage-registry";
 import { parse as parseYaml } from "yaml";
 import { durationMs } from "./duration.ts";
 
@@ -84,9 +84,16 @@ async function compileRule(
   let recipe: Recipe;
   try {
     recipe = await readRecipeFile(recipeFile);
-    resolveSteps(recipe, recipeFile); // a stage this build cannot serve
   } catch (err) {
     problems.push(`${at("recipe")}: ${(err as Error).message}`);
+    return null;
+  }
+  // The recipe as `baton run` checks it (a stage this build cannot serve, every step's config and
+  // placement), when the rules load rather than when the first update arrives hours later; its data
+  // is the rule's to bring.
+  const bad = await recipeProblems(recipe, recipeFile, { skipData: true });
+  if (bad.length > 0) {
+    problems.push(...bad.map((p) => `${at("recipe")}: ${p}`));
     return null;
   }
   const steps = recipe.steps.map((s) => s.name);

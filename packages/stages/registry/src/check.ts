@@ -21,6 +21,8 @@ export interface CheckOptions {
   local?: boolean;
   /** Steps whose datasets are written during the run, before the step trains: those URIs are not checked for existence, in any step. */
   madeDuringRun?: readonly string[];
+  /** Check configs, placement and implementations only (the trigger: a rule's data arrives with its event). */
+  skipData?: boolean;
 }
 
 /** Every problem of the recipe, one line each ("<file>: /steps/2/config/train/stpes: unknown key ..."); [] when it is good. */
@@ -43,7 +45,7 @@ export async function recipeProblems(recipe: Recipe, file: string, o: CheckOptio
         problems.push(...(module.placementProblems?.(step, recipe.steps.slice(0, i)) ?? []).map(at));
     }
     for (const [j, uri] of step.data.entries()) {
-      if (made.has(uri)) continue;
+      if (o.skipData || made.has(uri)) continue;
       const bad = await dataProblem(uri, o);
       if (bad) problems.push(`${file}: /steps/${i}/data/${j}: ${bad}`);
     }
