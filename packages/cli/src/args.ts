@@ -36,6 +36,13 @@ export function parseCommandArgs<O extends Options>(
 }
 
 /** Parse a numeric flag, naming the flag when the value is not a number in range. */
+/** A flag's whole number (>= min), or the fallback when it is absent. */
+export function integerFlag(name: string, value: string | undefined, fallback: number, min: number): number {
+  const n = numberFlag(name, value, fallback, min);
+  if (!Number.isInteger(n)) throw new CliError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
 export function numberFlag(name: string, value: string | undefined, fallback: number, min = -Infinity): number {
   if (value === undefined) return fallback;
   const n = Number(value);

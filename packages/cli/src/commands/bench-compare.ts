@@ -12,7 +12,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NANOGPT_EQUIVALENT_SCRIPT, type PreparedPretraining } from "@baton/model";
-import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
+import { CliError, integerFlag, numberFlag, parseCommandArgs } from "../args.ts";
 import { type PretrainBenchResult, pretrainBench } from "./bench-pretrain.ts";
 import { onnxruntimeVersion, ratios, type Spread, spread } from "./bench-stats.ts";
 import { HYPER_FLAGS, prepareFromFlags } from "./train.ts";
@@ -77,16 +77,10 @@ export interface CompareArgs {
   train: Record<string, unknown>;
 }
 
-const int = (name: string, value: string | undefined, fallback: number, min: number): number => {
-  const n = numberFlag(name, value, fallback, min);
-  if (!Number.isInteger(n)) throw new CliError(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return n;
-};
-
 /** "1,2" -> [1, 2]: distinct integers >= 1, in the order given. */
 export function threadList(name: string, value: string | undefined, fallback: number[]): number[] {
   if (value === undefined) return fallback;
-  const list = value.split(",").map((t) => int(name, t.trim(), 1, 1));
+  const list = value.split(",").map((t) => integerFlag(name, t.trim(), 1, 1));
   if (new Set(list).size !== list.length) throw new CliError(`--${name} lists a thread count twice: "${value}"`);
   return list;
 }
@@ -103,8 +97,8 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
   if (v.val) throw new CliError("--val: bench compare splits --data 90/10 on both sides, as nanoGPT does");
   if (v.tokenizer !== undefined && v.tokenizer !== "char")
     throw new CliError(`--tokenizer: bench compare is character-level on both sides, got "${v.tokenizer}"`);
-  const iters = int("iters", v.iters, DEFAULT_ITERS, 3);
-  const evalBatches = int("eval-batches", v["eval-batches"], DEFAULT_EVAL_BATCHES, 1);
+  const iters = integerFlag("iters", v.iters, DEFAULT_ITERS, 3);
+  const evalBatches = integerFlag("eval-batches", v["eval-batches"], DEFAULT_EVAL_BATCHES, 1);
   const data = resolve(v.data?.[0] ?? DEFAULT_DATA);
   const {
     rounds: _r,
@@ -121,7 +115,7 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     data,
     iters,
     evalBatches,
-    rounds: int("rounds", v.rounds, 3, 1),
+    rounds: integerFlag("rounds", v.rounds, 3, 1),
     batonThreads: threadList("threads", v.threads, [1, 2]),
     torchThreads: threadList("torch-threads", v["torch-threads"], [1, 2]),
     python: v.python ?? "/usr/bin/python3",

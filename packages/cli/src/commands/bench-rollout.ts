@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { chatTemplateOf, DatasetError } from "@baton/data";
 import { loadHfFolder, Sampler } from "@baton/model";
 import { promptIds, readPromptTexts } from "@baton/stage-lm";
-import { CliError, numberFlag, parseCommandArgs } from "../args.ts";
+import { CliError, integerFlag, parseCommandArgs } from "../args.ts";
 import { onnxruntimeVersion, ratios, type Spread, spread } from "./bench-stats.ts";
 import { type TorchInfo, TorchSampler } from "./torch-sampler.ts";
 
@@ -63,12 +63,6 @@ const FLAGS = {
   json: { type: "boolean" },
 } as const;
 
-const int = (name: string, value: string | undefined, fallback: number, min: number): number => {
-  const n = numberFlag(name, value, fallback, min);
-  if (!Number.isInteger(n)) throw new CliError(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return n;
-};
-
 /**
  * The rows' prompt ids: the first `rows` prompts of --prompts (or the fixed ones) that leave room for
  * `tokens` new tokens in the block, each rendered as one user turn, repeated to fill `rows` when fewer.
@@ -118,11 +112,13 @@ export async function runRolloutBench(argv: string[]): Promise<number> {
     return 0;
   }
   if (!v.checkpoint) throw new CliError(`--checkpoint is required\n\n${ROLLOUT_USAGE}`);
-  const rows = int("rows", v.rows, 32, 1);
-  const tokens = int("tokens", v.tokens, 24, 1);
-  const rounds = int("rounds", v.rounds, 5, 1);
-  const threads = int("threads", v.threads, 2, 1);
-  const torchThreads = (v["torch-threads"] ?? "1,2").split(",").map((t) => int("torch-threads", t.trim(), 1, 1));
+  const rows = integerFlag("rows", v.rows, 32, 1);
+  const tokens = integerFlag("tokens", v.tokens, 24, 1);
+  const rounds = integerFlag("rounds", v.rounds, 5, 1);
+  const threads = integerFlag("threads", v.threads, 2, 1);
+  const torchThreads = (v["torch-threads"] ?? "1,2")
+    .split(",")
+    .map((t) => integerFlag("torch-threads", t.trim(), 1, 1));
   const linears = (v["torch-linear"] ?? "blas,mkldnn").split(",").map((l) => l.trim());
   for (const l of linears)
     if (l !== "blas" && l !== "mkldnn")
