@@ -76,6 +76,10 @@ describe.each(["embedded", "cluster"] as const)("console in a browser (%s)", (wh
     timeout: 120_000,
   }, async () => {
     const file = join(dir, "data", "recipe.yaml");
+    // pretrain waits for the page's event stream: on a fast machine its 160 steps end in about a
+    // second, before a page opened after run.started could see a single progress event
+    let pageListening!: () => void;
+    const listening = new Promise<void>((resolve) => (pageListening = resolve));
     const done = runPipeline({
       recipe: await readRecipeFile(file),
       file,
@@ -84,9 +88,13 @@ describe.each(["embedded", "cluster"] as const)("console in a browser (%s)", (wh
       timeoutMs: 110_000,
       threads: 1,
       logger: silentLogger,
+      prepare: { pretrain: () => listening },
     });
     await expect.poll(() => web.runs.run(WATCHED) !== null, { timeout: 20_000 }).toBe(true);
+    const stream = page.waitForResponse((r) => r.url().endsWith(`/runs/${WATCHED}/events`));
     await page.goto(`${web.url}/runs/${WATCHED}`);
+    await stream;
+    pageListening();
     // what the page shows for pretrain, sampled until the run ends: the step must be seen to move
     const seen = new Set<number>();
     let finished = false;
