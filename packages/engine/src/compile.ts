@@ -1,5 +1,5 @@
-// compileTrainStep: the planned train-step model(s) (plan.ts) opened as onnxruntime sessions. Parameters and optimizer state are flat [P] inputs and outputs, each held in one
-// preallocated buffer written over in place where the plan proves it safe (inplace.ts), else in two that swap every step. With accumSteps > 1 a second, "micro" program sums gradients
+// compileTrainStep: the planned train-step model(s) (plan.ts) opened as onnxruntime sessions. Parameters and optimizer state are flat [P] buffers, fed and fetched as views
+// (whole, per update bucket, per parameter), each buffer preallocated and written over in place where the plan proves it safe (inplace.ts), else in two that swap every step. With accumSteps > 1 a second, "micro" program sums gradients
 // over micro-batches and the step program divides by the tokens counted over ALL of them.
 import type ort from "onnxruntime-node";
 import type { AnyTypedArray } from "./dtype.ts";
@@ -7,7 +7,14 @@ import { checkFeeds, type Feeds } from "./feeds.ts";
 import type { ParamLayout } from "./layout.ts";
 import type { OnnxValueInfo } from "./onnx/model.ts";
 import type { Optimizer } from "./optim.ts";
-import { type PlannedModel, paramInput, planTrainStep, type TrainStepConfig } from "./plan.ts";
+import {
+  bucketInput,
+  type PlannedModel,
+  paramInput,
+  planTrainStep,
+  type TrainStepConfig,
+  type UpdateBucket,
+} from "./plan.ts";
 import { rngKey } from "./random.ts";
 import { Program, type SessionConfig } from "./runner.ts";
 
@@ -16,54 +23,66 @@ export interface StepResult {
   gradNorm: number;
 }
 
+/** A zero-copy tensor over [offset, offset + size) of a flat buffer, fed as `input` (and fetched as `output`). */
+interface View {
+  input: string;
+  output?: string;
+  offset: number;
+  size: number;
+  dims: number[];
+}
+
 /**
- * Ping-pong pair of flat float32 buffers, each wrapped once as an onnxruntime tensor, plus per-parameter
- * views of each (zero-copy tensors over subarrays) when a layout is given. `inPlace`: one buffer that
- * is both fed and fetched, for an output the plan found safe to write over its input (inplace.ts).
+ * Ping-pong pair of flat float32 buffers, each seen through views (zero-copy tensors over subarrays):
+ * the whole buffer or its update buckets, and the per-parameter views when given. `inPlace`: one
+ * buffer that is both fed and fetched, for outputs the plan found safe to write over their inputs
+ * (inplace.ts).
  */
 class Swapped {
   private bufs: [Float32Array, Float32Array];
-  private wrapped: [ort.Tensor, ort.Tensor];
-  private views: [Record<string, ort.Tensor>, Record<string, ort.Tensor>];
-  constructor(initial: Float32Array, layout?: ParamLayout, inPlace = false) {
+  private views: [Map<string, ort.Tensor>, Map<string, ort.Tensor>];
+  constructor(
+    initial: Float32Array,
+    private readonly ranges: readonly View[],
+    inPlace = false,
+  ) {
     this.bufs = [initial, inPlace ? initial : new Float32Array(initial.length)];
-    this.wrapped = [
-      Program.tensor({ data: this.bufs[0], dims: [initial.length] }),
-      Program.tensor({ data: this.bufs[1], dims: [initial.length] }),
-    ];
     const viewsOf = (buf: Float32Array) =>
-      Object.fromEntries(
-        (layout?.slots ?? []).map((s) => [
-          paramInput(s.name),
-          Program.tensor({ data: buf.subarray(s.offset, s.offset + s.size), dims: s.shape }),
-        ]),
+      new Map(
+        ranges.map((r) => [r.input, Program.tensor({ data: buf.subarray(r.offset, r.offset + r.size), dims: r.dims })]),
       );
     this.views = [viewsOf(this.bufs[0]), viewsOf(this.bufs[1])];
   }
   get current(): Float32Array {
     return this.bufs[0];
   }
-  get feed(): ort.Tensor {
-    return this.wrapped[0];
-  }
-  get fetch(): ort.Tensor {
-    return this.wrapped[1];
-  }
-  /** per-parameter views of the current buffer, restricted to the inputs a program declares */
-  viewFeeds(inputs: readonly OnnxValueInfo[]): Record<string, ort.Tensor> {
+  /** views of the current buffer, restricted to the inputs a program declares */
+  feeds(inputs: readonly OnnxValueInfo[]): Record<string, ort.Tensor> {
     const out: Record<string, ort.Tensor> = {};
     for (const i of inputs) {
-      const v = this.views[0][i.name];
+      const v = this.views[0].get(i.name);
       if (v) out[i.name] = v;
     }
     return out;
   }
+  /** the next buffer's views as outputs, for the views whose output a program declares */
+  fetches(outputs: ReadonlySet<string>): Record<string, ort.Tensor> {
+    const out: Record<string, ort.Tensor> = {};
+    for (const r of this.ranges) if (r.output && outputs.has(r.output)) out[r.output] = this.views[1].get(r.input)!;
+    return out;
+  }
   swap(): void {
     this.bufs.reverse();
-    this.wrapped.reverse();
     this.views.reverse();
   }
 }
+
+/** The views of flat buffer `base` that the optimizer updates: one per bucket (plan.ts). */
+const bucketViews = (base: string, buckets: readonly UpdateBucket[]): View[] =>
+  buckets.map((b, i) => {
+    const input = bucketInput(base, i, buckets.length);
+    return { input, output: `${input}.next`, offset: b.offset, size: b.size, dims: [b.size] };
+  });
 
 const scalar = (v: number): ort.Tensor => Program.tensor({ data: Float32Array.of(v), dims: [] });
 
@@ -94,7 +113,7 @@ export class TrainStep {
     private readonly seed: number,
     private readonly paramBuf: Swapped,
     private readonly state: Swapped[],
-    private readonly main: { program: Program; inputs: OnnxValueInfo[] },
+    private readonly main: { program: Program; inputs: OnnxValueInfo[]; outputs: Set<string> },
     private readonly micro: { program: Program; inputs: OnnxValueInfo[]; acc: Swapped } | null,
     readonly userInputs: OnnxValueInfo[],
     readonly hasRandom: boolean,
@@ -115,19 +134,31 @@ export class TrainStep {
       const t0 = performance.now();
       const program = await Program.open(m.model, memoryOptions(cfg, m.valueBytes));
       timings.sessionMs += performance.now() - t0;
-      return { program, inputs: m.inputs };
+      return { program, inputs: m.inputs, outputs: m.outputs };
     };
     const main = await open(plan.main);
-    const inPlace = ["params.next", ...cfg.optimizer.state.map((n) => `${n}.next`)].filter((o) =>
-      overwrites(cfg, plan.main, o),
-    );
+    const flat = ["params", ...cfg.optimizer.state];
+    // a buffer is written over in place when every one of its buckets may be
+    const inPlace = flat
+      .filter((base) => bucketViews(base, plan.buckets).every((v) => overwrites(cfg, plan.main, v.output!)))
+      .map((base) => `${base}.next`);
     if (plan.micro && overwrites(cfg, plan.micro, "grad.acc.next")) inPlace.push("grad.acc.next");
+    const accViews: View[] = [
+      { input: "grad.acc", output: "grad.acc.next", offset: 0, size: P, dims: [P] },
+      ...(plan.buckets.length > 1 ? bucketViews("grad.acc", plan.buckets).map(({ output: _, ...v }) => v) : []),
+    ];
     const micro = plan.micro
       ? {
           ...(await open(plan.micro)),
-          acc: new Swapped(new Float32Array(P), undefined, inPlace.includes("grad.acc.next")),
+          acc: new Swapped(new Float32Array(P), accViews, inPlace.includes("grad.acc.next")),
         }
       : null;
+    const paramViews: View[] = layout.slots.map((s) => ({
+      input: paramInput(s.name),
+      offset: s.offset,
+      size: s.size,
+      dims: s.shape,
+    }));
     const seed = cfg.seed ?? 0;
     const t0 = performance.now();
     const initial = layout.init(seed);
@@ -136,8 +167,10 @@ export class TrainStep {
       layout,
       cfg.optimizer,
       seed,
-      new Swapped(initial, layout, inPlace.includes("params.next")),
-      cfg.optimizer.state.map((n) => new Swapped(new Float32Array(P), undefined, inPlace.includes(`${n}.next`))),
+      new Swapped(initial, [...bucketViews("params", plan.buckets), ...paramViews], inPlace.includes("params.next")),
+      cfg.optimizer.state.map(
+        (n) => new Swapped(new Float32Array(P), bucketViews(n, plan.buckets), inPlace.includes(`${n}.next`)),
+      ),
       main,
       micro,
       plan.userInputs,
@@ -171,15 +204,15 @@ export class TrainStep {
     const micros = Array.isArray(feeds) ? feeds : [feeds];
     if (!Number.isInteger(hp.step) || hp.step < 1)
       throw new Error(`run: step must be an integer >= 1 (bias correction uses it), got ${hp.step}`);
-    const base: Record<string, ort.Tensor> = {
-      ...this.paramBuf.viewFeeds(this.main.inputs),
-      lr: scalar(hp.lr),
-      step: scalar(hp.step),
-    };
-    if (this.main.inputs.some((i) => i.name === "params")) base.params = this.paramBuf.feed;
-    this.state.forEach((s, i) => (base[this.optimizer.state[i] as string] = s.feed));
-    const fetches: Record<string, ort.Tensor | null> = { "params.next": this.paramBuf.fetch, grad_norm: null };
-    this.state.forEach((s, i) => (fetches[`${this.optimizer.state[i]}.next`] = s.fetch));
+    const flat = [this.paramBuf, ...this.state];
+    const base: Record<string, ort.Tensor> = Object.assign(
+      { lr: scalar(hp.lr), step: scalar(hp.step) },
+      ...flat.map((b) => b.feeds(this.main.inputs)),
+    );
+    const fetches: Record<string, ort.Tensor | null> = Object.assign(
+      { grad_norm: null },
+      ...flat.map((b) => b.fetches(this.main.outputs)),
+    );
     let loss: number;
     if (!this.micro) {
       if (micros.length !== 1)
@@ -199,18 +232,18 @@ export class TrainStep {
     for (const [k, f] of micros.entries()) {
       const out = await this.micro.program.run(
         {
-          ...this.paramBuf.viewFeeds(this.micro.inputs),
-          "grad.acc": acc.feed,
+          ...this.paramBuf.feeds(this.micro.inputs),
+          ...acc.feeds(this.micro.inputs),
           ...this.userFeeds(f, `run (micro-batch ${k})`),
           ...this.rngFeed(hp.step, k),
         },
-        { "grad.acc.next": acc.fetch, loss_sum: null, count: null },
+        { ...acc.fetches(new Set(["grad.acc.next"])), loss_sum: null, count: null },
       );
       acc.swap();
       lossSum += Number((out.loss_sum as Float32Array)[0]);
       count += Number((out.count as Float32Array)[0]);
     }
-    const out = await this.main.program.run({ ...base, "grad.acc": acc.feed, count: scalar(count) }, fetches);
+    const out = await this.main.program.run({ ...base, ...acc.feeds(this.main.inputs), count: scalar(count) }, fetches);
     this.finish();
     return { loss: lossSum / Math.max(count, 1), gradNorm: Number((out.grad_norm as Float32Array)[0]) };
   }

@@ -1,5 +1,6 @@
 // Writing the new weights and optimizer state over the old ones: the rule that allows it, and train
-// steps that give the same losses and weights, bit for bit, with one buffer as with two.
+// steps that give the same losses and weights, bit for bit, with one buffer as with two; and the
+// update of a large model in buckets, which trains as one update over the whole buffer does.
 
 import { rng } from "@baton/rng";
 import { describe, expect, it } from "vitest";
@@ -7,8 +8,10 @@ import { compileTrainStep } from "./compile.ts";
 import { crossEntropy, dropout, layerNorm } from "./composites.ts";
 import { normal, ones, zeros } from "./init.ts";
 import { canWriteOver } from "./inplace.ts";
+import { ParamLayout } from "./layout.ts";
 import type { OnnxNode } from "./onnx/model.ts";
 import { adamw, type Optimizer, sgd } from "./optim.ts";
+import { updateBuckets } from "./plan.ts";
 import { Graph } from "./tensor.ts";
 import { type BlockWeights, block, blockShapes } from "./testing/block.ts";
 
@@ -69,7 +72,7 @@ function model(B: number, T: number, C: number, V: number) {
   return { g, loss: crossEntropy(logits, targets) };
 }
 
-async function train(optimizer: Optimizer, inPlaceUpdates: boolean, accumSteps = 1) {
+async function train(optimizer: Optimizer, inPlaceUpdates: boolean, accumSteps = 1, updateBucket?: number) {
   const [B, T, C, V] = [4, 8, 16, 11];
   const { g, loss } = model(B, T, C, V);
   const step = await compileTrainStep({
@@ -81,6 +84,7 @@ async function train(optimizer: Optimizer, inPlaceUpdates: boolean, accumSteps =
     threads: 2,
     accumSteps,
     inPlaceUpdates,
+    ...(updateBucket && { updateBucket }),
   });
   const r = rng(5);
   const batch = () => ({
@@ -118,6 +122,47 @@ describe("train steps that write over their inputs", () => {
       expect(one.losses[5]).toBeLessThan(one.losses[0] as number);
       for (const [k, v] of two.params) expect(one.params.get(k), k).toEqual(v);
       for (const [k, v] of two.state) expect(one.state.get(k), k).toEqual(v);
+    });
+  }
+});
+
+describe("an optimizer update in buckets (a model larger than UPDATE_BUCKET)", () => {
+  it("cuts the decayed prefix and the rest into ranges of at most the bucket size, and keeps a small model whole", () => {
+    const g = new Graph();
+    g.param("a", [100, 10], { init: zeros() }); // decayed: a matrix
+    g.param("b", [700], { init: zeros(), decay: false });
+    const layout = new ParamLayout(g);
+    expect(updateBuckets(layout)).toEqual([{ offset: 0, size: layout.total, decayed: layout.decayed }]);
+    const cut = updateBuckets(layout, 256);
+    expect(cut.map((b) => [b.offset, b.size, b.decayed])).toEqual([
+      [0, 256, 256],
+      [256, 256, 256],
+      [512, 256, 256],
+      [768, 256, 256],
+      [1024, 256, 0],
+      [1280, 256, 0],
+      [1536, 192, 0],
+    ]);
+    expect(() => updateBuckets(layout, 100)).toThrow(/multiple of 64 floats, got 100/);
+  });
+
+  for (const [name, accum, inPlace] of [
+    ["in place", 1, true],
+    ["in two buffers", 1, false],
+    ["3 micro-batches", 3, true],
+  ] as const) {
+    it(`${name}: the same training as one update over the whole buffer`, async () => {
+      const whole = await train(adamw({ weightDecay: 0.1 }), inPlace, accum);
+      const cut = await train(adamw({ weightDecay: 0.1 }), inPlace, accum, 64);
+      expect(cut.inPlace).toEqual(whole.inPlace);
+      // the global norm is summed over the parameters' gradients instead of the flat one: last bits only
+      cut.losses.forEach((l, i) => expect(l).toBeCloseTo(whole.losses[i] as number, 5));
+      for (const [k, v] of whole.params) {
+        const got = cut.params.get(k)!;
+        const worst = Math.max(...v.map((x, i) => Math.abs(x - (got[i] as number))));
+        expect(worst, k).toBeLessThan(1e-5);
+      }
+      for (const [k, v] of whole.state) expect(cut.state.get(k)!.length, k).toBe(v.length);
     });
   }
 });

@@ -104,13 +104,15 @@ export function sgd(cfg: { momentum?: number; weightDecay?: number } = {}): Opti
 /**
  * The scalar that makes `g * preScale` have global L2 norm at most `maxNorm`, times preScale (so the
  * optimizer applies both in one pass), and that norm before clipping. Null scale: nothing to apply.
+ * `g` is the flat gradient or the list of tensors it is held in.
  */
 export function clipByGlobalNorm(
-  g: Tensor,
+  g: Tensor | Tensor[],
   maxNorm: number | undefined,
   preScale?: Tensor,
 ): { scale: Tensor | null; norm: Tensor } {
-  const raw = g.sumSquares().sqrt(); // one pass over [P]
+  // one pass over [P], or one over each of the tensors the gradient is held in
+  const raw = (Array.isArray(g) ? g.map((t) => t.sumSquares()).reduce((a, b) => a.add(b)) : g.sumSquares()).sqrt();
   const norm = preScale ? raw.mul(preScale) : raw;
   if (maxNorm === undefined) return { scale: preScale ?? null, norm };
   const clip = norm.add(1e-6).reciprocal().mul(maxNorm).minimum(1);

@@ -6,7 +6,7 @@ import type { CrossEntropy } from "./composites.ts";
 import { DTYPE_BYTES } from "./dtype.ts";
 import { grad } from "./grad.ts";
 import { canWriteOver } from "./inplace.ts";
-import { ParamLayout } from "./layout.ts";
+import { BLOCK, ParamLayout } from "./layout.ts";
 import { Emitter } from "./lower.ts";
 import { encodeModel, type OnnxValueInfo } from "./onnx/model.ts";
 import { TraceError } from "./ops.ts";
@@ -28,6 +28,8 @@ export interface TrainStepConfig extends SessionConfig {
    * (inplace.ts): one buffer each instead of two. Default true; false keeps ping-pong buffers.
    */
   inPlaceUpdates?: boolean;
+  /** floats per optimizer bucket (updateBuckets); default UPDATE_BUCKET */
+  updateBucket?: number;
 }
 
 export interface PlannedModel {
@@ -37,12 +39,16 @@ export interface PlannedModel {
   nodes: number;
   /** bytes of every traced value the model computes, summed: what a run touches (chooses memory options) */
   valueBytes: number;
+  /** the model's output names */
+  outputs: Set<string>;
   /** outputs "X.next" that may be written over input X's buffer under sequential execution (inplace.ts) */
   overwrites: Set<string>;
 }
 
 export interface TrainPlan {
   layout: ParamLayout;
+  /** the ranges of the flat buffers that the optimizer updates one after another (updateBuckets) */
+  buckets: UpdateBucket[];
   main: PlannedModel;
   micro: PlannedModel | null;
   /** the feeds a caller gives each run (graph inputs, not params/state/scalars) */
@@ -50,6 +56,44 @@ export interface TrainPlan {
   /** gradient + lowering + encoding time (ms) */
   buildMs: number;
 }
+
+/**
+ * Floats per optimizer bucket. Every elementwise step of the update allocates a temporary as large as
+ * what it updates: over one flat [P] range that was 1.4 GB of temporaries at gpt2-124m's 124M
+ * parameters (3,620 MB peak with plain SGD, 5,994 with AdamW). Larger models are updated in ranges
+ * of at most this many floats (16 MiB), one after another, so the temporaries are a few of those; a
+ * model this small or smaller (nanogpt-baby, the demo's) keeps its single flat update.
+ */
+export const UPDATE_BUCKET = 2 ** 22;
+
+/** A range [offset, offset + size) of the flat buffers, and how many of its first floats take weight decay. */
+export interface UpdateBucket {
+  offset: number;
+  size: number;
+  decayed: number;
+}
+
+/**
+ * The whole buffer as one bucket when it fits, else the decayed prefix and the rest each cut into
+ * ranges of at most `max` floats, so that a bucket is decayed throughout or not at all.
+ */
+export function updateBuckets(layout: ParamLayout, max = UPDATE_BUCKET): UpdateBucket[] {
+  if (!(max >= BLOCK && (max % BLOCK === 0 || max === Number.POSITIVE_INFINITY)))
+    throw new TraceError("compileTrainStep", `updateBucket must be a multiple of ${BLOCK} floats, got ${max}`);
+  if (layout.total <= max) return [{ offset: 0, size: layout.total, decayed: layout.decayed }];
+  const cut = (from: number, to: number, decay: boolean) => {
+    const out: UpdateBucket[] = [];
+    for (let at = from; at < to; at += max) {
+      const size = Math.min(max, to - at);
+      out.push({ offset: at, size, decayed: decay ? size : 0 });
+    }
+    return out;
+  };
+  return [...cut(0, layout.decayed, true), ...cut(layout.decayed, layout.total, false)];
+}
+
+/** Graph input of bucket `i` of flat buffer `base` ("params", "adam.m", "grad.acc"); the buffer's own name when there is one bucket. */
+export const bucketInput = (base: string, i: number, count: number): string => (count === 1 ? base : `${base}@${i}`);
 
 /** Graph input name of a parameter: fed as a zero-copy view into the flat parameter buffer. */
 export const paramInput = (name: string): string => `param.${name}`;
@@ -104,32 +148,70 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
   if (sum.dtype !== "float32")
     throw new TraceError("compileTrainStep", `loss must be float32 for training, got ${sum.dtype}`);
   const P = layout.total;
+  // A bucket's new weights may be written over the old ones once nothing reads them any more
+  // (inplace.ts). Clipping makes every update wait for the whole gradient, so that holds for all
+  // buckets; without it (and without accumulation, where the weights are not read before the
+  // update) only one update over the whole buffer is sure to run last.
+  const ordered = cfg.clipNorm !== undefined || accum > 1;
+  const buckets = updateBuckets(layout, ordered ? cfg.updateBucket : Number.POSITIVE_INFINITY);
   const paramTensors = layout.slots.map((s) => s.info.tensor);
-  const flatP = g.internalInput("params", [P]);
   const lr = g.internalInput("lr", []);
   const step = g.internalInput("step", []);
-  const state = cfg.optimizer.state.map((n) => g.internalInput(n, [P]));
-  // [P]: each parameter's gradient at its offset, zeros in the layout's padding
-  const flatGrad = (loss: Tensor) => {
-    const grads = grad(loss, paramTensors).map((t) => t.reshape([-1]));
-    const pieces: { offset: number; t: Tensor }[] = layout.slots.map((s, i) => ({
-      offset: s.offset,
-      t: grads[i] as Tensor,
-    }));
-    for (const gap of layout.gaps()) pieces.push({ offset: gap.offset, t: g.const(0, [gap.size]) });
-    return concat(
-      pieces.sort((a, b) => a.offset - b.offset).map((p) => p.t),
-      0,
-    );
+  const bucketed = (base: string) =>
+    buckets.map((b, i) => g.internalInput(bucketInput(base, i, buckets.length), [b.size]));
+  const [params, ...state] = ["params", ...cfg.optimizer.state].map(bucketed) as [Tensor[], ...Tensor[][]];
+  // [to - from]: the parameters' gradients (flattened) at their offsets in that range, zeros in the padding
+  const gradRange = (grads: Tensor[], from: number, to: number) => {
+    const pieces: { offset: number; t: Tensor }[] = [];
+    layout.slots.forEach((s, i) => {
+      const [a, b] = [Math.max(from, s.offset), Math.min(to, s.offset + s.size)];
+      if (a >= b) return;
+      const t = grads[i] as Tensor;
+      pieces.push({
+        offset: a,
+        t: a === s.offset && b === s.offset + s.size ? t : t.slice(0, a - s.offset, b - s.offset),
+      });
+    });
+    for (const gap of layout.gaps()) {
+      const [a, b] = [Math.max(from, gap.offset), Math.min(to, gap.offset + gap.size)];
+      if (a < b) pieces.push({ offset: a, t: g.const(0, [b - a]) });
+    }
+    const sorted = pieces.sort((x, y) => x.offset - y.offset).map((p) => p.t);
+    return sorted.length === 1 ? (sorted[0] as Tensor) : concat(sorted, 0);
   };
+  const paramGrads = (loss: Tensor) => grad(loss, paramTensors).map((t) => t.reshape([-1]));
+  const flatGrad = (loss: Tensor) => gradRange(paramGrads(loss), 0, P); // [P]
+  const end = (i: number) => (buckets[i] as UpdateBucket).offset + (buckets[i] as UpdateBucket).size;
   const cnt = count.reshape([]);
-  const optimise = (gr: Tensor, preScale?: Tensor) => {
-    const { scale, norm } = clipByGlobalNorm(gr, cfg.clipNorm, preScale);
-    const u = cfg.optimizer.update({ p: flatP, g: gr, gScale: scale, state, lr, step, decayed: layout.decayed });
-    const outs: Record<string, Tensor> = { "params.next": u.p, grad_norm: norm };
-    cfg.optimizer.state.forEach((n, i) => (outs[`${n}.next`] = u.state[i] as Tensor));
+  /**
+   * The update of every bucket. `norm` is what the global norm is taken over: the flat gradient for
+   * one bucket; with several, the parameters' own gradients, so that no bucket's gradient range is
+   * cut before the clipping scale exists and its update can run right after the cut.
+   */
+  const optimise = (bucketGrad: (i: number) => Tensor, norm: Tensor | Tensor[], preScale?: Tensor) => {
+    const clip = clipByGlobalNorm(norm, cfg.clipNorm, preScale);
+    const outs: Record<string, Tensor> = { grad_norm: clip.norm };
+    buckets.forEach((b, i) => {
+      const u = cfg.optimizer.update({
+        p: params[i] as Tensor,
+        g: bucketGrad(i),
+        gScale: clip.scale,
+        state: state.map((s) => s[i] as Tensor),
+        lr,
+        step,
+        decayed: b.decayed,
+      });
+      outs[`${bucketInput("params", i, buckets.length)}.next`] = u.p;
+      cfg.optimizer.state.forEach((n, k) => (outs[`${bucketInput(n, i, buckets.length)}.next`] = u.state[k] as Tensor));
+    });
     return outs;
   };
+  const bucketOf = (base: string) => buckets[Number(base.split("@")[1] ?? 0)] as UpdateBucket;
+  const paramViewsOver = (b: UpdateBucket, inputs: OnnxValueInfo[]) =>
+    layout.slots
+      .filter((s) => s.offset < b.offset + b.size && b.offset < s.offset + s.size)
+      .map((s) => paramInput(s.name))
+      .filter((name) => inputs.some((i) => i.name === name));
   const build = (name: string, outs: Record<string, Tensor>): PlannedModel => {
     const em = flatParamEmitter(layout, g.hasRandom);
     const built = buildModel(em, name, outs);
@@ -142,18 +224,20 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
     for (const out of Object.keys(outs)) {
       const base = out.endsWith(".next") ? out.slice(0, -".next".length) : null;
       if (base === null || !built.inputs.some((i) => i.name === base)) continue;
-      // the flat parameters are also fed as per-parameter views over the same buffer
-      const memory =
-        base === "params" ? [base, ...built.inputs.filter((i) => isParamInput(i.name)).map((i) => i.name)] : [base];
+      // the parameters are also fed as per-parameter views over the same buffer: those over this range
+      const memory = [base, ...(base.startsWith("params") ? paramViewsOver(bucketOf(base), built.inputs) : [])];
       if (canWriteOver(em.nodes, memory, out)) overwrites.add(out);
     }
-    return { ...built, nodes: em.nodes.length, valueBytes, overwrites };
+    return { ...built, outputs: new Set(Object.keys(outs)), nodes: em.nodes.length, valueBytes, overwrites };
   };
   let main: PlannedModel;
   let micro: PlannedModel | null = null;
   if (accum === 1) {
     const mean = sum.reshape([]).div(cnt.maximum(1));
-    main = build("train_step", { ...optimise(flatGrad(mean)), loss: mean });
+    const grads = paramGrads(mean);
+    const flat = buckets.length === 1 ? gradRange(grads, 0, P) : null;
+    const range = (i: number) => flat ?? gradRange(grads, (buckets[i] as UpdateBucket).offset, end(i));
+    main = build("train_step", { ...optimise(range, flat ?? grads), loss: mean });
   } else {
     const acc = g.internalInput("grad.acc", [P]);
     micro = build("train_micro", {
@@ -162,9 +246,16 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
       count: cnt,
     });
     const total = g.internalInput("count", []);
-    main = build("train_apply", optimise(acc, total.maximum(1).reciprocal())); // mean over ALL counted tokens
+    const accBuckets = buckets.length === 1 ? [acc] : bucketed("grad.acc");
+    const accOf = (i: number) => accBuckets[i] as Tensor;
+    // mean over ALL counted tokens
+    main = build(
+      "train_apply",
+      optimise(accOf, accBuckets.length === 1 ? acc : accBuckets, total.maximum(1).reciprocal()),
+    );
   }
   const internal = new Set(["params", "lr", "step", "rng.seed", "grad.acc", "count", ...cfg.optimizer.state]);
-  const userInputs = (micro ?? main).inputs.filter((i) => !internal.has(i.name) && !isParamInput(i.name));
-  return { layout, main, micro, userInputs, buildMs: performance.now() - t0 };
+  const isInternal = (name: string) => internal.has(name.replace(/@\d+$/, "")) || isParamInput(name);
+  const userInputs = (micro ?? main).inputs.filter((i) => !isInternal(i.name));
+  return { layout, buckets, main, micro, userInputs, buildMs: performance.now() - t0 };
 }
