@@ -1,7 +1,38 @@
 // The only file that imports onnxruntime-node. A Program is one InferenceSession plus the
 // bookkeeping to feed typed arrays and fetch into preallocated buffers.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import ort from "onnxruntime-node";
 import { type AnyTypedArray, type DType, dtypeOfArray } from "./dtype.ts";
+
+/**
+ * onnxruntime-node writes a preallocated output in place and then returns a copy of it in a new
+ * ArrayBuffer all the same, which the engine drops. V8 collects those lazily: at gpt2-124m's 124M
+ * parameters a train step leaves 1.5 GB of such copies (weights and both Adam moments), and 1-2 GB
+ * of them were still held when the next step's activations peaked (5.9 GB peak RSS instead of 4.0;
+ * BENCH.md). Once this many bytes of copies have been dropped, the engine asks V8 for a full
+ * collection, which costs tens of milliseconds: every gpt2-124m step, every eighth
+ * nanogpt-shakespeare-char step, about every hundredth nanogpt-baby step.
+ */
+export const COLLECT_AFTER_BYTES = 2 ** 30;
+let dropped = 0;
+let gc: (() => void) | undefined;
+
+/** A full garbage collection (V8's own, exposed for this process on first use). */
+export function collectGarbage(): void {
+  if (!gc) {
+    setFlagsFromString("--expose-gc");
+    gc = runInNewContext("gc") as () => void;
+  }
+  gc();
+}
+
+function discarded(bytes: number): void {
+  dropped += bytes;
+  if (dropped < COLLECT_AFTER_BYTES) return;
+  dropped = 0;
+  collectGarbage();
+}
 
 export interface SessionConfig {
   /** intra-op threads (default 2: the machines here have two cores) */
@@ -114,18 +145,33 @@ export class Program {
 
   /**
    * Run once. `fetches` maps output names to preallocated tensors (written in place) or null
-   * (allocated by onnxruntime). Returns every fetched output's data.
+   * (allocated by onnxruntime). Returns every fetched output's data: a preallocated output's own
+   * buffer, which holds the result.
    */
   async run(
     feeds: Record<string, ort.Tensor>,
     fetches: Record<string, ort.Tensor | null>,
   ): Promise<Record<string, AnyTypedArray>> {
     const t0 = performance.now();
-    const out = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    const { res, copied } = await this.runOnce(feeds, fetches);
     this.ortMs += performance.now() - t0;
-    const res: Record<string, AnyTypedArray> = {};
-    for (const [k, v] of Object.entries(out)) res[k] = v.data as AnyTypedArray;
+    discarded(copied); // runOnce has returned: its copies are garbage now
     return res;
+  }
+
+  private async runOnce(
+    feeds: Record<string, ort.Tensor>,
+    fetches: Record<string, ort.Tensor | null>,
+  ): Promise<{ res: Record<string, AnyTypedArray>; copied: number }> {
+    const out = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    const res: Record<string, AnyTypedArray> = {};
+    let copied = 0;
+    for (const [k, v] of Object.entries(out)) {
+      const given = fetches[k];
+      if (given) copied += (v.data as AnyTypedArray).byteLength;
+      res[k] = (given ?? v).data as AnyTypedArray;
+    }
+    return { res, copied };
   }
 
   /** Flush the profile started by `profileFilePrefix` (written into the working directory). */
