@@ -257,13 +257,25 @@ export class TrainStep {
   params(): Map<string, Float32Array> {
     return this.layout.unpack(this.paramBuf.current);
   }
+  /** Every parameter as a view of the step's own buffer (no copy): valid until the next run. */
+  paramViews(): Map<string, Float32Array> {
+    return this.layout.views(this.paramBuf.current);
+  }
   loadParams(map: ReadonlyMap<string, Float32Array>): void {
     this.layout.pack(map, this.paramBuf.current);
   }
+  /** Copies of the optimizer state, by checkpoint name (`adam.m.<param>`, ...). */
   optimizerState(): Map<string, Float32Array> {
+    return this.stateOf((flat, prefix) => this.layout.unpack(flat, prefix));
+  }
+  /** The optimizer state as views of the step's own buffers (no copy): valid until the next run. */
+  optimizerStateViews(): Map<string, Float32Array> {
+    return this.stateOf((flat, prefix) => new Map([...this.layout.views(flat)].map(([k, v]) => [prefix + k, v])));
+  }
+  private stateOf(read: (flat: Float32Array, prefix: string) => Map<string, Float32Array>): Map<string, Float32Array> {
     const out = new Map<string, Float32Array>();
     this.state.forEach((s, i) => {
-      for (const [k, v] of this.layout.unpack(s.current, `${this.optimizer.state[i]}.`)) out.set(k, v);
+      for (const [k, v] of read(s.current, `${this.optimizer.state[i]}.`)) out.set(k, v);
     });
     return out;
   }

@@ -88,8 +88,18 @@ export class ParamLayout {
     return new Map(this.slots.map((s) => [prefix + s.name, flat.slice(s.offset, s.offset + s.size)]));
   }
 
+  /** Views (no copies) of each slice of `flat`, by name: valid while `flat` holds these values. */
+  views(flat: Float32Array): Map<string, Float32Array> {
+    return new Map(this.slots.map((s) => [s.name, flat.subarray(s.offset, s.offset + s.size)]));
+  }
+
   /** Write `map` into `flat`; every parameter must be present with the right size. */
   pack(map: ReadonlyMap<string, Float32Array>, flat: Float32Array, prefix = "", what = "parameter"): void {
+    for (const [s, v] of this.check(map, prefix, what)) flat.set(v, s.offset);
+  }
+
+  /** Each slot's array in `map`: every parameter present with the right size, nothing unknown. */
+  check(map: ReadonlyMap<string, Float32Array>, prefix = "", what = "parameter"): Map<ParamSlot, Float32Array> {
     const unknown = [...map.keys()].filter((k) => !this.byName.has(k.slice(prefix.length)) || !k.startsWith(prefix));
     if (unknown.length)
       throw new Error(
@@ -98,6 +108,7 @@ export class ParamLayout {
           .map((s) => prefix + s.name)
           .join(", ")}...`,
       );
+    const out = new Map<ParamSlot, Float32Array>();
     for (const s of this.slots) {
       const v = map.get(prefix + s.name);
       if (!v) throw new Error(`load: ${what} "${prefix + s.name}" ${fmtShape(s.shape)} is missing`);
@@ -105,7 +116,8 @@ export class ParamLayout {
         throw new Error(
           `load: ${what} "${prefix + s.name}" has ${v.length} values, the model wants ${fmtShape(s.shape)} = ${s.size}`,
         );
-      flat.set(v, s.offset);
+      out.set(s, v);
     }
+    return out;
   }
 }

@@ -67,5 +67,19 @@ describe("learning", () => {
     for (let i = 0; i < B; i++)
       right += Number((out[2 * i + 1] as number) > (out[2 * i] as number)) === Number(test.y[i]) ? 1 : 0;
     expect(right / B).toBeGreaterThanOrEqual(0.99);
+
+    // the train step's own buffer, without a copy: the same logits, and a later step is seen at once
+    infer.useParams(step.paramViews());
+    expect((await infer.run({ x: test.x })).logits).toEqual(out);
+    const before = infer.params();
+    await step.run(train, { lr: 0.02, step: 601 });
+    const moved = (await infer.run({ x: test.x })).logits as Float32Array;
+    expect(moved).not.toEqual(out);
+    expect(infer.params()).not.toEqual(before);
+    // loadParams copies: the program keeps its weights while the step trains on
+    infer.loadParams(step.params());
+    await step.run(train, { lr: 0.02, step: 602 });
+    expect((await infer.run({ x: test.x })).logits).toEqual(moved);
+    expect(() => infer.useParams(new Map())).toThrow(/load: parameter ".*" \[.*\] is missing/);
   });
 });

@@ -72,7 +72,7 @@ export class Evaluator {
     batches: number,
     get: (k: number) => LmBatch | Promise<LmBatch>,
   ): Promise<{ sum: number; count: number }[]> {
-    this.program.loadParams(params);
+    this.program.useParams(params); // read during this call only: no copy
     const out: { sum: number; count: number }[] = [];
     for (let k = 0; k < batches; k++) out.push(await this.lossTerms(await get(k), `evaluation batch ${k}`));
     return out;
@@ -88,7 +88,7 @@ export class Evaluator {
     params: ReadonlyMap<string, Float32Array>,
     tokens: { length: number; read(at: number, count: number): Int32Array },
   ): Promise<number> {
-    this.program.loadParams(params);
+    this.program.useParams(params); // read during this call only: no copy
     const B = this.batch;
     const T = this.seq;
     const windows = Math.ceil((tokens.length - 1) / T);
