@@ -117,10 +117,19 @@ export function tokenLogProbs(logits: Tensor, targets: Tensor): Tensor {
     );
   }
   const [N, V] = logits.shape as [number, number];
-  const hit = arange(logits.graph, V)
-    .reshape([1, V])
-    .eq(targets.reshape([N, 1])); // [N,V] one-hot
-  return where(hit, logits.logSoftmax(-1), 0).sum(-1);
+  // Each row's target entry, gathered from the flat [N*V] log-probabilities. Its gradient scatters
+  // into one [N*V] buffer; a one-hot mask instead (where(hit, logSoftmax, 0).sum(-1)) held a mask,
+  // the broadcast gradient and the masked one, 440 MB at gpt2-124m's 1,024 x 50,257 (BENCH.md).
+  const clamped = targets.maximum(0).minimum(V - 1);
+  const rows = logits.graph.const(
+    BigInt64Array.from({ length: N }, (_, i) => BigInt(i * V)),
+    [N],
+  );
+  const picked = logits
+    .logSoftmax(-1)
+    .reshape([N * V])
+    .gather(clamped.add(rows)); // [N]
+  return where(targets.eq(clamped), picked, 0); // 0 for a target outside [0, V)
 }
 
 export interface CrossEntropy {
