@@ -270,7 +270,7 @@ export class TrainStep {
   }
   /** The optimizer state as views of the step's own buffers (no copy): valid until the next run. */
   optimizerStateViews(): Map<string, Float32Array> {
-    return this.stateOf((flat, prefix) => new Map([...this.layout.views(flat)].map(([k, v]) => [prefix + k, v])));
+    return this.stateOf((flat, prefix) => this.layout.views(flat, prefix));
   }
   private stateOf(read: (flat: Float32Array, prefix: string) => Map<string, Float32Array>): Map<string, Float32Array> {
     const out = new Map<string, Float32Array>();

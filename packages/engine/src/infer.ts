@@ -27,10 +27,8 @@ export interface InferenceConfig extends SessionConfig {
 export class InferenceProgram {
   /** the program's own flat buffer, made on first need: a run before any weights, loadParams, params */
   private own: { flat: Float32Array; feeds: Record<string, ort.Tensor> } | null = null;
-  /** the weights the next run is fed: the own buffer's views, or the caller's arrays (useParams) */
-  private paramFeeds: Record<string, ort.Tensor> | null = null;
-  /** the caller's arrays behind paramFeeds after useParams */
-  private borrowed: Map<ParamSlot, Float32Array> | null = null;
+  /** the caller's arrays after useParams, which runs are fed instead of the own buffer until loadParams */
+  private borrowed: { arrays: Map<ParamSlot, Float32Array>; feeds: Record<string, ort.Tensor> } | null = null;
   private readonly paramSlots: ParamSlot[];
   private constructor(
     readonly layout: ParamLayout,
@@ -56,7 +54,8 @@ export class InferenceProgram {
   private ownBuffer(): { flat: Float32Array; feeds: Record<string, ort.Tensor> } {
     if (!this.own) {
       const flat = this.layout.init(this.seed);
-      this.own = { flat, feeds: this.wrap((s) => flat.subarray(s.offset, s.offset + s.size)) };
+      const views = this.layout.views(flat);
+      this.own = { flat, feeds: this.wrap((s) => views.get(s.name) as Float32Array) };
     }
     return this.own;
   }
@@ -94,7 +93,7 @@ export class InferenceProgram {
   async run(feeds: Feeds): Promise<Record<string, AnyTypedArray>> {
     checkFeeds(feeds, this.userInputs, "inference");
     const ins: Record<string, ort.Tensor> = { ...this.extra };
-    Object.assign(ins, this.paramFeeds ?? this.ownBuffer().feeds);
+    Object.assign(ins, (this.borrowed ?? this.ownBuffer()).feeds);
     for (const i of this.userInputs)
       ins[i.name] = Program.tensor({ data: feeds[i.name] as AnyTypedArray, dims: i.dims });
     const fetches: Record<string, null> = {};
@@ -104,9 +103,7 @@ export class InferenceProgram {
 
   /** Copy the weights in: later runs use them whatever happens to `map`. */
   loadParams(map: ReadonlyMap<string, Float32Array>): void {
-    const own = this.ownBuffer();
-    this.layout.pack(map, own.flat);
-    this.paramFeeds = own.feeds;
+    this.layout.pack(map, this.ownBuffer().flat);
     this.borrowed = null;
   }
   /**
@@ -116,13 +113,12 @@ export class InferenceProgram {
    */
   useParams(map: ReadonlyMap<string, Float32Array>): void {
     const arrays = this.layout.check(map);
-    this.paramFeeds = this.wrap((s) => arrays.get(s) as Float32Array);
-    this.borrowed = arrays;
+    this.borrowed = { arrays, feeds: this.wrap((s) => arrays.get(s) as Float32Array) };
   }
   /** Copies of the weights the program runs on. */
   params(): Map<string, Float32Array> {
     if (!this.borrowed) return this.layout.unpack(this.ownBuffer().flat);
-    return new Map([...this.borrowed].map(([s, v]) => [s.name, v.slice()]));
+    return new Map([...this.borrowed.arrays].map(([s, v]) => [s.name, v.slice()]));
   }
   async dispose(): Promise<void> {
     await this.program.dispose();

@@ -88,9 +88,9 @@ export class ParamLayout {
     return new Map(this.slots.map((s) => [prefix + s.name, flat.slice(s.offset, s.offset + s.size)]));
   }
 
-  /** Views (no copies) of each slice of `flat`, by name: valid while `flat` holds these values. */
-  views(flat: Float32Array): Map<string, Float32Array> {
-    return new Map(this.slots.map((s) => [s.name, flat.subarray(s.offset, s.offset + s.size)]));
+  /** Views (no copies) of each slice of `flat`, keyed as unpack does: valid while `flat` holds these values. */
+  views(flat: Float32Array, prefix = ""): Map<string, Float32Array> {
+    return new Map(this.slots.map((s) => [prefix + s.name, flat.subarray(s.offset, s.offset + s.size)]));
   }
 
   /** Write `map` into `flat`; every parameter must be present with the right size. */

@@ -32,6 +32,9 @@ export interface TrainStepConfig extends SessionConfig {
   updateBucket?: number;
 }
 
+/** output -> the inputs whose memory it would be written over, the one it replaces first */
+type Writes = Record<string, string[]>;
+
 export interface PlannedModel {
   model: Uint8Array;
   inputs: OnnxValueInfo[];
@@ -181,7 +184,6 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
   };
   const paramGrads = (loss: Tensor) => grad(loss, paramTensors).map((t) => t.reshape([-1]));
   const flatGrad = (loss: Tensor) => gradRange(paramGrads(loss), 0, P); // [P]
-  const end = (i: number) => (buckets[i] as UpdateBucket).offset + (buckets[i] as UpdateBucket).size;
   const cnt = count.reshape([]);
   /**
    * The update of every bucket. `norm` is what the global norm is taken over: the flat gradient for
@@ -191,6 +193,7 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
   const optimise = (bucketGrad: (i: number) => Tensor, norm: Tensor | Tensor[], preScale?: Tensor) => {
     const clip = clipByGlobalNorm(norm, cfg.clipNorm, preScale);
     const outs: Record<string, Tensor> = { grad_norm: clip.norm };
+    const writes: Writes = {};
     buckets.forEach((b, i) => {
       const u = cfg.optimizer.update({
         p: params[i] as Tensor,
@@ -201,18 +204,22 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
         step,
         decayed: b.decayed,
       });
-      outs[`${bucketInput("params", i, buckets.length)}.next`] = u.p;
-      cfg.optimizer.state.forEach((n, k) => (outs[`${bucketInput(n, i, buckets.length)}.next`] = u.state[k] as Tensor));
+      // the parameters are also fed as per-parameter views over the same buffer: those over this range
+      const views = layout.slots
+        .filter((s) => s.offset < b.offset + b.size && b.offset < s.offset + s.size)
+        .map((s) => paramInput(s.name));
+      const p = bucketInput("params", i, buckets.length);
+      outs[`${p}.next`] = u.p;
+      writes[`${p}.next`] = [p, ...views];
+      cfg.optimizer.state.forEach((n, k) => {
+        const input = bucketInput(n, i, buckets.length);
+        outs[`${input}.next`] = u.state[k] as Tensor;
+        writes[`${input}.next`] = [input];
+      });
     });
-    return outs;
+    return { outs, writes };
   };
-  const bucketOf = (base: string) => buckets[Number(base.split("@")[1] ?? 0)] as UpdateBucket;
-  const paramViewsOver = (b: UpdateBucket, inputs: OnnxValueInfo[]) =>
-    layout.slots
-      .filter((s) => s.offset < b.offset + b.size && b.offset < s.offset + s.size)
-      .map((s) => paramInput(s.name))
-      .filter((name) => inputs.some((i) => i.name === name));
-  const build = (name: string, outs: Record<string, Tensor>): PlannedModel => {
+  const build = (name: string, outs: Record<string, Tensor>, writes: Writes): PlannedModel => {
     const em = flatParamEmitter(layout, g.hasRandom);
     const built = buildModel(em, name, outs);
     let valueBytes = 0;
@@ -220,13 +227,12 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
       const t = g.nodes[id] as Tensor;
       valueBytes += t.size * DTYPE_BYTES[t.dtype];
     }
+    const declared = new Set(built.inputs.map((i) => i.name));
     const overwrites = new Set<string>();
-    for (const out of Object.keys(outs)) {
-      const base = out.endsWith(".next") ? out.slice(0, -".next".length) : null;
-      if (base === null || !built.inputs.some((i) => i.name === base)) continue;
-      // the parameters are also fed as per-parameter views over the same buffer: those over this range
-      const memory = [base, ...(base.startsWith("params") ? paramViewsOver(bucketOf(base), built.inputs) : [])];
-      if (canWriteOver(em.nodes, memory, out)) overwrites.add(out);
+    for (const [out, memory] of Object.entries(writes)) {
+      if (!declared.has(memory[0] as string)) continue;
+      const fed = memory.filter((m) => declared.has(m));
+      if (canWriteOver(em.nodes, fed, out)) overwrites.add(out);
     }
     return { ...built, outputs: new Set(Object.keys(outs)), nodes: em.nodes.length, valueBytes, overwrites };
   };
@@ -236,23 +242,24 @@ export function planTrainStep(cfg: TrainStepConfig): TrainPlan {
     const mean = sum.reshape([]).div(cnt.maximum(1));
     const grads = paramGrads(mean);
     const flat = buckets.length === 1 ? gradRange(grads, 0, P) : null;
-    const range = (i: number) => flat ?? gradRange(grads, (buckets[i] as UpdateBucket).offset, end(i));
-    main = build("train_step", { ...optimise(range, flat ?? grads), loss: mean });
+    const range = (i: number) => {
+      const b = buckets[i] as UpdateBucket;
+      return flat ?? gradRange(grads, b.offset, b.offset + b.size);
+    };
+    const { outs, writes } = optimise(range, flat ?? grads);
+    main = build("train_step", { ...outs, loss: mean }, writes);
   } else {
     const acc = g.internalInput("grad.acc", [P]);
-    micro = build("train_micro", {
-      "grad.acc.next": acc.add(flatGrad(sum.reshape([]))),
-      loss_sum: sum.reshape([]),
-      count: cnt,
-    });
+    micro = build(
+      "train_micro",
+      { "grad.acc.next": acc.add(flatGrad(sum.reshape([]))), loss_sum: sum.reshape([]), count: cnt },
+      { "grad.acc.next": ["grad.acc"] },
+    );
     const total = g.internalInput("count", []);
     const accBuckets = buckets.length === 1 ? [acc] : bucketed("grad.acc");
-    const accOf = (i: number) => accBuckets[i] as Tensor;
     // mean over ALL counted tokens
-    main = build(
-      "train_apply",
-      optimise(accOf, accBuckets.length === 1 ? acc : accBuckets, total.maximum(1).reciprocal()),
-    );
+    const { outs, writes } = optimise((i) => accBuckets[i] as Tensor, accBuckets, total.maximum(1).reciprocal());
+    main = build("train_apply", outs, writes);
   }
   const internal = new Set(["params", "lr", "step", "rng.seed", "grad.acc", "count", ...cfg.optimizer.state]);
   const isInternal = (name: string) => internal.has(name.replace(/@\d+$/, "")) || isParamInput(name);

@@ -196,9 +196,12 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
           ...(o.objective ? { objective: o.objective } : {}),
         })
       : null;
-  /** every weight, trained and frozen, by HF name */
-  const allParams = (): Map<string, Float32Array> => {
-    const out = step.params();
+  /**
+   * Every weight, trained and frozen, by HF name: copies, or views of the step's own buffer (valid
+   * until its next run; what evaluation reads, and the result once training is over).
+   */
+  const allParams = (views = false): Map<string, Float32Array> => {
+    const out = views ? step.paramViews() : step.params();
     for (const [k, v] of Object.entries(frozen)) out.set(k, v);
     return out;
   };
@@ -261,9 +264,7 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
       let trainLoss = NaN;
       let valBatches: { sum: number; count: number }[] | undefined;
       if (evaluator) {
-        // the step's own weights, not a copy: nothing trains while the evaluator reads them
-        const weights = step.paramViews();
-        for (const [k, v] of Object.entries(frozen)) weights.set(k, v);
+        const weights = allParams(true); // nothing trains while the evaluator reads them
         valBatches = await evaluator.batchLosses(weights, evalCfg.batches, (k) => o.data.val(k));
         valLoss = pooledLoss(valBatches);
         const evalSeed = (seed ^ 0x6576616c) >>> 0; // windows of the train split the steps do not draw from
@@ -331,11 +332,9 @@ export async function trainLanguageModel(o: TrainLanguageModelOptions): Promise<
     const msPerIter = median(stepMs.length > 2 ? stepMs.slice(2) : stepMs); // the first steps pay for warm-up
     const wallMs = performance.now() - t0;
     emit({ type: "done", step: done, wallMs });
-    // the step's own buffers, not copies (1.5 GB at gpt2-124m): it is disposed below and trains no more
-    const params = step.paramViews();
-    for (const [k, v] of Object.entries(frozen)) params.set(k, v);
     return {
-      params,
+      // the step's own buffers, not copies (1.5 GB at gpt2-124m): it is disposed below and trains no more
+      params: allParams(true),
       optimizerState: step.optimizerStateViews(),
       step: done,
       curve,
