@@ -11,8 +11,8 @@ import { type AnyTypedArray, type DType, dtypeOfArray } from "./dtype.ts";
  * parameters a train step leaves 1.5 GB of such copies (weights and both Adam moments), and 1-2 GB
  * of them were still held when the next step's activations peaked (5.9 GB peak RSS instead of 4.0;
  * BENCH.md). Once this many bytes of copies have been dropped, the engine asks V8 for a full
- * collection, which costs tens of milliseconds: every gpt2-124m step, every eighth
- * nanogpt-shakespeare-char step, about every hundredth nanogpt-baby step.
+ * collection: after every gpt2-124m step, every eighth nanogpt-shakespeare-char step, about every
+ * hundredth nanogpt-baby step.
  */
 export const COLLECT_AFTER_BYTES = 2 ** 30;
 let dropped = 0;
