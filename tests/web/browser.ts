@@ -42,7 +42,12 @@ export async function shownResponses(page: Page): Promise<{ id: string; text: st
   );
 }
 
-/** Waits until the page shows that the rater has judged `n` prompts. */
+/**
+ * Waits until the page shows that the rater has judged `n` prompts, and until the reloaded page's
+ * script has run: the count is in the page before its key handlers are, and a key pressed in
+ * between is lost.
+ */
 export async function judged(page: Page, n: number): Promise<void> {
   await page.locator("#progress", { hasText: `you: ${n} of` }).waitFor({ timeout: 15_000 });
+  await page.waitForLoadState("load");
 }
